@@ -1,0 +1,101 @@
+"""ModelStore: the buckets that hold model weights and the identities that read and write them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_random as random
+
+READER_ROLE = "roles/storage.objectViewer"  # serving pods mount the weights read-only
+WRITER_ROLE = "roles/storage.objectUser"  # the download Job creates, renames and overwrites objects
+
+
+@dataclass(frozen=True)
+class ModelStoreArgs:
+    project: str
+    bucket_stems: Mapping[str, str]  # bucket location (a region, or a multi-region like US) -> name stem
+    reader_account_id: str
+    writer_account_id: str
+    workload_pool: pulumi.Input[str]  # from a cluster: the pool exists only once a cluster has it
+    namespace: str
+    reader_ksa: str
+    writer_ksa: str
+    force_destroy: bool
+    protect: bool
+    labels: Mapping[str, str] = field(default_factory=dict)
+    depends_on: Sequence[pulumi.Resource] = ()  # Storage and IAM APIs
+
+
+class ModelStore(pulumi.ComponentResource):
+    """Buckets live next to the clusters that read them (one per region by default), so a cold start
+    never pulls 50 GB of weights across an ocean. Serving can only read; only the downloader writes."""
+
+    def __init__(self, name: str, args: ModelStoreArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("inference:storage:ModelStore", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
+
+        # Bucket names are global across all of Google Cloud; a stable random suffix keeps ours unique.
+        suffix = random.RandomId(f"{name}-suffix", byte_length=4, opts=pulumi.ResourceOptions(parent=self))
+        self.buckets: dict[str, gcp.storage.Bucket] = {
+            location: gcp.storage.Bucket(
+                f"{name}-{location.lower()}",
+                project=args.project,
+                name=suffix.hex.apply(lambda hex_, stem=stem: f"{stem}-{hex_}"),
+                location=location.upper(),
+                storage_class="STANDARD",
+                uniform_bucket_level_access=True,
+                public_access_prevention="enforced",
+                force_destroy=args.force_destroy,
+                labels=dict(args.labels),
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=args.protect)),
+            )
+            for location, stem in args.bucket_stems.items()
+        }
+
+        self.reader = gcp.serviceaccount.Account(
+            f"{name}-reader",
+            project=args.project,
+            account_id=args.reader_account_id,
+            display_name="Model servers: read model weights through GCS FUSE",
+            opts=child,
+        )
+        self.writer = gcp.serviceaccount.Account(
+            f"{name}-writer",
+            project=args.project,
+            account_id=args.writer_account_id,
+            display_name="Weights download Job: write model weights",
+            opts=child,
+        )
+        for location, bucket in self.buckets.items():
+            for account, role, purpose in ((self.reader, READER_ROLE, "read"), (self.writer, WRITER_ROLE, "write")):
+                gcp.storage.BucketIAMMember(
+                    f"{name}-{location.lower()}-{purpose}",
+                    bucket=bucket.name,
+                    role=role,
+                    member=account.member,
+                    opts=child,
+                )
+
+        # Workload Identity: a member on each service account (never a project-wide binding) lets
+        # exactly one Kubernetes service account act as it, in every cluster of the fleet.
+        for account, ksa, purpose in (
+            (self.reader, args.reader_ksa, "reader"),
+            (self.writer, args.writer_ksa, "writer"),
+        ):
+            gcp.serviceaccount.IAMMember(
+                f"{name}-{purpose}-workload-identity",
+                service_account_id=account.name,
+                role="roles/iam.workloadIdentityUser",
+                member=pulumi.Output.from_input(args.workload_pool).apply(
+                    lambda pool, ksa=ksa: f"serviceAccount:{pool}[{args.namespace}/{ksa}]"
+                ),
+                opts=child,
+            )
+
+        self.bucket_names = {location: bucket.name for location, bucket in self.buckets.items()}
+        self.reader_email = self.reader.email
+        self.writer_email = self.writer.email
+        self.register_outputs({"buckets": self.bucket_names, "reader": self.reader_email, "writer": self.writer_email})

@@ -1,0 +1,499 @@
+"""Offline engine: runs the real `__main__.py` under Pulumi's mock runtime and records every registration.
+
+Nothing in the program is mocked; only the engine and the providers are. The recording monitor keeps
+what the SDK sends with each registration (type, name, parent, inputs, options, dependencies), and the
+mocks answer with the computed outputs the real providers would return (ids, emails, self links,
+cluster endpoint and CA) so that every downstream input is exercised with realistic values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextvars
+import hashlib
+import ipaddress
+import json
+import runpy
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET_PLACEHOLDER = "offline-placeholder-for-{key}"
+TIMEOUT_SECONDS = 120
+
+
+class Secret:
+    """A value the program marked secret; renders as [secret] everywhere outside the tests."""
+
+    def __init__(self, value: Any):
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "[secret]"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash(("secret", json.dumps(self.value, sort_keys=True, default=str)))
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str  # URN, "" for the stack itself
+    custom: bool
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]  # what the mock returned
+    provider: str  # provider reference "urn::id", "" for the default provider
+    dependencies: list[str]  # URNs the SDK reported: data flow and depends_on
+    property_dependencies: dict[str, list[str]]
+    options: dict[str, Any]  # protect, ignoreChanges, customTimeouts, ... when set
+
+    @property
+    def id(self) -> str:
+        return self.outputs.get("id", "")
+
+
+@dataclass
+class Plan:
+    stack: str
+    project: str  # the Pulumi project
+    registrations: list[Registration]
+    outputs: dict[str, Any]
+    placeholders: list[str] = field(default_factory=list)  # secret keys given placeholder values
+
+    def by_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_]
+
+    def one(self, type_: str, name: str) -> Registration:
+        found = [r for r in self.registrations if r.type == type_ and r.name == name]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} registrations of {type_} named {name}")
+        return found[0]
+
+    def by_urn(self) -> dict[str, Registration]:
+        return {r.urn: r for r in self.registrations}
+
+
+class EngineTimeout(RuntimeError):
+    pass
+
+
+# --------------------------------------------------------------------------------------- config
+
+
+def project_file(root: Path = ROOT) -> dict[str, Any]:
+    return yaml.safe_load((root / "Pulumi.yaml").read_text())
+
+
+def stack_config(
+    stack: str, root: Path = ROOT, overrides: dict[str, Any] | None = None, fill_secrets: bool = True
+) -> tuple[dict[str, str], list[str], list[str]]:
+    """The config the Pulumi CLI would hand the program: stack file values over Pulumi.yaml defaults.
+
+    `secure:` values cannot be decrypted offline: they, and declared secret keys the stack file does
+    not set (when `fill_secrets`), get a placeholder that stays marked secret. `overrides` maps
+    `key` (project namespace) or `ns:key` to a value, or to None to remove the key.
+    Returns (config, secret keys, keys that got a placeholder).
+    """
+    project = project_file(root)
+    name = project["name"]
+    path = root / f"Pulumi.{stack}.yaml"
+    raw = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    values: dict[str, Any] = {}
+    secrets: list[str] = []
+    placeholders: list[str] = []
+    declared = project.get("config") or {}
+    for key, decl in declared.items():
+        full = key if ":" in key else f"{name}:{key}"
+        if isinstance(decl, dict) and "default" in decl:
+            values[full] = decl["default"]
+        elif not isinstance(decl, dict):
+            values[full] = decl
+    for key, value in raw.items():
+        full = key if ":" in key else f"{name}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            value = SECRET_PLACEHOLDER.format(key=key.split(":")[-1])
+            secrets.append(full)
+            placeholders.append(full)
+        values[full] = value
+    for key, value in (overrides or {}).items():
+        full = key if ":" in key else f"{name}:{key}"
+        if value is None:
+            values.pop(full, None)
+        else:
+            values[full] = value
+    if fill_secrets:
+        for key, decl in declared.items():
+            full = key if ":" in key else f"{name}:{key}"
+            if isinstance(decl, dict) and decl.get("secret") and full not in values:
+                values[full] = SECRET_PLACEHOLDER.format(key=key)
+                secrets.append(full)
+                placeholders.append(full)
+    return {k: _config_text(v) for k, v in values.items()}, secrets, placeholders
+
+
+def _config_text(value: Any) -> str:
+    """Pulumi passes config to programs as text: JSON for objects and lists."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------- mocks
+
+
+def _digits(seed: str, n: int) -> str:
+    return str(int(hashlib.sha256(seed.encode()).hexdigest(), 16))[:n]
+
+
+def _hex(seed: str, n: int) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()[:n]
+
+
+class PlatformMocks:
+    """Computed outputs per resource type, shaped like the real providers' (ids, emails, links)."""
+
+    def __init__(self, project: str):
+        self.project = project
+        self.number = _digits(project, 12)
+        self.subnets: dict[str, str] = {}  # subnet id -> CIDR, to hand out addresses inside it
+
+    def call(self, args):
+        raise RuntimeError(
+            f"the program called provider function {args.token}: the offline plan answers none, "
+            "so resolve the value from config or a resource output instead"
+        )
+
+    def new_resource(self, args) -> tuple[str, dict]:
+        inputs = dict(args.inputs)
+        handler: Callable[[dict, str], dict] | None = _OUTPUTS.get(args.typ)
+        if handler is None:
+            if args.typ.startswith("kubernetes:") or not args.custom:
+                handler = _kubernetes_object
+            else:
+                raise RuntimeError(f"no offline outputs for resource type {args.typ}; add them to tools/engine.py")
+        computed = handler(self, inputs, args.name)
+        state = {**inputs, **computed}
+        return state.get("id") or f"{args.name}-id", state
+
+
+def _link(path: str) -> str:
+    return f"https://www.googleapis.com/compute/v1/{path}"
+
+
+def _network(m: PlatformMocks, i: dict, name: str) -> dict:
+    path = f"projects/{m.project}/global/networks/{i['name']}"
+    return {"id": path, "selfLink": _link(path), "numericId": _digits(path, 19)}
+
+
+def _subnetwork(m: PlatformMocks, i: dict, name: str) -> dict:
+    path = f"projects/{m.project}/regions/{i['region']}/subnetworks/{i['name']}"
+    m.subnets[path] = i["ipCidrRange"]
+    gateway = str(next(ipaddress.IPv4Network(i["ipCidrRange"]).hosts()))
+    return {"id": path, "selfLink": _link(path), "gatewayAddress": gateway, "subnetworkId": int(_digits(path, 15))}
+
+
+def _address(m: PlatformMocks, i: dict, name: str) -> dict:
+    path = f"projects/{m.project}/regions/{i['region']}/addresses/{i['name']}"
+    net = ipaddress.IPv4Network(m.subnets[i["subnetwork"]])
+    offset = 10 + int(_digits(path, 6)) % max(1, net.num_addresses - 20)
+    return {"id": path, "selfLink": _link(path), "address": str(net.network_address + offset)}
+
+
+def _firewall(m: PlatformMocks, i: dict, name: str) -> dict:
+    path = f"projects/{m.project}/global/firewalls/{i['name']}"
+    return {"id": path, "selfLink": _link(path)}
+
+
+def _bucket(m: PlatformMocks, i: dict, name: str) -> dict:
+    return {
+        "id": i["name"],
+        "url": f"gs://{i['name']}",
+        "selfLink": f"https://www.googleapis.com/storage/v1/b/{i['name']}",
+    }
+
+
+def _random_id(m: PlatformMocks, i: dict, name: str) -> dict:
+    raw = hashlib.sha256(f"{m.project}/{name}".encode()).digest()[: int(i["byteLength"])]
+    b64url = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return {
+        "id": b64url,
+        "hex": raw.hex(),
+        "b64Url": b64url,
+        "b64Std": base64.b64encode(raw).decode(),
+        "dec": str(int.from_bytes(raw, "big")),
+    }
+
+
+def _service_account(m: PlatformMocks, i: dict, name: str) -> dict:
+    email = f"{i['accountId']}@{m.project}.iam.gserviceaccount.com"
+    path = f"projects/{m.project}/serviceAccounts/{email}"
+    return {
+        "id": path,
+        "name": path,
+        "email": email,
+        "member": f"serviceAccount:{email}",
+        "uniqueId": _digits(email, 21),
+    }
+
+
+def _iam_member(m: PlatformMocks, i: dict, name: str) -> dict:
+    scope = i.get("project") or i.get("bucket") or i.get("serviceAccountId")
+    return {"id": f"{scope}/{i['role']}/{i['member']}", "etag": "BwY" + _hex(name, 9)}
+
+
+def _cluster(m: PlatformMocks, i: dict, name: str) -> dict:
+    path = f"projects/{m.project}/locations/{i['location']}/clusters/{i['name']}"
+    endpoint = str(ipaddress.IPv4Address("34.0.0.0") + int(_digits(path, 8)) % (1 << 22))
+    ca = base64.b64encode(
+        f"-----BEGIN CERTIFICATE-----\nMIIE{_hex(path, 60)}\n-----END CERTIFICATE-----\n".encode()
+    ).decode()
+    return {
+        "id": path,
+        "selfLink": f"https://container.googleapis.com/v1/{path}",
+        "endpoint": endpoint,
+        "masterAuth": {"clusterCaCertificate": ca, "clientCertificateConfig": {"issueClientCertificate": False}},
+        "masterVersion": "1.34.1-gke.1431000",
+        "labelFingerprint": _hex(path, 8),
+    }
+
+
+def _node_pool(m: PlatformMocks, i: dict, name: str) -> dict:
+    path = f"projects/{m.project}/locations/{i['location']}/clusters/{i['cluster']}/nodePools/{i['name']}"
+    return {"id": path, "version": "1.34.1-gke.1431000", "instanceGroupUrls": [_link(f"{path}/instanceGroup")]}
+
+
+def _membership(m: PlatformMocks, i: dict, name: str) -> dict:
+    path = f"projects/{m.project}/locations/{i.get('location', 'global')}/memberships/{i['membershipId']}"
+    return {"id": path, "name": path}
+
+
+def _feature(m: PlatformMocks, i: dict, name: str) -> dict:
+    return {"id": f"projects/{m.project}/locations/{i['location']}/features/{i['name']}"}
+
+
+def _service_identity(m: PlatformMocks, i: dict, name: str) -> dict:
+    agent = {"multiclusteringress.googleapis.com": "gcp-sa-multiclusteringress"}.get(
+        i["service"], "gcp-sa-" + i["service"].split(".")[0]
+    )
+    email = f"service-{m.number}@{agent}.iam.gserviceaccount.com"
+    return {"id": f"projects/{m.project}/services/{i['service']}", "email": email, "member": f"serviceAccount:{email}"}
+
+
+def _project_service(m: PlatformMocks, i: dict, name: str) -> dict:
+    return {"id": f"{m.project}/{i['service']}"}
+
+
+def _sleep(m: PlatformMocks, i: dict, name: str) -> dict:
+    return {"id": "2026-01-01T00:00:00Z"}
+
+
+def _provider(m: PlatformMocks, i: dict, name: str) -> dict:
+    return {"id": _hex(name, 8) + "-" + _hex(name + "/", 4)}
+
+
+def _kubernetes_object(m: PlatformMocks, i: dict, name: str) -> dict:
+    meta = i.get("metadata") or {}
+    ns = meta.get("namespace")
+    obj_name = meta.get("name") or name
+    return {"id": f"{ns}/{obj_name}" if ns else obj_name}
+
+
+_OUTPUTS: dict[str, Callable[[PlatformMocks, dict, str], dict]] = {
+    "gcp:compute/network:Network": _network,
+    "gcp:compute/subnetwork:Subnetwork": _subnetwork,
+    "gcp:compute/address:Address": _address,
+    "gcp:compute/firewall:Firewall": _firewall,
+    "gcp:storage/bucket:Bucket": _bucket,
+    "gcp:storage/bucketIAMMember:BucketIAMMember": _iam_member,
+    "random:index/randomId:RandomId": _random_id,
+    "gcp:serviceaccount/account:Account": _service_account,
+    "gcp:serviceaccount/iAMMember:IAMMember": _iam_member,
+    "gcp:projects/iAMMember:IAMMember": _iam_member,
+    "gcp:container/cluster:Cluster": _cluster,
+    "gcp:container/nodePool:NodePool": _node_pool,
+    "gcp:gkehub/membership:Membership": _membership,
+    "gcp:gkehub/feature:Feature": _feature,
+    "gcp:projects/serviceIdentity:ServiceIdentity": _service_identity,
+    "gcp:projects/service:Service": _project_service,
+    "time:index/sleep:Sleep": _sleep,
+    "pulumi:providers:kubernetes": _provider,
+}
+
+
+# --------------------------------------------------------------------------------------- engine
+
+
+def _plain(value: Any) -> Any:
+    """Deserialised SDK values -> plain data, with secrets wrapped in `Secret`."""
+    from pulumi.runtime import rpc
+
+    if rpc.is_rpc_secret(value):
+        return Secret(_plain(rpc.unwrap_rpc_secret(value)))
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _options(request) -> dict[str, Any]:
+    opts: dict[str, Any] = {}
+    if request.HasField("protect"):
+        opts["protect"] = request.protect
+    if request.HasField("retainOnDelete"):
+        opts["retainOnDelete"] = request.retainOnDelete
+    if request.deleteBeforeReplace:
+        opts["deleteBeforeReplace"] = True
+    for name in ("ignoreChanges", "replaceOnChanges", "additionalSecretOutputs"):
+        values = list(getattr(request, name))
+        if values:
+            opts[name] = values
+    if request.HasField("customTimeouts"):
+        t = request.customTimeouts
+        opts["customTimeouts"] = {
+            k: v for k, v in (("create", t.create), ("update", t.update), ("delete", t.delete)) if v
+        }
+    if request.deletedWith:
+        opts["deletedWith"] = request.deletedWith
+    if list(request.aliases):
+        from google.protobuf import json_format
+
+        opts["aliases"] = [json_format.MessageToDict(a) for a in request.aliases]
+    return opts
+
+
+def _recording_monitor(mocks: PlatformMocks, log: list[Registration]):
+    from pulumi.runtime import mocks as pulumi_mocks
+    from pulumi.runtime import rpc
+
+    class RecordingMonitor(pulumi_mocks.MockMonitor):
+        def RegisterResource(self, request):
+            response = super().RegisterResource(request)
+            if request.type == "pulumi:pulumi:Stack":
+                return response
+            inputs = _plain(rpc.deserialize_properties(request.object))
+            registered = self.resources[response.urn]
+            log.append(
+                Registration(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent,
+                    custom=request.custom,
+                    inputs=inputs,
+                    outputs=_plain(registered.state) | {"id": registered.id},
+                    provider=request.provider,
+                    dependencies=sorted(set(request.dependencies)),
+                    property_dependencies={
+                        k: sorted(v.urns) for k, v in request.propertyDependencies.items() if v.urns
+                    },
+                    options=_options(request),
+                )
+            )
+            return response
+
+    return RecordingMonitor(mocks)
+
+
+def run(
+    stack: str,
+    *,
+    root: Path = ROOT,
+    overrides: dict[str, Any] | None = None,
+    fill_secrets: bool = True,
+    timeout: float = TIMEOUT_SECONDS,
+) -> Plan:
+    """Runs `root/__main__.py` for `stack` offline and returns every registration and the outputs."""
+    config, secret_keys, placeholders = stack_config(stack, root, overrides, fill_secrets)
+    project_name = project_file(root)["name"]
+    project_id = config.get(f"{project_name}:project", "offline-project")
+    result: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            result["plan"] = _run_in_fresh_runtime(stack, project_name, project_id, config, secret_keys, root)
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+            result["error"] = e
+
+    thread = threading.Thread(target=lambda: contextvars.Context().run(target), daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise EngineTimeout(
+            f"the offline run of stack '{stack}' did not finish in {timeout:.0f}s (an output never resolved)"
+        )
+    if "error" in result:
+        raise result["error"]
+    plan: Plan = result["plan"]
+    plan.placeholders = placeholders
+    return plan
+
+
+def _run_in_fresh_runtime(
+    stack: str, project_name: str, project_id: str, config: dict[str, str], secret_keys: list[str], root: Path
+) -> Plan:
+    import pulumi
+    from pulumi.runtime import mocks as pulumi_mocks
+    from pulumi.runtime import settings
+    from pulumi.runtime.stack import run_pulumi_func
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    log: list[Registration] = []
+    mocks = PlatformMocks(project_id)
+    monitor = _recording_monitor(mocks, log)
+    pulumi_mocks.set_mocks(mocks, project=project_name, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(config, secret_keys)
+
+    outputs: dict[str, Any] = {}
+
+    async def program() -> None:
+        sys.path.insert(0, str(root))
+        try:
+            runpy.run_path(str(root / "__main__.py"), run_name="__main__")
+        finally:
+            sys.path.remove(str(root))
+        stack_resource = settings.get_root_resource()
+        for name, value in stack_resource.outputs.items():
+            output = pulumi.Output.from_input(value)
+            resolved = await output.future()
+            outputs[name] = Secret(resolved) if await output.is_secret() else resolved
+
+    try:
+        loop.run_until_complete(run_pulumi_func(program))
+    finally:
+        loop.close()
+    return Plan(stack=stack, project=project_name, registrations=log, outputs=_plain_outputs(outputs))
+
+
+def _plain_outputs(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain_outputs(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_outputs(v) for v in value]
+    return value
+
+
+def to_json(value: Any, reveal: bool = False) -> Any:
+    """JSON-ready data; secrets become "[secret]" unless `reveal` (tests only)."""
+    if isinstance(value, Secret):
+        return to_json(value.value, reveal) if reveal else "[secret]"
+    if isinstance(value, dict):
+        return {k: to_json(v, reveal) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v, reveal) for v in value]
+    return value

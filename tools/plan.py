@@ -1,0 +1,140 @@
+"""Offline plan: `python -m tools.plan <stack> [--out DIR]`.
+
+Runs the real program for a stack without a cloud account, prints what it would create grouped by
+component and region, and writes every registration to `<out>/resources.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from stacks.config import ConfigError
+from tools import engine
+
+# The input that holds a resource's own name in Google Cloud or Kubernetes, by resource type.
+_NAME_KEYS = ("name", "accountId", "membershipId", "service", "role")
+
+
+def component_of(reg: engine.Registration, regs: dict[str, engine.Registration]) -> engine.Registration | None:
+    """The top-level component a resource belongs to (None for resources created at the stack level)."""
+    top = None
+    parent = regs.get(reg.parent)
+    while parent is not None:
+        top = parent
+        parent = regs.get(parent.parent)
+    return top
+
+
+def region_of(reg: engine.Registration, regions: list[str]) -> str:
+    for field in ("region", "location"):
+        value = str(reg.inputs.get(field, ""))
+        for region in regions:
+            if value.lower().startswith(region):
+                return region
+    for region in regions:
+        if region in reg.name:
+            return region
+    return "global"
+
+
+def gcp_name(reg: engine.Registration) -> str:
+    meta = reg.inputs.get("metadata")
+    if isinstance(meta, dict) and meta.get("name"):
+        return f"{meta.get('namespace', '')}/{meta['name']}".lstrip("/")
+    for key in _NAME_KEYS:
+        value = reg.inputs.get(key)
+        if isinstance(value, str):
+            return value
+    return ""
+
+
+def regions_of(stack: str) -> list[str]:
+    config, _, _ = engine.stack_config(stack)
+    project = engine.project_file()["name"]
+    raw = json.loads(config.get(f"{project}:regions", "[]"))
+    return [r.get("name", "") for r in raw if isinstance(r, dict)]
+
+
+def summary(plan: engine.Plan, regions: list[str]) -> str:
+    regs = plan.by_urn()
+    custom = [r for r in plan.registrations if r.custom]
+    groups: dict[str, dict[str, list[engine.Registration]]] = defaultdict(lambda: defaultdict(list))
+    for reg in custom:
+        top = component_of(reg, regs)
+        label = f"{top.name} ({top.type.split(':')[-1]})" if top else "stack"
+        groups[label][region_of(reg, regions)].append(reg)
+
+    lines = [
+        f"Stack {plan.stack}: {len(custom)} resources in {len(plan.registrations) - len(custom)} components "
+        "(offline plan: real program, mocked engine, no cloud calls)",
+    ]
+    if plan.placeholders:
+        lines.append(f"Secrets not readable offline, planned with placeholders: {', '.join(plan.placeholders)}")
+    for label in sorted(groups):
+        by_region = groups[label]
+        lines.append("")
+        lines.append(f"{label}: {sum(len(v) for v in by_region.values())}")
+        for region in sorted(by_region, key=lambda r: (r != "global", r)):
+            lines.append(f"  {region}")
+            for reg in sorted(by_region[region], key=lambda r: (r.type, r.name)):
+                lines.append(f"    + {reg.type:<48} {reg.name:<44} {gcp_name(reg)}")
+    lines += ["", "Resources by type:"]
+    for type_, count in sorted(Counter(r.type for r in custom).items()):
+        lines.append(f"  {count:>3}  {type_}")
+    lines += ["", "Stack outputs:"]
+    for key, value in engine.to_json(plan.outputs).items():
+        lines.append(f"  {key}: {json.dumps(value)}")
+    return "\n".join(lines)
+
+
+def write(plan: engine.Plan, out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    data = {
+        "stack": plan.stack,
+        "resources": [
+            {
+                "urn": r.urn,
+                "type": r.type,
+                "name": r.name,
+                "parent": r.parent,
+                "custom": r.custom,
+                "provider": r.provider,
+                "inputs": engine.to_json(r.inputs),
+                "options": r.options,
+                "dependencies": r.dependencies,
+                "propertyDependencies": r.property_dependencies,
+            }
+            for r in plan.registrations
+        ],
+        "outputs": engine.to_json(plan.outputs),
+    }
+    path = out / "resources.json"
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.splitlines()[0])
+    parser.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
+    parser.add_argument("--out", type=Path, help="output folder (default build/plan/<stack>)")
+    args = parser.parse_args(argv)
+    if not (engine.ROOT / f"Pulumi.{args.stack}.yaml").exists():
+        print(f"error: no stack file Pulumi.{args.stack}.yaml in {engine.ROOT}", file=sys.stderr)
+        return 2
+    try:
+        plan = engine.run(args.stack)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(summary(plan, regions_of(args.stack)))
+    path = write(plan, args.out or engine.ROOT / "build" / "plan" / args.stack)
+    print(f"\nWrote {path.relative_to(engine.ROOT) if path.is_relative_to(engine.ROOT) else path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
