@@ -31,6 +31,7 @@ class FleetArgs:
     hub_apis: Sequence[pulumi.Resource] = ()  # GKE Hub
     mcs_apis: Sequence[pulumi.Resource] = ()  # Multi-cluster Service Discovery, Traffic Director
     mci_apis: Sequence[pulumi.Resource] = ()  # Multi-cluster Ingress, Network Services
+    iam_apis: Sequence[pulumi.Resource] = ()  # Resource Manager: project IAM
 
 
 class Fleet(pulumi.ComponentResource):
@@ -96,7 +97,7 @@ class Fleet(pulumi.ComponentResource):
             project=args.project,
             role="roles/container.admin",
             member=self.mci_identity.member,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[propagation]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[propagation, *args.iam_apis]),
         )
         self.features["multiclusteringress"] = gcp.gkehub.Feature(
             f"{name}-mci",

@@ -309,12 +309,12 @@ def _network(value: str | None, reader: _Reader, name: str) -> ipaddress.IPv4Net
     return net
 
 
-def _regions(top: _Reader) -> tuple[list[Region], list[tuple[str, Any, ipaddress.IPv4Network]]]:
+def _regions(top: _Reader) -> list[Region]:
     raw = top.get("regions", required_fix="list at least one region with name, zone, nodeCidr and proxyCidr")
     regions: list[Region] = []
     ranges: list[tuple[str, Any, ipaddress.IPv4Network]] = []
     if raw is None:
-        return regions, ranges
+        return regions
     if not isinstance(raw, list) or not raw:
         top.problem(
             "regions",
@@ -322,7 +322,7 @@ def _regions(top: _Reader) -> tuple[list[Region], list[tuple[str, Any, ipaddress
             "must be a non-empty list",
             "list at least one region with name, zone, nodeCidr and proxyCidr",
         )
-        return regions, ranges
+        return regions
     seen: set[str] = set()
     for i, item in enumerate(raw):
         if not isinstance(item, Mapping):
@@ -371,7 +371,7 @@ def _regions(top: _Reader) -> tuple[list[Region], list[tuple[str, Any, ipaddress
                         "give every node, proxy, pod and service range its own addresses",
                     )
                 )
-    return regions, ranges
+    return regions
 
 
 def _accelerator(top: _Reader) -> Accelerator | None:
@@ -381,7 +381,7 @@ def _accelerator(top: _Reader) -> Accelerator | None:
     before = len(top.problems)
     machine = r.choice("machineType", "ct6e-standard-4t", tuple(TPU_V6E_SHAPES))
     expected = TPU_V6E_SHAPES[machine][0] if machine else None
-    topology = r.string("topology", expected or _MISSING)
+    topology = r.string("topology", expected)  # unknown machine type: reported once, above
     if expected and topology and topology != expected:
         r.problem(
             "topology",
@@ -464,7 +464,7 @@ def parse(raw: Mapping[str, Any], stack: str) -> PlatformConfig:
         pattern=_GCE_NAME,
         fix="use lowercase letters, digits and hyphens, starting with a letter",
     )
-    regions, _ = _regions(top)
+    regions = _regions(top)
     region_names = [r.name for r in regions]
     config_region = top.string("configRegion", region_names[0] if region_names else None)
     if config_region and region_names and config_region not in region_names:

@@ -142,6 +142,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             hub_apis=apis.of("gkehub.googleapis.com"),
             mcs_apis=apis.of("multiclusterservicediscovery.googleapis.com", "trafficdirector.googleapis.com"),
             mci_apis=apis.of("multiclusteringress.googleapis.com", "networkservices.googleapis.com"),
+            iam_apis=apis.of("cloudresourcemanager.googleapis.com"),
         ),
     )
 

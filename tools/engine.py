@@ -92,12 +92,12 @@ class EngineTimeout(RuntimeError):
 # --------------------------------------------------------------------------------------- config
 
 
-def project_file(root: Path = ROOT) -> dict[str, Any]:
-    return yaml.safe_load((root / "Pulumi.yaml").read_text())
+def project_file(root: Path | None = None) -> dict[str, Any]:
+    return yaml.safe_load(((root or ROOT) / "Pulumi.yaml").read_text())
 
 
 def stack_config(
-    stack: str, root: Path = ROOT, overrides: dict[str, Any] | None = None, fill_secrets: bool = True
+    stack: str, root: Path | None = None, overrides: dict[str, Any] | None = None, fill_secrets: bool = True
 ) -> tuple[dict[str, str], list[str], list[str]]:
     """The config the Pulumi CLI would hand the program: stack file values over Pulumi.yaml defaults.
 
@@ -106,6 +106,7 @@ def stack_config(
     `key` (project namespace) or `ns:key` to a value, or to None to remove the key.
     Returns (config, secret keys, keys that got a placeholder).
     """
+    root = root or ROOT
     project = project_file(root)
     name = project["name"]
     path = root / f"Pulumi.{stack}.yaml"
@@ -412,12 +413,13 @@ def _recording_monitor(mocks: PlatformMocks, log: list[Registration]):
 def run(
     stack: str,
     *,
-    root: Path = ROOT,
+    root: Path | None = None,
     overrides: dict[str, Any] | None = None,
     fill_secrets: bool = True,
     timeout: float = TIMEOUT_SECONDS,
 ) -> Plan:
     """Runs `root/__main__.py` for `stack` offline and returns every registration and the outputs."""
+    root = root or ROOT
     config, secret_keys, placeholders = stack_config(stack, root, overrides, fill_secrets)
     project_name = project_file(root)["name"]
     project_id = config.get(f"{project_name}:project", "offline-project")
@@ -456,6 +458,10 @@ def _run_in_fresh_runtime(
     log: list[Registration] = []
     mocks = PlatformMocks(project_id)
     monitor = _recording_monitor(mocks, log)
+    # The SDK keeps pending outputs in a context property whose fallback is shared by the whole
+    # process; a failed run would leave its tasks there for the next one. Give each run its own.
+    settings.SETTINGS.outputs = set()
+    settings.SETTINGS.lock = threading.Lock()
     pulumi_mocks.set_mocks(mocks, project=project_name, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(config, secret_keys)
 
@@ -475,6 +481,9 @@ def _run_in_fresh_runtime(
 
     try:
         loop.run_until_complete(run_pulumi_func(program))
+    except BaseException as e:
+        e.registrations = log  # what was registered before the failure: tests assert it is nothing
+        raise
     finally:
         loop.close()
     return Plan(stack=stack, project=project_name, registrations=log, outputs=_plain_outputs(outputs))

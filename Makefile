@@ -1,0 +1,33 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11+:
+#   make plan   renders the full plan of a stack offline (STACK=prod by default)
+#   make test   lint + the whole test suite
+# Both create ./venv from the requirements files first (the same venv `pulumi up` uses).
+
+PYTHON ?= python3
+VENV := venv
+PY := $(VENV)/bin/python
+STACK ?= prod
+
+.PHONY: plan test lint bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+plan: $(VENV)/.installed
+	$(PY) -m tools.plan $(STACK)
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test: lint
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.installed
+	$(PY) -m tools.benchmark
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .ruff_cache

@@ -1,0 +1,44 @@
+"""Shared fixtures: the real program, run offline once per stack and shared by every test."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+
+import pytest
+
+from tools import engine
+
+
+@functools.cache
+def plan_of(stack: str) -> engine.Plan:
+    return engine.run(stack)
+
+
+@pytest.fixture(scope="session")
+def prod() -> engine.Plan:
+    return plan_of("prod")
+
+
+@pytest.fixture(scope="session")
+def dev() -> engine.Plan:
+    return plan_of("dev")
+
+
+def closure(plan: engine.Plan, urn: str) -> set[str]:
+    """Every URN `urn` waits for, directly or through other resources (components expanded)."""
+    regs = plan.by_urn()
+    seen: set[str] = set()
+    todo = list(regs[urn].dependencies)
+    while todo:
+        dep = todo.pop()
+        if dep in seen:
+            continue
+        seen.add(dep)
+        if dep in regs:
+            todo.extend(regs[dep].dependencies)
+    return seen
+
+
+def names(regs: Iterable[engine.Registration]) -> list[str]:
+    return sorted(r.name for r in regs)

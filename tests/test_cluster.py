@@ -1,0 +1,152 @@
+"""InferenceCluster: GKE Standard per region, system and TPU v6e pools, and its Kubernetes provider."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tools import engine
+
+P = "tpu-gke-dranet-prod"
+NODE_SA = f"{P}-node@tpu-inference-prod.iam.gserviceaccount.com"
+ZONES = {"europe-west4": "europe-west4-a", "us-east5": "us-east5-b"}
+
+
+@pytest.mark.parametrize("region", sorted(ZONES))
+def test_cluster_has_every_feature_multi_cluster_inference_needs(prod, region):
+    c = prod.one("gcp:container/cluster:Cluster", f"cluster-{region}-gke").inputs
+    assert c["name"] == f"{P}-{region}"
+    assert c["location"] == ZONES[region]  # zonal, in the TPU zone
+    assert c["project"] == "tpu-inference-prod"
+    assert c["releaseChannel"] == {"channel": "RAPID"}
+    assert c["datapathProvider"] == "ADVANCED_DATAPATH"
+    assert c["networkingMode"] == "VPC_NATIVE"
+    assert c["ipAllocationPolicy"] == {}
+    assert c["gatewayApiConfig"] == {"channel": "CHANNEL_STANDARD"}
+    assert c["workloadIdentityConfig"] == {"workloadPool": "tpu-inference-prod.svc.id.goog"}
+    assert c["addonsConfig"] == {"gcsFuseCsiDriverConfig": {"enabled": True}}
+    assert c["monitoringConfig"] == {"managedPrometheus": {"enabled": True}}
+    assert c["podAutoscaling"] == {"hpaProfile": "PERFORMANCE"}
+    assert c["deletionProtection"] is True
+    assert c["removeDefaultNodePool"] is True
+    assert c["enableShieldedNodes"] is True
+    assert c["network"] == f"projects/tpu-inference-prod/global/networks/{P}-vpc"
+    assert c["subnetwork"] == f"projects/tpu-inference-prod/regions/{region}/subnetworks/{P}-node-{region}"
+    labels = {"environment": "prod", "team": "ml-platform", "stack": "prod", "managed-by": "pulumi"}
+    assert c["resourceLabels"] == labels
+    # Even the throwaway default pool runs as the dedicated node identity.
+    assert c["nodeConfig"]["serviceAccount"] == NODE_SA
+    assert c["nodeConfig"]["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+
+
+def test_cluster_changes_to_the_default_pool_never_replace_it(prod):
+    c = prod.one("gcp:container/cluster:Cluster", "cluster-us-east5-gke")
+    assert c.options["ignoreChanges"] == ["nodeConfig", "initialNodeCount"]
+    assert c.options["customTimeouts"]["create"] == "45m"
+
+
+@pytest.mark.parametrize("region", sorted(ZONES))
+def test_system_pool(prod, region):
+    pool = prod.one("gcp:container/nodePool:NodePool", f"cluster-{region}-system").inputs
+    assert pool["name"] == "system"
+    assert pool["cluster"] == f"{P}-{region}" and pool["location"] == ZONES[region]
+    assert pool["nodeCount"] == 1
+    nc = pool["nodeConfig"]
+    assert (nc["machineType"], nc["diskSizeGb"], nc["diskType"]) == ("e2-standard-16", 100, "pd-balanced")
+    assert nc["serviceAccount"] == NODE_SA
+    assert nc["oauthScopes"] == ["https://www.googleapis.com/auth/cloud-platform"]
+    assert nc["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+    assert nc["shieldedInstanceConfig"] == {"enableSecureBoot": True, "enableIntegrityMonitoring": True}
+    assert pool["management"] == {"autoRepair": True, "autoUpgrade": True}
+
+
+@pytest.mark.parametrize("region", sorted(ZONES))
+def test_tpu_v6e_pool_with_managed_dranet(prod, region):
+    reg = prod.one("gcp:container/nodePool:NodePool", f"cluster-{region}-tpu")
+    pool = reg.inputs
+    assert pool["name"] == "tpu-v6e-pool"
+    assert pool["cluster"] == f"{P}-{region}" and pool["location"] == ZONES[region]
+    assert pool["nodeCount"] == 1
+    assert pool["placementPolicy"] == {"type": "COMPACT", "tpuTopology": "2x2"}
+    assert pool["networkConfig"] == {"acceleratorNetworkProfile": "auto"}
+    nc = pool["nodeConfig"]
+    assert nc["machineType"] == "ct6e-standard-4t"
+    assert nc["labels"] == {"cloud.google.com/gke-networking-dra-driver": "true"}
+    assert nc["spot"] is False and "reservationAffinity" not in nc
+    assert nc["serviceAccount"] == NODE_SA
+    assert nc["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+    assert pool["management"] == {"autoRepair": True, "autoUpgrade": True}
+    assert reg.options["ignoreChanges"] == ["nodeConfig.labels"]
+    assert reg.options["customTimeouts"]["create"] == "60m"
+
+
+def test_spot_or_reservation_capacity():
+    spot = engine.run(
+        "prod",
+        overrides={
+            "accelerator": {"machineType": "ct6e-standard-8t", "spot": True},
+            "model": {"tensorParallelSize": 8},
+        },
+    )
+    pool = spot.one("gcp:container/nodePool:NodePool", "cluster-us-east5-tpu").inputs
+    assert pool["nodeConfig"]["spot"] is True and pool["placementPolicy"]["tpuTopology"] == "2x4"
+    reserved = engine.run("prod", overrides={"accelerator": {"reservation": "v6e-east"}})
+    nc = reserved.one("gcp:container/nodePool:NodePool", "cluster-us-east5-tpu").inputs["nodeConfig"]
+    assert nc["reservationAffinity"] == {
+        "consumeReservationType": "SPECIFIC_RESERVATION",
+        "key": "compute.googleapis.com/reservation-name",
+        "values": ["v6e-east"],
+    }
+
+
+def test_dev_has_no_tpu_pool_and_small_system_nodes(dev):
+    pools = dev.by_type("gcp:container/nodePool:NodePool")
+    assert sorted(p.inputs["name"] for p in pools) == ["system", "system"]
+    assert {p.inputs["nodeConfig"]["machineType"] for p in pools} == {"e2-standard-4"}
+    assert {p.inputs["nodeCount"] for p in pools} == {2}
+    assert {c.inputs["deletionProtection"] for c in dev.by_type("gcp:container/cluster:Cluster")} == {False}
+
+
+def test_node_identity_has_only_the_roles_nodes_need(prod):
+    (account,) = [a for a in prod.by_type("gcp:serviceaccount/account:Account") if a.name == "nodes-sa"]
+    assert account.inputs["accountId"] == f"{P}-node"
+    roles = sorted(
+        (m.inputs["role"], m.inputs["member"])
+        for m in prod.registrations
+        if m.type == "gcp:projects/iAMMember:IAMMember" and m.name.startswith("nodes-")
+    )
+    assert roles == [
+        ("roles/logging.logWriter", f"serviceAccount:{NODE_SA}"),
+        ("roles/monitoring.metricWriter", f"serviceAccount:{NODE_SA}"),
+        ("roles/stackdriver.resourceMetadata.writer", f"serviceAccount:{NODE_SA}"),
+    ]
+
+
+@pytest.mark.parametrize("region", sorted(ZONES))
+def test_kubernetes_provider_uses_stable_outputs_and_the_auth_plugin(prod, region):
+    provider = prod.one("pulumi:providers:kubernetes", f"cluster-{region}-k8s")
+    cluster = prod.one("gcp:container/cluster:Cluster", f"cluster-{region}-gke")
+    context = f"gke_tpu-inference-prod_{ZONES[region]}_{P}-{region}"
+    assert provider.inputs["clusterIdentifier"] == context
+    kubeconfig = json.loads(provider.inputs["kubeconfig"])
+    assert kubeconfig["current-context"] == context
+    (entry,) = kubeconfig["clusters"]
+    assert entry["cluster"] == {
+        "server": f"https://{cluster.outputs['endpoint']}",
+        "certificate-authority-data": cluster.outputs["masterAuth"]["clusterCaCertificate"],
+    }
+    (user,) = kubeconfig["users"]
+    assert user["user"]["exec"]["command"] == "gke-gcloud-auth-plugin"
+    assert "token" not in json.dumps(kubeconfig).lower().replace("gke-gcloud-auth-plugin", "")
+    assert set(provider.property_dependencies["kubeconfig"]) == {cluster.urn}
+    system_pool = prod.one("gcp:container/nodePool:NodePool", f"cluster-{region}-system")
+    assert system_pool.urn in provider.dependencies
+    assert prod.outputs["kubeContexts"][region] == context
+
+
+def test_cluster_outputs(prod):
+    assert prod.outputs["clusters"] == {
+        "europe-west4": {"name": f"{P}-europe-west4", "location": "europe-west4-a"},
+        "us-east5": {"name": f"{P}-us-east5", "location": "us-east5-b"},
+    }

@@ -1,0 +1,100 @@
+"""ModelStore: weight buckets next to the clusters, read-only serving, a separate writer, WI members."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import closure
+from tools import engine
+
+P = "tpu-gke-dranet-prod"
+READER = f"serviceAccount:{P}-fuse@tpu-inference-prod.iam.gserviceaccount.com"
+WRITER = f"serviceAccount:{P}-dl@tpu-inference-prod.iam.gserviceaccount.com"
+
+
+def test_one_bucket_per_region_in_that_region(prod):
+    buckets = {b.inputs["location"]: b for b in prod.by_type("gcp:storage/bucket:Bucket")}
+    assert sorted(buckets) == ["EUROPE-WEST4", "US-EAST5"]
+    for location, bucket in buckets.items():
+        i = bucket.inputs
+        assert re.fullmatch(rf"{P}-weights-{location.lower()}-[0-9a-f]{{8}}", i["name"])
+        assert i["uniformBucketLevelAccess"] is True
+        assert i["publicAccessPrevention"] == "enforced"
+        assert i["forceDestroy"] is False
+        assert i["project"] == "tpu-inference-prod"
+        assert bucket.options["protect"] is True  # prod protects the weights
+    assert prod.outputs["buckets"] == {
+        "europe-west4": buckets["EUROPE-WEST4"].inputs["name"],
+        "us-east5": buckets["US-EAST5"].inputs["name"],
+    }
+
+
+def test_bucket_names_share_one_stable_random_suffix(prod):
+    (suffix,) = prod.by_type("random:index/randomId:RandomId")
+    assert suffix.inputs == {"byteLength": 4}
+    for bucket in prod.by_type("gcp:storage/bucket:Bucket"):
+        assert bucket.inputs["name"].endswith("-" + suffix.outputs["hex"])
+        assert suffix.urn in bucket.dependencies
+
+
+def test_dev_uses_one_disposable_bucket(dev):
+    (bucket,) = dev.by_type("gcp:storage/bucket:Bucket")
+    assert bucket.inputs["location"] == "US"
+    assert bucket.inputs["forceDestroy"] is True
+    assert bucket.options["protect"] is False
+    assert set(dev.outputs["buckets"].values()) == {bucket.inputs["name"]}
+
+
+def test_serving_reads_and_only_the_downloader_writes(prod):
+    grants = sorted(
+        (g.inputs["bucket"], g.inputs["role"], g.inputs["member"])
+        for g in prod.by_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+    )
+    bucket_names = sorted(b.inputs["name"] for b in prod.by_type("gcp:storage/bucket:Bucket"))
+    assert grants == sorted(
+        [(b, "roles/storage.objectViewer", READER) for b in bucket_names]
+        + [(b, "roles/storage.objectUser", WRITER) for b in bucket_names]
+    )
+
+
+def test_fuse_and_downloader_service_accounts(prod):
+    accounts = {a.name: a.inputs for a in prod.by_type("gcp:serviceaccount/account:Account")}
+    assert accounts["weights-reader"]["accountId"] == f"{P}-fuse"
+    assert accounts["weights-writer"]["accountId"] == f"{P}-dl"
+    assert prod.outputs["fuseServiceAccount"] == f"{P}-fuse@tpu-inference-prod.iam.gserviceaccount.com"
+
+
+def test_workload_identity_is_a_member_on_each_service_account_never_a_project_binding(prod):
+    members = {m.name: m for m in prod.by_type("gcp:serviceaccount/iAMMember:IAMMember")}
+    assert sorted(members) == ["weights-reader-workload-identity", "weights-writer-workload-identity"]
+    reader, writer = members["weights-reader-workload-identity"], members["weights-writer-workload-identity"]
+    assert reader.inputs == {
+        "serviceAccountId": f"projects/tpu-inference-prod/serviceAccounts/{READER.split(':')[1]}",
+        "role": "roles/iam.workloadIdentityUser",
+        "member": "serviceAccount:tpu-inference-prod.svc.id.goog[inference/gemma-ksa]",
+    }
+    assert writer.inputs["member"] == "serviceAccount:tpu-inference-prod.svc.id.goog[inference/gemma-downloader]"
+    for kind in ("IAMBinding", "IAMPolicy"):
+        assert not [r for r in prod.registrations if r.type.endswith(f":{kind}")]
+    project_roles = {m.inputs["role"] for m in prod.by_type("gcp:projects/iAMMember:IAMMember")}
+    assert "roles/iam.workloadIdentityUser" not in project_roles
+
+
+def test_workload_identity_waits_for_a_cluster_so_the_identity_pool_exists(prod):
+    config_cluster = prod.one("gcp:container/cluster:Cluster", "cluster-us-east5-gke")
+    for member in prod.by_type("gcp:serviceaccount/iAMMember:IAMMember"):
+        assert config_cluster.urn in member.property_dependencies["member"]
+
+
+def test_buckets_wait_for_the_storage_api(prod):
+    storage_api = prod.one("gcp:projects/service:Service", "apis-storage")
+    for bucket in prod.by_type("gcp:storage/bucket:Bucket"):
+        assert storage_api.urn in closure(prod, bucket.urn)
+
+
+def test_single_layout_puts_every_region_on_one_bucket():
+    plan = engine.run("prod", overrides={"modelStore": {"layout": "single", "location": "us"}})
+    (bucket,) = plan.by_type("gcp:storage/bucket:Bucket")
+    assert bucket.inputs["location"] == "US"
+    assert plan.outputs["buckets"] == {"europe-west4": bucket.inputs["name"], "us-east5": bucket.inputs["name"]}
+    assert len(plan.by_type("gcp:storage/bucketIAMMember:BucketIAMMember")) == 2

@@ -1,0 +1,114 @@
+"""Project files: Pulumi.yaml declares the scalar keys with the defaults the program uses; the README
+documents every key; dependencies are pinned; the plan command works and fails clearly."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+
+import pytest
+import yaml
+
+from stacks import config
+from tests.test_config import stack_file
+from tools import engine, plan
+
+README = (engine.ROOT / "README.md").read_text()
+PROJECT = yaml.safe_load((engine.ROOT / "Pulumi.yaml").read_text())
+ATTRIBUTE = {
+    "prefix": "prefix",
+    "servingPort": "serving_port",
+    "releaseChannel": "release_channel",
+    "deletionProtection": "deletion_protection",
+    "configRegion": "config_region",
+    "project": "project",
+}
+
+
+def known_keys(raw: dict, path: str = "") -> list[str]:
+    """The keys parse reads at one level, taken from its own unknown-key error."""
+    with pytest.raises(config.ConfigError) as err:
+        config.parse(raw | {"zzz_unknown": 1}, "prod")
+    (problem,) = [p for p in err.value.problems if p.key.endswith("zzz_unknown")]
+    return [k.split(".")[-1] for k in problem.fix.split("known keys: ")[1].split(", ")]
+
+
+def all_keys() -> list[str]:
+    prod = stack_file("prod")
+    keys = known_keys(prod)
+    nested = []
+    for key in ("network", "accelerator", "systemPool", "model", "modelStore", "modelServer", "fleet"):
+        with pytest.raises(config.ConfigError) as err:
+            config.parse(prod | {key: {**prod.get(key, {}), "zzz_unknown": 1}}, "prod")
+        (problem,) = err.value.problems
+        nested += [f"{key}.{k}" for k in problem.fix.split("known keys: ")[1].split(", ")]
+    regions = copy.deepcopy(prod["regions"])
+    regions[0]["zzz_unknown"] = 1
+    with pytest.raises(config.ConfigError) as err:
+        config.parse(prod | {"regions": regions}, "prod")
+    nested += [f"regions[].{k.split('.')[-1]}" for k in err.value.problems[0].fix.split("known keys: ")[1].split(", ")]
+    return keys + nested
+
+
+def test_runtime_is_python_in_a_virtualenv():
+    assert PROJECT["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}}
+
+
+def test_scalar_keys_are_declared_with_type_description_and_the_programs_default():
+    declared = PROJECT["config"]
+    assert sorted(declared) == sorted(ATTRIBUTE)
+    base = stack_file("prod")
+    for key, decl in declared.items():
+        assert decl["type"] in ("string", "integer", "boolean", "array") and decl["description"]
+        if "default" in decl:
+            cfg = config.parse({k: v for k, v in base.items() if k != key}, "prod")
+            assert getattr(cfg, ATTRIBUTE[key]) == decl["default"], key
+
+
+def test_every_key_the_program_reads_is_in_the_readme():
+    keys = all_keys()
+    assert len(keys) >= 30
+    missing = [k for k in keys if f"`{k}`" not in README and f"`{k}." not in README]
+    assert missing == []
+
+
+def test_runtime_requirements_are_pinned():
+    for name in ("requirements.txt", "requirements-dev.txt"):
+        for line in (engine.ROOT / name).read_text().splitlines():
+            line = line.split("#")[0].strip()
+            if line and not line.startswith("-r"):
+                assert re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][\w.]*", line), line
+    runtime = (engine.ROOT / "requirements.txt").read_text()
+    for package in ("pulumi", "pulumi-gcp", "pulumi-kubernetes", "pulumi-random", "pulumiverse-time"):
+        assert re.search(rf"^{package}==", runtime, re.M), package
+
+
+def test_plan_prints_the_summary_and_writes_resources_json(tmp_path, capsys):
+    assert plan.main(["prod", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("Stack prod: 53 resources in 7 components")
+    assert "cluster-us-east5 (InferenceCluster): 4\n  us-east5\n" in printed
+    assert "   13  gcp:projects/service:Service" in printed
+    context = "gke_tpu-inference-prod_europe-west4-a_tpu-gke-dranet-prod-europe-west4"
+    assert f'  kubeContexts: {{"europe-west4": "{context}"' in printed
+    data = json.loads((tmp_path / "resources.json").read_text())
+    assert len(data["resources"]) == 60
+    assert data["outputs"]["network"] == "tpu-gke-dranet-prod-vpc"
+
+
+def test_plan_fails_with_the_config_error_for_a_bad_stack_file(tmp_path, capsys, monkeypatch):
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(engine.ROOT / name, tmp_path / name)
+    for name in ("stacks", "components"):
+        (tmp_path / name).symlink_to(engine.ROOT / name)
+    bad = yaml.safe_load((engine.ROOT / "Pulumi.prod.yaml").read_text())
+    bad["config"]["inference-platform:network"] = {"mtu": 9001}
+    (tmp_path / "Pulumi.bad.yaml").write_text(yaml.safe_dump(bad))
+    monkeypatch.setattr(engine, "ROOT", tmp_path)
+    assert plan.main(["bad", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "network.mtu: 9001 — must be in 1300..8896 — GCP VPCs accept an MTU from 1300 to 8896" in err
+    assert not (tmp_path / "out").exists()
+    assert plan.main(["missing"]) == 2

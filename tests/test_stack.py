@@ -1,0 +1,246 @@
+"""Whole stacks: prod is the codelab's sections 3-4, dev and prod coexist, N regions build, order is right."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from tests.conftest import closure
+from tools import engine
+
+# The GCP resources of codelab sections 3-4 (network.tf, fuse.tf, gke.tf, fleet.tf) and what prod has
+# for each: same count, except the deliberate departures of ARCHITECTURE.md § 8 noted on the right.
+PROD_RESOURCES = Counter(
+    {
+        "gcp:projects/service:Service": 13,  # base_apis + fleet_apis, plus IAM, Network Services, Autoscaling, ...
+        "gcp:compute/network:Network": 1,  # vpc
+        "gcp:compute/subnetwork:Subnetwork": 4,  # subnets + proxy_subnets
+        "gcp:compute/address:Address": 2,  # gateway_ips
+        "gcp:compute/firewall:Firewall": 3,  # allow_internal + allow_hc, and the proxies' own rule
+        "random:index/randomId:RandomId": 1,  # globally unique bucket names
+        "gcp:storage/bucket:Bucket": 2,  # model_bucket: one per region instead of one US bucket
+        "gcp:serviceaccount/account:Account": 3,  # gcs_fuse_sa, plus the downloader and the node identity
+        "gcp:storage/bucketIAMMember:BucketIAMMember": 4,  # objectAdmin split into read (serving) / write (Job)
+        "gcp:serviceaccount/iAMMember:IAMMember": 2,  # workload_identity_binding, as members on the SAs
+        "gcp:projects/iAMMember:IAMMember": 4,  # mci_sa_admin + the node identity's three roles
+        "gcp:container/cluster:Cluster": 2,  # clusters
+        "gcp:container/nodePool:NodePool": 4,  # tpu_pools + the system pools replacing the default pool
+        "pulumi:providers:kubernetes": 2,  # the codelab's kubectl contexts
+        "gcp:projects/serviceIdentity:ServiceIdentity": 1,  # mci_sa
+        "time:index/sleep:Sleep": 1,  # wait_for_apis (IAM propagation)
+        "gcp:gkehub/membership:Membership": 2,  # memberships
+        "gcp:gkehub/feature:Feature": 2,  # mcs + ingress
+    }
+)
+
+REQUIRED_APIS = {
+    "gcp:compute/network:Network": ["compute"],
+    "gcp:compute/subnetwork:Subnetwork": ["compute"],
+    "gcp:compute/address:Address": ["compute"],
+    "gcp:compute/firewall:Firewall": ["compute"],
+    "gcp:storage/bucket:Bucket": ["storage"],
+    "gcp:storage/bucketIAMMember:BucketIAMMember": ["storage", "iam"],
+    "gcp:serviceaccount/account:Account": ["iam"],
+    "gcp:serviceaccount/iAMMember:IAMMember": ["iam", "container"],
+    "gcp:projects/iAMMember:IAMMember": ["cloudresourcemanager"],
+    "gcp:container/cluster:Cluster": ["container", "compute", "monitoring", "logging", "autoscaling"],
+    "gcp:container/nodePool:NodePool": ["container"],
+    "gcp:gkehub/membership:Membership": ["gkehub", "container"],
+    "gcp:projects/serviceIdentity:ServiceIdentity": ["multiclusteringress"],
+    "gcp:gkehub/feature:Feature": ["gkehub"],
+}
+
+
+def regions(n: int) -> list[dict]:
+    zones = [("europe-west4", "a"), ("us-east5", "b"), ("us-east1", "d"), ("asia-northeast1", "b")]
+    return [
+        {"name": r, "zone": f"{r}-{z}", "nodeCidr": f"10.0.{i}.0/24", "proxyCidr": f"10.1.{i}.0/24"}
+        for i, (r, z) in enumerate(zones[:n], start=1)
+    ]
+
+
+def test_prod_has_exactly_the_codelab_resources(prod):
+    assert Counter(r.type for r in prod.registrations if r.custom) == PROD_RESOURCES
+
+
+def test_components_and_their_type_tokens(prod):
+    components = Counter(r.type for r in prod.registrations if not r.custom)
+    assert components == Counter(
+        {
+            "inference:apis:ProjectApis": 1,
+            "inference:network:Network": 1,
+            "inference:identity:NodeIdentity": 1,
+            "inference:cluster:InferenceCluster": 2,
+            "inference:storage:ModelStore": 1,
+            "inference:fleet:Fleet": 1,
+        }
+    )
+    for reg in prod.registrations:
+        if reg.custom:
+            assert reg.parent.split("::")[-2].startswith("pulumi:pulumi:Stack$inference:"), reg.urn
+
+
+def test_every_gcp_resource_sets_the_project_from_config(prod, dev):
+    for plan, project in ((prod, "tpu-inference-prod"), (dev, "tpu-inference-dev")):
+        for reg in plan.registrations:
+            if reg.type.startswith("gcp:") and "project" in _project_scoped(reg):
+                assert reg.inputs["project"] == project, reg.name
+
+
+def _project_scoped(reg: engine.Registration) -> set[str]:
+    # IAM members on a bucket or service account are scoped by that resource, not the project.
+    return (
+        set()
+        if reg.type in ("gcp:storage/bucketIAMMember:BucketIAMMember", "gcp:serviceaccount/iAMMember:IAMMember")
+        else {"project"}
+    )
+
+
+def test_every_gcp_name_starts_with_prefix_and_stack(prod, dev):
+    for plan in (prod, dev):
+        base = f"tpu-gke-dranet-{plan.stack}"
+        for reg in plan.registrations:
+            name = _gcp_name(reg)
+            if name and reg.type not in _FIXED_NAMES:
+                assert name.startswith(base), (reg.type, name)
+
+
+# Project-wide things two stacks may both declare: enabling an API (never disabled on destroy) and
+# the fleet features, which a second stack in the project turns off with fleet.manageFeatures: false.
+_SHARED_SINGLETONS = {"gcp:projects/service:Service", "gcp:projects/serviceIdentity:ServiceIdentity"}
+
+
+# Names GCP fixes (APIs, fleet features) or scopes to the cluster (node pools).
+_FIXED_NAMES = _SHARED_SINGLETONS | {"gcp:gkehub/feature:Feature", "gcp:container/nodePool:NodePool"}
+
+
+def _gcp_name(reg: engine.Registration) -> str | None:
+    i = reg.inputs
+    for key in ("name", "accountId", "membershipId"):
+        if isinstance(i.get(key), str):
+            return i[key]
+    return None
+
+
+def _identity(reg: engine.Registration) -> tuple | None:
+    """What makes a resource unique inside one project, or None if it has no name of its own."""
+    i = reg.inputs
+    if reg.type in _SHARED_SINGLETONS or not reg.type.startswith("gcp:"):
+        return None
+    if reg.type.endswith("IAMMember"):
+        return (reg.type, i.get("project") or i.get("bucket") or i.get("serviceAccountId"), i["role"], i["member"])
+    if reg.type == "gcp:container/nodePool:NodePool":
+        return (reg.type, i["location"], i["cluster"], i["name"])
+    return (reg.type, i.get("region") or i.get("location", "global").lower(), _gcp_name(reg))
+
+
+def test_dev_and_prod_coexist_in_one_project():
+    shared = {"project": "tpu-inference-shared"}
+    prod = engine.run("prod", overrides=shared)
+    dev = engine.run("dev", overrides=shared | {"fleet": {"manageFeatures": False}})
+    ids = [_identity(r) for plan in (prod, dev) for r in plan.registrations]
+    ids = [i for i in ids if i is not None]
+    duplicates = [i for i, n in Counter(ids).items() if n > 1]
+    assert len(ids) > 60 and duplicates == []
+
+
+def test_two_stacks_owning_the_fleet_features_would_collide():
+    """Why fleet.manageFeatures exists: the MCS/MCI features and the MCI agent's grant are one per project."""
+    shared = {"project": "tpu-inference-shared"}
+    ids = [_identity(r) for s in ("prod", "dev") for r in engine.run(s, overrides=shared).registrations]
+    duplicates = sorted({i[2] for i, n in Counter(i for i in ids if i).items() if n > 1})
+    assert duplicates == ["multiclusteringress", "multiclusterservicediscovery", "roles/container.admin"]
+
+
+@pytest.mark.parametrize("n", [1, 2, 4])
+def test_n_regions_build(n):
+    config_region = "us-east5" if n > 1 else "europe-west4"
+    plan = engine.run("prod", overrides={"regions": regions(n), "configRegion": config_region})
+    types = Counter(r.type for r in plan.registrations if r.custom)
+    assert types["gcp:container/cluster:Cluster"] == n
+    assert types["gcp:container/nodePool:NodePool"] == 2 * n
+    assert types["gcp:compute/subnetwork:Subnetwork"] == 2 * n
+    assert types["gcp:compute/address:Address"] == n
+    assert types["gcp:storage/bucket:Bucket"] == n
+    assert types["gcp:gkehub/membership:Membership"] == n
+    assert types["pulumi:providers:kubernetes"] == n
+    assert types["gcp:compute/network:Network"] == 1 and types["gcp:gkehub/feature:Feature"] == 2
+    assert len(plan.outputs["kubeContexts"]) == n
+    proxies = plan.one("gcp:compute/firewall:Firewall", "network-allow-proxies").inputs["sourceRanges"]
+    assert proxies == sorted(r["proxyCidr"] for r in regions(n))
+
+
+def test_every_resource_waits_for_the_apis_it_uses(prod):
+    apis = {r.inputs["service"].split(".")[0]: r.urn for r in prod.by_type("gcp:projects/service:Service")}
+    checked = 0
+    for reg in prod.registrations:
+        for api in REQUIRED_APIS.get(reg.type, []):
+            assert apis[api] in closure(prod, reg.urn), f"{reg.name} does not wait for the {api} API"
+            checked += 1
+    assert checked == sum(PROD_RESOURCES[t] * len(a) for t, a in REQUIRED_APIS.items())  # nothing skipped
+
+
+def test_fleet_order_memberships_then_features_and_sleep_between_identity_and_role(prod):
+    memberships = {m.urn for m in prod.by_type("gcp:gkehub/membership:Membership")}
+    for feature in prod.by_type("gcp:gkehub/feature:Feature"):
+        assert memberships <= set(feature.dependencies), feature.name
+    identity = prod.one("gcp:projects/serviceIdentity:ServiceIdentity", "fleet-mci-identity")
+    sleep = prod.one("time:index/sleep:Sleep", "fleet-mci-iam-propagation")
+    role = prod.one("gcp:projects/iAMMember:IAMMember", "fleet-mci-container-admin")
+    mci = prod.one("gcp:gkehub/feature:Feature", "fleet-mci")
+    assert sleep.dependencies == [identity.urn]
+    assert sleep.urn in role.dependencies and identity.urn in role.property_dependencies["member"]
+    assert role.urn in mci.dependencies
+
+
+def test_clusters_in_different_regions_do_not_wait_for_each_other(prod):
+    eu = prod.one("gcp:container/cluster:Cluster", "cluster-europe-west4-gke")
+    us = prod.one("gcp:container/cluster:Cluster", "cluster-us-east5-gke")
+    assert eu.urn not in closure(prod, us.urn) and us.urn not in closure(prod, eu.urn)
+
+
+def test_stack_outputs(prod):
+    assert sorted(prod.outputs) == sorted(
+        [
+            "network",
+            "subnets",
+            "gatewayAddresses",
+            "buckets",
+            "fuseServiceAccount",
+            "downloaderServiceAccount",
+            "nodeServiceAccount",
+            "clusters",
+            "kubeContexts",
+            "memberships",
+            "configMembership",
+        ]
+    )
+    assert prod.outputs["network"] == "tpu-gke-dranet-prod-vpc"
+    assert prod.outputs["subnets"]["us-east5"] == {
+        "node": "tpu-gke-dranet-prod-node-us-east5",
+        "proxy": "tpu-gke-dranet-prod-proxy-us-east5",
+    }
+
+
+def test_apis_are_never_disabled_on_destroy(prod):
+    services = prod.by_type("gcp:projects/service:Service")
+    assert sorted(s.inputs["service"] for s in services) == sorted(
+        f"{api}.googleapis.com"
+        for api in (
+            "compute",
+            "container",
+            "storage",
+            "cloudresourcemanager",
+            "iam",
+            "gkehub",
+            "multiclusterservicediscovery",
+            "multiclusteringress",
+            "trafficdirector",
+            "networkservices",
+            "autoscaling",
+            "monitoring",
+            "logging",
+        )
+    )
+    assert {(s.inputs["disableOnDestroy"], s.inputs["disableDependentServices"]) for s in services} == {(False, False)}
