@@ -104,6 +104,7 @@ class InferenceCluster(pulumi.ComponentResource):
         super().__init__("inference:cluster:InferenceCluster", name, None, opts)
         self.cluster_name = args.cluster_name
         self.location = args.zone
+        self.system_pool_name = SYSTEM_POOL
         self.kube_context = args.kube_context
 
         self.cluster = gcp.container.Cluster(

@@ -24,6 +24,11 @@ TPU_V6E_SHAPES: Mapping[str, tuple[str, int]] = {
     "ct6e-standard-8t": ("2x4", 8),
 }
 RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
+BACKENDS = ("vllm-tpu", "simulator")
+# inferencepool chart releases whose InferenceObjective CRD ships with the program (components/crds/).
+CHART_VERSIONS = ("v1.5.0", "v1.1.0")
+VLLM_TPU_IMAGE = "vllm/vllm-tpu:v0.12.0"
+SIMULATOR_IMAGE = "ghcr.io/llm-d/llm-d-inference-sim:v0.7.1"
 MODEL_STORE_LAYOUTS = ("per-region", "single")
 MTU_RANGE = (1300, 8896)  # what a GCP VPC accepts
 
@@ -35,6 +40,9 @@ _LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
 _MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$")
 _MODEL_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_LABEL_VALUE_K8S = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+# registry/repository:tag, optionally @sha256:digest; a tag or a digest is required.
+_IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$")
 _BUCKET_SUFFIX_HEX = 8  # random.RandomId(byte_length=4).hex
 
 
@@ -88,6 +96,53 @@ class ModelServer:
     namespace: str
     service_account: str
     downloader_service_account: str
+    backend: str  # "vllm-tpu" | "simulator"
+    name: str  # Deployment name; Service and PodMonitoring names derive from it
+    app_label: str  # value of the `app` label the pool selects
+    replicas: int
+    max_model_len: int
+    image: str
+    simulator_image: str
+    downloader_image: str
+    download_timeout_minutes: int
+    load_timeout_minutes: int
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {"app": self.app_label}
+
+
+@dataclass(frozen=True)
+class InferencePool:
+    name: str
+    chart_version: str
+    objective_name: str
+    priority: int
+    metric_export_name: str  # the AutoscalingMetric export the backend policy balances on
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    interval_sec: int
+    timeout_sec: int
+    healthy_threshold: int
+    unhealthy_threshold: int
+
+    @property
+    def detection_seconds(self) -> int:
+        """Worst case from a backend failing to the load balancer marking it unhealthy."""
+        return self.unhealthy_threshold * self.interval_sec + self.timeout_sec
+
+
+@dataclass(frozen=True)
+class Gateway:
+    name: str
+    route_name: str
+    health_check: HealthCheck
+    max_utilization_percent: int
+    dry_run: bool
+    timeout_sec: int
+    programmed_timeout_minutes: int
 
 
 @dataclass(frozen=True)
@@ -146,9 +201,12 @@ class PlatformConfig:
     model: Model
     model_store: ModelStore
     model_server: ModelServer
+    inference_pool: InferencePool
+    gateway: Gateway
     labels: Mapping[str, str]
     deletion_protection: bool
     fleet: Fleet
+    hf_token: Any = None  # pulumi.Output[str], secret; None for the simulator backend
 
     @property
     def names(self) -> Names:
@@ -447,8 +505,123 @@ def _check_names(names: Names, regions: list[Region], top: _Reader) -> None:
             return
 
 
-def parse(raw: Mapping[str, Any], stack: str) -> PlatformConfig:
-    """Validates the project's config namespace (key -> parsed value) for `stack`."""
+def _image(r: _Reader, name: str, default: str) -> str | None:
+    value = r.string(name, default)
+    if value is None:
+        return None
+    tag = value.rsplit("/", 1)[-1].partition("@")[0].partition(":")[2]
+    if not _IMAGE.match(value) or (not tag and "@sha256:" not in value) or tag == "latest":
+        r.problem(name, value, "is not pinned to a release tag or digest", f"pin a release, e.g. {default}")
+        return None
+    return value
+
+
+def _model_server(top: _Reader, accelerator: Accelerator | None) -> ModelServer | None:
+    r = top.mapping("modelServer")
+    before = len(top.problems)
+    k8s_fix = "use a Kubernetes name: lowercase letters, digits and hyphens"
+    backend = r.choice("backend", "vllm-tpu", BACKENDS)
+    if backend == "vllm-tpu" and accelerator is None and "accelerator" not in top.raw:
+        r.problem(
+            "backend",
+            backend,
+            "serves from TPU but no accelerator is configured",
+            "add an accelerator (e.g. machineType ct6e-standard-4t) or use backend: simulator",
+        )
+    if backend == "simulator" and "accelerator" in top.raw and top.raw["accelerator"] is not None:
+        top.problem(
+            "accelerator",
+            top.raw["accelerator"],
+            "would create TPU pools the simulator backend never uses",
+            "remove accelerator, or use backend: vllm-tpu",
+        )
+    slots = accelerator.nodes_per_pool if accelerator else 100
+    image = _image(r, "image", VLLM_TPU_IMAGE)
+    server = ModelServer(
+        namespace=r.string("namespace", "default", pattern=_K8S_NAME, fix=k8s_fix),
+        service_account=r.string("serviceAccount", "gemma-ksa", pattern=_K8S_NAME, fix=k8s_fix),
+        downloader_service_account=r.string(
+            "downloaderServiceAccount", "gemma-downloader", pattern=_K8S_NAME, fix=k8s_fix
+        ),
+        backend=backend,
+        name=r.string("name", "vllm-gemma", pattern=_K8S_NAME, fix=k8s_fix),
+        app_label=r.string("appLabel", "gemma-server", pattern=_LABEL_VALUE_K8S, fix="use a Kubernetes label value"),
+        replicas=r.integer(
+            "replicas",
+            1,
+            low=0,
+            high=slots,
+            fix=f"each replica takes a whole TPU slice: use 0..{slots} (accelerator.nodesPerPool)"
+            if accelerator
+            else "use 0..100",
+        ),
+        max_model_len=r.integer("maxModelLen", 8192, low=256, high=131072),
+        image=image,
+        simulator_image=_image(r, "simulatorImage", SIMULATOR_IMAGE),
+        # The vLLM image already carries huggingface_hub, so the download needs no install at run time.
+        downloader_image=_image(r, "downloaderImage", image or VLLM_TPU_IMAGE),
+        download_timeout_minutes=r.integer("downloadTimeoutMinutes", 90, low=5, high=1440),
+        load_timeout_minutes=r.integer("loadTimeoutMinutes", 40, low=5, high=240),
+    )
+    r.finish()
+    return server if len(top.problems) == before else None
+
+
+def _inference_pool(top: _Reader) -> InferencePool:
+    r = top.mapping("inferencePool")
+    k8s_fix = "use a Kubernetes name: lowercase letters, digits and hyphens"
+    pool = InferencePool(
+        name=r.string("name", "gemma-pool", pattern=_K8S_NAME, fix=k8s_fix),
+        chart_version=r.choice("chartVersion", CHART_VERSIONS[0], CHART_VERSIONS),
+        objective_name=r.string("objectiveName", "gemma-objective", pattern=_K8S_NAME, fix=k8s_fix),
+        priority=r.integer("priority", 10, low=-1000, high=1000),
+        metric_export_name=r.string("metricExportName", "tpu-cache", pattern=_K8S_NAME, fix=k8s_fix),
+    )
+    r.finish()
+    return pool
+
+
+def _gateway(top: _Reader) -> Gateway:
+    r = top.mapping("gateway")
+    k8s_fix = "use a Kubernetes name: lowercase letters, digits and hyphens"
+    h = r.mapping("healthCheck")
+    health = HealthCheck(
+        interval_sec=h.integer("intervalSec", 5, low=1, high=300),
+        timeout_sec=h.integer("timeoutSec", 5, low=1, high=300),
+        healthy_threshold=h.integer("healthyThreshold", 2, low=1, high=10),
+        unhealthy_threshold=h.integer("unhealthyThreshold", 2, low=1, high=10),
+    )
+    if None not in (health.interval_sec, health.timeout_sec) and health.timeout_sec > health.interval_sec:
+        h.problem(
+            "timeoutSec",
+            health.timeout_sec,
+            f"is longer than intervalSec ({health.interval_sec})",
+            "set timeoutSec <= intervalSec, as Google Cloud health checks require",
+        )
+    h.finish()
+    gateway = Gateway(
+        name=r.string("name", "cross-region-gateway", pattern=_K8S_NAME, fix=k8s_fix),
+        route_name=r.string("routeName", "gemma-route", pattern=_K8S_NAME, fix=k8s_fix),
+        health_check=health,
+        max_utilization_percent=r.integer(
+            "maxUtilizationPercent", 60, low=1, high=100, fix="a percentage of KV-cache use: 1..100"
+        ),
+        dry_run=r.boolean("dryRun", False),
+        timeout_sec=r.integer("timeoutSec", 100, low=1, high=86400),
+        programmed_timeout_minutes=r.integer("programmedTimeoutMinutes", 20, low=1, high=120),
+    )
+    r.finish()
+    return gateway
+
+
+def parse(
+    raw: Mapping[str, Any], stack: str, *, hf_token_is_secret: bool = True, hf_token_output: Any = None
+) -> PlatformConfig:
+    """Validates the project's config namespace (key -> parsed value) for `stack`.
+
+    The Hugging Face token's value is never inspected or printed: `hf_token_is_secret` says how it
+    is stored and `hf_token_output` is the secret Output handed on to the model servers.
+    """
     problems: list[Problem] = []
     top = _Reader(raw, "", problems)
 
@@ -517,7 +690,7 @@ def parse(raw: Mapping[str, Any], stack: str) -> PlatformConfig:
             f"{accelerator.machine_type} has {chips} chips and vLLM shards the model across all of them",
             f"set tensorParallelSize to {chips}",
         )
-    model = Model(model_id, m.string("servedName", model_id or ""), tp)
+    model = Model(model_id, m.string("servedName", None) or model_id, tp)
     m.finish()
 
     s = top.mapping("modelStore")
@@ -530,14 +703,16 @@ def parse(raw: Mapping[str, Any], stack: str) -> PlatformConfig:
     )
     s.finish()
 
-    ms = top.mapping("modelServer")
-    k8s_fix = "use a Kubernetes name: lowercase letters, digits and hyphens"
-    model_server = ModelServer(
-        ms.string("namespace", "default", pattern=_K8S_NAME, fix=k8s_fix),
-        ms.string("serviceAccount", "gemma-ksa", pattern=_K8S_NAME, fix=k8s_fix),
-        ms.string("downloaderServiceAccount", "gemma-downloader", pattern=_K8S_NAME, fix=k8s_fix),
-    )
-    ms.finish()
+    model_server = _model_server(top, accelerator)
+    inference_pool = _inference_pool(top)
+    gateway = _gateway(top)
+    hf_fix = "run `pulumi config set --secret hfToken <token>` (a Hugging Face token with access to the model)"
+    hf_token = top.get("hfToken", None)
+    if model_server and model_server.backend == "vllm-tpu":
+        if hf_token is None:
+            top.problem("hfToken", None, "is required to download the weights for the vllm-tpu backend", hf_fix)
+        elif not hf_token_is_secret:
+            top.problem("hfToken", "[not shown]", "is stored in plain text in the stack file", hf_fix)
 
     labels = top.get("labels", {})
     if not isinstance(labels, Mapping):
@@ -576,9 +751,12 @@ def parse(raw: Mapping[str, Any], stack: str) -> PlatformConfig:
         model=model,
         model_store=model_store,
         model_server=model_server,
+        inference_pool=inference_pool,
+        gateway=gateway,
         labels=dict(labels),
         deletion_protection=deletion_protection,
         fleet=fleet,
+        hf_token=hf_token_output if model_server.backend == "vllm-tpu" else None,
     )
 
 
@@ -601,4 +779,9 @@ def load() -> PlatformConfig:
         ns, _, key = full_key.partition(":")
         if ns == namespace:
             raw[key] = _decode(value)
-    return parse(raw, pulumi.get_stack())
+    return parse(
+        raw,
+        pulumi.get_stack(),
+        hf_token_is_secret=pulumi.runtime.is_config_secret(f"{namespace}:hfToken"),
+        hf_token_output=pulumi.Config().get_secret("hfToken"),
+    )

@@ -5,6 +5,7 @@ This is the only module that knows how components connect; each component sees j
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pulumi
@@ -12,10 +13,15 @@ import pulumi
 from components.apis import ProjectApis, ProjectApisArgs
 from components.cluster import InferenceCluster, InferenceClusterArgs, TpuPool
 from components.fleet import Fleet, FleetArgs, FleetMember
+from components.gateway import HealthCheckArgs, MultiClusterGateway, MultiClusterGatewayArgs
+from components.inference_pool import InferencePool, InferencePoolArgs
+from components.model_server import ModelServer, ModelServerArgs, TpuServing
 from components.model_store import ModelStore, ModelStoreArgs
 from components.network import Network, NetworkArgs, SubnetRanges
 from components.node_identity import NodeIdentity, NodeIdentityArgs
 from stacks.config import PlatformConfig
+
+CURL_IMAGE = "curlimages/curl:8.11.1"
 
 APIS = (
     "compute.googleapis.com",
@@ -146,6 +152,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         ),
     )
 
+    serving = _serving(cfg, clusters, store, fleet, network)
+
     return {
         "network": network.vpc.name,
         "subnets": {
@@ -160,7 +168,154 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         "kubeContexts": {r: c.kube_context for r, c in clusters.items()},
         "memberships": {r: m.id for r, m in fleet.memberships.items()},
         "configMembership": fleet.config_membership.id,
+        **serving,
     }
+
+
+def _serving(
+    cfg: PlatformConfig,
+    clusters: dict[str, InferenceCluster],
+    store: ModelStore,
+    fleet: Fleet,
+    network: Network,
+) -> dict[str, Any]:
+    """Model servers and pools in every cluster, the Gateway in the config cluster (codelab § 5-8)."""
+    ms, pool_cfg, gw = cfg.model_server, cfg.inference_pool, cfg.gateway
+    bucket_of = cfg.bucket_locations()
+    # One cluster fills each bucket: the config cluster if it reads that bucket, else the first reader.
+    filler: dict[str, str] = {}
+    for region in [cfg.config_region] + [r.name for r in cfg.regions]:
+        filler.setdefault(bucket_of[region], region)
+    features = list(fleet.features.values())
+
+    servers: dict[str, ModelServer] = {}
+    pools: dict[str, InferencePool] = {}
+    for region in sorted(clusters, key=lambda r: filler.get(bucket_of[r]) != r):  # fillers first
+        cluster = clusters[region]
+        on_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
+        tpu = None
+        if ms.backend == "vllm-tpu":
+            fills = filler[bucket_of[region]] == region
+            tpu = TpuServing(
+                accelerator_label="tpu-v6e-slice",
+                topology=cfg.accelerator.topology,
+                chips=cfg.accelerator.chips,
+                tensor_parallel_size=cfg.model.tensor_parallel_size,
+                bucket=store.buckets[bucket_of[region]].name,
+                reader_gsa=store.reader_email,
+                writer_gsa=store.writer_email,
+                hf_token=cfg.hf_token,
+                download=fills,
+                tpu_pool=cluster.tpu_pool,
+                download_dependency=None if fills else servers[filler[bucket_of[region]]].download_job,
+            )
+        servers[region] = ModelServer(
+            f"model-server-{region}",
+            ModelServerArgs(
+                namespace=ms.namespace,
+                create_namespace=ms.namespace != "default",
+                name=ms.name,
+                labels=ms.labels,
+                service_account=ms.service_account,
+                downloader_service_account=ms.downloader_service_account,
+                serving_port=cfg.serving_port,
+                replicas=ms.replicas,
+                model_id=cfg.model.id,
+                served_name=cfg.model.served_name,
+                max_model_len=ms.max_model_len,
+                image=ms.image if tpu else ms.simulator_image,
+                downloader_image=ms.downloader_image,
+                download_timeout_minutes=ms.download_timeout_minutes,
+                load_timeout_minutes=ms.load_timeout_minutes,
+                system_pool=cluster.system_pool_name,
+                tpu=tpu,
+            ),
+            opts=on_cluster,
+        )
+        pools[region] = InferencePool(
+            f"inference-pool-{region}",
+            InferencePoolArgs(
+                namespace=ms.namespace,
+                pool_name=pool_cfg.name,
+                chart_version=pool_cfg.chart_version,
+                match_labels=ms.labels,
+                serving_port=cfg.serving_port,
+                objective_name=pool_cfg.objective_name,
+                priority=pool_cfg.priority,
+                metric_export_name=pool_cfg.metric_export_name,
+                epp_monitoring=region == cfg.config_region,
+                requires=_namespace(servers[region]),
+                fleet_features=features,
+            ),
+            opts=on_cluster,
+        )
+
+    config_cluster = clusters[cfg.config_region]
+    hc = gw.health_check
+    gateway = MultiClusterGateway(
+        "gateway",
+        MultiClusterGatewayArgs(
+            namespace=ms.namespace,
+            gateway_name=gw.name,
+            route_name=gw.route_name,
+            pool_name=pool_cfg.name,
+            serving_port=cfg.serving_port,
+            addresses={r: a.name for r, a in network.gateway_addresses.items()},
+            health_check=HealthCheckArgs(hc.interval_sec, hc.timeout_sec, hc.healthy_threshold, hc.unhealthy_threshold),
+            metric_export_name=pool_cfg.metric_export_name,
+            max_utilization_percent=gw.max_utilization_percent,
+            dry_run=gw.dry_run,
+            timeout_sec=gw.timeout_sec,
+            programmed_timeout_minutes=gw.programmed_timeout_minutes,
+            exports=[p.export for p in pools.values()],
+            requires=[*_namespace(servers[cfg.config_region]), *features],
+        ),
+        opts=pulumi.ResourceOptions(providers={"kubernetes": config_cluster.provider}),
+    )
+    return {
+        "modelServer": {
+            "backend": ms.backend,
+            "namespace": ms.namespace,
+            "deployment": ms.name,
+            "service": f"{ms.name}-service",
+            "servedModel": cfg.model.served_name,
+        },
+        "inferencePool": pool_cfg.name,
+        "gateway": {
+            "name": gateway.name,
+            "namespace": gateway.namespace,
+            "cluster": config_cluster.cluster_name,
+            "kubeContext": config_cluster.kube_context,
+        },
+        "failoverDetectionSeconds": hc.detection_seconds,
+        "testRequests": {
+            region: network.gateway_addresses[region].address.apply(
+                lambda ip, region=region: test_request(cfg, clusters[region].kube_context, ip)
+            )
+            for region in clusters
+        },
+    }
+
+
+def _namespace(server: ModelServer) -> list[pulumi.Resource]:
+    return [server.namespace_resource] if server.namespace_resource else []
+
+
+def test_request(cfg: PlatformConfig, context: str, gateway_ip: str) -> str:
+    """The codelab's chat-completion call, from a throwaway pod in the same region as the address:
+    the Gateway's addresses are internal, so the client has to be inside the VPC."""
+    body = json.dumps(
+        {
+            "model": cfg.model.served_name,
+            "messages": [{"role": "user", "content": "What is the capital of France?"}],
+            "max_tokens": 100,
+        }
+    )
+    return (
+        f"kubectl --context {context} -n {cfg.model_server.namespace} run curl-test --rm -i --restart=Never "
+        f"--image={CURL_IMAGE} -- curl -s -X POST http://{gateway_ip}/v1/chat/completions "
+        f"-H 'Content-Type: application/json' -d '{body}'"
+    )
 
 
 def export(outputs: dict[str, Any]) -> None:

@@ -24,6 +24,7 @@ ATTRIBUTE = {
     "deletionProtection": "deletion_protection",
     "configRegion": "config_region",
     "project": "project",
+    "hfToken": "hf_token",
 }
 
 
@@ -39,7 +40,17 @@ def all_keys() -> list[str]:
     prod = stack_file("prod")
     keys = known_keys(prod)
     nested = []
-    for key in ("network", "accelerator", "systemPool", "model", "modelStore", "modelServer", "fleet"):
+    for key in (
+        "network",
+        "accelerator",
+        "systemPool",
+        "model",
+        "modelStore",
+        "modelServer",
+        "fleet",
+        "inferencePool",
+        "gateway",
+    ):
         with pytest.raises(config.ConfigError) as err:
             config.parse(prod | {key: {**prod.get(key, {}), "zzz_unknown": 1}}, "prod")
         (problem,) = err.value.problems
@@ -49,6 +60,9 @@ def all_keys() -> list[str]:
     with pytest.raises(config.ConfigError) as err:
         config.parse(prod | {"regions": regions}, "prod")
     nested += [f"regions[].{k.split('.')[-1]}" for k in err.value.problems[0].fix.split("known keys: ")[1].split(", ")]
+    with pytest.raises(config.ConfigError) as err:
+        config.parse(prod | {"gateway": {"healthCheck": {"zzz_unknown": 1}}}, "prod")
+    nested += [f"gateway.healthCheck.{k}" for k in err.value.problems[0].fix.split("known keys: ")[1].split(", ")]
     return keys + nested
 
 
@@ -88,13 +102,13 @@ def test_runtime_requirements_are_pinned():
 def test_plan_prints_the_summary_and_writes_resources_json(tmp_path, capsys):
     assert plan.main(["prod", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert printed.startswith("Stack prod: 53 resources in 7 components")
+    assert printed.startswith("Stack prod: 85 resources in 12 components")
     assert "cluster-us-east5 (InferenceCluster): 4\n  us-east5\n" in printed
     assert "   13  gcp:projects/service:Service" in printed
     context = "gke_tpu-inference-prod_europe-west4-a_tpu-gke-dranet-prod-europe-west4"
     assert f'  kubeContexts: {{"europe-west4": "{context}"' in printed
     data = json.loads((tmp_path / "resources.json").read_text())
-    assert len(data["resources"]) == 60
+    assert len(data["resources"]) == 97
     assert data["outputs"]["network"] == "tpu-gke-dranet-prod-vpc"
 
 

@@ -9,8 +9,8 @@ import pytest
 from tests.conftest import closure
 from tools import engine
 
-# The GCP resources of codelab sections 3-4 (network.tf, fuse.tf, gke.tf, fleet.tf) and what prod has
-# for each: same count, except the deliberate departures of ARCHITECTURE.md § 8 noted on the right.
+# The resources of codelab sections 3-8 (network.tf, fuse.tf, gke.tf, fleet.tf, then the kubectl and
+# helm steps) and what prod has for each: same count, except the deliberate departures noted.
 PROD_RESOURCES = Counter(
     {
         "gcp:projects/service:Service": 13,  # base_apis + fleet_apis, plus IAM, Network Services, Autoscaling, ...
@@ -31,6 +31,24 @@ PROD_RESOURCES = Counter(
         "time:index/sleep:Sleep": 1,  # wait_for_apis (IAM propagation)
         "gcp:gkehub/membership:Membership": 2,  # memberships
         "gcp:gkehub/feature:Feature": 2,  # mcs + ingress
+        # Sections 5-8, per cluster unless noted (each cluster fills its own bucket).
+        "kubernetes:core/v1:Namespace": 2,  # a non-default namespace instead of `default`
+        "kubernetes:core/v1:ServiceAccount": 4,  # gemma-ksa, plus the downloader's own KSA
+        "kubernetes:core/v1:Secret": 2,  # hf-secret
+        "kubernetes:batch/v1:Job": 2,  # model-downloader, one per regional bucket
+        "kubernetes:resource.k8s.io/v1:ResourceClaimTemplate": 2,  # all-netdev
+        "kubernetes:apps/v1:Deployment": 2,  # vllm-gemma
+        "kubernetes:core/v1:Service": 2,  # vllm-gemma-service
+        "kubernetes:monitoring.googleapis.com/v1:PodMonitoring": 2,  # vllm-gemma-monitoring
+        "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": 2,  # the InferenceObjective CRD
+        "kubernetes:inference.networking.x-k8s.io/v1alpha2:InferenceObjective": 2,  # gemma-objective
+        "kubernetes:autoscaling.gke.io/v1beta1:AutoscalingMetric": 2,  # tpu-cache
+        "kubernetes:helm.sh/v4:Chart": 2,  # helm install gemma-pool
+        "kubernetes:inference.networking.k8s.io/v1:InferencePoolPatch": 2,  # kubectl annotate ... export
+        "kubernetes:gateway.networking.k8s.io/v1:Gateway": 1,  # cross-region-gateway, config cluster
+        "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": 1,  # gemma-route
+        "kubernetes:networking.gke.io/v1:HealthCheckPolicy": 1,  # gemma-health-check
+        "kubernetes:networking.gke.io/v1:GCPBackendPolicy": 1,  # gemma-backend-policy
     }
 )
 
@@ -61,7 +79,7 @@ def regions(n: int) -> list[dict]:
 
 
 def test_prod_has_exactly_the_codelab_resources(prod):
-    assert Counter(r.type for r in prod.registrations if r.custom) == PROD_RESOURCES
+    assert Counter(r.type for r in prod.registrations if r.custom or r.remote) == PROD_RESOURCES
 
 
 def test_components_and_their_type_tokens(prod):
@@ -74,6 +92,10 @@ def test_components_and_their_type_tokens(prod):
             "inference:cluster:InferenceCluster": 2,
             "inference:storage:ModelStore": 1,
             "inference:fleet:Fleet": 1,
+            "inference:serving:ModelServer": 2,
+            "inference:serving:InferencePool": 2,
+            "inference:gateway:MultiClusterGateway": 1,
+            "kubernetes:helm.sh/v4:Chart": 2,  # a remote component: one registration in the plan
         }
     )
     for reg in prod.registrations:
@@ -102,7 +124,7 @@ def test_every_gcp_name_starts_with_prefix_and_stack(prod, dev):
         base = f"tpu-gke-dranet-{plan.stack}"
         for reg in plan.registrations:
             name = _gcp_name(reg)
-            if name and reg.type not in _FIXED_NAMES:
+            if name and _is_gcp(reg) and reg.type not in _FIXED_NAMES:
                 assert name.startswith(base), (reg.type, name)
 
 
@@ -111,8 +133,12 @@ def test_every_gcp_name_starts_with_prefix_and_stack(prod, dev):
 _SHARED_SINGLETONS = {"gcp:projects/service:Service", "gcp:projects/serviceIdentity:ServiceIdentity"}
 
 
-# Names GCP fixes (APIs, fleet features) or scopes to the cluster (node pools).
+# Names GCP fixes (APIs, fleet features) or scopes to the cluster (node pools, Kubernetes objects).
 _FIXED_NAMES = _SHARED_SINGLETONS | {"gcp:gkehub/feature:Feature", "gcp:container/nodePool:NodePool"}
+
+
+def _is_gcp(reg: engine.Registration) -> bool:
+    return reg.type.startswith("gcp:")
 
 
 def _gcp_name(reg: engine.Registration) -> str | None:
@@ -214,8 +240,21 @@ def test_stack_outputs(prod):
             "kubeContexts",
             "memberships",
             "configMembership",
+            "modelServer",
+            "inferencePool",
+            "gateway",
+            "failoverDetectionSeconds",
+            "testRequests",
         ]
     )
+    assert prod.outputs["modelServer"] == {
+        "backend": "vllm-tpu",
+        "namespace": "inference",
+        "deployment": "vllm-gemma",
+        "service": "vllm-gemma-service",
+        "servedModel": "google/gemma-3-27b-it",
+    }
+    assert prod.outputs["inferencePool"] == "gemma-pool"
     assert prod.outputs["network"] == "tpu-gke-dranet-prod-vpc"
     assert prod.outputs["subnets"]["us-east5"] == {
         "node": "tpu-gke-dranet-prod-node-us-east5",

@@ -52,6 +52,7 @@ class Registration:
     name: str
     parent: str  # URN, "" for the stack itself
     custom: bool
+    remote: bool  # a component implemented by its provider (a Helm chart): it plans as one resource
     inputs: dict[str, Any]
     outputs: dict[str, Any]  # what the mock returned
     provider: str  # provider reference "urn::id", "" for the default provider
@@ -348,6 +349,8 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the wire format has only doubles; the program wrote integers
     return value
 
 
@@ -395,9 +398,11 @@ def _recording_monitor(mocks: PlatformMocks, log: list[Registration]):
                     name=request.name,
                     parent=request.parent,
                     custom=request.custom,
+                    remote=request.remote,
                     inputs=inputs,
                     outputs=_plain(registered.state) | {"id": registered.id},
-                    provider=request.provider,
+                    # A remote component (a Helm chart) names its providers per package instead.
+                    provider=request.provider or request.providers.get(request.type.split(":")[0], ""),
                     dependencies=sorted(set(request.dependencies)),
                     property_dependencies={
                         k: sorted(v.urns) for k, v in request.propertyDependencies.items() if v.urns

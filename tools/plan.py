@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
+
+import yaml
 
 from stacks.config import ConfigError
 from tools import engine
@@ -29,7 +32,15 @@ def component_of(reg: engine.Registration, regs: dict[str, engine.Registration])
     return top
 
 
-def region_of(reg: engine.Registration, regions: list[str]) -> str:
+def provider_of(reg: engine.Registration, regs: dict[str, engine.Registration]) -> engine.Registration | None:
+    """The explicit provider a resource uses (a cluster's Kubernetes provider), from its "urn::id" reference."""
+    return regs.get(reg.provider.rsplit("::", 1)[0]) if reg.provider else None
+
+
+def region_of(reg: engine.Registration, regions: list[str], regs: dict[str, engine.Registration]) -> str:
+    provider = provider_of(reg, regs)
+    if provider is not None:
+        reg = provider  # Kubernetes objects live where their cluster is
     for field in ("region", "location"):
         value = str(reg.inputs.get(field, ""))
         for region in regions:
@@ -61,19 +72,21 @@ def regions_of(stack: str) -> list[str]:
 
 def summary(plan: engine.Plan, regions: list[str]) -> str:
     regs = plan.by_urn()
-    custom = [r for r in plan.registrations if r.custom]
+    custom = [r for r in plan.registrations if r.custom or r.remote]
     groups: dict[str, dict[str, list[engine.Registration]]] = defaultdict(lambda: defaultdict(list))
     for reg in custom:
         top = component_of(reg, regs)
         label = f"{top.name} ({top.type.split(':')[-1]})" if top else "stack"
-        groups[label][region_of(reg, regions)].append(reg)
+        groups[label][region_of(reg, regions, regs)].append(reg)
 
     lines = [
         f"Stack {plan.stack}: {len(custom)} resources in {len(plan.registrations) - len(custom)} components "
         "(offline plan: real program, mocked engine, no cloud calls)",
     ]
     if plan.placeholders:
-        lines.append(f"Secrets not readable offline, planned with placeholders: {', '.join(plan.placeholders)}")
+        lines.append(
+            f"Secret config is not readable offline; placeholders stand in for: {', '.join(plan.placeholders)}"
+        )
     for label in sorted(groups):
         by_region = groups[label]
         lines.append("")
@@ -102,6 +115,7 @@ def write(plan: engine.Plan, out: Path) -> Path:
                 "name": r.name,
                 "parent": r.parent,
                 "custom": r.custom,
+                "remote": r.remote,
                 "provider": r.provider,
                 "inputs": engine.to_json(r.inputs),
                 "options": r.options,
@@ -115,6 +129,34 @@ def write(plan: engine.Plan, out: Path) -> Path:
     path = out / "resources.json"
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     return path
+
+
+def manifest(reg: engine.Registration) -> dict:
+    """The Kubernetes object as it will be applied; a Helm chart as its chart, version and values."""
+    inputs = engine.to_json(reg.inputs)
+    if reg.remote:
+        return {"helmChart": {k: inputs[k] for k in ("chart", "version", "name", "namespace", "values") if k in inputs}}
+    first = {k: inputs.pop(k) for k in ("apiVersion", "kind", "metadata") if k in inputs}
+    return {**first, **inputs}
+
+
+def write_manifests(plan: engine.Plan, out: Path) -> list[Path]:
+    """Every Kubernetes object as YAML under <out>/manifests/<cluster>/, for a reviewer to read."""
+    regs = plan.by_urn()
+    written = []
+    for reg in plan.registrations:
+        provider = provider_of(reg, regs)
+        if provider is None or provider.type != "pulumi:providers:kubernetes":
+            continue
+        cluster = provider.inputs["clusterIdentifier"].rsplit("_", 1)[-1]
+        meta = reg.inputs.get("metadata") or {}
+        kind = reg.type.rsplit(":", 1)[-1]
+        name = "-".join(p for p in (kind, meta.get("namespace"), meta.get("name") or reg.inputs.get("name")) if p)
+        path = out / "manifests" / cluster / f"{name}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(manifest(reg), sort_keys=False))
+        written.append(path)
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,8 +173,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(summary(plan, regions_of(args.stack)))
-    path = write(plan, args.out or engine.ROOT / "build" / "plan" / args.stack)
-    print(f"\nWrote {path.relative_to(engine.ROOT) if path.is_relative_to(engine.ROOT) else path}")
+    out = args.out or engine.ROOT / "build" / "plan" / args.stack
+    shutil.rmtree(out / "manifests", ignore_errors=True)
+    path = write(plan, out)
+    manifests = write_manifests(plan, out)
+    print(f"\nWrote {path} and {len(manifests)} Kubernetes manifests under {out / 'manifests'}")
     return 0
 
 

@@ -1,0 +1,136 @@
+"""MultiClusterGateway: the one cross-region internal Gateway in the config cluster, its route to the
+pool imported from every cluster, the health check and the KV-cache-aware backend policy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+GATEWAY_CLASS = "gke-l7-cross-regional-internal-managed-mc"
+POOL_IMPORT = {"group": "networking.gke.io", "kind": "GCPInferencePoolImport"}
+
+
+@dataclass(frozen=True)
+class HealthCheckArgs:
+    interval_sec: int
+    timeout_sec: int
+    healthy_threshold: int
+    unhealthy_threshold: int
+
+
+@dataclass(frozen=True)
+class MultiClusterGatewayArgs:
+    namespace: str
+    gateway_name: str
+    route_name: str
+    pool_name: str
+    serving_port: int
+    addresses: Mapping[str, pulumi.Input[str]]  # region -> name of its reserved internal address
+    health_check: HealthCheckArgs
+    metric_export_name: str
+    max_utilization_percent: int
+    dry_run: bool
+    timeout_sec: int
+    programmed_timeout_minutes: int
+    exports: Sequence[pulumi.Resource]  # every cluster's pool export: the import exists only after them
+    # The namespace, and the multi-cluster features: the Gateway class exists only once MCI is on, and
+    # on destroy the Gateway must go before the features that clean up after it.
+    requires: Sequence[pulumi.Resource] = ()
+
+
+class MultiClusterGateway(pulumi.ComponentResource):
+    """Listens on one internal address per region; the load balancer sends each request to the
+    healthiest pool with KV-cache headroom, preferring the caller's region, and fails over to the
+    other regions when a region's backends fail their health checks."""
+
+    def __init__(self, name: str, args: MultiClusterGatewayArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("inference:gateway:MultiClusterGateway", name, None, opts)
+        requires = list(args.requires)
+        meta = lambda n, **kw: k8s.meta.v1.ObjectMetaArgs(name=n, namespace=args.namespace, **kw)  # noqa: E731
+        target = {**POOL_IMPORT, "name": args.pool_name}
+
+        self.gateway = k8s.apiextensions.CustomResource(
+            f"{name}-gateway",
+            api_version="gateway.networking.k8s.io/v1",
+            kind="Gateway",
+            # Pulumi waits until GKE has programmed the load balancer in every region.
+            metadata=meta(args.gateway_name, annotations={"pulumi.com/waitFor": "condition=Programmed"}),
+            spec={
+                "gatewayClassName": GATEWAY_CLASS,
+                "addresses": [
+                    {
+                        "type": "networking.gke.io/named-address-with-region",
+                        "value": pulumi.Output.concat("regions/", region, "/addresses/", address),
+                    }
+                    for region, address in args.addresses.items()
+                ],
+                "listeners": [{"name": "http", "protocol": "HTTP", "port": 80}],
+            },
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=requires,
+                custom_timeouts=pulumi.CustomTimeouts(
+                    create=f"{args.programmed_timeout_minutes}m", update=f"{args.programmed_timeout_minutes}m"
+                ),
+            ),
+        )
+        self.route = k8s.apiextensions.CustomResource(
+            f"{name}-route",
+            api_version="gateway.networking.k8s.io/v1",
+            kind="HTTPRoute",
+            metadata=meta(args.route_name),
+            spec={
+                "parentRefs": [{"name": args.gateway_name, "kind": "Gateway"}],
+                "rules": [{"backendRefs": [{**target, "port": args.serving_port}]}],
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*requires, *args.exports]),
+        )
+        hc = args.health_check
+        self.health_check = k8s.apiextensions.CustomResource(
+            f"{name}-health-check",
+            api_version="networking.gke.io/v1",
+            kind="HealthCheckPolicy",
+            metadata=meta(f"{args.pool_name}-health-check"),
+            spec={
+                "targetRef": target,
+                "default": {
+                    "checkIntervalSec": hc.interval_sec,
+                    "timeoutSec": hc.timeout_sec,
+                    "healthyThreshold": hc.healthy_threshold,
+                    "unhealthyThreshold": hc.unhealthy_threshold,
+                    "config": {
+                        "type": "HTTP",
+                        "httpHealthCheck": {"requestPath": "/health", "port": args.serving_port},
+                    },
+                },
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*requires, *args.exports]),
+        )
+        self.backend_policy = k8s.apiextensions.CustomResource(
+            f"{name}-backend-policy",
+            api_version="networking.gke.io/v1",
+            kind="GCPBackendPolicy",
+            metadata=meta(f"{args.pool_name}-backend-policy"),
+            spec={
+                "targetRef": target,
+                "default": {
+                    "timeoutSec": args.timeout_sec,
+                    "balancingMode": "CUSTOM_METRICS",
+                    "trafficDuration": "LONG",
+                    "customMetrics": [
+                        {
+                            "name": f"gke.named_metrics.{args.metric_export_name}",
+                            "dryRun": args.dry_run,
+                            "maxUtilizationPercent": args.max_utilization_percent,
+                        }
+                    ],
+                },
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*requires, *args.exports]),
+        )
+        self.name = args.gateway_name
+        self.namespace = args.namespace
+        self.register_outputs({"gateway": args.gateway_name, "namespace": args.namespace})
