@@ -13,6 +13,7 @@ import pulumi_gcp as gcp
 class ProjectApisArgs:
     project: str
     services: Sequence[str]  # e.g. "container.googleapis.com"
+    service_agents: Sequence[str] = ()  # services whose Google-managed service agent the stack grants roles to
 
 
 class ProjectApis(pulumi.ComponentResource):
@@ -34,6 +35,16 @@ class ProjectApis(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             for service in args.services
+        }
+        # Creating the identity makes the agent exist before anything grants it a role.
+        self.agents: dict[str, gcp.projects.ServiceIdentity] = {
+            service: gcp.projects.ServiceIdentity(
+                f"{name}-{service.split('.')[0]}-agent",
+                project=args.project,
+                service=service,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.services[service]]),
+            )
+            for service in args.service_agents
         }
         self.register_outputs({"services": list(self.services)})
 

@@ -42,6 +42,10 @@ class InferenceClusterArgs:
     tpu: TpuPool | None  # None: no accelerator pool (the simulator backend)
     pod_range_name: str | None = None  # secondary ranges on the node subnet, when configured
     service_range_name: str | None = None
+    private_nodes: bool = False  # nodes without external IPs (egress through Cloud NAT)
+    master_authorized_networks: Sequence[str] = ()  # CIDRs allowed to reach the control plane
+    secrets_key: str | None = None  # Cloud KMS key for application-layer secrets encryption
+    gke_service_agent: pulumi.Input[str] | None = None  # member that must use the key
     labels: Mapping[str, str] = field(default_factory=dict)
     depends_on: Sequence[pulumi.Resource] = ()  # Container, Compute, Monitoring, Logging APIs
 
@@ -107,6 +111,16 @@ class InferenceCluster(pulumi.ComponentResource):
         self.system_pool_name = SYSTEM_POOL
         self.kube_context = args.kube_context
 
+        encryption_grant = None
+        if args.secrets_key:
+            # GKE's service agent encrypts and decrypts Secrets with the key; granted on the key only.
+            encryption_grant = gcp.kms.CryptoKeyIAMMember(
+                f"{name}-secrets-key-user",
+                crypto_key_id=args.secrets_key,
+                role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
+                member=args.gke_service_agent,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.cluster = gcp.container.Cluster(
             f"{name}-gke",
             project=args.project,
@@ -143,12 +157,35 @@ class InferenceCluster(pulumi.ComponentResource):
                 managed_prometheus=gcp.container.ClusterMonitoringConfigManagedPrometheusArgs(enabled=True),
             ),
             pod_autoscaling=gcp.container.ClusterPodAutoscalingArgs(hpa_profile="PERFORMANCE"),
+            private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(
+                enable_private_nodes=True,
+                enable_private_endpoint=False,  # the control plane stays reachable, limited below
+                master_global_access_config=gcp.container.ClusterPrivateClusterConfigMasterGlobalAccessConfigArgs(
+                    enabled=True
+                ),
+            )
+            if args.private_nodes
+            else None,
+            master_authorized_networks_config=gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
+                cidr_blocks=[
+                    gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(cidr_block=c, display_name=c)
+                    for c in args.master_authorized_networks
+                ]
+            )
+            if args.master_authorized_networks
+            else None,
+            database_encryption=gcp.container.ClusterDatabaseEncryptionArgs(
+                state="ENCRYPTED", key_name=args.secrets_key
+            )
+            if args.secrets_key
+            else None,
+            enable_legacy_abac=False,
             enable_shielded_nodes=True,
             deletion_protection=args.deletion_protection,
             resource_labels=dict(args.labels),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=list(args.depends_on),
+                depends_on=[*args.depends_on, *([encryption_grant] if encryption_grant else [])],
                 # Both describe the throwaway default pool; changing them must not replace the cluster.
                 ignore_changes=["nodeConfig", "initialNodeCount"],
                 custom_timeouts=pulumi.CustomTimeouts(create="45m", update="45m", delete="45m"),

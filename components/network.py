@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
+from components.firewall_sweeper import LeftoverFirewallSweeper
+
 # Google's health-check probers (https://cloud.google.com/load-balancing/docs/health-check-concepts#ip-ranges).
 HEALTH_CHECK_RANGES = ("130.211.0.0/22", "35.191.0.0/16")
 
@@ -31,6 +33,7 @@ class NetworkArgs:
     regions: Mapping[str, SubnetRanges]  # region -> names and ranges
     firewall_names: Mapping[str, str]  # "internal" | "health-checks" | "proxies" -> rule name
     serving_port: int
+    nat: bool = False  # private nodes have no external IPs: Cloud NAT gives them egress per region
     labels: Mapping[str, str] = field(default_factory=dict)
     depends_on: Sequence[pulumi.Resource] = ()  # the Compute Engine API
 
@@ -87,6 +90,29 @@ class Network(pulumi.ComponentResource):
                 role="ACTIVE",
                 opts=child,
             )
+            if args.nat:
+                router = gcp.compute.Router(
+                    f"{name}-router-{region}",
+                    project=args.project,
+                    name=f"{args.network_name}-router-{region}",
+                    region=region,
+                    network=self.vpc.id,
+                    opts=child,
+                )
+                gcp.compute.RouterNat(
+                    f"{name}-nat-{region}",
+                    project=args.project,
+                    name=f"{args.network_name}-nat-{region}",
+                    region=region,
+                    router=router.name,
+                    nat_ip_allocate_option="AUTO_ONLY",
+                    source_subnetwork_ip_ranges_to_nat="LIST_OF_SUBNETWORKS",
+                    subnetworks=[
+                        gcp.compute.RouterNatSubnetworkArgs(name=node.id, source_ip_ranges_to_nats=["ALL_IP_RANGES"])
+                    ],
+                    log_config=gcp.compute.RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
+                    opts=child,
+                )
             self.gateway_addresses[region] = gcp.compute.Address(
                 f"{name}-gateway-ip-{region}",
                 project=args.project,
@@ -140,6 +166,15 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             ),
         }
+
+        # Created after the VPC and before the clusters, so `pulumi destroy` runs it after the clusters
+        # and fleet features are gone and before the VPC: see components/firewall_sweeper.py.
+        self.leftover_sweeper = LeftoverFirewallSweeper(
+            f"{name}-leftover-firewall-sweeper",
+            args.project,
+            self.vpc.self_link,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
         self.register_outputs(
             {

@@ -40,6 +40,7 @@ _LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
 _MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$")
 _MODEL_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_KMS_KEY = re.compile(r"^projects/[a-z][a-z0-9-]+/locations/([a-z0-9-]+)/keyRings/[\w-]+/cryptoKeys/[\w-]+$")
 _LABEL_VALUE_K8S = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 # registry/repository:tag, optionally @sha256:digest; a tag or a digest is required.
 _IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$")
@@ -151,6 +152,12 @@ class Fleet:
 
 
 @dataclass(frozen=True)
+class PrivateNodes:
+    enabled: bool
+    master_authorized_networks: tuple[str, ...]  # CIDRs that may reach the control plane; () leaves it open
+
+
+@dataclass(frozen=True)
 class Names:
     """Every GCP name the stack creates, derived from `<prefix>-<stack>` so stacks never collide."""
 
@@ -206,6 +213,9 @@ class PlatformConfig:
     labels: Mapping[str, str]
     deletion_protection: bool
     fleet: Fleet
+    production: bool
+    private_nodes: PrivateNodes
+    secrets_encryption_keys: Mapping[str, str]  # region -> Cloud KMS key in that region; {} = Google-managed
     hf_token: Any = None  # pulumi.Output[str], secret; None for the simulator backend
 
     @property
@@ -581,6 +591,67 @@ def _inference_pool(top: _Reader) -> InferencePool:
     return pool
 
 
+def _private_nodes(top: _Reader) -> PrivateNodes:
+    r = top.mapping("privateNodes")
+    enabled = r.boolean("enabled", False)
+    networks = r.get("masterAuthorizedNetworks", [])
+    if not isinstance(networks, list):
+        r.problem("masterAuthorizedNetworks", networks, "must be a list of CIDR ranges", "write e.g. [203.0.113.0/24]")
+        networks = []
+    for i, cidr in enumerate(networks):
+        try:
+            ipaddress.IPv4Network(cidr)
+        except (ValueError, TypeError):
+            r.problem(
+                f"masterAuthorizedNetworks[{i}]", cidr, "is not an IPv4 CIDR range", "write it like 203.0.113.0/24"
+            )
+    r.finish()
+    return PrivateNodes(bool(enabled), tuple(networks))
+
+
+def _encryption_keys(top: _Reader, regions: list[str]) -> dict[str, str]:
+    """Application-layer secrets encryption: one Cloud KMS key per cluster, in the cluster's region."""
+    keys = top.get("secretsEncryptionKeys", {})
+    if not isinstance(keys, Mapping):
+        top.problem(
+            "secretsEncryptionKeys",
+            keys,
+            "must map each region to a Cloud KMS key",
+            "write region: projects/P/locations/REGION/keyRings/R/cryptoKeys/K",
+        )
+        return {}
+    for region, key in keys.items():
+        match = _KMS_KEY.match(str(key))
+        if region not in regions:
+            top.problem(
+                f"secretsEncryptionKeys.{region}", key, "is not one of the regions", f"use one of {', '.join(regions)}"
+            )
+        elif not match:
+            top.problem(
+                f"secretsEncryptionKeys.{region}",
+                key,
+                "is not a Cloud KMS key id",
+                "write projects/P/locations/REGION/keyRings/R/cryptoKeys/K",
+            )
+        elif match.group(1) != region:
+            top.problem(
+                f"secretsEncryptionKeys.{region}",
+                key,
+                f"is in {match.group(1)}, not in {region}",
+                "GKE needs a key in the cluster's own region",
+            )
+    if keys:
+        for region in regions:
+            if region not in keys:
+                top.problem(
+                    "secretsEncryptionKeys",
+                    sorted(keys),
+                    f"has no key for {region}",
+                    "give every region a key, or none to use Google-managed encryption",
+                )
+    return dict(keys)
+
+
 def _gateway(top: _Reader) -> Gateway:
     r = top.mapping("gateway")
     k8s_fix = "use a Kubernetes name: lowercase letters, digits and hyphens"
@@ -728,6 +799,23 @@ def parse(
             )
 
     deletion_protection = top.boolean("deletionProtection", True)
+    production = top.boolean("production", False)
+    if production and deletion_protection is False:
+        top.problem(
+            "deletionProtection",
+            False,
+            "is off in a production stack",
+            "keep it on; to tear the stack down, set production to false first",
+        )
+    if production and model_store.protect is False:
+        top.problem(
+            "modelStore.protect",
+            False,
+            "is off in a production stack",
+            "keep the weights protected; to tear the stack down, set production to false first",
+        )
+    private_nodes = _private_nodes(top)
+    encryption_keys = _encryption_keys(top, [r.name for r in regions])
     f = top.mapping("fleet")
     fleet = Fleet(f.boolean("manageFeatures", True))
     f.finish()
@@ -756,6 +844,9 @@ def parse(
         labels=dict(labels),
         deletion_protection=deletion_protection,
         fleet=fleet,
+        production=production,
+        private_nodes=private_nodes,
+        secrets_encryption_keys=encryption_keys,
         hf_token=hf_token_output if model_server.backend == "vllm-tpu" else None,
     )
 

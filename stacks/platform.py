@@ -44,7 +44,14 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
     """Creates the platform and returns the stack outputs."""
     names = cfg.names
     labels = {**cfg.labels, "stack": cfg.stack, "managed-by": "pulumi"}
-    apis = ProjectApis("apis", ProjectApisArgs(project=cfg.project, services=APIS))
+    apis = ProjectApis(
+        "apis",
+        ProjectApisArgs(
+            project=cfg.project,
+            services=APIS + (("cloudkms.googleapis.com",) if cfg.secrets_encryption_keys else ()),
+            service_agents=("container.googleapis.com",) if cfg.secrets_encryption_keys else (),
+        ),
+    )
 
     network = Network(
         "network",
@@ -66,6 +73,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             },
             firewall_names={p: names.firewall(p) for p in ("internal", "health-checks", "proxies")},
             serving_port=cfg.serving_port,
+            nat=cfg.private_nodes.enabled,
             labels=labels,
             depends_on=apis.of("compute.googleapis.com"),
         ),
@@ -106,14 +114,23 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                 tpu=tpu,
                 pod_range_name="pods" if r.pod_cidr else None,
                 service_range_name="services" if r.service_cidr else None,
+                private_nodes=cfg.private_nodes.enabled,
+                master_authorized_networks=cfg.private_nodes.master_authorized_networks,
+                secrets_key=cfg.secrets_encryption_keys.get(r.name),
+                gke_service_agent=apis.agents["container.googleapis.com"].member
+                if cfg.secrets_encryption_keys
+                else None,
                 labels=labels,
-                depends_on=apis.of(
-                    "container.googleapis.com",
-                    "compute.googleapis.com",
-                    "monitoring.googleapis.com",
-                    "logging.googleapis.com",
-                    "autoscaling.googleapis.com",
-                ),
+                depends_on=[
+                    *apis.of(
+                        "container.googleapis.com",
+                        "compute.googleapis.com",
+                        "monitoring.googleapis.com",
+                        "logging.googleapis.com",
+                        "autoscaling.googleapis.com",
+                    ),
+                    network.leftover_sweeper,  # so destroy sweeps after the clusters are gone
+                ],
             ),
         )
     config_cluster = clusters[cfg.config_region]

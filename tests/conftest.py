@@ -26,17 +26,23 @@ def dev() -> engine.Plan:
 
 
 def closure(plan: engine.Plan, urn: str) -> set[str]:
-    """Every URN `urn` waits for, directly or through other resources (components expanded)."""
+    """Every URN `urn` waits for, directly or through other resources, its provider included (the
+    engine creates a resource after its provider and deletes it before)."""
     regs = plan.by_urn()
+
+    def edges(u: str) -> list[str]:
+        reg = regs[u]
+        return [*reg.dependencies, *([reg.provider.rsplit("::", 1)[0]] if reg.provider else [])]
+
     seen: set[str] = set()
-    todo = list(regs[urn].dependencies)
+    todo = edges(urn)
     while todo:
         dep = todo.pop()
         if dep in seen:
             continue
         seen.add(dep)
         if dep in regs:
-            todo.extend(regs[dep].dependencies)
+            todo.extend(edges(dep))
     return seen
 
 

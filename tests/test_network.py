@@ -112,4 +112,5 @@ def test_network_resources_are_children_of_the_network_component(prod):
         + prod.by_type("gcp:compute/subnetwork:Subnetwork")
         + prod.by_type("gcp:compute/address:Address")
         + prod.by_type("gcp:compute/firewall:Firewall")
+        + prod.by_type("pulumi-python:dynamic:Resource")
     )

@@ -25,6 +25,7 @@ ATTRIBUTE = {
     "configRegion": "config_region",
     "project": "project",
     "hfToken": "hf_token",
+    "production": "production",
 }
 
 
@@ -41,6 +42,7 @@ def all_keys() -> list[str]:
     keys = known_keys(prod)
     nested = []
     for key in (
+        "privateNodes",
         "network",
         "accelerator",
         "systemPool",
@@ -102,13 +104,13 @@ def test_runtime_requirements_are_pinned():
 def test_plan_prints_the_summary_and_writes_resources_json(tmp_path, capsys):
     assert plan.main(["prod", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert printed.startswith("Stack prod: 85 resources in 12 components")
+    assert printed.startswith("Stack prod: 86 resources in 12 components")
     assert "cluster-us-east5 (InferenceCluster): 4\n  us-east5\n" in printed
     assert "   13  gcp:projects/service:Service" in printed
     context = "gke_tpu-inference-prod_europe-west4-a_tpu-gke-dranet-prod-europe-west4"
     assert f'  kubeContexts: {{"europe-west4": "{context}"' in printed
     data = json.loads((tmp_path / "resources.json").read_text())
-    assert len(data["resources"]) == 97
+    assert len(data["resources"]) == 98
     assert data["outputs"]["network"] == "tpu-gke-dranet-prod-vpc"
 
 

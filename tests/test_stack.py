@@ -31,6 +31,7 @@ PROD_RESOURCES = Counter(
         "time:index/sleep:Sleep": 1,  # wait_for_apis (IAM propagation)
         "gcp:gkehub/membership:Membership": 2,  # memberships
         "gcp:gkehub/feature:Feature": 2,  # mcs + ingress
+        "pulumi-python:dynamic:Resource": 1,  # the cleanup script's firewall-rule hunt, run by destroy
         # Sections 5-8, per cluster unless noted (each cluster fills its own bucket).
         "kubernetes:core/v1:Namespace": 2,  # a non-default namespace instead of `default`
         "kubernetes:core/v1:ServiceAccount": 4,  # gemma-ksa, plus the downloader's own KSA

@@ -220,6 +220,15 @@ def _firewall(m: PlatformMocks, i: dict, name: str) -> dict:
     return {"id": path, "selfLink": _link(path)}
 
 
+def _router(m: PlatformMocks, i: dict, name: str) -> dict:
+    path = f"projects/{m.project}/regions/{i['region']}/routers/{i['name']}"
+    return {"id": path, "selfLink": _link(path)}
+
+
+def _router_nat(m: PlatformMocks, i: dict, name: str) -> dict:
+    return {"id": f"{m.project}/{i['region']}/{i['router']}/{i['name']}"}
+
+
 def _bucket(m: PlatformMocks, i: dict, name: str) -> dict:
     return {
         "id": i["name"],
@@ -253,7 +262,7 @@ def _service_account(m: PlatformMocks, i: dict, name: str) -> dict:
 
 
 def _iam_member(m: PlatformMocks, i: dict, name: str) -> dict:
-    scope = i.get("project") or i.get("bucket") or i.get("serviceAccountId")
+    scope = i.get("project") or i.get("bucket") or i.get("serviceAccountId") or i.get("cryptoKeyId")
     return {"id": f"{scope}/{i['role']}/{i['member']}", "etag": "BwY" + _hex(name, 9)}
 
 
@@ -288,9 +297,10 @@ def _feature(m: PlatformMocks, i: dict, name: str) -> dict:
 
 
 def _service_identity(m: PlatformMocks, i: dict, name: str) -> dict:
-    agent = {"multiclusteringress.googleapis.com": "gcp-sa-multiclusteringress"}.get(
-        i["service"], "gcp-sa-" + i["service"].split(".")[0]
-    )
+    agent = {
+        "multiclusteringress.googleapis.com": "gcp-sa-multiclusteringress",
+        "container.googleapis.com": "container-engine-robot",
+    }.get(i["service"], "gcp-sa-" + i["service"].split(".")[0])
     email = f"service-{m.number}@{agent}.iam.gserviceaccount.com"
     return {"id": f"projects/{m.project}/services/{i['service']}", "email": email, "member": f"serviceAccount:{email}"}
 
@@ -301,6 +311,12 @@ def _project_service(m: PlatformMocks, i: dict, name: str) -> dict:
 
 def _sleep(m: PlatformMocks, i: dict, name: str) -> dict:
     return {"id": "2026-01-01T00:00:00Z"}
+
+
+def _dynamic(m: PlatformMocks, i: dict, name: str) -> dict:
+    """Dynamic resources of the program (the leftover-firewall sweeper) are keyed by their network."""
+    network = i.get("network", "")
+    return {"id": network[network.index("projects/") :] if "projects/" in network else name}
 
 
 def _provider(m: PlatformMocks, i: dict, name: str) -> dict:
@@ -319,6 +335,9 @@ _OUTPUTS: dict[str, Callable[[PlatformMocks, dict, str], dict]] = {
     "gcp:compute/subnetwork:Subnetwork": _subnetwork,
     "gcp:compute/address:Address": _address,
     "gcp:compute/firewall:Firewall": _firewall,
+    "gcp:compute/router:Router": _router,
+    "gcp:compute/routerNat:RouterNat": _router_nat,
+    "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": _iam_member,
     "gcp:storage/bucket:Bucket": _bucket,
     "gcp:storage/bucketIAMMember:BucketIAMMember": _iam_member,
     "random:index/randomId:RandomId": _random_id,
@@ -333,6 +352,7 @@ _OUTPUTS: dict[str, Callable[[PlatformMocks, dict, str], dict]] = {
     "gcp:projects/service:Service": _project_service,
     "time:index/sleep:Sleep": _sleep,
     "pulumi:providers:kubernetes": _provider,
+    "pulumi-python:dynamic:Resource": _dynamic,
 }
 
 
@@ -390,6 +410,7 @@ def _recording_monitor(mocks: PlatformMocks, log: list[Registration]):
             if request.type == "pulumi:pulumi:Stack":
                 return response
             inputs = _plain(rpc.deserialize_properties(request.object))
+            inputs.pop("__provider", None)  # a dynamic resource's pickled provider code, not an input
             registered = self.resources[response.urn]
             log.append(
                 Registration(
