@@ -109,6 +109,22 @@ def test_plan_prints_the_summary_and_writes_resources_json(tmp_path, capsys):
     assert "   13  gcp:projects/service:Service" in printed
     context = "gke_tpu-inference-prod_europe-west4-a_tpu-gke-dranet-prod-europe-west4"
     assert f'  kubeContexts: {{"europe-west4": "{context}"' in printed
+    manifests = {p.relative_to(tmp_path / "manifests").as_posix() for p in (tmp_path / "manifests").rglob("*.yaml")}
+    assert len(manifests) == 32
+    assert "tpu-gke-dranet-prod-us-east5/Gateway-inference-cross-region-gateway.yaml" in manifests
+    assert not [m for m in manifests if m.startswith("tpu-gke-dranet-prod-europe-west4/Gateway")]
+    deployment = yaml.safe_load(
+        (tmp_path / "manifests/tpu-gke-dranet-prod-europe-west4/Deployment-inference-vllm-gemma.yaml").read_text()
+    )
+    assert (deployment["apiVersion"], deployment["kind"], deployment["spec"]["replicas"]) == (
+        "apps/v1",
+        "Deployment",
+        1,
+    )
+    secret = (tmp_path / "manifests/tpu-gke-dranet-prod-us-east5/Secret-inference-hf-secret.yaml").read_text()
+    assert "stringData: '[secret]'" in secret
+    chart = yaml.safe_load((tmp_path / "manifests/tpu-gke-dranet-prod-us-east5/Chart-gemma-pool.yaml").read_text())
+    assert chart["helmChart"]["version"] == "v1.5.0"
     data = json.loads((tmp_path / "resources.json").read_text())
     assert len(data["resources"]) == 98
     assert data["outputs"]["network"] == "tpu-gke-dranet-prod-vpc"
