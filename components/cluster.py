@@ -259,8 +259,9 @@ class InferenceCluster(pulumi.ComponentResource):
             # Replace the provider (and everything on it) only if the cluster itself changes.
             cluster_identifier=args.kube_context,
             enable_server_side_apply=True,
-            # Kubernetes objects wait for nodes to run on, not for the slower TPU pool.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.system_pool]),
+            # Only objects that run pods wait for the system pool (they name it themselves): the
+            # namespace, CRDs and the Gateway go in as soon as the control plane answers.
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs(
             {

@@ -50,6 +50,7 @@ class InferencePoolArgs:
     metric_export_name: str
     epp_monitoring: bool  # the codelab turns on EPP monitoring in the config cluster only
     requires: Sequence[pulumi.Resource] = ()  # the namespace
+    nodes: Sequence[pulumi.Resource] = ()  # the pool the endpoint picker runs on
     # The export only takes effect once multi-cluster services run; on destroy it goes first.
     fleet_features: Sequence[pulumi.Resource] = ()
 
@@ -106,7 +107,7 @@ class InferencePool(pulumi.ComponentResource):
             name=args.pool_name,  # the release name is the InferencePool's name
             namespace=args.namespace,
             values=chart_values(args.chart_version, args.match_labels, args.serving_port, args.epp_monitoring),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.requires, *args.nodes]),
         )
         # The chart has no value for the pool's annotations: a server-side-apply patch owns just this
         # one field, declaratively, so there is no drift and no perpetual diff.

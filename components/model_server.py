@@ -93,6 +93,8 @@ class ModelServerArgs:
     download_timeout_minutes: int
     load_timeout_minutes: int
     system_pool: str  # node pool name for CPU work (downloads, the simulator)
+    # That pool: pods wait for its nodes on create and go before it on destroy.
+    system_nodes: pulumi.Resource
     tpu: TpuServing | None  # None: the simulator backend
 
 
@@ -186,7 +188,7 @@ class ModelServer(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[*depends, self.service_account, *waits_for],
+                depends_on=[*depends, self.service_account, args.system_nodes, *waits_for],
                 # Pulumi waits for the rollout; a cold 27B load on TPU takes many minutes.
                 custom_timeouts=pulumi.CustomTimeouts(
                     create=f"{args.load_timeout_minutes}m", update=f"{args.load_timeout_minutes}m"
@@ -216,7 +218,8 @@ class ModelServer(pulumi.ComponentResource):
                 "selector": {"matchLabels": self.labels},
                 "endpoints": [{"port": args.serving_port, "interval": "15s", "path": "/metrics"}],
             },
-            opts=in_ns,
+            # Managed Prometheus's operator runs on the nodes and removes this object's finalizer.
+            opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=[args.system_nodes])),
         )
         self.register_outputs({"deployment": self.deployment.metadata.name, "service": self.service.metadata.name})
 
@@ -301,7 +304,7 @@ class ModelServer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(
                 opts,
                 pulumi.ResourceOptions(
-                    depends_on=[writer, token],
+                    depends_on=[writer, token, args.system_nodes],
                     # Pulumi waits for the Job to complete: a 27B model is about 55 GB.
                     custom_timeouts=pulumi.CustomTimeouts(
                         create=f"{args.download_timeout_minutes}m", update=f"{args.download_timeout_minutes}m"

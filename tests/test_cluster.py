@@ -140,8 +140,7 @@ def test_kubernetes_provider_uses_stable_outputs_and_the_auth_plugin(prod, regio
     assert user["user"]["exec"]["command"] == "gke-gcloud-auth-plugin"
     assert "token" not in json.dumps(kubeconfig).lower().replace("gke-gcloud-auth-plugin", "")
     assert set(provider.property_dependencies["kubeconfig"]) == {cluster.urn}
-    system_pool = prod.one("gcp:container/nodePool:NodePool", f"cluster-{region}-system")
-    assert system_pool.urn in provider.dependencies
+    assert provider.dependencies == [cluster.urn]  # no node pool: the control plane is enough
     assert prod.outputs["kubeContexts"][region] == context
 
 

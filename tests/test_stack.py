@@ -8,6 +8,7 @@ import pytest
 
 from tests.conftest import closure
 from tools import engine
+from tools.benchmark import regions
 
 # The resources of codelab sections 3-8 (network.tf, fuse.tf, gke.tf, fleet.tf, then the kubectl and
 # helm steps) and what prod has for each: same count, except the deliberate departures noted.
@@ -69,14 +70,6 @@ REQUIRED_APIS = {
     "gcp:projects/serviceIdentity:ServiceIdentity": ["multiclusteringress"],
     "gcp:gkehub/feature:Feature": ["gkehub"],
 }
-
-
-def regions(n: int) -> list[dict]:
-    zones = [("europe-west4", "a"), ("us-east5", "b"), ("us-east1", "d"), ("asia-northeast1", "b")]
-    return [
-        {"name": r, "zone": f"{r}-{z}", "nodeCidr": f"10.0.{i}.0/24", "proxyCidr": f"10.1.{i}.0/24"}
-        for i, (r, z) in enumerate(zones[:n], start=1)
-    ]
 
 
 def test_prod_has_exactly_the_codelab_resources(prod):

@@ -1,7 +1,10 @@
-"""Offline plan: `python -m tools.plan <stack> [--out DIR]`.
+"""Offline plan: `python -m tools.plan <stack> [--out DIR] [--diff BASE_DIR]`.
 
 Runs the real program for a stack without a cloud account, prints what it would create grouped by
-component and region, and writes every registration to `<out>/resources.json`.
+component and region and the time-to-serve critical path, and writes every registration to
+`<out>/resources.json`, the dependency graph to `<out>/graph.mmd` and the Kubernetes objects under
+`<out>/manifests/`. With `--diff`, prints instead the Markdown diff against a plan rendered from
+another revision into BASE_DIR.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from stacks.config import ConfigError
-from tools import engine
+from tools import diff, engine, graph, timing
 
 # The input that holds a resource's own name in Google Cloud or Kubernetes, by resource type.
 _NAME_KEYS = ("name", "accountId", "membershipId", "service", "role")
@@ -70,14 +73,17 @@ def regions_of(stack: str) -> list[str]:
     return [r.get("name", "") for r in raw if isinstance(r, dict)]
 
 
+def component_label(reg: engine.Registration, regs: dict[str, engine.Registration]) -> str:
+    top = component_of(reg, regs)
+    return f"{top.name} ({top.type.split(':')[-1]})" if top else "stack"
+
+
 def summary(plan: engine.Plan, regions: list[str]) -> str:
     regs = plan.by_urn()
     custom = [r for r in plan.registrations if r.custom or r.remote]
     groups: dict[str, dict[str, list[engine.Registration]]] = defaultdict(lambda: defaultdict(list))
     for reg in custom:
-        top = component_of(reg, regs)
-        label = f"{top.name} ({top.type.split(':')[-1]})" if top else "stack"
-        groups[label][region_of(reg, regions, regs)].append(reg)
+        groups[component_label(reg, regs)][region_of(reg, regions, regs)].append(reg)
 
     lines = [
         f"Stack {plan.stack}: {len(custom)} resources in {len(plan.registrations) - len(custom)} components "
@@ -101,16 +107,27 @@ def summary(plan: engine.Plan, regions: list[str]) -> str:
     lines += ["", "Stack outputs:"]
     for key, value in engine.to_json(plan.outputs).items():
         lines.append(f"  {key}: {json.dumps(value)}")
+    lines += ["", timing.render(timing.critical_path(plan))]
     return "\n".join(lines)
 
 
-def write(plan: engine.Plan, out: Path) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
-    data = {
+def document(plan: engine.Plan, regions: list[str]) -> dict:
+    """resources.json: every registration with its inputs, options and dependencies, the labels the
+    diff groups by, and the modelled time to serve."""
+    regs = plan.by_urn()
+    chain = timing.critical_path(plan)
+    return {
         "stack": plan.stack,
+        "regions": regions,
+        "timeToServeSeconds": chain[-1].start + chain[-1].seconds,
+        "criticalPath": [link.reg.name for link in chain],
         "resources": [
             {
                 "urn": r.urn,
+                "component": component_label(r, regs),
+                "region": region_of(r, regions, regs),
+                "physicalName": gcp_name(r),
+                "secretDigests": diff.secret_digests(r.inputs),
                 "type": r.type,
                 "name": r.name,
                 "parent": r.parent,
@@ -122,12 +139,16 @@ def write(plan: engine.Plan, out: Path) -> Path:
                 "dependencies": r.dependencies,
                 "propertyDependencies": r.property_dependencies,
             }
-            for r in plan.registrations
+            for r in sorted(plan.registrations, key=lambda r: r.urn)
         ],
         "outputs": engine.to_json(plan.outputs),
     }
+
+
+def write(plan: engine.Plan, out: Path, regions: list[str]) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
     path = out / "resources.json"
-    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    path.write_text(json.dumps(document(plan, regions), indent=2, sort_keys=True) + "\n")
     return path
 
 
@@ -159,10 +180,20 @@ def write_manifests(plan: engine.Plan, out: Path) -> list[Path]:
     return written
 
 
+def write_graph(plan: engine.Plan, out: Path) -> Path:
+    regs = plan.by_urn()
+    path = out / "graph.mmd"
+    path.write_text(graph.mermaid(plan, lambda reg: component_label(reg, regs)))
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.splitlines()[0])
     parser.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
     parser.add_argument("--out", type=Path, help="output folder (default build/plan/<stack>)")
+    parser.add_argument(
+        "--diff", type=Path, metavar="BASE_DIR", help="print a Markdown diff against the plan rendered in BASE_DIR"
+    )
     args = parser.parse_args(argv)
     if not (engine.ROOT / f"Pulumi.{args.stack}.yaml").exists():
         print(f"error: no stack file Pulumi.{args.stack}.yaml in {engine.ROOT}", file=sys.stderr)
@@ -172,12 +203,18 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(summary(plan, regions_of(args.stack)))
+    regions = regions_of(args.stack)
+    base = diff.load(args.diff) if args.diff else None  # read before --out may overwrite it
     out = args.out or engine.ROOT / "build" / "plan" / args.stack
     shutil.rmtree(out / "manifests", ignore_errors=True)
-    path = write(plan, out)
+    path = write(plan, out, regions)
+    graph_path = write_graph(plan, out)
     manifests = write_manifests(plan, out)
-    print(f"\nWrote {path} and {len(manifests)} Kubernetes manifests under {out / 'manifests'}")
+    if base is not None:
+        print(diff.markdown(args.stack, base, json.loads(path.read_text())), end="")
+        return 0
+    print(summary(plan, regions))
+    print(f"\nWrote {path}, {graph_path} and {len(manifests)} Kubernetes manifests under {out / 'manifests'}")
     return 0
 
 

@@ -1,0 +1,141 @@
+"""Time-to-serve model and dependency graph: the critical path of prod is pinned, and the graph is as
+parallel as the real dependencies allow."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import closure
+from tools import engine, graph, timing
+from tools import plan as plan_tool
+
+README = (engine.ROOT / "README.md").read_text()
+
+
+def test_prod_critical_path_is_pinned(prod):
+    chain = timing.critical_path(prod)
+    assert [(link.reg.name, timing.minutes(link.start)) for link in chain] == [
+        ("apis-compute", "0:00"),
+        ("network-vpc", "1:00"),
+        ("network-node-europe-west4", "1:40"),
+        ("cluster-europe-west4-gke", "2:10"),
+        ("cluster-europe-west4-system", "10:10"),
+        ("model-server-europe-west4-download", "13:10"),
+        ("model-server-europe-west4-deployment", "20:40"),
+    ]
+    assert chain[-1].start + chain[-1].seconds == 28 * 60 + 10
+
+
+def test_dev_critical_path_ends_at_the_programmed_gateway(dev):
+    chain = timing.critical_path(dev)
+    assert [link.reg.name for link in chain][-3:] == ["fleet-europe-west4", "fleet-mci", "gateway-gateway"]
+    assert timing.minutes(chain[-1].start + chain[-1].seconds) == "21:10"
+
+
+def test_prod_is_faster_than_the_codelabs_staged_flow(prod):
+    """The codelab runs §3–§8 one after another: 3+10+3+5+5+8 = 34 min at the low end of its ranges."""
+    chain = timing.critical_path(prod)
+    assert chain[-1].start + chain[-1].seconds < 34 * 60
+
+
+def test_both_regions_are_built_in_parallel(prod):
+    done = timing.finish_times(prod)
+    for kind in ("gke", "system", "tpu"):
+        assert done[f"cluster-europe-west4-{kind}"] == done[f"cluster-us-east5-{kind}"]
+    assert done["model-server-europe-west4-deployment"] == done["model-server-us-east5-deployment"]
+
+
+def test_gateway_programming_overlaps_the_weights_and_the_model_load(prod):
+    done = timing.finish_times(prod)
+    gateway = prod.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "gateway-gateway")
+    gateway_start = done[gateway.name] - timing.seconds_of(gateway)
+    assert gateway_start < done["model-server-us-east5-download"]
+    assert done[gateway.name] < done["model-server-us-east5-deployment"]
+
+
+@pytest.mark.parametrize(
+    "type_,name",
+    [
+        ("kubernetes:gateway.networking.k8s.io/v1:Gateway", "gateway-gateway"),
+        ("kubernetes:core/v1:Namespace", "model-server-us-east5-namespace"),
+        ("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", "inference-pool-us-east5-objective-crd"),
+        ("gcp:gkehub/feature:Feature", "fleet-mci"),
+    ],
+)
+def test_control_plane_objects_do_not_wait_for_node_pools(prod, type_, name):
+    waits = closure(prod, prod.one(type_, name).urn)
+    assert not [r.name for r in prod.by_type("gcp:container/nodePool:NodePool") if r.urn in waits]
+
+
+@pytest.mark.parametrize(
+    "type_,name",
+    [
+        ("kubernetes:batch/v1:Job", "model-server-us-east5-download"),
+        ("kubernetes:helm.sh/v4:Chart", "inference-pool-us-east5-chart"),
+        ("kubernetes:monitoring.googleapis.com/v1:PodMonitoring", "model-server-us-east5-monitoring"),
+        ("kubernetes:apps/v1:Deployment", "model-server-us-east5-deployment"),
+    ],
+)
+def test_objects_that_run_pods_wait_for_the_system_pool(prod, dev, type_, name):
+    for plan in (prod, dev) if type_ != "kubernetes:batch/v1:Job" else (prod,):
+        pool = plan.one("gcp:container/nodePool:NodePool", "cluster-us-east5-system")
+        assert pool.urn in plan.one(type_, name).dependencies
+
+
+def test_the_model_waits_only_for_its_own_regions_download(prod):
+    waits = closure(prod, prod.one("kubernetes:apps/v1:Deployment", "model-server-europe-west4-deployment").urn)
+    assert not [r.name for r in prod.registrations if r.urn in waits and "us-east5" in r.name]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_resource_has_a_typical_duration(stack, request):
+    plan = request.getfixturevalue(stack)
+    assert {timing.step_of(r) for r in plan.registrations if r.custom or r.remote} <= set(timing.STEPS)
+
+
+def test_an_unknown_type_has_no_duration():
+    type_ = "gcp:sql/databaseInstance:DatabaseInstance"
+    reg = engine.Registration("u", type_, "db", "", True, False, {}, {}, "", [], {}, {})
+    with pytest.raises(KeyError, match="no typical duration for gcp:sql/databaseInstance"):
+        timing.step_of(reg)
+
+
+def test_the_sleep_takes_its_own_duration(prod):
+    sleep = prod.one("time:index/sleep:Sleep", "fleet-mci-iam-propagation")
+    assert sleep.inputs["createDuration"] == "60s" and timing.seconds_of(sleep) == 60
+    assert timing._duration("1m30s") == 90 and timing._duration("2h") == 7200
+
+
+def test_the_tpu_pool_and_the_model_load_are_recognised(prod, dev):
+    assert timing.step_of(prod.one("gcp:container/nodePool:NodePool", "cluster-us-east5-tpu")) == "tpu-node-pool"
+    assert timing.step_of(prod.one("kubernetes:apps/v1:Deployment", "model-server-us-east5-deployment")) == "model-load"
+    assert timing.step_of(dev.one("kubernetes:apps/v1:Deployment", "model-server-us-east5-deployment")) == (
+        "workload-rollout"
+    )
+
+
+def test_readme_documents_every_duration_with_its_source():
+    section = README[README.index("### Time to serve") :]
+    rows = dict(re.findall(r"^\| `([a-z-]+)` \| (\d+) s \|", section, re.M))
+    assert {k: int(v) for k, v in rows.items()} == {k: s.seconds for k, s in timing.STEPS.items()}
+
+
+def test_reduce_drops_only_implied_edges():
+    assert graph._reduce({"a": {"b", "c"}, "b": {"c"}, "c": set()}) == {"a": {"b"}, "b": {"c"}, "c": set()}
+    assert graph._reduce({"a": {"b", "c"}, "b": set(), "c": set()}) == {"a": {"b", "c"}, "b": set(), "c": set()}
+
+
+def test_graph_has_every_resource_grouped_and_the_critical_path_marked(prod, tmp_path):
+    text = plan_tool.write_graph(prod, tmp_path).read_text()
+    resources = [r for r in prod.registrations if r.custom or r.remote]
+    nodes = re.findall(r'^    (\w+)\["([^<]+)<br/>', text, re.M)
+    assert sorted(n for _, n in nodes) == sorted(r.name for r in resources)
+    assert text.startswith("flowchart LR\n")
+    assert 'subgraph g0["apis (ProjectApis)"]' in text
+    assert "  network_vpc --> network_node_europe_west4\n" in text
+    assert "  cluster_us_east5_k8s -.-> model_server_us_east5_namespace\n" in text  # via the provider
+    assert "  apis_compute --> network_node_europe_west4\n" not in text  # implied by network-vpc
+    critical = re.search(r"^  class (\S+) critical$", text, re.M).group(1).split(",")
+    assert critical == [re.sub(r"\W", "_", link.reg.name) for link in timing.critical_path(prod)]

@@ -1,0 +1,163 @@
+"""Time-to-serve model: typical durations per kind of resource, and the critical path of a plan.
+
+`pulumi up` creates a resource as soon as everything it depends on exists, so the time from an empty
+project to a gateway serving traffic is the longest chain of the captured dependency graph, each
+resource weighted by how long its creation typically takes. The durations are the codelab's stated
+times split over the resources its steps create, and Google's documentation where it states one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tools import engine
+
+CODELAB = "../shared/seeds/004 codelab"
+
+
+@dataclass(frozen=True)
+class Step:
+    seconds: int
+    source: str
+
+
+# What Pulumi waits for, per kind of resource. Keep README § "Time to serve" in step with this table.
+STEPS: dict[str, Step] = {
+    "api-enablement": Step(60, "Service Usage: enabling an API takes up to a few minutes; codelab §3 (3–5 min) and §4"),
+    "network": Step(40, f"{CODELAB} §3: VPC, subnets, addresses, firewalls, bucket and IAM in 3–5 min"),
+    "subnet": Step(30, f"{CODELAB} §3 (3–5 min for the network and storage step)"),
+    "address-or-firewall": Step(15, f"{CODELAB} §3 (3–5 min for the network and storage step)"),
+    "router-or-nat": Step(30, f"{CODELAB} §3 (3–5 min for the network and storage step)"),
+    "bucket": Step(5, f"{CODELAB} §3 (3–5 min for the network and storage step)"),
+    "identity": Step(10, f"{CODELAB} §3 (3–5 min for the network and storage step)"),
+    "iam-member": Step(10, f"{CODELAB} §3 and §4 (one read-modify-write of a policy)"),
+    "iam-propagation-sleep": Step(60, f"{CODELAB} §4: time_sleep of 60 s (the Sleep's own createDuration wins)"),
+    "gke-cluster": Step(480, f"{CODELAB} §3: clusters and TPU pools in 10–15 min"),
+    "node-pool": Step(180, f"{CODELAB} §3: clusters and TPU pools in 10–15 min"),
+    "tpu-node-pool": Step(240, f"{CODELAB} §3: clusters and TPU pools in 10–15 min (capacity permitting)"),
+    "fleet-membership": Step(30, f"{CODELAB} §4: fleet registration and features in 3–5 min"),
+    "fleet-feature": Step(90, f"{CODELAB} §4: fleet registration and features in 3–5 min"),
+    "weights-download": Step(450, f"{CODELAB} §5: download of gemma-3-27b-it in 5–10 min"),
+    "model-load": Step(450, f"{CODELAB} §6: vLLM rollout in both regions in 5–10 min"),
+    "workload-rollout": Step(30, "a small CPU Deployment becoming ready (the simulator), estimate"),
+    "inference-pool-chart": Step(60, f"{CODELAB} §7: helm install of the InferencePool and its endpoint picker"),
+    "gateway-programming": Step(540, f"{CODELAB} §8: the Gateway is programmed in 8–10 min"),
+    "kubernetes-object": Step(2, "one API server write, no readiness to wait for"),
+    "instant": Step(0, "no cloud call (random suffix, provider configuration, firewall sweeper record)"),
+}
+
+_BY_TYPE = {
+    "gcp:projects/service:Service": "api-enablement",
+    "gcp:compute/network:Network": "network",
+    "gcp:compute/subnetwork:Subnetwork": "subnet",
+    "gcp:compute/address:Address": "address-or-firewall",
+    "gcp:compute/firewall:Firewall": "address-or-firewall",
+    "gcp:compute/router:Router": "router-or-nat",
+    "gcp:compute/routerNat:RouterNat": "router-or-nat",
+    "gcp:storage/bucket:Bucket": "bucket",
+    "gcp:serviceaccount/account:Account": "identity",
+    "gcp:projects/serviceIdentity:ServiceIdentity": "identity",
+    "time:index/sleep:Sleep": "iam-propagation-sleep",
+    "gcp:container/cluster:Cluster": "gke-cluster",
+    "gcp:gkehub/membership:Membership": "fleet-membership",
+    "gcp:gkehub/feature:Feature": "fleet-feature",
+    "kubernetes:batch/v1:Job": "weights-download",
+    "kubernetes:helm.sh/v4:Chart": "inference-pool-chart",
+    "kubernetes:gateway.networking.k8s.io/v1:Gateway": "gateway-programming",
+    "random:index/randomId:RandomId": "instant",
+    "pulumi:providers:kubernetes": "instant",
+    "pulumi-python:dynamic:Resource": "instant",
+}
+
+
+def step_of(reg: engine.Registration) -> str:
+    if reg.type in _BY_TYPE:
+        return _BY_TYPE[reg.type]
+    if reg.type.endswith("IAMMember"):
+        return "iam-member"
+    if reg.type == "gcp:container/nodePool:NodePool":
+        return "tpu-node-pool" if (reg.inputs.get("placementPolicy") or {}).get("tpuTopology") else "node-pool"
+    if reg.type == "kubernetes:apps/v1:Deployment":
+        return "model-load" if "google.com/tpu" in repr(reg.inputs) else "workload-rollout"
+    if reg.type.startswith("kubernetes:"):
+        return "kubernetes-object"
+    raise KeyError(f"no typical duration for {reg.type}; add it to tools/timing.py")
+
+
+def seconds_of(reg: engine.Registration) -> int:
+    if reg.type == "time:index/sleep:Sleep":
+        return _duration(reg.inputs.get("createDuration", "")) or STEPS["iam-propagation-sleep"].seconds
+    return STEPS[step_of(reg)].seconds
+
+
+def _duration(text: str) -> int:
+    """Seconds in a Go duration such as "60s" or "1m30s" (what time.Sleep takes)."""
+    units = {"h": 3600, "m": 60, "s": 1}
+    return sum(int(n) * units[u] for n, u in re.findall(r"(\d+)([hms])", str(text)))
+
+
+def prerequisites(reg: engine.Registration) -> list[str]:
+    """What a resource waits for: its dependencies and, for Kubernetes objects, its cluster's provider."""
+    provider = [reg.provider.rsplit("::", 1)[0]] if reg.provider else []
+    return sorted({*reg.dependencies, *provider})
+
+
+@dataclass(frozen=True)
+class Link:
+    reg: engine.Registration
+    start: int
+    seconds: int
+
+
+def _schedule(plan: engine.Plan) -> tuple[dict[str, engine.Registration], dict[str, int], dict[str, str | None]]:
+    """Each resource finishes its own duration after its last prerequisite; ties go to the
+    prerequisite that sorts first by name, so the critical path is stable between runs."""
+    regs = {r.urn: r for r in plan.registrations if r.custom or r.remote}
+    finish: dict[str, int] = {}
+    last_before: dict[str, str | None] = {}
+
+    def done(urn: str) -> int:
+        if urn not in finish:
+            waits = sorted((u for u in prerequisites(regs[urn]) if u in regs), key=lambda u: regs[u].name)
+            last = max(waits, key=done, default=None)
+            last_before[urn] = last
+            finish[urn] = (done(last) if last else 0) + seconds_of(regs[urn])
+        return finish[urn]
+
+    for urn in sorted(regs, key=lambda u: regs[u].name):
+        done(urn)
+    return regs, finish, last_before
+
+
+def finish_times(plan: engine.Plan) -> dict[str, int]:
+    """Seconds from an empty project until each resource (by name) is ready."""
+    regs, finish, _ = _schedule(plan)
+    return {regs[urn].name: t for urn, t in finish.items()}
+
+
+def critical_path(plan: engine.Plan) -> list[Link]:
+    """The longest chain of the graph: what decides the time to serve."""
+    regs, finish, last_before = _schedule(plan)
+    urn: str | None = max(sorted(regs, key=lambda u: regs[u].name), key=finish.__getitem__)
+    chain: list[Link] = []
+    while urn:
+        seconds = seconds_of(regs[urn])
+        chain.append(Link(regs[urn], finish[urn] - seconds, seconds))
+        urn = last_before[urn]
+    return chain[::-1]
+
+
+def minutes(seconds: int) -> str:
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def render(chain: list[Link]) -> str:
+    total = chain[-1].start + chain[-1].seconds if chain else 0
+    lines = [f"Time to serve (modelled, empty project to the last resource ready): {minutes(total)} min"]
+    lines.append("Critical path (start → +duration):")
+    for link in chain:
+        lines.append(
+            f"  {minutes(link.start):>6}  +{minutes(link.seconds):>5}  {step_of(link.reg):<22} {link.reg.name}"
+        )
+    return "\n".join(lines)
