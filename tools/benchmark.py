@@ -1,14 +1,16 @@
-"""Benchmark: `python -m tools.benchmark` prints wall times of the test suite, the offline plan of
-prod, and how the plan grows with the number of regions. A script, not a timed test."""
+"""Benchmark: `python -m tools.benchmark` prints wall times of the test suite, the offline plan and
+diff of prod, and how the plan and the diff grow with the number of regions. A script, not a timed test."""
 
 from __future__ import annotations
 
+import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
-from tools import engine
+from tools import diff, engine, plan
 
 # TPU v6e regions and zones (Google's TPU regions and zones list), used only to size the stack.
 V6E_ZONES = [
@@ -36,26 +38,43 @@ def wall(cmd: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def median_run(repeat: int, **kwargs) -> tuple[float, int]:
-    times, count = [], 0
+def median(repeat: int, fn) -> tuple[float, object]:
+    times, result = [], None
     for _ in range(repeat):
         start = time.perf_counter()
-        plan = engine.run("prod", **kwargs)
+        result = fn()
         times.append(time.perf_counter() - start)
-        count = len(plan.registrations)
-    return statistics.median(times), count
+    return statistics.median(times), result
 
 
 def main() -> None:
     print(f"python {sys.version.split()[0]}, wall-clock seconds")
-    print(f"full test suite (pytest -q):        {wall([sys.executable, '-m', 'pytest', '-q']):6.2f}")
-    print(f"python -m tools.plan prod:          {wall([sys.executable, '-m', 'tools.plan', 'prod']):6.2f}")
-    print("\nin-process offline run of prod by region count (median of 5):")
-    print("regions  registrations  seconds  ms/registration")
+    py = sys.executable
+    with tempfile.TemporaryDirectory() as base:
+        print(f"full test suite (pytest -q):             {wall([py, '-m', 'pytest', '-q']):6.2f}")
+        print(f"python -m tools.plan prod:               {wall([py, '-m', 'tools.plan', 'prod', '--out', base]):6.2f}")
+        diff_cmd = [py, "-m", "tools.plan", "prod", "--diff", base, "--out", f"{base}/head"]
+        print(f"python -m tools.plan prod --diff BASE:   {wall(diff_cmd):6.2f}")
+
+    print("\nin-process, by region count (median of 5): run the program; render resources.json and the")
+    print("critical path; diff (Markdown) against the same stack with another serving port")
+    print("regions  resources  run (s)  render (s)  diff (s)  changed")
     engine.run("prod")  # warm imports
     for n in (1, 2, 4, 8):
-        seconds, count = median_run(5, overrides={"regions": regions(n), "configRegion": "us-east5" if n > 1 else None})
-        print(f"{n:>7}  {count:>13}  {seconds:7.2f}  {1000 * seconds / count:15.1f}")
+        print(by_regions(n))
+
+
+def by_regions(n: int) -> str:
+    config = {"regions": regions(n), "configRegion": "us-east5" if n > 1 else None}
+    names = [r["name"] for r in regions(n)]
+    run_s, base_plan = median(5, lambda: engine.run("prod", overrides=config))
+    render_s, base = median(5, lambda: json.loads(json.dumps(plan.document(base_plan, names))))
+    head_plan = engine.run("prod", overrides={**config, "servingPort": 8080})
+    head = json.loads(json.dumps(plan.document(head_plan, names)))
+    diff_s, _ = median(5, lambda: diff.markdown("prod", base, head))
+    count = sum(1 for r in base_plan.registrations if r.custom or r.remote)
+    changed = len(diff.compare(base, head))
+    return f"{n:>7}  {count:>9}  {run_s:7.2f}  {render_s:10.2f}  {diff_s:8.3f}  {changed:>7}"
 
 
 if __name__ == "__main__":
