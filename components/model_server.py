@@ -209,6 +209,18 @@ class ModelServer(pulumi.ComponentResource):
             ),
             opts=in_ns,
         )
+        # Node upgrades and repairs evict one model server at a time; the other region carries traffic
+        # meanwhile. A pod that never became ready can always be evicted, so it cannot block a drain.
+        self.disruption_budget = k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-disruption-budget",
+            metadata=_meta(args, f"{args.name}-pdb", labels=self.labels),
+            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                max_unavailable=1,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=self.labels),
+                unhealthy_pod_eviction_policy="AlwaysAllow",
+            ),
+            opts=in_ns,
+        )
         self.pod_monitoring = k8s.apiextensions.CustomResource(
             f"{name}-monitoring",
             api_version="monitoring.googleapis.com/v1",

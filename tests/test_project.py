@@ -104,13 +104,13 @@ def test_runtime_requirements_are_pinned():
 def test_plan_prints_the_summary_and_writes_resources_json(tmp_path, capsys):
     assert plan.main(["prod", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert printed.startswith("Stack prod: 86 resources in 12 components")
+    assert printed.startswith("Stack prod: 88 resources in 12 components")
     assert "cluster-us-east5 (InferenceCluster): 4\n  us-east5\n" in printed
     assert "   13  gcp:projects/service:Service" in printed
     context = "gke_tpu-inference-prod_europe-west4-a_tpu-gke-dranet-prod-europe-west4"
     assert f'  kubeContexts: {{"europe-west4": "{context}"' in printed
     manifests = {p.relative_to(tmp_path / "manifests").as_posix() for p in (tmp_path / "manifests").rglob("*.yaml")}
-    assert len(manifests) == 32
+    assert len(manifests) == 34
     assert "tpu-gke-dranet-prod-us-east5/Gateway-inference-cross-region-gateway.yaml" in manifests
     assert not [m for m in manifests if m.startswith("tpu-gke-dranet-prod-europe-west4/Gateway")]
     deployment = yaml.safe_load(

@@ -288,6 +288,20 @@ def test_service_and_pod_monitoring(prod, region):
     }
 
 
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+@pytest.mark.parametrize("region", REGIONS)
+def test_disruption_budget_lets_drains_take_one_model_server_at_a_time(stack, region, prod, dev):
+    plan = {"prod": prod, "dev": dev}[stack]
+    pdb = one(plan, "PodDisruptionBudget", region)
+    labels = {"app": "gemma-server"}
+    assert pdb.inputs["metadata"] == {"name": "vllm-gemma-pdb", "namespace": "inference", "labels": labels}
+    assert pdb.inputs["spec"] == {
+        "maxUnavailable": 1,
+        "selector": {"matchLabels": one(plan, "Deployment", region).inputs["spec"]["selector"]["matchLabels"]},
+        "unhealthyPodEvictionPolicy": "AlwaysAllow",
+    }
+
+
 @pytest.mark.parametrize("region", REGIONS)
 def test_deployment_waits_for_weights_claim_and_tpu_pool(prod, region):
     deployment = one(prod, "Deployment", region)
@@ -583,7 +597,7 @@ def test_each_clusters_objects_use_that_clusters_provider(prod):
     providers = {r.urn: r for r in prod.by_type("pulumi:providers:kubernetes")}
     objects = [r for r in prod.registrations if r.type.startswith("kubernetes:") and (r.custom or r.remote)]
     objects = [r for r in objects if r.type != "pulumi:providers:kubernetes"]
-    assert len(objects) == 32  # 14 in each cluster, plus the Gateway, its route and two policies
+    assert len(objects) == 34  # 15 in each cluster, plus the Gateway, its route and two policies
     for reg in objects:
         provider_urn = reg.provider.rsplit("::", 1)[0]
         assert provider_urn in providers, reg.name
@@ -658,7 +672,16 @@ def test_a_misspelt_field_fails_crd_validation():
 @pytest.mark.parametrize("stack", ["prod", "dev"])
 def test_core_objects_validate_against_the_kubernetes_schemas(stack, prod, dev):
     plan = {"prod": prod, "dev": dev}[stack]
-    core = ("Namespace", "ServiceAccount", "Secret", "Job", "ResourceClaimTemplate", "Deployment", "Service")
+    core = (
+        "Namespace",
+        "ServiceAccount",
+        "Secret",
+        "Job",
+        "ResourceClaimTemplate",
+        "Deployment",
+        "Service",
+        "PodDisruptionBudget",
+    )
     checked = 0
     for reg in plan.registrations:
         if reg.type.startswith("kubernetes:") and reg.custom and reg.type.rsplit(":", 1)[-1] in core:
@@ -667,4 +690,4 @@ def test_core_objects_validate_against_the_kubernetes_schemas(stack, prod, dev):
                 obj["stringData"] = {"token": "x"}  # "[secret]" stands in for the value in manifests
             schemas.validate_core(obj)
             checked += 1
-    assert checked == {"prod": 16, "dev": 8}[stack]
+    assert checked == {"prod": 18, "dev": 10}[stack]

@@ -40,6 +40,7 @@ PROD_RESOURCES = Counter(
         "kubernetes:batch/v1:Job": 2,  # model-downloader, one per regional bucket
         "kubernetes:resource.k8s.io/v1:ResourceClaimTemplate": 2,  # all-netdev
         "kubernetes:apps/v1:Deployment": 2,  # vllm-gemma
+        "kubernetes:policy/v1:PodDisruptionBudget": 2,  # architecture § 12.10, not in the codelab
         "kubernetes:core/v1:Service": 2,  # vllm-gemma-service
         "kubernetes:monitoring.googleapis.com/v1:PodMonitoring": 2,  # vllm-gemma-monitoring
         "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": 2,  # the InferenceObjective CRD
