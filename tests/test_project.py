@@ -126,7 +126,7 @@ def test_plan_prints_the_summary_and_writes_resources_json(tmp_path, capsys):
     chart = yaml.safe_load((tmp_path / "manifests/tpu-gke-dranet-prod-us-east5/Chart-gemma-pool.yaml").read_text())
     assert chart["helmChart"]["version"] == "v1.5.0"
     data = json.loads((tmp_path / "resources.json").read_text())
-    assert len(data["resources"]) == 98
+    assert len(data["resources"]) == 100
     assert data["outputs"]["network"] == "tpu-gke-dranet-prod-vpc"
 
 
