@@ -625,3 +625,19 @@ def test_readme_documents_every_policy_and_config_key():
         assert f"`{policy.name}`" in section, policy.name
         for key in policy.config_schema.properties if policy.config_schema else ():
             assert f"`{key}`" in section, key
+
+
+def test_only_the_charts_endpoint_picker_is_exempt_from_requests():
+    type_, props = workload("Deployment", {"name": "epp", "image": "registry.k8s.io/epp:v1.5.0"})
+    chart = "inference:serving:InferencePool$kubernetes:helm.sh/v4:Chart$kubernetes:apps/v1:Deployment"
+    rendered = args_for(type_, props, name="inference-pool-us-east5-chart:inference/gemma-pool-epp")
+    rendered.urn = (
+        f"urn:pulumi:prod::inference-platform::{chart}::inference-pool-us-east5-chart:inference/gemma-pool-epp"
+    )
+    assert violations(policies.container_resource_requests, rendered) == []
+    assert check(policies.container_resource_requests, type_, props) == ["container epp sets no resources.requests."]
+    type_, props = workload("Deployment", {"name": "sidecar", "image": "busybox:1.37"})
+    rendered.props = props
+    assert violations(policies.container_resource_requests, rendered) == [
+        "container sidecar sets no resources.requests."
+    ]
