@@ -1,0 +1,307 @@
+"""GitHub Actions workflows: actionlint (with shellcheck on every `run:` script) reports nothing, and the
+properties review and deployment rely on hold: pinned actions, least permissions, fork-safe comments, the
+credential gate of the previews, dev before prod with one update per stack at a time."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests import schemas
+from tools import engine
+
+WORKFLOWS = engine.ROOT / ".github" / "workflows"
+FILES = sorted([*WORKFLOWS.glob("*.yml"), *WORKFLOWS.glob("*.yaml")])
+STACKS = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in engine.ROOT.glob("Pulumi.*.yaml"))
+PULUMI_VERSION = re.search(r"^pulumi==(\S+)", (engine.ROOT / "requirements.txt").read_text(), re.M).group(1)
+SHA = re.compile(r"[0-9a-f]{40}")
+ENABLED = "steps.gate.outputs.enabled == 'true'"
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((WORKFLOWS / name).read_text())
+
+
+def triggers(doc: dict) -> dict:
+    on = doc.get("on", doc.get(True))  # YAML 1.1 reads a bare `on` key as true
+    return {on: None} if isinstance(on, str) else dict(on)
+
+
+def steps(job: dict) -> list[dict]:
+    return job.get("steps", [])
+
+
+def uses(job: dict, action: str) -> list[dict]:
+    return [s for s in steps(job) if s.get("uses", "").split("@")[0] == action]
+
+
+def all_jobs() -> list[tuple[str, str, dict]]:
+    return [(f.name, name, job) for f in FILES for name, job in load(f.name)["jobs"].items()]
+
+
+def tool(name: str) -> str:
+    """A tool installed by requirements-dev.txt, next to this interpreter or on PATH."""
+    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed: pip install -r requirements-dev.txt")
+    return found
+
+
+def actionlint(*paths: Path) -> subprocess.CompletedProcess:
+    command = [tool("actionlint"), "-no-color", "-oneline", "-shellcheck", tool("shellcheck"), "-pyflakes", ""]
+    return subprocess.run([*command, *map(str, paths)], cwd=engine.ROOT, capture_output=True, text=True, timeout=120)
+
+
+def run_script(script: str, env: dict[str, str], tmp_path: Path, cwd: Path = engine.ROOT) -> tuple[int, str, dict]:
+    """Runs a `run:` script with bash as a runner would; returns the exit code, stdout and $GITHUB_OUTPUT."""
+    output, summary = tmp_path / "output", tmp_path / "summary"
+    output.write_text("")
+    summary.write_text("")
+    full = {"PATH": os.environ["PATH"], "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary), **env}
+    done = subprocess.run(["bash", "-e", "-c", script], cwd=cwd, env=full, capture_output=True, text=True, timeout=60)
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
+    return done.returncode, done.stdout + summary.read_text(), outputs
+
+
+def test_the_workflows_exist():
+    assert {f.name for f in FILES} == {"pull-request.yml", "tests.yml", "offline-plan-comment.yml", "deploy.yml"}
+
+
+def test_actionlint_reports_nothing():
+    result = actionlint(*FILES)
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_actionlint_and_shellcheck_do_report_problems(tmp_path):
+    """The check above is only worth something if actionlint really runs, with shellcheck."""
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: echo ${{ matrix.nope }}\n      - run: rm -rf $DIR/*\n"
+    )
+    result = actionlint(bad)
+    assert result.returncode == 1
+    assert "matrix.nope" in result.stdout or 'property "nope"' in result.stdout
+    assert "SC2086" in result.stdout  # from shellcheck
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version():
+    pins: dict[str, set[str]] = {}
+    for f in FILES:
+        for line in f.read_text().splitlines():
+            match = re.match(r"\s*(?:-\s+)?uses:\s*(\S+)(.*)$", line)
+            if not match:
+                continue
+            ref, rest = match.groups()
+            if ref.startswith("./"):
+                assert (engine.ROOT / ref).is_file(), ref  # a reusable workflow of this repository
+                continue
+            action, _, commit = ref.partition("@")
+            assert SHA.fullmatch(commit), f"{f.name}: {ref} is not pinned to a full commit SHA"
+            assert re.fullmatch(r"\s*# v\d+\.\d+\.\d+\b.*", rest), f"{f.name}: {ref} has no version comment"
+            pins.setdefault(action, set()).add(f"{commit} {rest.split()[1]}")
+    assert {a: len(p) for a, p in pins.items() if len(p) > 1} == {}, "one action, one pinned commit everywhere"
+    assert "pulumi/actions" in pins and "google-github-actions/auth" in pins
+
+
+def test_no_pull_request_target_trigger():
+    for f in FILES:
+        assert "pull_request_target" not in triggers(load(f.name)), f.name
+        assert "pull_request_target" not in f.read_text(), f.name
+
+
+def test_every_job_has_explicit_least_permissions():
+    for f in FILES:
+        assert load(f.name)["permissions"] == {}, f"{f.name}: the workflow grants nothing by default"
+    for file, name, job in all_jobs():
+        granted = job.get("permissions")
+        assert isinstance(granted, dict) and granted, f"{file}/{name} sets its own permissions"
+        assert granted.get("contents", "read") == "read", f"{file}/{name}"
+        allowed = {"contents": "read"}
+        if uses(job, "google-github-actions/auth"):
+            allowed["id-token"] = "write"
+        previews = [s for s in uses(job, "pulumi/actions") if s["with"].get("comment-on-pr") is True]
+        if previews or file == "offline-plan-comment.yml":
+            allowed["pull-requests"] = "write"
+        if any("run-id" in s["with"] for s in uses(job, "actions/download-artifact")):
+            allowed["actions"] = "read"
+        extra = {k: v for k, v in granted.items() if allowed.get(k) != v}
+        assert extra == {}, f"{file}/{name} grants more than it needs"
+
+
+def test_python_is_3_11_everywhere():
+    setups = [s for _, _, job in all_jobs() for s in uses(job, "actions/setup-python")]
+    assert setups and all(s["with"]["python-version"] == "3.11" for s in setups)
+
+
+def test_tests_run_make_test_on_pull_requests_and_before_deploying():
+    (test_job,) = load("tests.yml")["jobs"].values()
+    assert "workflow_call" in triggers(load("tests.yml"))
+    assert [s["run"] for s in steps(test_job) if s.get("run") == "make test"]
+    for name in ("pull-request.yml", "deploy.yml"):
+        assert load(name)["jobs"]["test"]["uses"] == "./.github/workflows/tests.yml"
+
+
+def test_the_ci_crds_are_the_reference_copies():
+    """tests.yml fetches the CRDs the schema tests read; their checksums are those of ../shared/reference/crds."""
+    script = next(s["run"] for s in steps(load("tests.yml")["jobs"]["test"]) if "sha256sum" in s.get("run", ""))
+    listed = {
+        f"{folder}/{url.rsplit('/', 1)[1]}": sha
+        for sha, folder, url in re.findall(r"^([0-9a-f]{64}) (\S+) (\S+)$", script, re.M)
+    }
+    crds = schemas.require_crds()
+    local = {str(p.relative_to(crds)): hashlib.sha256(p.read_bytes()).hexdigest() for p in crds.rglob("*.yaml")}
+    assert listed == local
+
+
+def test_the_stack_list_is_every_stack_file(tmp_path):
+    pr = load("pull-request.yml")
+    (script,) = [s["run"] for s in steps(pr["jobs"]["stacks"]) if s.get("id") == "list"]
+    code, _, outputs = run_script(script, {}, tmp_path)
+    assert code == 0
+    assert outputs["stacks"] == "[" + ",".join(f'"{s}"' for s in STACKS) + "]"
+    for job in ("offline-plan", "preview"):
+        assert pr["jobs"][job]["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.stacks.outputs.stacks) }}"
+        assert "stacks" in pr["jobs"][job]["needs"]
+
+
+def test_the_stack_list_refuses_a_name_that_is_not_a_plain_word(tmp_path):
+    (script,) = [s["run"] for s in steps(load("pull-request.yml")["jobs"]["stacks"]) if s.get("id") == "list"]
+    (tmp_path / "Pulumi.dev.yaml").write_text("")
+    (tmp_path / "Pulumi.$(id).yaml").write_text("")
+    code, printed, _ = run_script(script, {}, tmp_path, cwd=tmp_path)
+    assert code == 1 and "::error file=Pulumi.$(id).yaml::" in printed
+
+
+def test_the_offline_plan_needs_no_credentials_and_diffs_against_the_base():
+    job = load("pull-request.yml")["jobs"]["offline-plan"]
+    assert job["permissions"] == {"contents": "read"}
+    text = yaml.safe_dump(job)
+    assert "secrets." not in text and "vars." not in text
+    script = "\n".join(s.get("run", "") for s in steps(job))
+    assert 'git worktree add --detach "$RUNNER_TEMP/base" HEAD^1' in script
+    assert '-m tools.plan "$STACK" --out "$plans/base"' in script
+    assert '-m tools.plan "$STACK" --diff "$plans/base" --out "$plans/head"' in script
+    (upload,) = uses(job, "actions/upload-artifact")
+    assert upload["with"]["name"] == "offline-plan-${{ matrix.stack }}"
+    assert upload["if"] == "${{ !cancelled() }}"  # a failing plan is reported too
+
+
+def test_the_previews_are_skipped_with_a_message_without_credentials(tmp_path):
+    job = load("pull-request.yml")["jobs"]["preview"]
+    gate, *rest = steps(job)
+    assert gate["id"] == "gate" and all(s.get("if") == ENABLED for s in rest)
+    ready = {
+        "STACK": "dev",
+        "GITHUB_REPOSITORY": "org/repo",
+        "HEAD_REPO": "org/repo",
+        "WIF_PROVIDER": "projects/1/locations/global/workloadIdentityPools/github/providers/repo",
+        "SERVICE_ACCOUNT": "preview@p.iam.gserviceaccount.com",
+        "BACKEND_URL": "gs://state",
+        "SECRETS_PROVIDER": "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k",
+        "HAS_PASSPHRASE": "false",
+    }
+    assert run_script(gate["run"], ready, tmp_path)[2] == {"enabled": "true"}
+    for change, reason in [
+        ({"HEAD_REPO": "someone/fork"}, "comes from a fork"),
+        ({"WIF_PROVIDER": ""}, "GCP_WORKLOAD_IDENTITY_PROVIDER is not set"),
+        ({"SERVICE_ACCOUNT": ""}, "GCP_SERVICE_ACCOUNT is not set"),
+        ({"BACKEND_URL": ""}, "PULUMI_BACKEND_URL is not set"),
+        ({"SECRETS_PROVIDER": "passphrase"}, "PULUMI_CONFIG_PASSPHRASE is not set"),
+    ]:
+        code, printed, outputs = run_script(gate["run"], ready | change, tmp_path)
+        assert (code, outputs) == (0, {"enabled": "false"}), change
+        assert "::notice title=pulumi preview of dev skipped::" in printed and reason in printed
+        assert "### pulumi preview of `dev` skipped" in printed  # the step summary
+    assert run_script(gate["run"], ready | {"SECRETS_PROVIDER": "passphrase", "HAS_PASSPHRASE": "true"}, tmp_path)[
+        2
+    ] == {"enabled": "true"}
+    env = gate["env"]
+    assert env["HEAD_REPO"] == "${{ github.event.pull_request.head.repo.full_name }}"
+    assert env["WIF_PROVIDER"] == "${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}"
+    assert env["BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
+
+
+def test_the_previews_run_pulumi_preview_through_the_official_action():
+    job = load("pull-request.yml")["jobs"]["preview"]
+    assert job["permissions"]["id-token"] == "write"
+    assert set(job["needs"]) == {"stacks", "test"}
+    (auth,) = uses(job, "google-github-actions/auth")
+    assert auth["with"] == {
+        "workload_identity_provider": "${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}",
+        "service_account": "${{ vars.GCP_SERVICE_ACCOUNT }}",
+    }
+    (preview,) = uses(job, "pulumi/actions")
+    assert preview["with"]["command"] == "preview"
+    assert preview["with"]["stack-name"] == "${{ matrix.stack }}"
+    assert preview["with"]["diff"] is True and preview["with"]["comment-on-pr"] is True
+    assert preview["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
+    assert str(preview["with"]["pulumi-version"]) == PULUMI_VERSION
+    # Its own group per stack and pull request: sharing pulumi-<stack> would let a pending preview replace
+    # (cancel) a pending deployment. A running Pulumi process is never cancelled.
+    group = job["concurrency"]["group"]
+    assert group.startswith("pulumi-${{ matrix.stack }}-preview-") and job["concurrency"]["cancel-in-progress"] is False
+
+
+def test_the_comment_workflow_never_runs_pull_request_code():
+    doc = load("offline-plan-comment.yml")
+    assert triggers(doc) == {"workflow_run": {"workflows": [load("pull-request.yml")["name"]], "types": ["completed"]}}
+    (job,) = doc["jobs"].values()
+    assert [s["uses"].split("@")[0] for s in steps(job)] == ["actions/download-artifact", "actions/github-script"]
+    assert not any("run" in s for s in steps(job))
+    download, script = steps(job)
+    assert download["with"]["run-id"] == "${{ github.event.workflow_run.id }}"
+    code = script["with"]["script"]
+    # No process or code is started, and no number is read out of the artifacts.
+    for forbidden in ("child_process", "exec.exec", "getExecOutput", "eval(", "new Function", "parseInt", "Number("):
+        assert forbidden not in code, forbidden
+    # The pull request comes from the event payload; a stack name must look like one; one marker per stack.
+    assert "run.pull_requests" in code and "p.head.sha === run.head_sha" in code
+    assert "/^offline-plan-([a-z0-9][a-z0-9-]{0,62})$/" in code
+    assert all(re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", s) for s in STACKS)
+    assert "const marker = `<!-- offline-plan:${stack} -->`;" in code
+    assert ".startsWith(marker)" in code and "updateComment" in code
+
+
+def test_deploy_runs_dev_then_prod_one_update_per_stack_at_a_time():
+    doc = load("deploy.yml")
+    assert triggers(doc) == {"push": {"branches": ["main"]}}
+    jobs = doc["jobs"]
+    deploys = {name: job for name, job in jobs.items() if "environment" in job}
+    assert sorted(deploys) == STACKS  # a job per stack file
+    assert jobs["dev"]["needs"] == "test" and jobs["prod"]["needs"] == "dev"
+    for stack, job in deploys.items():
+        assert job["environment"] == stack
+        assert job["concurrency"] == {"group": f"pulumi-{stack}", "cancel-in-progress": False}
+        assert job["permissions"] == {"contents": "read", "id-token": "write"}
+        (up,) = uses(job, "pulumi/actions")
+        assert (up["with"]["command"], up["with"]["stack-name"]) == ("up", stack)
+        assert str(up["with"]["pulumi-version"]) == PULUMI_VERSION
+        assert up["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
+        assert len(uses(job, "google-github-actions/auth")) == 1
+    # The jobs differ only in their stack.
+    dev, prod = (yaml.safe_dump(deploys[s]["steps"]).replace(s, "STACK") for s in ("dev", "prod"))
+    assert dev == prod
+
+
+def test_the_readme_names_every_variable_and_secret():
+    readme = (engine.ROOT / "README.md").read_text()
+    section = readme.split("## Pull requests and deployment", 1)[1].split("\n## ", 1)[0]
+    names = {m for f in FILES for m in re.findall(r"\b(?:vars|secrets)\.([A-Z][A-Z0-9_]+)", f.read_text())}
+    assert names == {
+        "GCP_WORKLOAD_IDENTITY_PROVIDER",
+        "GCP_SERVICE_ACCOUNT",
+        "PULUMI_BACKEND_URL",
+        "PULUMI_SECRETS_PROVIDER",
+        "PULUMI_CONFIG_PASSPHRASE",
+    }
+    assert all(f"`{name}`" in section for name in names)
+    assert readme.index("## Pull requests and deployment") < readme.index("## Tests and benchmarks")
