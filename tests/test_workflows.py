@@ -244,6 +244,7 @@ def test_the_previews_run_pulumi_preview_through_the_official_action():
     assert preview["with"]["stack-name"] == "${{ matrix.stack }}"
     assert preview["with"]["diff"] is True and preview["with"]["comment-on-pr"] is True
     assert preview["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
+    assert preview["with"]["policyPacks"] == "policy" and (engine.ROOT / "policy" / "PulumiPolicy.yaml").is_file()
     assert str(preview["with"]["pulumi-version"]) == PULUMI_VERSION
     # Its own group per stack and pull request: sharing pulumi-<stack> would let a pending preview replace
     # (cancel) a pending deployment. A running Pulumi process is never cancelled.
@@ -286,6 +287,7 @@ def test_deploy_runs_dev_then_prod_one_update_per_stack_at_a_time():
         assert (up["with"]["command"], up["with"]["stack-name"]) == ("up", stack)
         assert str(up["with"]["pulumi-version"]) == PULUMI_VERSION
         assert up["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
+        assert up["with"]["policyPacks"] == "policy"
         assert len(uses(job, "google-github-actions/auth")) == 1
     # The jobs differ only in their stack.
     dev, prod = (yaml.safe_dump(deploys[s]["steps"]).replace(s, "STACK") for s in ("dev", "prod"))
