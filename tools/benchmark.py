@@ -74,7 +74,7 @@ def by_regions(n: int) -> str:
     diff_s, _ = median(5, lambda: diff.markdown("prod", base, head))
     count = sum(1 for r in base_plan.registrations if r.custom or r.remote)
     changed = len(diff.compare(base, head))
-    return f"{n:>7}  {count:>9}  {run_s:7.2f}  {render_s:10.2f}  {diff_s:8.3f}  {changed:>7}"
+    return f"{n:>7}  {count:>9}  {run_s:7.2f}  {render_s:10.3f}  {diff_s:8.3f}  {changed:>7}"
 
 
 if __name__ == "__main__":
