@@ -3,7 +3,7 @@ or the vLLM simulator on CPU — with their identities, the weights download and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -73,6 +73,9 @@ class TpuServing:
     download: bool  # False: another cluster fills the bucket this cluster reads
     tpu_pool: pulumi.Resource
     download_dependency: pulumi.Resource | None = None  # that other cluster's Job
+    # The bucket roles and Workload Identity members behind each identity: pods start after them.
+    reader_grants: Sequence[pulumi.Resource] = ()
+    writer_grants: Sequence[pulumi.Resource] = ()
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,9 @@ class ModelServer(pulumi.ComponentResource):
                 args.service_account,
                 annotations={"iam.gke.io/gcp-service-account": tpu.reader_gsa} if tpu else None,
             ),
-            opts=in_ns,
+            opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=list(tpu.reader_grants)))
+            if tpu
+            else in_ns,
         )
         self.download_job: k8s.batch.v1.Job | None = None
         waits_for: list[pulumi.Resource] = []
@@ -246,7 +251,7 @@ class ModelServer(pulumi.ComponentResource):
             metadata=_meta(
                 args, args.downloader_service_account, annotations={"iam.gke.io/gcp-service-account": tpu.writer_gsa}
             ),
-            opts=opts,
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(tpu.writer_grants))),
         )
         token = k8s.core.v1.Secret(
             f"{name}-hf-token",

@@ -69,24 +69,30 @@ class ModelStore(pulumi.ComponentResource):
             display_name="Weights download Job: write model weights",
             opts=child,
         )
+        # What each identity needs on each bucket before a pod may use it, for the pods to wait on.
+        self.reader_grants: dict[str, list[pulumi.Resource]] = {location: [] for location in self.buckets}
+        self.writer_grants: dict[str, list[pulumi.Resource]] = {location: [] for location in self.buckets}
+        identities = (
+            (self.reader, "reader", READER_ROLE, "read", args.reader_ksa, self.reader_grants),
+            (self.writer, "writer", WRITER_ROLE, "write", args.writer_ksa, self.writer_grants),
+        )
         for location, bucket in self.buckets.items():
-            for account, role, purpose in ((self.reader, READER_ROLE, "read"), (self.writer, WRITER_ROLE, "write")):
-                gcp.storage.BucketIAMMember(
-                    f"{name}-{location.lower()}-{purpose}",
-                    bucket=bucket.name,
-                    role=role,
-                    member=account.member,
-                    opts=child,
+            for account, _, role, purpose, _, grants in identities:
+                grants[location].append(
+                    gcp.storage.BucketIAMMember(
+                        f"{name}-{location.lower()}-{purpose}",
+                        bucket=bucket.name,
+                        role=role,
+                        member=account.member,
+                        opts=child,
+                    )
                 )
 
         # Workload Identity: a member on each service account (never a project-wide binding) lets
         # exactly one Kubernetes service account act as it, in every cluster of the fleet.
-        for account, ksa, purpose in (
-            (self.reader, args.reader_ksa, "reader"),
-            (self.writer, args.writer_ksa, "writer"),
-        ):
-            gcp.serviceaccount.IAMMember(
-                f"{name}-{purpose}-workload-identity",
+        for account, label, _, _, ksa, grants in identities:
+            grant = gcp.serviceaccount.IAMMember(
+                f"{name}-{label}-workload-identity",
                 service_account_id=account.name,
                 role="roles/iam.workloadIdentityUser",
                 member=pulumi.Output.from_input(args.workload_pool).apply(
@@ -94,6 +100,8 @@ class ModelStore(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
+            for location in self.buckets:
+                grants[location].append(grant)
 
         self.bucket_names = {location: bucket.name for location, bucket in self.buckets.items()}
         self.reader_email = self.reader.email

@@ -221,6 +221,8 @@ def _serving(
                 bucket=store.buckets[bucket_of[region]].name,
                 reader_gsa=store.reader_email,
                 writer_gsa=store.writer_email,
+                reader_grants=store.reader_grants[bucket_of[region]],
+                writer_grants=store.writer_grants[bucket_of[region]],
                 hf_token=cfg.hf_token,
                 download=fills,
                 tpu_pool=cluster.tpu_pool,

@@ -303,6 +303,19 @@ def test_disruption_budget_lets_drains_take_one_model_server_at_a_time(stack, re
 
 
 @pytest.mark.parametrize("region", REGIONS)
+def test_pods_start_after_their_identitys_grants(prod, region):
+    serving = prod.one("kubernetes:core/v1:ServiceAccount", f"model-server-{region}-ksa")
+    downloader = prod.one("kubernetes:core/v1:ServiceAccount", f"model-server-{region}-downloader-ksa")
+    names = {r.urn: r.name for r in prod.registrations}
+    assert {"weights-reader-workload-identity", f"weights-{region}-read"} <= {names[d] for d in serving.dependencies}
+    assert {"weights-writer-workload-identity", f"weights-{region}-write"} <= {
+        names[d] for d in downloader.dependencies
+    }
+    other = next(r for r in REGIONS if r != region)
+    assert f"weights-{other}-read" not in {names[d] for d in serving.dependencies}
+
+
+@pytest.mark.parametrize("region", REGIONS)
 def test_deployment_waits_for_weights_claim_and_tpu_pool(prod, region):
     deployment = one(prod, "Deployment", region)
     deps = set(deployment.dependencies)

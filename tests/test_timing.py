@@ -84,9 +84,17 @@ def test_objects_that_run_pods_wait_for_the_system_pool(prod, dev, type_, name):
         assert pool.urn in plan.one(type_, name).dependencies
 
 
-def test_the_model_waits_only_for_its_own_regions_download(prod):
+def test_the_model_waits_only_for_its_own_regions_bucket_and_download(prod):
+    """The one cross-region wait: Workload Identity members need the project's identity pool, which
+    the config cluster's creation brings into being."""
     waits = closure(prod, prod.one("kubernetes:apps/v1:Deployment", "model-server-europe-west4-deployment").urn)
-    assert not [r.name for r in prod.registrations if r.urn in waits and "us-east5" in r.name]
+    us_cluster = prod.one("gcp:container/cluster:Cluster", "cluster-us-east5-gke").urn
+    assert {r.urn for r in prod.registrations if r.urn in waits and "us-east5" in r.name} == {
+        us_cluster,
+        *(u for u in closure(prod, us_cluster) if "us-east5" in u),
+    }
+    grants = {"weights-europe-west4-read", "weights-reader-workload-identity"}
+    assert grants <= {r.name for r in prod.registrations if r.urn in waits}
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
