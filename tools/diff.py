@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools import engine
+from tools import engine, timing
 
 SECRET = "[secret]"
 MAX_VALUE = 120
@@ -164,7 +164,7 @@ def markdown(stack: str, base: dict, head: dict) -> str:
 
 
 def _minutes(seconds: int | None) -> str:
-    return "?" if seconds is None else f"{seconds // 60}:{seconds % 60:02d}"
+    return "?" if seconds is None else timing.minutes(seconds)
 
 
 def load(folder: Path) -> dict:

@@ -119,7 +119,7 @@ def document(plan: engine.Plan, regions: list[str]) -> dict:
     return {
         "stack": plan.stack,
         "regions": regions,
-        "timeToServeSeconds": chain[-1].start + chain[-1].seconds,
+        "timeToServeSeconds": timing.total_seconds(chain),
         "criticalPath": [link.reg.name for link in chain],
         "resources": [
             {

@@ -148,12 +148,17 @@ def critical_path(plan: engine.Plan) -> list[Link]:
     return chain[::-1]
 
 
+def total_seconds(chain: list[Link]) -> int:
+    """The modelled time to serve: when the last link of the critical path is done."""
+    return chain[-1].start + chain[-1].seconds if chain else 0
+
+
 def minutes(seconds: int) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def render(chain: list[Link]) -> str:
-    total = chain[-1].start + chain[-1].seconds if chain else 0
+    total = total_seconds(chain)
     lines = [f"Time to serve (modelled, empty project to the last resource ready): {minutes(total)} min"]
     lines.append("Critical path (start → +duration):")
     for link in chain:
