@@ -1,0 +1,583 @@
+"""Capacity: do the pods a plan creates fit on the node pools it creates?
+
+From a Plan: the GKE node pools of each cluster (machine type, node count, labels, taints), the objects
+that run pods in that cluster (Deployment, StatefulSet, ReplicaSet, Job, DaemonSet, Pod; created by the
+program or rendered from a Helm chart), each pod's effective requests (Kubernetes' rule for init and
+sidecar containers, plus the Cloud Storage FUSE sidecars GKE injects), and the pools each pod may land on
+(nodeSelector, required node affinity, taints against tolerations). Each node offers GKE's allocatable
+less the GKE system pods that run on every node (stacks/facts.py); pods are packed first-fit-decreasing.
+A pod that fits no node, or a pool that cannot hold its pods, is a problem. docs/capacity.md explains it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from stacks import facts
+from tools import engine
+
+NODE_POOL = "gcp:container/nodePool:NodePool"
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+CHART = "kubernetes:helm.sh/v4:Chart"
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "Job", "DaemonSet", "Pod")
+POOL_LABEL = "cloud.google.com/gke-nodepool"
+# GKE's API spells taint effects as enums (NodeTaint.effect).
+TAINT_EFFECTS = {"NO_SCHEDULE": "NoSchedule", "PREFER_NO_SCHEDULE": "PreferNoSchedule", "NO_EXECUTE": "NoExecute"}
+
+# --- the Cloud Storage FUSE sidecars ---------------------------------------------------------------------
+# A pod annotated gke-gcsfuse/volumes: "true" gets the gke-gcsfuse-sidecar from GKE's mutating webhook,
+# as a native sidecar (an init container with restartPolicy Always) on GKE 1.29+
+# (https://cloud.google.com/kubernetes-engine/docs/how-to/cloud-storage-fuse-csi-driver-sidecar
+# #configure-sidecar-resources). Defaults 250m / 256Mi; the annotations gke-gcsfuse/cpu-request,
+# -cpu-limit, -memory-request, -memory-limit override them: an unset request takes the limit, except that
+# a limit of "0" (no limit) leaves the request at its default; a request of "0" is no request.
+# (GoogleCloudPlatform/gcs-fuse-csi-driver pkg/webhook/config.go populateResource and cmd/webhook/main.go
+# flag defaults @5fcdc04; GKE's injected requests 250m / 256Mi / 5Gi seen in gcs-fuse-csi-driver #314.)
+# A FUSE volume with gcsfuseMetadataPrefetchOnMount adds gke-gcsfuse-metadata-prefetch: 10m / 10Mi by
+# default, its memory under gke-gcsfuse/metadata-prefetch-memory-{request,limit}.
+FUSE_DRIVER = "gcsfuse.csi.storage.gke.io"
+FUSE_SIDECAR = ("gke-gcsfuse/", {"cpu": "250m", "memory": "256Mi"}, {"cpu": "250m", "memory": "256Mi"})
+FUSE_PREFETCH = ("gke-gcsfuse/metadata-prefetch-", {"cpu": "10m", "memory": "10Mi"}, {"cpu": "50m", "memory": "250Mi"})
+
+_QUANTITY = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)([a-zA-Z]*)$")
+_SUFFIXES = {
+    "": 1,
+    "m": Fraction(1, 1000),
+    "k": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "P": 10**15,
+    "E": 10**18,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+    "Pi": 2**50,
+    "Ei": 2**60,
+}
+
+
+def quantity(value: Any) -> Fraction:
+    """A Kubernetes resource quantity ("250m", "8Gi", "1e3", 4) as an exact number."""
+    if isinstance(value, (int, float)):
+        return Fraction(value)
+    match = _QUANTITY.match(str(value).strip())
+    if not match or match.group(2) not in _SUFFIXES:
+        raise ValueError(f"not a Kubernetes quantity: {value!r}")
+    return Fraction(match.group(1)) * _SUFFIXES[match.group(2)]
+
+
+def amount(resource: str, value: Any) -> int:
+    """Integer units: millicores for cpu, bytes for memory, counts for everything else (rounded up)."""
+    q = quantity(value)
+    return math.ceil(q * 1000 if resource == "cpu" else q)
+
+
+def counted(resource: str) -> bool:
+    """cpu, memory and extended resources (google.com/tpu); ephemeral storage and hugepages are not modelled."""
+    return resource in ("cpu", "memory") or ("/" in resource and not resource.startswith("kubernetes.io/"))
+
+
+def _add(a: dict[str, int], b: dict[str, int], times: int = 1) -> dict[str, int]:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out.get(k, 0) + v * times
+    return out
+
+
+def _sub(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+    return _add(a, b, -1)
+
+
+def _fits(request: dict[str, int], free: dict[str, int]) -> bool:
+    return all(v <= free.get(k, 0) for k, v in request.items() if v > 0)
+
+
+def _num(x: float) -> str:
+    digits = 0 if abs(x) >= 100 else 1 if abs(x) >= 10 else 2
+    return f"{x:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{x:.0f}"
+
+
+def fmt(res: dict[str, int]) -> str:
+    """cpu in cores (or millicores below one core), memory in Gi (or Mi below 1Gi), then extended resources."""
+    parts = []
+    if "cpu" in res:
+        cpu = res["cpu"]
+        parts.append(f"cpu {_num(cpu / 1000)}" if abs(cpu) >= 1000 or cpu == 0 else f"cpu {cpu}m")
+    if "memory" in res:
+        m = res["memory"]
+        parts.append(
+            f"memory {_num(m / facts.GI)}Gi" if abs(m) >= facts.GI or m == 0 else f"memory {math.ceil(m / facts.MI)}Mi"
+        )
+    parts += [f"{k} {v}" for k, v in sorted(res.items()) if k not in ("cpu", "memory", "pods") and v]
+    return ", ".join(parts)
+
+
+# --- pods ------------------------------------------------------------------------------------------------
+
+
+def _container_requests(container: dict) -> dict[str, int]:
+    """A container's requests; a resource with a limit and no request requests its limit (API defaulting)."""
+    resources = container.get("resources") or {}
+    limits, requests = resources.get("limits") or {}, resources.get("requests") or {}
+    return {r: amount(r, v) for r, v in {**limits, **requests}.items() if counted(r)}
+
+
+def _sidecar(annotations: dict, prefix: str, default_request: dict, default_limit: dict) -> dict[str, int]:
+    """Requests of a GKE FUSE sidecar from the pod's annotations (the webhook's populateResource)."""
+    out = {}
+    for r in ("cpu", "memory"):
+        request, limit = annotations.get(f"{prefix}{r}-request"), annotations.get(f"{prefix}{r}-limit")
+        if request is None and limit is None:
+            request = default_request[r]
+        elif request is None:
+            request = default_request[r] if quantity(limit) == 0 else limit
+        if quantity(request) > 0:
+            out[r] = amount(r, request)
+    return out
+
+
+def fuse_sidecars(pod_meta: dict, pod_spec: dict) -> list[dict[str, int]]:
+    """The requests of the sidecars GKE injects into this pod, in injection order."""
+    annotations = pod_meta.get("annotations") or {}
+    if str(annotations.get("gke-gcsfuse/volumes", "")).lower() != "true":
+        return []
+    sidecars = [_sidecar(annotations, *FUSE_SIDECAR)]
+    prefetch = any(
+        (v.get("csi") or {}).get("driver") == FUSE_DRIVER
+        and str(((v.get("csi") or {}).get("volumeAttributes") or {}).get("gcsfuseMetadataPrefetchOnMount")).lower()
+        == "true"
+        for v in pod_spec.get("volumes") or []
+    )
+    if prefetch:
+        sidecars.append(_sidecar(annotations, *FUSE_PREFETCH))
+    return sidecars
+
+
+def effective_requests(pod_meta: dict, pod_spec: dict) -> dict[str, int]:
+    """Kubernetes' effective request of a pod, per resource: the larger of (every container + every sidecar)
+    and, for each init container, its own request + the sidecars started before it; pod-level requests
+    replace the containers' for cpu and memory; the pod's overhead is added.
+    (https://kubernetes.io/docs/concepts/workloads/pods/init-containers/#resource-sharing-within-containers,
+    .../sidecar-containers/#resource-sharing-within-containers, .../assign-pod-level-resources/)"""
+    sidecars = fuse_sidecars(pod_meta, pod_spec)  # injected first: GKE places them before other init containers
+    peaks: list[dict[str, int]] = []
+    running: dict[str, int] = {}
+    for sidecar in sidecars:
+        running = _add(running, sidecar)
+    for init in pod_spec.get("initContainers") or []:
+        if init.get("restartPolicy") == "Always":
+            running = _add(running, _container_requests(init))
+        else:
+            peaks.append(_add(running, _container_requests(init)))
+    main: dict[str, int] = dict(running)
+    for container in pod_spec.get("containers") or []:
+        main = _add(main, _container_requests(container))
+    effective: dict[str, int] = {}
+    for phase in [main, *peaks]:
+        for k, v in phase.items():
+            effective[k] = max(effective.get(k, 0), v)
+    pod_level = (pod_spec.get("resources") or {}).get("requests") or {}
+    for r in ("cpu", "memory"):
+        if r in pod_level:
+            effective[r] = amount(r, pod_level[r])
+    overhead = {r: amount(r, v) for r, v in (pod_spec.get("overhead") or {}).items() if counted(r)}
+    return {**_add(effective, overhead), "pods": 1}
+
+
+@dataclass
+class Pod:
+    owner: str  # "Deployment inference/vllm-gemma"
+    requests: dict[str, int]
+    node_selector: dict[str, str] = field(default_factory=dict)
+    affinity_terms: list[dict] | None = None  # required node affinity: OR of terms
+    tolerations: list[dict] = field(default_factory=list)
+    system: bool = False  # a GKE system pod, not a workload
+    missing: str = ""  # why its requests count as zero
+
+
+def _pod_of(owner: str, meta: dict, spec: dict) -> Pod:
+    requests = effective_requests(meta, spec)
+    containers = [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]
+    bare = [c.get("name", "?") for c in containers if not _container_requests(c)]
+    terms = (
+        (((spec.get("affinity") or {}).get("nodeAffinity") or {}).get("requiredDuringSchedulingIgnoredDuringExecution"))
+        or {}
+    ).get("nodeSelectorTerms")
+    tolerations = list(spec.get("tolerations") or [])
+    # ExtendedResourceToleration: a pod requesting an extended resource tolerates the taint of that name.
+    # GKE runs this admission plugin: the codelab's vLLM pods carry no TPU toleration yet schedule on the
+    # tainted slice (https://kubernetes.io/docs/reference/access-authn-authz/admission-controllers/
+    # #extendedresourcetoleration).
+    tolerations += [
+        {"key": r, "operator": "Exists", "effect": "NoSchedule"} for r, v in requests.items() if "/" in r and v
+    ]
+    return Pod(
+        owner,
+        requests,
+        dict(spec.get("nodeSelector") or {}),
+        terms,
+        tolerations,
+        missing=f"container(s) {', '.join(bare)} request nothing" if bare else "",
+    )
+
+
+@dataclass
+class Workload:
+    kind: str
+    owner: str
+    pod: Pod
+    count: int  # pods at once (per node for a DaemonSet)
+
+
+def workload_of(reg: engine.Registration) -> Workload | None:
+    """The pods an object runs: program-created or chart-rendered inputs have the same shape."""
+    kind = reg.type.rsplit(":", 1)[-1]
+    if kind not in WORKLOAD_KINDS or not reg.type.startswith("kubernetes:"):
+        return None
+    obj = engine.to_json(reg.inputs)
+    meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
+    owner = f"{kind} {meta.get('namespace', 'default')}/{meta.get('name') or reg.name}"
+    if kind == "Pod":
+        return Workload(kind, owner, _pod_of(owner, meta, spec), 1)
+    template = spec.get("template") or {}
+    pod = _pod_of(owner, template.get("metadata") or {}, template.get("spec") or {})
+    if kind == "Job":
+        count = 1 if spec.get("parallelism") is None else int(spec["parallelism"])
+        if spec.get("completions") is not None:
+            count = min(count, int(spec["completions"]))
+    else:
+        count = 1 if kind == "DaemonSet" or spec.get("replicas") is None else int(spec["replicas"])
+    return Workload(kind, owner, pod, count)
+
+
+# --- pools -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Pool:
+    cluster: str
+    name: str
+    machine_type: str
+    nodes: int
+    labels: dict[str, str]
+    taints: list[dict]
+    machine: facts.MachineType | None
+    allocatable: dict[str, int] = field(default_factory=dict)  # per node
+    node_system: dict[str, int] = field(default_factory=dict)  # GKE DaemonSets, per node
+    node_daemons: dict[str, int] = field(default_factory=dict)  # the workloads' DaemonSets, per node
+    workloads: dict[str, int] = field(default_factory=dict)  # total requested by workloads
+    system: dict[str, int] = field(default_factory=dict)  # total requested by GKE system pods
+
+    @property
+    def label(self) -> str:
+        return f"pool {self.name} ({self.machine_type} x {self.nodes})"
+
+    @property
+    def room(self) -> dict[str, int]:
+        """What one node has for the other pods once every DaemonSet runs on it."""
+        return _sub(_sub(self.allocatable, self.node_system), self.node_daemons)
+
+
+def pool_of(cluster: str, reg: engine.Registration) -> Pool:
+    i = engine.to_json(reg.inputs)
+    config = i.get("nodeConfig") or {}
+    machine_type = config.get("machineType") or "e2-medium"  # GKE's default machine type
+    machine = facts.MACHINE_TYPES.get(machine_type)
+    autoscaling = i.get("autoscaling") or {}
+    counts = (autoscaling.get("maxNodeCount"), i.get("nodeCount"), i.get("initialNodeCount"))
+    per_zone = next((c for c in counts if c is not None), 1)
+    nodes = autoscaling.get("totalMaxNodeCount") or per_zone * max(1, len(i.get("nodeLocations") or []))
+    name = i.get("name") or reg.name
+    # Labels every node carries: Kubernetes' well-known ones (https://kubernetes.io/docs/reference/
+    # labels-annotations-taints/), GKE's pool, machine family and Spot labels, the TPU labels GKE sets on
+    # slice nodes (plan-tpus, stacks/facts.py), then the pool's own Kubernetes labels (nodeConfig.labels).
+    labels = {
+        POOL_LABEL: name,
+        "node.kubernetes.io/instance-type": machine_type,
+        "cloud.google.com/machine-family": machine_type.split("-")[0],
+        "kubernetes.io/os": "linux",
+        "kubernetes.io/arch": "amd64",
+    }
+    if i.get("location"):
+        labels["topology.kubernetes.io/zone"] = i["location"]
+    if config.get("spot"):
+        labels["cloud.google.com/gke-spot"] = "true"
+    taints = [{**t, "effect": TAINT_EFFECTS.get(t.get("effect"), t.get("effect"))} for t in config.get("taints") or []]
+    if machine and machine.tpu_chips:
+        topology = (i.get("placementPolicy") or {}).get("tpuTopology") or machine.tpu_topology
+        labels |= {"cloud.google.com/gke-tpu-accelerator": machine.tpu_accelerator}
+        labels |= {"cloud.google.com/gke-tpu-topology": topology}
+        taints.append(dict(facts.TPU_TAINT))
+    labels |= config.get("labels") or {}
+    pool = Pool(cluster, name, machine_type, int(nodes), labels, taints, machine)
+    if machine:
+        pool.allocatable = facts.allocatable(machine)
+        daemons = [*facts.NODE_SYSTEM_PODS, *(facts.TPU_NODE_SYSTEM_PODS if machine.tpu_chips else ())]
+        for d in daemons:
+            pool.node_system = _add(pool.node_system, {"cpu": d.cpu_milli, "memory": d.memory, "pods": 1})
+    return pool
+
+
+def _matches(expr: dict, labels: dict[str, str]) -> bool:
+    key, op, values = expr.get("key"), expr.get("operator"), [str(v) for v in expr.get("values") or []]
+    value = labels.get(key)
+    if op == "In":
+        return value in values
+    if op == "NotIn":
+        return value not in values
+    if op == "Exists":
+        return key in labels
+    if op == "DoesNotExist":
+        return key not in labels
+    if op in ("Gt", "Lt") and value is not None and value.lstrip("-").isdigit():
+        return int(value) > int(values[0]) if op == "Gt" else int(value) < int(values[0])
+    return False
+
+
+def _tolerates(tolerations: list[dict], taint: dict) -> bool:
+    for t in tolerations:
+        if t.get("effect") and t["effect"] != taint.get("effect"):
+            continue
+        if t.get("operator") == "Exists" and not t.get("key"):
+            return True
+        if t.get("key") != taint.get("key"):
+            continue
+        if t.get("operator") == "Exists" or str(t.get("value", "")) == str(taint.get("value", "")):
+            return True
+    return False
+
+
+def why_not(pod: Pod, pool: Pool) -> str:
+    """Why the scheduler never puts `pod` on a node of `pool` ("" when it may)."""
+    for key, value in pod.node_selector.items():
+        if pool.labels.get(key) != str(value):
+            return f"nodeSelector {key}={value} does not match"
+    # Required node affinity: any term, all its expressions; matchFields (node names) cannot be known
+    # offline, so a term with only those is taken to match.
+    terms = pod.affinity_terms
+    if terms is not None and not any(
+        all(_matches(e, pool.labels) for e in t.get("matchExpressions") or []) for t in terms
+    ):
+        return "required node affinity does not match"
+    for taint in pool.taints:
+        if taint.get("effect") in ("NoSchedule", "NoExecute") and not _tolerates(pod.tolerations, taint):
+            return f"taint {taint.get('key')}={taint.get('value', '')}:{taint.get('effect')} is not tolerated"
+    return ""
+
+
+# --- the check ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    cluster: str
+    pool: str
+    pods: tuple[str, ...]
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass
+class Capacity:
+    pools: list[Pool]
+    problems: list[Problem]
+    notes: list[str]
+
+
+def _cluster_of(reg: engine.Registration, regs: dict[str, engine.Registration], providers: dict[str, str]) -> str:
+    """The cluster component a Kubernetes object's provider belongs to (the provider's own parent), found
+    on the object or, for a chart-rendered object without one, on the nearest ancestor that has one."""
+    node: engine.Registration | None = reg
+    while node is not None:
+        if node.provider:
+            return providers.get(node.provider.rsplit("::", 1)[0], "")
+        node = regs.get(node.parent)
+    return ""
+
+
+def _descends(reg: engine.Registration, urn: str, regs: dict[str, engine.Registration]) -> bool:
+    if getattr(reg, "rendered_by", "") == urn:
+        return True
+    node = regs.get(reg.parent)
+    while node is not None:
+        if node.urn == urn:
+            return True
+        node = regs.get(node.parent)
+    return False
+
+
+def analyse(plan: engine.Plan) -> Capacity:
+    regs = plan.by_urn()
+    pools_of: dict[str, list[Pool]] = defaultdict(list)
+    names: dict[str, str] = {}
+    problems: list[Problem] = []
+    notes: list[str] = []
+    for reg in plan.by_type(NODE_POOL):
+        cluster = engine.to_json(reg.inputs).get("cluster")
+        names.setdefault(reg.parent, cluster if isinstance(cluster, str) else reg.parent.rsplit("::", 1)[-1])
+        pool = pool_of(names[reg.parent], reg)
+        pools_of[reg.parent].append(pool)
+        if pool.machine is None:
+            problems.append(
+                Problem(
+                    pool.cluster,
+                    pool.name,
+                    (),
+                    f"cluster {pool.cluster}: {pool.label}: machine type {pool.machine_type} is not in "
+                    "stacks/facts.py MACHINE_TYPES, so its capacity is unknown; add it (docs/capacity.md)",
+                )
+            )
+    providers = {r.urn: r.parent for r in plan.by_type(K8S_PROVIDER)}
+    workloads: dict[str, list[Workload]] = defaultdict(list)
+    for reg in plan.registrations:
+        workload = workload_of(reg)
+        if workload is None:
+            continue
+        cluster = _cluster_of(reg, regs, providers)
+        if cluster in pools_of:
+            workloads[cluster].append(workload)
+        else:
+            notes.append(f"{workload.owner}: not counted, its cluster has no node pool in the plan")
+        if workload.pod.missing:
+            notes.append(f"{workload.owner}: {workload.pod.missing}, counted as zero")
+    for chart in plan.by_type(CHART):
+        if not any(_descends(r, chart.urn, regs) for r in plan.registrations):
+            notes.append(f"chart {chart.name}: its objects are not in the plan, their pods are not counted")
+    clusters = sorted(pools_of, key=lambda c: names[c])
+    for cluster in clusters:
+        pools_of[cluster].sort(key=lambda p: p.name)
+        problems += _pack(names[cluster], [p for p in pools_of[cluster] if p.machine], workloads[cluster])
+    system = (*facts.NODE_SYSTEM_PODS, *facts.TPU_NODE_SYSTEM_PODS, *facts.CLUSTER_SYSTEM_PODS)
+    notes.append(f"GKE system pods with estimated requests: {', '.join(p.name for p in system if p.estimate)}")
+    return Capacity([p for c in clusters for p in pools_of[c]], problems, list(dict.fromkeys(notes)))
+
+
+def check(plan: engine.Plan) -> list[Problem]:
+    """Every capacity problem of the plan: [] when every pod fits."""
+    return analyse(plan).problems
+
+
+def _pack(cluster: str, pools: list[Pool], workloads: list[Workload]) -> list[Problem]:
+    if not pools:  # no pool of a known machine type: already a problem
+        return []
+    problems: list[Problem] = []
+    # Every node starts with its allocatable less GKE's DaemonSets and the workloads' DaemonSets.
+    for pool in pools:
+        pool.system = _add({}, pool.node_system, pool.nodes)
+    for w in [w for w in workloads if w.kind == "DaemonSet"]:
+        for pool in pools:
+            if why_not(w.pod, pool):
+                continue
+            pool.workloads = _add(pool.workloads, w.pod.requests, pool.nodes)
+            if _fits(w.pod.requests, pool.room):
+                pool.node_daemons = _add(pool.node_daemons, w.pod.requests)
+            else:  # Pending on every node: it takes nothing there
+                problems.append(_too_big(cluster, w.owner, w.pod, [pool]))
+    nodes = [(pool, pool.room) for pool in pools for _ in range(pool.nodes)]
+    free = [room for _, room in nodes]
+    pods = [w.pod for w in workloads if w.kind != "DaemonSet" for _ in range(w.count)]
+    for s in facts.CLUSTER_SYSTEM_PODS:
+        pods += [Pod(f"GKE {s.name}", {"cpu": s.cpu_milli, "memory": s.memory, "pods": 1}, system=True)] * s.replicas
+    order = (facts.TPU_RESOURCE, "cpu", "memory")
+    pods.sort(key=lambda p: tuple(p.requests.get(r, 0) for r in order), reverse=True)  # first-fit decreasing
+    unplaced: dict[str, list[Pod]] = defaultdict(list)  # pool name -> pods that fit no node left there
+    reported: set[str] = set()
+    for pod in pods:
+        eligible = [pool for pool in pools if not why_not(pod, pool)]
+        i = next((i for i, (pool, _) in enumerate(nodes) if pool in eligible and _fits(pod.requests, free[i])), None)
+        if i is not None:
+            free[i] = _sub(free[i], pod.requests)
+            pool = nodes[i][0]
+        elif not eligible:
+            if pod.owner not in reported:
+                reasons = "; ".join(f"pool {p.name}: {why_not(pod, p)}" for p in pools) or "the cluster has no pool"
+                problems.append(
+                    Problem(cluster, "", (pod.owner,), f"cluster {cluster}: {pod.owner} fits no pool: {reasons}")
+                )
+                reported.add(pod.owner)
+            continue
+        elif roomy := [p for p in eligible if _fits(pod.requests, p.room)]:
+            pool = roomy[0]  # it would fit on an empty node there: the pool is full
+            unplaced[pool.name].append(pod)
+        else:
+            if pod.owner not in reported:
+                problems.append(_too_big(cluster, pod.owner, pod, eligible))
+                reported.add(pod.owner)
+            pool = eligible[0]
+        if pod.system:
+            pool.system = _add(pool.system, pod.requests)
+        else:
+            pool.workloads = _add(pool.workloads, pod.requests)
+    for pool in pools:
+        if unplaced[pool.name]:
+            problems.append(_overflow(cluster, pool, unplaced[pool.name]))
+    return problems
+
+
+def _too_big(cluster: str, owner: str, pod: Pod, pools: list[Pool]) -> Problem:
+    where = "; ".join(
+        f"a node of {p.label} has {fmt(p.allocatable)} allocatable, GKE system pods request {fmt(p.node_system)}"
+        + (f" and DaemonSets {fmt(p.node_daemons)}" if p.node_daemons else "")
+        + f" of it, leaving {fmt(p.room)}"
+        for p in pools
+    )
+    return Problem(
+        cluster,
+        ", ".join(p.name for p in pools),
+        (owner,),
+        f"cluster {cluster}: {owner} requests {fmt(pod.requests)} per pod, more than any node it may use "
+        f"can give: {where}; the pod stays Pending",
+    )
+
+
+def _overflow(cluster: str, pool: Pool, pods: list[Pod]) -> Problem:
+    counts = Counter(p.owner for p in pods)
+    left = ", ".join(
+        f"{n} x {owner} ({fmt(next(p.requests for p in pods if p.owner == owner))})" for owner, n in counts.items()
+    )
+    capacity = _add({}, pool.allocatable, pool.nodes)
+    return Problem(
+        cluster,
+        pool.name,
+        tuple(counts),
+        f"cluster {cluster}: {pool.label} cannot hold its pods: {left} fit on no node after first-fit-decreasing "
+        f"packing; its pods request {fmt(_add(pool.workloads, pool.system))} against {fmt(capacity)} allocatable",
+    )
+
+
+# --- output ----------------------------------------------------------------------------------------------
+
+
+def render(result: Capacity) -> str:
+    """The plan's "Capacity per pool" section."""
+    lines = ["Capacity per pool (requests against allocatable; GKE system pods per stacks/facts.py):"]
+    rows = [("cluster", "pool", "machine x nodes", "allocatable per node", "workloads", "GKE system", "free")]
+    for p in result.pools:
+        total = _add({}, p.allocatable, p.nodes)
+        free = _sub(_sub(total, p.workloads), p.system)
+        keys = ["cpu", "memory", *([facts.TPU_RESOURCE] if facts.TPU_RESOURCE in p.allocatable else [])]
+        cells = [
+            fmt({k: r.get(k, 0) for k in keys}) if p.machine else "unknown"
+            for r in (p.allocatable, p.workloads, p.system, free)
+        ]
+        rows.append((p.cluster, p.name, f"{p.machine_type} x {p.nodes}", *cells))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines += [f"  ! {p}" for p in result.problems]
+    lines += [f"  note: {n}" for n in result.notes]
+    return "\n".join(lines)
+
+
+def error(problems: list[Problem]) -> str:
+    """One error for `python -m tools.plan`, naming every pool and pod that does not fit."""
+    head = f"capacity: the pods of this plan do not fit its node pools ({len(problems)} problem(s)):"
+    return "\n  ".join([head, *map(str, problems)])
