@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
+import re
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import plan_of
-from tools import diff, engine
+from tests.conftest import plan_of, run
+from tools import diff, engine, replacements
 from tools import plan as plan_tool
 from tools.benchmark import regions
 
@@ -21,21 +24,21 @@ def rendered(stack: str = "prod", region_count: int = 2, **overrides) -> dict:
     if region_count == 2 and not overrides:
         plan = plan_of(stack)
     else:
-        plan = engine.run(stack, overrides={"regions": regions(region_count), **overrides})
+        plan = run(stack, overrides={"regions": regions(region_count), **overrides})
     names = [r["name"] for r in regions(region_count)] if region_count != 2 else TWO
     return json.loads(json.dumps(plan_tool.document(plan, names)))
 
 
 def test_no_change_prints_no_changes():
     assert diff.markdown("prod", rendered(), rendered()) == (
-        "**prod**: no changes (88 resources) · time to serve 28:10 min (unchanged)\n"
+        "**prod**: no changes (121 resources) · time to serve 28:10 min (unchanged)\n"
     )
 
 
 def test_a_third_region_is_added_in_its_own_groups():
     text = diff.markdown("prod", rendered(), rendered(region_count=3))
     first = text.splitlines()[0]
-    assert first.startswith("**prod**: 26 to add, 3 to change, 0 to replace, 0 to delete (85 unchanged)")
+    assert first.startswith("**prod**: 37 to add, 4 to change, 0 to replace, 0 to delete (117 unchanged)")
     assert "#### cluster-us-east1 (InferenceCluster) · us-east1" in text
     assert "- `+` add `gcp:container/cluster:Cluster` **cluster-us-east1-gke** `tpu-gke-dranet-prod-us-east1`" in text
     assert "- `+` add `gcp:compute/subnetwork:Subnetwork` **network-proxy-us-east1**" in text
@@ -47,13 +50,13 @@ def test_a_third_region_is_added_in_its_own_groups():
 
 def test_a_removed_region_is_deleted():
     text = diff.markdown("prod", rendered(region_count=3), rendered())
-    assert text.splitlines()[0].startswith("**prod**: 0 to add, 3 to change, 0 to replace, 26 to delete")
+    assert text.splitlines()[0].startswith("**prod**: 0 to add, 4 to change, 0 to replace, 37 to delete")
     assert "- `-` delete `gcp:container/nodePool:NodePool` **cluster-us-east1-tpu**" in text
 
 
 def test_a_changed_value_shows_its_path_old_and_new():
     text = diff.markdown("prod", rendered(), rendered(servingPort=8080))
-    assert text.splitlines()[0].startswith("**prod**: 0 to add, 14 to change, 0 to replace, 0 to delete (74 unchanged)")
+    assert text.splitlines()[0].startswith("**prod**: 0 to add, 18 to change, 0 to replace, 0 to delete (103 unchanged)")
     assert '  - `allows[0].ports[0]`: `"8000"` → `"8080"`' in text
     assert "  - `spec.ports[0].targetPort`: `8000` → `8080`" in text
     assert "#### network (Network) · global" in text
@@ -66,7 +69,9 @@ def test_a_nested_change_names_the_full_path():
 
 def test_a_new_prefix_replaces_every_named_resource():
     text = diff.markdown("prod", rendered(), rendered(prefix="tpu-gke-blue"))
-    assert "- `+-` replace (name `tpu-gke-dranet-prod-vpc` → `tpu-gke-blue-prod-vpc`)" in text
+    assert (
+        "- `+-` replace (name `tpu-gke-dranet-prod-vpc` → `tpu-gke-blue-prod-vpc`; forces replacement: `name`)" in text
+    )
     assert "to replace" in text.splitlines()[0]
 
 
@@ -80,9 +85,9 @@ def resource(name: str, inputs: dict, type_: str = "gcp:compute/firewall:Firewal
         remote=False,
         inputs=inputs,
         outputs={},
-        provider="",
-        dependencies=[],
-        property_dependencies={},
+        provider=extra.get("provider", ""),
+        dependencies=sorted({u for urns in extra.get("deps", {}).values() for u in urns}),
+        property_dependencies=extra.get("deps", {}),
         options=extra.get("options", {}),
     )
 
@@ -166,4 +171,379 @@ def test_the_command_diffs_against_a_base_folder_without_overwriting_it(tmp_path
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_rendered_plans_hold_no_secret_value(stack):
     text = json.dumps(rendered(stack))
-    assert engine.SECRET_PLACEHOLDER.format(key="hfToken") not in text
+    assert engine.STAND_IN.format(key="hfToken") not in text
+
+
+# ---------------------------------------------------------------- replacements (tools/replacements.py)
+
+PROD_REGIONS = [
+    {"name": "europe-west4", "zone": "europe-west4-a", "nodeCidr": "10.0.1.0/24", "proxyCidr": "10.1.1.0/24"},
+    {"name": "us-east5", "zone": "us-east5-b", "nodeCidr": "10.0.2.0/24", "proxyCidr": "10.1.2.0/24"},
+]
+
+
+def replaced_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("- `+-")]
+
+
+def label(r: dict) -> str:
+    return f"`{r['type']}` **{r['name']}**" + (f" `{r['physicalName']}`" if r["physicalName"] else "")
+
+
+def test_moving_a_zone_replaces_the_cluster_its_pools_membership_provider_and_every_object_on_it():
+    moved = [dict(PROD_REGIONS[0], zone="europe-west4-b"), PROD_REGIONS[1]]
+    head = rendered(regions=json.dumps(moved))
+    text = diff.markdown("prod", rendered(), head)
+    provider = next(r for r in head["resources"] if r["name"] == "cluster-europe-west4-k8s")
+    on_it = [r for r in head["resources"] if r["provider"].startswith(provider["urn"] + "::")]
+    pools = [r for r in head["resources"] if r["type"] == "gcp:container/nodePool:NodePool" and "west4" in r["name"]]
+    assert len(on_it) > 20 and len(pools) >= 2
+    assert text.splitlines()[0].startswith(
+        f"**prod**: 0 to add, 0 to change, {len(on_it) + len(pools) + 3} to replace, 0 to delete"
+    )
+    assert (
+        "- `+-` replace (forces replacement: `location`; `deletionProtection` is on: the provider refuses to delete "
+        "it until it is off) `gcp:container/cluster:Cluster` **cluster-europe-west4-gke** "
+        "`tpu-gke-dranet-prod-europe-west4`" in text
+    )
+    for pool in pools:
+        assert (
+            "- `+-` replace (forces replacement: `location`; because **cluster-europe-west4-gke** is replaced "
+            f"(`cluster`)) {label(pool)}" in text
+        )
+    provider_line = "- `+-` replace (forces replacement: `clusterIdentifier`) `pulumi:providers:kubernetes`"
+    assert f"{provider_line} **cluster-europe-west4-k8s**" in text
+    assert (
+        "- `+-` replace (forces replacement: `authority.issuer`, `endpoint`; because **cluster-europe-west4-gke** "
+        "is replaced (`endpoint`)) `gcp:gkehub/membership:Membership` **fleet-europe-west4**" in text
+    )
+    for r in on_it:  # the Helm chart's objects as well as the program's
+        assert f"- `+-` replace (replaced with its provider **cluster-europe-west4-k8s**) {label(r)}" in text
+    # Nothing of the other region or of the shared network, fleet features and buckets.
+    assert all("europe-west4" in line and "us-east5" not in line for line in replaced_lines(text))
+
+
+def test_a_new_tpu_shape_may_replace_the_tpu_pools_and_updates_the_servers():
+    text = diff.markdown(
+        "prod",
+        rendered(),
+        rendered(
+            accelerator='{"machineType": "ct6e-standard-8t", "topology": "2x4", "nodesPerPool": 1, "spot": false}',
+            model='{"id": "google/gemma-3-27b-it", "tensorParallelSize": 8}',
+        ),
+    )
+    assert text.splitlines()[0].startswith("**prod**: 0 to add, 2 to change, 2 to replace (2 possible), 0 to delete")
+    assert replaced_lines(text) == [
+        f"- `+-?` replace (possible replacement: `nodeConfig.machineType`) `gcp:container/nodePool:NodePool` "
+        f"**cluster-{region}-tpu** `tpu-v6e-pool`"
+        for region in ("europe-west4", "us-east5")
+    ]
+    assert '  - `nodeConfig.machineType`: `"ct6e-standard-4t"` → `"ct6e-standard-8t"`' in text
+    assert (
+        "- `~` change `kubernetes:apps/v1:Deployment` **model-server-us-east5-deployment** `inference/vllm-gemma`"
+        in text
+    )
+    assert (
+        '  - `spec.template.spec.containers[0].args[2]`: `"--tensor-parallel-size=4"` → `"--tensor-parallel-size=8"`'
+        in text
+    )
+    assert '  - `spec.template.spec.nodeSelector["cloud.google.com/gke-tpu-topology"]`: `"2x2"` → `"2x4"`' in text
+
+
+def test_a_new_downloader_image_replaces_the_download_jobs_only():
+    text = diff.markdown(
+        "prod",
+        rendered(),
+        rendered(modelServer='{"namespace": "inference", "downloaderImage": "vllm/vllm-tpu:v0.11.0"}'),
+    )
+    assert text.splitlines()[0].startswith("**prod**: 0 to add, 0 to change, 2 to replace, 0 to delete")
+    assert replaced_lines(text) == [
+        f"- `+-` replace (forces replacement: `spec.template`) `kubernetes:batch/v1:Job` "
+        f"**model-server-{region}-download** `inference/model-downloader`"
+        for region in ("europe-west4", "us-east5")
+    ]
+    assert '  - `spec.template.spec.containers[0].image`: `"vllm/vllm-tpu:v0.12.0"` → `"vllm/vllm-tpu:v0.11.0"`' in text
+
+
+def test_one_bucket_instead_of_one_per_region():
+    text = diff.markdown(
+        "prod", rendered(), rendered(modelStore='{"layout": "single", "location": "US", "protect": true}')
+    )
+    protected = "(protected: `pulumi up` stops until it is unprotected)"
+    assert "- `+` add `gcp:storage/bucket:Bucket` **weights-us** `tpu-gke-dranet-prod-weights-us-" in text
+    for region in ("europe-west4", "us-east5"):
+        assert f"- `-` delete {protected} `gcp:storage/bucket:Bucket` **weights-{region}**" in text
+    for grant, role in (("read", "objectViewer"), ("write", "objectUser")):
+        assert (
+            f"- `+-` replace (renamed in the program from **weights-europe-west4-{grant}**; forces replacement: "
+            f"`bucket`) `gcp:storage/bucketIAMMember:BucketIAMMember` **weights-us-{grant}** `roles/storage.{role}`"
+        ) in text
+    # The Job that stays writes to the new bucket: its pod template is immutable. The servers only remount.
+    assert (
+        "- `+-` replace (forces replacement: `spec.template`) `kubernetes:batch/v1:Job` "
+        "**model-server-us-east5-download**" in text
+    )
+    assert "- `~` change `kubernetes:apps/v1:Deployment` **model-server-europe-west4-deployment**" in text
+    assert "alias" not in text
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {"labels": '{"environment": "prod", "team": "ml-platform", "cost-center": "ai"}'},
+            "- `~` change `gcp:container/cluster:Cluster` **cluster-us-east5-gke**",
+        ),
+        (
+            {"modelServer": '{"namespace": "inference", "replicas": 0}'},
+            "- `~` change `kubernetes:apps/v1:Deployment` **model-server-us-east5-deployment**",
+        ),
+    ],
+    ids=["labels", "replicas"],
+)
+def test_labels_and_replicas_update_in_place(overrides, expected):
+    text = diff.markdown("prod", rendered(), rendered(**overrides))
+    assert " to change, 0 to replace, 0 to delete" in text.splitlines()[0]
+    assert expected in text and not replaced_lines(text)
+
+
+def test_a_replaced_resource_replaces_what_takes_a_force_new_input_from_it():
+    # The mock's RandomId output does not change with its keepers; a real one is regenerated, and with it
+    # the bucket named from it and the grant on that bucket. A label taken from it updates in place.
+    suffix = resource(
+        "suffix", {"byteLength": 4, "keepers": {"layout": "per-region"}}, "random:index/randomId:RandomId"
+    )
+    changed = resource("suffix", {"byteLength": 4, "keepers": {"layout": "single"}}, "random:index/randomId:RandomId")
+    bucket = resource(
+        "weights", {"name": "w-1a2b", "location": "US"}, "gcp:storage/bucket:Bucket", deps={"name": [suffix.urn]}
+    )
+    grant = resource(
+        "read",
+        {"bucket": "w-1a2b", "member": "user:a@example.com", "role": "roles/storage.objectViewer"},
+        "gcp:storage/bucketIAMMember:BucketIAMMember",
+        deps={"bucket": [bucket.urn]},
+    )
+    tagged = resource(
+        "logs",
+        {"name": "logs", "location": "US", "labels": {"s": "1a2b"}},
+        "gcp:storage/bucket:Bucket",
+        deps={"labels": [suffix.urn]},
+    )
+    text = diff.markdown("prod", doc(suffix, bucket, grant, tagged), doc(changed, bucket, grant, tagged))
+    assert text.startswith("**prod**: 0 to add, 0 to change, 3 to replace, 0 to delete (1 unchanged)")
+    assert "- `+-` replace (forces replacement: `keepers`) `random:index/randomId:RandomId` **suffix**" in text
+    assert (
+        "- `+-` replace (because **suffix** is replaced (`name`)) `gcp:storage/bucket:Bucket` **weights** `w-1a2b`"
+        in text
+    )
+    grant_line = "- `+-` replace (because **weights** is replaced (`bucket`))"
+    assert f"{grant_line} `gcp:storage/bucketIAMMember:BucketIAMMember` **read**" in text
+    assert "**logs**" not in text
+
+
+def kube(cluster_id: str | None, kubeconfig: str = "ca-1", **extra) -> engine.Registration:
+    inputs = {"kubeconfig": kubeconfig} | ({"clusterIdentifier": cluster_id} if cluster_id else {})
+    return resource("k8s", inputs | extra, "pulumi:providers:kubernetes")
+
+
+def on(provider: engine.Registration, name: str, inputs: dict, type_: str = "kubernetes:apps/v1:Deployment"):
+    return resource(name, inputs, type_, provider=f"{provider.urn}::04da6b54")
+
+
+DEPLOYMENT = {"metadata": {"name": "vllm", "namespace": "inference"}, "spec": {"replicas": 1}}
+
+
+def test_the_kubernetes_provider_is_replaced_when_its_cluster_identifier_changes_and_takes_its_objects_along():
+    same, moved = kube("gke_p_europe-west4-a_c"), kube("gke_p_europe-west4-b_c", "ca-2")
+    text = diff.markdown("prod", doc(same, on(same, "app", DEPLOYMENT)), doc(moved, on(moved, "app", DEPLOYMENT)))
+    assert text.splitlines()[0].startswith("**prod**: 0 to add, 0 to change, 2 to replace, 0 to delete")
+    assert "- `+-` replace (forces replacement: `clusterIdentifier`) `pulumi:providers:kubernetes` **k8s**" in text
+    assert (
+        "- `+-` replace (replaced with its provider **k8s**) `kubernetes:apps/v1:Deployment` **app** `inference/vllm`"
+        in text
+    )
+    # A new kubeconfig for the same cluster (a rotated CA) updates the provider; without an identifier,
+    # pulumi-kubernetes replaces it only if the active cluster changes, which the diff cannot tell.
+    rotated = kube("gke_p_europe-west4-a_c", "ca-2")
+    assert "0 to replace" in diff.markdown("prod", doc(same), doc(rotated))
+    text = diff.markdown(
+        "prod",
+        doc(kube(None), on(kube(None), "app", DEPLOYMENT)),
+        doc(kube(None, "ca-2"), on(kube(None), "app", DEPLOYMENT)),
+    )
+    assert text.splitlines()[0].startswith("**prod**: 0 to add, 0 to change, 2 to replace (2 possible), 0 to delete")
+    assert "- `+-?` replace (possible replacement: `kubeconfig`) `pulumi:providers:kubernetes` **k8s**" in text
+    assert (
+        "- `+-?` replace (possibly replaced with its provider **k8s**) `kubernetes:apps/v1:Deployment` **app**" in text
+    )
+
+
+@pytest.mark.parametrize(
+    ("type_", "before", "after", "expected"),
+    [
+        (
+            "kubernetes:apps/v1:Deployment",
+            DEPLOYMENT,
+            {**DEPLOYMENT, "metadata": {"name": "vllm", "namespace": "serving"}},
+            "+- forces replacement: `metadata.namespace`",
+        ),
+        (
+            "kubernetes:apps/v1:Deployment",
+            {**DEPLOYMENT, "spec": {"selector": {"matchLabels": {"app": "a"}}}},
+            {**DEPLOYMENT, "spec": {"selector": {"matchLabels": {"app": "b"}}}},
+            "+- forces replacement: `spec.selector`",
+        ),
+        ("kubernetes:apps/v1:Deployment", DEPLOYMENT, {**DEPLOYMENT, "spec": {"replicas": 3}}, "~"),
+        (
+            "kubernetes:core/v1:Service",
+            {"metadata": {"name": "s"}, "spec": {"type": "ClusterIP"}},
+            {"metadata": {"name": "s"}, "spec": {"type": "NodePort"}},
+            "~",
+        ),
+        (
+            "kubernetes:core/v1:Service",
+            {"metadata": {"name": "s"}, "spec": {"clusterIP": "10.0.0.1"}},
+            {"metadata": {"name": "s"}, "spec": {"clusterIP": "10.0.0.2"}},
+            "+- forces replacement: `spec.clusterIP`",
+        ),
+        (
+            "kubernetes:core/v1:PersistentVolumeClaim",
+            {"metadata": {"name": "c"}, "spec": {"storageClassName": "a"}},
+            {"metadata": {"name": "c"}, "spec": {"storageClassName": "b"}},
+            "+- forces replacement: `spec.storageClassName`",
+        ),
+        (
+            "kubernetes:core/v1:ConfigMap",
+            {"metadata": {"name": "c"}, "data": {"k": "1"}},
+            {"metadata": {"name": "c"}, "data": {"k": "2"}},
+            "+- forces replacement: `data`",
+        ),
+        (
+            "kubernetes:core/v1:Secret",
+            {"metadata": {"name": "hf"}, "stringData": engine.Secret({"t": "a"})},
+            {"metadata": {"name": "hf"}, "stringData": engine.Secret({"t": "b"})},
+            "+- forces replacement: `stringData`",
+        ),
+        (
+            "kubernetes:policy/v1:PodDisruptionBudget",
+            {"metadata": {"name": "p"}, "spec": {"maxUnavailable": 1}},
+            {"metadata": {"name": "p"}, "spec": {"maxUnavailable": 2}},
+            "~",
+        ),
+        (
+            "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+            {"metadata": {"name": "b"}, "roleRef": {"name": "x"}},
+            {"metadata": {"name": "b"}, "roleRef": {"name": "y"}},
+            "+- forces replacement: `roleRef`",
+        ),
+        (
+            "kubernetes:inference.networking.k8s.io/v1:InferencePoolPatch",
+            {"metadata": {"name": "p", "annotations": {"e": "1"}}},
+            {"metadata": {"name": "p", "annotations": {"e": "2"}}},
+            "~",
+        ),
+        (
+            "kubernetes:inference.networking.x-k8s.io/v1alpha2:InferenceObjective",
+            {"metadata": {"name": "o"}, "spec": {"priority": 1}},
+            {"metadata": {"name": "o"}, "spec": {"priority": 2}},
+            "~",
+        ),
+        (
+            "kubernetes:inference.networking.x-k8s.io/v1alpha2:InferenceObjective",
+            {"metadata": {"name": "o"}},
+            {"metadata": {"name": "o2"}},
+            "+- forces replacement: `metadata.name`",
+        ),
+        (
+            "kubernetes:helm.sh/v4:Chart",
+            {"name": "pool", "namespace": "a"},
+            {"name": "pool", "namespace": "b"},
+            "+-? possible replacement: `namespace`",
+        ),
+        (
+            "kubernetes:helm.sh/v4:Chart",
+            {"name": "pool", "values": {"r": 1}},
+            {"name": "pool", "values": {"r": 2}},
+            "~",
+        ),
+    ],
+)
+def test_kubernetes_objects_follow_pulumi_kubernetes_force_new_fields(type_, before, after, expected):
+    text = diff.markdown("prod", doc(resource("o", before, type_)), doc(resource("o", after, type_)))
+    symbol, _, reason = expected.partition(" ")
+    line = next(line for line in text.splitlines() if line.startswith("- "))
+    assert line.startswith(f"- `{symbol}` ") and reason in line
+
+
+def test_mutable_secrets_update_in_place_unless_marked_immutable():
+    before = {"metadata": {"name": "hf"}, "stringData": engine.Secret({"t": "a"})}
+    after = {"metadata": {"name": "hf"}, "stringData": engine.Secret({"t": "b"})}
+    mutable = kube("gke_p_z_c", enableSecretMutable="true")
+    pair = [doc(mutable, on(mutable, "s", v, "kubernetes:core/v1:Secret")) for v in (before, after)]
+    assert "- `~` change `kubernetes:core/v1:Secret` **s**" in diff.markdown("prod", *pair)
+    frozen = [
+        doc(mutable, on(mutable, "s", v | {"immutable": True}, "kubernetes:core/v1:Secret")) for v in (before, after)
+    ]
+    assert "- `+-` replace (forces replacement: `stringData`)" in diff.markdown("prod", *frozen)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"ipCidrRange": "10.0.0.0/23"}, "- `~` change"),  # a subnet may grow in place
+        ({"ipCidrRange": "10.0.2.0/24"}, "- `+-` replace (forces replacement: `ipCidrRange`)"),
+        ({"purpose": "REGIONAL_MANAGED_PROXY"}, "- `+-?` replace (possible replacement: `purpose`)"),
+        ({"region": "us-east5"}, "- `+-` replace (forces replacement: `region`)"),
+    ],
+)
+def test_conditional_and_possible_replacements(change, expected):
+    base = {"name": "node", "region": "europe-west4", "ipCidrRange": "10.0.1.0/24", "purpose": "PRIVATE"}
+    type_ = "gcp:compute/subnetwork:Subnetwork"
+    text = diff.markdown("prod", doc(resource("s", base, type_)), doc(resource("s", base | change, type_)))
+    assert f"{expected} `{type_}` **s** `node`" in text
+
+
+def test_ignore_changes_and_replace_on_changes_count_as_pulumi_applies_them():
+    type_ = "gcp:container/nodePool:NodePool"
+    base = {"name": "tpu", "nodeConfig": {"spot": False, "resourceLabels": {"a": "1"}}}
+    after = {"name": "tpu", "nodeConfig": {"spot": True, "resourceLabels": {"a": "2"}}}
+    plain = diff.markdown("prod", doc(resource("p", base, type_)), doc(resource("p", after, type_)))
+    assert "- `+-` replace (forces replacement: `nodeConfig.spot`)" in plain
+    options = {"ignoreChanges": ["nodeConfig.spot"], "replaceOnChanges": ["nodeConfig.resourceLabels"]}
+    opts = diff.markdown(
+        "prod", doc(resource("p", base, type_, options=options)), doc(resource("p", after, type_, options=options))
+    )
+    assert "- `+-` replace (forces replacement: `nodeConfig.resourceLabels`)" in opts
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_resource_type_of_the_stacks_has_replacement_rules(stack):
+    resources = [r for r in rendered(stack)["resources"] if r["custom"] or r["remote"]]
+    assert {r["type"] for r in resources if replacements.rule_for(r) is None} == set()
+    # Types the program creates under other configuration (private nodes, customer-managed keys).
+    for type_ in (
+        "gcp:compute/router:Router",
+        "gcp:compute/routerNat:RouterNat",
+        "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
+    ):
+        assert replacements.GCP[type_].forces and replacements.GCP[type_].source.startswith("https://")
+
+
+def _sdk_names(type_: str) -> set[str]:
+    """Every input and output property name of the type's module in its Pulumi Python SDK."""
+    package = {"gcp": "pulumi_gcp", "random": "pulumi_random", "time": "pulumiverse_time"}[type_.split(":")[0]]
+    folder = Path(importlib.util.find_spec(package).submodule_search_locations[0])
+    if package == "pulumi_gcp":
+        folder /= type_.split(":")[1].split("/")[0]
+    text = "".join(p.read_text() for p in folder.glob("*.py"))
+    names = set(re.findall(r'@pulumi\.getter\(name="(\w+)"\)', text))
+    return names | {re.sub(r"_(\w)", lambda m: m.group(1).upper(), n) for n in re.findall(r"def (\w+)\(self\)", text)}
+
+
+@pytest.mark.parametrize("type_", [t for t in replacements.GCP if t.split(":")[0] in ("gcp", "random", "time")])
+def test_table_paths_are_the_sdk_property_names(type_):
+    rule = replacements.GCP[type_]
+    names = _sdk_names(type_)
+    paths = (*rule.forces, *rule.blocks, *rule.possible, *rule.when, *rule.possible_when)
+    unknown = {part for path in paths for part in path.replace("[*]", "").split(".") if part not in names}
+    assert unknown == set()

@@ -1,10 +1,12 @@
 """Offline plan diff: what a change does to a stack, from two rendered plans (`resources.json`).
 
-Resources are matched by URN. A resource whose cloud or Kubernetes name changes is replaced (the
-name is immutable); one whose URN changes but keeps its cloud name was renamed in the program, which
-Pulumi also replaces unless an alias says otherwise. Secrets are compared by a digest written next to
-the plan and always shown as `[secret]`; offline, a secret is a placeholder or derived from public
-configuration, never a real secret value.
+Resources are matched by URN. A matched resource is replaced when a changed input forces it (the
+provider's force-new fields, `tools/replacements.py`), when its cloud or Kubernetes name changes, when
+its provider is replaced, or when a resource it takes a force-new input from is replaced; one whose URN
+changes but keeps its cloud name was renamed in the program, which Pulumi also replaces unless an
+alias says otherwise. Secrets are compared by a digest written next to the plan and always shown as
+`[secret]`; offline, a secret is a placeholder or derived from public configuration, never a real
+secret value. The legend and how to extend the table: docs/diff.md.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools import engine, timing
+from tools import engine, replacements, timing
 
 SECRET = "[secret]"
 MAX_VALUE = 120
@@ -65,6 +67,8 @@ class Change:
     resource: dict  # the head's entry (the base's for a delete)
     before: dict | None = None  # the base's entry for replace, rename and update
     properties: list[tuple[str, Any, Any]] = field(default_factory=list)  # path, old, new
+    reasons: list[str] = field(default_factory=list)  # why a replace is one
+    possible: bool = False  # a replace that the changes may, not surely, force
 
 
 _MISSING = object()
@@ -84,6 +88,65 @@ def _property_changes(old: dict, new: dict) -> list[tuple[str, Any, Any]]:
     return changes
 
 
+def _provider_urn(r: dict) -> str:
+    return r["provider"].rsplit("::", 1)[0] if r.get("provider") else ""
+
+
+def _code(paths: list[str]) -> str:
+    return ", ".join(f"`{p}`" for p in paths)
+
+
+def _direct(old: dict, new: dict, props: list, head: dict[str, dict]) -> tuple[list[str], list[str], bool]:
+    """(reasons, possible-replacement reasons, certain) for one resource, from its own changes."""
+    rule = replacements.rule_for(new, head.get(_provider_urn(new)))
+    forced, maybe = replacements.classify(rule, props, old["inputs"], new["inputs"], new.get("options"))
+    reasons = []
+    if old["physicalName"] != new["physicalName"]:
+        reasons.append(f"name `{old['physicalName']}` → `{new['physicalName']}`")
+    if forced:
+        reasons.append(f"forces replacement: {_code(forced)}")
+    if _provider_urn(old) and _provider_urn(new) and _provider_urn(old) != _provider_urn(new):
+        reasons.append(f"moves to provider **{head[_provider_urn(new)]['name']}**")
+    return reasons, [f"possible replacement: {_code(maybe)}"] if maybe else [], bool(reasons)
+
+
+def _cascade(old: dict, new: dict, replaced: dict[str, bool]) -> dict[str, list[str]]:
+    """Adds to `replaced` (URN -> True if surely, False if possibly) the resources replaced with their
+    provider, or with a resource they take a force-new input from: its outputs are unknown until it is
+    recreated (pulumi/pulumi pkg/resource/deploy/step_generator.go, `calculateDependentReplacements`).
+    Returns the reasons found, by URN."""
+
+    def causes(urn: str) -> list[tuple[str, str, bool]]:  # (replaced resource, its input key or "", forces surely)
+        r = new[urn]
+        provider = _provider_urn(r)
+        found = [(provider, "", True)] if provider in new else []
+        rule = replacements.rule_for(r, new.get(provider))
+        for key, deps in sorted((r.get("propertyDependencies") or {}).items()):
+            effect = replacements.input_forces(rule, key)
+            found += [(d, key, effect == "forces") for d in deps if effect and d in new]
+        return [c for c in found if c[0] != urn]
+
+    grew = True
+    while grew:
+        grew = False
+        for urn in sorted(old.keys() & new.keys()):
+            for dep, _, forces in causes(urn):
+                sure = dep in replaced and replaced[dep] and forces
+                if dep in replaced and (urn not in replaced or (sure and not replaced[urn])):
+                    replaced[urn], grew = sure, True
+
+    def because(dep: str, key: str, sure: bool) -> str:
+        name = new[dep]["name"]
+        if not key:
+            return f"{'' if sure else 'possibly '}replaced with its provider **{name}**"
+        return f"because **{name}** is replaced (`{key}`)" if sure else f"possibly, as **{name}** may be (`{key}`)"
+
+    return {
+        urn: [because(dep, key, replaced[dep] and forces) for dep, key, forces in causes(urn) if dep in replaced]
+        for urn in replaced
+    }
+
+
 def compare(base: dict, head: dict) -> list[Change]:
     """Every difference between two plans of one stack (`resources.json` data)."""
     old = {r["urn"]: r for r in base["resources"] if r["custom"] or r["remote"]}
@@ -101,19 +164,36 @@ def compare(base: dict, head: dict) -> list[Change]:
             None,
         )
         if twin:
-            changes.append(Change("rename", r, removed.pop(twin), _property_changes(old[twin], r)))
+            before = removed.pop(twin)
+            moved = _property_changes(before, r)
+            rule = replacements.rule_for(r, new.get(_provider_urn(r)))
+            forced, _ = replacements.classify(rule, moved, before["inputs"], r["inputs"], r.get("options"))
+            # An alias keeps the resource only if no force-new input changes with the new name.
+            why = [f"renamed in the program from **{before['name']}**"]
+            why += [f"forces replacement: {_code(forced)}"] if forced else ["add an alias to keep it"]
+            changes.append(Change("rename", r, before, moved, why))
         else:
             changes.append(Change("add", r))
     changes += [Change("delete", r) for r in removed.values()]
-    for urn in sorted(old.keys() & new.keys()):
-        props = _property_changes(old[urn], new[urn])
-        if props:
-            renamed = old[urn]["physicalName"] != new[urn]["physicalName"]
-            changes.append(Change("replace" if renamed else "update", new[urn], old[urn], props))
+    props = {u: _property_changes(old[u], new[u]) for u in sorted(old.keys() & new.keys())}
+    replaced = {c.resource["urn"]: True for c in changes if c.action == "rename"}
+    reasons: dict[str, list[str]] = {}
+    for urn, found in props.items():
+        sure, maybe, certain = _direct(old[urn], new[urn], found, new)
+        if sure or maybe:
+            replaced[urn], reasons[urn] = certain, sure + maybe
+    for urn, found in _cascade(old, new, replaced).items():
+        reasons[urn] = reasons.get(urn, []) + found
+    for urn, found in props.items():
+        if urn in replaced:
+            changes.append(Change("replace", new[urn], old[urn], found, reasons[urn], not replaced[urn]))
+        elif found:
+            changes.append(Change("update", new[urn], old[urn], found))
     return changes
 
 
 _SYMBOL = {"add": "+", "delete": "-", "replace": "+-", "rename": "+-", "update": "~"}
+POSSIBLE = "+-?"  # a replacement the changes may force (docs/diff.md)
 
 
 def _value(v: Any) -> str:
@@ -140,10 +220,12 @@ def markdown(stack: str, base: dict, head: dict) -> str:
     if not changes:
         return f"**{stack}**: no changes ({total} resources){serve}\n"
     counts = {a: sum(1 for c in changes if c.action == a) for a in _SYMBOL}
+    replace = counts["replace"] + counts["rename"]
+    possible = sum(1 for c in changes if c.possible)
     lines = [
-        f"**{stack}**: {counts['add']} to add, {counts['update']} to change, "
-        f"{counts['replace'] + counts['rename']} to replace, {counts['delete']} to delete "
-        f"({total - counts['add'] - counts['update'] - counts['replace'] - counts['rename']} unchanged){serve}"
+        f"**{stack}**: {counts['add']} to add, {counts['update']} to change, {replace} to replace"
+        f"{f' ({possible} possible)' if possible else ''}, {counts['delete']} to delete "
+        f"({total - counts['add'] - counts['update'] - replace} unchanged){serve}"
     ]
     groups: dict[tuple[str, str], list[Change]] = {}
     for c in changes:
@@ -152,15 +234,30 @@ def markdown(stack: str, base: dict, head: dict) -> str:
         lines += ["", f"#### {component} · {region}"]
         for c in sorted(items, key=lambda c: (c.resource["type"], c.resource["name"])):
             r = c.resource
-            if c.action == "replace":
-                what = f"replace (name `{c.before['physicalName']}` → `{r['physicalName']}`)"
-            elif c.action == "rename":
-                what = f"replace (renamed in the program from **{c.before['name']}**; add an alias to keep it)"
+            shield = _guards(c)
+            if c.action in ("replace", "rename"):
+                what = f"replace ({'; '.join(c.reasons + shield)})"
             else:
                 what = {"add": "add", "delete": "delete", "update": "change"}[c.action]
-            lines.append(f"- `{_SYMBOL[c.action]}` {what} {_label(r)}")
+                what += f" ({'; '.join(shield)})" if shield else ""
+            lines.append(f"- `{POSSIBLE if c.possible else _SYMBOL[c.action]}` {what} {_label(r)}")
             lines += [f"  - `{p}`: `{_value(a)}` → `{_value(b)}`" for p, a, b in c.properties]
     return "\n".join(lines) + "\n"
+
+
+def _guards(c: Change) -> list[str]:
+    """What stops a delete or replace: Pulumi's `protect` (pulumi/pulumi step_generator.go) and a
+    provider's `deletionProtection` (e.g. resource_container_cluster.go: "Cannot destroy cluster
+    because deletion_protection is set to true")."""
+    old = c.resource if c.action == "delete" else c.before
+    if c.action not in ("delete", "replace", "rename") or old is None:
+        return []
+    found = (
+        ["protected: `pulumi up` stops until it is unprotected"] if (old.get("options") or {}).get("protect") else []
+    )
+    if old["inputs"].get("deletionProtection") is True:
+        found.append("`deletionProtection` is on: the provider refuses to delete it until it is off")
+    return found
 
 
 def _minutes(seconds: int | None) -> str:

@@ -1,0 +1,446 @@
+"""Which input changes make Pulumi replace a resource instead of updating it, by resource type.
+
+Paths are the Pulumi (camelCase) input paths the engine records in `resources.json`; a change at or
+under a path matches it, and `[*]` matches any list index. Each rule says where it comes from:
+
+- GCP resources: pulumi-gcp bridges terraform-provider-google-beta, and the bridge replaces a resource
+  when Terraform's plan "requires new": a `ForceNew: true` field, a `CustomizeDiff` that calls
+  `ForceNew`/`ForceNewIfChange`, or a plugin-framework `RequiresReplace` plan modifier. The fields are
+  read from the provider sources at the commits in `_TPG`, `_RANDOM` and `_TIME` below.
+- Kubernetes objects: pulumi-kubernetes' `forceNewProperties` (provider/pkg/provider/diff.go) plus the
+  identity fields it always replaces on (provider.go, `Diff`); patch resources replace only on those.
+- The Kubernetes provider: pulumi-kubernetes' `DiffConfig` (provider.go) replaces it when
+  `clusterIdentifier` changes, and every resource using a replaced provider is replaced with it
+  (pulumi/pulumi pkg/resource/deploy/step_generator.go, `providerChanged`).
+
+`possible` lists changes that may force a replacement but could not be confirmed from the source, or
+that force one only for some values; `when` lists fields that force one only if `when(old, new)`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+_TPG = "https://github.com/hashicorp/terraform-provider-google-beta/blob/93c65b2d60fea598528f2769b5b09de856f8cb8c/google-beta/"
+_K8S = (
+    "https://github.com/pulumi/pulumi-kubernetes/blob/94977969d64112b04e19945818a7d5d5f38f631d/provider/pkg/provider/"
+)
+_RANDOM = "https://github.com/hashicorp/terraform-provider-random/blob/04572027ebbaca354b5018c9fc62ea23c4f688cf/internal/provider/resource_id.go"
+_TIME = "https://github.com/hashicorp/terraform-provider-time/blob/133194fa4ae3e1c20226fb4984721643b6ada1be/internal/provider/resource_time_sleep.go"
+
+
+@dataclass(frozen=True)
+class Rule:
+    forces: tuple[str, ...] = ()  # a change at or under one of these paths replaces the resource
+    blocks: tuple[str, ...] = ()  # adding or removing the whole block replaces it; its fields may update in place
+    possible: tuple[str, ...] = ()  # may force a replacement: unconfirmed, or only for some values
+    when: dict[str, Callable[[Any, Any], bool]] = field(default_factory=dict)  # replaces if when(old, new)
+    possible_when: dict[str, Callable[[Any, Any], bool]] = field(default_factory=dict)  # may, if (old, new)
+    source: str = ""
+
+
+def _turned_off(old: Any, new: Any) -> bool:
+    return old is True and new is False
+
+
+def _both_set(old: Any, new: Any) -> bool:
+    return isinstance(old, str) and isinstance(new, str)
+
+
+def _tpu(old: Any, new: Any) -> bool:
+    return any(isinstance(v, str) and re.match(r"ct\d|tpu", v) for v in (old, new))
+
+
+def _shrinks(old: Any, new: Any) -> bool:
+    """A subnet range may only grow in place (`IsShrinkageIpCidr`): any other change replaces it."""
+    try:
+        return not ipaddress.ip_network(new).supernet_of(ipaddress.ip_network(old))
+    except (TypeError, ValueError):
+        return False
+
+
+# node_config.go `schemaNodeConfig`, shared by a cluster's default pool and by node pools. Machine type,
+# disk size and type, labels, taints, kubelet and workload metadata config update in place.
+_NODE_CONFIG = tuple(
+    "nodeConfig." + f
+    for f in (
+        "guestAccelerators",
+        "localSsdCount",
+        "ephemeralStorageConfig",
+        "ephemeralStorageLocalSsdConfig",
+        "localNvmeSsdBlockConfig",
+        "secondaryBootDisks",
+        "metadata",
+        "minCpuPlatform",
+        "oauthScopes",
+        "preemptible",
+        "reservationAffinity",
+        "spot",
+        "serviceAccount",
+        "shieldedInstanceConfig",
+        "bootDiskKmsKey",
+        "nodeGroup",
+        "advancedMachineFeatures.threadsPerCore",
+        "advancedMachineFeatures.enableNestedVirtualization",
+        "soleTenantConfig.nodeAffinities",
+        "hostMaintenancePolicy",
+        "confidentialNodes.confidentialInstanceType",
+        "enableConfidentialStorage",
+        "localSsdEncryptionMode",
+        "maxRunDuration",
+        "flexStart",
+    )
+)
+_NODE_CONFIG_BLOCKS = ("nodeConfig", "nodeConfig.sandboxConfig", "nodeConfig.advancedMachineFeatures")
+
+
+def _iam_member(parent: str, source: str) -> Rule:
+    """google_*_iam_member: role, member and condition (tpgiamresource/resource_iam_member.go), and the
+    resource the grant is on (the parent's IAM schema)."""
+    return Rule(
+        forces=(parent, "role", "member", "condition"),
+        source=f"{_TPG}tpgiamresource/resource_iam_member.go, {_TPG}{source}",
+    )
+
+
+GCP: dict[str, Rule] = {
+    "gcp:container/cluster:Cluster": Rule(
+        forces=(
+            "name",
+            "location",
+            "project",
+            "description",
+            "network",
+            "subnetwork",
+            "networkingMode",
+            "datapathProvider",
+            "dataplaneOptimizationMode",
+            "clusterIpv4Cidr",
+            "defaultMaxPodsPerNode",
+            "initialNodeCount",
+            "nodePools",
+            "enableAutopilot",
+            "enableKubernetesAlpha",
+            "enableTpu",
+            "tpuConfig.enabled",
+            "tpuConfig.useServiceNetworking",
+            "confidentialNodes",
+            "masterAuth.clientCertificateConfig",
+            "ipAllocationPolicy.clusterIpv4CidrBlock",
+            "ipAllocationPolicy.servicesIpv4CidrBlock",
+            "ipAllocationPolicy.clusterSecondaryRangeName",
+            "ipAllocationPolicy.servicesSecondaryRangeName",
+            "privateClusterConfig.masterIpv4CidrBlock",
+            "privateClusterConfig.privateEndpointSubnetwork",
+            "userManagedKeysConfig.clusterCa",
+            "userManagedKeysConfig.etcdApiCa",
+            "userManagedKeysConfig.etcdPeerCa",
+            "userManagedKeysConfig.aggregationCa",
+            "clusterAutoscaling.autoProvisioningDefaults.bootDiskKmsKey",
+            *_NODE_CONFIG,
+        ),
+        blocks=("ipAllocationPolicy", "ipAllocationPolicy.podCidrOverprovisionConfig", *_NODE_CONFIG_BLOCKS),
+        # CustomizeDiff: turning subsetting or FQDN network policy off replaces the cluster;
+        # removing an enabled beta API, or changing the additive VPC DNS domain of an Autopilot cluster, too.
+        when={"enableL4IlbSubsetting": _turned_off, "enableFqdnNetworkPolicy": _turned_off},
+        possible=("enableK8sBetaApis.enabledApis", "dnsConfig.additiveVpcScopeDnsDomain"),
+        source=f"{_TPG}services/container/resource_container_cluster.go, {_TPG}services/container/node_config.go",
+    ),
+    "gcp:container/nodePool:NodePool": Rule(
+        forces=(
+            "name",
+            "namePrefix",
+            "project",
+            "cluster",
+            "location",
+            "initialNodeCount",
+            "maxPodsPerNode",
+            "placementPolicy.policyName",
+            "queuedProvisioning",
+            "networkConfig.acceleratorNetworkProfile",
+            "networkConfig.createPodRange",
+            "networkConfig.podRange",
+            "networkConfig.podIpv4CidrBlock",
+            "networkConfig.podCidrOverprovisionConfig",
+            "networkConfig.subnetwork",
+            "networkConfig.additionalNodeNetworkConfigs",
+            "networkConfig.additionalPodNetworkConfigs",
+            *_NODE_CONFIG,
+        ),
+        blocks=("placementPolicy", *_NODE_CONFIG_BLOCKS),
+        # Not ForceNew, and the provider's update has no branch for them: a new TPU topology or
+        # placement type does not reach the pool without replacing it.
+        possible=("placementPolicy.tpuTopology", "placementPolicy.type"),
+        # The provider updates the machine type in place (UpdateNodePoolRequest.machine_type migrates
+        # the nodes); unconfirmed that GKE migrates a TPU slice to another shape that way.
+        possible_when={"nodeConfig.machineType": _tpu},
+        source=f"{_TPG}services/container/resource_container_node_pool.go, {_TPG}services/container/node_config.go",
+    ),
+    "gcp:compute/network:Network": Rule(
+        forces=(
+            "name",
+            "project",
+            "autoCreateSubnetworks",
+            "description",
+            "internalIpv6Range",
+            "networkProfile",
+            "params",
+        ),
+        source=f"{_TPG}services/compute/resource_compute_network.go",
+    ),
+    "gcp:compute/subnetwork:Subnetwork": Rule(
+        forces=(
+            "name",
+            "project",
+            "region",
+            "network",
+            "description",
+            "externalIpv6Prefix",
+            "internalIpv6Prefix",
+            "params",
+            "reservedInternalRange",
+            "resolveSubnetMask",
+        ),
+        when={"ipCidrRange": _shrinks},
+        # Sent in an update by the provider; the Compute API changes a subnet's purpose only in a few cases.
+        possible=("purpose",),
+        source=f"{_TPG}services/compute/resource_compute_subnetwork.go",
+    ),
+    "gcp:compute/address:Address": Rule(
+        forces=(
+            "name",
+            "project",
+            "region",
+            "address",
+            "addressType",
+            "description",
+            "ipCollection",
+            "ipVersion",
+            "ipv6EndpointType",
+            "network",
+            "networkTier",
+            "prefixLength",
+            "purpose",
+            "subnetwork",
+        ),
+        source=f"{_TPG}services/compute/resource_compute_address.go",
+    ),
+    "gcp:compute/firewall:Firewall": Rule(
+        forces=("name", "project", "direction", "params"),
+        # Sent in an update by the provider; unconfirmed whether the Compute API moves a rule to another network.
+        possible=("network",),
+        source=f"{_TPG}services/compute/resource_compute_firewall.go",
+    ),
+    "gcp:compute/router:Router": Rule(
+        forces=("name", "project", "region", "network", "encryptedInterconnectRouter", "nccGateway", "params"),
+        source=f"{_TPG}services/compute/resource_compute_router.go",
+    ),
+    "gcp:compute/routerNat:RouterNat": Rule(
+        forces=("name", "project", "region", "router", "type", "endpointTypes", "initialNatIps"),
+        source=f"{_TPG}services/compute/resource_compute_router_nat.go",
+    ),
+    "gcp:storage/bucket:Bucket": Rule(
+        forces=(
+            "name",
+            "project",
+            "location",
+            "enableObjectRetention",
+            "customPlacementConfig.dataLocations",
+            "hierarchicalNamespace",
+        ),
+        when={"retentionPolicy.isLocked": _turned_off},
+        source=f"{_TPG}services/storage/resource_storage_bucket.go",
+    ),
+    "gcp:serviceaccount/account:Account": Rule(
+        forces=("accountId", "project"),
+        source=f"{_TPG}services/resourcemanager/resource_google_service_account.go",
+    ),
+    "gcp:projects/service:Service": Rule(
+        forces=("service", "project"),
+        source=f"{_TPG}services/resourcemanager/resource_google_project_service.go",
+    ),
+    "gcp:projects/serviceIdentity:ServiceIdentity": Rule(
+        forces=("service", "project"),
+        source=f"{_TPG}services/resourcemanager/resource_project_service_identity.go",
+    ),
+    "gcp:gkehub/membership:Membership": Rule(
+        forces=("membershipId", "location", "project", "authority.issuer", "endpoint"),
+        source=f"{_TPG}services/gkehub/resource_gke_hub_membership.go",
+    ),
+    "gcp:gkehub/feature:Feature": Rule(
+        forces=("name", "location", "project"),
+        source=f"{_TPG}services/gkehub2/resource_gke_hub_feature.go",
+    ),
+    "gcp:projects/iAMMember:IAMMember": _iam_member("project", "services/resourcemanager/iam_project.go"),
+    "gcp:serviceaccount/iAMMember:IAMMember": _iam_member(
+        "serviceAccountId", "services/resourcemanager/iam_service_account.go"
+    ),
+    "gcp:storage/bucketIAMMember:BucketIAMMember": _iam_member("bucket", "services/storage/iam_storage_bucket.go"),
+    "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": _iam_member("cryptoKeyId", "services/kms/iam_kms_crypto_key.go"),
+    # terraform-plugin-framework providers: `RequiresReplace` plan modifiers.
+    "random:index/randomId:RandomId": Rule(forces=("byteLength", "prefix", "keepers"), source=_RANDOM),
+    # createDuration and destroyDuration update in place (without sleeping again); only triggers replace.
+    "time:index/sleep:Sleep": Rule(forces=("triggers",), source=_TIME),
+    # The leftover sweeper's dynamic provider answers every change with an update, never a replacement
+    # (replacing it would run its delete, and sweep, mid-update).
+    "pulumi-python:dynamic:Resource": Rule(source="components/leftover_sweeper.py (_SweeperProvider.diff)"),
+    # DiffConfig replaces the provider when clusterIdentifier changes (not when it is added or removed);
+    # without one, a kubeconfig, context or cluster pointing at another cluster replaces it.
+    "pulumi:providers:kubernetes": Rule(
+        forces=("renderYamlToDirectory",),
+        when={"clusterIdentifier": _both_set},
+        source=f"{_K8S}provider.go (DiffConfig)",
+    ),
+}
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+# pulumi-kubernetes provider/pkg/provider/diff.go `forceNew`, by "<group>/<version>:<Kind>" as in type tokens.
+_SELECTOR = ("spec.selector",)  # labelSelectorForceNewProperties are all under it
+_POD_SPEC = _words(
+    "affinity automountServiceAccountToken dnsConfig dnsPolicy enableServiceLinks hostAliases hostIPC "
+    "hostNetwork hostPID hostname imagePullSecrets nodeName nodeSelector overhead preemptionPolicy "
+    "priority priorityClassName readinessGates restartPolicy runtimeClassName schedulerName "
+    "securityContext serviceAccount serviceAccountName shareProcessNamespace subdomain "
+    "terminationGracePeriodSeconds volumes"
+)
+_CONTAINER = _words(
+    "args command env image imagePullPolicy lifecycle livenessProbe ports readinessProbe resources "
+    "securityContext stdin stdinOnce terminationMessagePath terminationMessagePolicy tty volumeDevices "
+    "volumeMounts workingDir"
+)
+_PV_SOURCES = _words(
+    "awsElasticBlockStore azureDisk azureFile cephfs cinder csi fc flexVolume flocker gcePersistentDisk "
+    "glusterfs hostPath iscsi local nfs photonPersistentDisk portworxVolume quobyte rbd scaleIO "
+    "storageos vsphereVolume"
+)
+KUBERNETES: dict[str, tuple[str, ...]] = {
+    **{f"apps/{v}:{k}": _SELECTOR for v in ("v1", "v1beta2") for k in ("Deployment", "DaemonSet")},
+    **{
+        f"apps/{v}:StatefulSet": (
+            "spec.podManagementPolicy",
+            "spec.revisionHistoryLimit",
+            "spec.serviceName",
+            "spec.volumeClaimTemplates",
+            *_SELECTOR,
+        )
+        for v in ("v1", "v1beta1", "v1beta2")
+    },
+    **{
+        f"batch/{v}:Job": ("spec.completions", "spec.parallelism", "spec.template", *_SELECTOR)
+        for v in ("v1", "v1beta1", "v2alpha1")
+    },
+    "core/v1:PersistentVolume": tuple(f"spec.{s}" for s in _PV_SOURCES),
+    "core/v1:PersistentVolumeClaim": ("spec.accessModes", "spec.storageClassName", "spec.volumeName", *_SELECTOR),
+    "core/v1:Pod": (
+        *(f"spec.{f}" for f in _POD_SPEC),
+        *(f"spec.{c}[*].{f}" for c in ("containers", "initContainers") for f in _CONTAINER),
+    ),
+    "core/v1:ResourceQuota": ("spec.scopes",),
+    "core/v1:Secret": ("type",),
+    "core/v1:Service": ("spec.clusterIP",),
+    "policy/v1beta1:PodDisruptionBudget": ("spec",),
+    **{
+        f"rbac.authorization.k8s.io/{v}:{k}": ("roleRef",)
+        for v in ("v1", "v1beta1", "v1alpha1")
+        for k in ("RoleBinding", "ClusterRoleBinding")
+    },
+    "storage.k8s.io/v1:StorageClass": ("parameters", "provisioner"),
+}
+# provider.go Diff: "Changing the identity of the resource always causes a replacement."
+_IDENTITY = ("metadata.name", "metadata.namespace")
+
+
+def _flag(provider: dict | None, key: str) -> bool:
+    """A provider option; pulumi-kubernetes defaults enableSecretMutable and enableConfigMapMutable to false."""
+    return str(((provider or {}).get("inputs") or {}).get(key, "false")).lower() == "true"
+
+
+def kubernetes_rule(type_: str, inputs: dict, provider: dict | None = None) -> Rule:
+    api = type_.split(":", 1)[1]
+    source = f"{_K8S}diff.go, {_K8S}provider.go (Diff)"
+    if api == "helm.sh/v4:Chart":
+        # A component: its objects are planned one by one. Its release name and namespace usually
+        # become the objects' names and namespace, which replaces them.
+        return Rule(possible=("name", "namespace"), source=f"{source}; the chart's templates")
+    if api == "helm.sh/v3:Release":
+        return Rule(forces=("name", "namespace"), source=f"{_K8S}helm_release.go (Diff)")
+    if api.endswith("Patch"):  # patch resources update every other field in place
+        return Rule(forces=_IDENTITY, source=source)
+    forces = [*_IDENTITY, *KUBERNETES.get(api, ())]
+    immutable = inputs.get("immutable") is True
+    if api == "core/v1:Secret" and (immutable or not _flag(provider, "enableSecretMutable")):
+        forces += ["stringData", "data"]
+    if api == "core/v1:ConfigMap" and (immutable or not _flag(provider, "enableConfigMapMutable")):
+        forces += ["binaryData", "data"]
+    return Rule(forces=tuple(forces), source=source)
+
+
+def rule_for(resource: dict, provider: dict | None = None) -> Rule | None:
+    """The rule for a `resources.json` entry (its Kubernetes provider's entry for Kubernetes objects)."""
+    type_ = resource["type"]
+    if type_.startswith("kubernetes:"):
+        return kubernetes_rule(type_, resource.get("inputs") or {}, provider)
+    rule = GCP.get(type_)
+    if rule and type_ == "pulumi:providers:kubernetes" and "clusterIdentifier" not in resource["inputs"]:
+        return Rule(forces=rule.forces, possible=("kubeconfig", "context", "cluster"), source=rule.source)
+    return rule
+
+
+def under(path: str, prefix: str) -> bool:
+    """`path` is `prefix` or inside it (`[*]` in the prefix matches any index)."""
+    pattern = re.escape(prefix).replace(r"\[\*\]", r"\[\d+\]")
+    return re.match(rf"{pattern}(?:$|[.\[])", path) is not None
+
+
+def _lookup(inputs: dict, path: str) -> Any:
+    value: Any = inputs
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def classify(
+    rule: Rule | None, changes: list[tuple[str, Any, Any]], old: dict, new: dict, options: dict | None = None
+) -> tuple[list[str], list[str]]:
+    """(paths that force a replacement, paths that may) among changed input paths `(path, old, new)`.
+    `old`/`new` are the two input objects; `options` the head's resource options (ignoreChanges and
+    replaceOnChanges count as Pulumi applies them)."""
+    options = options or {}
+    ignored = options.get("ignoreChanges") or []
+    replace_on = options.get("replaceOnChanges") or []
+    forced: set[str] = set()
+    maybe: set[str] = set()
+    for path, before, after in changes:
+        if path.startswith("options.") or any(under(path, p) for p in ignored):
+            continue
+        forced.update(p for p in replace_on if p == "*" or under(path, p))
+        if rule is None:
+            continue
+        forced.update(p for p in rule.forces if under(path, p))
+        forced.update(
+            b for b in rule.blocks if under(path, b) and (_lookup(old, b) is None) != (_lookup(new, b) is None)
+        )
+        forced.update(p for p, test in rule.when.items() if under(path, p) and test(before, after))
+        maybe.update(p for p in rule.possible if under(path, p))
+        maybe.update(p for p, test in rule.possible_when.items() if under(path, p) and test(before, after))
+    return sorted(forced), sorted(maybe - forced)
+
+
+def input_forces(rule: Rule | None, key: str) -> str | None:
+    """Whether a new value of the top-level input `key` forces a replacement: "forces", "possible" or None.
+    Used when a resource `key` takes a value from is replaced (its outputs are unknown until then)."""
+    if rule is None:
+        return None
+    if any(under(key, p) for p in rule.forces):
+        return "forces"
+    if any(under(key, p) for p in (*rule.possible, *rule.when, *rule.possible_when)):
+        return "possible"
+    return None
