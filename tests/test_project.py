@@ -13,18 +13,17 @@ import yaml
 
 from stacks import config
 from tests.test_config import stack_file
-from tools import engine, plan
+from tools import cli_config, engine, plan
 
 README = (engine.ROOT / "README.md").read_text()
+CONFIG_DOC = (engine.ROOT / "docs" / "configuration.md").read_text()
 PROJECT = yaml.safe_load((engine.ROOT / "Pulumi.yaml").read_text())
 ATTRIBUTE = {
     "prefix": "prefix",
     "servingPort": "serving_port",
     "releaseChannel": "release_channel",
     "deletionProtection": "deletion_protection",
-    "configRegion": "config_region",
     "project": "project",
-    "hfToken": "hf_token",
     "production": "production",
 }
 
@@ -83,10 +82,24 @@ def test_scalar_keys_are_declared_with_type_description_and_the_programs_default
             assert getattr(cfg, ATTRIBUTE[key]) == decl["default"], key
 
 
+@pytest.mark.parametrize("stack", sorted(p.name.split(".")[1] for p in engine.ROOT.glob("Pulumi.*.yaml")))
+def test_every_stack_file_passes_the_clis_config_rules_as_checked_in(stack):
+    """`pulumi preview -s <stack>` must get past the CLI's config merge with the file as it is."""
+    raw = yaml.safe_load((engine.ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    merged = cli_config.merge(stack, PROJECT, raw)
+    assert merged["inference-platform:project"]
+
+
+def test_keys_without_a_default_are_only_those_every_stack_sets():
+    required = [k for k, d in PROJECT["config"].items() if "default" not in d and "value" not in d]
+    assert required == ["project"]
+    assert not any(d.get("secret") for d in PROJECT["config"].values()), "a declared secret is required everywhere"
+
+
 def test_every_key_the_program_reads_is_in_the_readme():
     keys = all_keys()
     assert len(keys) >= 30
-    missing = [k for k in keys if f"`{k}`" not in README and f"`{k}." not in README]
+    missing = [k for k in keys if f"`{k}`" not in CONFIG_DOC and f"`{k}." not in CONFIG_DOC]
     assert missing == []
 
 
@@ -104,13 +117,14 @@ def test_runtime_requirements_are_pinned():
 def test_plan_prints_the_summary_and_writes_resources_json(tmp_path, capsys):
     assert plan.main(["prod", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert printed.startswith("Stack prod: 88 resources in 12 components")
+    assert printed.startswith("Stack prod: 121 resources in 12 components")  # 90 declared, 31 rendered
+    assert "\n31 of them rendered by Helm from 2 charts, as the Kubernetes provider expands them\n" in printed
     assert "cluster-us-east5 (InferenceCluster): 4\n  us-east5\n" in printed
     assert "   13  gcp:projects/service:Service" in printed
     context = "gke_tpu-inference-prod_europe-west4-a_tpu-gke-dranet-prod-europe-west4"
     assert f'  kubeContexts: {{"europe-west4": "{context}"' in printed
     manifests = {p.relative_to(tmp_path / "manifests").as_posix() for p in (tmp_path / "manifests").rglob("*.yaml")}
-    assert len(manifests) == 34
+    assert len(manifests) == 34 + 31  # the program's objects, then each object its two charts render
     assert "tpu-gke-dranet-prod-us-east5/Gateway-inference-cross-region-gateway.yaml" in manifests
     assert not [m for m in manifests if m.startswith("tpu-gke-dranet-prod-europe-west4/Gateway")]
     deployment = yaml.safe_load(
@@ -124,9 +138,14 @@ def test_plan_prints_the_summary_and_writes_resources_json(tmp_path, capsys):
     secret = (tmp_path / "manifests/tpu-gke-dranet-prod-us-east5/Secret-inference-hf-secret.yaml").read_text()
     assert "stringData: '[secret]'" in secret
     chart = yaml.safe_load((tmp_path / "manifests/tpu-gke-dranet-prod-us-east5/Chart-gemma-pool.yaml").read_text())
-    assert chart["helmChart"]["version"] == "v1.5.0"
+    assert chart["helmChart"]["chart"] == "./components/charts/inferencepool-v1.5.0"
+    epp = yaml.safe_load(
+        (tmp_path / "manifests/tpu-gke-dranet-prod-us-east5/Deployment-inference-gemma-pool-epp.yaml").read_text()
+    )
+    assert epp["spec"]["template"]["spec"]["containers"][0]["image"].endswith("/epp:v1.5.0")
     data = json.loads((tmp_path / "resources.json").read_text())
-    assert len(data["resources"]) == 100
+    assert len(data["resources"]) == 102 + 31  # every registration (components too), then the rendered objects
+    assert sum(1 for r in data["resources"] if r["renderedBy"]) == 31
     assert data["outputs"]["network"] == "tpu-gke-dranet-prod-vpc"
 
 

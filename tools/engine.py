@@ -24,8 +24,10 @@ from typing import Any
 
 import yaml
 
+from tools import cli_config
+
 ROOT = Path(__file__).resolve().parent.parent
-SECRET_PLACEHOLDER = "offline-placeholder-for-{key}"
+STAND_IN = "offline-stand-in-for-{key}"  # for `secure:` values, which need the stack's key
 TIMEOUT_SECONDS = 120
 
 
@@ -59,6 +61,7 @@ class Registration:
     dependencies: list[str]  # URNs the SDK reported: data flow and depends_on
     property_dependencies: dict[str, list[str]]
     options: dict[str, Any]  # protect, ignoreChanges, customTimeouts, ... when set
+    rendered_by: str = ""  # the Helm chart's URN for an object the engine rendered from it (tools/charts.py)
 
     @property
     def id(self) -> str:
@@ -71,7 +74,7 @@ class Plan:
     project: str  # the Pulumi project
     registrations: list[Registration]
     outputs: dict[str, Any]
-    placeholders: list[str] = field(default_factory=list)  # secret keys given placeholder values
+    stand_ins: list[str] = field(default_factory=list)  # `secure:` keys whose ciphertext got a stand-in
 
     def by_type(self, type_: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_]
@@ -98,51 +101,36 @@ def project_file(root: Path | None = None) -> dict[str, Any]:
 
 
 def stack_config(
-    stack: str, root: Path | None = None, overrides: dict[str, Any] | None = None, fill_secrets: bool = True
+    stack: str,
+    root: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    secrets: dict[str, str] | None = None,
 ) -> tuple[dict[str, str], list[str], list[str]]:
-    """The config the Pulumi CLI would hand the program: stack file values over Pulumi.yaml defaults.
+    """The config the Pulumi CLI would hand the program, after the CLI's own checks (tools/cli_config.py).
 
-    `secure:` values cannot be decrypted offline: they, and declared secret keys the stack file does
-    not set (when `fill_secrets`), get a placeholder that stays marked secret. `overrides` maps
-    `key` (project namespace) or `ns:key` to a value, or to None to remove the key.
-    Returns (config, secret keys, keys that got a placeholder).
+    `overrides` maps `key` (project namespace) or `ns:key` to a value, or to None to remove the key.
+    `secrets` maps keys to values set as `pulumi config set --secret` sets them: an operator's secret
+    that is not in the repository. `secure:` ciphertext in a stack file cannot be decrypted offline: it
+    gets a stand-in value that stays secret. Returns (config, secret keys, keys given a stand-in).
     """
     root = root or ROOT
     project = project_file(root)
     name = project["name"]
-    path = root / f"Pulumi.{stack}.yaml"
-    raw = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
-    values: dict[str, Any] = {}
-    secrets: list[str] = []
-    placeholders: list[str] = []
-    declared = project.get("config") or {}
-    for key, decl in declared.items():
-        full = key if ":" in key else f"{name}:{key}"
-        if isinstance(decl, dict) and "default" in decl:
-            values[full] = decl["default"]
-        elif not isinstance(decl, dict):
-            values[full] = decl
-    for key, value in raw.items():
-        full = key if ":" in key else f"{name}:{key}"
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            value = SECRET_PLACEHOLDER.format(key=key.split(":")[-1])
-            secrets.append(full)
-            placeholders.append(full)
-        values[full] = value
+    raw = (yaml.safe_load((root / f"Pulumi.{stack}.yaml").read_text()) or {}).get("config") or {}
+    values = {cli_config.namespaced(name, k): v for k, v in raw.items()}
     for key, value in (overrides or {}).items():
-        full = key if ":" in key else f"{name}:{key}"
         if value is None:
-            values.pop(full, None)
+            values.pop(cli_config.namespaced(name, key), None)
         else:
-            values[full] = value
-    if fill_secrets:
-        for key, decl in declared.items():
-            full = key if ":" in key else f"{name}:{key}"
-            if isinstance(decl, dict) and decl.get("secret") and full not in values:
-                values[full] = SECRET_PLACEHOLDER.format(key=key)
-                secrets.append(full)
-                placeholders.append(full)
-    return {k: _config_text(v) for k, v in values.items()}, secrets, placeholders
+            values[cli_config.namespaced(name, key)] = value
+    operator_secrets = {cli_config.namespaced(name, k): v for k, v in (secrets or {}).items()}
+    values |= {k: {"secure": "v1:set-outside-the-repository"} for k in operator_secrets}
+    merged = cli_config.merge(stack, project, values)
+    secret_keys = sorted(k for k, v in merged.items() if isinstance(v, dict) and set(v) == {"secure"})
+    stand_ins = sorted(set(secret_keys) - set(operator_secrets))
+    for key in secret_keys:
+        merged[key] = operator_secrets.get(key) or STAND_IN.format(key=key.split(":")[-1])
+    return {k: _config_text(v) for k, v in merged.items()}, secret_keys, stand_ins
 
 
 def _config_text(value: Any) -> str:
@@ -277,14 +265,14 @@ def _cluster(m: PlatformMocks, i: dict, name: str) -> dict:
         "selfLink": f"https://container.googleapis.com/v1/{path}",
         "endpoint": endpoint,
         "masterAuth": {"clusterCaCertificate": ca, "clientCertificateConfig": {"issueClientCertificate": False}},
-        "masterVersion": "1.34.1-gke.1431000",
+        "masterVersion": "1.35.2-gke.1842000",
         "labelFingerprint": _hex(path, 8),
     }
 
 
 def _node_pool(m: PlatformMocks, i: dict, name: str) -> dict:
     path = f"projects/{m.project}/locations/{i['location']}/clusters/{i['cluster']}/nodePools/{i['name']}"
-    return {"id": path, "version": "1.34.1-gke.1431000", "instanceGroupUrls": [_link(f"{path}/instanceGroup")]}
+    return {"id": path, "version": "1.35.2-gke.1842000", "instanceGroupUrls": [_link(f"{path}/instanceGroup")]}
 
 
 def _membership(m: PlatformMocks, i: dict, name: str) -> dict:
@@ -441,12 +429,12 @@ def run(
     *,
     root: Path | None = None,
     overrides: dict[str, Any] | None = None,
-    fill_secrets: bool = True,
+    secrets: dict[str, str] | None = None,
     timeout: float = TIMEOUT_SECONDS,
 ) -> Plan:
     """Runs `root/__main__.py` for `stack` offline and returns every registration and the outputs."""
     root = root or ROOT
-    config, secret_keys, placeholders = stack_config(stack, root, overrides, fill_secrets)
+    config, secret_keys, stand_ins = stack_config(stack, root, overrides, secrets)
     project_name = project_file(root)["name"]
     project_id = config.get(f"{project_name}:project", "offline-project")
     result: dict[str, Any] = {}
@@ -467,7 +455,10 @@ def run(
     if "error" in result:
         raise result["error"]
     plan: Plan = result["plan"]
-    plan.placeholders = placeholders
+    plan.stand_ins = stand_ins
+    from tools import charts  # imports this module
+
+    plan.registrations += charts.expand_all(plan.registrations, root)  # what the provider registers per chart
     return plan
 
 

@@ -3,8 +3,9 @@
 Runs the real program for a stack without a cloud account, prints what it would create grouped by
 component and region and the time-to-serve critical path, and writes every registration to
 `<out>/resources.json`, the dependency graph to `<out>/graph.mmd` and the Kubernetes objects under
-`<out>/manifests/`. With `--diff`, prints instead the Markdown diff against a plan rendered from
-another revision into BASE_DIR.
+`<out>/manifests/`. Helm charts are rendered with a real Helm binary
+(tools/charts.py) and their objects count, and are written, like the program's. With `--diff`, prints
+instead the Markdown diff against a plan rendered from another revision into BASE_DIR.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from pathlib import Path
 import yaml
 
 from stacks.config import ConfigError
-from tools import diff, engine, graph, timing
+from tools import capacity, diff, engine, graph, timing
+from tools.cli_config import CliConfigError
 
 # The input that holds a resource's own name in Google Cloud or Kubernetes, by resource type.
 _NAME_KEYS = ("name", "accountId", "membershipId", "service", "role")
@@ -85,14 +87,15 @@ def summary(plan: engine.Plan, regions: list[str]) -> str:
     for reg in custom:
         groups[component_label(reg, regs)][region_of(reg, regions, regs)].append(reg)
 
+    rendered = [r for r in custom if r.rendered_by]
     lines = [
         f"Stack {plan.stack}: {len(custom)} resources in {len(plan.registrations) - len(custom)} components "
         "(offline plan: real program, mocked engine, no cloud calls)",
+        f"{len(rendered)} of them rendered by Helm from {len({r.rendered_by for r in rendered})} charts, "
+        "as the Kubernetes provider expands them",
     ]
-    if plan.placeholders:
-        lines.append(
-            f"Secret config is not readable offline; placeholders stand in for: {', '.join(plan.placeholders)}"
-        )
+    if plan.stand_ins:
+        lines.append(f"Encrypted config is not readable offline; stand-ins replace: {', '.join(plan.stand_ins)}")
     for label in sorted(groups):
         by_region = groups[label]
         lines.append("")
@@ -108,6 +111,7 @@ def summary(plan: engine.Plan, regions: list[str]) -> str:
     for key, value in engine.to_json(plan.outputs).items():
         lines.append(f"  {key}: {json.dumps(value)}")
     lines += ["", timing.render(timing.critical_path(plan))]
+    lines += ["", capacity.render(capacity.analyse(plan))]  # tools/capacity.py
     return "\n".join(lines)
 
 
@@ -133,6 +137,7 @@ def document(plan: engine.Plan, regions: list[str]) -> dict:
                 "parent": r.parent,
                 "custom": r.custom,
                 "remote": r.remote,
+                "renderedBy": r.rendered_by,
                 "provider": r.provider,
                 "inputs": engine.to_json(r.inputs),
                 "options": r.options,
@@ -153,7 +158,8 @@ def write(plan: engine.Plan, out: Path, regions: list[str]) -> Path:
 
 
 def manifest(reg: engine.Registration) -> dict:
-    """The Kubernetes object as it will be applied; a Helm chart as its chart, version and values."""
+    """The Kubernetes object as it will be applied; a Helm chart as its chart, release and values (the
+    objects it renders have manifests of their own)."""
     inputs = engine.to_json(reg.inputs)
     if reg.remote:
         return {"helmChart": {k: inputs[k] for k in ("chart", "version", "name", "namespace", "values") if k in inputs}}
@@ -162,7 +168,8 @@ def manifest(reg: engine.Registration) -> dict:
 
 
 def write_manifests(plan: engine.Plan, out: Path) -> list[Path]:
-    """Every Kubernetes object as YAML under <out>/manifests/<cluster>/, for a reviewer to read."""
+    """Every Kubernetes object as YAML under <out>/manifests/<cluster>/, for a reviewer to read: the
+    program's and those rendered from its charts, each as `<Kind>-<namespace>-<name>.yaml`."""
     regs = plan.by_urn()
     written = []
     for reg in plan.registrations:
@@ -187,6 +194,23 @@ def write_graph(plan: engine.Plan, out: Path) -> Path:
     return path
 
 
+def run_offline(stack: str) -> tuple[engine.Plan, str]:
+    """The stack's plan, and a note when it needed a stand-in for a secret the operator sets outside
+    the repository: the plan shows the error `pulumi up` would stop with, then plans on."""
+    try:
+        return engine.run(stack), ""
+    except ConfigError as e:
+        missing = e.missing_secrets()
+        if not missing:
+            raise
+        secrets = {key: engine.STAND_IN.format(key=key) for key in missing}
+        note = (
+            f"note: {', '.join(missing)} is set with `pulumi config set --secret`, never in Pulumi.{stack}.yaml; "
+            f"until it is, `pulumi up` stops with:\n{e}\nThis plan goes on with a stand-in secret."
+        )
+        return engine.run(stack, secrets=secrets), note
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.splitlines()[0])
     parser.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
@@ -199,10 +223,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no stack file Pulumi.{args.stack}.yaml in {engine.ROOT}", file=sys.stderr)
         return 2
     try:
-        plan = engine.run(args.stack)
-    except ConfigError as e:
+        plan, note = run_offline(args.stack)
+    except (ConfigError, CliConfigError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if note:
+        print(note, file=sys.stderr)
     regions = regions_of(args.stack)
     base = diff.load(args.diff) if args.diff else None  # read before --out may overwrite it
     out = args.out or engine.ROOT / "build" / "plan" / args.stack
@@ -215,6 +241,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(summary(plan, regions))
     print(f"\nWrote {path}, {graph_path} and {len(manifests)} Kubernetes manifests under {out / 'manifests'}")
+    problems = capacity.check(plan)  # pods that would stay Pending: `pulumi up` would time out on them
+    if problems:
+        print(f"error: {capacity.error(problems)}", file=sys.stderr)
+        return 2
     return 0
 
 
