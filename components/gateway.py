@@ -39,6 +39,11 @@ class MultiClusterGatewayArgs:
     # The namespace, and the multi-cluster features: the Gateway class exists only once MCI is on, and
     # on destroy the Gateway must go before the features that clean up after it.
     requires: Sequence[pulumi.Resource] = ()
+    # What the load balancer uses in the VPC: the proxy-only subnets its Envoy proxies run in and the
+    # firewall rules its proxies and health checks pass. Compute refuses to delete a proxy-only subnet
+    # while a load balancer uses it, so destroy must remove the Gateway (whose deletion waits for the
+    # controller's finalizer to tear the load balancer down) before these.
+    network: Sequence[pulumi.Resource] = ()
 
 
 class MultiClusterGateway(pulumi.ComponentResource):
@@ -71,7 +76,7 @@ class MultiClusterGateway(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=requires,
+                depends_on=[*requires, *args.network],
                 custom_timeouts=pulumi.CustomTimeouts(
                     create=f"{args.programmed_timeout_minutes}m", update=f"{args.programmed_timeout_minutes}m"
                 ),

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
-from components.firewall_sweeper import LeftoverFirewallSweeper
+from components.leftover_sweeper import LeftoverSweeper
 
 # Google's health-check probers (https://cloud.google.com/load-balancing/docs/health-check-concepts#ip-ranges).
 HEALTH_CHECK_RANGES = ("130.211.0.0/22", "35.191.0.0/16")
@@ -167,13 +167,15 @@ class Network(pulumi.ComponentResource):
             ),
         }
 
-        # Created after the VPC and before the clusters, so `pulumi destroy` runs it after the clusters
-        # and fleet features are gone and before the VPC: see components/firewall_sweeper.py.
-        self.leftover_sweeper = LeftoverFirewallSweeper(
-            f"{name}-leftover-firewall-sweeper",
+        # Created after the VPC and the node subnets and before the clusters, so `pulumi destroy` runs it
+        # after the clusters and fleet features are gone and before the subnets and the VPC: see
+        # components/leftover_sweeper.py.
+        self.leftover_sweeper = LeftoverSweeper(
+            f"{name}-leftover-sweeper",
             args.project,
             self.vpc.self_link,
-            opts=pulumi.ResourceOptions(parent=self),
+            [s.self_link for s in self.node_subnets.values()],
+            opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(name=f"{name}-leftover-firewall-sweeper")]),
         )
 
         self.register_outputs(
