@@ -19,7 +19,6 @@ TPU_POOL = "tpu-v6e-pool"
 @dataclass(frozen=True)
 class TpuPool:
     machine_type: str
-    topology: str
     node_count: int
     spot: bool
     reservation: str | None
@@ -34,6 +33,7 @@ class InferenceClusterArgs:
     network: pulumi.Input[str]
     subnetwork: pulumi.Input[str]
     release_channel: str
+    min_version: str  # a minor alias ("1.35") or an exact GKE version
     deletion_protection: bool
     node_service_account: pulumi.Input[str]
     system_machine_type: str
@@ -140,6 +140,10 @@ class InferenceCluster(pulumi.ComponentResource):
                 ),
             ),
             release_channel=gcp.container.ClusterReleaseChannelArgs(channel=args.release_channel),
+            # The features need a minimum GKE version (stacks/facts.py). It is the version the cluster is
+            # created at (`initialClusterVersion`); afterwards the channel upgrades past it and the provider
+            # upgrades only a master older than it (terraform-provider-google resource_container_cluster.go).
+            min_master_version=args.min_version,
             datapath_provider="ADVANCED_DATAPATH",
             networking_mode="VPC_NATIVE",
             ip_allocation_policy=gcp.container.ClusterIpAllocationPolicyArgs(
@@ -229,7 +233,10 @@ class InferenceCluster(pulumi.ComponentResource):
                 cluster=self.cluster.name,
                 location=args.zone,
                 node_count=tpu.node_count,
-                placement_policy=gcp.container.NodePoolPlacementPolicyArgs(type="COMPACT", tpu_topology=tpu.topology),
+                # No placement policy: every v6e shape the program serves on is a single-host slice, and
+                # GKE refuses `400 TPU topology can't be specified with single-host TPU slice pool`
+                # (AI-Hypercomputer/xpk PRs #822 and #825 omit topology and COMPACT for one host). The
+                # machine type alone fixes the slice; GKE labels its node with the topology.
                 # Managed DRANET: the TPU's high-speed NICs are handed to pods as DRA devices.
                 network_config=gcp.container.NodePoolNetworkConfigArgs(accelerator_network_profile="auto"),
                 node_config=_pool_node_config(

@@ -10,6 +10,7 @@ import pulumi_gcp as gcp
 import pulumiverse_time as time
 
 MCI_SERVICE = "multiclusteringress.googleapis.com"
+MCS_IMPORTER = "gke-mcs/gke-mcs-importer"  # namespace/name of the importer's Kubernetes service account
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ class FleetArgs:
     mcs_apis: Sequence[pulumi.Resource] = ()  # Multi-cluster Service Discovery, Traffic Director
     mci_apis: Sequence[pulumi.Resource] = ()  # Multi-cluster Ingress, Network Services
     iam_apis: Sequence[pulumi.Resource] = ()  # Resource Manager: project IAM
+    # The project's Workload Identity pool (`PROJECT.svc.id.goog`), from a cluster: IAM refuses a member
+    # of a pool that no cluster has created yet.
+    workload_pool: pulumi.Input[str] = ""
 
 
 class Fleet(pulumi.ComponentResource):
@@ -70,13 +74,26 @@ class Fleet(pulumi.ComponentResource):
         memberships = list(self.memberships.values())
         # Features depend on the memberships so that destroy removes them first: with the features
         # gone, GKE's controllers stop re-creating firewall rules and NEGs on the network.
+        # The MCS importer reads the VPC to create the NEGs of imported services; GKE's MCS setup grants
+        # it `roles/compute.networkViewer` through Workload Identity (sources: stacks/facts.py PERMISSIONS).
+        self.mcs_importer_role = gcp.projects.IAMMember(
+            f"{name}-mcs-importer-network-viewer",
+            project=args.project,
+            role="roles/compute.networkViewer",
+            member=pulumi.Output.from_input(args.workload_pool).apply(
+                lambda pool: f"serviceAccount:{pool}[{MCS_IMPORTER}]"
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.iam_apis)),
+        )
         self.features["multiclusterservicediscovery"] = gcp.gkehub.Feature(
             f"{name}-mcs",
             project=args.project,
             name="multiclusterservicediscovery",
             location="global",
             labels=dict(args.labels),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.hub_apis, *args.mcs_apis, *memberships]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*args.hub_apis, *args.mcs_apis, *memberships, self.mcs_importer_role]
+            ),
         )
 
         # The MCI service agent needs container.admin on the project (Google's documented requirement).

@@ -11,7 +11,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-CHART = "oci://registry.k8s.io/gateway-api-inference-extension/charts/inferencepool"
+# The vendored `inferencepool` chart of each release (components/charts/, docs/charts.md): what the offline
+# plan renders is what deploys. Relative to the project root, where Pulumi runs the program, so the
+# chart input is the same on every machine and makes no diff.
+CHARTS = {
+    "v1.5.0": "./components/charts/inferencepool-v1.5.0",
+    "v1.1.0": "./components/charts/inferencepool-v1.1.0",
+}
 CRDS = Path(__file__).parent / "crds"
 KV_CACHE_METRIC = "vllm:kv_cache_usage_perc"
 EXPORT_ANNOTATION = "networking.gke.io/export"
@@ -22,12 +28,36 @@ def objective_crd(chart_version: str) -> dict:
     return yaml.safe_load((CRDS / chart_version / "inference.networking.x-k8s.io_inferenceobjectives.yaml").read_text())
 
 
-def chart_values(chart_version: str, match_labels: Mapping[str, str], serving_port: int, monitoring: bool) -> dict:
-    """Values for the inferencepool chart. v1.1.0's endpoint picker still reads vLLM's deprecated
-    `vllm:gpu_cache_usage_perc` unless told otherwise; later releases read the KV-cache metric."""
-    extension: dict = {"monitoring": {"gke": {"enabled": monitoring}}}
+@dataclass(frozen=True)
+class EndpointPickerResources:
+    cpu_request: str
+    memory_request: str
+    memory_limit: str
+
+
+def chart_values(
+    chart_version: str,
+    match_labels: Mapping[str, str],
+    serving_port: int,
+    monitoring: bool,
+    endpoint_picker: EndpointPickerResources | None,
+) -> dict:
+    """Values for the inferencepool chart, with only keys the chart version's templates read.
+
+    Monitoring: `monitoring.prometheus.enabled` (with `.auth.enabled`, true by default) makes the GKE
+    provider render the PodMonitoring and the metrics reader's token (v1.5.0 `epplib/templates/_gke.yaml`,
+    v1.1.0 `templates/gke.yaml`); `monitoring.gke.enabled` is read by no v1.5.0 template.
+    v1.1.0's endpoint picker still reads vLLM's deprecated `vllm:gpu_cache_usage_perc` unless told
+    otherwise; later releases read the KV-cache metric.
+    """
+    extension: dict = {"monitoring": {"prometheus": {"enabled": monitoring}}}
     if chart_version == "v1.1.0":
         extension["flags"] = [{"name": "kv-cache-usage-percentage-metric", "value": KV_CACHE_METRIC}]
+    if endpoint_picker:
+        extension["resources"] = {
+            "requests": {"cpu": endpoint_picker.cpu_request, "memory": endpoint_picker.memory_request},
+            "limits": {"memory": endpoint_picker.memory_limit},
+        }
     return {
         "inferencePool": {
             "modelServers": {"matchLabels": dict(match_labels)},
@@ -49,6 +79,7 @@ class InferencePoolArgs:
     priority: int
     metric_export_name: str
     epp_monitoring: bool  # the codelab turns on EPP monitoring in the config cluster only
+    endpoint_picker: EndpointPickerResources | None  # None: the chart's own (v1.1.0 has none)
     requires: Sequence[pulumi.Resource] = ()  # the namespace
     nodes: Sequence[pulumi.Resource] = ()  # the pool the endpoint picker runs on
     # The export only takes effect once multi-cluster services run; on destroy it goes first.
@@ -102,11 +133,12 @@ class InferencePool(pulumi.ComponentResource):
         )
         self.chart = k8s.helm.v4.Chart(
             f"{name}-chart",
-            chart=CHART,
-            version=args.chart_version,
+            chart=CHARTS[args.chart_version],  # a local chart: Helm ignores `version` for a path
             name=args.pool_name,  # the release name is the InferencePool's name
             namespace=args.namespace,
-            values=chart_values(args.chart_version, args.match_labels, args.serving_port, args.epp_monitoring),
+            values=chart_values(
+                args.chart_version, args.match_labels, args.serving_port, args.epp_monitoring, args.endpoint_picker
+            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.requires, *args.nodes]),
         )
         # The chart has no value for the pool's annotations: a server-side-apply patch owns just this

@@ -9,8 +9,11 @@ import pulumi
 import pulumi_gcp as gcp
 
 # What a node itself needs: write its logs, metrics (managed Prometheus included) and the resource
-# metadata those carry. Workloads never use this identity: they get their own through Workload Identity.
+# metadata those carry, and write the AutoscalingMetric exports (`autoscaling.sites.writeMetrics`) the
+# load balancer balances on; sources in stacks/facts.py PERMISSIONS. Workloads never use this
+# identity: they get their own through Workload Identity.
 NODE_ROLES = (
+    "roles/autoscaling.metricsWriter",
     "roles/logging.logWriter",
     "roles/monitoring.metricWriter",
     "roles/stackdriver.resourceMetadata.writer",

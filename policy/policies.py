@@ -35,14 +35,16 @@ EXEMPTIONS = (
         "the multi-cluster ingress service agent; Google's multi-cluster Gateway setup requires it",
     ),
 )
-# Containers rendered by an upstream chart that offers no value for what a rule asks:
-# (rule, URN pattern of the rendered workload, container name, why).
+# Containers rendered by an upstream chart release that offers no value for what a rule asks:
+# (rule, URN pattern of the rendered workload, container name, image, why).
 CHART_EXEMPTIONS = (
     (
         "container-resource-requests",
         re.compile(r"inference:serving:InferencePool\$kubernetes:helm\.sh/v4:Chart\$kubernetes:apps/v1:Deployment::"),
         "epp",
-        "the InferencePool chart's endpoint picker: the upstream chart (v1.x) has no value for its resources",
+        "registry.k8s.io/gateway-api-inference-extension/epp:v1.1.0",
+        "the endpoint picker of the InferencePool chart v1.1.0 (the codelab's pin): its "
+        "templates/epp-deployment.yaml has no value for resources; v1.5.0's has one (and defaults it)",
     ),
 )
 OPEN_RANGES = {"0.0.0.0/0", "::/0"}
@@ -344,14 +346,15 @@ def pinned_images(args, report_violation: ReportViolation) -> None:
             report_violation(f"container {container.get('name')} {problem}; pin a release tag or digest.")
 
 
-def chart_exempt(rule: str, urn: str, container: str) -> bool:
-    return any(r == rule and p.search(urn) and c == container for r, p, c, _ in CHART_EXEMPTIONS)
+def chart_exempt(rule: str, urn: str, container: Mapping[str, Any]) -> bool:
+    name, image = container.get("name"), container.get("image")
+    return any(r == rule and p.search(urn) and (c, i) == (name, image) for r, p, c, i, _ in CHART_EXEMPTIONS)
 
 
 def container_resource_requests(args, report_violation: ReportViolation) -> None:
     """Without requests the scheduler packs pods blind and they are the first evicted under pressure."""
     for container in containers(args):
-        if chart_exempt("container-resource-requests", args.urn, container.get("name")):
+        if chart_exempt("container-resource-requests", args.urn, container):
             continue
         if not _get(container, "resources", "requests"):
             report_violation(f"container {container.get('name')} sets no resources.requests.")

@@ -17,6 +17,8 @@ from typing import Any
 
 import pulumi
 
+from stacks import facts
+
 # ct6e machine type -> (topology, chips). Every v6e shape GKE offers for serving is single-host.
 TPU_V6E_SHAPES: Mapping[str, tuple[str, int]] = {
     "ct6e-standard-1t": ("1x1", 1),
@@ -24,14 +26,19 @@ TPU_V6E_SHAPES: Mapping[str, tuple[str, int]] = {
     "ct6e-standard-8t": ("2x4", 8),
 }
 RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
+GKE_VERSION = "1.35"  # a minor alias past every feature minimum in stacks/facts.py
 BACKENDS = ("vllm-tpu", "simulator")
 # inferencepool chart releases whose InferenceObjective CRD ships with the program (components/crds/).
 CHART_VERSIONS = ("v1.5.0", "v1.1.0")
+EPP_RESOURCE_CHARTS = ("v1.5.0",)  # chart versions with an `inferenceExtension.resources` value
 VLLM_TPU_IMAGE = "vllm/vllm-tpu:v0.12.0"
 SIMULATOR_IMAGE = "ghcr.io/llm-d/llm-d-inference-sim:v0.7.1"
 MODEL_STORE_LAYOUTS = ("per-region", "single")
 MTU_RANGE = (1300, 8896)  # what a GCP VPC accepts
+# Secrets an operator sets with `pulumi config set --secret` and that no checked-in stack file holds.
+OPERATOR_SECRETS = ("hfToken",)
 
+_GKE_VERSION = re.compile(r"^1\.[0-9]{1,3}(\.[0-9]{1,3}-gke\.[0-9]{1,12})?$")
 _GCE_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
@@ -44,7 +51,19 @@ _KMS_KEY = re.compile(r"^projects/[a-z][a-z0-9-]+/locations/([a-z0-9-]+)/keyRing
 _LABEL_VALUE_K8S = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 # registry/repository:tag, optionally @sha256:digest; a tag or a digest is required.
 _IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$")
+# Kubernetes quantities, in the forms the program accepts: cores or millicores; bytes with a suffix.
+_CPU_QUANTITY = re.compile(r"^([1-9][0-9]*m|[0-9]+(\.[0-9]{1,3})?)$")
+_MEMORY_QUANTITY = re.compile(r"^[1-9][0-9]*(Ki|Mi|Gi|Ti)$")
+_MEMORY_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 _BUCKET_SUFFIX_HEX = 8  # random.RandomId(byte_length=4).hex
+
+
+def cpu_cores(quantity: str) -> float:
+    return int(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
+def memory_bytes(quantity: str) -> int:
+    return int(quantity[:-2]) * _MEMORY_UNITS[quantity[-2:]]
 
 
 @dataclass(frozen=True)
@@ -114,12 +133,22 @@ class ModelServer:
 
 
 @dataclass(frozen=True)
+class EndpointPicker:
+    """Resources of the chart's endpoint picker (EPP) container, in Kubernetes quantities."""
+
+    cpu_request: str
+    memory_request: str
+    memory_limit: str
+
+
+@dataclass(frozen=True)
 class InferencePool:
     name: str
     chart_version: str
     objective_name: str
     priority: int
     metric_export_name: str  # the AutoscalingMetric export the backend policy balances on
+    endpoint_picker: EndpointPicker | None  # None: the chart version has no value for them (v1.1.0)
 
 
 @dataclass(frozen=True)
@@ -205,6 +234,7 @@ class PlatformConfig:
     accelerator: Accelerator | None
     system_pool: SystemPool
     release_channel: str
+    gke_version: str  # the clusters' minimum version (`min_master_version`)
     model: Model
     model_store: ModelStore
     model_server: ModelServer
@@ -251,6 +281,11 @@ class ConfigError(pulumi.RunError):
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"stack '{stack}' has {len(problems)} configuration problem(s):\n{lines}")
+
+    def missing_secrets(self) -> list[str]:
+        """The operator secrets this error asks for, when it asks for nothing else."""
+        keys = [p.key for p in self.problems if p.key in OPERATOR_SECRETS and p.value is None]
+        return keys if len(keys) == len(self.problems) else []
 
 
 _MISSING = object()
@@ -483,6 +518,36 @@ def _accelerator(top: _Reader) -> Accelerator | None:
     return Accelerator(machine, topology, nodes, spot, reservation)
 
 
+def _gke_version(top: _Reader, channel: str | None, needs_dranet: bool) -> str | None:
+    """The cluster's minimum GKE version: a minor alias (GKE picks that minor's newest patch in the
+    channel) or an exact version, at least what the stack's features need (stacks/facts.py)."""
+    needed = [facts.MULTI_CLUSTER_INFERENCE_MINIMUM] + ([facts.DRANET_MINIMUM] if needs_dranet else [])
+    floor = max(needed, key=lambda m: facts.version_key(m.version))
+    version = top.string(
+        "gkeVersion",
+        GKE_VERSION,
+        pattern=_GKE_VERSION,
+        fix=f"write a minor version such as {GKE_VERSION} or an exact one such as {floor.version}",
+    )
+    if version and facts.version_key(version) < facts.version_key(floor.version):
+        top.problem(
+            "gkeVersion",
+            version,
+            f"is older than {floor.version}, the first version with {floor.feature} ({floor.source})",
+            f"use {GKE_VERSION}, or an exact version from {floor.version} on",
+        )
+        return None
+    offered = facts.CHANNEL_VERSIONS.get(channel or "")
+    if offered and facts.version_key(offered) < facts.version_key(floor.version):
+        top.problem(
+            "releaseChannel",
+            channel,
+            f"offered {offered} on {facts.CHANNEL_VERSIONS_READ_ON}, older than {floor.version} ({floor.feature})",
+            f"use a channel that offers {floor.version} or later, e.g. RAPID",
+        )
+    return version
+
+
 def _check_names(names: Names, regions: list[Region], top: _Reader) -> None:
     """Blames `prefix` when a derived name breaks a GCP naming rule; the fix is a shorter prefix."""
     rules = [(names.network, 63, "VPC")] + [(names.firewall("internal"), 63, "firewall rule")]
@@ -577,15 +642,42 @@ def _model_server(top: _Reader, accelerator: Accelerator | None) -> ModelServer 
     return server if len(top.problems) == before else None
 
 
+def _endpoint_picker(pool: _Reader, chart_version: str | None) -> EndpointPicker | None:
+    """EPP requests and memory limit. The defaults are chart v1.5.0's own (`epplib/values.yaml`:
+    requests cpu 4 / memory 8Gi, limit memory 16Gi, scale-tested at high QPS); a small system pool
+    needs less, or the pod stays Pending. v1.1.0's chart has no value for them."""
+    r = pool.mapping("endpointPicker", optional=True)
+    if chart_version not in EPP_RESOURCE_CHARTS:
+        if r is not None:
+            pool.problem(
+                "endpointPicker",
+                pool.raw["endpointPicker"],
+                f"chart {chart_version} has no value for the endpoint picker's resources",
+                f"remove it, or use chartVersion {EPP_RESOURCE_CHARTS[0]}",
+            )
+        return None
+    r = r or _Reader({}, pool.key("endpointPicker"), pool.problems)
+    cpu = r.string("cpuRequest", "4", pattern=_CPU_QUANTITY, fix='write CPU as cores or millicores, e.g. "1" or "500m"')
+    memory_fix = 'write memory with a binary suffix, e.g. "2Gi" or "512Mi"'
+    memory = r.string("memoryRequest", "8Gi", pattern=_MEMORY_QUANTITY, fix=memory_fix)
+    limit = r.string("memoryLimit", "16Gi", pattern=_MEMORY_QUANTITY, fix=memory_fix)
+    if memory and limit and memory_bytes(limit) < memory_bytes(memory):
+        r.problem("memoryLimit", limit, f"is below memoryRequest ({memory})", "set memoryLimit >= memoryRequest")
+    r.finish()
+    return EndpointPicker(cpu, memory, limit) if cpu and memory and limit else None
+
+
 def _inference_pool(top: _Reader) -> InferencePool:
     r = top.mapping("inferencePool")
     k8s_fix = "use a Kubernetes name: lowercase letters, digits and hyphens"
+    chart_version = r.choice("chartVersion", CHART_VERSIONS[0], CHART_VERSIONS)
     pool = InferencePool(
         name=r.string("name", "gemma-pool", pattern=_K8S_NAME, fix=k8s_fix),
-        chart_version=r.choice("chartVersion", CHART_VERSIONS[0], CHART_VERSIONS),
+        chart_version=chart_version,
         objective_name=r.string("objectiveName", "gemma-objective", pattern=_K8S_NAME, fix=k8s_fix),
         priority=r.integer("priority", 10, low=-1000, high=1000),
         metric_export_name=r.string("metricExportName", "tpu-cache", pattern=_K8S_NAME, fix=k8s_fix),
+        endpoint_picker=_endpoint_picker(r, chart_version),
     )
     r.finish()
     return pool
@@ -744,6 +836,7 @@ def parse(
     )
     pool.finish()
     release_channel = top.choice("releaseChannel", "RAPID", RELEASE_CHANNELS)
+    gke_version = _gke_version(top, release_channel, needs_dranet=accelerator is not None)
 
     m = top.mapping("model")
     model_id = m.string(
@@ -836,6 +929,7 @@ def parse(
         accelerator=accelerator,
         system_pool=system_pool,
         release_channel=release_channel,
+        gke_version=gke_version,
         model=model,
         model_store=model_store,
         model_server=model_server,

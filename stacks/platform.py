@@ -14,7 +14,7 @@ from components.apis import ProjectApis, ProjectApisArgs
 from components.cluster import InferenceCluster, InferenceClusterArgs, TpuPool
 from components.fleet import Fleet, FleetArgs, FleetMember
 from components.gateway import HealthCheckArgs, MultiClusterGateway, MultiClusterGatewayArgs
-from components.inference_pool import InferencePool, InferencePoolArgs
+from components.inference_pool import EndpointPickerResources, InferencePool, InferencePoolArgs
 from components.model_server import ModelServer, ModelServerArgs, TpuServing
 from components.model_store import ModelStore, ModelStoreArgs
 from components.network import Network, NetworkArgs, SubnetRanges
@@ -89,11 +89,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
     )
 
     accel = cfg.accelerator
-    tpu = (
-        TpuPool(accel.machine_type, accel.topology, accel.nodes_per_pool, accel.spot, accel.reservation)
-        if accel
-        else None
-    )
+    tpu = TpuPool(accel.machine_type, accel.nodes_per_pool, accel.spot, accel.reservation) if accel else None
     clusters: dict[str, InferenceCluster] = {}
     for r in cfg.regions:
         clusters[r.name] = InferenceCluster(
@@ -106,6 +102,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                 network=network.vpc.id,
                 subnetwork=network.node_subnets[r.name].id,
                 release_channel=cfg.release_channel,
+                min_version=cfg.gke_version,
                 deletion_protection=cfg.deletion_protection,
                 node_service_account=node_identity.email,
                 system_machine_type=cfg.system_pool.machine_type,
@@ -166,6 +163,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             mcs_apis=apis.of("multiclusterservicediscovery.googleapis.com", "trafficdirector.googleapis.com"),
             mci_apis=apis.of("multiclusteringress.googleapis.com", "networkservices.googleapis.com"),
             iam_apis=apis.of("cloudresourcemanager.googleapis.com"),
+            workload_pool=config_cluster.workload_pool,
         ),
     )
 
@@ -264,6 +262,9 @@ def _serving(
                 priority=pool_cfg.priority,
                 metric_export_name=pool_cfg.metric_export_name,
                 epp_monitoring=region == cfg.config_region,
+                endpoint_picker=EndpointPickerResources(epp.cpu_request, epp.memory_request, epp.memory_limit)
+                if (epp := pool_cfg.endpoint_picker)
+                else None,
                 requires=_namespace(servers[region]),
                 nodes=[cluster.system_pool],
                 fleet_features=features,
@@ -290,6 +291,11 @@ def _serving(
             programmed_timeout_minutes=gw.programmed_timeout_minutes,
             exports=[p.export for p in pools.values()],
             requires=[*_namespace(servers[cfg.config_region]), *features],
+            network=[
+                *network.proxy_subnets.values(),
+                network.firewalls["health-checks"],
+                network.firewalls["proxies"],
+            ],
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": config_cluster.provider}),
     )

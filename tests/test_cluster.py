@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from tests.conftest import run
 from tools import engine
 
 P = "tpu-gke-dranet-prod"
@@ -26,6 +27,7 @@ def test_cluster_has_every_feature_multi_cluster_inference_needs(prod, region):
     assert c["gatewayApiConfig"] == {"channel": "CHANNEL_STANDARD"}
     assert c["workloadIdentityConfig"] == {"workloadPool": "tpu-inference-prod.svc.id.goog"}
     assert c["addonsConfig"] == {"gcsFuseCsiDriverConfig": {"enabled": True}}
+    assert c["minMasterVersion"] == "1.35"  # a minor alias past managed DRANET's 1.34.1-gke.1829001
     assert c["monitoringConfig"] == {"managedPrometheus": {"enabled": True}}
     assert c["podAutoscaling"] == {"hpaProfile": "PERFORMANCE"}
     assert c["deletionProtection"] is True
@@ -68,7 +70,8 @@ def test_tpu_v6e_pool_with_managed_dranet(prod, region):
     assert pool["name"] == "tpu-v6e-pool"
     assert pool["cluster"] == f"{P}-{region}" and pool["location"] == ZONES[region]
     assert pool["nodeCount"] == 1
-    assert pool["placementPolicy"] == {"type": "COMPACT", "tpuTopology": "2x2"}
+    # a single-host slice: GKE refuses a topology or COMPACT placement for it (xpk PRs #822, #825)
+    assert "placementPolicy" not in pool
     assert pool["networkConfig"] == {"acceleratorNetworkProfile": "auto"}
     nc = pool["nodeConfig"]
     assert nc["machineType"] == "ct6e-standard-4t"
@@ -82,7 +85,7 @@ def test_tpu_v6e_pool_with_managed_dranet(prod, region):
 
 
 def test_spot_or_reservation_capacity():
-    spot = engine.run(
+    spot = run(
         "prod",
         overrides={
             "accelerator": {"machineType": "ct6e-standard-8t", "spot": True},
@@ -90,8 +93,9 @@ def test_spot_or_reservation_capacity():
         },
     )
     pool = spot.one("gcp:container/nodePool:NodePool", "cluster-us-east5-tpu").inputs
-    assert pool["nodeConfig"]["spot"] is True and pool["placementPolicy"]["tpuTopology"] == "2x4"
-    reserved = engine.run("prod", overrides={"accelerator": {"reservation": "v6e-east"}})
+    assert pool["nodeConfig"]["spot"] is True and pool["nodeConfig"]["machineType"] == "ct6e-standard-8t"
+    assert "placementPolicy" not in pool
+    reserved = run("prod", overrides={"accelerator": {"reservation": "v6e-east"}})
     nc = reserved.one("gcp:container/nodePool:NodePool", "cluster-us-east5-tpu").inputs["nodeConfig"]
     assert nc["reservationAffinity"] == {
         "consumeReservationType": "SPECIFIC_RESERVATION",
@@ -117,6 +121,7 @@ def test_node_identity_has_only_the_roles_nodes_need(prod):
         if m.type == "gcp:projects/iAMMember:IAMMember" and m.name.startswith("nodes-")
     )
     assert roles == [
+        ("roles/autoscaling.metricsWriter", f"serviceAccount:{NODE_SA}"),
         ("roles/logging.logWriter", f"serviceAccount:{NODE_SA}"),
         ("roles/monitoring.metricWriter", f"serviceAccount:{NODE_SA}"),
         ("roles/stackdriver.resourceMetadata.writer", f"serviceAccount:{NODE_SA}"),

@@ -9,12 +9,14 @@ import pytest
 
 from stacks import config
 from stacks.config import ConfigError
+from tests.conftest import OPERATOR_SECRETS, run
 from tools import engine
+from tools.cli_config import CliConfigError
 
 
 def stack_file(stack: str) -> dict:
-    """The stack's config as the program sees it offline (a placeholder for the secret token)."""
-    values, _, _ = engine.stack_config(stack)
+    """The stack's config as the program sees it once the operator has set the token."""
+    values, _, _ = engine.stack_config(stack, secrets=OPERATOR_SECRETS)
     return {k.split(":", 1)[1]: config._decode(v) for k, v in values.items()}
 
 
@@ -73,7 +75,29 @@ def test_every_problem_is_reported_at_once_in_key_value_why_fix_form():
 
 # Each row: a change to the prod stack file, and the exact key the error must name.
 BAD_INPUTS = [
-    ("missing project", {"project": None}, "project"),
+    ("GKE minor before managed DRANET", {"gkeVersion": "1.34"}, "gkeVersion"),
+    ("GKE patch before managed DRANET", {"gkeVersion": "1.34.1-gke.1127000"}, "gkeVersion"),
+    ("GKE version as a word", {"gkeVersion": "latest"}, "gkeVersion"),
+    (
+        "EPP CPU not a quantity",
+        {"inferencePool": {"endpointPicker": {"cpuRequest": "four"}}},
+        "inferencePool.endpointPicker.cpuRequest",
+    ),
+    (
+        "EPP memory without a unit",
+        {"inferencePool": {"endpointPicker": {"memoryRequest": "8"}}},
+        "inferencePool.endpointPicker.memoryRequest",
+    ),
+    (
+        "EPP memory limit under its request",
+        {"inferencePool": {"endpointPicker": {"memoryRequest": "8Gi", "memoryLimit": "4Gi"}}},
+        "inferencePool.endpointPicker.memoryLimit",
+    ),
+    (
+        "EPP resources on a chart without them",
+        {"inferencePool": {"chartVersion": "v1.1.0", "endpointPicker": {"cpuRequest": "1"}}},
+        "inferencePool.endpointPicker",
+    ),
     ("malformed project id", {"project": "My_Project"}, "project"),
     ("no regions", {"regions": []}, "regions"),
     ("zone of another region", {"regions": with_region(zone="us-east5-b")}, "regions[0].zone"),
@@ -104,7 +128,6 @@ BAD_INPUTS = [
     ("spot and reservation", {"accelerator": {"spot": True, "reservation": "tpu-res"}}, "accelerator.reservation"),
     ("prefix too long for GKE", {"prefix": "a-very-long-platform-prefix"}, "prefix"),
     ("prefix with uppercase", {"prefix": "TPU"}, "prefix"),
-    ("serving port not a number", {"servingPort": "eighty"}, "servingPort"),
     ("release channel", {"releaseChannel": "NIGHTLY"}, "releaseChannel"),
     ("misspelt top-level key", {"servingport": 8000}, "servingport"),
     ("misspelt nested key", {"modelStore": {"layuot": "single"}}, "modelStore.layuot"),
@@ -150,7 +173,8 @@ BAD_INPUTS = [
 @pytest.mark.parametrize(("change", "key"), [(c, k) for _, c, k in BAD_INPUTS], ids=[d for d, _, _ in BAD_INPUTS])
 def test_bad_input_names_the_key_and_registers_nothing(change, key):
     with pytest.raises(ConfigError) as err:
-        engine.run("prod", overrides=change)
+        # the token case checks a token set in plain text instead of with `--secret`
+        (engine.run if "hfToken" in change else run)("prod", overrides=change)
     keys = [p.key for p in err.value.problems]
     assert key in keys, str(err.value)
     assert len(keys) == 1, f"one clear error expected, got: {err.value}"
@@ -158,8 +182,37 @@ def test_bad_input_names_the_key_and_registers_nothing(change, key):
     problem = err.value.problems[0]
     assert problem.why and problem.fix
     assert str(problem).startswith(f"{key}: {json.dumps(problem.value, default=str)} — ")
-    for secret in ("hf_PlainTextTokenValue", engine.SECRET_PLACEHOLDER.format(key="hfToken")):
+    for secret in ("hf_PlainTextTokenValue", engine.STAND_IN.format(key="hfToken")):
         assert secret not in str(err.value)
+
+
+# Values the Pulumi CLI itself refuses before the program runs (tools/cli_config.py), with its words.
+CLI_REFUSALS = [
+    ({"project": None}, "Stack 'prod' is missing configuration value 'project'"),
+    ({"servingPort": "eighty"}, "Stack 'prod' with configuration key 'servingPort' must be of type 'integer'"),
+    ({"servingPort": [8000]}, "Stack 'prod' with configuration key 'servingPort' must be of type 'integer'"),
+    (
+        {"deletionProtection": "yes"},
+        "Stack 'prod' with configuration key 'deletionProtection' must be of type 'boolean'",
+    ),
+    (
+        {"releaseChannel": {"name": "RAPID"}},
+        "Stack 'prod' with configuration key 'releaseChannel' must be of type 'string'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), CLI_REFUSALS, ids=[m.split("key ")[-1] for _, m in CLI_REFUSALS])
+def test_the_cli_refuses_before_the_program_runs(change, message):
+    with pytest.raises(CliConfigError) as err:
+        run("prod", overrides=change)
+    assert str(err.value) == message
+
+
+def test_an_integer_written_as_text_passes_the_cli_as_it_does_for_real():
+    plan = run("prod", overrides={"servingPort": "9000"})
+    firewall = plan.one("gcp:compute/firewall:Firewall", "network-allow-health-checks")
+    assert firewall.inputs["allows"] == [{"protocol": "tcp", "ports": ["9000"]}]
 
 
 def test_the_table_covers_many_distinct_keys():
@@ -168,16 +221,16 @@ def test_the_table_covers_many_distinct_keys():
 
 def test_a_missing_token_is_reported_for_the_tpu_backend_only():
     with pytest.raises(ConfigError) as err:
-        engine.run("prod", fill_secrets=False)
+        engine.run("prod")
     (problem,) = err.value.problems
     assert problem.key == "hfToken" and "pulumi config set --secret hfToken" in problem.fix
     assert err.value.registrations == []
-    assert engine.run("dev", fill_secrets=False).outputs["modelServer"]["backend"] == "simulator"
+    assert engine.run("dev").outputs["modelServer"]["backend"] == "simulator"
 
 
 def test_an_unknown_key_gets_a_did_you_mean_hint():
     with pytest.raises(ConfigError) as err:
-        engine.run("prod", overrides={"gateway": {"maxUtilisationPercent": 50}})
+        run("prod", overrides={"gateway": {"maxUtilisationPercent": 50}})
     (problem,) = err.value.problems
     assert problem.fix == "did you mean 'gateway.maxUtilizationPercent'?"
 
@@ -189,3 +242,18 @@ def test_prefix_error_says_how_short_it_must_be():
     assert "GKE cluster name 'a-very-long-platform-prefix-prod-europe-west4'" in problem.why
     assert "GCP allows 40" in problem.why
     assert "at most 27 characters" in problem.fix
+
+
+def test_gke_version_floor_follows_the_features_in_use():
+    """Managed DRANET (TPU pools) needs 1.34.1-gke.1829001; without TPU the inference gateway's
+    1.34.1-gke.1127000 is the floor (stacks/facts.py, with sources)."""
+    tpu = run("prod", overrides={"gkeVersion": "1.34.1-gke.1829001"})
+    assert {c.inputs["minMasterVersion"] for c in tpu.by_type("gcp:container/cluster:Cluster")} == {
+        "1.34.1-gke.1829001"
+    }
+    simulator = run("dev", overrides={"gkeVersion": "1.34.1-gke.1127000"})
+    assert {c.inputs["minMasterVersion"] for c in simulator.by_type("gcp:container/cluster:Cluster")} == {
+        "1.34.1-gke.1127000"
+    }
+    with pytest.raises(ConfigError, match="first version with managed DRANET"):
+        run("prod", overrides={"gkeVersion": "1.34.1-gke.1127000"})

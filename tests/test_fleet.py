@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.conftest import run
 from tools import engine
 
 P = "tpu-gke-dranet-prod"
@@ -44,13 +45,13 @@ def test_mci_service_agent_gets_container_admin_as_a_member(prod):
 
 
 def test_config_region_moves_the_config_membership():
-    plan = engine.run("prod", overrides={"configRegion": "europe-west4"})
+    plan = run("prod", overrides={"configRegion": "europe-west4"})
     mci = plan.one("gcp:gkehub/feature:Feature", "fleet-mci")
     assert mci.inputs["spec"]["multiclusteringress"]["configMembership"].endswith(f"/memberships/{P}-europe-west4")
 
 
 def test_a_stack_that_does_not_own_the_fleet_features_only_registers_its_clusters():
-    plan = engine.run("dev", overrides={"fleet": {"manageFeatures": False}})
+    plan = run("dev", overrides={"fleet": {"manageFeatures": False}})
     assert len(plan.by_type("gcp:gkehub/membership:Membership")) == 2
     for type_ in (
         "gcp:gkehub/feature:Feature",

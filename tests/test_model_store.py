@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import closure
+from tests.conftest import closure, run
 from tools import engine
 
 P = "tpu-gke-dranet-prod"
@@ -93,7 +93,7 @@ def test_buckets_wait_for_the_storage_api(prod):
 
 
 def test_single_layout_puts_every_region_on_one_bucket():
-    plan = engine.run("prod", overrides={"modelStore": {"layout": "single", "location": "us"}})
+    plan = run("prod", overrides={"modelStore": {"layout": "single", "location": "us"}})
     (bucket,) = plan.by_type("gcp:storage/bucket:Bucket")
     assert bucket.inputs["location"] == "US"
     assert plan.outputs["buckets"] == {"europe-west4": bucket.inputs["name"], "us-east5": bucket.inputs["name"]}

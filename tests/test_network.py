@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import names
+from tests.conftest import names, run
 
 P = "tpu-gke-dranet-prod"
 
@@ -89,7 +89,7 @@ def test_serving_port_and_pod_ranges_flow_into_the_rules():
             "serviceCidr": "10.9.0.0/20",
         },
     ]
-    plan = engine.run("prod", overrides={"servingPort": 9000, "regions": regions, "configRegion": "us-east5"})
+    plan = run("prod", overrides={"servingPort": 9000, "regions": regions, "configRegion": "us-east5"})
     rules = {f.name: f.inputs for f in plan.by_type("gcp:compute/firewall:Firewall")}
     assert rules["network-allow-health-checks"]["allows"] == [{"protocol": "tcp", "ports": ["9000"]}]
     assert rules["network-allow-internal"]["sourceRanges"] == ["10.0.2.0/24", "10.8.0.0/16", "10.9.0.0/20"]

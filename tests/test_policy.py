@@ -14,6 +14,7 @@ import yaml
 from pulumi_policy import EnforcementLevel, PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
 from pulumi_policy.proxy import unknown_checking_proxy
 
+from tests.conftest import run
 from tests.test_security import KEYS
 from tools import engine
 
@@ -541,6 +542,25 @@ def test_every_rule_sees_its_resources_in_the_plans(dev, prod):
     assert violations(policies.health_check_firewall, registration_args(health, {"servingPort": 8080})) != []
 
 
+def test_the_pack_sees_every_object_the_charts_render(prod):
+    """CrossGuard validates each object a chart renders under its own URN; the analyzed plans hold them."""
+    epps = [r for r in prod.by_type("kubernetes:apps/v1:Deployment") if r.rendered_by]
+    assert len(epps) == 2 and all("$kubernetes:helm.sh/v4:Chart$" in r.urn for r in epps)
+    assert all(policies.containers(registration_args(r)) for r in epps)
+
+
+def test_the_codelab_chart_needs_its_exemption_and_only_it(monkeypatch):
+    """v1.1.0's endpoint picker has no resources value: exempt, and the only thing exempt."""
+    plan = run("prod", overrides={"inferencePool": {"chartVersion": "v1.1.0"}})
+    assert analyze(plan)[MANDATORY] == set()
+    monkeypatch.setattr(policies, "CHART_EXEMPTIONS", ())
+    names = {r.name for r in plan.by_type("kubernetes:apps/v1:Deployment") if r.rendered_by}
+    assert len(names) == 2
+    assert analyze(plan)[MANDATORY] == {
+        ("container-resource-requests", name, "container epp sets no resources.requests.") for name in names
+    }
+
+
 def test_required_encryption_and_private_nodes_block_the_default_prod_plan(prod):
     config = {
         "gke-secrets-encryption-required": {"requireSecretsEncryption": True},
@@ -553,7 +573,7 @@ def test_required_encryption_and_private_nodes_block_the_default_prod_plan(prod)
 
 
 def test_hardened_prod_passes_every_rule_with_everything_required():
-    plan = engine.run(
+    plan = run(
         "prod",
         overrides={
             "secretsEncryptionKeys": KEYS,
@@ -627,8 +647,9 @@ def test_readme_documents_every_policy_and_config_key():
             assert f"`{key}`" in section, key
 
 
-def test_only_the_charts_endpoint_picker_is_exempt_from_requests():
-    type_, props = workload("Deployment", {"name": "epp", "image": "registry.k8s.io/epp:v1.5.0"})
+def test_only_the_v1_1_0_charts_endpoint_picker_is_exempt_from_requests():
+    epp = "registry.k8s.io/gateway-api-inference-extension/epp"
+    type_, props = workload("Deployment", {"name": "epp", "image": f"{epp}:v1.1.0"})
     chart = "inference:serving:InferencePool$kubernetes:helm.sh/v4:Chart$kubernetes:apps/v1:Deployment"
     rendered = args_for(type_, props, name="inference-pool-us-east5-chart:inference/gemma-pool-epp")
     rendered.urn = (
@@ -636,6 +657,9 @@ def test_only_the_charts_endpoint_picker_is_exempt_from_requests():
     )
     assert violations(policies.container_resource_requests, rendered) == []
     assert check(policies.container_resource_requests, type_, props) == ["container epp sets no resources.requests."]
+    # v1.5.0's chart has a value for the endpoint picker's resources: no exemption.
+    rendered.props = workload("Deployment", {"name": "epp", "image": f"{epp}:v1.5.0"})[1]
+    assert violations(policies.container_resource_requests, rendered) == ["container epp sets no resources.requests."]
     type_, props = workload("Deployment", {"name": "sidecar", "image": "busybox:1.37"})
     rendered.props = props
     assert violations(policies.container_resource_requests, rendered) == [

@@ -13,7 +13,7 @@ import pytest
 
 from components import inference_pool, model_server
 from tests import schemas
-from tests.conftest import closure
+from tests.conftest import closure, run
 from tools import engine
 from tools.plan import manifest
 
@@ -21,12 +21,14 @@ P = "tpu-gke-dranet-prod"
 REGIONS = ("europe-west4", "us-east5")
 FUSE = "tpu-gke-dranet-prod-fuse@tpu-inference-prod.iam.gserviceaccount.com"
 WRITER = "tpu-gke-dranet-prod-dl@tpu-inference-prod.iam.gserviceaccount.com"
-TOKEN = engine.SECRET_PLACEHOLDER.format(key="hfToken")
+TOKEN = engine.STAND_IN.format(key="hfToken")
 
 
 def k8s(plan: engine.Plan, kind: str, region: str | None = None) -> list[engine.Registration]:
-    """Kubernetes objects of `kind` (the type token's last part), optionally of one region's cluster."""
+    """Kubernetes objects of `kind` (the type token's last part) the program declares, optionally of one
+    region's cluster; the objects its charts render are tested in test_charts.py."""
     found = [r for r in plan.registrations if r.type.startswith("kubernetes:") and r.type.endswith(f":{kind}")]
+    found = [r for r in found if not r.rendered_by]
     return [r for r in found if region is None or cluster_of(plan, r) == region]
 
 
@@ -325,7 +327,7 @@ def test_deployment_waits_for_weights_claim_and_tpu_pool(prod, region):
 
 
 def test_single_bucket_is_filled_once_and_every_region_waits_for_it():
-    plan = engine.run("prod", overrides={"modelStore": {"layout": "single", "location": "US"}})
+    plan = run("prod", overrides={"modelStore": {"layout": "single", "location": "US"}})
     (job,) = k8s(plan, "Job")
     assert cluster_of(plan, job) == "us-east5"  # the config cluster fills the shared bucket
     assert len(k8s(plan, "Secret")) == 1
@@ -375,7 +377,13 @@ def test_the_routing_plane_is_identical_on_both_backends(prod, dev):
 
     for kind in ROUTING_KINDS:
         assert by_cluster(dev, kind) == by_cluster(prod, kind), kind
-    charts = lambda plan: {region: r.inputs for region, r in charts_by_region(plan).items()}  # noqa: E731
+    def charts(plan: engine.Plan) -> dict:
+        """The chart of each cluster; only the endpoint picker's size differs, per stack."""
+        found = {region: engine.to_json(r.inputs) for region, r in charts_by_region(plan).items()}
+        for inputs in found.values():
+            inputs["values"]["inferenceExtension"].pop("resources")
+        return found
+
     assert charts(dev) == charts(prod)
     gateway = lambda plan: one(plan, "Gateway", "us-east5").inputs["spec"]["gatewayClassName"]  # noqa: E731
     assert gateway(dev) == gateway(prod)
@@ -433,23 +441,27 @@ def test_inferencepool_chart_in_every_cluster(prod):
     assert sorted(charts) == list(REGIONS)
     for region, chart in charts.items():
         assert chart.remote
-        assert chart.inputs["chart"] == "oci://registry.k8s.io/gateway-api-inference-extension/charts/inferencepool"
-        assert chart.inputs["version"] == "v1.5.0"
+        assert chart.inputs["chart"] == "./components/charts/inferencepool-v1.5.0"  # vendored, docs/charts.md
+        assert "version" not in chart.inputs  # Helm ignores it for a local chart
         assert chart.inputs["name"] == "gemma-pool" and chart.inputs["namespace"] == "inference"
         assert chart.inputs["values"] == {
             "inferencePool": {
                 "modelServers": {"matchLabels": {"app": "gemma-server"}},
                 "targetPorts": [{"number": 8000}],
             },
-            "inferenceExtension": {"monitoring": {"gke": {"enabled": region == "us-east5"}}},
+            # the keys chart v1.5.0 reads (epplib/templates/_gke.yaml, values.yaml); `monitoring.gke` is read by none
+            "inferenceExtension": {
+                "monitoring": {"prometheus": {"enabled": region == "us-east5"}},
+                "resources": {"requests": {"cpu": "4", "memory": "8Gi"}, "limits": {"memory": "16Gi"}},
+            },
             "provider": {"name": "gke"},
         }
 
 
 def test_codelab_chart_version_reads_the_kv_cache_metric():
-    plan = engine.run("prod", overrides={"inferencePool": {"chartVersion": "v1.1.0"}})
+    plan = run("prod", overrides={"inferencePool": {"chartVersion": "v1.1.0"}})
     for chart in charts_by_region(plan).values():
-        assert chart.inputs["version"] == "v1.1.0"
+        assert chart.inputs["chart"] == "./components/charts/inferencepool-v1.1.0"
         assert chart.inputs["values"]["inferenceExtension"]["flags"] == [
             {"name": "kv-cache-usage-percentage-metric", "value": "vllm:kv_cache_usage_perc"}
         ]
@@ -555,7 +567,7 @@ def test_backend_policy_balances_on_kv_cache(prod):
 
 
 def test_gateway_settings_come_from_config():
-    plan = engine.run(
+    plan = run(
         "prod",
         overrides={
             "gateway": {
@@ -609,7 +621,7 @@ def test_gateway_outputs_and_test_requests(prod):
 def test_each_clusters_objects_use_that_clusters_provider(prod):
     providers = {r.urn: r for r in prod.by_type("pulumi:providers:kubernetes")}
     objects = [r for r in prod.registrations if r.type.startswith("kubernetes:") and (r.custom or r.remote)]
-    objects = [r for r in objects if r.type != "pulumi:providers:kubernetes"]
+    objects = [r for r in objects if r.type != "pulumi:providers:kubernetes" and not r.rendered_by]
     assert len(objects) == 34  # 15 in each cluster, plus the Gateway, its route and two policies
     for reg in objects:
         provider_urn = reg.provider.rsplit("::", 1)[0]
@@ -654,8 +666,11 @@ def test_custom_resources_validate_against_upstream_crds(stack, prod, dev):
         if obj and obj.get("kind") in folders:
             schemas.validate_custom(obj, folders[obj["kind"]], patch=reg.type.endswith("Patch"))
             checked.append(obj["kind"])
+    rendered = ["InferencePool", "HealthCheckPolicy", "GCPBackendPolicy"] * 2  # by the chart in each cluster
     assert sorted(checked) == sorted(
-        ["InferenceObjective", "InferencePool"] * 2 + ["Gateway", "HTTPRoute", "HealthCheckPolicy", "GCPBackendPolicy"]
+        ["InferenceObjective", "InferencePool"] * 2
+        + ["Gateway", "HTTPRoute", "HealthCheckPolicy", "GCPBackendPolicy"]
+        + rendered
     )
 
 
@@ -694,13 +709,16 @@ def test_core_objects_validate_against_the_kubernetes_schemas(stack, prod, dev):
         "Deployment",
         "Service",
         "PodDisruptionBudget",
+        *("ConfigMap", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"),  # rendered by the charts
     )
     checked = 0
     for reg in plan.registrations:
         if reg.type.startswith("kubernetes:") and reg.custom and reg.type.rsplit(":", 1)[-1] in core:
             obj = manifest(reg)
-            if obj["kind"] == "Secret":
+            if obj["kind"] == "Secret" and "stringData" in obj:
                 obj["stringData"] = {"token": "x"}  # "[secret]" stands in for the value in manifests
             schemas.validate_core(obj)
             checked += 1
-    assert checked == {"prod": 18, "dev": 10}[stack]
+    # The program's, then the charts': 8 in each cluster, and 8 more for the metrics reader in the config
+    # cluster, where EPP monitoring is on (its account, token, roles and bindings).
+    assert checked == {"prod": 18, "dev": 10}[stack] + 2 * 8 + 8

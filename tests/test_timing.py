@@ -20,6 +20,7 @@ def test_prod_critical_path_is_pinned(prod):
         ("apis-compute", "0:00"),
         ("network-vpc", "1:00"),
         ("network-node-europe-west4", "1:40"),
+        ("network-leftover-sweeper", "2:10"),  # waits for the node subnets, so destroy sweeps before them
         ("cluster-europe-west4-gke", "2:10"),
         ("cluster-europe-west4-system", "10:10"),
         ("model-server-europe-west4-download", "13:10"),

@@ -77,7 +77,9 @@ def step_of(reg: engine.Registration) -> str:
     if reg.type.endswith("IAMMember"):
         return "iam-member"
     if reg.type == "gcp:container/nodePool:NodePool":
-        return "tpu-node-pool" if (reg.inputs.get("placementPolicy") or {}).get("tpuTopology") else "node-pool"
+        # Cloud TPU machine types are the `ct*` family (ct5lp-, ct6e-, ...).
+        machine = (reg.inputs.get("nodeConfig") or {}).get("machineType", "")
+        return "tpu-node-pool" if machine.startswith("ct") else "node-pool"
     if reg.type == "kubernetes:apps/v1:Deployment":
         return "model-load" if "google.com/tpu" in repr(reg.inputs) else "workload-rollout"
     if reg.type.startswith("kubernetes:"):

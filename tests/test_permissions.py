@@ -1,0 +1,78 @@
+"""IAM: the plan grants exactly what stacks/facts.py PERMISSIONS says each GKE feature needs from each
+identity, with its source: nothing missing (a feature that silently fails), nothing broader."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from stacks import facts
+from tests.conftest import run
+
+KEYS = {
+    "europe-west4": "projects/kms-proj/locations/europe-west4/keyRings/gke/cryptoKeys/secrets",
+    "us-east5": "projects/kms-proj/locations/us-east5/keyRings/gke/cryptoKeys/secrets",
+}
+SCOPE_OF_TYPE = {
+    "gcp:projects/iAMMember:IAMMember": "project",
+    "gcp:storage/bucketIAMMember:BucketIAMMember": "bucket",
+    "gcp:serviceaccount/iAMMember:IAMMember": "service-account",
+    "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": "kms-key",
+}
+
+
+def identity(member: str, stack: str) -> str:
+    """The PERMISSIONS identity a member string stands for."""
+    patterns = {
+        "node": rf"serviceAccount:tpu-gke-dranet-{stack}-node@.*",
+        "fuse-reader": rf"serviceAccount:tpu-gke-dranet-{stack}-fuse@.*",
+        "downloader": rf"serviceAccount:tpu-gke-dranet-{stack}-dl@.*",
+        "mci-agent": r"serviceAccount:service-\d+@gcp-sa-multiclusteringress\.iam\.gserviceaccount\.com",
+        "gke-agent": r"serviceAccount:service-\d+@container-engine-robot\.iam\.gserviceaccount\.com",
+        "mcs-importer": r"serviceAccount:[a-z0-9-]+\.svc\.id\.goog\[gke-mcs/gke-mcs-importer\]",
+        "reader-ksa": r"serviceAccount:[a-z0-9-]+\.svc\.id\.goog\[inference/gemma-ksa\]",
+        "downloader-ksa": r"serviceAccount:[a-z0-9-]+\.svc\.id\.goog\[inference/gemma-downloader\]",
+    }
+    (found,) = [name for name, pattern in patterns.items() if re.fullmatch(pattern, member)] or [member]
+    return found
+
+
+def granted(plan, stack: str) -> set[tuple[str, str, str]]:
+    return {
+        (identity(r.inputs["member"], stack), r.inputs["role"], SCOPE_OF_TYPE[r.type])
+        for r in plan.registrations
+        if r.type.endswith("IAMMember")
+    }
+
+
+def expected(*conditions: str) -> set[tuple[str, str, str]]:
+    return {(g.identity, g.role, g.scope) for g in facts.PERMISSIONS if g.when in ("always", *conditions)}
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+def test_each_stack_grants_exactly_what_its_features_need(stack, prod, dev):
+    plan = {"prod": prod, "dev": dev}[stack]
+    assert granted(plan, stack) == expected("features")
+
+
+def test_a_stack_that_leaves_the_fleet_features_to_another_grants_none_of_theirs():
+    plan = run("dev", overrides={"fleet": {"manageFeatures": False}})
+    assert granted(plan, "dev") == expected()
+
+
+def test_secrets_encryption_adds_only_the_gke_agents_use_of_the_key():
+    plan = run("prod", overrides={"secretsEncryptionKeys": KEYS})
+    assert granted(plan, "prod") == expected("features", "kms")
+
+
+def test_every_grant_says_why_and_cites_its_source():
+    for grant in facts.PERMISSIONS:
+        assert grant.identity in facts.IDENTITIES and grant.why
+        assert grant.source.startswith(("https://", "hashicorp/")), grant
+        assert grant.when in ("always", "features", "kms")
+
+
+def test_project_wide_grants_are_read_or_write_only_roles_except_the_one_google_prescribes():
+    broad = {g.role for g in facts.PERMISSIONS if g.scope == "project" and g.role.endswith(".admin")}
+    assert broad == {"roles/container.admin"}  # the MCI agent's, exempted in the policy pack
