@@ -8,10 +8,7 @@ from collections.abc import Iterable
 import pytest
 
 from tools import engine
-
-
-# The Hugging Face token is set with `pulumi config set --secret`, never checked in: tests set it the same way.
-OPERATOR_SECRETS = {"hfToken": engine.STAND_IN.format(key="hfToken")}
+from tools.plan import OPERATOR_STAND_INS as OPERATOR_SECRETS  # as an operator sets them with --secret
 
 
 def run(stack: str, **kwargs) -> engine.Plan:

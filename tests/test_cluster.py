@@ -7,7 +7,6 @@ import json
 import pytest
 
 from tests.conftest import run
-from tools import engine
 
 P = "tpu-gke-dranet-prod"
 NODE_SA = f"{P}-node@tpu-inference-prod.iam.gserviceaccount.com"

@@ -56,7 +56,9 @@ def test_a_removed_region_is_deleted():
 
 def test_a_changed_value_shows_its_path_old_and_new():
     text = diff.markdown("prod", rendered(), rendered(servingPort=8080))
-    assert text.splitlines()[0].startswith("**prod**: 0 to add, 18 to change, 0 to replace, 0 to delete (103 unchanged)")
+    assert text.splitlines()[0].startswith(
+        "**prod**: 0 to add, 18 to change, 0 to replace, 0 to delete (103 unchanged)"
+    )
     assert '  - `allows[0].ports[0]`: `"8000"` → `"8080"`' in text
     assert "  - `spec.ports[0].targetPort`: `8000` → `8080`" in text
     assert "#### network (Network) · global" in text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tests.conftest import run
-from tools import engine
 
 P = "tpu-gke-dranet-prod"
 PROJECT = "tpu-inference-prod"

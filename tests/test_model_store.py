@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from tests.conftest import closure, run
-from tools import engine
 
 P = "tpu-gke-dranet-prod"
 READER = f"serviceAccount:{P}-fuse@tpu-inference-prod.iam.gserviceaccount.com"

@@ -77,7 +77,6 @@ def test_firewalls_open_only_what_serving_needs(prod):
 
 
 def test_serving_port_and_pod_ranges_flow_into_the_rules():
-    from tools import engine
 
     regions = [
         {

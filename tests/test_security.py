@@ -26,9 +26,7 @@ def test_defaults_have_public_nodes_no_nat_and_google_managed_encryption(prod):
 
 
 def test_private_nodes_with_authorized_networks_and_nat_per_region():
-    plan = run(
-        "prod", overrides={"privateNodes": {"enabled": True, "masterAuthorizedNetworks": ["203.0.113.0/24"]}}
-    )
+    plan = run("prod", overrides={"privateNodes": {"enabled": True, "masterAuthorizedNetworks": ["203.0.113.0/24"]}})
     for cluster in plan.by_type("gcp:container/cluster:Cluster"):
         assert cluster.inputs["privateClusterConfig"] == {
             "enablePrivateNodes": True,

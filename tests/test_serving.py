@@ -377,6 +377,7 @@ def test_the_routing_plane_is_identical_on_both_backends(prod, dev):
 
     for kind in ROUTING_KINDS:
         assert by_cluster(dev, kind) == by_cluster(prod, kind), kind
+
     def charts(plan: engine.Plan) -> dict:
         """The chart of each cluster; only the endpoint picker's size differs, per stack."""
         found = {region: engine.to_json(r.inputs) for region, r in charts_by_region(plan).items()}

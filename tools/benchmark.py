@@ -11,6 +11,7 @@ import tempfile
 import time
 
 from tools import diff, engine, plan
+from tools.plan import OPERATOR_STAND_INS as SECRETS
 
 # TPU v6e regions and zones (Google's TPU regions and zones list), used only to size the stack.
 V6E_ZONES = [
@@ -59,7 +60,7 @@ def main() -> None:
     print("\nin-process, by region count (median of 5): run the program; render resources.json and the")
     print("critical path; diff (Markdown) against the same stack with another serving port")
     print("regions  resources  run (s)  render (s)  diff (s)  changed")
-    engine.run("prod")  # warm imports
+    engine.run("prod", secrets=SECRETS)  # warm imports
     for n in (1, 2, 4, 8):
         print(by_regions(n))
 
@@ -67,9 +68,9 @@ def main() -> None:
 def by_regions(n: int) -> str:
     config = {"regions": regions(n), "configRegion": "us-east5" if n > 1 else None}
     names = [r["name"] for r in regions(n)]
-    run_s, base_plan = median(5, lambda: engine.run("prod", overrides=config))
+    run_s, base_plan = median(5, lambda: engine.run("prod", overrides=config, secrets=SECRETS))
     render_s, base = median(5, lambda: json.loads(json.dumps(plan.document(base_plan, names))))
-    head_plan = engine.run("prod", overrides={**config, "servingPort": 8080})
+    head_plan = engine.run("prod", overrides={**config, "servingPort": 8080}, secrets=SECRETS)
     head = json.loads(json.dumps(plan.document(head_plan, names)))
     diff_s, _ = median(5, lambda: diff.markdown("prod", base, head))
     count = sum(1 for r in base_plan.registrations if r.custom or r.remote)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from stacks.config import ConfigError
+from stacks.config import OPERATOR_SECRETS, ConfigError
 from tools import capacity, diff, engine, graph, timing
 from tools.cli_config import CliConfigError
 
@@ -194,6 +194,10 @@ def write_graph(plan: engine.Plan, out: Path) -> Path:
     return path
 
 
+# Stand-ins for the secrets an operator sets with `pulumi config set --secret` (never checked in).
+OPERATOR_STAND_INS = {key: engine.STAND_IN.format(key=key) for key in OPERATOR_SECRETS}
+
+
 def run_offline(stack: str) -> tuple[engine.Plan, str]:
     """The stack's plan, and a note when it needed a stand-in for a secret the operator sets outside
     the repository: the plan shows the error `pulumi up` would stop with, then plans on."""
@@ -203,7 +207,7 @@ def run_offline(stack: str) -> tuple[engine.Plan, str]:
         missing = e.missing_secrets()
         if not missing:
             raise
-        secrets = {key: engine.STAND_IN.format(key=key) for key in missing}
+        secrets = {key: OPERATOR_STAND_INS[key] for key in missing}
         note = (
             f"note: {', '.join(missing)} is set with `pulumi config set --secret`, never in Pulumi.{stack}.yaml; "
             f"until it is, `pulumi up` stops with:\n{e}\nThis plan goes on with a stand-in secret."
