@@ -20,6 +20,7 @@ TPU_POOL = "tpu-v6e-pool"
 class TpuPool:
     machine_type: str
     node_count: int
+    max_node_count: int  # above node_count: the pool autoscales a slice per node up to it
     spot: bool
     reservation: str | None
 
@@ -232,7 +233,15 @@ class InferenceCluster(pulumi.ComponentResource):
                 name=TPU_POOL,
                 cluster=self.cluster.name,
                 location=args.zone,
-                node_count=tpu.node_count,
+                # Each node is a whole single-host slice, so the cluster autoscaler adds serving capacity a
+                # slice at a time when the HPA asks for more model servers than there are slices.
+                node_count=None if tpu.max_node_count > tpu.node_count else tpu.node_count,
+                initial_node_count=tpu.node_count if tpu.max_node_count > tpu.node_count else None,
+                autoscaling=gcp.container.NodePoolAutoscalingArgs(
+                    min_node_count=tpu.node_count, max_node_count=tpu.max_node_count
+                )
+                if tpu.max_node_count > tpu.node_count
+                else None,
                 # No placement policy: every v6e shape the program serves on is a single-host slice, and
                 # GKE refuses `400 TPU topology can't be specified with single-host TPU slice pool`
                 # (AI-Hypercomputer/xpk PRs #822 and #825 omit topology and COMPACT for one host). The

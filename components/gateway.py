@@ -35,6 +35,8 @@ class MultiClusterGatewayArgs:
     dry_run: bool
     timeout_sec: int
     programmed_timeout_minutes: int
+    # HTTP access logs of the load balancer's backend, a sample of `n` in 1,000,000 requests; None: off.
+    access_log_sample_rate: int | None
     exports: Sequence[pulumi.Resource]  # every cluster's pool export: the import exists only after them
     # The namespace, and the multi-cluster features: the Gateway class exists only once MCI is on, and
     # on destroy the Gateway must go before the features that clean up after it.
@@ -77,8 +79,11 @@ class MultiClusterGateway(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[*requires, *args.network],
+                # Deleting waits for the controller's finalizer to tear the load balancer down.
                 custom_timeouts=pulumi.CustomTimeouts(
-                    create=f"{args.programmed_timeout_minutes}m", update=f"{args.programmed_timeout_minutes}m"
+                    create=f"{args.programmed_timeout_minutes}m",
+                    update=f"{args.programmed_timeout_minutes}m",
+                    delete=f"{args.programmed_timeout_minutes}m",
                 ),
             ),
         )
@@ -123,6 +128,14 @@ class MultiClusterGateway(pulumi.ComponentResource):
                 "targetRef": target,
                 "default": {
                     "timeoutSec": args.timeout_sec,
+                    # Logging sits on this policy: in the multi-cluster topology it is the one that targets
+                    # the pool the load balancer's backend is built from (the import), and the chart's own
+                    # policy on each cluster's InferencePool is a different target, so the two never conflict.
+                    **(
+                        {"logging": {"enabled": True, "sampleRate": args.access_log_sample_rate}}
+                        if args.access_log_sample_rate is not None
+                        else {}
+                    ),
                     "balancingMode": "CUSTOM_METRICS",
                     "trafficDuration": "LONG",
                     "customMetrics": [

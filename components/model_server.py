@@ -87,7 +87,7 @@ class ModelServerArgs:
     service_account: str
     downloader_service_account: str
     serving_port: int
-    replicas: int
+    replicas: int | None  # None: a HorizontalPodAutoscaler owns the count, so `pulumi up` leaves it alone
     model_id: str
     served_name: str
     max_model_len: int

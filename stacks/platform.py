@@ -89,7 +89,11 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
     )
 
     accel = cfg.accelerator
-    tpu = TpuPool(accel.machine_type, accel.nodes_per_pool, accel.spot, accel.reservation) if accel else None
+    tpu = (
+        TpuPool(accel.machine_type, accel.nodes_per_pool, accel.nodes_per_pool, accel.spot, accel.reservation)
+        if accel
+        else None
+    )
     clusters: dict[str, InferenceCluster] = {}
     for r in cfg.regions:
         clusters[r.name] = InferenceCluster(
@@ -289,6 +293,7 @@ def _serving(
             dry_run=gw.dry_run,
             timeout_sec=gw.timeout_sec,
             programmed_timeout_minutes=gw.programmed_timeout_minutes,
+            access_log_sample_rate=None,
             exports=[p.export for p in pools.values()],
             requires=[*_namespace(servers[cfg.config_region]), *features],
             network=[

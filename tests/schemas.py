@@ -16,7 +16,7 @@ import yaml
 from tools import engine
 
 CRDS = engine.ROOT.parent / "shared" / "reference" / "crds"
-KUBERNETES_VERSION = "1.34"  # managed DRANET's minimum; RAPID runs this or newer
+KUBERNETES_VERSION = "1.35"  # the oldest minor any release channel offers (stacks/facts.py CHANNEL_VERSIONS)
 # Documented for the multi-cluster inference gateway but missing from the public GCPBackendPolicy
 # schema (see the README in the CRD folder): allowed under spec.default.
 GCP_BACKEND_POLICY_GAPS = {

@@ -60,3 +60,13 @@ def test_a_stack_that_does_not_own_the_fleet_features_only_registers_its_cluster
         assert plan.by_type(type_) == []
     roles = [m.inputs["role"] for m in plan.by_type("gcp:projects/iAMMember:IAMMember")]
     assert "roles/container.admin" not in roles
+
+
+def test_the_mcs_importer_is_granted_after_a_cluster_creates_the_identity_pool(prod):
+    """IAM refuses a member of a Workload Identity pool that does not exist yet: the pool comes with the
+    first cluster, so the grant takes the pool from a cluster's output, and the MCS feature waits for it."""
+    grant = prod.one("gcp:projects/iAMMember:IAMMember", "fleet-mcs-importer-network-viewer")
+    clusters = {c.urn for c in prod.by_type("gcp:container/cluster:Cluster")}
+    assert set(grant.property_dependencies["member"]) & clusters
+    assert grant.inputs["member"] == "serviceAccount:tpu-inference-prod.svc.id.goog[gke-mcs/gke-mcs-importer]"
+    assert grant.urn in prod.one("gcp:gkehub/feature:Feature", "fleet-mcs").dependencies

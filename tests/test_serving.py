@@ -515,7 +515,8 @@ def test_cross_region_gateway(prod):
         ],
         "listeners": [{"name": "http", "protocol": "HTTP", "port": 80}],
     }
-    assert gateway.options["customTimeouts"] == {"create": "20m", "update": "20m"}
+    # deletion waits for the controller to tear the load balancer down
+    assert gateway.options["customTimeouts"] == {"create": "20m", "update": "20m", "delete": "20m"}
     addresses = {a.urn for a in prod.by_type("gcp:compute/address:Address")}
     assert addresses <= set(gateway.dependencies)
     mci = prod.one("gcp:gkehub/feature:Feature", "fleet-mci")

@@ -219,3 +219,9 @@ def test_destroy_removes_each_user_before_what_it_uses(stack, user, used, source
     by_name = {r.name: r.urn for r in plan.registrations}
     for region in plan.outputs["clusters"]:
         assert deleted_before(plan, by_name[user.format(region=region)], by_name[used.format(region=region)]), source
+
+
+def test_stacks_deployed_before_the_rename_can_still_load_the_sweeper_from_their_state():
+    from components import firewall_sweeper
+
+    assert firewall_sweeper._SweeperProvider is leftover_sweeper._SweeperProvider

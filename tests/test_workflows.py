@@ -289,7 +289,14 @@ def test_deploy_runs_dev_then_prod_one_update_per_stack_at_a_time():
         assert up["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
         assert up["with"]["policyPacks"] == "policy"
         assert len(uses(job, "google-github-actions/auth")) == 1
-    # The jobs differ only in their stack.
+    # prod (vllm-tpu) sets its Hugging Face token from the environment's secret, as a secret, and checks
+    # it is there first; otherwise the jobs differ only in their stack.
+    (prod_up,) = uses(deploys["prod"], "pulumi/actions")
+    assert prod_up["with"].pop("config-map") == "{hfToken: {value: ${{ secrets.HF_TOKEN }}, secret: true}}"
+    check = deploys["prod"]["steps"][0]
+    assert check["env"].pop("HF_TOKEN_SET") == "${{ secrets.HF_TOKEN != '' && 'yes' || '' }}"
+    assert "HF_TOKEN_SET" in check["run"]
+    check["run"] = check["run"].replace(" HF_TOKEN_SET", "")
     dev, prod = (yaml.safe_dump(deploys[s]["steps"]).replace(s, "STACK") for s in ("dev", "prod"))
     assert dev == prod
 
@@ -304,6 +311,7 @@ def test_the_readme_names_every_variable_and_secret():
         "PULUMI_BACKEND_URL",
         "PULUMI_SECRETS_PROVIDER",
         "PULUMI_CONFIG_PASSPHRASE",
+        "HF_TOKEN",
     }
     assert all(f"`{name}`" in section for name in names)
     assert readme.index("## Pull requests and deployment") < readme.index("## Tests and benchmarks")

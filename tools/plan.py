@@ -223,8 +223,13 @@ def main(argv: list[str] | None = None) -> int:
         "--diff", type=Path, metavar="BASE_DIR", help="print a Markdown diff against the plan rendered in BASE_DIR"
     )
     args = parser.parse_args(argv)
-    if not (engine.ROOT / f"Pulumi.{args.stack}.yaml").exists():
-        print(f"error: no stack file Pulumi.{args.stack}.yaml in {engine.ROOT}", file=sys.stderr)
+    if not (engine.ROOT / f"Pulumi.{args.stack}.yaml").is_file():
+        stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in engine.ROOT.glob("Pulumi.*.yaml"))
+        print(
+            f"error: no stack file Pulumi.{args.stack}.yaml in {engine.ROOT}; "
+            f"the stacks here are: {', '.join(stacks) or 'none'}",
+            file=sys.stderr,
+        )
         return 2
     try:
         plan, note = run_offline(args.stack)
@@ -242,9 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     manifests = write_manifests(plan, out)
     if base is not None:
         print(diff.markdown(args.stack, base, json.loads(path.read_text())), end="")
-        return 0
-    print(summary(plan, regions))
-    print(f"\nWrote {path}, {graph_path} and {len(manifests)} Kubernetes manifests under {out / 'manifests'}")
+    else:
+        print(summary(plan, regions))
+        print(f"\nWrote {path}, {graph_path} and {len(manifests)} Kubernetes manifests under {out / 'manifests'}")
     problems = capacity.check(plan)  # pods that would stay Pending: `pulumi up` would time out on them
     if problems:
         print(f"error: {capacity.error(problems)}", file=sys.stderr)

@@ -255,6 +255,18 @@ GCP: dict[str, Rule] = {
         when={"retentionPolicy.isLocked": _turned_off},
         source=f"{_TPG}services/storage/resource_storage_bucket.go",
     ),
+    # Alert policies and dashboards update every field in place but the project.
+    "gcp:monitoring/alertPolicy:AlertPolicy": Rule(
+        forces=("project",), source=f"{_TPG}services/monitoring/resource_monitoring_alert_policy.go"
+    ),
+    "gcp:monitoring/dashboard:Dashboard": Rule(
+        forces=("project",), source=f"{_TPG}services/monitoring/resource_monitoring_dashboard.go"
+    ),
+    # A log metric's label keys and types are force-new (`loggingMetricMetricDescriptorLabelsSchema`).
+    "gcp:logging/metric:Metric": Rule(
+        forces=("project", "metricDescriptor.labels[*].key", "metricDescriptor.labels[*].valueType"),
+        source=f"{_TPG}services/logging/resource_logging_metric.go",
+    ),
     "gcp:serviceaccount/account:Account": Rule(
         forces=("accountId", "project"),
         source=f"{_TPG}services/resourcemanager/resource_google_service_account.go",

@@ -43,6 +43,7 @@ STEPS: dict[str, Step] = {
     "workload-rollout": Step(30, "a small CPU Deployment becoming ready (the simulator), estimate"),
     "inference-pool-chart": Step(60, f"{CODELAB} §7: helm install of the InferencePool and its endpoint picker"),
     "gateway-programming": Step(540, f"{CODELAB} §8: the Gateway is programmed in 8–10 min"),
+    "monitoring-config": Step(5, "one Cloud Monitoring or Logging API write (alert policy, log metric, dashboard)"),
     "kubernetes-object": Step(2, "one API server write, no readiness to wait for"),
     "instant": Step(0, "no cloud call (random suffix, provider configuration, firewall sweeper record)"),
 }
@@ -65,6 +66,9 @@ _BY_TYPE = {
     "kubernetes:batch/v1:Job": "weights-download",
     "kubernetes:helm.sh/v4:Chart": "inference-pool-chart",
     "kubernetes:gateway.networking.k8s.io/v1:Gateway": "gateway-programming",
+    "gcp:monitoring/alertPolicy:AlertPolicy": "monitoring-config",
+    "gcp:monitoring/dashboard:Dashboard": "monitoring-config",
+    "gcp:logging/metric:Metric": "monitoring-config",
     "random:index/randomId:RandomId": "instant",
     "pulumi:providers:kubernetes": "instant",
     "pulumi-python:dynamic:Resource": "instant",
