@@ -34,7 +34,7 @@ class InferenceClusterArgs:
     network: pulumi.Input[str]
     subnetwork: pulumi.Input[str]
     release_channel: str
-    min_version: str  # a minor alias ("1.35") or an exact GKE version
+    min_version: str | None  # a minor alias ("1.35") or an exact GKE version; None: the channel's default
     deletion_protection: bool
     node_service_account: pulumi.Input[str]
     system_machine_type: str
@@ -141,9 +141,10 @@ class InferenceCluster(pulumi.ComponentResource):
                 ),
             ),
             release_channel=gcp.container.ClusterReleaseChannelArgs(channel=args.release_channel),
-            # The features need a minimum GKE version (stacks/facts.py). It is the version the cluster is
-            # created at (`initialClusterVersion`); afterwards the channel upgrades past it and the provider
-            # upgrades only a master older than it (terraform-provider-google resource_container_cluster.go).
+            # The features need a minimum GKE version (stacks/facts.py); validation checks the channel's default
+            # is past it. When set, it is the version the cluster is created at (`initialClusterVersion`);
+            # afterwards the channel upgrades past it and the provider upgrades only a master older than it
+            # (terraform-provider-google resource_container_cluster.go).
             min_master_version=args.min_version,
             datapath_provider="ADVANCED_DATAPATH",
             networking_mode="VPC_NATIVE",

@@ -253,7 +253,7 @@ CLUSTER_SYSTEM_PODS = (
 
 
 # ======================================================================================================
-# GKE versions the features need (used by stacks/config.py), read 2026-11-25
+# GKE versions the features need (used by stacks/config/), read 2026-11-25
 # ======================================================================================================
 
 VERSIONS_READ_ON = "2026-11-25"
@@ -391,3 +391,296 @@ PERMISSIONS = (
         "kms",
     ),
 )
+
+
+# ======================================================================================================
+# Places: regions and zones, TPU v6e zones, Cloud Storage locations (used by stacks/config), read 2026-11-25
+# ======================================================================================================
+
+PLACES_READ_ON = "2026-11-25"
+
+# Every Compute Engine region and the suffixes of its standard zones. Source: "Available regions and
+# zones", https://cloud.google.com/compute/docs/regions-zones#available, cross-checked against the
+# region-and-zone list of https://cloud.google.com/memorystore/docs/memcached/regions and the region list
+# of https://cloud.google.com/workload-manager/docs/evaluate/locations (both read the same day). A region
+# Google opens after that date is refused until it is added here.
+REGIONS_SOURCE = "https://cloud.google.com/compute/docs/regions-zones#available"
+REGION_ZONES: dict[str, tuple[str, ...]] = {
+    "africa-south1": ("a", "b", "c"),
+    "asia-east1": ("a", "b", "c"),
+    "asia-east2": ("a", "b", "c"),
+    "asia-northeast1": ("a", "b", "c"),
+    "asia-northeast2": ("a", "b", "c"),
+    "asia-northeast3": ("a", "b", "c"),
+    "asia-south1": ("a", "b", "c"),
+    "asia-south2": ("a", "b", "c"),
+    "asia-southeast1": ("a", "b", "c"),
+    "asia-southeast2": ("a", "b", "c"),
+    "australia-southeast1": ("a", "b", "c"),
+    "australia-southeast2": ("a", "b", "c"),
+    "europe-central2": ("a", "b", "c"),
+    "europe-north1": ("a", "b", "c"),
+    "europe-north2": ("a", "b", "c"),
+    "europe-southwest1": ("a", "b", "c"),
+    "europe-west1": ("b", "c", "d"),
+    "europe-west2": ("a", "b", "c"),
+    "europe-west3": ("a", "b", "c"),
+    "europe-west4": ("a", "b", "c"),
+    "europe-west6": ("a", "b", "c"),
+    "europe-west8": ("a", "b", "c"),
+    "europe-west9": ("a", "b", "c"),
+    "europe-west10": ("a", "b", "c"),
+    "europe-west12": ("a", "b", "c"),
+    "me-central1": ("a", "b", "c"),
+    "me-central2": ("a", "b", "c"),
+    "me-west1": ("a", "b", "c"),
+    "northamerica-northeast1": ("a", "b", "c"),
+    "northamerica-northeast2": ("a", "b", "c"),
+    "northamerica-south1": ("a", "b", "c"),
+    "southamerica-east1": ("a", "b", "c"),
+    "southamerica-west1": ("a", "b", "c"),
+    "us-central1": ("a", "b", "c", "f"),
+    "us-east1": ("b", "c", "d"),
+    "us-east4": ("a", "b", "c"),
+    "us-east5": ("a", "b", "c"),
+    "us-south1": ("a", "b", "c"),
+    "us-west1": ("a", "b", "c"),
+    "us-west2": ("a", "b", "c"),
+    "us-west3": ("a", "b", "c"),
+    "us-west4": ("a", "b", "c"),
+}
+# AI zones: accelerator zones away from a region's standard zones, named after their parent zone
+# (https://cloud.google.com/compute/docs/regions-zones/ai-zones: us-central1-ai1a, us-south1-ai1b).
+AI_ZONES_SOURCE = "https://cloud.google.com/compute/docs/regions-zones/ai-zones"
+AI_ZONES: dict[str, tuple[str, ...]] = {"us-central1": ("ai1a",), "us-south1": ("ai1b",)}
+
+
+def zones_of(region: str) -> tuple[str, ...]:
+    """The zones of a region, standard and AI; () for a region not in the table."""
+    return tuple(f"{region}-{s}" for s in (*REGION_ZONES.get(region, ()), *AI_ZONES.get(region, ())))
+
+
+# Zones where TPU v6e (Trillium) can be created: the v6e rows of "TPU regions and zones". North America
+# and Europe were read in full (us-central1-b, us-east1-d, us-east5-a, us-east5-b, the AI zones
+# us-central1-ai1a and us-south1-ai1b; europe-west4-a). The stored copy read did not show the Asia Pacific
+# and South America rows in full; asia-northeast1-b and southamerica-west1-a are the v6e zones reported
+# for them (the issue's researcher; vLLM's TPU CI ran its v6e workers in southamerica-west1-a,
+# vllm-project/ci-infra). Single-tenant-only zones (us-east4-a/b, us-east5-c, us-west1-c on an older copy)
+# are left out: they need a single-tenancy reservation, which the program does not ask for.
+TPU_V6E_ZONES_SOURCE = "https://cloud.google.com/tpu/docs/regions-zones"
+TPU_V6E_ZONES: tuple[str, ...] = (
+    "us-central1-b",
+    "us-central1-ai1a",
+    "us-east1-d",
+    "us-east5-a",
+    "us-east5-b",
+    "us-south1-ai1b",
+    "europe-west4-a",
+    "asia-northeast1-b",
+    "southamerica-west1-a",
+)
+
+# Cloud Storage bucket locations (https://cloud.google.com/storage/docs/locations#available-locations):
+# every Compute Engine region above is a bucket region (the Regions table; its North America part read in
+# full, the rest matched against the list above); the predefined dual-regions and the multi-regions.
+# Zonal locations exist only for the Rapid storage class; the program's buckets are STANDARD.
+GCS_LOCATIONS_SOURCE = "https://cloud.google.com/storage/docs/locations#available-locations"
+GCS_REGIONS: tuple[str, ...] = tuple(r.upper() for r in REGION_ZONES)
+GCS_DUAL_REGIONS: dict[str, tuple[str, str]] = {
+    "ASIA1": ("asia-northeast1", "asia-northeast2"),
+    "EUR4": ("europe-north1", "europe-west4"),
+    "EUR5": ("europe-west1", "europe-west2"),
+    "EUR7": ("europe-west2", "europe-west3"),
+    "EUR8": ("europe-west3", "europe-west6"),
+    "NAM4": ("us-central1", "us-east1"),
+}
+GCS_MULTI_REGIONS: tuple[str, ...] = ("ASIA", "EU", "US")
+
+
+# ======================================================================================================
+# Network ranges: what a subnet and GKE's secondary ranges accept (used by stacks/config), read 2026-11-25
+# ======================================================================================================
+
+NETWORK_READ_ON = "2026-11-25"
+
+# "Valid IPv4 ranges" of https://cloud.google.com/vpc/docs/subnets#valid-ranges. Privately used public
+# ranges (any other public range that Google does not own) are valid for a subnet too, but a GKE cluster
+# then needs default SNAT disabled (https://cloud.google.com/kubernetes-engine/docs/how-to/alias-ips
+# "privately used public IP"), which the program does not set: it accepts the ranges below only. GKE's
+# IP masquerade agent does not masquerade to any of them by default
+# (https://cloud.google.com/kubernetes-engine/docs/concepts/ip-masquerade-agent), so Pods reach them as is.
+SUBNET_RANGES_SOURCE = "https://cloud.google.com/vpc/docs/subnets#valid-ranges"
+VALID_SUBNET_RANGES: tuple[tuple[str, str], ...] = (
+    ("10.0.0.0/8", "private, RFC 1918"),
+    ("172.16.0.0/12", "private, RFC 1918"),
+    ("192.168.0.0/16", "private, RFC 1918"),
+    ("100.64.0.0/10", "shared address space, RFC 6598"),
+    ("192.0.0.0/24", "IETF protocol assignments, RFC 6890"),
+    ("192.0.2.0/24", "documentation TEST-NET-1, RFC 5737"),
+    ("198.51.100.0/24", "documentation TEST-NET-2, RFC 5737"),
+    ("203.0.113.0/24", "documentation TEST-NET-3, RFC 5737"),
+    ("192.88.99.0/24", "IPv6 to IPv4 relay (deprecated), RFC 7526"),
+    ("198.18.0.0/15", "benchmark testing, RFC 2544"),
+    ("240.0.0.0/4", "reserved for future use (Class E), RFC 5735"),
+)
+# "Prohibited IPv4 subnet ranges" of the same page (besides Google's own public ranges).
+PROHIBITED_SUBNET_RANGES: tuple[tuple[str, str], ...] = (
+    ("0.0.0.0/8", "the current network, RFC 1122"),
+    ("127.0.0.0/8", "loopback, RFC 1122"),
+    ("169.254.0.0/16", "link-local, RFC 3927"),
+    ("224.0.0.0/4", "multicast, RFC 5771"),
+    ("255.255.255.255/32", "the limited broadcast address, RFC 8190"),
+)
+# A subnet's primary range is /29 or larger, and four of its addresses are unusable: the network and
+# broadcast addresses, the default gateway and the second-to-last address
+# (https://cloud.google.com/vpc/docs/subnets#unusable-ip-addresses-in-every-subnet).
+SUBNET_SMALLEST_PREFIX = 29
+SUBNET_UNUSABLE_ADDRESSES = 4
+# A proxy-only subnet is /26 or larger; Google recommends /23
+# (https://cloud.google.com/load-balancing/docs/proxy-only-subnets#proxy_only_subnet_size).
+PROXY_ONLY_SMALLEST_PREFIX = 26
+PROXY_ONLY_RECOMMENDED_PREFIX = 23
+# GKE's secondary ranges (https://cloud.google.com/kubernetes-engine/docs/concepts/alias-ips#cluster_sizing):
+# every node takes a /24 of the Pod range at the default of 110 Pods per node (MAX_PODS_PER_NODE above;
+# flexible-pod-cidr), so a /24 Pod range holds one node, and the largest Pod range is /9; the Service
+# range is /27 to /16 (the API refuses a larger one: "Services CIDR range is smaller than minimum
+# (14 < 16)", rancher/rancher#32207).
+GKE_RANGES_SOURCE = "https://cloud.google.com/kubernetes-engine/docs/concepts/alias-ips#cluster_sizing"
+POD_RANGE_PREFIX_PER_NODE = 24
+POD_RANGE_LARGEST_PREFIX = 9
+SERVICE_RANGE_PREFIXES = (16, 27)  # largest, smallest
+# Surge upgrades add one node per pool at a time by default (max-surge 1), which takes a node address and
+# a Pod /24 while it lasts (https://cloud.google.com/kubernetes-engine/docs/concepts/node-pool-upgrade-strategies#surge).
+SURGE_NODES_PER_POOL = 1
+
+
+# ======================================================================================================
+# Names: what each API accepts for a name the program builds from config (used by stacks/config), read
+# 2026-11-25
+# ======================================================================================================
+
+NAMES_READ_ON = "2026-11-25"
+K8S_NAMES = "https://kubernetes.io/docs/concepts/overview/working-with-objects/names/"
+
+
+@dataclass(frozen=True)
+class NameRule:
+    what: str
+    pattern: str  # a regular expression the whole name must match (ASCII only)
+    shortest: int
+    longest: int
+    source: str
+
+
+_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+NAME_RULES: dict[str, NameRule] = {
+    "gce": NameRule(
+        "Compute Engine resource name (RFC 1035)",
+        r"[a-z]([-a-z0-9]*[a-z0-9])?",
+        1,
+        63,
+        "https://cloud.google.com/compute/docs/naming-resources#resource-name-format",
+    ),
+    "gke-cluster": NameRule(
+        "GKE cluster name",
+        r"[a-z]([-a-z0-9]*[a-z0-9])?",
+        1,
+        40,
+        "https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/projects.locations.clusters#Cluster",
+    ),
+    "membership": NameRule(
+        "fleet membership id (RFC 1123 label)",
+        _LABEL,
+        1,
+        63,
+        "https://cloud.google.com/kubernetes-engine/fleet-management/docs/reference/rest/v1/"
+        "projects.locations.memberships/create",
+    ),
+    "service-account": NameRule(
+        "service account id",
+        r"[a-z]([-a-z0-9]*[a-z0-9])",
+        6,
+        30,
+        "https://cloud.google.com/iam/docs/reference/rest/v1/projects.serviceAccounts/create",
+    ),
+    "bucket": NameRule(
+        "Cloud Storage bucket name",
+        r"[a-z0-9][-a-z0-9_]*[a-z0-9]",  # dots are allowed too, but only in domain-verified names
+        3,
+        63,
+        "https://cloud.google.com/storage/docs/buckets#naming",
+    ),
+    "dns-1123-label": NameRule("Kubernetes name (RFC 1123 label)", _LABEL, 1, 63, f"{K8S_NAMES}#dns-label-names"),
+    "dns-1123-subdomain": NameRule(
+        "Kubernetes name (RFC 1123 subdomain)",
+        rf"{_LABEL}(\.{_LABEL})*",
+        1,
+        253,
+        f"{K8S_NAMES}#dns-subdomain-names",
+    ),
+    "dns-1035-label": NameRule(
+        "Kubernetes Service name (RFC 1035 label: starts with a letter)",
+        r"[a-z]([-a-z0-9]*[a-z0-9])?",
+        1,
+        63,
+        f"{K8S_NAMES}#rfc-1035-label-names",
+    ),
+    "k8s-label-value": NameRule(
+        "Kubernetes label value",
+        r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?",
+        0,
+        63,
+        "https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set",
+    ),
+    "helm-release": NameRule(
+        "Helm release name",
+        rf"{_LABEL}(\.{_LABEL})*",
+        1,
+        53,
+        "helm/helm pkg/chartutil/validate_name.go ValidateReleaseName",
+    ),
+}
+# Bucket names must not start with "goog" nor contain "google" or close misspellings of it such as
+# "g00gle" (https://cloud.google.com/storage/docs/buckets#naming). The misspellings are read as the
+# letter-for-digit swaps below.
+BUCKET_FORBIDDEN_PREFIX = "goog"
+BUCKET_FORBIDDEN_WORD = r"g[o0]{2,}g[l1i][e3]"
+# GCP labels (https://cloud.google.com/compute/docs/labeling-resources#requirements): at most 64 per
+# resource; keys 1-63 characters starting with a lowercase letter, values 0-63 characters; lowercase
+# letters (international ones allowed), digits, underscores and hyphens only.
+GCP_LABELS_SOURCE = "https://cloud.google.com/compute/docs/labeling-resources#requirements"
+GCP_LABELS_PER_RESOURCE = 64
+GCP_LABEL_LONGEST = 63
+# Namespaces every cluster already has, and the prefix Kubernetes reserves for its own
+# (https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/#initial-namespaces).
+K8S_INITIAL_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
+K8S_RESERVED_NAMESPACE_PREFIX = "kube-"
+# Hugging Face repository ids (huggingface_hub utils/_validators.py validate_repo_id): "name" or
+# "namespace/name", ASCII letters, digits, "-", "_" and ".", not starting or ending with "-" or ".",
+# a name of at most 96 characters, no "--" or "..", not ending in ".git".
+HF_REPO_ID_SOURCE = "huggingface_hub utils/_validators.py validate_repo_id"
+HF_REPO_NAME_LONGEST = 96
+
+
+# ======================================================================================================
+# Room on one node, for the config-time check of the pods the program pins to the system pool (used by
+# stacks/config; the same data as tools/capacity.py), read 2026-11-25
+# ======================================================================================================
+
+# GKE's Cloud Storage FUSE sidecar requests 250m CPU and 256Mi memory unless the pod's annotations say
+# otherwise; a limit of "0" leaves the request at that default (the same source as tools/capacity.py:
+# https://cloud.google.com/kubernetes-engine/docs/how-to/cloud-storage-fuse-csi-driver-sidecar
+# #configure-sidecar-resources; GoogleCloudPlatform/gcs-fuse-csi-driver pkg/webhook/config.go @5fcdc04).
+FUSE_SIDECAR_CPU_MILLI = 250
+FUSE_SIDECAR_MEMORY = 256 * MI
+
+
+def node_room(machine: MachineType) -> dict[str, int]:
+    """What one node of this machine type leaves for the program's pods: GKE's allocatable less the GKE
+    system pods on every node (cpu in millicores, memory in bytes)."""
+    room = allocatable(machine)
+    daemons = [*NODE_SYSTEM_PODS, *(TPU_NODE_SYSTEM_PODS if machine.tpu_chips else ())]
+    return {
+        "cpu": room["cpu"] - sum(d.cpu_milli for d in daemons),
+        "memory": room["memory"] - sum(d.memory for d in daemons),
+    }

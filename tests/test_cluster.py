@@ -26,7 +26,8 @@ def test_cluster_has_every_feature_multi_cluster_inference_needs(prod, region):
     assert c["gatewayApiConfig"] == {"channel": "CHANNEL_STANDARD"}
     assert c["workloadIdentityConfig"] == {"workloadPool": "tpu-inference-prod.svc.id.goog"}
     assert c["addonsConfig"] == {"gcsFuseCsiDriverConfig": {"enabled": True}}
-    assert c["minMasterVersion"] == "1.35"  # a minor alias past managed DRANET's 1.34.1-gke.1829001
+    # no pinned version: the channel's default is past managed DRANET's 1.34.1-gke.1829001 (validated)
+    assert "minMasterVersion" not in c
     assert c["monitoringConfig"] == {"managedPrometheus": {"enabled": True}}
     assert c["podAutoscaling"] == {"hpaProfile": "PERFORMANCE"}
     assert c["deletionProtection"] is True

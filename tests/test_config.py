@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
-import json
+import ipaddress
+from dataclasses import dataclass
 
 import pytest
 
-from stacks import config
+from stacks import config, facts
 from stacks.config import ConfigError
+from stacks.config.reader import name_problem
 from tests.conftest import OPERATOR_SECRETS, run
 from tools import engine
 from tools.cli_config import CliConfigError
@@ -73,115 +75,1053 @@ def test_every_problem_is_reported_at_once_in_key_value_why_fix_form():
     assert 'releaseChannel: "NIGHTLY" — is not one of RAPID, REGULAR, STABLE, EXTENDED — choose one of' in text
 
 
-# Each row: a change to the prod stack file, and the exact key the error must name.
-BAD_INPUTS = [
-    ("GKE minor before managed DRANET", {"gkeVersion": "1.34"}, "gkeVersion"),
-    ("GKE patch before managed DRANET", {"gkeVersion": "1.34.1-gke.1127000"}, "gkeVersion"),
-    ("GKE version as a word", {"gkeVersion": "latest"}, "gkeVersion"),
-    (
-        "EPP CPU not a quantity",
-        {"inferencePool": {"endpointPicker": {"cpuRequest": "four"}}},
-        "inferencePool.endpointPicker.cpuRequest",
+# Each row: a change to a stack file (prod unless `stack` says otherwise), the exact key the error must
+# name, the value as the message shows it, and a piece of its why or fix. Grouped by the classes of
+# issue 10; `CLASS` below counts them.
+@dataclass(frozen=True)
+class Bad:
+    desc: str
+    change: dict
+    key: str
+    shown: str
+    hint: str
+    stack: str = "prod"
+
+
+def single(location: str) -> dict:
+    return {"modelStore": {"layout": "single", "location": location}}
+
+
+SMALL_EPP = {"endpointPicker": {"cpuRequest": "500m", "memoryRequest": "1Gi", "memoryLimit": "2Gi"}}
+LONG = "x" * 2000
+KEYS = {r: f"projects/p-123456/locations/{r}/keyRings/r/cryptoKeys/k" for r in ("europe-west4", "us-east5")}
+
+PLACES = [
+    Bad(
+        "region that does not exist",
+        {"regions": with_region(name="europe-west7")},
+        "regions[0].name",
+        '"europe-west7"',
+        "is not a Google Cloud region",
     ),
-    (
-        "EPP memory without a unit",
-        {"inferencePool": {"endpointPicker": {"memoryRequest": "8"}}},
-        "inferencePool.endpointPicker.memoryRequest",
+    Bad(
+        "region with a stray hyphen",
+        {"regions": with_region(name="europe-west-4")},
+        "regions[0].name",
+        '"europe-west-4"',
+        "did you mean 'europe-west4'?",
     ),
-    (
-        "EPP memory limit under its request",
-        {"inferencePool": {"endpointPicker": {"memoryRequest": "8Gi", "memoryLimit": "4Gi"}}},
-        "inferencePool.endpointPicker.memoryLimit",
+    Bad(
+        "region name typo",
+        {"regions": with_region(name="europe_west4")},
+        "regions[0].name",
+        '"europe_west4"',
+        "did you mean 'europe-west4'?",
     ),
-    (
-        "EPP resources on a chart without them",
-        {"inferencePool": {"chartVersion": "v1.1.0", "endpointPicker": {"cpuRequest": "1"}}},
-        "inferencePool.endpointPicker",
+    Bad(
+        "zone that does not exist",
+        {"regions": with_region(zone="europe-west4-d")},
+        "regions[0].zone",
+        '"europe-west4-d"',
+        "use one of europe-west4-a, europe-west4-b, europe-west4-c",
     ),
-    ("malformed project id", {"project": "My_Project"}, "project"),
-    ("no regions", {"regions": []}, "regions"),
-    ("zone of another region", {"regions": with_region(zone="us-east5-b")}, "regions[0].zone"),
-    ("region name typo", {"regions": with_region(name="europe_west4")}, "regions[0].name"),
-    (
+    Bad(
+        "zone of another region",
+        {"regions": with_region(zone="us-east5-b")},
+        "regions[0].zone",
+        '"us-east5-b"',
+        "is a zone of us-east5, not of europe-west4",
+    ),
+    Bad(
+        "zone without TPU v6e",
+        {"regions": with_region(zone="europe-west4-b")},
+        "regions[0].zone",
+        '"europe-west4-b"',
+        "use europe-west4-a",
+    ),
+    Bad(
+        "region without TPU v6e",
+        {"regions": with_region(name="europe-west1", zone="europe-west1-b")},
+        "regions[0].zone",
+        '"europe-west1-b"',
+        "serve from a region with v6e zones",
+    ),
+    Bad(
         "duplicate region",
         {"regions": prod_regions() + [prod_regions()[0] | {"nodeCidr": "10.0.9.0/24", "proxyCidr": "10.1.9.0/24"}]},
         "regions[2].name",
+        '"europe-west4"',
+        "list each region once",
     ),
-    ("unparsable CIDR", {"regions": with_region(nodeCidr="10.0.1/24x")}, "regions[0].nodeCidr"),
-    ("host bits set", {"regions": with_region(nodeCidr="10.0.1.7/24")}, "regions[0].nodeCidr"),
-    ("public range", {"regions": with_region(proxyCidr="8.8.8.0/24")}, "regions[0].proxyCidr"),
-    ("proxy subnet too small", {"regions": with_region(proxyCidr="10.1.1.0/27")}, "regions[0].proxyCidr"),
-    ("node overlaps other region", {"regions": with_region(nodeCidr="10.0.2.0/25")}, "regions[0].nodeCidr"),
-    ("pod range overlaps proxy", {"regions": with_region(podCidr="10.1.1.0/25")}, "regions[0].proxyCidr"),
-    ("service range overlaps node", {"regions": with_region(serviceCidr="10.0.1.128/25")}, "regions[0].nodeCidr"),
-    ("config region not a region", {"configRegion": "asia-east1"}, "configRegion"),
-    ("MTU above GCP's maximum", {"network": {"mtu": 9000}}, "network.mtu"),
-    ("MTU below GCP's minimum", {"network": {"mtu": 576}}, "network.mtu"),
-    ("unknown machine type", {"accelerator": {"machineType": "ct5lp-hightpu-4t"}}, "accelerator.machineType"),
-    (
+    Bad(
+        "config region not a region",
+        {"configRegion": "asia-east1"},
+        "configRegion",
+        '"asia-east1"',
+        "choose one of europe-west4, us-east5",
+    ),
+    Bad(
+        "bucket location that is no location",
+        single("MARS"),
+        "modelStore.location",
+        '"MARS"',
+        "is not a Cloud Storage location",
+    ),
+    Bad(
+        "bucket location that is a zone",
+        single("us-east5-b"),
+        "modelStore.location",
+        '"us-east5-b"',
+        "use its region US-EAST5",
+    ),
+    Bad("bucket dual-region typo", single("NAM5"), "modelStore.location", '"NAM5"', "did you mean 'NAM4'?"),
+    Bad(
+        "bucket location spelt out",
+        single("europe"),
+        "modelStore.location",
+        '"europe"',
+        "is not a Cloud Storage location",
+    ),
+    Bad(
+        "bucket layout",
+        {"modelStore": {"layout": "global"}},
+        "modelStore.layout",
+        '"global"',
+        "choose one of per-region, single",
+    ),
+]
+
+MACHINES = [
+    Bad(
+        "system machine type that does not exist",
+        {"systemPool": {"machineType": "e2-standard-3"}},
+        "systemPool.machineType",
+        '"e2-standard-3"',
+        "did you mean",
+    ),
+    Bad(
+        "system machine type of another family",
+        {"systemPool": {"machineType": "m1-ultramem-40"}},
+        "systemPool.machineType",
+        '"m1-ultramem-40"',
+        "supported families",
+    ),
+    Bad(
+        "system pool on a TPU host",
+        {"systemPool": {"machineType": "ct6e-standard-4t"}},
+        "systemPool.machineType",
+        '"ct6e-standard-4t"',
+        "is a TPU host",
+    ),
+    Bad(
+        "unknown TPU machine type",
+        {"accelerator": {"machineType": "ct5lp-hightpu-4t"}},
+        "accelerator.machineType",
+        '"ct5lp-hightpu-4t"',
+        "choose one of ct6e-standard-1t",
+    ),
+    Bad(
+        "TPU machine type without its suffix",
+        {"accelerator": {"machineType": "ct6e-standard-4"}},
+        "accelerator.machineType",
+        '"ct6e-standard-4"',
+        "did you mean 'ct6e-standard-4t'?",
+    ),
+    Bad(
         "topology of another shape",
         {"accelerator": {"machineType": "ct6e-standard-4t", "topology": "2x4"}},
         "accelerator.topology",
+        '"2x4"',
+        "set topology 2x2",
     ),
-    ("tensor parallel size != chips", {"model": {"tensorParallelSize": 8}}, "model.tensorParallelSize"),
-    ("more nodes than a single-host slice", {"accelerator": {"nodesPerPool": 2}}, "accelerator.nodesPerPool"),
-    ("spot and reservation", {"accelerator": {"spot": True, "reservation": "tpu-res"}}, "accelerator.reservation"),
-    ("prefix too long for GKE", {"prefix": "a-very-long-platform-prefix"}, "prefix"),
-    ("prefix with uppercase", {"prefix": "TPU"}, "prefix"),
-    ("release channel", {"releaseChannel": "NIGHTLY"}, "releaseChannel"),
-    ("misspelt top-level key", {"servingport": 8000}, "servingport"),
-    ("misspelt nested key", {"modelStore": {"layuot": "single"}}, "modelStore.layuot"),
-    ("bad label", {"labels": {"Team": "ML Platform"}}, "labels.Team"),
-    ("bucket layout", {"modelStore": {"layout": "global"}}, "modelStore.layout"),
-    ("bad namespace", {"modelServer": {"namespace": "Inference_NS"}}, "modelServer.namespace"),
-    ("negative replicas", {"modelServer": {"replicas": -1}}, "modelServer.replicas"),
-    ("more replicas than TPU slices", {"modelServer": {"replicas": 2}}, "modelServer.replicas"),
-    ("utilization over 100 percent", {"gateway": {"maxUtilizationPercent": 150}}, "gateway.maxUtilizationPercent"),
-    ("utilization of 0 percent", {"gateway": {"maxUtilizationPercent": 0}}, "gateway.maxUtilizationPercent"),
-    (
+    Bad(
+        "more nodes than a single-host slice",
+        {"accelerator": {"nodesPerPool": 2}},
+        "accelerator.nodesPerPool",
+        "2",
+        "set nodesPerPool to 1",
+    ),
+    Bad(
+        "endpoint picker CPU over a node",
+        {"systemPool": {"machineType": "e2-standard-8"}, "inferencePool": {"endpointPicker": {"cpuRequest": "8"}}},
+        "inferencePool.endpointPicker.cpuRequest",
+        '"8"',
+        "at most 7390m",
+    ),
+    Bad(
+        "endpoint picker memory over a node",
+        {
+            "systemPool": {"machineType": "e2-standard-8"},
+            "inferencePool": {"endpointPicker": {"memoryRequest": "30Gi", "memoryLimit": "30Gi"}},
+        },
+        "inferencePool.endpointPicker.memoryRequest",
+        '"30Gi"',
+        "memoryRequest to at most 27462Mi, or a systemPool.machineType such as e2-standard-16",
+    ),
+    Bad(
+        "chart-default endpoint picker on a small pool",
+        {"inferencePool": None},
+        "inferencePool.endpointPicker.cpuRequest",
+        '"4"',
+        "at most 3400m, or a systemPool.machineType such as e2-standard-8",
+        stack="dev",
+    ),
+    Bad(
+        "weights download over a node",
+        {"systemPool": {"machineType": "e2-standard-4"}, "inferencePool": SMALL_EPP},
+        "systemPool.machineType",
+        '"e2-standard-4"',
+        "at least e2-standard-8",
+    ),
+    Bad("no system node", {"systemPool": {"nodeCount": 0}}, "systemPool.nodeCount", "0", "set a number in 1..100"),
+    Bad(
+        "boot disk below GKE's minimum",
+        {"systemPool": {"diskSizeGb": 5}},
+        "systemPool.diskSizeGb",
+        "5",
+        "set a number in 10..65536",
+    ),
+]
+
+RANGES = [
+    Bad(
+        "unparsable CIDR",
+        {"regions": with_region(nodeCidr="10.0.1/24x")},
+        "regions[0].nodeCidr",
+        '"10.0.1/24x"',
+        "write it like 10.0.1.0/24",
+    ),
+    Bad(
+        "host bits set",
+        {"regions": with_region(nodeCidr="10.0.1.7/24")},
+        "regions[0].nodeCidr",
+        '"10.0.1.7/24"',
+        "use the network address 10.0.1.0/24",
+    ),
+    Bad(
+        "bare address",
+        {"regions": with_region(nodeCidr="10.0.1.1")},
+        "regions[0].nodeCidr",
+        '"10.0.1.1"',
+        "e.g. 10.0.1.0/24",
+    ),
+    Bad(
+        "netmask instead of prefix length",
+        {"regions": with_region(nodeCidr="10.0.1.0/255.255.255.0")},
+        "regions[0].nodeCidr",
+        '"10.0.1.0/255.255.255.0"',
+        "is not an IPv4 CIDR range",
+    ),
+    Bad(
+        "public range",
+        {"regions": with_region(proxyCidr="8.8.8.0/24")},
+        "regions[0].proxyCidr",
+        '"8.8.8.0/24"',
+        "privately used public range",
+    ),
+    Bad(
+        "range straddling RFC 1918",
+        {"regions": with_region(nodeCidr="172.0.0.0/10")},
+        "regions[0].nodeCidr",
+        '"172.0.0.0/10"',
+        "is not inside a private range",
+    ),
+    Bad(
+        "link-local range",
+        {"regions": with_region(nodeCidr="169.254.1.0/24")},
+        "regions[0].nodeCidr",
+        '"169.254.1.0/24"',
+        "link-local",
+    ),
+    Bad(
+        "loopback range",
+        {"regions": with_region(proxyCidr="127.0.0.0/24")},
+        "regions[0].proxyCidr",
+        '"127.0.0.0/24"',
+        "loopback",
+    ),
+    Bad(
+        "current-network range",
+        {"regions": with_region(nodeCidr="0.0.0.0/24")},
+        "regions[0].nodeCidr",
+        '"0.0.0.0/24"',
+        "the current network",
+    ),
+    Bad(
+        "multicast range",
+        {"regions": with_region(serviceCidr="224.0.1.0/24")},
+        "regions[0].serviceCidr",
+        '"224.0.1.0/24"',
+        "multicast",
+    ),
+    Bad(
+        "Class E range over the broadcast address",
+        {"regions": with_region(podCidr="240.0.0.0/4")},
+        "regions[0].podCidr",
+        '"240.0.0.0/4"',
+        "the limited broadcast address",
+    ),
+    Bad(
+        "node subnet below /29",
+        {"regions": with_region(nodeCidr="10.0.1.0/30")},
+        "regions[0].nodeCidr",
+        '"10.0.1.0/30"',
+        "is smaller than /29",
+    ),
+    Bad(
+        "node subnet too small for its nodes",
+        {"regions": with_region(nodeCidr="10.0.1.0/29")},
+        "regions[0].nodeCidr",
+        '"10.0.1.0/29"',
+        "use a /28 or larger",
+    ),
+    Bad(
+        "proxy subnet too small",
+        {"regions": with_region(proxyCidr="10.1.1.0/27")},
+        "regions[0].proxyCidr",
+        '"10.1.1.0/27"',
+        "Google recommends /23",
+    ),
+    Bad(
+        "Pod range below one node's /24",
+        {"regions": with_region(podCidr="10.8.0.0/25")},
+        "regions[0].podCidr",
+        '"10.8.0.0/25"',
+        "is smaller than /24",
+    ),
+    Bad(
+        "Pod range too small for its nodes",
+        {"regions": with_region(podCidr="10.8.0.0/24")},
+        "regions[0].podCidr",
+        '"10.8.0.0/24"',
+        "use a /22 or larger",
+    ),
+    Bad(
+        "Pod range larger than GKE takes",
+        {"regions": with_region(podCidr="10.0.0.0/8")},
+        "regions[0].podCidr",
+        '"10.0.0.0/8"',
+        "larger than /9",
+    ),
+    Bad(
+        "Service range below /27",
+        {"regions": with_region(serviceCidr="10.9.0.0/28")},
+        "regions[0].serviceCidr",
+        '"10.9.0.0/28"',
+        "is smaller than /27",
+    ),
+    Bad(
+        "Service range larger than /16",
+        {"regions": with_region(serviceCidr="10.64.0.0/12")},
+        "regions[0].serviceCidr",
+        '"10.64.0.0/12"',
+        "larger than /16",
+    ),
+    Bad(
+        "node overlaps other region",
+        {"regions": with_region(nodeCidr="10.0.2.0/25")},
+        "regions[0].nodeCidr",
+        '"10.0.2.0/25"',
+        "overlaps regions[1].nodeCidr",
+    ),
+    Bad(
+        "pod range overlaps proxy",
+        {"regions": with_region(podCidr="10.8.0.0/22", proxyCidr="10.8.0.0/24")},
+        "regions[0].proxyCidr",
+        '"10.8.0.0/24"',
+        "overlaps regions[0].podCidr",
+    ),
+    Bad(
+        "service range overlaps node",
+        {"regions": with_region(serviceCidr="10.0.1.0/27")},
+        "regions[0].nodeCidr",
+        '"10.0.1.0/24"',
+        "overlaps regions[0].serviceCidr",
+    ),
+    Bad(
+        "authorized network as a bare address",
+        {"privateNodes": {"masterAuthorizedNetworks": ["203.0.113.7"]}},
+        "privateNodes.masterAuthorizedNetworks[0]",
+        '"203.0.113.7"',
+        "e.g. 203.0.113.0/24",
+    ),
+    Bad(
+        "authorized network with host bits",
+        {"privateNodes": {"masterAuthorizedNetworks": ["203.0.113.7/24"]}},
+        "privateNodes.masterAuthorizedNetworks[0]",
+        '"203.0.113.7/24"',
+        "use the network address 203.0.113.0/24",
+    ),
+    Bad(
+        "authorized networks as text",
+        {"privateNodes": {"masterAuthorizedNetworks": "203.0.113.0/24"}},
+        "privateNodes.masterAuthorizedNetworks",
+        '"203.0.113.0/24"',
+        "must be a list",
+    ),
+    Bad(
+        "authorized network as a number",
+        {"privateNodes": {"masterAuthorizedNetworks": [5]}},
+        "privateNodes.masterAuthorizedNetworks[0]",
+        "5",
+        "is not an IPv4 CIDR range",
+    ),
+    Bad("MTU above GCP's maximum", {"network": {"mtu": 9000}}, "network.mtu", "9000", "1300 to 8896"),
+    Bad("MTU below GCP's minimum", {"network": {"mtu": 576}}, "network.mtu", "576", "1300 to 8896"),
+]
+
+NAMES = [
+    Bad(
+        "prefix too long for GKE",
+        {"prefix": "a-very-long-platform-prefix"},
+        "prefix",
+        '"a-very-long-platform-prefix-prod"',
+        "at most 27 characters",
+    ),
+    Bad("prefix with uppercase", {"prefix": "TPU"}, "prefix", '"TPU"', "is not the start of a GCP name"),
+    Bad("prefix ending in a hyphen", {"prefix": "tpu-"}, "prefix", '"tpu-"', "is not the start of a GCP name"),
+    Bad(
+        "prefix too long for service account ids",
+        {"prefix": "abcdefghijklmnopqrstuv"},
+        "prefix",
+        '"abcdefghijklmnopqrstuv-prod"',
+        "service account id",
+    ),
+    Bad(
+        "bucket name too long in the single layout",
+        {"prefix": "abcdefghijklmnopqrstuv", **single("NORTHAMERICA-NORTHEAST2")},
+        "prefix",
+        '"abcdefghijklmnopqrstuv-prod"',
+        "Cloud Storage bucket name",
+    ),
+    Bad(
+        "prefix with google in bucket names", {"prefix": "my-google"}, "prefix", '"my-google-prod"', "contains 'google'"
+    ),
+    Bad(
+        "prefix with a google misspelling", {"prefix": "g00gle-lab"}, "prefix", '"g00gle-lab-prod"', "close misspelling"
+    ),
+    Bad("prefix starting with goog", {"prefix": "googly"}, "prefix", '"googly-prod"', "starts with 'goog'"),
+    Bad("malformed project id", {"project": "My_Project"}, "project", '"My_Project"', "6-30 lowercase letters"),
+    Bad("project id too short", {"project": "abc"}, "project", '"abc"', "is not a Google Cloud project ID"),
+    Bad(
+        "Service name starting with a digit",
+        {"modelServer": {"namespace": "inference", "name": "1-gemma"}},
+        "modelServer.name",
+        '"1-gemma"',
+        "'1-gemma-service' does not match",
+    ),
+    Bad(
+        "Service name too long",
+        {"modelServer": {"namespace": "inference", "name": "v" * 56}},
+        "modelServer.name",
+        f'"{"v" * 56}"',
+        "at most 55 characters",
+    ),
+    Bad(
+        "bad namespace",
+        {"modelServer": {"namespace": "Inference_NS"}},
+        "modelServer.namespace",
+        '"Inference_NS"',
+        "RFC 1123 label",
+    ),
+    Bad(
+        "Kubernetes' own namespace",
+        {"modelServer": {"namespace": "kube-system"}},
+        "modelServer.namespace",
+        '"kube-system"',
+        "use a namespace of your own",
+    ),
+    Bad(
+        "reserved namespace prefix",
+        {"modelServer": {"namespace": "kube-inference"}},
+        "modelServer.namespace",
+        '"kube-inference"',
+        "kube- prefix is reserved",
+    ),
+    Bad(
+        "service account with an underscore",
+        {"modelServer": {"namespace": "inference", "serviceAccount": "gemma_ksa"}},
+        "modelServer.serviceAccount",
+        '"gemma_ksa"',
+        "RFC 1123 subdomain",
+    ),
+    Bad(
+        "app label with a space",
+        {"modelServer": {"namespace": "inference", "appLabel": "gemma server"}},
+        "modelServer.appLabel",
+        '"gemma server"',
+        "Kubernetes label value",
+    ),
+    Bad(
+        "app label too long",
+        {"modelServer": {"namespace": "inference", "appLabel": "a" * 64}},
+        "modelServer.appLabel",
+        f'"{"a" * 64}"',
+        "is 64 characters",
+    ),
+    Bad(
+        "Helm release name too long",
+        {"inferencePool": {"name": "p" * 54}},
+        "inferencePool.name",
+        f'"{"p" * 54}"',
+        "Helm release name",
+    ),
+    Bad(
+        "pool name starting with a digit",
+        {"inferencePool": {"name": "1pool"}},
+        "inferencePool.name",
+        '"1pool"',
+        "'1pool-epp'",
+    ),
+    Bad(
+        "pool name with a dot",
+        {"inferencePool": {"name": "gemma.pool"}},
+        "inferencePool.name",
+        '"gemma.pool"',
+        "endpoint picker's Service",
+    ),
+    Bad(
+        "Gateway name with uppercase",
+        {"gateway": {"name": "Cross_Region"}},
+        "gateway.name",
+        '"Cross_Region"',
+        "RFC 1123 subdomain",
+    ),
+    Bad(
+        "objective name with uppercase",
+        {"inferencePool": {"objectiveName": "Objective"}},
+        "inferencePool.objectiveName",
+        '"Objective"',
+        "RFC 1123 subdomain",
+    ),
+    Bad(
+        "metric export name with a dot",
+        {"inferencePool": {"metricExportName": "tpu.cache"}},
+        "inferencePool.metricExportName",
+        '"tpu.cache"',
+        "RFC 1123 label",
+    ),
+    Bad(
+        "bad label key",
+        {"labels": {"Team": "ML Platform"}},
+        "labels.Team",
+        '"ML Platform"',
+        "is not a valid GCP label key",
+    ),
+    Bad(
+        "label value with a space",
+        {"labels": {"team": "ml platform"}},
+        "labels.team",
+        '"ml platform"',
+        "is not a valid GCP label value",
+    ),
+    Bad(
+        "label key starting with a digit",
+        {"labels": {"1team": "ml"}},
+        "labels.1team",
+        '"ml"',
+        "keys start with a letter",
+    ),
+    Bad(
+        "label value too long", {"labels": {"team": "m" * 64}}, "labels.team", f'"{"m" * 64}"', "at most 63 characters"
+    ),
+    Bad(
+        "label the program sets",
+        {"labels": {"stack": "production"}},
+        "labels.stack",
+        '"production"',
+        "set by the program",
+    ),
+    Bad(
+        "too many labels",
+        {"labels": {f"l{i}": "v" for i in range(63)}},
+        "labels",
+        '"63 labels"',
+        "keep at most 62 labels",
+    ),
+    Bad(
+        "reservation name with uppercase",
+        {"accelerator": {"reservation": "TPU-RES"}},
+        "accelerator.reservation",
+        '"TPU-RES"',
+        "name an existing specific reservation",
+    ),
+]
+
+NOTHING = [
+    Bad(
+        "misspelt namespace",
+        {"inference_platform:labels": {"team": "ml"}},
+        "inference_platform:labels",
+        '{"team": "ml"}',
+        "did you mean 'inference-platform:labels'?",
+    ),
+    Bad(
+        "misspelt provider namespace",
+        {"kubernets:context": "gke"},
+        "kubernets:context",
+        '"gke"',
+        "did you mean 'kubernetes:context'?",
+    ),
+    Bad("namespace nothing reads", {"acme:owner": "me"}, "acme:owner", '"me"', "write it as inference-platform:owner"),
+    Bad("misspelt top-level key", {"servingport": 8000}, "servingport", '"8000"', "did you mean 'servingPort'?"),
+    Bad(
+        "misspelt nested key",
+        {"modelStore": {"layuot": "single"}},
+        "modelStore.layuot",
+        '"single"',
+        "did you mean 'modelStore.layout'?",
+    ),
+    Bad(
+        "unknown nested key in a region",
+        {"regions": with_region(zonee="us-east5-b")},
+        "regions[0].zonee",
+        '"us-east5-b"',
+        "did you mean 'regions[0].zone'?",
+    ),
+    Bad(
+        "bucket location with per-region buckets",
+        {"modelStore": {"location": "EU"}},
+        "modelStore.location",
+        '"EU"',
+        "set modelStore.layout: single",
+    ),
+    Bad(
+        "vLLM image on the simulator",
+        {"modelServer": {"namespace": "inference", "backend": "simulator", "image": "vllm/vllm-tpu:v0.12.0"}},
+        "modelServer.image",
+        '"vllm/vllm-tpu:v0.12.0"',
+        "does nothing with backend simulator",
+        stack="dev",
+    ),
+    Bad(
+        "download timeout on the simulator",
+        {"modelServer": {"namespace": "inference", "backend": "simulator", "downloadTimeoutMinutes": 30}},
+        "modelServer.downloadTimeoutMinutes",
+        "30",
+        "does nothing with backend simulator",
+        stack="dev",
+    ),
+    Bad(
+        "simulator image on TPU",
+        {"modelServer": {"namespace": "inference", "simulatorImage": "ghcr.io/llm-d/llm-d-inference-sim:v0.7.1"}},
+        "modelServer.simulatorImage",
+        '"ghcr.io/llm-d/llm-d-inference-sim:v0.7.1"',
+        "use backend: simulator",
+    ),
+    Bad(
+        "tensor parallelism on the simulator",
+        {"model": {"tensorParallelSize": 4}},
+        "model.tensorParallelSize",
+        "4",
+        "does nothing with backend simulator",
+        stack="dev",
+    ),
+]
+
+TEXT = [
+    Bad(
+        "region name with a trailing newline",
+        {"regions": with_region(name="europe-west4\n")},
+        "regions[0].name",
+        '"europe-west4\\n"',
+        "did you mean 'europe-west4'?",
+    ),
+    Bad(
+        "GKE version with a trailing newline",
+        {"gkeVersion": "1.35\n"},
+        "gkeVersion",
+        '"1.35\\n"',
+        "is not a GKE version",
+    ),
+    Bad(
+        "image tag with a trailing newline",
+        {"modelServer": {"namespace": "inference", "image": "vllm/vllm-tpu:v0.12.0\n"}},
+        "modelServer.image",
+        '"vllm/vllm-tpu:v0.12.0\\n"',
+        "is not pinned",
+    ),
+    Bad(
+        "KMS key with a trailing newline",
+        {
+            "secretsEncryptionKeys": {
+                "europe-west4": "projects/p-123456/locations/europe-west4/keyRings/r/cryptoKeys/k\n",
+                "us-east5": "projects/p-123456/locations/us-east5/keyRings/r/cryptoKeys/k",
+            }
+        },
+        "secretsEncryptionKeys.europe-west4",
+        '"projects/p-123456/locations/europe-west4/keyRings/r/cryptoKeys/k\\n"',
+        "is not a Cloud KMS key id",
+    ),
+    Bad(
+        "full-width digits",
+        {"modelServer": {"namespace": "inference", "maxModelLen": "８１９２"}},
+        "modelServer.maxModelLen",
+        '"８１９２"',
+        "must be a whole number",
+    ),
+    Bad(
+        "Arabic-Indic digits",
+        {"gateway": {"timeoutSec": "١٠٠"}},
+        "gateway.timeoutSec",
+        '"١٠٠"',
+        "must be a whole number",
+    ),
+    Bad(
+        "non-ASCII letter in a namespace",
+        {"modelServer": {"namespace": "inférence"}},
+        "modelServer.namespace",
+        '"inférence"',
+        "RFC 1123 label",
+    ),
+    Bad(
+        "non-ASCII letter in a model id",
+        {"model": {"id": "google/gemma-3-27b-ït"}},
+        "model.id",
+        '"google/gemma-3-27b-ït"',
+        "is not a Hugging Face repository id",
+    ),
+    Bad(
+        "Cyrillic letter in a region",
+        {"regions": with_region(name="\u0435urope-west4")},
+        "regions[0].name",
+        '"еurope-west4"',
+        "is not a Google Cloud region",
+    ),
+    Bad(
+        "model id with a double hyphen",
+        {"model": {"id": "google/gemma--3"}},
+        "model.id",
+        '"google/gemma--3"',
+        "is not a Hugging Face repository id",
+    ),
+    Bad(
+        "a YAML null for a name",
+        {"modelServer": {"namespace": "inference", "name": None}},
+        "modelServer.name",
+        "null",
+        'remove the key to use the default ("vllm-gemma")',
+    ),
+    Bad(
+        "a YAML null for a number",
+        {"gateway": {"healthCheck": {"intervalSec": None}}},
+        "gateway.healthCheck.intervalSec",
+        "null",
+        "has no value (a YAML null)",
+    ),
+    Bad(
+        "a YAML null for a region's zone",
+        {"regions": with_region(zone=None)},
+        "regions[0].zone",
+        "null",
+        "has no value (a YAML null)",
+    ),
+    Bad("empty prefix", {"prefix": ""}, "prefix", '""', "is empty"),
+    Bad(
+        "boolean in capitals",
+        {"accelerator": {"spot": "True"}},
+        "accelerator.spot",
+        '"True"',
+        "set accelerator.spot to true or false",
+    ),
+    Bad(
+        "served name with a space",
+        {"model": {"servedName": "gemma 3"}},
+        "model.servedName",
+        '"gemma 3"',
+        "is not a model name clients can send",
+    ),
+    Bad(
+        "served name with a quote",
+        {"model": {"servedName": "it's"}},
+        "model.servedName",
+        '"it\'s"',
+        "is not a model name clients can send",
+    ),
+    Bad(
+        "CPU in scientific notation",
+        {"inferencePool": {"endpointPicker": {"cpuRequest": "1e3"}}},
+        "inferencePool.endpointPicker.cpuRequest",
+        '"1e3"',
+        "is not a CPU quantity",
+    ),
+    Bad(
+        "memory in decimal gigabytes",
+        {"inferencePool": {"endpointPicker": {"memoryRequest": "8GB"}}},
+        "inferencePool.endpointPicker.memoryRequest",
+        '"8GB"',
+        "is not a memory quantity",
+    ),
+    Bad(
+        "EPP CPU not a quantity",
+        {"inferencePool": {"endpointPicker": {"cpuRequest": "four"}}},
+        "inferencePool.endpointPicker.cpuRequest",
+        '"four"',
+        'e.g. "1" or "500m"',
+    ),
+    Bad(
+        "EPP memory without a unit",
+        {"inferencePool": {"endpointPicker": {"memoryRequest": "8"}}},
+        "inferencePool.endpointPicker.memoryRequest",
+        '"8"',
+        'e.g. "2Gi"',
+    ),
+    Bad("huge text", {"model": {"id": LONG}}, "model.id", f'"{LONG[:118]}…', "is 2000 characters long, at most 200"),
+    Bad(
+        "huge number",
+        {"modelServer": {"namespace": "inference", "maxModelLen": 10**30}},
+        "modelServer.maxModelLen",
+        str(10**30),
+        "must be in 256..131072",
+    ),
+    Bad(
+        "fraction where a count is meant",
+        {"modelServer": {"namespace": "inference", "replicas": 1.5}},
+        "modelServer.replicas",
+        "1.5",
+        "must be a whole number",
+    ),
+    Bad(
+        "wrong type: regions as text",
+        {"regions": "europe-west4"},
+        "regions",
+        '"europe-west4"',
+        "must be a non-empty list",
+    ),
+    Bad("wrong type: MTU as text", {"network": {"mtu": "jumbo"}}, "network.mtu", '"jumbo"', "must be a whole number"),
+    Bad("wrong type: spot as text", {"accelerator": {"spot": "yes"}}, "accelerator.spot", '"yes"', "true or false"),
+    Bad("wrong type: dry run", {"gateway": {"dryRun": "maybe"}}, "gateway.dryRun", '"maybe"', "true or false"),
+    Bad("wrong type: labels as a list", {"labels": ["team"]}, "labels", '["team"]', "write labels as a YAML mapping"),
+    Bad(
+        "wrong type: a region as text",
+        {"regions": ["europe-west4"]},
+        "regions[0]",
+        '"europe-west4"',
+        "give name, zone, nodeCidr and proxyCidr",
+    ),
+    Bad("empty model id", {"model": {"id": ""}}, "model.id", '""', "is empty"),
+    Bad("no regions", {"regions": []}, "regions", "[]", "list at least one region"),
+    Bad(
+        "missing zone",
+        {"regions": [{k: v for k, v in prod_regions()[0].items() if k != "zone"}], "configRegion": "europe-west4"},
+        "regions[0].zone",
+        "(not set)",
+        "set the zone that has TPU v6e capacity",
+    ),
+    Bad(
+        "missing node range",
+        {"regions": [{k: v for k, v in prod_regions()[0].items() if k != "nodeCidr"}], "configRegion": "europe-west4"},
+        "regions[0].nodeCidr",
+        "(not set)",
+        "set a private CIDR range",
+    ),
+    Bad(
+        "GKE version as a word",
+        {"gkeVersion": "latest"},
+        "gkeVersion",
+        '"latest"',
+        "write a minor version such as 1.35",
+    ),
+]
+
+COMBINATIONS = [
+    Bad(
+        "GKE minor before managed DRANET",
+        {"gkeVersion": "1.34"},
+        "gkeVersion",
+        '"1.34"',
+        "first version with managed DRANET",
+    ),
+    Bad(
+        "GKE patch before managed DRANET",
+        {"gkeVersion": "1.34.1-gke.1127000"},
+        "gkeVersion",
+        '"1.34.1-gke.1127000"',
+        "remove it to take the channel's default",
+    ),
+    Bad("release channel", {"releaseChannel": "NIGHTLY"}, "releaseChannel", '"NIGHTLY"', "choose one of RAPID"),
+    Bad(
+        "tensor parallel size != chips",
+        {"model": {"tensorParallelSize": 8}},
+        "model.tensorParallelSize",
+        "8",
+        "set tensorParallelSize to 4",
+    ),
+    Bad(
+        "spot and reservation",
+        {"accelerator": {"spot": True, "reservation": "tpu-res"}},
+        "accelerator.reservation",
+        '"tpu-res"',
+        "use either Spot capacity or a reservation",
+    ),
+    Bad(
+        "more replicas than TPU slices",
+        {"modelServer": {"namespace": "inference", "replicas": 2}},
+        "modelServer.replicas",
+        "2",
+        "each replica takes a whole TPU slice",
+    ),
+    Bad(
+        "negative replicas",
+        {"modelServer": {"namespace": "inference", "replicas": -1}},
+        "modelServer.replicas",
+        "-1",
+        "use 0..1",
+    ),
+    Bad(
+        "TPU backend without an accelerator",
+        {"accelerator": None},
+        "modelServer.backend",
+        '"vllm-tpu"',
+        "or use backend: simulator",
+    ),
+    Bad(
+        "simulator with a TPU pool",
+        {"modelServer": {"namespace": "inference", "backend": "simulator"}},
+        "accelerator",
+        '{"machineType": "ct6e-standard-4t", "topology": "2x2", "nodesPerPool": 1, "spot": false}',
+        "remove accelerator",
+    ),
+    Bad(
+        "unknown backend",
+        {"modelServer": {"backend": "gpu"}},
+        "modelServer.backend",
+        '"gpu"',
+        "choose one of vllm-tpu, simulator",
+    ),
+    Bad(
+        "EPP memory limit under its request",
+        {"inferencePool": {"endpointPicker": {"memoryRequest": "8Gi", "memoryLimit": "4Gi"}}},
+        "inferencePool.endpointPicker.memoryLimit",
+        '"4Gi"',
+        "set memoryLimit >= memoryRequest",
+    ),
+    Bad(
+        "EPP resources on a chart without them",
+        {"inferencePool": {"chartVersion": "v1.1.0", "endpointPicker": {"cpuRequest": "1"}}},
+        "inferencePool.endpointPicker",
+        '{"cpuRequest": "1"}',
+        "use chartVersion v1.5.0",
+    ),
+    Bad(
+        "chart version without its CRD",
+        {"inferencePool": {"chartVersion": "v1.2.0"}},
+        "inferencePool.chartVersion",
+        '"v1.2.0"',
+        "choose one of v1.5.0, v1.1.0",
+    ),
+    Bad(
         "health-check timeout above interval",
         {"gateway": {"healthCheck": {"intervalSec": 5, "timeoutSec": 10}}},
         "gateway.healthCheck.timeoutSec",
+        "10",
+        "set timeoutSec <= intervalSec",
     ),
-    ("image tagged latest", {"modelServer": {"image": "vllm/vllm-tpu:latest"}}, "modelServer.image"),
-    (
-        "untagged image",
-        {"modelServer": {"simulatorImage": "ghcr.io/llm-d/llm-d-inference-sim"}},
-        "modelServer.simulatorImage",
+    Bad(
+        "utilization over 100 percent",
+        {"gateway": {"maxUtilizationPercent": 150}},
+        "gateway.maxUtilizationPercent",
+        "150",
+        "a percentage of KV-cache use",
     ),
-    ("unknown backend", {"modelServer": {"backend": "gpu"}}, "modelServer.backend"),
-    ("TPU backend without an accelerator", {"accelerator": None}, "modelServer.backend"),
-    ("simulator with a TPU pool", {"modelServer": {"backend": "simulator"}}, "accelerator"),
-    ("chart version without its CRD", {"inferencePool": {"chartVersion": "v1.2.0"}}, "inferencePool.chartVersion"),
-    ("token in plain text", {"hfToken": "hf_PlainTextTokenValue"}, "hfToken"),
-    ("empty model id", {"model": {"id": ""}}, "model.id"),
-    ("wrong type: regions as text", {"regions": "europe-west4"}, "regions"),
-    ("wrong type: MTU as text", {"network": {"mtu": "jumbo"}}, "network.mtu"),
-    ("wrong type: spot as text", {"accelerator": {"spot": "yes"}}, "accelerator.spot"),
-    ("wrong type: dry run", {"gateway": {"dryRun": "maybe"}}, "gateway.dryRun"),
-    ("wrong type: labels as a list", {"labels": ["team"]}, "labels"),
-    ("missing zone", {"regions": [{k: v for k, v in prod_regions()[0].items() if k != "zone"}]}, "regions[0].zone"),
-    (
-        "missing node range",
-        {"regions": [{k: v for k, v in prod_regions()[0].items() if k != "nodeCidr"}]},
-        "regions[0].nodeCidr",
+    Bad(
+        "utilization of 0 percent",
+        {"gateway": {"maxUtilizationPercent": 0}},
+        "gateway.maxUtilizationPercent",
+        "0",
+        "a percentage of KV-cache use",
     ),
-    ("unknown nested key in a region", {"regions": with_region(zonee="us-east5-b")}, "regions[0].zonee"),
+    Bad(
+        "production without deletion protection",
+        {"deletionProtection": False},
+        "deletionProtection",
+        "false",
+        "set production to false first",
+    ),
+    Bad(
+        "production without protected weights",
+        {"modelStore": {"protect": False}},
+        "modelStore.protect",
+        "false",
+        "keep the weights protected",
+    ),
+    Bad(
+        "production with force-destroyed weights",
+        {"modelStore": {"forceDestroy": True}},
+        "modelStore.forceDestroy",
+        "true",
+        "set production to false first",
+    ),
+    Bad(
+        "encryption key for a region not listed",
+        {
+            "secretsEncryptionKeys": {
+                **KEYS,
+                "asia-east1": "projects/p-123456/locations/asia-east1/keyRings/r/cryptoKeys/k",
+            }
+        },
+        "secretsEncryptionKeys.asia-east1",
+        '"projects/p-123456/locations/asia-east1/keyRings/r/cryptoKeys/k"',
+        "use one of europe-west4, us-east5",
+    ),
+    Bad(
+        "encryption key in another region",
+        {
+            "secretsEncryptionKeys": {
+                "europe-west4": "projects/p-123456/locations/us-east5/keyRings/r/cryptoKeys/k",
+                "us-east5": "projects/p-123456/locations/us-east5/keyRings/r/cryptoKeys/k",
+            }
+        },
+        "secretsEncryptionKeys.europe-west4",
+        '"projects/p-123456/locations/us-east5/keyRings/r/cryptoKeys/k"',
+        "in the cluster's own region",
+    ),
+    Bad(
+        "image tagged latest",
+        {"modelServer": {"namespace": "inference", "image": "vllm/vllm-tpu:latest"}},
+        "modelServer.image",
+        '"vllm/vllm-tpu:latest"',
+        "pin a release",
+    ),
+    Bad(
+        "untagged downloader image",
+        {"modelServer": {"namespace": "inference", "downloaderImage": "vllm/vllm-tpu"}},
+        "modelServer.downloaderImage",
+        '"vllm/vllm-tpu"',
+        "pin a release",
+    ),
+    Bad(
+        "token in plain text",
+        {"hfToken": "hf_PlainTextTokenValue"},
+        "hfToken",
+        '"[not shown]"',
+        "pulumi config set --secret hfToken",
+    ),
 ]
 
+CLASSES = {
+    "places": PLACES,
+    "machine types": MACHINES,
+    "network ranges": RANGES,
+    "names": NAMES,
+    "keys that do nothing": NOTHING,
+    "text that only looks right": TEXT,
+    "combinations": COMBINATIONS,
+}
+BAD_INPUTS = [bad for rows in CLASSES.values() for bad in rows]
 
-@pytest.mark.parametrize(("change", "key"), [(c, k) for _, c, k in BAD_INPUTS], ids=[d for d, _, _ in BAD_INPUTS])
-def test_bad_input_names_the_key_and_registers_nothing(change, key):
+
+@pytest.mark.parametrize("bad", BAD_INPUTS, ids=[b.desc for b in BAD_INPUTS])
+def test_bad_input_names_the_key_shows_the_value_offers_the_fix_and_registers_nothing(bad):
     with pytest.raises(ConfigError) as err:
         # the token case checks a token set in plain text instead of with `--secret`
-        (engine.run if "hfToken" in change else run)("prod", overrides=change)
-    keys = [p.key for p in err.value.problems]
-    assert key in keys, str(err.value)
-    assert len(keys) == 1, f"one clear error expected, got: {err.value}"
+        (engine.run if "hfToken" in bad.change else run)(bad.stack, overrides=bad.change)
+    assert [p.key for p in err.value.problems] == [bad.key], f"one clear error expected, got: {err.value}"
     assert err.value.registrations == [], "resources were registered before validation"
-    problem = err.value.problems[0]
-    assert problem.why and problem.fix
-    assert str(problem).startswith(f"{key}: {json.dumps(problem.value, default=str)} — ")
+    (problem,) = err.value.problems
+    assert config.shown(problem.value) == bad.shown
+    assert bad.hint in f"{problem.why} — {problem.fix}"
+    assert str(problem).startswith(f"{bad.key}: {bad.shown} — ")
     for secret in ("hf_PlainTextTokenValue", engine.STAND_IN.format(key="hfToken")):
         assert secret not in str(err.value)
 
@@ -215,8 +1155,18 @@ def test_an_integer_written_as_text_passes_the_cli_as_it_does_for_real():
     assert firewall.inputs["allows"] == [{"protocol": "tcp", "ports": ["9000"]}]
 
 
-def test_the_table_covers_many_distinct_keys():
-    assert len(BAD_INPUTS) >= 45 and len({k for _, _, k in BAD_INPUTS}) >= 35
+def test_the_table_covers_every_class_of_bad_input():
+    assert len(BAD_INPUTS) >= 100 and len({b.key for b in BAD_INPUTS}) >= 60
+    assert {name: len(rows) for name, rows in CLASSES.items()} == {
+        "places": 14,
+        "machine types": 13,
+        "network ranges": 28,
+        "names": 31,
+        "keys that do nothing": 11,
+        "text that only looks right": 35,
+        "combinations": 24,
+    }
+    assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)
 
 
 def test_a_missing_token_is_reported_for_the_tpu_backend_only():
@@ -239,8 +1189,8 @@ def test_prefix_error_says_how_short_it_must_be():
     with pytest.raises(ConfigError) as err:
         config.parse(stack_file("prod") | {"prefix": "a-very-long-platform-prefix"}, "prod")
     (problem,) = err.value.problems
-    assert "GKE cluster name 'a-very-long-platform-prefix-prod-europe-west4'" in problem.why
-    assert "GCP allows 40" in problem.why
+    assert "GKE cluster name 'a-very-long-platform-prefix-prod-europe-west4' is 45 characters" in problem.why
+    assert "the API allows 1 to 40" in problem.why
     assert "at most 27 characters" in problem.fix
 
 
@@ -257,3 +1207,135 @@ def test_gke_version_floor_follows_the_features_in_use():
     }
     with pytest.raises(ConfigError, match="first version with managed DRANET"):
         run("prod", overrides={"gkeVersion": "1.34.1-gke.1127000"})
+
+
+def parses(stack: str, **changes) -> config.PlatformConfig:
+    return config.parse(stack_file(stack) | changes, stack)
+
+
+def test_ranges_gcp_accepts_besides_rfc_1918_pass():
+    """https://cloud.google.com/vpc/docs/subnets#valid-ranges: shared address space, the documentation and
+    benchmark ranges and Class E are valid subnet ranges, and GKE does not masquerade to them."""
+    regions = [
+        {"name": "europe-west4", "zone": "europe-west4-a", "nodeCidr": "100.64.1.0/24", "proxyCidr": "198.18.0.0/23"},
+        {
+            "name": "us-east5",
+            "zone": "us-east5-b",
+            "nodeCidr": "192.0.2.0/24",
+            "proxyCidr": "203.0.113.0/24",
+            "podCidr": "240.10.0.0/16",
+            "serviceCidr": "198.51.100.0/24",
+        },
+    ]
+    cfg = parses("prod", regions=regions)
+    assert [r.node_cidr for r in cfg.regions] == ["100.64.1.0/24", "192.0.2.0/24"]
+
+
+def test_places_from_the_tables_pass():
+    """AI zones with v6e, a predefined dual-region and a region as bucket locations."""
+    regions = [{"name": "us-south1", "zone": "us-south1-ai1b", "nodeCidr": "10.0.1.0/24", "proxyCidr": "10.1.1.0/24"}]
+    cfg = parses("prod", regions=regions, configRegion="us-south1", modelStore={"layout": "single", "location": "nam4"})
+    assert (cfg.regions[0].zone, cfg.model_store.location) == ("us-south1-ai1b", "NAM4")
+    assert parses("prod", modelStore={"layout": "single", "location": "us-east5"}).model_store.location == "US-EAST5"
+
+
+def test_gcp_labels_take_international_lowercase_letters():
+    """GCP's label rule allows international characters, lowercase (labeling-resources#requirements)."""
+    assert parses("prod", labels={"équipe": "données-ml"}).labels == {"équipe": "données-ml"}
+    with pytest.raises(ConfigError, match="is not a valid GCP label value"):
+        parses("prod", labels={"team": "Données"})
+
+
+def test_a_typo_in_the_config_regions_entry_is_one_error():
+    regions = prod_regions()
+    regions[1]["name"] = "us-east-5"
+    with pytest.raises(ConfigError) as err:
+        parses("prod", regions=regions)
+    assert [p.key for p in err.value.problems] == ["regions[1].name"]
+
+
+def test_a_null_nested_value_is_refused_not_defaulted():
+    with pytest.raises(ConfigError) as err:
+        parses("prod", modelServer={"namespace": "inference", "image": None})
+    (problem,) = err.value.problems
+    assert str(problem) == (
+        "modelServer.image: null — has no value (a YAML null) — give it a value, or remove the key to use "
+        'the default ("vllm/vllm-tpu:v0.12.0")'
+    )
+
+
+def test_the_tables_the_checks_rely_on_are_sourced_and_dated():
+    assert facts.PLACES_READ_ON == facts.NETWORK_READ_ON == facts.NAMES_READ_ON == "2026-11-25"
+    assert all(z in facts.zones_of(z.rsplit("-", 1)[0]) for z in facts.TPU_V6E_ZONES)
+    assert all(rule.source for rule in facts.NAME_RULES.values())
+    for region in facts.REGION_ZONES:
+        assert region.upper() in facts.GCS_REGIONS
+    for pair in facts.GCS_DUAL_REGIONS.values():
+        assert set(pair) <= set(facts.REGION_ZONES)
+
+
+def test_the_download_job_requests_what_the_config_check_assumes(prod):
+    """stacks/config checks the download Job against one system node with these requests."""
+    jobs = [r for r in prod.by_type("kubernetes:batch/v1:Job") if r.inputs["metadata"]["name"] == "model-downloader"]
+    assert jobs
+    for job in jobs:
+        (container,) = job.inputs["spec"]["template"]["spec"]["containers"]
+        expected = {"cpu": config.DOWNLOAD_JOB_CPU, "memory": config.DOWNLOAD_JOB_MEMORY}
+        assert container["resources"]["requests"] == expected
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+def test_every_name_the_plan_registers_obeys_its_api(stack):
+    """The config check and the components build the same names: every physical name in the plan passes
+    the rule of the API that receives it (stacks/facts.py NAME_RULES)."""
+    plan = run(stack, overrides={"privateNodes": {"enabled": True}})  # with Cloud Routers and NATs
+    rules = {
+        "gcp:compute/network:Network": ("name", "gce"),
+        "gcp:compute/subnetwork:Subnetwork": ("name", "gce"),
+        "gcp:compute/address:Address": ("name", "gce"),
+        "gcp:compute/firewall:Firewall": ("name", "gce"),
+        "gcp:compute/router:Router": ("name", "gce"),
+        "gcp:compute/routerNat:RouterNat": ("name", "gce"),
+        "gcp:container/cluster:Cluster": ("name", "gke-cluster"),
+        "gcp:gkehub/membership:Membership": ("membershipId", "membership"),
+        "gcp:serviceaccount/account:Account": ("accountId", "service-account"),
+        "gcp:storage/bucket:Bucket": ("name", "bucket"),
+    }
+    checked = 0
+    for reg in plan.registrations:
+        if reg.type in rules:
+            field, rule = rules[reg.type]
+            assert name_problem(reg.inputs[field], rule) is None, reg.inputs[field]
+            checked += 1
+        elif reg.type == "kubernetes:core/v1:Service":
+            assert name_problem(reg.inputs["metadata"]["name"], "dns-1035-label") is None
+            checked += 1
+    assert checked > 20
+
+
+@pytest.mark.parametrize(
+    "node_cidr",
+    [
+        "10.10.1.0/24",
+        "10.10.1.0/28",
+        "10.10.1.0/29",
+    ],
+)
+def test_the_gateway_address_lies_in_its_own_node_subnet(node_cidr):
+    """The program reserves each region's Gateway address in that region's node subnet (GCP picks it);
+    no config can move it elsewhere, and the offline engine must hand out one inside too."""
+    regions = copy.deepcopy(stack_file("dev")["regions"])
+    regions[0]["nodeCidr"] = node_cidr
+    plan = run("dev", overrides={"regions": regions})
+    address = plan.one("gcp:compute/address:Address", "network-gateway-ip-europe-west4").outputs["address"]
+    assert ipaddress.IPv4Address(address) in ipaddress.IPv4Network(node_cidr)
+
+
+def test_a_key_in_a_namespace_nothing_reads_is_refused_with_a_did_you_mean():
+    with pytest.raises(ConfigError) as err:
+        config.parse(
+            stack_file("prod"), "prod", other_namespaces={"inference_platform:regions": [], "gcp:project": "x"}
+        )
+    (problem,) = err.value.problems
+    assert problem.key == "inference_platform:regions"
+    assert problem.fix == "did you mean 'inference-platform:regions'?"

@@ -10,25 +10,21 @@ import sys
 import tempfile
 import time
 
+from stacks import facts
 from tools import diff, engine, plan
 from tools.plan import OPERATOR_STAND_INS as SECRETS
 
-# TPU v6e regions and zones (Google's TPU regions and zones list), used only to size the stack.
-V6E_ZONES = [
-    ("europe-west4", "a"),
-    ("us-east5", "b"),
-    ("us-east1", "d"),
-    ("us-central1", "b"),
-    ("us-south1", "a"),
-    ("asia-northeast1", "b"),
-    ("southamerica-east1", "c"),
-    ("asia-south1", "b"),
-]
+# One TPU v6e zone per region, from the validated table (stacks/facts.py TPU_V6E_ZONES), the codelab's first.
+_FIRST: dict[str, str] = {}
+for _zone in ("europe-west4-a", "us-east5-b", "us-east1-d", *facts.TPU_V6E_ZONES):
+    _FIRST.setdefault(_zone.rsplit("-", 1)[0], _zone)
+V6E_ZONES = list(_FIRST.items())
+REGION_COUNTS = (1, 2, 4, len(V6E_ZONES))
 
 
 def regions(n: int) -> list[dict]:
     return [
-        {"name": r, "zone": f"{r}-{z}", "nodeCidr": f"10.0.{i}.0/24", "proxyCidr": f"10.1.{i}.0/24"}
+        {"name": r, "zone": z, "nodeCidr": f"10.0.{i}.0/24", "proxyCidr": f"10.1.{i}.0/24"}
         for i, (r, z) in enumerate(V6E_ZONES[:n], start=1)
     ]
 
@@ -61,7 +57,7 @@ def main() -> None:
     print("critical path; diff (Markdown) against the same stack with another serving port")
     print("regions  resources  run (s)  render (s)  diff (s)  changed")
     engine.run("prod", secrets=SECRETS)  # warm imports
-    for n in (1, 2, 4, 8):
+    for n in REGION_COUNTS:
         print(by_regions(n))
 
 

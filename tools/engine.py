@@ -14,6 +14,7 @@ import contextvars
 import hashlib
 import ipaddress
 import json
+import re
 import runpy
 import sys
 import threading
@@ -100,6 +101,153 @@ def project_file(root: Path | None = None) -> dict[str, Any]:
     return yaml.safe_load(((root or ROOT) / "Pulumi.yaml").read_text())
 
 
+# The keys of a stack file (pulumi/pulumi sdk/go/common/workspace/project.go `ProjectStack`).
+STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
+STACK_FILE_NESTING = 64  # levels of lists and mappings; the program's deepest key is 4
+_BOOL = "tag:yaml.org,2002:bool"
+
+
+class _StackFileLoader(yaml.SafeLoader):
+    """YAML as the Pulumi CLI reads a stack file (gopkg.in/yaml.v3): YAML 1.2 booleans (yes, no, on and off
+    stay text), no timestamps (a date stays text), and a key written twice is an error. Nesting is capped
+    well below Python's recursion limit, so no document can make the reader itself fail."""
+
+    depth = 0
+
+    def compose_node(self, parent, index):
+        self.depth += 1
+        try:
+            if self.depth > STACK_FILE_NESTING:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nests deeper than {STACK_FILE_NESTING} levels", self.peek_event().start_mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def construct_mapping(self, node, deep=False):
+        lines: dict = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                seen = lines.get(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a mapping key is a list or a mapping", key_node.start_mark
+                ) from None
+            if seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"mapping key {key!r} already defined at line {seen}", key_node.start_mark
+                )
+            lines[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep)
+
+
+_StackFileLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL, "tag:yaml.org,2002:timestamp")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StackFileLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+def _read_stack_file(root: Path, stack: str) -> dict[str, Any]:
+    """`Pulumi.<stack>.yaml`'s `config:` as the CLI reads it: `namespace:key` -> value, where a scalar is
+    the text written in the file (a YAML null is "", pulumi/pulumi sdk/go/common/resource/config/value.go)
+    and an object or a list is plain data. A file the CLI could not read, or one whose keys would do
+    nothing, is one clear error naming the file (never a traceback)."""
+    path = root / f"Pulumi.{stack}.yaml"
+    label = path.name
+    if not path.is_file():
+        stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+        raise cli_config.CliConfigError(
+            f"no stack file {label} in {root}; the stacks here are: {', '.join(stacks) or 'none'}"
+        )
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise cli_config.CliConfigError(f"{label}: is not UTF-8 text (byte {e.start})") from None
+    except OSError as e:
+        raise cli_config.CliConfigError(f"{label}: cannot be read ({e.strerror})") from None
+    loader = None
+    try:
+        loader = _StackFileLoader(text)
+        document = loader.get_single_node()
+        if document is None:
+            return {}
+        if not isinstance(document, yaml.MappingNode):
+            kind = "a list" if isinstance(document, yaml.SequenceNode) else f"the text {document.value[:40]!r}"
+            raise cli_config.CliConfigError(
+                f"{label}: the top level must be a mapping with a config: section, not {kind}"
+            )
+        loader.construct_mapping(document, deep=True)  # duplicate keys at the top level
+        config = None
+        for key_node, value_node in document.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+            if key == "config":
+                config = value_node
+            elif ":" in key:
+                raise cli_config.CliConfigError(
+                    f"{label}: line {key_node.start_mark.line + 1}: '{key[:80]}' sits at the top level, outside "
+                    "config:, so nothing reads it; indent it under config:"
+                )
+            elif key not in STACK_FILE_KEYS:
+                raise cli_config.CliConfigError(
+                    f"{label}: line {key_node.start_mark.line + 1}: '{key[:80]}' is not a stack file key "
+                    f"({', '.join(STACK_FILE_KEYS)})"
+                )
+        if config is None or (isinstance(config, yaml.ScalarNode) and config.tag == "tag:yaml.org,2002:null"):
+            return {}
+        if not isinstance(config, yaml.MappingNode):
+            kind = "a list" if isinstance(config, yaml.SequenceNode) else "text"
+            raise cli_config.CliConfigError(f"{label}: config: must be a mapping of namespace:key: value, not {kind}")
+        loader.construct_mapping(config, deep=True)  # duplicate config keys
+        values: dict[str, Any] = {}
+        for key_node, value_node in config.value:
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise cli_config.CliConfigError(f"{label}: line {line}: a config key must be text")
+            key = key_node.value
+            parts = key.split(":")
+            if len(parts) == 3 and parts[1] == "config":  # the old `<namespace>:config:<name>` form
+                key = f"{parts[0]}:{parts[2]}"
+            elif len(parts) != 2:
+                raise cli_config.CliConfigError(
+                    f"{label}: line {line}: could not parse {key[:80]} as a configuration key "
+                    "(configuration keys should be of the form `<namespace>:<name>`)"
+                )
+            if isinstance(value_node, yaml.ScalarNode):
+                null = value_node.tag == "tag:yaml.org,2002:null"
+                values[key] = "" if null else value_node.value
+            else:
+                value = loader.construct_object(value_node, deep=True)
+                try:
+                    json.dumps(value)
+                except (TypeError, ValueError):
+                    raise cli_config.CliConfigError(
+                        f"{label}: line {line}: the value of {key[:80]} is not plain data (numbers, text, true/false, "
+                        "lists and mappings)"
+                    ) from None
+                values[key] = value
+        return values
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise cli_config.CliConfigError(f"{label}: is not valid YAML: {e.problem or e.context}{where}") from None
+    except yaml.reader.ReaderError as e:
+        raise cli_config.CliConfigError(
+            f"{label}: is not valid YAML: it holds the control character #x{e.character:02x} at offset {e.position}"
+        ) from None
+    except yaml.YAMLError as e:
+        raise cli_config.CliConfigError(f"{label}: is not valid YAML: {str(e).splitlines()[0]}") from None
+    except RecursionError:
+        raise cli_config.CliConfigError(f"{label}: nests too deeply to read") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
 def stack_config(
     stack: str,
     root: Path | None = None,
@@ -116,8 +264,7 @@ def stack_config(
     root = root or ROOT
     project = project_file(root)
     name = project["name"]
-    raw = (yaml.safe_load((root / f"Pulumi.{stack}.yaml").read_text()) or {}).get("config") or {}
-    values = {cli_config.namespaced(name, k): v for k, v in raw.items()}
+    values = _read_stack_file(root, stack)
     for key, value in (overrides or {}).items():
         if value is None:
             values.pop(cli_config.namespaced(name, key), None)
@@ -199,7 +346,8 @@ def _subnetwork(m: PlatformMocks, i: dict, name: str) -> dict:
 def _address(m: PlatformMocks, i: dict, name: str) -> dict:
     path = f"projects/{m.project}/regions/{i['region']}/addresses/{i['name']}"
     net = ipaddress.IPv4Network(m.subnets[i["subnetwork"]])
-    offset = 10 + int(_digits(path, 6)) % max(1, net.num_addresses - 20)
+    # GCP reserves a subnet's first two and last two addresses (https://cloud.google.com/vpc/docs/subnets#unusable-ip-addresses-in-every-subnet).
+    offset = 2 + int(_digits(path, 6)) % (net.num_addresses - 4)
     return {"id": path, "selfLink": _link(path), "address": str(net.network_address + offset)}
 
 
@@ -297,6 +445,19 @@ def _project_service(m: PlatformMocks, i: dict, name: str) -> dict:
     return {"id": f"{m.project}/{i['service']}"}
 
 
+def _alert_policy(m: PlatformMocks, i: dict, name: str) -> dict:
+    path = f"projects/{m.project}/alertPolicies/{_digits(name, 19)}"
+    return {"id": path, "name": path}
+
+
+def _log_metric(m: PlatformMocks, i: dict, name: str) -> dict:
+    return {"id": i["name"]}
+
+
+def _dashboard(m: PlatformMocks, i: dict, name: str) -> dict:
+    return {"id": f"projects/{m.number}/dashboards/{_hex(name, 8)}-{_hex(name + '/', 4)}"}
+
+
 def _sleep(m: PlatformMocks, i: dict, name: str) -> dict:
     return {"id": "2026-01-01T00:00:00Z"}
 
@@ -339,6 +500,9 @@ _OUTPUTS: dict[str, Callable[[PlatformMocks, dict, str], dict]] = {
     "gcp:projects/serviceIdentity:ServiceIdentity": _service_identity,
     "gcp:projects/service:Service": _project_service,
     "time:index/sleep:Sleep": _sleep,
+    "gcp:monitoring/alertPolicy:AlertPolicy": _alert_policy,
+    "gcp:logging/metric:Metric": _log_metric,
+    "gcp:monitoring/dashboard:Dashboard": _dashboard,
     "pulumi:providers:kubernetes": _provider,
     "pulumi-python:dynamic:Resource": _dynamic,
 }

@@ -1,0 +1,198 @@
+"""`accelerator`, `systemPool`, `releaseChannel` and `gkeVersion`: machine types from stacks/facts.py, and
+whether the pods the program pins to the system pool fit one of its nodes."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from stacks import facts
+from stacks.config.model import (
+    DOWNLOAD_JOB_CPU,
+    DOWNLOAD_JOB_MEMORY,
+    GKE_VERSION_EXAMPLE,
+    TPU_V6E_SHAPES,
+    Accelerator,
+    InferencePool,
+    ModelServer,
+    SystemPool,
+    cpu_cores,
+    memory_bytes,
+)
+from stacks.config.reader import Reader, did_you_mean, name_problem
+
+_GKE_VERSION = re.compile(r"1\.[0-9]{1,3}(\.[0-9]{1,3}-gke\.[0-9]{1,12})?")
+_CPU_TYPES = sorted(
+    (name for name, m in facts.MACHINE_TYPES.items() if not m.tpu_chips),
+    key=lambda n: (facts.MACHINE_TYPES[n].vcpus, facts.MACHINE_TYPES[n].memory_gib, n),
+)
+
+
+def accelerator(top: Reader) -> Accelerator | None:
+    r = top.mapping("accelerator", optional=True)
+    if r is None:
+        return None
+    before = len(top.problems)
+    machine = r.choice("machineType", "ct6e-standard-4t", tuple(TPU_V6E_SHAPES))
+    expected = TPU_V6E_SHAPES[machine][0] if machine else None
+    topology = r.string("topology", expected, longest=16)  # unknown machine type: reported once, above
+    if expected and topology and topology != expected:
+        r.problem(
+            "topology",
+            topology,
+            f"{machine} is a {expected} slice",
+            f"set topology {expected}, or pick the ct6e machine type whose slice is {topology}",
+        )
+    # A pool with a TPU topology is one atomic slice, and every v6e serving shape is one host.
+    nodes = r.integer("nodesPerPool", 1, low=1, high=1000)
+    if nodes is not None and nodes != 1:
+        r.problem(
+            "nodesPerPool",
+            nodes,
+            f"a {expected or topology} v6e slice is a single host, so its pool has exactly one node",
+            "set nodesPerPool to 1; add regions for more serving capacity",
+        )
+    spot = r.boolean("spot", False)
+    reservation = r.string("reservation", None, longest=63)
+    if reservation and (why := name_problem(reservation, "gce")):
+        r.problem("reservation", reservation, why, "name an existing specific reservation in the zone")
+        reservation = None
+    if spot and reservation:
+        r.problem(
+            "reservation",
+            reservation,
+            "cannot be combined with spot: true",
+            "use either Spot capacity or a reservation",
+        )
+    r.finish()
+    if len(top.problems) > before:
+        return None
+    return Accelerator(machine, topology, nodes, spot, reservation)
+
+
+def system_pool(top: Reader) -> SystemPool:
+    r = top.mapping("systemPool")
+    machine = r.string("machineType", "e2-standard-16", longest=64)
+    if machine and machine not in facts.MACHINE_TYPES:
+        close = did_you_mean(machine, _CPU_TYPES)
+        r.problem(
+            "machineType",
+            machine,
+            "is not a machine type of the supported families (E2, N2, N2 high-memory and C3 standard; "
+            "stacks/facts.py MACHINE_TYPES, whose capacity the checks know)",
+            f"did you mean '{close}'?" if close else f"use one of {', '.join(_CPU_TYPES)}",
+        )
+        machine = None
+    elif machine and facts.MACHINE_TYPES[machine].tpu_chips:
+        r.problem(
+            "machineType",
+            machine,
+            "is a TPU host: GKE taints its nodes, so the controllers and the endpoint picker could not run there",
+            "use a CPU machine type such as e2-standard-16",
+        )
+        machine = None
+    pool = SystemPool(
+        machine,
+        r.integer("nodeCount", 1, low=1, high=100),
+        r.integer("diskSizeGb", 100, low=10, high=65536),
+    )
+    r.finish()
+    return pool
+
+
+def gke_version(top: Reader, channel: str | None, needs_dranet: bool) -> str | None:
+    """The clusters' minimum GKE version, or None for the release channel's default.
+
+    Unset by default: the channel's default version is past every feature minimum (stacks/facts.py
+    CHANNEL_VERSIONS, checked here), while a pinned version is only creatable while the channel still
+    offers it (1.34.1-gke.1829001 left Rapid on 2025-11-14). When set, it is at least what the stack's
+    features need."""
+    needed = [facts.MULTI_CLUSTER_INFERENCE_MINIMUM] + ([facts.DRANET_MINIMUM] if needs_dranet else [])
+    floor = max(needed, key=lambda m: facts.version_key(m.version))
+    version = top.string(
+        "gkeVersion",
+        None,
+        pattern=_GKE_VERSION,
+        why="is not a GKE version",
+        fix=f"write a minor version such as {GKE_VERSION_EXAMPLE} or an exact one such as {floor.version}",
+        longest=32,
+    )
+    if version and facts.version_key(version) < facts.version_key(floor.version):
+        top.problem(
+            "gkeVersion",
+            version,
+            f"is older than {floor.version}, the first version with {floor.feature} ({floor.source})",
+            f"remove it to take the channel's default, or use {floor.version} or later",
+        )
+        return None
+    offered = facts.CHANNEL_VERSIONS.get(channel or "")
+    if offered and facts.version_key(offered) < facts.version_key(floor.version):
+        top.problem(
+            "releaseChannel",
+            channel,
+            f"offered {offered} on {facts.CHANNEL_VERSIONS_READ_ON}, older than {floor.version} ({floor.feature})",
+            f"use a channel that offers {floor.version} or later, e.g. RAPID",
+        )
+    return version
+
+
+def _cpu(milli: int) -> str:
+    return f"{milli / 1000:g}" if milli % 1000 == 0 else f"{milli}m"
+
+
+def _gib(memory: int) -> str:
+    return f"{memory / facts.GI:.1f}Gi"
+
+
+def _smallest_fitting(cpu_milli: int, memory: int, like: str) -> str | None:
+    """The smallest machine type whose node has room, of the same series as `like` if one does."""
+    fits = [
+        n
+        for n in _CPU_TYPES
+        if facts.node_room(facts.MACHINE_TYPES[n])["cpu"] >= cpu_milli
+        and facts.node_room(facts.MACHINE_TYPES[n])["memory"] >= memory
+    ]
+    series = like.rsplit("-", 1)[0]
+    return next((n for n in fits if n.rsplit("-", 1)[0] == series), fits[0] if fits else None)
+
+
+def check_system_pool_fit(top: Reader, pool: SystemPool, inference_pool: InferencePool, server: ModelServer) -> None:
+    """The endpoint picker and, on vllm-tpu, the weights download Job run on the system pool: each must fit
+    one node after GKE's reservations and its per-node system pods (stacks/facts.py node_room, the same
+    data tools/capacity.py packs with), or it stays Pending and `pulumi up` times out."""
+    machine = facts.MACHINE_TYPES[pool.machine_type]
+    room = facts.node_room(machine)
+    left = f"one {pool.machine_type} node leaves cpu {_cpu(room['cpu'])}, memory {_gib(room['memory'])}"
+    left += " after GKE's reservations and its system pods (stacks/facts.py)"
+    epp = inference_pool.endpoint_picker
+    if epp is not None:
+        cpu = math.ceil(cpu_cores(epp.cpu_request) * 1000)
+        memory = memory_bytes(epp.memory_request)
+        larger = _smallest_fitting(cpu, memory, pool.machine_type)
+        bigger = f", or a systemPool.machineType such as {larger}" if larger else ""
+        if cpu > room["cpu"]:
+            top.problem(
+                "inferencePool.endpointPicker.cpuRequest",
+                epp.cpu_request,
+                f"the endpoint picker would stay Pending: {left}",
+                f"set inferencePool.endpointPicker.cpuRequest to at most {room['cpu']}m{bigger}",
+            )
+        elif memory > room["memory"]:
+            top.problem(
+                "inferencePool.endpointPicker.memoryRequest",
+                epp.memory_request,
+                f"the endpoint picker would stay Pending: {left}",
+                f"set inferencePool.endpointPicker.memoryRequest to at most {room['memory'] // facts.MI}Mi{bigger}",
+            )
+    if server.backend == "vllm-tpu":
+        cpu = math.ceil(cpu_cores(DOWNLOAD_JOB_CPU) * 1000) + facts.FUSE_SIDECAR_CPU_MILLI
+        memory = memory_bytes(DOWNLOAD_JOB_MEMORY) + facts.FUSE_SIDECAR_MEMORY
+        if cpu > room["cpu"] or memory > room["memory"]:
+            larger = _smallest_fitting(cpu, memory, pool.machine_type)
+            top.problem(
+                "systemPool.machineType",
+                pool.machine_type,
+                f"the weights download Job (cpu {_cpu(cpu)}, memory {_gib(memory)} with its Cloud Storage FUSE "
+                f"sidecar) would stay Pending: {left}",
+                f"use a larger machine type, at least {larger}" if larger else "use a larger machine type",
+            )

@@ -1,0 +1,248 @@
+"""The typed configuration: constants, and the frozen dataclasses `parse` returns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from stacks import facts
+
+# ct6e machine type -> (topology, chips), from stacks/facts.py. Every v6e serving shape is single-host.
+TPU_V6E_SHAPES: Mapping[str, tuple[str, int]] = {
+    name: (m.tpu_topology, m.tpu_chips)
+    for name, m in facts.MACHINE_TYPES.items()
+    if m.tpu_accelerator == "tpu-v6e-slice"
+}
+RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
+GKE_VERSION_EXAMPLE = "1.35"  # a minor alias past every feature minimum in stacks/facts.py
+BACKENDS = ("vllm-tpu", "simulator")
+# inferencepool chart releases whose InferenceObjective CRD ships with the program (components/crds/).
+CHART_VERSIONS = ("v1.5.0", "v1.1.0")
+EPP_RESOURCE_CHARTS = ("v1.5.0",)  # chart versions with an `inferenceExtension.resources` value
+VLLM_TPU_IMAGE = "vllm/vllm-tpu:v0.12.0"
+SIMULATOR_IMAGE = "ghcr.io/llm-d/llm-d-inference-sim:v0.7.1"
+MODEL_STORE_LAYOUTS = ("per-region", "single")
+MTU_RANGE = (1300, 8896)  # what a GCP VPC accepts
+# Secrets an operator sets with `pulumi config set --secret` and that no checked-in stack file holds.
+OPERATOR_SECRETS = ("hfToken",)
+# Config namespaces something reads: the project's own, and those of the providers the program uses
+# (pulumi-gcp, pulumi-kubernetes, pulumi-random, pulumiverse-time: its package is "time") and Pulumi's.
+PROVIDER_NAMESPACES = ("gcp", "kubernetes", "random", "time", "pulumi")
+# What the weights download Job requests (components/model_server.py `_weights`); it runs on the system
+# pool, and GKE adds its Cloud Storage FUSE sidecar (stacks/facts.py).
+DOWNLOAD_JOB_CPU = "4"
+DOWNLOAD_JOB_MEMORY = "16Gi"
+_MEMORY_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+
+def cpu_cores(quantity: str) -> float:
+    return int(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
+def memory_bytes(quantity: str) -> int:
+    return int(quantity[:-2]) * _MEMORY_UNITS[quantity[-2:]]
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    zone: str
+    node_cidr: str
+    proxy_cidr: str
+    pod_cidr: str | None = None
+    service_cidr: str | None = None
+
+
+@dataclass(frozen=True)
+class Accelerator:
+    machine_type: str
+    topology: str
+    nodes_per_pool: int
+    spot: bool
+    reservation: str | None
+
+    @property
+    def chips(self) -> int:
+        return TPU_V6E_SHAPES[self.machine_type][1]
+
+
+@dataclass(frozen=True)
+class SystemPool:
+    machine_type: str
+    node_count: int
+    disk_size_gb: int
+
+
+@dataclass(frozen=True)
+class Model:
+    id: str
+    served_name: str
+    tensor_parallel_size: int
+
+
+@dataclass(frozen=True)
+class ModelStore:
+    layout: str  # "per-region": a bucket in each region; "single": one bucket at `location`
+    location: str
+    force_destroy: bool
+    protect: bool
+
+
+@dataclass(frozen=True)
+class ModelServer:
+    namespace: str
+    service_account: str
+    downloader_service_account: str
+    backend: str  # "vllm-tpu" | "simulator"
+    name: str  # Deployment name; Service and PodMonitoring names derive from it
+    app_label: str  # value of the `app` label the pool selects
+    replicas: int
+    max_model_len: int
+    image: str
+    simulator_image: str
+    downloader_image: str
+    download_timeout_minutes: int
+    load_timeout_minutes: int
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {"app": self.app_label}
+
+
+@dataclass(frozen=True)
+class EndpointPicker:
+    """Resources of the chart's endpoint picker (EPP) container, in Kubernetes quantities."""
+
+    cpu_request: str
+    memory_request: str
+    memory_limit: str
+
+
+@dataclass(frozen=True)
+class InferencePool:
+    name: str
+    chart_version: str
+    objective_name: str
+    priority: int
+    metric_export_name: str  # the AutoscalingMetric export the backend policy balances on
+    endpoint_picker: EndpointPicker | None  # None: the chart version has no value for them (v1.1.0)
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    interval_sec: int
+    timeout_sec: int
+    healthy_threshold: int
+    unhealthy_threshold: int
+
+    @property
+    def detection_seconds(self) -> int:
+        """Worst case from a backend failing to the load balancer marking it unhealthy."""
+        return self.unhealthy_threshold * self.interval_sec + self.timeout_sec
+
+
+@dataclass(frozen=True)
+class Gateway:
+    name: str
+    route_name: str
+    health_check: HealthCheck
+    max_utilization_percent: int
+    dry_run: bool
+    timeout_sec: int
+    programmed_timeout_minutes: int
+
+
+@dataclass(frozen=True)
+class Fleet:
+    manage_features: bool
+
+
+@dataclass(frozen=True)
+class PrivateNodes:
+    enabled: bool
+    master_authorized_networks: tuple[str, ...]  # CIDRs that may reach the control plane; () leaves it open
+
+
+@dataclass(frozen=True)
+class Names:
+    """Every GCP name the stack creates, derived from `<prefix>-<stack>` so stacks never collide."""
+
+    base: str
+
+    @property
+    def network(self) -> str:
+        return f"{self.base}-vpc"
+
+    def node_subnet(self, region: str) -> str:
+        return f"{self.base}-node-{region}"
+
+    def proxy_subnet(self, region: str) -> str:
+        return f"{self.base}-proxy-{region}"
+
+    def gateway_address(self, region: str) -> str:
+        return f"{self.base}-gateway-ip-{region}"
+
+    def firewall(self, purpose: str) -> str:
+        return f"{self.base}-allow-{purpose}"
+
+    def router(self, region: str) -> str:
+        """Cloud Router of a region with private nodes (components/network.py builds the same name)."""
+        return f"{self.network}-router-{region}"
+
+    def nat(self, region: str) -> str:
+        return f"{self.network}-nat-{region}"
+
+    def cluster(self, region: str) -> str:
+        return f"{self.base}-{region}"
+
+    def membership(self, region: str) -> str:
+        return self.cluster(region)
+
+    def bucket_stem(self, location: str) -> str:
+        """Bucket names are global: the ModelStore appends a random hex suffix to this stem."""
+        return f"{self.base}-weights-{location.lower()}"
+
+    def service_account(self, purpose: str) -> str:
+        return f"{self.base}-{purpose}"
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    project: str
+    stack: str
+    prefix: str
+    regions: tuple[Region, ...]
+    config_region: str
+    mtu: int
+    serving_port: int
+    accelerator: Accelerator | None
+    system_pool: SystemPool
+    release_channel: str
+    gke_version: str | None  # the clusters' `min_master_version`; None: the release channel's default
+    model: Model
+    model_store: ModelStore
+    model_server: ModelServer
+    inference_pool: InferencePool
+    gateway: Gateway
+    labels: Mapping[str, str]
+    deletion_protection: bool
+    fleet: Fleet
+    production: bool
+    private_nodes: PrivateNodes
+    secrets_encryption_keys: Mapping[str, str]  # region -> Cloud KMS key in that region; {} = Google-managed
+    hf_token: Any = None  # pulumi.Output[str], secret; None for the simulator backend
+
+    @property
+    def names(self) -> Names:
+        return Names(f"{self.prefix}-{self.stack}")
+
+    def kube_context(self, region: Region) -> str:
+        """The context name `gcloud container clusters get-credentials` writes (the codelab's CTX_*)."""
+        return f"gke_{self.project}_{region.zone}_{self.names.cluster(region.name)}"
+
+    def bucket_locations(self) -> dict[str, str]:
+        """Region -> location of the bucket that serves it."""
+        if self.model_store.layout == "single":
+            return {r.name: self.model_store.location for r in self.regions}
+        return {r.name: r.name for r in self.regions}
