@@ -236,8 +236,7 @@ class InferenceCluster(pulumi.ComponentResource):
                 location=args.zone,
                 # Each node is a whole single-host slice, so the cluster autoscaler adds serving capacity a
                 # slice at a time when the HPA asks for more model servers than there are slices.
-                node_count=None if tpu.max_node_count > tpu.node_count else tpu.node_count,
-                initial_node_count=tpu.node_count if tpu.max_node_count > tpu.node_count else None,
+                node_count=tpu.node_count,
                 autoscaling=gcp.container.NodePoolAutoscalingArgs(
                     min_node_count=tpu.node_count, max_node_count=tpu.max_node_count
                 )
@@ -259,8 +258,13 @@ class InferenceCluster(pulumi.ComponentResource):
                 management=management,
                 opts=pulumi.ResourceOptions(
                     parent=self,
-                    # GKE adds its own TPU labels to the pool; reading them back must not cause a diff.
-                    ignore_changes=["nodeConfig.labels"],
+                    # GKE adds its own TPU labels to the pool; reading them back must not cause a diff. An
+                    # autoscaled pool's node count is the autoscaler's: `pulumi up` must not reset it (and
+                    # keeping `nodeCount` rather than the force-new `initialNodeCount` never replaces the pool).
+                    ignore_changes=[
+                        "nodeConfig.labels",
+                        *(["nodeCount"] if tpu.max_node_count > tpu.node_count else []),
+                    ],
                     # A slice waits for capacity in the zone; give it longer than the provider's default.
                     custom_timeouts=pulumi.CustomTimeouts(create="60m", update="60m"),
                 ),

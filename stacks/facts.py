@@ -311,7 +311,8 @@ class Grant:
     scope: str  # where the member is granted: project, bucket, service-account, kms-key
     why: str
     source: str
-    when: str = "always"  # "always"; "features": the stack owns the fleet features; "kms": secretsEncryptionKeys
+    when: str = "always"  # "always"; "features": the stack owns the fleet features; "kms": secretsEncryptionKeys;
+    # "autoscaling": the HPAs are on
 
 
 IDENTITIES = {
@@ -323,6 +324,7 @@ IDENTITIES = {
     "reader-ksa": "PROJECT.svc.id.goog[<namespace>/<modelServer.serviceAccount>]",
     "downloader-ksa": "PROJECT.svc.id.goog[<namespace>/<modelServer.downloaderServiceAccount>]",
     "gke-agent": "service-PROJECT_NUMBER@container-engine-robot.iam.gserviceaccount.com",
+    "metrics-adapter": "PROJECT.svc.id.goog[custom-metrics/custom-metrics-stackdriver-adapter]",
 }
 
 _HARDENING = "https://cloud.google.com/kubernetes-engine/docs/how-to/hardening-your-cluster#use_least_privilege_sa"
@@ -381,6 +383,15 @@ PERMISSIONS = (
         "service-account",
         "the download Job acts as the downloader",
         _WI,
+    ),
+    Grant(
+        "metrics-adapter",
+        "roles/monitoring.viewer",
+        "project",
+        "the Custom Metrics Stackdriver Adapter reads the pools' KV-cache metric for the HPAs",
+        "seed 002 (Konfigurasi penskalaan otomatis, step 3); "
+        "https://cloud.google.com/kubernetes-engine/docs/tutorials/autoscaling-metrics",
+        "autoscaling",
     ),
     Grant(
         "gke-agent",

@@ -11,7 +11,8 @@ from typing import Any
 import pulumi
 
 from components.apis import ProjectApis, ProjectApisArgs
-from components.cluster import InferenceCluster, InferenceClusterArgs, TpuPool
+from components.autoscaling import AdapterAccess, AdapterAccessArgs, PoolAutoscaling, PoolAutoscalingArgs
+from components.cluster import TPU_POOL, InferenceCluster, InferenceClusterArgs, TpuPool
 from components.fleet import Fleet, FleetArgs, FleetMember
 from components.gateway import HealthCheckArgs, MultiClusterGateway, MultiClusterGatewayArgs
 from components.inference_pool import EndpointPickerResources, InferencePool, InferencePoolArgs
@@ -19,6 +20,7 @@ from components.model_server import ModelServer, ModelServerArgs, TpuServing
 from components.model_store import ModelStore, ModelStoreArgs
 from components.network import Network, NetworkArgs, SubnetRanges
 from components.node_identity import NodeIdentity, NodeIdentityArgs
+from components.observability import Observability, ObservabilityArgs, alert_rules
 from stacks.config import PlatformConfig
 
 CURL_IMAGE = "curlimages/curl:8.11.1"
@@ -90,7 +92,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
 
     accel = cfg.accelerator
     tpu = (
-        TpuPool(accel.machine_type, accel.nodes_per_pool, accel.nodes_per_pool, accel.spot, accel.reservation)
+        TpuPool(accel.machine_type, accel.nodes_per_pool, accel.max_nodes, accel.spot, accel.reservation)
         if accel
         else None
     )
@@ -172,6 +174,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
     )
 
     serving = _serving(cfg, clusters, store, fleet, network)
+    operations = _operations(cfg, clusters, serving.pop("servers"), serving.pop("pools"), apis)
 
     return {
         "network": network.vpc.name,
@@ -188,6 +191,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         "memberships": {r: m.id for r, m in fleet.memberships.items()},
         "configMembership": fleet.config_membership.id,
         **serving,
+        **operations,
     }
 
 
@@ -240,7 +244,7 @@ def _serving(
                 service_account=ms.service_account,
                 downloader_service_account=ms.downloader_service_account,
                 serving_port=cfg.serving_port,
-                replicas=ms.replicas,
+                replicas=None if cfg.autoscaling else ms.replicas,
                 model_id=cfg.model.id,
                 served_name=cfg.model.served_name,
                 max_model_len=ms.max_model_len,
@@ -265,7 +269,7 @@ def _serving(
                 objective_name=pool_cfg.objective_name,
                 priority=pool_cfg.priority,
                 metric_export_name=pool_cfg.metric_export_name,
-                epp_monitoring=region == cfg.config_region,
+                epp_monitoring=cfg.observability.epp_metrics,
                 endpoint_picker=EndpointPickerResources(epp.cpu_request, epp.memory_request, epp.memory_limit)
                 if (epp := pool_cfg.endpoint_picker)
                 else None,
@@ -293,7 +297,7 @@ def _serving(
             dry_run=gw.dry_run,
             timeout_sec=gw.timeout_sec,
             programmed_timeout_minutes=gw.programmed_timeout_minutes,
-            access_log_sample_rate=None,
+            access_log_sample_rate=cfg.observability.access_log_sample_rate,
             exports=[p.export for p in pools.values()],
             requires=[*_namespace(servers[cfg.config_region]), *features],
             network=[
@@ -305,6 +309,8 @@ def _serving(
         opts=pulumi.ResourceOptions(providers={"kubernetes": config_cluster.provider}),
     )
     return {
+        "servers": servers,
+        "pools": pools,
         "modelServer": {
             "backend": ms.backend,
             "namespace": ms.namespace,
@@ -327,6 +333,79 @@ def _serving(
             for region in clusters
         },
     }
+
+
+def _operations(
+    cfg: PlatformConfig,
+    clusters: dict[str, InferenceCluster],
+    servers: dict[str, ModelServer],
+    pools: dict[str, InferencePool],
+    apis: ProjectApis,
+) -> dict[str, Any]:
+    """Seed 002: alerts, the error metric and the dashboard per stack; the metrics adapter and an HPA per
+    pool in every cluster."""
+    obs, scaling = cfg.observability, cfg.autoscaling
+    outputs: dict[str, Any] = {}
+    if obs.alerts or obs.error_metric or obs.dashboard:
+        a = obs.alerts
+        observability = Observability(
+            "observability",
+            ObservabilityArgs(
+                project=cfg.project,
+                name_prefix=cfg.names.base,
+                pool_name=cfg.inference_pool.name,
+                tpu_pool=TPU_POOL if cfg.accelerator else None,
+                alerts=alert_rules(a.latency_p99_seconds, a.error_rate, a.queue_size, a.kv_cache_utilization)
+                if a
+                else [],
+                notification_channels=a.notification_channels if a else (),
+                error_metric=obs.error_metric,
+                dashboard=obs.dashboard,
+                labels={**cfg.labels, "stack": cfg.stack, "managed-by": "pulumi"},
+                depends_on=apis.of("monitoring.googleapis.com", "logging.googleapis.com"),
+            ),
+        )
+        if observability.dashboard_url is not None:
+            outputs["dashboardUrl"] = observability.dashboard_url
+    if scaling:
+        # One principal per project (the adapter's namespace and account are the same in every cluster):
+        # granted by the stack that owns the project's fleet singletons, like the MCI agent's role.
+        access = (
+            AdapterAccess(
+                "metrics-adapter",
+                AdapterAccessArgs(
+                    project=cfg.project,
+                    workload_pool=clusters[cfg.config_region].workload_pool,
+                    depends_on=apis.of("cloudresourcemanager.googleapis.com"),
+                ),
+            )
+            if cfg.fleet.manage_features
+            else None
+        )
+        for region, cluster in clusters.items():
+            PoolAutoscaling(
+                f"autoscaling-{region}",
+                PoolAutoscalingArgs(
+                    cluster_name=cluster.cluster_name,
+                    namespace=cfg.model_server.namespace,
+                    pool_name=cfg.inference_pool.name,
+                    deployment=cfg.model_server.name,
+                    min_replicas=scaling.min_replicas,
+                    max_replicas=scaling.max_replicas,
+                    target_kv_cache=scaling.target_kv_cache,
+                    system_pool=cluster.system_pool_name,
+                    adapter_access=access,
+                    nodes=[cluster.system_pool],
+                    requires=[servers[region].deployment, pools[region].chart],
+                ),
+                opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
+            )
+        outputs["autoscaling"] = {
+            "minReplicas": scaling.min_replicas,
+            "maxReplicas": scaling.max_replicas,
+            "targetKvCacheUtilization": scaling.target_kv_cache,
+        }
+    return outputs
 
 
 def _namespace(server: ModelServer) -> list[pulumi.Resource]:

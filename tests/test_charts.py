@@ -130,19 +130,21 @@ def test_a_helm_of_another_version_is_refused(tmp_path):
 def test_each_chart_is_expanded_into_the_objects_helm_renders(prod):
     kinds = Counter(r.type.rsplit(":", 1)[-1] for r in prod.registrations if r.rendered_by)
     assert kinds == {
-        "ServiceAccount": 3,  # the endpoint picker's in each cluster, the metrics reader's in the config cluster
+        # EPP monitoring is on in every cluster (the HPAs read it): the endpoint picker's account and its
+        # metrics reader's in each cluster, with the reader's token, roles and bindings
+        "ServiceAccount": 4,
         "ConfigMap": 2,
-        "Role": 5,
-        "RoleBinding": 5,
-        "ClusterRole": 2,
-        "ClusterRoleBinding": 2,
+        "Role": 6,
+        "RoleBinding": 6,
+        "ClusterRole": 4,
+        "ClusterRoleBinding": 4,
         "Service": 2,
         "Deployment": 2,
         "InferencePool": 2,
         "HealthCheckPolicy": 2,
         "GCPBackendPolicy": 2,
-        "Secret": 1,
-        "PodMonitoring": 1,
+        "Secret": 2,
+        "PodMonitoring": 2,
     }
 
 
@@ -190,7 +192,9 @@ def test_the_rendered_pool_selects_the_programs_model_servers(prod, region):
     assert pool.inputs["spec"]["selector"] == {"matchLabels": {"app": "gemma-server"}}
     assert pool.inputs["spec"]["targetPorts"] == [{"number": 8000}]
     assert pool.inputs["spec"]["endpointPickerRef"]["name"] == "gemma-pool-epp"
-    (deployment,) = [d for d in prod.by_type("kubernetes:apps/v1:Deployment") if not d.rendered_by and region in d.name]
+    (deployment,) = [
+        d for d in prod.by_type("kubernetes:apps/v1:Deployment") if d.name == f"model-server-{region}-deployment"
+    ]
     assert deployment.inputs["spec"]["template"]["metadata"]["labels"]["app"] == "gemma-server"
 
 
@@ -231,20 +235,22 @@ def test_the_chart_namespace_goes_on_namespaced_objects_the_template_leaves_with
     assert all("namespace" not in r.inputs["metadata"] for r in rendered(prod, "ClusterRole"))
 
 
-def test_the_endpoint_pickers_monitoring_fits_together(prod):
-    """PodMonitoring has no public schema: checked by shape, against the objects it refers to."""
-    (monitoring,) = rendered(prod, "PodMonitoring")
+@pytest.mark.parametrize("region", REGIONS)
+def test_the_endpoint_pickers_monitoring_fits_together(prod, region):
+    """PodMonitoring has no public schema: checked by shape, against the objects it refers to; on in
+    every cluster, since each cluster's HPA reads its own pool's metric."""
+    (monitoring,) = rendered(prod, "PodMonitoring", region)
     assert monitoring.type == "kubernetes:monitoring.googleapis.com/v1:PodMonitoring"
     (endpoint,) = monitoring.inputs["spec"]["endpoints"]
     assert (endpoint["port"], endpoint["path"]) == ("metrics", "/metrics")
-    (epp,) = rendered(prod, "Deployment", "us-east5")
+    (epp,) = rendered(prod, "Deployment", region)
     pod = epp.inputs["spec"]["template"]
     assert monitoring.inputs["spec"]["selector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
     assert "metrics" in {p["name"] for p in pod["spec"]["containers"][0]["ports"]}
-    (secret,) = rendered(prod, "Secret", "us-east5")
+    (secret,) = rendered(prod, "Secret", region)
     assert endpoint["authorization"]["credentials"]["secret"]["name"] == secret.inputs["metadata"]["name"]
     reader = secret.inputs["metadata"]["annotations"]["kubernetes.io/service-account.name"]
-    assert reader in {r.inputs["metadata"]["name"] for r in rendered(prod, "ServiceAccount", "us-east5")}
+    assert reader in {r.inputs["metadata"]["name"] for r in rendered(prod, "ServiceAccount", region)}
 
 
 def test_no_kubernetes_object_is_declared_twice_on_a_cluster(prod, dev):
@@ -267,7 +273,7 @@ def test_no_kubernetes_object_is_declared_twice_on_a_cluster(prod, dev):
 def test_a_second_plan_has_the_same_urns_and_no_changes(prod):
     again = run("prod")
     urns = lambda p: sorted(r.urn for r in p.registrations if r.rendered_by)  # noqa: E731
-    assert urns(again) == urns(prod) and len(set(urns(prod))) == 31
+    assert urns(again) == urns(prod) and len(set(urns(prod))) == 40
     regions = plan.regions_of("prod")
     assert diff.compare(plan.document(prod, regions), plan.document(again, regions)) == []
 

@@ -80,7 +80,9 @@ def test_tpu_v6e_pool_with_managed_dranet(prod, region):
     assert nc["serviceAccount"] == NODE_SA
     assert nc["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
     assert pool["management"] == {"autoRepair": True, "autoUpgrade": True}
-    assert reg.options["ignoreChanges"] == ["nodeConfig.labels"]
+    # the autoscaler owns the count (prod: 1 to 2 slices, for the HPA's second model server)
+    assert pool["autoscaling"] == {"minNodeCount": 1, "maxNodeCount": 2}
+    assert reg.options["ignoreChanges"] == ["nodeConfig.labels", "nodeCount"]
     assert reg.options["customTimeouts"]["create"] == "60m"
 
 
@@ -88,14 +90,14 @@ def test_spot_or_reservation_capacity():
     spot = run(
         "prod",
         overrides={
-            "accelerator": {"machineType": "ct6e-standard-8t", "spot": True},
+            "accelerator": {"machineType": "ct6e-standard-8t", "spot": True, "maxNodes": 2},
             "model": {"tensorParallelSize": 8},
         },
     )
     pool = spot.one("gcp:container/nodePool:NodePool", "cluster-us-east5-tpu").inputs
     assert pool["nodeConfig"]["spot"] is True and pool["nodeConfig"]["machineType"] == "ct6e-standard-8t"
     assert "placementPolicy" not in pool
-    reserved = run("prod", overrides={"accelerator": {"reservation": "v6e-east"}})
+    reserved = run("prod", overrides={"accelerator": {"reservation": "v6e-east", "maxNodes": 2}})
     nc = reserved.one("gcp:container/nodePool:NodePool", "cluster-us-east5-tpu").inputs["nodeConfig"]
     assert nc["reservationAffinity"] == {
         "consumeReservationType": "SPECIFIC_RESERVATION",
@@ -154,3 +156,11 @@ def test_cluster_outputs(prod):
         "europe-west4": {"name": f"{P}-europe-west4", "location": "europe-west4-a"},
         "us-east5": {"name": f"{P}-us-east5", "location": "us-east5-b"},
     }
+
+
+def test_a_fixed_tpu_pool_keeps_its_node_count():
+    """Without autoscaling the stack sizes the pool: `pulumi up` keeps it at nodesPerPool."""
+    plan = run("prod", overrides={"accelerator": {"nodesPerPool": 2}, "autoscaling": {"enabled": False}})
+    reg = plan.one("gcp:container/nodePool:NodePool", "cluster-us-east5-tpu")
+    assert reg.inputs["nodeCount"] == 2 and "autoscaling" not in reg.inputs
+    assert reg.options["ignoreChanges"] == ["nodeConfig.labels"]

@@ -39,7 +39,7 @@ def test_prod_config_is_the_codelab_system():
         ("us-east5", "us-east5-b", "10.0.2.0/24", "10.1.2.0/24"),
     ]
     assert cfg.config_region == "us-east5"
-    assert cfg.accelerator == config.Accelerator("ct6e-standard-4t", "2x2", 1, False, None)
+    assert cfg.accelerator == config.Accelerator("ct6e-standard-4t", "2x2", 1, 2, False, None)
     assert cfg.accelerator.chips == 4
     assert cfg.model == config.Model("google/gemma-3-27b-it", "google/gemma-3-27b-it", 4)
     assert cfg.mtu == 8896 and cfg.serving_port == 8000 and cfg.release_channel == "RAPID"
@@ -235,11 +235,11 @@ MACHINES = [
         "set topology 2x2",
     ),
     Bad(
-        "more nodes than a single-host slice",
-        {"accelerator": {"nodesPerPool": 2}},
-        "accelerator.nodesPerPool",
-        "2",
-        "set nodesPerPool to 1",
+        "fewer autoscaled slices than the pool starts with",
+        {"accelerator": {"nodesPerPool": 2, "maxNodes": 1}, "autoscaling": {"enabled": False}},
+        "accelerator.maxNodes",
+        "1",
+        "set maxNodes >= nodesPerPool",
     ),
     Bad(
         "endpoint picker CPU over a node",
@@ -876,7 +876,7 @@ TEXT = [
     ),
     Bad(
         "fraction where a count is meant",
-        {"modelServer": {"namespace": "inference", "replicas": 1.5}},
+        {"modelServer": {"namespace": "inference", "replicas": 1.5}, "autoscaling": {"enabled": False}},
         "modelServer.replicas",
         "1.5",
         "must be a whole number",
@@ -956,17 +956,17 @@ COMBINATIONS = [
     ),
     Bad(
         "more replicas than TPU slices",
-        {"modelServer": {"namespace": "inference", "replicas": 2}},
+        {"modelServer": {"namespace": "inference", "replicas": 3}, "autoscaling": {"enabled": False}},
         "modelServer.replicas",
-        "2",
+        "3",
         "each replica takes a whole TPU slice",
     ),
     Bad(
         "negative replicas",
-        {"modelServer": {"namespace": "inference", "replicas": -1}},
+        {"modelServer": {"namespace": "inference", "replicas": -1}, "autoscaling": {"enabled": False}},
         "modelServer.replicas",
         "-1",
-        "use 0..1",
+        "use 0..2",
     ),
     Bad(
         "TPU backend without an accelerator",
@@ -979,7 +979,7 @@ COMBINATIONS = [
         "simulator with a TPU pool",
         {"modelServer": {"namespace": "inference", "backend": "simulator"}},
         "accelerator",
-        '{"machineType": "ct6e-standard-4t", "topology": "2x2", "nodesPerPool": 1, "spot": false}',
+        '{"machineType": "ct6e-standard-4t", "topology": "2x2", "nodesPerPool": 1, "maxNodes": 2, "spot": false}',
         "remove accelerator",
     ),
     Bad(

@@ -31,14 +31,14 @@ def rendered(stack: str = "prod", region_count: int = 2, **overrides) -> dict:
 
 def test_no_change_prints_no_changes():
     assert diff.markdown("prod", rendered(), rendered()) == (
-        "**prod**: no changes (121 resources) · time to serve 28:10 min (unchanged)\n"
+        "**prod**: no changes (165 resources) · time to serve 28:12 min (unchanged)\n"
     )
 
 
 def test_a_third_region_is_added_in_its_own_groups():
     text = diff.markdown("prod", rendered(), rendered(region_count=3))
     first = text.splitlines()[0]
-    assert first.startswith("**prod**: 37 to add, 4 to change, 0 to replace, 0 to delete (117 unchanged)")
+    assert first.startswith("**prod**: 60 to add, 4 to change, 0 to replace, 0 to delete (161 unchanged)")
     assert "#### cluster-us-east1 (InferenceCluster) · us-east1" in text
     assert "- `+` add `gcp:container/cluster:Cluster` **cluster-us-east1-gke** `tpu-gke-dranet-prod-us-east1`" in text
     assert "- `+` add `gcp:compute/subnetwork:Subnetwork` **network-proxy-us-east1**" in text
@@ -50,14 +50,14 @@ def test_a_third_region_is_added_in_its_own_groups():
 
 def test_a_removed_region_is_deleted():
     text = diff.markdown("prod", rendered(region_count=3), rendered())
-    assert text.splitlines()[0].startswith("**prod**: 0 to add, 4 to change, 0 to replace, 37 to delete")
+    assert text.splitlines()[0].startswith("**prod**: 0 to add, 4 to change, 0 to replace, 60 to delete")
     assert "- `-` delete `gcp:container/nodePool:NodePool` **cluster-us-east1-tpu**" in text
 
 
 def test_a_changed_value_shows_its_path_old_and_new():
     text = diff.markdown("prod", rendered(), rendered(servingPort=8080))
     assert text.splitlines()[0].startswith(
-        "**prod**: 0 to add, 18 to change, 0 to replace, 0 to delete (103 unchanged)"
+        "**prod**: 0 to add, 18 to change, 0 to replace, 0 to delete (147 unchanged)"
     )
     assert '  - `allows[0].ports[0]`: `"8000"` → `"8080"`' in text
     assert "  - `spec.ports[0].targetPort`: `8000` → `8080`" in text
@@ -202,9 +202,10 @@ def test_moving_a_zone_replaces_the_cluster_its_pools_membership_provider_and_ev
     pools = [r for r in head["resources"] if r["type"] == "gcp:container/nodePool:NodePool" and "east5" in r["name"]]
     assert len(on_it) > 20 and len(pools) >= 2
     assert text.splitlines()[0].startswith(
-        # the cluster, its provider, its membership, and the three grants whose member names the project's
-        # identity pool, an output of this (the config) cluster: unknown until it is replaced
-        f"**prod**: 0 to add, 0 to change, {len(on_it) + len(pools) + 6} to replace, 0 to delete"
+        # the cluster, its provider, its membership, and the four grants whose member names the project's
+        # identity pool (the MCS importer's, the metrics adapter's, the two weights identities'), an output
+        # of this (the config) cluster: unknown until it is replaced
+        f"**prod**: 0 to add, 0 to change, {len(on_it) + len(pools) + 7} to replace, 0 to delete"
     )
     assert (
         "- `+-` replace (forces replacement: `location`; `deletionProtection` is on: the provider refuses to delete "
@@ -233,7 +234,7 @@ def test_a_new_tpu_shape_may_replace_the_tpu_pools_and_updates_the_servers():
         "prod",
         rendered(),
         rendered(
-            accelerator='{"machineType": "ct6e-standard-8t", "topology": "2x4", "nodesPerPool": 1, "spot": false}',
+            accelerator='{"machineType": "ct6e-standard-8t", "topology": "2x4", "nodesPerPool": 1, "maxNodes": 2}',
             model='{"id": "google/gemma-3-27b-it", "tensorParallelSize": 8}',
         ),
     )
@@ -300,8 +301,8 @@ def test_one_bucket_instead_of_one_per_region():
             "- `~` change `gcp:container/cluster:Cluster` **cluster-us-east5-gke**",
         ),
         (
-            {"modelServer": '{"namespace": "inference", "replicas": 0}'},
-            "- `~` change `kubernetes:apps/v1:Deployment` **model-server-us-east5-deployment**",
+            {"autoscaling": '{"enabled": true, "minReplicas": 2, "maxReplicas": 2}'},
+            "- `~` change `kubernetes:autoscaling/v2:HorizontalPodAutoscaler` **autoscaling-us-east5-hpa**",
         ),
     ],
     ids=["labels", "replicas"],

@@ -178,6 +178,11 @@ GARBAGE = [
 ]
 EXTRA_PATHS = ["inferencePool.endpointPicker.cpuRequest", "inferencePool.endpointPicker.memoryRequest", "hfToken"]
 PATHS = sorted(set(all_keys()) | set(EXTRA_PATHS))  # every key the program reads
+DECLARED_STRINGS = {
+    k
+    for k, d in yaml.safe_load((engine.ROOT / "Pulumi.yaml").read_text())["config"].items()
+    if d.get("type") == "string"
+}
 
 
 def _set(data: dict, path: str, value) -> None:
@@ -202,7 +207,7 @@ def _wrong_types() -> list[tuple[str, object]]:
 def test_wrong_types_at_every_key_path_get_one_clear_error(plan_garbage):
     base = copy.deepcopy(PROD)
     base.pop("hfToken")  # the operator's secret is not in the file
-    tried = refused_count = 0
+    refused_count = 0
     for path, value in _wrong_types():
         data = copy.deepcopy(base)
         _set(data, path, value)
@@ -213,10 +218,14 @@ def test_wrong_types_at_every_key_path_get_one_clear_error(plan_garbage):
             pass
         text = yaml.safe_dump({"config": {f"inference-platform:{k}": v for k, v in data.items()}}, allow_unicode=True)
         code, err = plan_garbage(text)
-        tried += 1
+        if code == 0:
+            # The CLI hands a declared string key's YAML scalar over as its text (`prefix: true` is the
+            # prefix "true"), which the program may accept where a parsed YAML value was refused.
+            assert path in DECLARED_STRINGS and not isinstance(value, (list, dict)), (path, value)
+            continue
         refused(code, err)
         refused_count += 1
-    assert tried == refused_count and tried > 250
+    assert refused_count > 250
 
 
 def test_a_missing_stack_file_lists_the_stacks_there(capsys):

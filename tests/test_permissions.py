@@ -33,6 +33,9 @@ def identity(member: str, stack: str) -> str:
         "mcs-importer": r"serviceAccount:[a-z0-9-]+\.svc\.id\.goog\[gke-mcs/gke-mcs-importer\]",
         "reader-ksa": r"serviceAccount:[a-z0-9-]+\.svc\.id\.goog\[inference/gemma-ksa\]",
         "downloader-ksa": r"serviceAccount:[a-z0-9-]+\.svc\.id\.goog\[inference/gemma-downloader\]",
+        "metrics-adapter": (
+            r"serviceAccount:[a-z0-9-]+\.svc\.id\.goog\[custom-metrics/custom-metrics-stackdriver-adapter\]"
+        ),
     }
     (found,) = [name for name, pattern in patterns.items() if re.fullmatch(pattern, member)] or [member]
     return found
@@ -53,24 +56,24 @@ def expected(*conditions: str) -> set[tuple[str, str, str]]:
 @pytest.mark.parametrize("stack", ["prod", "dev"])
 def test_each_stack_grants_exactly_what_its_features_need(stack, prod, dev):
     plan = {"prod": prod, "dev": dev}[stack]
-    assert granted(plan, stack) == expected("features")
+    assert granted(plan, stack) == expected("features", "autoscaling")
 
 
 def test_a_stack_that_leaves_the_fleet_features_to_another_grants_none_of_theirs():
-    plan = run("dev", overrides={"fleet": {"manageFeatures": False}})
+    plan = run("dev", overrides={"fleet": {"manageFeatures": False}, "autoscaling": {"enabled": False}})
     assert granted(plan, "dev") == expected()
 
 
 def test_secrets_encryption_adds_only_the_gke_agents_use_of_the_key():
     plan = run("prod", overrides={"secretsEncryptionKeys": KEYS})
-    assert granted(plan, "prod") == expected("features", "kms")
+    assert granted(plan, "prod") == expected("features", "kms", "autoscaling")
 
 
 def test_every_grant_says_why_and_cites_its_source():
     for grant in facts.PERMISSIONS:
         assert grant.identity in facts.IDENTITIES and grant.why
-        assert grant.source.startswith(("https://", "hashicorp/")), grant
-        assert grant.when in ("always", "features", "kms")
+        assert grant.source.startswith(("https://", "hashicorp/", "seed 002")), grant
+        assert grant.when in ("always", "features", "kms", "autoscaling")
 
 
 def test_project_wide_grants_are_read_or_write_only_roles_except_the_one_google_prescribes():

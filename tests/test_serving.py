@@ -25,10 +25,11 @@ TOKEN = engine.STAND_IN.format(key="hfToken")
 
 
 def k8s(plan: engine.Plan, kind: str, region: str | None = None) -> list[engine.Registration]:
-    """Kubernetes objects of `kind` (the type token's last part) the program declares, optionally of one
-    region's cluster; the objects its charts render are tested in test_charts.py."""
+    """Kubernetes objects of `kind` (the type token's last part) the serving plane declares, optionally of
+    one region's cluster; the objects its charts render are tested in test_charts.py, the autoscaling
+    ones in test_operations.py."""
     found = [r for r in plan.registrations if r.type.startswith("kubernetes:") and r.type.endswith(f":{kind}")]
-    found = [r for r in found if not r.rendered_by]
+    found = [r for r in found if not r.rendered_by and "inference:autoscaling:" not in r.urn]
     return [r for r in found if region is None or cluster_of(plan, r) == region]
 
 
@@ -196,7 +197,7 @@ def test_vllm_deployment_on_the_tpu_slice(prod, region):
         "namespace": "inference",
         "labels": {"app": "gemma-server"},
     }
-    assert spec["replicas"] == 1
+    assert "replicas" not in spec  # the HorizontalPodAutoscaler owns the count (test_operations.py)
     assert spec["selector"] == {"matchLabels": {"app": "gemma-server"}}
     assert spec["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}
     assert spec["template"]["metadata"]["labels"] == {"app": "gemma-server"}
@@ -348,7 +349,7 @@ def test_dev_serves_the_simulator_on_cpu(dev):
         assert c["ports"] == [{"name": "http", "containerPort": 8000}]
         assert pod["nodeSelector"] == {"cloud.google.com/gke-nodepool": "system"}
         assert "resourceClaims" not in pod and "google.com/tpu" not in json.dumps(c)
-        assert deployment.inputs["spec"]["replicas"] == 2
+        assert "replicas" not in deployment.inputs["spec"]  # dev's HPA keeps 2 to 4 (test_operations.py)
         assert deployment.inputs["metadata"]["labels"] == {"app": "gemma-server"}
         assert c["securityContext"] == {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
     for kind in ("Job", "Secret", "ResourceClaimTemplate"):
@@ -440,7 +441,7 @@ def charts_by_region(plan: engine.Plan) -> dict[str, engine.Registration]:
 def test_inferencepool_chart_in_every_cluster(prod):
     charts = charts_by_region(prod)
     assert sorted(charts) == list(REGIONS)
-    for region, chart in charts.items():
+    for chart in charts.values():
         assert chart.remote
         assert chart.inputs["chart"] == "./components/charts/inferencepool-v1.5.0"  # vendored, docs/charts.md
         assert "version" not in chart.inputs  # Helm ignores it for a local chart
@@ -452,7 +453,7 @@ def test_inferencepool_chart_in_every_cluster(prod):
             },
             # the keys chart v1.5.0 reads (epplib/templates/_gke.yaml, values.yaml); `monitoring.gke` is read by none
             "inferenceExtension": {
-                "monitoring": {"prometheus": {"enabled": region == "us-east5"}},
+                "monitoring": {"prometheus": {"enabled": True}},  # in every cluster: the HPAs read it
                 "resources": {"requests": {"cpu": "4", "memory": "8Gi"}, "limits": {"memory": "16Gi"}},
             },
             "provider": {"name": "gke"},
@@ -561,6 +562,8 @@ def test_backend_policy_balances_on_kv_cache(prod):
         "targetRef": {"group": "networking.gke.io", "kind": "GCPInferencePoolImport", "name": "gemma-pool"},
         "default": {
             "timeoutSec": 100,
+            # seed 002's access logging, on the policy of the pool the load balancer's backend is built from
+            "logging": {"enabled": True, "sampleRate": 500000},
             "balancingMode": "CUSTOM_METRICS",
             "trafficDuration": "LONG",
             "customMetrics": [{"name": "gke.named_metrics.tpu-cache", "dryRun": False, "maxUtilizationPercent": 60}],
@@ -624,7 +627,8 @@ def test_each_clusters_objects_use_that_clusters_provider(prod):
     providers = {r.urn: r for r in prod.by_type("pulumi:providers:kubernetes")}
     objects = [r for r in prod.registrations if r.type.startswith("kubernetes:") and (r.custom or r.remote)]
     objects = [r for r in objects if r.type != "pulumi:providers:kubernetes" and not r.rendered_by]
-    assert len(objects) == 34  # 15 in each cluster, plus the Gateway, its route and two policies
+    # 15 serving objects and 14 of autoscaling in each cluster, plus the Gateway, its route and two policies
+    assert len(objects) == 2 * (15 + 14) + 4
     for reg in objects:
         provider_urn = reg.provider.rsplit("::", 1)[0]
         assert provider_urn in providers, reg.name
@@ -712,6 +716,7 @@ def test_core_objects_validate_against_the_kubernetes_schemas(stack, prod, dev):
         "Service",
         "PodDisruptionBudget",
         *("ConfigMap", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"),  # rendered by the charts
+        *("APIService", "HorizontalPodAutoscaler"),  # the metrics adapter and the HPA
     )
     checked = 0
     for reg in plan.registrations:
@@ -721,6 +726,7 @@ def test_core_objects_validate_against_the_kubernetes_schemas(stack, prod, dev):
                 obj["stringData"] = {"token": "x"}  # "[secret]" stands in for the value in manifests
             schemas.validate_core(obj)
             checked += 1
-    # The program's, then the charts': 8 in each cluster, and 8 more for the metrics reader in the config
-    # cluster, where EPP monitoring is on (its account, token, roles and bindings).
-    assert checked == {"prod": 18, "dev": 10}[stack] + 2 * 8 + 8
+    # The program's; autoscaling's 14 per cluster (the adapter's namespace, account, Deployment, Service,
+    # roles and bindings, its three APIServices, the HPA); then the charts': 8 in each cluster and 8 more
+    # for the EPP's metrics reader (its account, token, roles and bindings), on in every cluster.
+    assert checked == {"prod": 18, "dev": 10}[stack] + 2 * 14 + 2 * 8 + 2 * 8

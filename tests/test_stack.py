@@ -24,8 +24,9 @@ PROD_RESOURCES = Counter(
         "gcp:serviceaccount/account:Account": 3,  # gcs_fuse_sa, plus the downloader and the node identity
         "gcp:storage/bucketIAMMember:BucketIAMMember": 4,  # objectAdmin split into read (serving) / write (Job)
         "gcp:serviceaccount/iAMMember:IAMMember": 2,  # workload_identity_binding, as members on the SAs
-        # mci_sa_admin, the MCS importer's network viewer, the node identity's four roles
-        "gcp:projects/iAMMember:IAMMember": 6,
+        # mci_sa_admin, the MCS importer's network viewer, the node identity's four roles, seed 002's
+        # metrics adapter's monitoring viewer
+        "gcp:projects/iAMMember:IAMMember": 7,
         "gcp:container/cluster:Cluster": 2,  # clusters
         "gcp:container/nodePool:NodePool": 4,  # tpu_pools + the system pools replacing the default pool
         "pulumi:providers:kubernetes": 2,  # the codelab's kubectl contexts
@@ -54,6 +55,24 @@ PROD_RESOURCES = Counter(
         "kubernetes:networking.gke.io/v1:HealthCheckPolicy": 1,  # gemma-health-check
         "kubernetes:networking.gke.io/v1:GCPBackendPolicy": 1,  # gemma-backend-policy
     }
+) + Counter(
+    {
+        # Seed 002: the alert rules, the error metric and a dashboard per stack; in each cluster the
+        # custom metrics adapter (namespace, account, RBAC, Deployment, Service, three APIServices) and
+        # one HorizontalPodAutoscaler per pool.
+        "gcp:monitoring/alertPolicy:AlertPolicy": 4,
+        "gcp:logging/metric:Metric": 1,
+        "gcp:monitoring/dashboard:Dashboard": 1,
+        "kubernetes:core/v1:Namespace": 2,
+        "kubernetes:core/v1:ServiceAccount": 2,
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": 4,
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": 6,
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 2,
+        "kubernetes:apps/v1:Deployment": 2,
+        "kubernetes:core/v1:Service": 2,
+        "kubernetes:apiregistration.k8s.io/v1:APIService": 6,
+        "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 2,
+    }
 )
 
 REQUIRED_APIS = {
@@ -71,6 +90,9 @@ REQUIRED_APIS = {
     "gcp:gkehub/membership:Membership": ["gkehub", "container"],
     "gcp:projects/serviceIdentity:ServiceIdentity": ["multiclusteringress"],
     "gcp:gkehub/feature:Feature": ["gkehub"],
+    "gcp:monitoring/alertPolicy:AlertPolicy": ["monitoring"],
+    "gcp:monitoring/dashboard:Dashboard": ["monitoring"],
+    "gcp:logging/metric:Metric": ["logging"],
 }
 
 
@@ -92,6 +114,9 @@ def test_components_and_their_type_tokens(prod):
             "inference:serving:ModelServer": 2,
             "inference:serving:InferencePool": 2,
             "inference:gateway:MultiClusterGateway": 1,
+            "inference:observability:Observability": 1,
+            "inference:autoscaling:AdapterAccess": 1,
+            "inference:autoscaling:PoolAutoscaling": 2,
             "kubernetes:helm.sh/v4:Chart": 2,  # a remote component: one registration in the plan
         }
     )
@@ -128,6 +153,8 @@ def test_every_gcp_name_starts_with_prefix_and_stack(prod, dev):
 # Project-wide things two stacks may both declare: enabling an API (never disabled on destroy) and
 # the fleet features, which a second stack in the project turns off with fleet.manageFeatures: false.
 _SHARED_SINGLETONS = {"gcp:projects/service:Service", "gcp:projects/serviceIdentity:ServiceIdentity"}
+# Named by the API, not by the program (their ids are generated): nothing to collide on.
+_UNNAMED = {"gcp:monitoring/alertPolicy:AlertPolicy", "gcp:monitoring/dashboard:Dashboard"}
 
 
 # Names GCP fixes (APIs, fleet features) or scopes to the cluster (node pools, Kubernetes objects).
@@ -149,7 +176,7 @@ def _gcp_name(reg: engine.Registration) -> str | None:
 def _identity(reg: engine.Registration) -> tuple | None:
     """What makes a resource unique inside one project, or None if it has no name of its own."""
     i = reg.inputs
-    if reg.type in _SHARED_SINGLETONS or not reg.type.startswith("gcp:"):
+    if reg.type in _SHARED_SINGLETONS | _UNNAMED or not reg.type.startswith("gcp:"):
         return None
     if reg.type.endswith("IAMMember"):
         return (reg.type, i.get("project") or i.get("bucket") or i.get("serviceAccountId"), i["role"], i["member"])
@@ -178,6 +205,7 @@ def test_two_stacks_owning_the_fleet_features_would_collide():
         "multiclusterservicediscovery",
         "roles/compute.networkViewer",
         "roles/container.admin",
+        "roles/monitoring.viewer",
     ]
 
 
@@ -247,6 +275,8 @@ def test_stack_outputs(prod):
             "gateway",
             "failoverDetectionSeconds",
             "testRequests",
+            "dashboardUrl",
+            "autoscaling",
         ]
     )
     assert prod.outputs["modelServer"] == {

@@ -170,7 +170,7 @@ def test_destroy_order(stack, prod, dev):
     node_subnets = [r.urn for r in plan.by_type("gcp:compute/subnetwork:Subnetwork") if "-node-" in r.name]
     (vpc,) = urn(plan, ":Network")
     features = urn(plan, ":Feature")
-    gateway_objects = urn(plan, ":Gateway") + urn(plan, ":HTTPRoute") + urn(plan, "Policy")
+    gateway_objects = urn(plan, ":Gateway") + urn(plan, ":HTTPRoute") + urn(plan, "Policy", "gateway-")
     exports = urn(plan, ":InferencePoolPatch")
     clusters = urn(plan, ":Cluster")
     memberships = urn(plan, ":Membership")

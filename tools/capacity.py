@@ -24,6 +24,7 @@ from tools import engine
 NODE_POOL = "gcp:container/nodePool:NodePool"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
 CHART = "kubernetes:helm.sh/v4:Chart"
+HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "Job", "DaemonSet", "Pod")
 POOL_LABEL = "cloud.google.com/gke-nodepool"
 # GKE's API spells taint effects as enums (NodeTaint.effect).
@@ -437,12 +438,16 @@ def analyse(plan: engine.Plan) -> Capacity:
                 )
             )
     providers = {r.urn: r.parent for r in plan.by_type(K8S_PROVIDER)}
+    scaled = _autoscaled(plan, regs, providers)
     workloads: dict[str, list[Workload]] = defaultdict(list)
     for reg in plan.registrations:
         workload = workload_of(reg)
         if workload is None:
             continue
         cluster = _cluster_of(reg, regs, providers)
+        if (cluster, workload.kind, workload.owner) in scaled:
+            # An HPA owns the count: count the most it may scale to.
+            workload.count = scaled[(cluster, workload.kind, workload.owner)]
         if cluster in pools_of:
             workloads[cluster].append(workload)
         else:
@@ -459,6 +464,19 @@ def analyse(plan: engine.Plan) -> Capacity:
     system = (*facts.NODE_SYSTEM_PODS, *facts.TPU_NODE_SYSTEM_PODS, *facts.CLUSTER_SYSTEM_PODS)
     notes.append(f"GKE system pods with estimated requests: {', '.join(p.name for p in system if p.estimate)}")
     return Capacity([p for c in clusters for p in pools_of[c]], problems, list(dict.fromkeys(notes)))
+
+
+def _autoscaled(
+    plan: engine.Plan, regs: dict[str, engine.Registration], providers: dict[str, str]
+) -> dict[tuple[str, str, str], int]:
+    """(cluster, kind, owner) -> maxReplicas of the HorizontalPodAutoscaler that scales it."""
+    found = {}
+    for reg in plan.by_type(HPA):
+        obj = engine.to_json(reg.inputs)
+        target, namespace = obj["spec"]["scaleTargetRef"], obj["metadata"].get("namespace", "default")
+        owner = f"{target['kind']} {namespace}/{target['name']}"
+        found[(_cluster_of(reg, regs, providers), target["kind"], owner)] = int(obj["spec"]["maxReplicas"])
+    return found
 
 
 def check(plan: engine.Plan) -> list[Problem]:

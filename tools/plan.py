@@ -24,7 +24,7 @@ from tools import capacity, diff, engine, graph, timing
 from tools.cli_config import CliConfigError
 
 # The input that holds a resource's own name in Google Cloud or Kubernetes, by resource type.
-_NAME_KEYS = ("name", "accountId", "membershipId", "service", "role")
+_NAME_KEYS = ("name", "accountId", "membershipId", "service", "role", "displayName")
 
 
 def component_of(reg: engine.Registration, regs: dict[str, engine.Registration]) -> engine.Registration | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pulumi
 
-from stacks.config import compute, names, network, security, serving
+from stacks.config import compute, names, network, operations, security, serving
 from stacks.config.model import (
     BACKENDS,
     CHART_VERSIONS,
@@ -188,6 +188,17 @@ def parse(
     if model_server and system_pool.machine_type and inference_pool.name:
         compute.check_system_pool_fit(top, system_pool, inference_pool, model_server)
     gateway = serving.gateway(top)
+    observability = operations.observability(top)
+    tpu_slices = accelerator.max_nodes if accelerator and model_server and model_server.backend == "vllm-tpu" else None
+    autoscaling = operations.autoscaling(top, observability.epp_metrics, tpu_slices)
+    replicas_given = isinstance(raw.get("modelServer"), Mapping) and "replicas" in raw["modelServer"]
+    if autoscaling and replicas_given and not any(p.key == "modelServer.replicas" for p in problems):
+        top.problem(
+            "modelServer.replicas",
+            raw["modelServer"]["replicas"],
+            "is owned by the HorizontalPodAutoscaler when autoscaling is on",
+            "remove modelServer.replicas, and set autoscaling.minReplicas and maxReplicas instead",
+        )
 
     hf_fix = "run `pulumi config set --secret hfToken <token>` (a Hugging Face token with access to the model)"
     hf_token = top.get("hfToken", NOT_SET)
@@ -229,6 +240,8 @@ def parse(
         model_server=model_server,
         inference_pool=inference_pool,
         gateway=gateway,
+        observability=observability,
+        autoscaling=autoscaling,
         labels=labels,
         deletion_protection=deletion_protection,
         fleet=fleet,

@@ -43,15 +43,14 @@ def accelerator(top: Reader) -> Accelerator | None:
             f"{machine} is a {expected} slice",
             f"set topology {expected}, or pick the ct6e machine type whose slice is {topology}",
         )
-    # A pool with a TPU topology is one atomic slice, and every v6e serving shape is one host.
-    nodes = r.integer("nodesPerPool", 1, low=1, high=1000)
-    if nodes is not None and nodes != 1:
-        r.problem(
-            "nodesPerPool",
-            nodes,
-            f"a {expected or topology} v6e slice is a single host, so its pool has exactly one node",
-            "set nodesPerPool to 1; add regions for more serving capacity",
-        )
+    # Every v6e serving shape is a single-host slice and the pool has no placement policy, so each node
+    # is a slice of its own and a vLLM replica takes one (GKE TPU docs, "single-host TPU slice").
+    nodes = r.integer("nodesPerPool", 1, low=1, high=1000, fix="the slices (nodes) each cluster starts with")
+    most = r.integer(
+        "maxNodes", nodes or 1, low=1, high=1000, fix="the most slices the pool may autoscale to (your TPU quota)"
+    )
+    if nodes is not None and most is not None and most < nodes:
+        r.problem("maxNodes", most, f"is below nodesPerPool ({nodes})", "set maxNodes >= nodesPerPool")
     spot = r.boolean("spot", False)
     reservation = r.string("reservation", None, longest=63)
     if reservation and (why := name_problem(reservation, "gce")):
@@ -67,7 +66,7 @@ def accelerator(top: Reader) -> Accelerator | None:
     r.finish()
     if len(top.problems) > before:
         return None
-    return Accelerator(machine, topology, nodes, spot, reservation)
+    return Accelerator(machine, topology, nodes, most, spot, reservation)
 
 
 def system_pool(top: Reader) -> SystemPool:

@@ -59,6 +59,7 @@ class Accelerator:
     machine_type: str
     topology: str
     nodes_per_pool: int
+    max_nodes: int  # above nodes_per_pool: the pool autoscales, a slice per node
     spot: bool
     reservation: str | None
 
@@ -208,6 +209,31 @@ class Names:
 
 
 @dataclass(frozen=True)
+class Alerts:
+    latency_p99_seconds: float
+    error_rate: float
+    queue_size: int
+    kv_cache_utilization: float
+    notification_channels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Observability:
+    epp_metrics: bool  # the endpoint picker's metrics into Managed Prometheus, in every cluster
+    alerts: Alerts | None  # None: no alert policies
+    access_log_sample_rate: int | None  # per 1,000,000 requests; None: no access logging
+    error_metric: bool
+    dashboard: bool
+
+
+@dataclass(frozen=True)
+class Autoscaling:
+    min_replicas: int
+    max_replicas: int
+    target_kv_cache: float  # a fraction: the metric is 0-1
+
+
+@dataclass(frozen=True)
 class PlatformConfig:
     project: str
     stack: str
@@ -225,6 +251,8 @@ class PlatformConfig:
     model_server: ModelServer
     inference_pool: InferencePool
     gateway: Gateway
+    observability: Observability
+    autoscaling: Autoscaling | None  # None: the model servers keep modelServer.replicas
     labels: Mapping[str, str]
     deletion_protection: bool
     fleet: Fleet

@@ -186,7 +186,7 @@ def model_server(top: Reader, accelerator: Accelerator | None) -> ModelServer | 
             "use a namespace of your own, e.g. inference",
         )
         namespace = None
-    slots = accelerator.nodes_per_pool if accelerator else 100
+    slots = accelerator.max_nodes if accelerator else 100
     vllm_image = image(r, "image", VLLM_TPU_IMAGE)
     server = ModelServer(
         namespace=namespace,
@@ -201,7 +201,7 @@ def model_server(top: Reader, accelerator: Accelerator | None) -> ModelServer | 
             1,
             low=0,
             high=slots,
-            fix=f"each replica takes a whole TPU slice: use 0..{slots} (accelerator.nodesPerPool)"
+            fix=f"each replica takes a whole TPU slice: use 0..{slots} (accelerator.maxNodes)"
             if accelerator
             else "use 0..100",
         ),

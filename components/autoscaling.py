@@ -1,0 +1,271 @@
+"""Autoscaling on KV-cache use (seed 002): the Custom Metrics Stackdriver Adapter of one cluster, and
+one HorizontalPodAutoscaler per InferencePool that scales its model servers on the pool's average
+KV-cache utilisation, which the endpoint picker exports to Managed Prometheus.
+
+The adapter is upstream's manifest (GoogleCloudPlatform/k8s-stackdriver,
+`custom-metrics-stackdriver-adapter/deploy/production/adapter_new_resource_model.yaml`, vendored in
+../shared/reference/manifests/) as typed objects, with the seed's image and resources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+
+ADAPTER_NAMESPACE = "custom-metrics"
+ADAPTER = "custom-metrics-stackdriver-adapter"
+ADAPTER_IMAGE = "gcr.io/gke-release/custom-metrics-stackdriver-adapter:v0.15.2-gke.1"  # the seed's pin
+ADAPTER_RESOURCES = {"cpu": "250m", "memory": "200Mi"}  # the seed's requests = limits
+ADAPTER_LABELS = {"run": ADAPTER, "k8s-app": ADAPTER}
+# The External metric the adapter serves for a Managed Prometheus gauge: `prometheus.googleapis.com|<name>|gauge`.
+KV_CACHE_METRIC = "prometheus.googleapis.com|inference_pool_average_kv_cache_utilization|gauge"
+# apiregistration: the adapter answers the custom (v1beta1, v1beta2) and external (v1beta1) metrics APIs.
+API_SERVICES = (
+    ("custom.metrics.k8s.io", "v1beta1", 100),
+    ("custom.metrics.k8s.io", "v1beta2", 200),
+    ("external.metrics.k8s.io", "v1beta1", 100),
+)
+
+
+def adapter_reader_member(workload_pool: str) -> str:
+    """The adapter's Kubernetes service account as a Workload Identity member of the project."""
+    return f"serviceAccount:{workload_pool}[{ADAPTER_NAMESPACE}/{ADAPTER}]"
+
+
+@dataclass(frozen=True)
+class AdapterAccessArgs:
+    project: str
+    workload_pool: pulumi.Input[str]  # from a cluster: IAM refuses a member of a pool no cluster created
+    depends_on: Sequence[pulumi.Resource] = ()  # the Resource Manager API
+
+
+class AdapterAccess(pulumi.ComponentResource):
+    """`roles/monitoring.viewer` for every cluster's adapter: one Workload Identity principal per project
+    (the seed's `gcloud projects add-iam-policy-binding`, as a non-authoritative member)."""
+
+    def __init__(self, name: str, args: AdapterAccessArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("inference:autoscaling:AdapterAccess", name, None, opts)
+        self.grant = gcp.projects.IAMMember(
+            f"{name}-monitoring-viewer",
+            project=args.project,
+            role="roles/monitoring.viewer",
+            member=pulumi.Output.from_input(args.workload_pool).apply(adapter_reader_member),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+        )
+        self.register_outputs({})
+
+
+@dataclass(frozen=True)
+class PoolAutoscalingArgs:
+    cluster_name: str  # the metric's `resource.labels.cluster`
+    namespace: str
+    pool_name: str
+    deployment: str  # the model servers the pool selects
+    min_replicas: int
+    max_replicas: int
+    target_kv_cache: float  # a fraction of the KV cache, 0 < target <= 1
+    system_pool: str  # where the adapter runs
+    adapter_access: pulumi.Resource | None  # the adapter's project grant; None: another stack's
+    nodes: Sequence[pulumi.Resource] = ()  # the system pool the adapter runs on
+    requires: Sequence[pulumi.Resource] = ()  # what the HPA scales and reads: the model servers, the pool's chart
+
+
+def hpa_spec(args: PoolAutoscalingArgs) -> k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs:
+    """The seed's HPA, with two corrections: the target is a fraction (the metric is 0-1, not the
+    seed's 0-100), and of type `Value`: the metric is already the pool's average, and `AverageValue`
+    would divide it by the replica count again (desired = ceil(metric / target), at most ceil(1 / target)
+    replicas), while `Value` scales the replicas by metric / target
+    (https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#algorithm-details)."""
+    return k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
+        scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
+            api_version="apps/v1", kind="Deployment", name=args.deployment
+        ),
+        min_replicas=args.min_replicas,
+        max_replicas=args.max_replicas,
+        metrics=[
+            k8s.autoscaling.v2.MetricSpecArgs(
+                type="External",
+                external=k8s.autoscaling.v2.ExternalMetricSourceArgs(
+                    metric=k8s.autoscaling.v2.MetricIdentifierArgs(
+                        name=KV_CACHE_METRIC,
+                        selector=k8s.meta.v1.LabelSelectorArgs(
+                            match_labels={
+                                "metric.labels.name": args.pool_name,
+                                "resource.labels.cluster": args.cluster_name,
+                                "resource.labels.namespace": args.namespace,
+                            }
+                        ),
+                    ),
+                    target=k8s.autoscaling.v2.MetricTargetArgs(
+                        type="Value", value=f"{round(args.target_kv_cache * 1000)}m"
+                    ),
+                ),
+            )
+        ],
+    )
+
+
+class PoolAutoscaling(pulumi.ComponentResource):
+    """The adapter in one cluster, and the pool's HPA, which owns the model servers' replica count."""
+
+    def __init__(self, name: str, args: PoolAutoscalingArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("inference:autoscaling:PoolAutoscaling", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        meta = lambda n, **kw: k8s.meta.v1.ObjectMetaArgs(name=n, namespace=ADAPTER_NAMESPACE, **kw)  # noqa: E731
+        subject = k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=ADAPTER, namespace=ADAPTER_NAMESPACE)
+
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace", metadata=k8s.meta.v1.ObjectMetaArgs(name=ADAPTER_NAMESPACE), opts=child
+        )
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        account = k8s.core.v1.ServiceAccount(f"{name}-adapter-sa", metadata=meta(ADAPTER), opts=in_namespace)
+        bindings = [
+            k8s.rbac.v1.ClusterRoleBinding(
+                f"{name}-auth-delegator",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="custom-metrics:system:auth-delegator"),
+                role_ref=k8s.rbac.v1.RoleRefArgs(
+                    api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="system:auth-delegator"
+                ),
+                subjects=[subject],
+                opts=in_namespace,
+            ),
+            k8s.rbac.v1.RoleBinding(
+                f"{name}-auth-reader",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="custom-metrics-auth-reader", namespace="kube-system"),
+                role_ref=k8s.rbac.v1.RoleRefArgs(
+                    api_group="rbac.authorization.k8s.io", kind="Role", name="extension-apiserver-authentication-reader"
+                ),
+                subjects=[subject],
+                opts=in_namespace,
+            ),
+        ]
+        reader = k8s.rbac.v1.ClusterRole(
+            f"{name}-resource-reader",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="custom-metrics-resource-reader"),
+            rules=[
+                k8s.rbac.v1.PolicyRuleArgs(
+                    api_groups=[""], resources=["pods", "nodes", "nodes/stats"], verbs=["get", "list", "watch"]
+                )
+            ],
+            opts=child,
+        )
+        bindings.append(
+            k8s.rbac.v1.ClusterRoleBinding(
+                f"{name}-resource-reader-binding",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="custom-metrics-resource-reader"),
+                role_ref=k8s.rbac.v1.RoleRefArgs(
+                    api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="custom-metrics-resource-reader"
+                ),
+                subjects=[subject],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, reader]),
+            )
+        )
+        self.adapter = k8s.apps.v1.Deployment(
+            f"{name}-adapter",
+            metadata=meta(ADAPTER, labels=ADAPTER_LABELS),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=1,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=ADAPTER_LABELS),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(
+                        labels={**ADAPTER_LABELS, "kubernetes.io/cluster-service": "true"}
+                    ),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        service_account_name=ADAPTER,
+                        node_selector={"cloud.google.com/gke-nodepool": args.system_pool},
+                        security_context=k8s.core.v1.PodSecurityContextArgs(
+                            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault")
+                        ),
+                        containers=[
+                            k8s.core.v1.ContainerArgs(
+                                name=f"pod-{ADAPTER}",
+                                image=ADAPTER_IMAGE,
+                                image_pull_policy="IfNotPresent",
+                                command=[
+                                    "/adapter",
+                                    "--use-new-resource-model=true",
+                                    "--fallback-for-container-metrics=true",
+                                ],
+                                resources=k8s.core.v1.ResourceRequirementsArgs(
+                                    requests=ADAPTER_RESOURCES, limits=ADAPTER_RESOURCES
+                                ),
+                                # It serves on 443; every other capability goes.
+                                security_context=k8s.core.v1.SecurityContextArgs(
+                                    allow_privilege_escalation=False,
+                                    capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"], add=["NET_BIND_SERVICE"]),
+                                ),
+                            )
+                        ],
+                    ),
+                ),
+            ),
+            # It reads Cloud Monitoring as its Workload Identity principal: the grant goes first.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[account, *bindings, *([args.adapter_access] if args.adapter_access else []), *args.nodes],
+            ),
+        )
+        service = k8s.core.v1.Service(
+            f"{name}-adapter-service",
+            metadata=meta(
+                ADAPTER,
+                labels={**ADAPTER_LABELS, "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "Adapter"},
+            ),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                ports=[k8s.core.v1.ServicePortArgs(port=443, protocol="TCP", target_port=443)],
+                selector=ADAPTER_LABELS,
+                type="ClusterIP",
+            ),
+            opts=in_namespace,
+        )
+        self.api_services = [
+            k8s.apiregistration.v1.APIService(
+                f"{name}-{version}-{group.split('.')[0]}-metrics",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{version}.{group}"),
+                spec=k8s.apiregistration.v1.APIServiceSpecArgs(
+                    insecure_skip_tls_verify=True,
+                    group=group,
+                    group_priority_minimum=100,
+                    version_priority=priority,
+                    service=k8s.apiregistration.v1.ServiceReferenceArgs(name=ADAPTER, namespace=ADAPTER_NAMESPACE),
+                    version=version,
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[service, self.adapter]),
+            )
+            for group, version, priority in API_SERVICES
+        ]
+        external_reader = k8s.rbac.v1.ClusterRole(
+            f"{name}-external-metrics-reader",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="external-metrics-reader"),
+            rules=[
+                k8s.rbac.v1.PolicyRuleArgs(
+                    api_groups=["external.metrics.k8s.io"], resources=["*"], verbs=["list", "get", "watch"]
+                )
+            ],
+            opts=child,
+        )
+        hpa_reads = k8s.rbac.v1.ClusterRoleBinding(
+            f"{name}-external-metrics-reader-binding",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="external-metrics-reader"),
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="external-metrics-reader"
+            ),
+            subjects=[
+                k8s.rbac.v1.SubjectArgs(
+                    kind="ServiceAccount", name="horizontal-pod-autoscaler", namespace="kube-system"
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[external_reader]),
+        )
+        # Named after the pool, in the pool's namespace, as the seed does; it waits for the metrics API.
+        self.hpa = k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{name}-hpa",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.pool_name, namespace=args.namespace),
+            spec=hpa_spec(args),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.api_services, hpa_reads, *args.requires]),
+        )
+        self.register_outputs({"hpa": args.pool_name})
