@@ -293,7 +293,7 @@ CHANNEL_VERSIONS_READ_ON = "2026-04-09"
 
 
 def version_key(version: str) -> tuple[int, ...]:
-    """1.34.1-gke.1829001 -> (1, 34, 1, 1829001); a minor alias 1.35 -> (1, 35, 0, 0), its oldest patch."""
+    """1.34.1-gke.1829001 -> (1, 34, 1, 1829001); an alias 1.35 or 1.35.2 -> its oldest build (0s)."""
     numbers = [int(n) for n in version.replace("-gke.", ".").split(".")]
     return tuple(numbers + [0] * (4 - len(numbers)))
 
@@ -695,3 +695,16 @@ def node_room(machine: MachineType) -> dict[str, int]:
         "cpu": room["cpu"] - sum(d.cpu_milli for d in daemons),
         "memory": room["memory"] - sum(d.memory for d in daemons),
     }
+
+
+def fits_on_nodes(pods: list[tuple[int, int]], room: dict[str, int], nodes: int) -> bool:
+    """First-fit decreasing of (cpu milli, memory bytes) pods onto `nodes` nodes with `room` each, the
+    way tools/capacity.py packs a plan: an honest check of fragmentation, not only of the sum."""
+    free = [dict(room) for _ in range(nodes)]
+    for cpu, memory in sorted(pods, reverse=True):
+        node = next((n for n in free if n["cpu"] >= cpu and n["memory"] >= memory), None)
+        if node is None:
+            return False
+        node["cpu"] -= cpu
+        node["memory"] -= memory
+    return True

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import functools
 import ipaddress
+import os
 from dataclasses import dataclass
 
 import pytest
@@ -274,6 +276,13 @@ MACHINES = [
         "at least e2-standard-8",
     ),
     Bad("no system node", {"systemPool": {"nodeCount": 0}}, "systemPool.nodeCount", "0", "set a number in 1..100"),
+    Bad(
+        "system pods that fit one by one but not together",
+        {"systemPool": {"machineType": "e2-standard-8", "nodeCount": 1}},
+        "systemPool.nodeCount",
+        "1",
+        "fit a e2-standard-8 node one by one but not together",
+    ),
     Bad(
         "boot disk below GKE's minimum",
         {"systemPool": {"diskSizeGb": 5}},
@@ -658,10 +667,24 @@ NOTHING = [
     ),
     Bad(
         "misspelt provider namespace",
-        {"kubernets:context": "gke"},
-        "kubernets:context",
-        '"gke"',
-        "did you mean 'kubernetes:context'?",
+        {"gpc:region": "us-east5"},
+        "gpc:region",
+        '"us-east5"',
+        "did you mean 'gcp:region'?",
+    ),
+    Bad(
+        "metric export name too long for a backend custom metric",
+        {"inferencePool": {"metricExportName": "kv-cache-utilisation-of-the-tpu-v6e-model-servers"}},
+        "inferencePool.metricExportName",
+        '"kv-cache-utilisation-of-the-tpu-v6e-model-servers"',
+        "use at most 46 characters",
+    ),
+    Bad(
+        "kubernetes key the explicit providers never read",
+        {"kubernetes:context": "gke_p_us-east5-b_c"},
+        "kubernetes:context",
+        '"gke_p_us-east5-b_c"',
+        "nor a provider the program uses (gcp, pulumi) reads",
     ),
     Bad("namespace nothing reads", {"acme:owner": "me"}, "acme:owner", '"me"', "write it as inference-platform:owner"),
     Bad("misspelt top-level key", {"servingport": 8000}, "servingport", '"8000"', "did you mean 'servingPort'?"),
@@ -1111,6 +1134,26 @@ CLASSES = {
 BAD_INPUTS = [bad for rows in CLASSES.values() for bad in rows]
 
 
+REVIEWED = engine.ROOT / "tests" / "bad_inputs.txt"
+
+
+@functools.cache
+def _reviewed() -> dict[str, str]:
+    lines = REVIEWED.read_text().splitlines() if REVIEWED.exists() else []
+    return dict(line.split("\t", 1) for line in lines if "\t" in line)
+
+
+def reviewed_message(desc: str, actual: str) -> str:
+    if os.environ.get("UPDATE_BAD_INPUTS"):
+        _reviewed()[desc] = actual
+        REVIEWED.write_text("".join(f"{d}\t{m}\n" for d, m in sorted(_reviewed().items())))
+    return _reviewed().get(desc, f"(no reviewed message for {desc!r} in {REVIEWED.name})")
+
+
+def test_every_reviewed_message_belongs_to_a_case():
+    assert set(_reviewed()) == {b.desc for b in BAD_INPUTS}
+
+
 @pytest.mark.parametrize("bad", BAD_INPUTS, ids=[b.desc for b in BAD_INPUTS])
 def test_bad_input_names_the_key_shows_the_value_offers_the_fix_and_registers_nothing(bad):
     with pytest.raises(ConfigError) as err:
@@ -1122,6 +1165,9 @@ def test_bad_input_names_the_key_shows_the_value_offers_the_fix_and_registers_no
     assert config.shown(problem.value) == bad.shown
     assert bad.hint in f"{problem.why} — {problem.fix}"
     assert str(problem).startswith(f"{bad.key}: {bad.shown} — ")
+    # The whole message, the fix offered included, exactly as reviewed (tests/bad_inputs.txt; regenerate
+    # with UPDATE_BAD_INPUTS=1 and review the diff).
+    assert str(problem) == reviewed_message(bad.desc, str(problem))
     for secret in ("hf_PlainTextTokenValue", engine.STAND_IN.format(key="hfToken")):
         assert secret not in str(err.value)
 
@@ -1159,10 +1205,10 @@ def test_the_table_covers_every_class_of_bad_input():
     assert len(BAD_INPUTS) >= 100 and len({b.key for b in BAD_INPUTS}) >= 60
     assert {name: len(rows) for name, rows in CLASSES.items()} == {
         "places": 14,
-        "machine types": 13,
+        "machine types": 14,
         "network ranges": 28,
         "names": 31,
-        "keys that do nothing": 11,
+        "keys that do nothing": 13,
         "text that only looks right": 35,
         "combinations": 24,
     }

@@ -72,9 +72,9 @@ MALFORMED = [
         "indent it under config:",
     ),
     ("confg:\n  inference-platform:project: x\n", "'confg' is not a stack file key"),
-    ("config:\n  project: tpu-inference-prod\n", "could not parse project as a configuration key"),
     ("config:\n  inference-platform:a:b: x\n", "could not parse inference-platform:a:b as a configuration key"),
-    ("config:\n  true: x\n", "could not parse true as a configuration key"),
+    # a bare key is the project's (Pulumi's rule): `true` is then an unknown key of the program
+    ("config:\n  inference-platform:project: tpu-inference-dev\n  true: x\n", 'true: "x" — is not a known key'),
     ("config:\n  ? [a, b]\n  : c\n", "a mapping key is a list or a mapping at line 2"),
     (
         "config:\n  inference-platform:project: a\n  inference-platform:project: b\n",
@@ -247,3 +247,12 @@ def test_the_command_itself_prints_no_traceback(project):
     assert done.returncode == 2
     assert done.stderr.startswith("error: Pulumi.broken.yaml: is not valid YAML")
     assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_a_key_without_a_namespace_belongs_to_the_project(tmp_path):
+    """Pulumi files `project: x` under the project's namespace (loaders.go stackConfigNamespacedWithProject)."""
+    (tmp_path / "Pulumi.yaml").write_text((engine.ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.bare.yaml").write_text("config:\n  project: tpu-inference-dev\n  servingPort: 9000\n")
+    values, _, _ = engine.stack_config("bare", root=tmp_path)
+    assert values["inference-platform:project"] == "tpu-inference-dev"
+    assert values["inference-platform:servingPort"] == "9000"

@@ -209,6 +209,8 @@ def _read_stack_file(root: Path, stack: str) -> dict[str, Any]:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise cli_config.CliConfigError(f"{label}: line {line}: a config key must be text")
             key = key_node.value
+            if ":" not in key:  # `stackConfigNamespacedWithProject` (sdk/go/common/workspace/loaders.go)
+                key = f"{project_file(root)['name']}:{key}"
             parts = key.split(":")
             if len(parts) == 3 and parts[1] == "config":  # the old `<namespace>:config:<name>` form
                 key = f"{parts[0]}:{parts[2]}"

@@ -21,7 +21,10 @@ from stacks.config.model import (
 )
 from stacks.config.reader import Reader, did_you_mean, name_problem
 
-_GKE_VERSION = re.compile(r"1\.[0-9]{1,3}(\.[0-9]{1,3}-gke\.[0-9]{1,12})?")
+# The forms GKE takes for a cluster version, `1.X`, `1.X.Y` or `1.X.Y-gke.N`
+# (https://cloud.google.com/kubernetes-engine/versioning#specifying_cluster_version). Not `latest`: the
+# provider parses min_master_version as a version when it changes (resource_container_cluster.go).
+_GKE_VERSION = re.compile(r"1\.[0-9]{1,3}(\.[0-9]{1,3}(-gke\.[0-9]{1,12})?)?")
 _CPU_TYPES = sorted(
     (name for name, m in facts.MACHINE_TYPES.items() if not m.tpu_chips),
     key=lambda n: (facts.MACHINE_TYPES[n].vcpus, facts.MACHINE_TYPES[n].memory_gib, n),
@@ -159,6 +162,7 @@ def check_system_pool_fit(top: Reader, pool: SystemPool, inference_pool: Inferen
     """The endpoint picker and, on vllm-tpu, the weights download Job run on the system pool: each must fit
     one node after GKE's reservations and its per-node system pods (stacks/facts.py node_room, the same
     data tools/capacity.py packs with), or it stays Pending and `pulumi up` times out."""
+    before = len(top.problems)
     machine = facts.MACHINE_TYPES[pool.machine_type]
     room = facts.node_room(machine)
     left = f"one {pool.machine_type} node leaves cpu {_cpu(room['cpu'])}, memory {_gib(room['memory'])}"
@@ -183,9 +187,13 @@ def check_system_pool_fit(top: Reader, pool: SystemPool, inference_pool: Inferen
                 f"the endpoint picker would stay Pending: {left}",
                 f"set inferencePool.endpointPicker.memoryRequest to at most {room['memory'] // facts.MI}Mi{bigger}",
             )
+    pods = [(s.cpu_milli, s.memory) for s in facts.CLUSTER_SYSTEM_PODS for _ in range(s.replicas)]
+    if epp is not None:
+        pods.append((math.ceil(cpu_cores(epp.cpu_request) * 1000), memory_bytes(epp.memory_request)))
     if server.backend == "vllm-tpu":
         cpu = math.ceil(cpu_cores(DOWNLOAD_JOB_CPU) * 1000) + facts.FUSE_SIDECAR_CPU_MILLI
         memory = memory_bytes(DOWNLOAD_JOB_MEMORY) + facts.FUSE_SIDECAR_MEMORY
+        pods.append((cpu, memory))
         if cpu > room["cpu"] or memory > room["memory"]:
             larger = _smallest_fitting(cpu, memory, pool.machine_type)
             top.problem(
@@ -195,3 +203,12 @@ def check_system_pool_fit(top: Reader, pool: SystemPool, inference_pool: Inferen
                 f"sidecar) would stay Pending: {left}",
                 f"use a larger machine type, at least {larger}" if larger else "use a larger machine type",
             )
+    if pool.node_count and len(top.problems) == before and not facts.fits_on_nodes(pods, room, pool.node_count):
+        jobs = "the endpoint picker" + (" and the weights download Job" if server.backend == "vllm-tpu" else "")
+        top.problem(
+            "systemPool.nodeCount",
+            pool.node_count,
+            f"{jobs} fit a {pool.machine_type} node one by one but not together with GKE's cluster-wide system "
+            f"pods on {pool.node_count} node(s) (first-fit per node, stacks/facts.py): a pod would stay Pending",
+            "add a node, use a larger systemPool.machineType, or size inferencePool.endpointPicker down",
+        )

@@ -28,7 +28,10 @@ MTU_RANGE = (1300, 8896)  # what a GCP VPC accepts
 OPERATOR_SECRETS = ("hfToken",)
 # Config namespaces something reads: the project's own, and those of the providers the program uses
 # (pulumi-gcp, pulumi-kubernetes, pulumi-random, pulumiverse-time: its package is "time") and Pulumi's.
-PROVIDER_NAMESPACES = ("gcp", "kubernetes", "random", "time", "pulumi")
+# Namespaces whose keys something reads: the default Google Cloud provider (`gcp:project`, ...) and the
+# engine (`pulumi:tags`, ...). Every Kubernetes object uses an explicit per-cluster provider, and random and
+# time take no configuration, so `kubernetes:`, `random:` and `time:` keys would do nothing.
+PROVIDER_NAMESPACES = ("gcp", "pulumi")
 # What the weights download Job requests (components/model_server.py `_weights`); it runs on the system
 # pool, and GKE adds its Cloud Storage FUSE sidecar (stacks/facts.py).
 DOWNLOAD_JOB_CPU = "4"

@@ -275,11 +275,31 @@ def inference_pool(top: Reader) -> InferencePool:
         chart_version=chart_version,
         objective_name=k8s_name(r, "objectiveName", "gemma-objective", "dns-1123-subdomain"),
         priority=r.integer("priority", 10, low=-1000, high=1000),
-        metric_export_name=k8s_name(r, "metricExportName", "tpu-cache", "dns-1123-label"),
+        metric_export_name=_export_name(r),
         endpoint_picker=_endpoint_picker(r, chart_version),
     )
     r.finish()
     return pool
+
+
+# The backend policy names the metric `gke.named_metrics.<export name>`, a Compute backend custom metric
+# name: at most 64 characters of `[a-z]([-_.a-z0-9]*[a-z0-9])?` (https://cloud.google.com/compute/docs/
+# reference/rest/v1/backendServices: backends[].customMetrics[].name).
+_METRIC_PREFIX = "gke.named_metrics."
+
+
+def _export_name(r: Reader) -> str | None:
+    value = k8s_name(r, "metricExportName", "tpu-cache", "dns-1123-label")
+    if value and len(_METRIC_PREFIX + value) > 64:
+        r.problem(
+            "metricExportName",
+            value,
+            f"makes the backend custom metric '{_METRIC_PREFIX}{value}' {len(_METRIC_PREFIX + value)} characters "
+            "long, and Compute allows 64",
+            f"use at most {64 - len(_METRIC_PREFIX)} characters",
+        )
+        return None
+    return value
 
 
 def _pool_name(r: Reader) -> str | None:
