@@ -44,8 +44,8 @@ MACHINE_TYPES: dict[str, MachineType] = {
     **_series("e2-standard", (2, 4, 8, 16, 32), 4, f"{GENERAL_PURPOSE}#e2-standard"),
     # N2 standard: 4 GB per vCPU (#n2_machine_types).
     **_series("n2-standard", (2, 4, 8, 16, 32, 48, 64, 80, 96, 128), 4, f"{GENERAL_PURPOSE}#n2_machine_types"),
-    # N2 high-memory: 8 GB per vCPU up to 64 vCPUs (n2-highmem-128 has 864 GB, not 8 x 128: left out).
-    **_series("n2-highmem", (2, 4, 8, 16, 32, 64), 8, f"{GENERAL_PURPOSE}#n2_machine_types"),
+    # N2 high-memory: 8 GB per vCPU up to 96 vCPUs (n2-highmem-128 has 864 GB, not 8 x 128: left out).
+    **_series("n2-highmem", (2, 4, 8, 16, 32, 48, 64, 80, 96), 8, f"{GENERAL_PURPOSE}#n2_machine_types"),
     # C3 standard: 4 GB per vCPU, sizes 4/8/22/44/88/176; the same RAM per shape is pinned by
     # google/gce-tcb-verifier `shapeRAMGib`, which cites #c3_machine_types.
     **_series("c3-standard", (4, 8, 22, 44, 88, 176), 4, f"{GENERAL_PURPOSE}#c3_machine_types"),

@@ -673,6 +673,20 @@ NOTHING = [
         "did you mean 'gcp:region'?",
     ),
     Bad(
+        "unquoted number as a label value",
+        {"labels": {"environment": "prod", "team": "ml-platform", "cost-center": 1234}},
+        "labels.cost-center",
+        "1234",
+        'quote it: "1234"',
+    ),
+    Bad(
+        "unquoted number where a quantity is meant",
+        {"inferencePool": {"endpointPicker": {"cpuRequest": 2}}},
+        "inferencePool.endpointPicker.cpuRequest",
+        "2",
+        'quote it: "2"',
+    ),
+    Bad(
         "metric export name too long for a backend custom metric",
         {"inferencePool": {"metricExportName": "kv-cache-utilisation-of-the-tpu-v6e-model-servers"}},
         "inferencePool.metricExportName",
@@ -1208,7 +1222,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "machine types": 14,
         "network ranges": 28,
         "names": 31,
-        "keys that do nothing": 13,
+        "keys that do nothing": 15,
         "text that only looks right": 35,
         "combinations": 24,
     }

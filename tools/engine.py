@@ -195,7 +195,7 @@ def _read_stack_file(root: Path, stack: str) -> dict[str, Any]:
             elif key not in STACK_FILE_KEYS:
                 raise cli_config.CliConfigError(
                     f"{label}: line {key_node.start_mark.line + 1}: '{key[:80]}' is not a stack file key "
-                    f"({', '.join(STACK_FILE_KEYS)})"
+                    f"({', '.join(STACK_FILE_KEYS)}): Pulumi ignores it, so it would do nothing"
                 )
         if config is None or (isinstance(config, yaml.ScalarNode) and config.tag == "tag:yaml.org,2002:null"):
             return {}

@@ -87,6 +87,8 @@ def labels(top: Reader) -> dict[str, str]:
             top.problem(key, v, "is set by the program on every resource and would be overwritten", "remove it")
         elif not _gcp_label_text(str(k), key=True):
             top.problem(key, v, f"the key '{k}' is not a valid GCP label key", fix)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            top.problem(key, v, "is a YAML number, and a GCP label value is text", f'quote it: "{v}"')
         elif not isinstance(v, str) or not _gcp_label_text(v, key=False):
             top.problem(key, v, f"{shown(v)} is not a valid GCP label value", fix)
         else:

@@ -146,6 +146,9 @@ class Reader:
         value = self.get(name, default, required_fix=required_fix)
         if value is None:
             return None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            self.problem(name, value, "is a YAML number where text is meant", f'quote it: "{value}"')
+            return None
         if not isinstance(value, str):
             self.problem(name, value, "must be text", fix or f"set {self.key(name)} to text")
             return None
