@@ -34,6 +34,9 @@ class InferenceClusterArgs:
     network: pulumi.Input[str]
     subnetwork: pulumi.Input[str]
     release_channel: str
+    # Production: Pulumi refuses to delete, and so to replace, the cluster and its TPU pool (deletion
+    # protection stops only a delete GKE receives, not Pulumi's delete-before-replace of a named cluster).
+    protect: bool
     min_version: str | None  # a minor alias ("1.35") or an exact GKE version; None: the channel's default
     deletion_protection: bool
     node_service_account: pulumi.Input[str]
@@ -191,6 +194,7 @@ class InferenceCluster(pulumi.ComponentResource):
             resource_labels=dict(args.labels),
             opts=pulumi.ResourceOptions(
                 parent=self,
+                protect=args.protect,
                 depends_on=[*args.depends_on, *([encryption_grant] if encryption_grant else [])],
                 # Both describe the throwaway default pool; changing them must not replace the cluster.
                 ignore_changes=["nodeConfig", "initialNodeCount"],
@@ -258,6 +262,7 @@ class InferenceCluster(pulumi.ComponentResource):
                 management=management,
                 opts=pulumi.ResourceOptions(
                     parent=self,
+                    protect=args.protect,  # scarce capacity: a replaced slice may not come back
                     # GKE adds its own TPU labels to the pool; reading them back must not cause a diff. An
                     # autoscaled pool's node count is the autoscaler's: `pulumi up` must not reset it (and
                     # keeping `nodeCount` rather than the force-new `initialNodeCount` never replaces the pool).
@@ -280,6 +285,9 @@ class InferenceCluster(pulumi.ComponentResource):
             # Replace the provider (and everything on it) only if the cluster itself changes.
             cluster_identifier=args.kube_context,
             enable_server_side_apply=True,
+            # If the cluster is already gone, destroy drops its objects from the state instead of hanging
+            # on an API server that no longer answers (pulumi-kubernetes `deleteUnreachable`).
+            delete_unreachable=True,
             # Only objects that run pods wait for the system pool (they name it themselves): the
             # namespace, CRDs and the Gateway go in as soon as the control plane answers.
             opts=pulumi.ResourceOptions(parent=self),

@@ -25,6 +25,7 @@ class ModelStoreArgs:
     writer_ksa: str
     force_destroy: bool
     protect: bool
+    retain_on_delete: bool  # production: `pulumi destroy` leaves the weights (and their bucket) in place
     labels: Mapping[str, str] = field(default_factory=dict)
     depends_on: Sequence[pulumi.Resource] = ()  # Storage and IAM APIs
 
@@ -50,7 +51,9 @@ class ModelStore(pulumi.ComponentResource):
                 public_access_prevention="enforced",
                 force_destroy=args.force_destroy,
                 labels=dict(args.labels),
-                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=args.protect)),
+                opts=pulumi.ResourceOptions.merge(
+                    child, pulumi.ResourceOptions(protect=args.protect, retain_on_delete=args.retain_on_delete)
+                ),
             )
             for location, stem in args.bucket_stems.items()
         }

@@ -51,7 +51,11 @@ def test_a_third_region_is_added_in_its_own_groups():
 def test_a_removed_region_is_deleted():
     text = diff.markdown("prod", rendered(region_count=3), rendered())
     assert text.splitlines()[0].startswith("**prod**: 0 to add, 4 to change, 0 to replace, 60 to delete")
-    assert "- `-` delete `gcp:container/nodePool:NodePool` **cluster-us-east1-tpu**" in text
+    # a production stack protects its TPU pools: the diff says `pulumi up` would stop there
+    assert (
+        "- `-` delete (protected: `pulumi up` stops until it is unprotected) `gcp:container/nodePool:NodePool` "
+        "**cluster-us-east1-tpu**" in text
+    )
 
 
 def test_a_changed_value_shows_its_path_old_and_new():
@@ -208,14 +212,16 @@ def test_moving_a_zone_replaces_the_cluster_its_pools_membership_provider_and_ev
         f"**prod**: 0 to add, 0 to change, {len(on_it) + len(pools) + 7} to replace, 0 to delete"
     )
     assert (
-        "- `+-` replace (forces replacement: `location`; `deletionProtection` is on: the provider refuses to delete "
+        "- `+-` replace (forces replacement: `location`; protected: `pulumi up` stops until it is unprotected; "
+        "`deletionProtection` is on: the provider refuses to delete "
         "it until it is off) `gcp:container/cluster:Cluster` **cluster-us-east5-gke** "
         "`tpu-gke-dranet-prod-us-east5`" in text
     )
     for pool in pools:
+        protected = "; protected: `pulumi up` stops until it is unprotected" if "tpu" in pool["name"] else ""
         assert (
             "- `+-` replace (forces replacement: `location`; because **cluster-us-east5-gke** is replaced "
-            f"(`cluster`)) {label(pool)}" in text
+            f"(`cluster`){protected}) {label(pool)}" in text
         )
     provider_line = "- `+-` replace (forces replacement: `clusterIdentifier`) `pulumi:providers:kubernetes`"
     assert f"{provider_line} **cluster-us-east5-k8s**" in text
@@ -240,7 +246,8 @@ def test_a_new_tpu_shape_may_replace_the_tpu_pools_and_updates_the_servers():
     )
     assert text.splitlines()[0].startswith("**prod**: 0 to add, 2 to change, 2 to replace (2 possible), 0 to delete")
     assert replaced_lines(text) == [
-        f"- `+-?` replace (possible replacement: `nodeConfig.machineType`) `gcp:container/nodePool:NodePool` "
+        "- `+-?` replace (possible replacement: `nodeConfig.machineType`; protected: `pulumi up` stops until it is "
+        "unprotected) `gcp:container/nodePool:NodePool` "
         f"**cluster-{region}-tpu** `tpu-v6e-pool`"
         for region in ("europe-west4", "us-east5")
     ]

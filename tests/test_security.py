@@ -139,3 +139,22 @@ def test_pods_use_the_runtime_default_seccomp_profile(stack, prod, dev):
     assert all("securityContext" not in r.inputs["spec"]["template"]["spec"] for r in gap)
     pods = [r.inputs["spec"]["template"]["spec"] for r in plan.registrations if containers(r) and r not in gap]
     assert pods and all(p["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"} for p in pods)
+
+
+def test_production_protects_what_is_scarce_or_slow_to_rebuild(prod, dev):
+    """Deletion protection stops only a delete GKE receives; Pulumi's `protect` also stops a replacement
+    (a named cluster is replaced delete-before-create). Production weights survive a destroy."""
+    for plan, production in ((prod, True), (dev, False)):
+        for reg in plan.by_type("gcp:container/cluster:Cluster"):
+            assert reg.options.get("protect", False) is production, reg.name
+        for reg in plan.by_type("gcp:container/nodePool:NodePool"):
+            is_tpu = reg.inputs["nodeConfig"]["machineType"].startswith("ct")
+            assert reg.options.get("protect", False) is (production and is_tpu), reg.name
+        for reg in plan.by_type("gcp:storage/bucket:Bucket"):
+            assert reg.options.get("retainOnDelete", False) is production, reg.name
+
+
+def test_destroy_never_hangs_on_a_cluster_that_is_already_gone(prod, dev):
+    for plan in (prod, dev):
+        for provider in plan.by_type("pulumi:providers:kubernetes"):
+            assert provider.inputs["deleteUnreachable"] == "true"  # providers take their inputs as text
