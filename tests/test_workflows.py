@@ -72,7 +72,14 @@ def run_script(script: str, env: dict[str, str], tmp_path: Path, cwd: Path = eng
 
 
 def test_the_workflows_exist():
-    assert {f.name for f in FILES} == {"pull-request.yml", "tests.yml", "offline-plan-comment.yml", "deploy.yml"}
+    assert {f.name for f in FILES} == {
+        "pull-request.yml",
+        "tests.yml",
+        "offline-plan-comment.yml",
+        "deploy.yml",
+        "drift.yml",
+        "e2e.yml",
+    }
 
 
 def test_actionlint_reports_nothing():
@@ -272,33 +279,186 @@ def test_the_comment_workflow_never_runs_pull_request_code():
     assert ".startsWith(marker)" in code and "updateComment" in code
 
 
-def test_deploy_runs_dev_then_prod_one_update_per_stack_at_a_time():
+def test_deploy_runs_dev_then_plans_and_applies_prod_one_update_per_stack_at_a_time():
     doc = load("deploy.yml")
     assert triggers(doc) == {"push": {"branches": ["main"]}}
     jobs = doc["jobs"]
     deploys = {name: job for name, job in jobs.items() if "environment" in job}
     assert sorted(deploys) == STACKS  # a job per stack file
-    assert jobs["dev"]["needs"] == "test" and jobs["prod"]["needs"] == "dev"
-    for stack, job in deploys.items():
-        assert job["environment"] == stack
+    assert set(jobs) == {"test", *STACKS, "prod-plan"}
+    assert (
+        jobs["dev"]["needs"] == "test" and jobs["prod-plan"]["needs"] == "dev" and jobs["prod"]["needs"] == "prod-plan"
+    )
+    # The plan is taken with the repository-level (read-only) identity and needs no approval; it holds prod's
+    # group, so it is never taken while prod is being updated.
+    assert "environment" not in jobs["prod-plan"]
+    for stack, job in [*deploys.items(), ("prod", jobs["prod-plan"])]:
+        assert job.get("environment", stack) == stack
         assert job["concurrency"] == {"group": f"pulumi-{stack}", "cancel-in-progress": False}
         assert job["permissions"] == {"contents": "read", "id-token": "write"}
-        (up,) = uses(job, "pulumi/actions")
-        assert (up["with"]["command"], up["with"]["stack-name"]) == ("up", stack)
-        assert str(up["with"]["pulumi-version"]) == PULUMI_VERSION
-        assert up["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
-        assert up["with"]["policyPacks"] == "policy"
+        (pulumi,) = uses(job, "pulumi/actions")
+        assert pulumi["with"]["stack-name"] == stack
+        assert str(pulumi["with"]["pulumi-version"]) == PULUMI_VERSION
+        assert pulumi["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
+        assert pulumi["with"]["policyPacks"] == "policy" and pulumi["with"]["refresh"] is True
         assert len(uses(job, "google-github-actions/auth")) == 1
-    # prod (vllm-tpu) sets its Hugging Face token from the environment's secret, as a secret, and checks
-    # it is there first; otherwise the jobs differ only in their stack.
-    (prod_up,) = uses(deploys["prod"], "pulumi/actions")
-    assert prod_up["with"].pop("config-map") == "{hfToken: {value: ${{ secrets.HF_TOKEN }}, secret: true}}"
-    check = deploys["prod"]["steps"][0]
-    assert check["env"].pop("HF_TOKEN_SET") == "${{ secrets.HF_TOKEN != '' && 'yes' || '' }}"
-    assert "HF_TOKEN_SET" in check["run"]
-    check["run"] = check["run"].replace(" HF_TOKEN_SET", "")
-    dev, prod = (yaml.safe_dump(deploys[s]["steps"]).replace(s, "STACK") for s in ("dev", "prod"))
-    assert dev == prod
+    commands = {name: uses(jobs[name], "pulumi/actions")[0]["with"] for name in ("dev", "prod-plan", "prod")}
+    assert commands["dev"]["command"] == "up" and "plan" not in commands["dev"]
+    assert (commands["prod-plan"]["command"], commands["prod-plan"]["plan"]) == ("preview", "plan.json")
+    assert (commands["prod"]["command"], commands["prod"]["plan"]) == ("up", "plan.json")
+    assert commands["prod-plan"]["comment-on-summary"] is True  # the preview the reviewer approves
+    # Apart from that, and prod's Hugging Face token (from the secret, as a secret, checked first), the three
+    # jobs run the same steps: dev's `pulumi up` is prod's, with the plan saved in between.
+    assert normalized(jobs["dev"], "dev") == normalized(jobs["prod-plan"], "prod") == normalized(jobs["prod"], "prod")
+
+
+PLAN_STEPS = {"Record the plan's digest", "Check that the plan is the one reviewed"}
+
+
+def normalized(job: dict, stack: str) -> str:
+    """A deployment job's steps without what tells dev, the plan and the update apart."""
+    kept = []
+    for step in steps(job):
+        step = yaml.safe_load(yaml.safe_dump(step))
+        if step.get("name") in PLAN_STEPS or step.get("uses", "").split("@")[0].endswith("-artifact"):
+            continue
+        if step.get("uses", "").startswith("pulumi/actions@"):
+            step.pop("name")
+            for key in ("command", "plan"):
+                step["with"].pop(key, None)
+            if stack == "prod":
+                assert step["with"].pop("config-map") == "{hfToken: {value: ${{ secrets.HF_TOKEN }}, secret: true}}"
+        if stack == "prod" and step.get("name") == "Check the deployment settings":
+            assert step["env"].pop("HF_TOKEN_SET") == "${{ secrets.HF_TOKEN != '' && 'yes' || '' }}"
+            assert " HF_TOKEN_SET" in step["run"]
+            step["run"] = step["run"].replace(" HF_TOKEN_SET", "")
+        kept.append(step)
+    return yaml.safe_dump(kept).replace(stack, "STACK")
+
+
+def test_prod_applies_exactly_the_saved_plan(tmp_path):
+    jobs = load("deploy.yml")["jobs"]
+    plan, prod = steps(jobs["prod-plan"]), steps(jobs["prod"])
+    names = [s.get("name") or s["uses"].split("@")[0] for s in plan]
+    assert names[-3:] == ["pulumi preview --save-plan", "Record the plan's digest", "actions/upload-artifact"]
+    (upload,) = uses(jobs["prod-plan"], "actions/upload-artifact")
+    assert upload["with"] == {
+        "name": "prod-plan",
+        "path": "plan.json",
+        "if-no-files-found": "error",
+        "retention-days": 7,
+    }
+    assert jobs["prod-plan"]["outputs"] == {"plan-sha256": "${{ steps.digest.outputs.sha256 }}"}
+    names = [s.get("name") or s["uses"].split("@")[0] for s in prod]
+    assert names[-3:] == ["actions/download-artifact", "Check that the plan is the one reviewed", "pulumi up --plan"]
+    (download,) = uses(jobs["prod"], "actions/download-artifact")
+    assert download["with"] == {"name": "prod-plan"}  # this run's own artifact: no run-id, no actions: read
+    # The digest recorded with the plan is checked before the update: a plan other than the reviewed one stops.
+    digest = next(s for s in plan if s.get("id") == "digest")
+    check = next(s for s in prod if s.get("name") == "Check that the plan is the one reviewed")
+    assert check["env"] == {"PLAN_SHA256": "${{ needs.prod-plan.outputs.plan-sha256 }}"}
+    (tmp_path / "plan.json").write_text('{"resourcePlans": {}}')
+    code, printed, outputs = run_script(digest["run"], {}, tmp_path, cwd=tmp_path)
+    assert code == 0 and re.fullmatch(r"[0-9a-f]{64}", outputs["sha256"]) and outputs["sha256"] in printed
+    assert run_script(check["run"], {"PLAN_SHA256": outputs["sha256"]}, tmp_path, cwd=tmp_path)[0] == 0
+    (tmp_path / "plan.json").write_text('{"resourcePlans": {"urn": {}}}')
+    assert run_script(check["run"], {"PLAN_SHA256": outputs["sha256"]}, tmp_path, cwd=tmp_path)[0] != 0
+
+
+def test_previews_and_deployments_refresh_and_every_cli_is_the_sdks_version():
+    steps_ = [(f, name, s) for f, name, job in all_jobs() for s in uses(job, "pulumi/actions")]
+    assert steps_
+    for file, name, step in steps_:
+        assert str(step["with"]["pulumi-version"]) == PULUMI_VERSION, f"{file}/{name}"
+        if step["with"].get("command") in ("up", "preview"):
+            assert step["with"]["refresh"] is True, f"{file}/{name}"
+        else:
+            assert "command" not in step["with"], f"{file}/{name}: the CLI only, for a run step"
+
+
+def test_drift_is_checked_daily_per_stack_without_writing_the_state():
+    doc = load("drift.yml")
+    assert set(triggers(doc)) == {"schedule", "workflow_dispatch"} and triggers(doc)["schedule"][0]["cron"]
+    (job,) = doc["jobs"].values()
+    assert job["strategy"]["matrix"]["stack"] == STACKS
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    assert job["concurrency"] == {"group": "pulumi-${{ matrix.stack }}-drift", "cancel-in-progress": False}
+    gate, *rest = steps(job)
+    assert gate["id"] == "gate" and all(s.get("if") == ENABLED for s in rest)
+    (auth,) = uses(job, "google-github-actions/auth")
+    assert auth["with"]["service_account"] == "${{ vars.GCP_SERVICE_ACCOUNT }}"  # the read-only identity
+    refresh = rest[-1]
+    assert refresh["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
+    command = re.search(r"^\s*pulumi refresh .*(?:\n.*)?$", refresh["run"], re.M).group(0)
+    assert '--stack "$STACK" --preview-only --expect-no-changes' in command and " --yes" not in command
+
+
+def test_drift_is_reported_in_the_job_summary_and_fails_the_job(tmp_path):
+    (refresh,) = [s for s in steps(load("drift.yml")["jobs"]["drift"]) if s.get("id") == "refresh"]
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    fake = bin_ / "pulumi"  # prints what the CLI prints, exits as it does
+    fake.write_text('#!/bin/sh\necho "$@"\necho "$FAKE_OUTPUT"\nexit "$FAKE_STATUS"\n')
+    fake.chmod(0o755)
+    env = {"STACK": "prod", "RUNNER_TEMP": str(tmp_path), "PATH": f"{bin_}:{os.environ['PATH']}"}
+    code, printed, _ = run_script(
+        refresh["run"], env | {"FAKE_OUTPUT": "Resources: 165 unchanged", "FAKE_STATUS": "0"}, tmp_path
+    )
+    assert code == 0 and "### No drift in `prod`" in printed
+    assert "refresh --stack prod --preview-only --expect-no-changes --diff --non-interactive" in printed
+    drifted = (
+        "~ gcp:container:NodePool tpu-v6e-pool refresh [diff: ~nodeCount]\n"
+        "error: no changes were expected but changes occurred"
+    )
+    code, printed, _ = run_script(refresh["run"], env | {"FAKE_OUTPUT": drifted, "FAKE_STATUS": "255"}, tmp_path)
+    assert code == 255 and "### Drift in `prod`: the cloud differs from the state" in printed
+    assert "::error title=Drift in prod::" in printed and "[diff: ~nodeCount]" in printed
+    code, printed, _ = run_script(
+        refresh["run"], env | {"FAKE_OUTPUT": "error: getting credentials", "FAKE_STATUS": "1"}, tmp_path
+    )
+    assert code == 1 and "### The drift check of `prod` failed" in printed
+
+
+def test_the_drift_check_is_skipped_with_a_message_without_credentials(tmp_path):
+    (gate,) = [s for s in steps(load("drift.yml")["jobs"]["drift"]) if s.get("id") == "gate"]
+    ready = {
+        "STACK": "prod",
+        "WIF_PROVIDER": "projects/1/locations/global/workloadIdentityPools/github/providers/repo",
+        "SERVICE_ACCOUNT": "preview@p.iam.gserviceaccount.com",
+        "BACKEND_URL": "gs://state",
+        "SECRETS_PROVIDER": "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k",
+        "HAS_PASSPHRASE": "false",
+    }
+    assert run_script(gate["run"], ready, tmp_path)[2] == {"enabled": "true"}
+    code, printed, outputs = run_script(gate["run"], ready | {"BACKEND_URL": ""}, tmp_path)
+    assert (code, outputs) == (0, {"enabled": "false"})
+    assert "::notice title=drift check of prod skipped::repository variable PULUMI_BACKEND_URL is not set" in printed
+    assert "### Drift check of `prod` skipped" in printed
+
+
+def test_the_end_to_end_run_is_manual_in_a_disposable_project_with_its_own_state(tmp_path):
+    doc = load("e2e.yml")
+    assert list(triggers(doc)) == ["workflow_dispatch"]
+    assert triggers(doc)["workflow_dispatch"]["inputs"]["project"]["required"] is True
+    (job,) = doc["jobs"].values()
+    assert job["environment"] == "e2e" and job["permissions"] == {"contents": "read", "id-token": "write"}
+    assert job["concurrency"] == {"group": "pulumi-e2e", "cancel-in-progress": False}
+    run = steps(job)[-1]
+    assert (
+        run["run"] == 'venv/bin/python -m tools.e2e --project "$PROJECT" --stack dev --summary "$GITHUB_STEP_SUMMARY"'
+    )
+    # Never the real stacks' state: the e2e stack `dev` lives under a path of its own in the backend.
+    assert run["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}/e2e"
+    assert run["env"]["PROJECT"] == "${{ inputs.project }}" and "${{" not in run["run"]
+    (cli,) = uses(job, "pulumi/actions")
+    assert list(cli["with"]) == ["pulumi-version"]  # the CLI only: the Automation API drives it
+    check = steps(job)[0]
+    ready = {"PROJECT": "e2e-scratch-1", "WIF_PROVIDER": "w", "SERVICE_ACCOUNT": "s", "BACKEND_URL": "gs://b"}
+    assert run_script(check["run"], ready, tmp_path)[0] == 0
+    for bad in ("", "x", "E2E", "e2e;rm -rf", "e2e-"):
+        code, printed, _ = run_script(check["run"], ready | {"PROJECT": bad}, tmp_path)
+        assert code == 1 and "project must be a Google Cloud project ID" in printed, bad
+    assert run_script(check["run"], ready | {"BACKEND_URL": ""}, tmp_path)[0] == 1
 
 
 def test_the_readme_names_every_variable_and_secret():
@@ -315,3 +475,13 @@ def test_the_readme_names_every_variable_and_secret():
     }
     assert all(f"`{name}`" in section for name in names)
     assert readme.index("## Pull requests and deployment") < readme.index("## Tests and benchmarks")
+
+
+def test_the_readme_names_every_workflow_and_environment():
+    readme = (engine.ROOT / "README.md").read_text()
+    section = readme.split("## Pull requests and deployment", 1)[1].split("\n## ", 1)[0]
+    assert all(f"`{f.name}`" in section for f in FILES)
+    environments = {job["environment"] for _, _, job in all_jobs() if "environment" in job}
+    assert environments == {*STACKS, "e2e"}
+    assert all(f"`{name}`" in section for name in environments)
+    assert "docs/operations.md" in readme

@@ -1,0 +1,258 @@
+"""The end-to-end run (tools/e2e.py), offline: what counts as a leftover of the stack in a project's listings,
+the order of the run (the stack is always destroyed and checked, even when `up` or the drill fails), the
+gcloud and kubectl command lines, and the refusal to run in a project a checked-in stack uses."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+
+import pytest
+
+from tools import drill, e2e
+
+BASE, VPC = "tpu-gke-dranet-dev", "tpu-gke-dranet-dev-vpc"
+LINK = "https://www.googleapis.com/compute/v1/projects/e2e-scratch"
+US_REQUEST = (
+    "kubectl --context gke_e2e-scratch_us-east5-b_tpu-gke-dranet-dev-us-east5 -n inference run curl-test --rm -i "
+    "--restart=Never --image=curlimages/curl:8.11.1 -- curl -s -X POST http://10.10.2.213/v1/chat/completions "
+    '-H \'Content-Type: application/json\' -d \'{"model": "google/gemma-3-27b-it", "messages": [{"role": '
+    '"user", "content": "What is the capital of France?"}], "max_tokens": 100}\''
+)
+OUTPUTS = {
+    "clusters": {
+        "europe-west4": {"name": "tpu-gke-dranet-dev-europe-west4", "location": "europe-west4-a"},
+        "us-east5": {"name": "tpu-gke-dranet-dev-us-east5", "location": "us-east5-b"},
+    },
+    "kubeContexts": {
+        "europe-west4": "gke_e2e-scratch_europe-west4-a_tpu-gke-dranet-dev-europe-west4",
+        "us-east5": "gke_e2e-scratch_us-east5-b_tpu-gke-dranet-dev-us-east5",
+    },
+    "modelServer": {"namespace": "inference"},
+    "testRequests": {"europe-west4": US_REQUEST.replace("us-east5", "europe-west4"), "us-east5": US_REQUEST},
+}
+
+# gcloud's JSON listings of a project after a destroy that left some of everything behind, next to what
+# belongs to others: the default network, another stack (dev2: same prefix, longer stack name), a user.
+LISTINGS = {
+    "firewall rule": [
+        {"name": "default-allow-ssh", "network": f"{LINK}/global/networks/default"},
+        {"name": "gke-tpu-gke-dranet-dev-us-east5-5f3a-all", "network": f"{LINK}/global/networks/{VPC}"},
+        {"name": "k8s-fw-l7--abc", "network": f"{LINK}/global/networks/{VPC}"},
+        {"name": "tpu-gke-dranet-dev2-internal", "network": f"{LINK}/global/networks/tpu-gke-dranet-dev2-vpc"},
+    ],
+    "network endpoint group": [
+        {"name": "k8s1-1a2b3c4d-inference-vllm-gemma-service-8000-5e6f", "network": f"{LINK}/global/networks/{VPC}"},
+        {"name": "k8s1-9z-other", "network": f"{LINK}/global/networks/default"},
+    ],
+    "address": [
+        {"name": "tpu-gke-dranet-dev-gateway-us-east5", "subnetwork": f"{LINK}/regions/us-east5/subnetworks/x"},
+        {"name": "gkemcg1-ip", "subnetwork": f"{LINK}/regions/us-east5/subnetworks/{BASE}-node-us-east5"},
+        {"name": "someone-elses"},
+    ],
+    "forwarding rule": [],
+    "subnetwork": [{"name": f"{BASE}-proxy-us-east5", "network": f"{LINK}/global/networks/{VPC}"}],
+    "network": [{"name": VPC}, {"name": "default"}, {"name": "tpu-gke-dranet-dev2-vpc"}],
+    "bucket": [{"name": "tpu-gke-dranet-dev-weights-us-74d57e19"}, {"name": "e2e-scratch-state"}],
+    "service account": [
+        {"email": "tpu-gke-dranet-dev-fuse@e2e-scratch.iam.gserviceaccount.com", "name": "projects/e2e-scratch/x"},
+        {"email": "deployer@e2e-scratch.iam.gserviceaccount.com"},
+        {"email": "tpu-gke-dranet-dev2-fuse@e2e-scratch.iam.gserviceaccount.com"},
+    ],
+    "fleet membership": [{"name": "projects/e2e-scratch/locations/global/memberships/tpu-gke-dranet-dev-us-east5"}],
+    "cluster": [{"name": "tpu-gke-dranet-dev2-us-east5", "network": "tpu-gke-dranet-dev2-vpc"}],
+}
+
+
+def test_leftovers_are_what_the_stack_named_or_what_sits_in_its_vpc():
+    assert e2e.leftovers(LISTINGS, BASE, VPC) == [
+        "address gkemcg1-ip",
+        "address tpu-gke-dranet-dev-gateway-us-east5",
+        "bucket tpu-gke-dranet-dev-weights-us-74d57e19",
+        "firewall rule gke-tpu-gke-dranet-dev-us-east5-5f3a-all",
+        "firewall rule k8s-fw-l7--abc",
+        "fleet membership tpu-gke-dranet-dev-us-east5",
+        "network endpoint group k8s1-1a2b3c4d-inference-vllm-gemma-service-8000-5e6f",
+        "network tpu-gke-dranet-dev-vpc",
+        "service account tpu-gke-dranet-dev-fuse@e2e-scratch.iam.gserviceaccount.com",
+        "subnetwork tpu-gke-dranet-dev-proxy-us-east5",
+    ]
+    clean = {
+        kind: [i for i in items if "dev2" in json.dumps(i) or "default" in json.dumps(i)]
+        for kind, items in LISTINGS.items()
+    }
+    assert e2e.leftovers(clean, BASE, VPC) == []
+
+
+def test_the_stack_prefix_and_vpc_come_from_the_stack_file_or_the_project_default(tmp_path):
+    assert e2e.stack_base("dev") == (BASE, VPC)
+    (tmp_path / "Pulumi.yaml").write_text("name: p\nconfig:\n  prefix:\n    default: dflt\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  p:prefix: mine\n")
+    assert e2e.stack_base("dev", tmp_path) == ("mine-dev", "mine-dev-vpc")
+    assert e2e.stack_base("e2e", tmp_path) == ("dflt-e2e", "dflt-e2e-vpc")
+
+
+def test_a_project_of_a_checked_in_stack_is_refused():
+    with pytest.raises(SystemExit, match="tpu-inference-dev is the project of Pulumi.dev.yaml"):
+        e2e.refuse_checked_in_projects("tpu-inference-dev")
+    e2e.refuse_checked_in_projects("e2e-scratch")
+
+
+class FakeStack:
+    def __init__(self, fail: str | None = None, error: type[BaseException] = RuntimeError):
+        self.name, self.fail, self.error, self.calls = "dev", fail, error, []
+
+    def _call(self, name: str, result=None):
+        self.calls.append(name)
+        if name == self.fail:
+            raise self.error(f"{name} failed")
+        return result
+
+    def set_project(self, project):
+        return self._call(f"set_project {project}")
+
+    def up(self):
+        return self._call("up")
+
+    def outputs(self):
+        return self._call("outputs", OUTPUTS)
+
+    def destroy(self):
+        return self._call("destroy")
+
+    def remove(self):
+        return self._call("remove")
+
+
+def report(ok: bool) -> drill.Report:
+    r = drill.Report("dev", "us-east5", "europe-west4", "10.10.2.213", 15)
+    r.problems = [] if ok else ["slow failover: 40.0 s, more than failoverDetectionSeconds 15 s"]
+    return r
+
+
+def run(stack: FakeStack, *, drill_ok=True, listings=(None,), calls=None):
+    calls = [] if calls is None else calls
+    listed = iter(listings)
+    steps = e2e.run(
+        stack,
+        "e2e-scratch",
+        base=BASE,
+        network=VPC,
+        credentials=lambda outputs: calls.append("credentials"),
+        test_requests=lambda outputs: calls.append("requests") or "us-east5: {...}",
+        failover_drill=lambda outputs: calls.append("drill") or report(drill_ok),
+        list_project=lambda: calls.append("list") or (next(listed) or {}),
+        sleep=lambda s: calls.append(f"sleep {s:g}"),
+    )
+    return {s.name: s.ok for s in steps}, calls, steps
+
+
+def test_a_good_run_goes_up_checks_destroys_finds_nothing_and_removes_the_stack():
+    stack = FakeStack()
+    results, calls, _ = run(stack)
+    assert all(results.values()) and list(results) == [
+        "configure", "pulumi up (dev)", "stack outputs", "cluster credentials", "test requests", "failover drill",
+        "pulumi destroy (dev)", "leftovers", "remove the stack",
+    ]  # fmt: skip
+    assert stack.calls == ["set_project e2e-scratch", "up", "outputs", "destroy", "remove"]
+    assert calls == ["credentials", "requests", "drill", "list"]
+
+
+def test_a_failed_up_is_still_destroyed_and_checked():
+    stack = FakeStack(fail="up")
+    results, calls, steps = run(stack)
+    assert results["pulumi up (dev)"] is False and "test requests" not in results
+    assert stack.calls == ["set_project e2e-scratch", "up", "destroy", "remove"] and calls == ["list"]
+    assert steps[1].detail == "RuntimeError: up failed"
+
+
+def test_a_failed_drill_fails_the_run_and_the_stack_is_destroyed():
+    results, calls, steps = run(FakeStack(), drill_ok=False)
+    assert results["failover drill"] is False and results["pulumi destroy (dev)"] and results["leftovers"]
+    assert "slow failover" in next(s.detail for s in steps if s.name == "failover drill")
+
+
+def test_leftovers_fail_the_run_after_letting_deletions_settle_and_the_stack_is_kept():
+    stack = FakeStack()
+    results, calls, steps = run(stack, listings=[LISTINGS] * 3)
+    assert results["leftovers"] is False and "remove the stack" not in results
+    assert calls[-5:] == ["list", "sleep 60", "list", "sleep 60", "list"]
+    assert steps[-1].detail.startswith("RuntimeError: left in e2e-scratch: address gkemcg1-ip, ")
+    # A deletion that was still in progress is not a leftover.
+    results, calls, _ = run(FakeStack(), listings=[LISTINGS, {}])
+    assert results["leftovers"] and calls[-3:] == ["list", "sleep 60", "list"]
+
+
+def test_a_failed_destroy_keeps_the_stack_for_a_manual_destroy():
+    stack = FakeStack(fail="destroy")
+    results, _, _ = run(stack)
+    assert results["pulumi destroy (dev)"] is False and "remove the stack" not in results
+
+
+def test_an_interrupted_run_still_destroys():
+    stack = FakeStack(fail="up", error=KeyboardInterrupt)
+    with pytest.raises(KeyboardInterrupt):
+        run(stack)
+    assert stack.calls == ["set_project e2e-scratch", "up", "destroy", "remove"]
+
+
+class FakeRun:
+    def __init__(self, answer=lambda command: (0, "[]")):
+        self.answer, self.calls = answer, []
+
+    def __call__(self, command, **kwargs):
+        self.calls.append(command)
+        code, stdout = self.answer(command)
+        return subprocess.CompletedProcess(command, code, stdout, "")
+
+
+def test_gcloud_lists_every_kind_in_the_project_as_json():
+    fake = FakeRun()
+    assert e2e.list_resources("e2e-scratch", run=fake) == {kind: [] for kind in e2e.LISTINGS}
+    assert fake.calls[0] == ["gcloud", "compute", "firewall-rules", "list", "--project=e2e-scratch", "--format=json"]
+    assert all(c[-2:] == ["--project=e2e-scratch", "--format=json"] for c in fake.calls)
+    assert {"bucket", "service account", "fleet membership", "network endpoint group", "address"} <= set(e2e.LISTINGS)
+
+
+def test_credentials_are_fetched_for_every_cluster():
+    fake = FakeRun()
+    e2e.get_credentials(OUTPUTS, "e2e-scratch", run=fake)
+    assert fake.calls[1] == [
+        "gcloud", "container", "clusters", "get-credentials", "tpu-gke-dranet-dev-us-east5", "--zone=us-east5-b",
+        "--project=e2e-scratch",
+    ]  # fmt: skip
+
+
+def test_the_test_requests_run_the_stacks_own_commands_until_each_answers():
+    tries = {"us-east5": 0}
+
+    def answer(command):
+        if command[0] == "kubectl" and "curl" in command:
+            region = "us-east5" if "us-east5" in command[2] else "europe-west4"
+            if region == "us-east5" and tries["us-east5"] == 0:
+                tries["us-east5"] += 1
+                return 0, "no healthy upstream"  # the Gateway still settling
+            return 0, '{"id": "x", "choices": [{"message": {"content": "Paris"}}]}pod "curl-test" deleted\n'
+        return 0, ""
+
+    fake, slept = FakeRun(answer), []
+    text = e2e.send_test_requests(OUTPUTS, run=fake, clock=lambda: 0.0, sleep=slept.append)
+    assert slept == [30] and text.startswith('europe-west4: {"id": "x", "choices"')
+    requests = [c for c in fake.calls if "curl" in c]
+    assert len(requests) == 3 and requests[0] == shlex.split(OUTPUTS["testRequests"]["europe-west4"])
+    assert json.loads(requests[-1][-1])["model"] == "google/gemma-3-27b-it"  # the quoted body survives
+    # Before each attempt, a curl-test pod an earlier attempt may have left is deleted.
+    assert fake.calls[0][-4:] == ["delete", "pod", "curl-test", "--ignore-not-found"]
+    with pytest.raises(RuntimeError, match="no chat completion from europe-west4, us-east5 within 60 s"):
+        ticks = iter(range(0, 1000, 45))
+        e2e.send_test_requests(
+            OUTPUTS, run=FakeRun(lambda c: (1, "")), clock=lambda: next(ticks), sleep=lambda s: None, timeout=60
+        )
+
+
+def test_the_summary_lists_every_step():
+    _, _, steps = run(FakeStack(), drill_ok=False)
+    text = e2e.summary(steps)
+    assert "| failover drill | **failed** |" in text and "| pulumi destroy (dev) | ok |" in text
+    assert "<details><summary>failover drill</summary>" in text
