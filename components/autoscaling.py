@@ -193,6 +193,12 @@ class PoolAutoscaling(pulumi.ComponentResource):
                                 resources=k8s.core.v1.ResourceRequirementsArgs(
                                     requests=ADAPTER_RESOURCES, limits=ADAPTER_RESOURCES
                                 ),
+                                # Ready when its API server answers, so the APIServices wait for it (upstream's
+                                # current adapter_new_resource_model.yaml probes the same endpoint).
+                                readiness_probe=k8s.core.v1.ProbeArgs(
+                                    http_get=k8s.core.v1.HTTPGetActionArgs(path="/healthz", port=443, scheme="HTTPS"),
+                                    period_seconds=10,
+                                ),
                                 # It serves on 443; every other capability goes.
                                 security_context=k8s.core.v1.SecurityContextArgs(
                                     allow_privilege_escalation=False,

@@ -285,9 +285,6 @@ class InferenceCluster(pulumi.ComponentResource):
             # Replace the provider (and everything on it) only if the cluster itself changes.
             cluster_identifier=args.kube_context,
             enable_server_side_apply=True,
-            # If the cluster is already gone, destroy drops its objects from the state instead of hanging
-            # on an API server that no longer answers (pulumi-kubernetes `deleteUnreachable`).
-            delete_unreachable=True,
             # Only objects that run pods wait for the system pool (they name it themselves): the
             # namespace, CRDs and the Gateway go in as soon as the control plane answers.
             opts=pulumi.ResourceOptions(parent=self),

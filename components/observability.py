@@ -9,6 +9,7 @@ declarative resource, so a second `pulumi up` shows no change and `pulumi destro
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -56,8 +57,9 @@ def alert_rules(latency_p99_seconds: float, error_rate: float, queue_size: int, 
             "High error rate for model {{ $labels.model_name }}",
             "The error rate for model {{ $labels.model_name }} and target model {{ $labels.target_model_name }} "
             f"has been consistently above {error_rate:.0%} for 5 minutes.",
-            "sum by (model_name) (rate(inference_objective_request_error_total[5m])) / "
-            f"sum by (model_name) (rate(inference_objective_request_total[5m])) > {error_rate}",
+            # by cluster too, so an incident says which region (the seed sums by model only)
+            "sum by (model_name, cluster) (rate(inference_objective_request_error_total[5m])) / "
+            f"sum by (model_name, cluster) (rate(inference_objective_request_total[5m])) > {error_rate}",
             "critical",
             {"impact": "availability"},
         ),
@@ -80,6 +82,13 @@ def alert_rules(latency_p99_seconds: float, error_rate: float, queue_size: int, 
             {"impact": "resource_exhaustion"},
         ),
     ]
+
+
+def documentation_text(template: str) -> str:
+    """A Prometheus rule's `{{ $labels.x }}` as the Monitoring documentation variable `${metric_or_resource.label.x}`,
+    as `gcloud alpha monitoring policies migrate` translates it (googlecloudsdk command_lib/monitoring/util.py
+    `TranslatePromQLTemplateToDocumentVariables`); Monitoring would print the Go template as it is."""
+    return re.sub(r"\{\{\s*\$labels\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}", r"${metric_or_resource.label.\1}", template)
 
 
 def dashboard_json(title: str, pool: str, tpu_pool: str | None) -> str:
@@ -118,8 +127,10 @@ def dashboard_json(title: str, pool: str, tpu_pool: str | None) -> str:
                 "columns": 48,
                 "tiles": [
                     {
-                        "xPos": (i % 2) * width,
-                        "yPos": (i // 2) * height,
+                        # Monitoring leaves zero positions out when it reads a dashboard back; writing them
+                        # would show a change on every `pulumi up` (terraform-provider-google#16173).
+                        **({"xPos": (i % 2) * width} if i % 2 else {}),
+                        **({"yPos": (i // 2) * height} if i // 2 else {}),
                         "width": width,
                         "height": height,
                         "widget": {
@@ -174,11 +185,17 @@ class Observability(pulumi.ComponentResource):
                             rule_group=RULE_GROUP,
                             alert_rule=rule.name,
                             labels={"severity": rule.severity, **rule.labels},
+                            # Monitoring refuses a PromQL condition on a metric with no series yet (an error
+                            # counter has none until the first error), which would fail the first `pulumi up`
+                            # (terraform-provider-google#20491, the API's `disableMetricValidation`).
+                            disable_metric_validation=True,
                         ),
                     )
                 ],
                 documentation=gcp.monitoring.AlertPolicyDocumentationArgs(
-                    subject=rule.title, content=rule.description, mime_type="text/markdown"
+                    subject=documentation_text(rule.title),
+                    content=documentation_text(rule.description),
+                    mime_type="text/markdown",
                 ),
                 notification_channels=list(args.notification_channels),
                 user_labels={**args.labels, "severity": rule.severity, **rule.labels},

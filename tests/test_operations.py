@@ -47,6 +47,7 @@ def test_the_seeds_four_rules_are_alert_policies_on_what_the_pinned_epp_exports(
         assert condition["duration"] == "300s"  # for: 5m
         assert condition["ruleGroup"] == "gateway-api-inference-extension" and condition["alertRule"] == rule
         assert condition["labels"] == {"severity": severity, **labels}
+        assert condition["disableMetricValidation"] is True  # no series yet on the first `pulumi up`
         assert "inference_model_" not in condition["query"]  # v1 renamed them: nothing would ever fire
         assert policy["documentation"]["mimeType"] == "text/markdown"
     query = lambda rule: policies[rule].inputs["conditions"][0]["conditionPrometheusQueryLanguage"]["query"]  # noqa: E731
@@ -54,14 +55,16 @@ def test_the_seeds_four_rules_are_alert_policies_on_what_the_pinned_epp_exports(
         "histogram_quantile(0.99, rate(inference_objective_request_duration_seconds_bucket[5m])) > 10.0"
     )
     assert query("HighInferenceErrorRate") == (
-        "sum by (model_name) (rate(inference_objective_request_error_total[5m])) / "
-        "sum by (model_name) (rate(inference_objective_request_total[5m])) > 0.05"
+        "sum by (model_name, cluster) (rate(inference_objective_request_error_total[5m])) / "
+        "sum by (model_name, cluster) (rate(inference_objective_request_total[5m])) > 0.05"
     )
     assert query("HighInferencePoolAvgQueueSize") == "inference_pool_average_queue_size > 50"
     assert query("HighInferencePoolAvgKVCacheUtilization") == "inference_pool_average_kv_cache_utilization > 0.9"
+    # Monitoring's documentation variables, as `gcloud alpha monitoring policies migrate` writes them
     assert policies["HighInferenceErrorRate"].inputs["documentation"]["subject"] == (
-        "High error rate for model {{ $labels.model_name }}"
+        "High error rate for model ${metric_or_resource.label.model_name}"
     )
+    assert "{{" not in json.dumps([p.inputs["documentation"] for p in policies.values()])
 
 
 def test_the_alert_metric_names_are_those_the_vendored_epp_exports():
@@ -242,7 +245,7 @@ def test_one_hpa_per_pool_scales_the_model_servers_on_the_pools_kv_cache(prod, r
                         },
                     },
                     # a fraction (the metric is 0-1), and `Value`: the metric is already the pool's average
-                    "target": {"type": "Value", "value": "600m"},
+                    "target": {"type": "Value", "value": "500m"},
                 },
             }
         ],

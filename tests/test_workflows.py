@@ -346,7 +346,8 @@ def test_prod_applies_exactly_the_saved_plan(tmp_path):
         "name": "prod-plan",
         "path": "plan.json",
         "if-no-files-found": "error",
-        "retention-days": 7,
+        "overwrite": True,  # "Re-run all jobs" plans again under the same name
+        "retention-days": 30,  # a deployment may wait 30 days for its approval
     }
     assert jobs["prod-plan"]["outputs"] == {"plan-sha256": "${{ steps.digest.outputs.sha256 }}"}
     names = [s.get("name") or s["uses"].split("@")[0] for s in prod]
@@ -408,10 +409,10 @@ def test_drift_is_reported_in_the_job_summary_and_fails_the_job(tmp_path):
     assert "refresh --stack prod --preview-only --expect-no-changes --diff --non-interactive" in printed
     drifted = (
         "~ gcp:container:NodePool tpu-v6e-pool refresh [diff: ~nodeCount]\n"
-        "error: no changes were expected but changes occurred"
+        "error: no changes were expected for refresh but changes were proposed"
     )
-    code, printed, _ = run_script(refresh["run"], env | {"FAKE_OUTPUT": drifted, "FAKE_STATUS": "255"}, tmp_path)
-    assert code == 255 and "### Drift in `prod`: the cloud differs from the state" in printed
+    code, printed, _ = run_script(refresh["run"], env | {"FAKE_OUTPUT": drifted, "FAKE_STATUS": "7"}, tmp_path)
+    assert code == 7 and "### Drift in `prod`: the cloud differs from the state" in printed
     assert "::error title=Drift in prod::" in printed and "[diff: ~nodeCount]" in printed
     code, printed, _ = run_script(
         refresh["run"], env | {"FAKE_OUTPUT": "error: getting credentials", "FAKE_STATUS": "1"}, tmp_path

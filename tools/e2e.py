@@ -137,7 +137,15 @@ class AutomationStack:
         return {name: output.value for name, output in self._stack.outputs().items()}
 
     def destroy(self) -> None:
-        self._stack.destroy(on_output=print, suppress_progress=True, message="e2e")
+        # A cluster that is already gone must not hang the destroy: its objects are dropped from the state
+        # (pulumi-kubernetes `PULUMI_K8S_DELETE_UNREACHABLE`). Only here, never on up or refresh, where a
+        # control plane that is briefly unreachable would wipe its objects from the state (pulumi-kubernetes
+        # #1485, #1522).
+        os.environ["PULUMI_K8S_DELETE_UNREACHABLE"] = "true"
+        try:
+            self._stack.destroy(on_output=print, suppress_progress=True, message="e2e")
+        finally:
+            os.environ.pop("PULUMI_K8S_DELETE_UNREACHABLE", None)
 
     def remove(self) -> None:
         self._stack.workspace.remove_stack(self.name)

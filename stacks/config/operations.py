@@ -94,8 +94,10 @@ def autoscaling(top: Reader, metrics: bool, tpu_slices: int | None) -> Autoscali
         return None
     low = s.integer("minReplicas", 1, low=1, high=1000, fix="at least 1: an HPA never scales to zero here")
     high = s.integer("maxReplicas", max(2, low or 1), low=1, high=1000)
+    # Below the Gateway's maxUtilizationPercent (60): above it the load balancer sends requests to the other
+    # region, which keeps the pool's average from ever passing the target (plus the HPA's 10 % tolerance).
     target = fraction(
-        s, "targetKvCacheUtilization", 0.6, fix="the metric is a fraction of the KV cache (0-1): write e.g. 0.6"
+        s, "targetKvCacheUtilization", 0.5, fix="the metric is a fraction of the KV cache (0-1): write e.g. 0.5"
     )
     s.finish()
     if low and high and high < low:
