@@ -153,6 +153,8 @@ class ObservabilityArgs:
     project: str
     name_prefix: str  # `<prefix>-<stack>`: display names say which stack alerts
     pool_name: str
+    gateway_namespace: str  # the Gateway whose load balancer's logs the error metric reads
+    gateway_name: str
     tpu_pool: str | None  # the TPU node pool's name, for the dashboard; None without TPU
     alerts: Sequence[AlertRule]  # empty: no alert policies
     notification_channels: Sequence[str]  # projects/P/notificationChannels/ID
@@ -212,7 +214,11 @@ class Observability(pulumi.ComponentResource):
                 project=args.project,
                 name=f"{args.name_prefix}-error_detail_metric",
                 description="Metric to extract error details from load balancer logs.",
-                filter=f'resource.type="{LOAD_BALANCER_LOG_RESOURCE}"',
+                # This stack's load balancer (the multi-cluster Gateway names its resources
+                # `gkemcg1-<namespace>-<gateway>-<hash>`), and only entries that carry an error detail.
+                filter=f'resource.type="{LOAD_BALANCER_LOG_RESOURCE}" '
+                f'AND resource.labels.url_map_name:"gkemcg1-{args.gateway_namespace}-{args.gateway_name}-" '
+                "AND jsonPayload.proxyStatus:*",
                 metric_descriptor=gcp.logging.MetricMetricDescriptorArgs(
                     metric_kind="DELTA",
                     value_type="INT64",

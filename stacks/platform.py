@@ -356,6 +356,8 @@ def _operations(
                 project=cfg.project,
                 name_prefix=cfg.names.base,
                 pool_name=cfg.inference_pool.name,
+                gateway_namespace=cfg.model_server.namespace,
+                gateway_name=cfg.gateway.name,
                 tpu_pool=TPU_POOL if cfg.accelerator else None,
                 alerts=alert_rules(a.latency_p99_seconds, a.error_rate, a.queue_size, a.kv_cache_utilization)
                 if a

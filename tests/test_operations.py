@@ -116,8 +116,13 @@ def test_the_error_metric_extracts_the_proxy_status_of_this_gateways_load_balanc
     (metric,) = prod.by_type("gcp:logging/metric:Metric")
     i = metric.inputs
     assert i["name"] == "tpu-gke-dranet-prod-error_detail_metric"  # per stack: names are unique per project
-    # The cross-region internal Application Load Balancer's logs: the seed's MONITORED_RESOURCE placeholder.
-    assert i["filter"] == 'resource.type="internal_http_lb_rule"'
+    # The cross-region internal Application Load Balancer's logs (the seed's MONITORED_RESOURCE placeholder),
+    # of this stack's Gateway only, and only entries with an error detail.
+    assert i["filter"] == (
+        'resource.type="internal_http_lb_rule" '
+        'AND resource.labels.url_map_name:"gkemcg1-inference-cross-region-gateway-" '
+        "AND jsonPayload.proxyStatus:*"
+    )
     assert i["labelExtractors"] == {"error_detail": "EXTRACT(jsonPayload.proxyStatus)"}
     assert i["metricDescriptor"] == {
         "metricKind": "DELTA",

@@ -42,7 +42,8 @@ TAINT_EFFECTS = {"NO_SCHEDULE": "NoSchedule", "PREFER_NO_SCHEDULE": "PreferNoSch
 # A FUSE volume with gcsfuseMetadataPrefetchOnMount adds gke-gcsfuse-metadata-prefetch: 10m / 10Mi by
 # default, its memory under gke-gcsfuse/metadata-prefetch-memory-{request,limit}.
 FUSE_DRIVER = "gcsfuse.csi.storage.gke.io"
-FUSE_SIDECAR = ("gke-gcsfuse/", {"cpu": "250m", "memory": "256Mi"}, {"cpu": "250m", "memory": "256Mi"})
+_FUSE_DEFAULT = {"cpu": f"{facts.FUSE_SIDECAR_CPU_MILLI}m", "memory": f"{facts.FUSE_SIDECAR_MEMORY // facts.MI}Mi"}
+FUSE_SIDECAR = ("gke-gcsfuse/", _FUSE_DEFAULT, _FUSE_DEFAULT)
 FUSE_PREFETCH = ("gke-gcsfuse/metadata-prefetch-", {"cpu": "10m", "memory": "10Mi"}, {"cpu": "50m", "memory": "250Mi"})
 
 _QUANTITY = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)([a-zA-Z]*)$")
