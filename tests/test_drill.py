@@ -180,14 +180,22 @@ def test_the_text_report_states_the_result_against_the_budget():
 
 
 def test_a_slow_failover_fails_and_says_so():
-    world = World(detect=40.0)
+    """Past the health checks' detection time plus the slack for dropping the endpoints (30 s default)."""
+    world = World(detect=60.0)
     code, report = run(world)
     assert code == 1 and not report["ok"]
-    assert report["failover_seconds"] == pytest.approx(40.0, abs=0.6)
+    assert report["failover_seconds"] == pytest.approx(60.0, abs=0.6)
     assert report["problems"] == [
-        f"slow failover: {report['failover_seconds']:.1f} s, more than failoverDetectionSeconds 15 s"
+        f"slow failover: {report['failover_seconds']:.1f} s, more than failoverDetectionSeconds 15 s plus 30 s "
+        "to drop the endpoints"
     ]
     restored(world, report)
+
+
+def test_the_slack_is_the_operators_to_set():
+    world = World(detect=40.0)
+    assert run(world)[0] == 0  # within 15 s + 30 s
+    assert run(World(detect=40.0), "--slack", "10")[0] == 1
 
 
 def test_no_failover_times_out_and_still_restores():
