@@ -464,7 +464,8 @@ def test_the_end_to_end_run_is_manual_in_a_disposable_project_with_its_own_state
 
 def test_the_readme_names_every_variable_and_secret():
     readme = (engine.ROOT / "README.md").read_text()
-    section = readme.split("## Pull requests and deployment", 1)[1].split("\n## ", 1)[0]
+    section = (engine.ROOT / "docs" / "workflows.md").read_text()
+    assert "docs/workflows.md" in readme.split("## Pull requests and deployment", 1)[1].split("\n## ", 1)[0]
     names = {m for f in FILES for m in re.findall(r"\b(?:vars|secrets)\.([A-Z][A-Z0-9_]+)", f.read_text())}
     assert names == {
         "GCP_WORKLOAD_IDENTITY_PROVIDER",
@@ -480,7 +481,7 @@ def test_the_readme_names_every_variable_and_secret():
 
 def test_the_readme_names_every_workflow_and_environment():
     readme = (engine.ROOT / "README.md").read_text()
-    section = readme.split("## Pull requests and deployment", 1)[1].split("\n## ", 1)[0]
+    section = (engine.ROOT / "docs" / "workflows.md").read_text()
     assert all(f"`{f.name}`" in section for f in FILES)
     environments = {job["environment"] for _, _, job in all_jobs() if "environment" in job}
     assert environments == {*STACKS, "e2e"}
