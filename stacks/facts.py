@@ -466,6 +466,10 @@ AI_ZONES_SOURCE = "https://cloud.google.com/compute/docs/regions-zones/ai-zones"
 AI_ZONES: dict[str, tuple[str, ...]] = {"us-central1": ("ai1a",), "us-south1": ("ai1b",)}
 
 
+def ai_zones_of(region: str) -> tuple[str, ...]:
+    return tuple(f"{region}-{s}" for s in AI_ZONES.get(region, ()))
+
+
 def zones_of(region: str) -> tuple[str, ...]:
     """The zones of a region, standard and AI; () for a region not in the table."""
     return tuple(f"{region}-{s}" for s in (*REGION_ZONES.get(region, ()), *AI_ZONES.get(region, ())))

@@ -687,6 +687,18 @@ NOTHING = [
         'quote it: "2"',
     ),
     Bad(
+        "AI zone as the zonal cluster's zone",
+        {
+            "regions": [
+                {"name": "us-south1", "zone": "us-south1-ai1b", "nodeCidr": "10.0.1.0/24", "proxyCidr": "10.1.1.0/24"}
+            ],
+            "configRegion": "us-south1",
+        },
+        "regions[0].zone",
+        '"us-south1-ai1b"',
+        "is an AI zone",
+    ),
+    Bad(
         "metric export name too long for a backend custom metric",
         {"inferencePool": {"metricExportName": "kv-cache-utilisation-of-the-tpu-v6e-model-servers"}},
         "inferencePool.metricExportName",
@@ -1222,7 +1234,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "machine types": 14,
         "network ranges": 28,
         "names": 31,
-        "keys that do nothing": 15,
+        "keys that do nothing": 16,
         "text that only looks right": 35,
         "combinations": 24,
     }
@@ -1292,10 +1304,10 @@ def test_ranges_gcp_accepts_besides_rfc_1918_pass():
 
 
 def test_places_from_the_tables_pass():
-    """AI zones with v6e, a predefined dual-region and a region as bucket locations."""
-    regions = [{"name": "us-south1", "zone": "us-south1-ai1b", "nodeCidr": "10.0.1.0/24", "proxyCidr": "10.1.1.0/24"}]
-    cfg = parses("prod", regions=regions, configRegion="us-south1", modelStore={"layout": "single", "location": "nam4"})
-    assert (cfg.regions[0].zone, cfg.model_store.location) == ("us-south1-ai1b", "NAM4")
+    """Another region's standard v6e zone, a predefined dual-region and a region as bucket locations."""
+    regions = [{"name": "us-east1", "zone": "us-east1-d", "nodeCidr": "10.0.1.0/24", "proxyCidr": "10.1.1.0/24"}]
+    cfg = parses("prod", regions=regions, configRegion="us-east1", modelStore={"layout": "single", "location": "nam4"})
+    assert (cfg.regions[0].zone, cfg.model_store.location) == ("us-east1-d", "NAM4")
     assert parses("prod", modelStore={"layout": "single", "location": "us-east5"}).model_store.location == "US-EAST5"
 
 

@@ -136,6 +136,18 @@ def _name_and_zone(r: Reader, seen: set[str]) -> tuple[str | None, str | None]:
         why = f"is a zone of {owner}, not of {name}" if owner else f"is not a zone of {name}"
         r.problem("zone", zone, why, f"use one of {', '.join(facts.zones_of(name))}")
         return name, None
+    if name and zone and zone in facts.ai_zones_of(name):
+        # Each cluster here is zonal: its control plane and every pool sit in this zone. GKE takes AI zones
+        # for node pools (and compute classes) of a cluster located in the region's standard zones, and a
+        # project sees them only once AI zone visibility is on (stacks/facts.py AI_ZONES_SOURCE).
+        standard = [z for z in facts.zones_of(name) if z not in facts.ai_zones_of(name)]
+        r.problem(
+            "zone",
+            zone,
+            "is an AI zone: GKE runs node pools there, not the zonal cluster's control plane this program creates",
+            f"use a standard zone of {name} ({', '.join(standard)}), or a region with a standard v6e zone",
+        )
+        return name, None
     return name, zone
 
 
