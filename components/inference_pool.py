@@ -85,6 +85,8 @@ class InferencePoolArgs:
     # The export only takes effect once multi-cluster services run; on destroy it goes first.
     fleet_features: Sequence[pulumi.Resource] = ()
     export: bool = True  # False: a single-cluster Gateway routes to the pool itself, nothing imports it
+    # Objective name -> priority, instead of the one objective above (a migration's models, seeds 000/001).
+    objectives: Mapping[str, int] | None = None
 
 
 class InferencePool(pulumi.ComponentResource):
@@ -103,17 +105,20 @@ class InferencePool(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         # The CR depends on the CRD resource itself: preview must know the kind before it exists.
-        self.objective = k8s.apiextensions.CustomResource(
-            f"{name}-objective",
-            api_version="inference.networking.x-k8s.io/v1alpha2",
-            kind="InferenceObjective",
-            metadata=meta(args.objective_name),
-            spec={
-                "priority": args.priority,
-                "poolRef": {"name": args.pool_name, "group": "inference.networking.k8s.io"},
-            },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.objective_crd, *args.requires]),
-        )
+        self.objectives = [
+            k8s.apiextensions.CustomResource(
+                f"{name}-objective" if args.objectives is None else f"{name}-objective-{objective}",
+                api_version="inference.networking.x-k8s.io/v1alpha2",
+                kind="InferenceObjective",
+                metadata=meta(objective),
+                spec={
+                    "priority": priority,
+                    "poolRef": {"name": args.pool_name, "group": "inference.networking.k8s.io"},
+                },
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.objective_crd, *args.requires]),
+            )
+            for objective, priority in (args.objectives or {args.objective_name: args.priority}).items()
+        ]
         # Exports vLLM's KV-cache utilisation to Cloud Monitoring; the backend policy balances on it.
         self.metric = k8s.apiextensions.CustomResource(
             f"{name}-kv-cache-metric",

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 V1_POOL_GROUP = "inference.networking.k8s.io"  # the GA InferencePool
+ROUTE_RESOLVED = 'jsonpath={.status.parents[0].conditions[?(@.type=="ResolvedRefs")].status}=True'
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,23 @@ class SingleClusterGateway(pulumi.ComponentResource):
             f"{name}-route",
             api_version="gateway.networking.k8s.io/v1",
             kind="HTTPRoute",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.route_name, namespace=args.namespace),
+            # The seeds' "verify before the next step", as a readiness wait on every create and update: the
+            # Gateway accepted the route and resolved every pool it names (Gateway API's ResolvedRefs
+            # condition). JSONPath as `kubectl get -o jsonpath` reads it (pulumi/pulumi-kubernetes#3134).
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args.route_name,
+                namespace=args.namespace,
+                annotations={"pulumi.com/waitFor": ROUTE_RESOLVED},
+            ),
             spec={
                 "parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": args.gateway_name}],
                 "rules": [{"backendRefs": [b.ref() for b in args.backends]}],
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.requires, *args.pools]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[*args.requires, *args.pools],
+                custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout),
+            ),
         )
         self.name = args.gateway_name
         self.namespace = args.namespace

@@ -16,6 +16,7 @@ from components.cluster import TPU_POOL, InferenceCluster, InferenceClusterArgs,
 from components.fleet import Fleet, FleetArgs, FleetMember
 from components.gateway import HealthCheckArgs, MultiClusterGateway, MultiClusterGatewayArgs
 from components.inference_pool import EndpointPickerResources, InferencePool, InferencePoolArgs
+from components.legacy_inference_pool import ALPHA_GROUP, LegacyInferencePool, LegacyInferencePoolArgs, LegacyModel
 from components.model_server import ModelServer, ModelServerArgs, TpuServing
 from components.model_store import ModelStore, ModelStoreArgs
 from components.network import Network, NetworkArgs, SubnetRanges
@@ -227,7 +228,7 @@ def _serving(
     network: Network,
 ) -> dict[str, Any]:
     """Model servers and pools in every cluster, the Gateway in the config cluster (codelab § 5-8)."""
-    ms, pool_cfg, gw = cfg.model_server, cfg.inference_pool, cfg.gateway
+    ms, pool_cfg, gw, migration = cfg.model_server, cfg.inference_pool, cfg.gateway, cfg.migration
     bucket_of = cfg.bucket_locations()
     # One cluster fills each bucket: the config cluster if it reads that bucket, else the first reader.
     filler: dict[str, str] = {}
@@ -282,6 +283,8 @@ def _serving(
             ),
             opts=on_cluster,
         )
+        if migration and not migration.v1_present:
+            continue  # the alpha phase: the legacy pool alone
         pools[region] = InferencePool(
             f"inference-pool-{region}",
             InferencePoolArgs(
@@ -301,6 +304,7 @@ def _serving(
                 nodes=[cluster.system_pool],
                 fleet_features=features,
                 export=fleet is not None,
+                objectives={m.name: m.priority for m in migration.models} if migration else None,
             ),
             opts=on_cluster,
         )
@@ -375,6 +379,10 @@ def _single_cluster_gateway(
     """Seeds 000/001: a regional Gateway in the one cluster, its route straight to the InferencePool."""
     ((region, cluster),) = clusters.items()
     gw, ns = cfg.gateway, cfg.model_server.namespace
+    if cfg.migration:
+        backends, route_pools, migration_outputs = _migration(cfg, cluster, servers[region], pools.get(region))
+    else:
+        backends, route_pools, migration_outputs = [RouteBackend(cfg.inference_pool.name)], [pools[region].chart], {}
     gateway = SingleClusterGateway(
         "gateway",
         SingleClusterGatewayArgs(
@@ -382,10 +390,10 @@ def _single_cluster_gateway(
             gateway_name=gw.name,
             route_name=gw.route_name,
             class_name=gw.class_name,
-            backends=[RouteBackend(cfg.inference_pool.name)],
+            backends=backends,
             programmed_timeout_minutes=gw.programmed_timeout_minutes,
             requires=_namespace(servers[region]),
-            pools=[pools[region].chart],
+            pools=route_pools,
             network=[network.proxy_subnets[region], network.firewalls["health-checks"], network.firewalls["proxies"]],
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
@@ -399,7 +407,39 @@ def _single_cluster_gateway(
             "kubeContext": cluster.kube_context,
         },
         "testRequests": {region: single_cluster_test_request(cfg, cluster.kube_context)},
+        **migration_outputs,
     }
+
+
+def _migration(
+    cfg: PlatformConfig, cluster: InferenceCluster, server: ModelServer, pool: InferencePool | None
+) -> tuple[list[RouteBackend], list[pulumi.Resource], dict[str, Any]]:
+    """Seeds 000/001: the alpha side while the phase keeps it, and the route's backends and weights. The
+    route names a pool only in phases where it exists, and waits for the pools it names."""
+    mig, ms = cfg.migration, cfg.model_server
+    legacy = None
+    if mig.legacy_managed and mig.legacy_present:
+        legacy = LegacyInferencePool(
+            "legacy-pool",
+            LegacyInferencePoolArgs(
+                namespace=ms.namespace,
+                pool_name=mig.legacy_pool,
+                match_labels=ms.labels,
+                serving_port=cfg.serving_port,
+                models=[LegacyModel(m.name, m.model_name, m.criticality) for m in mig.models],
+                requires=_namespace(server),
+                nodes=[cluster.system_pool],
+            ),
+            opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
+        )
+    backends, route_pools = [], []
+    if mig.legacy_present:
+        backends.append(RouteBackend(mig.legacy_pool, ALPHA_GROUP, mig.alpha_weight))
+        route_pools += [legacy.chart] if legacy else []
+    if pool:
+        backends.append(RouteBackend(cfg.inference_pool.name, weight=mig.v1_weight))
+        route_pools.append(pool.chart)
+    return backends, route_pools, {"migration": migration_outputs(cfg, cluster.kube_context)}
 
 
 def _operations(
@@ -517,6 +557,27 @@ def single_cluster_test_request(cfg: PlatformConfig, context: str) -> str:
     if cfg.gateway.class_name == "gke-l7-rilb":
         return f"{address} && {gateway} run curl-test --rm -i --restart=Never --image={CURL_IMAGE} -- {curl}"
     return f"{address} && {curl}"
+
+
+def migration_outputs(cfg: PlatformConfig, context: str) -> dict[str, Any]:
+    """The phase, the route's weights, and the seeds' detection commands: `kubectl get` of the alpha
+    InferencePools and InferenceModels ("No resources found" from both: nothing left on the alpha API),
+    and of the v1 pools by their full resource name, unambiguous while both CRDs are installed."""
+    mig = cfg.migration
+    kubectl = f"kubectl --context {context}"
+    return {
+        "phase": mig.phase,
+        "path": mig.path,
+        "weights": {"alpha": mig.alpha_weight if mig.legacy_present else None, "v1": mig.v1_weight},
+        "legacyPool": mig.legacy_pool,
+        "legacyManagedByStack": mig.legacy_managed,
+        "detectAlphaResources": [
+            f"{kubectl} get inferencepools.inference.networking.x-k8s.io --all-namespaces",
+            f"{kubectl} get inferencemodels.inference.networking.x-k8s.io --all-namespaces",
+        ],
+        "v1Pools": f"{kubectl} get inferencepools.inference.networking.k8s.io --all-namespaces",
+        "gatewayStatus": f"{kubectl} -n {cfg.model_server.namespace} get gateway -o wide",
+    }
 
 
 def export(outputs: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pulumi
 
-from stacks.config import compute, gateway_mode, names, network, operations, security, serving
+from stacks.config import compute, gateway_mode, migration, names, network, operations, security, serving
 from stacks.config.model import (
     BACKENDS,
     CHART_VERSIONS,
@@ -190,6 +190,7 @@ def parse(
     gateway = serving.gateway(top)
     if gateway.mode == gateway_mode.SINGLE_CLUSTER:
         gateway_mode.check_single_cluster(top, raw, region_names)
+    migrating = migration.migration(top, gateway, inference_pool.name)
     observability = operations.observability(top)
     tpu_slices = accelerator.max_nodes if accelerator and model_server and model_server.backend == "vllm-tpu" else None
     autoscaling = operations.autoscaling(top, observability.epp_metrics, tpu_slices)
@@ -251,6 +252,7 @@ def parse(
         private_nodes=private_nodes,
         secrets_encryption_keys=encryption_keys,
         hf_token=hf_token_output if model_server.backend == "vllm-tpu" else None,
+        migration=migrating,
     )
 
 

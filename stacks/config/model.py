@@ -265,6 +265,7 @@ class PlatformConfig:
     private_nodes: PrivateNodes
     secrets_encryption_keys: Mapping[str, str]  # region -> Cloud KMS key in that region; {} = Google-managed
     hf_token: Any = None  # pulumi.Output[str], secret; None for the simulator backend
+    migration: Migration | None = None  # None: no v1alpha2 -> v1 migration (stacks/config/migration.py)
 
     @property
     def names(self) -> Names:
@@ -279,3 +280,35 @@ class PlatformConfig:
         if self.model_store.layout == "single":
             return {r.name: self.model_store.location for r in self.regions}
         return {r.name: r.name for r in self.regions}
+
+
+@dataclass(frozen=True)
+class MigratedModel:
+    """One model of the alpha API and what it becomes: an InferenceModel on the alpha pool (while the
+    legacy side exists and the stack manages it) and an InferenceObjective on the v1 pool."""
+
+    name: str
+    model_name: str  # the InferenceModel's spec.modelName
+    criticality: str  # Critical | Standard | Sheddable (v1alpha2 InferenceModel)
+    priority: int  # the InferenceObjective's priority
+
+
+@dataclass(frozen=True)
+class Migration:
+    """v1alpha2 -> v1 migration of a single-cluster Gateway's pool (seeds 000/001), one phase per `pulumi up`."""
+
+    phase: str  # alpha | side-by-side | split | v1 | cleanup (stacks/config/migration.py PHASES)
+    path: str  # zero-downtime | simple
+    alpha_weight: int  # the route's weights in this phase
+    v1_weight: int
+    legacy_pool: str  # the v1alpha2 InferencePool's name
+    legacy_managed: bool  # the stack installs the alpha chart, InferenceModels and CRDs; False: another tool did
+    models: tuple[MigratedModel, ...]
+
+    @property
+    def legacy_present(self) -> bool:
+        return self.phase != "cleanup"
+
+    @property
+    def v1_present(self) -> bool:
+        return self.phase != "alpha"

@@ -1,0 +1,101 @@
+"""LegacyInferencePool: the alpha side of the v1alpha2 -> v1 migration (seeds 000/001) when the stack manages
+it: the v1alpha2 InferencePool and InferenceModel CRDs, the last alpha `inferencepool` chart (v0.5.1) and an
+InferenceModel per model, all from kubernetes-sigs/gateway-api-inference-extension v0.5.1."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+# Vendored like the v1 charts (docs/charts.md): the tag's config/charts/inferencepool, Chart.yaml stamped.
+LEGACY_CHART = "./components/charts/inferencepool-v0.5.1"
+LEGACY_CRDS = Path(__file__).parent / "crds" / "v0.5.1"
+ALPHA_GROUP = "inference.networking.x-k8s.io"
+ALPHA_API = f"{ALPHA_GROUP}/v1alpha2"
+
+
+def legacy_crd(kind: str) -> dict:
+    """`inferencepools` or `inferencemodels`, config/crd/bases of v0.5.1."""
+    return yaml.safe_load((LEGACY_CRDS / f"{ALPHA_GROUP}_{kind}.yaml").read_text())
+
+
+def legacy_chart_values(match_labels: Mapping[str, str], serving_port: int) -> dict:
+    """Only keys the v0.5.1 templates read: the pool selects the same model servers as the v1 pool
+    (seed: `inferencePool.modelServers.matchLabels.app`), on the serving port (`targetPortNumber`), and the
+    GKE provider renders its HealthCheckPolicy and GCPBackendPolicy on the alpha pool (templates/gke.yaml)."""
+    return {
+        "inferencePool": {"modelServers": {"matchLabels": dict(match_labels)}, "targetPortNumber": serving_port},
+        "provider": {"name": "gke"},
+    }
+
+
+@dataclass(frozen=True)
+class LegacyModel:
+    name: str
+    model_name: str
+    criticality: str
+
+
+@dataclass(frozen=True)
+class LegacyInferencePoolArgs:
+    namespace: str
+    pool_name: str
+    match_labels: Mapping[str, str]
+    serving_port: int
+    models: Sequence[LegacyModel]
+    requires: Sequence[pulumi.Resource] = ()  # the namespace
+    nodes: Sequence[pulumi.Resource] = ()  # the pool the endpoint picker runs on
+
+
+class LegacyInferencePool(pulumi.ComponentResource):
+    """Deleted as a whole at clean-up, after the route stopped naming the alpha pool: Pulumi deletes the
+    InferenceModels and the chart before the CRDs they depend on (the seeds' `helm uninstall`, then
+    `kubectl delete` of the CRDs)."""
+
+    def __init__(self, name: str, args: LegacyInferencePoolArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("inference:migration:LegacyInferencePool", name, None, opts)
+        self.crds = {
+            kind: k8s.apiextensions.v1.CustomResourceDefinition(
+                f"{name}-{kind}-crd",
+                metadata=crd["metadata"],
+                spec=crd["spec"],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for kind in ("inferencepools", "inferencemodels")
+            for crd in [legacy_crd(kind)]
+        }
+        # The chart's InferencePool is of a kind this run may install: it waits for the CRD itself.
+        self.chart = k8s.helm.v4.Chart(
+            f"{name}-chart",
+            chart=LEGACY_CHART,
+            name=args.pool_name,  # the release name is the InferencePool's name
+            namespace=args.namespace,
+            values=legacy_chart_values(args.match_labels, args.serving_port),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[self.crds["inferencepools"], *args.requires, *args.nodes]
+            ),
+        )
+        self.models = [
+            k8s.apiextensions.CustomResource(
+                f"{name}-model-{model.name}",
+                api_version=ALPHA_API,
+                kind="InferenceModel",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=model.name, namespace=args.namespace),
+                spec={
+                    "modelName": model.model_name,
+                    "criticality": model.criticality,
+                    "poolRef": {"group": ALPHA_GROUP, "kind": "InferencePool", "name": args.pool_name},
+                },
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[self.crds["inferencemodels"], self.chart, *args.requires]
+                ),
+            )
+            for model in args.models
+        ]
+        self.pool_name = args.pool_name
+        self.register_outputs({"pool": args.pool_name})
