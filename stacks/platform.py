@@ -432,13 +432,14 @@ def _migration(
             ),
             opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
         )
+    # The v1 pool first: at clean-up the route only drops its last backendRef, the alpha pool's.
     backends, route_pools = [], []
-    if mig.legacy_present:
-        backends.append(RouteBackend(mig.legacy_pool, ALPHA_GROUP, mig.alpha_weight))
-        route_pools += [legacy.chart] if legacy else []
     if pool:
         backends.append(RouteBackend(cfg.inference_pool.name, weight=mig.v1_weight))
         route_pools.append(pool.chart)
+    if mig.legacy_present:
+        backends.append(RouteBackend(mig.legacy_pool, ALPHA_GROUP, mig.alpha_weight))
+        route_pools += [legacy.chart] if legacy else []
     return backends, route_pools, {"migration": migration_outputs(cfg, cluster.kube_context)}
 
 

@@ -1206,6 +1206,111 @@ GATEWAY_MODES = [
     ),
 ]
 
+
+def migration(**changes) -> dict:
+    """The migration stack's `migration` section with `changes`."""
+    return {"migration": {**stack_file("migration")["migration"], **changes}}
+
+
+MIGRATIONS = [
+    Bad(
+        "unknown migration phase",
+        migration(phase="finish"),
+        "migration.phase",
+        '"finish"',
+        "choose one of alpha",
+        "migration",
+    ),
+    Bad(
+        "negative migration weight",
+        migration(phase="split", weights={"alpha": -10, "v1": 110}),
+        "migration.weights.alpha",
+        "-10",
+        "must be in 0..1000000",
+        "migration",
+    ),
+    Bad(
+        "migration weights that sum to zero",
+        migration(phase="split", weights={"alpha": 0, "v1": 0}),
+        "migration.weights",
+        '{"alpha": 0, "v1": 0}',
+        "sum to zero",
+        "migration",
+    ),
+    Bad(
+        "migration on the multi-cluster Gateway",
+        {"migration": stack_file("migration")["migration"]},
+        "migration.phase",
+        '"side-by-side"',
+        "set gateway.mode: single-cluster",
+        "dev",
+    ),
+    Bad(
+        "clean-up while the route still sends to the alpha pool",
+        migration(phase="cleanup", weights={"alpha": 50, "v1": 50}),
+        "migration.weights",
+        '{"alpha": 50, "v1": 50}',
+        "which cleanup deletes",
+        "migration",
+    ),
+    Bad(
+        "weights in a phase that sets them",
+        migration(phase="side-by-side", weights={"alpha": 50, "v1": 50}),
+        "migration.weights",
+        '{"alpha": 50, "v1": 50}',
+        "or set phase: split",
+        "migration",
+    ),
+    Bad(
+        "split on the simple path",
+        migration(phase="split", path="simple"),
+        "migration.phase",
+        '"split"',
+        "goes from alpha to cleanup in one `pulumi up`",
+        "migration",
+    ),
+    Bad(
+        "alpha pool named like the v1 pool",
+        migration(legacy={"poolName": "vllm-llama3-8b-instruct-ga"}),
+        "migration.legacy.poolName",
+        '"vllm-llama3-8b-instruct-ga"',
+        "need their own names",
+        "migration",
+    ),
+    Bad(
+        "model without a name",
+        migration(models=[{"modelName": "food-review", "priority": 2}]),
+        "migration.models[0].name",
+        "(not set)",
+        "migration.models[0].name",
+        "migration",
+    ),
+    Bad(
+        "unknown criticality",
+        migration(models=[{"name": "food-review", "modelName": "food-review", "criticality": "Urgent"}]),
+        "migration.models[0].criticality",
+        '"Urgent"',
+        "choose one of Critical, Standard, Sheddable",
+        "migration",
+    ),
+    Bad(
+        "pool objective during a migration",
+        {"inferencePool": {"name": "vllm-llama3-8b-instruct-ga", "objectiveName": "food-review"}},
+        "inferencePool.objectiveName",
+        '"food-review"',
+        "come from migration.models",
+        "migration",
+    ),
+    Bad(
+        "autoscaling before the v1 pool exists",
+        {**migration(phase="alpha"), "autoscaling": {"enabled": True, "minReplicas": 1, "maxReplicas": 2}},
+        "autoscaling.enabled",
+        "true",
+        "phase alpha has no v1 pool yet",
+        "migration",
+    ),
+]
+
 CLASSES = {
     "places": PLACES,
     "machine types": MACHINES,
@@ -1215,6 +1320,7 @@ CLASSES = {
     "text that only looks right": TEXT,
     "combinations": COMBINATIONS,
     "gateway modes": GATEWAY_MODES,
+    "migrations": MIGRATIONS,
 }
 BAD_INPUTS = [bad for rows in CLASSES.values() for bad in rows]
 
@@ -1297,6 +1403,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "text that only looks right": 35,
         "combinations": 24,
         "gateway modes": 7,
+        "migrations": 12,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)
 

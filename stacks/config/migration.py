@@ -36,11 +36,11 @@ def migration(top: Reader, gateway: Gateway, pool_name: str | None) -> Migration
     if m is None:
         return None
     if gateway.mode not in (None, SINGLE_CLUSTER):
-        top.problem(
-            "migration",
-            top.raw["migration"],
-            f"moves a single-cluster Gateway's route between InferencePools (seeds 000/001); {gateway.mode} mode "
-            "routes to what it builds itself",
+        m.problem(
+            "phase",
+            m.raw.get("phase"),
+            f"moves a single-cluster Gateway's route between InferencePools (seeds 000/001), and this stack's "
+            f"Gateway is {gateway.mode}, whose route goes to the pools it imports",
             "set gateway.mode: single-cluster, or remove migration",
         )
         return None
@@ -89,7 +89,7 @@ def _weights(m: Reader, phase: str | None) -> tuple[int, int] | None:
                 m.problem(
                     "weights",
                     given,
-                    f"does nothing in phase {phase}, which sends {'all' if phase != 'side-by-side' else 'no'} "
+                    f"does nothing in phase {phase}, which sends {'no' if phase in ('alpha', 'side-by-side') else 'all'} "
                     f"requests to the v1 pool",
                     "remove migration.weights, or set phase: split",
                 )

@@ -1,0 +1,87 @@
+"""Offline plans of a migration's phases and what each `pulumi up` changes:
+`python -m tools.phases <stack> [FROM TO] [--weights ALPHA V1]`.
+
+Renders the stack once per phase (its `migration.phase` set to each of stacks/config/migration.py PHASES in
+turn, everything else as in Pulumi.<stack>.yaml) and prints the offline diff (tools/diff.py, docs/diff.md) of
+every step of the zero-downtime path, or of FROM -> TO only (e.g. `alpha cleanup`, the simple path). The
+split phase takes the stack file's weights, or --weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from stacks.config import ConfigError
+from stacks.config.migration import PHASES, SIMPLE_PHASES
+from tools import diff, engine
+from tools import plan as plan_tool
+from tools.cli_config import CliConfigError
+
+
+def stack_migration(stack: str) -> dict[str, Any]:
+    values, _, _ = engine.stack_config(stack, secrets=plan_tool.OPERATOR_STAND_INS)
+    raw = values.get(f"{engine.project_file()['name']}:migration")
+    if raw is None:
+        raise ValueError(f"stack {stack} has no migration section: see docs/migration.md")
+    return json.loads(raw)
+
+
+def phase_config(stack: str, phase: str, weights: tuple[int, int] | None = None) -> dict[str, Any]:
+    """The stack's `migration` with `phase` set; weights only where the phase takes them (split)."""
+    migration = {k: v for k, v in stack_migration(stack).items() if k not in ("phase", "weights", "path")}
+    migration["phase"] = phase
+    migration["path"] = "simple" if phase in SIMPLE_PHASES else "zero-downtime"
+    if phase == "split":
+        given = stack_migration(stack).get("weights")
+        if weights:
+            migration["weights"] = {"alpha": weights[0], "v1": weights[1]}
+        elif given:
+            migration["weights"] = given
+    return migration
+
+
+def phase_plan(stack: str, phase: str, weights: tuple[int, int] | None = None) -> engine.Plan:
+    overrides = {"migration": phase_config(stack, phase, weights)}
+    return engine.run(stack, overrides=overrides, secrets=plan_tool.OPERATOR_STAND_INS)
+
+
+def phase_document(stack: str, phase: str, weights: tuple[int, int] | None = None) -> dict:
+    """resources.json data of one phase, as tools.plan writes it and tools.diff reads it."""
+    document = plan_tool.document(phase_plan(stack, phase, weights), plan_tool.regions_of(stack))
+    return json.loads(json.dumps(document))
+
+
+def steps(start: str | None, end: str | None) -> list[tuple[str, str]]:
+    if start and end:
+        return [(start, end)]
+    return list(zip(PHASES, PHASES[1:], strict=False))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.phases", description=__doc__.splitlines()[0])
+    parser.add_argument("stack", help="a stack with a migration section, e.g. migration")
+    parser.add_argument("phases", nargs="*", metavar="PHASE", choices=[*PHASES, []], help="FROM TO")
+    parser.add_argument("--weights", type=int, nargs=2, metavar=("ALPHA", "V1"), help="the split phase's weights")
+    args = parser.parse_args(argv)
+    if len(args.phases) not in (0, 2):
+        parser.error("give no phase (every step) or two: FROM TO")
+    weights = tuple(args.weights) if args.weights else None
+    try:
+        documents: dict[str, dict] = {}
+        for start, end in steps(*(args.phases or (None, None))):
+            for phase in (start, end):
+                if phase not in documents:
+                    documents[phase] = phase_document(args.stack, phase, weights)
+            print(f"### {start} → {end}\n")
+            print(diff.markdown(args.stack, documents[start], documents[end]))
+    except (ValueError, ConfigError, CliConfigError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
