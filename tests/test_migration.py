@@ -1,0 +1,233 @@
+"""The v1alpha2 -> v1 migration (seeds 000/001) on Pulumi.migration.yaml: every phase rendered offline, the
+route's backends and weights, the objects of each phase, their order, and what each `pulumi up` changes."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+from components import legacy_inference_pool
+from stacks.config.migration import PHASES
+from tests import schemas, test_charts
+from tests.conftest import closure, run
+from tools import diff, phases
+from tools.plan import manifest
+
+STACK = "migration"
+ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+ALPHA = {"group": "inference.networking.x-k8s.io", "kind": "InferencePool", "name": "vllm-llama3-8b-instruct-preview"}
+V1 = {"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": "vllm-llama3-8b-instruct-ga"}
+# The route in each phase: the seeds' split is 50/50; a weight of 0 keeps a pool named but sends it nothing.
+BACKENDS = {
+    "alpha": [{**ALPHA, "weight": 100}],
+    "side-by-side": [{**V1, "weight": 0}, {**ALPHA, "weight": 100}],
+    "split": [{**V1, "weight": 50}, {**ALPHA, "weight": 50}],
+    "v1": [{**V1, "weight": 100}, {**ALPHA, "weight": 0}],
+    "cleanup": [{**V1, "weight": 100}],
+}
+
+
+@functools.cache
+def plan(phase: str):
+    return phases.phase_plan(STACK, phase)
+
+
+@functools.cache
+def document(phase: str) -> dict:
+    return phases.phase_document(STACK, phase)
+
+
+def of_type(p, kind: str):
+    return [r for r in p.registrations if r.type.rsplit(":", 1)[-1] == kind]
+
+
+def route(p):
+    (reg,) = p.by_type(ROUTE)
+    return reg
+
+
+def charts(p) -> dict[str, object]:
+    return {r.inputs["name"]: r for r in p.by_type("kubernetes:helm.sh/v4:Chart")}
+
+
+def test_the_stack_file_is_the_seeds_system():
+    p = run(STACK)
+    gateway = p.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "gateway-gateway")
+    assert gateway.inputs["metadata"]["name"] == "inference-gateway"
+    assert gateway.inputs["spec"]["gatewayClassName"] == "gke-l7-regional-external-managed"
+    assert route(p).inputs["metadata"]["name"] == "llm-route"
+    assert route(p).inputs["spec"]["parentRefs"] == [
+        {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "inference-gateway"}
+    ]
+    objectives = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in of_type(p, "InferenceObjective")}
+    assert objectives == {
+        name: {"priority": 2, "poolRef": {"name": "vllm-llama3-8b-instruct-ga", "group": "inference.networking.k8s.io"}}
+        for name in ("food-review", "base-model")
+    }
+    assert sorted(charts(p)) == ["vllm-llama3-8b-instruct-ga", "vllm-llama3-8b-instruct-preview"]
+    assert p.outputs["migration"]["phase"] == "side-by-side"
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_the_route_names_the_pools_of_its_phase_with_their_weights(phase):
+    p = plan(phase)
+    assert route(p).inputs["spec"]["rules"] == [{"backendRefs": BACKENDS[phase]}]
+    weights = p.outputs["migration"]["weights"]
+    assert weights == {"alpha": BACKENDS[phase][-1]["weight"] if phase != "cleanup" else None, "v1": weights["v1"]}
+
+
+def test_the_split_takes_its_weights_from_config():
+    p = phases.phase_plan(STACK, "split", (90, 10))
+    assert route(p).inputs["spec"]["rules"][0]["backendRefs"] == [{**V1, "weight": 10}, {**ALPHA, "weight": 90}]
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_each_phase_has_the_objects_the_seed_has_at_that_step(phase):
+    p = plan(phase)
+    legacy = phase != "cleanup"
+    v1 = phase != "alpha"
+    assert sorted(charts(p)) == sorted(
+        [*(["vllm-llama3-8b-instruct-preview"] if legacy else []), *(["vllm-llama3-8b-instruct-ga"] if v1 else [])]
+    )
+    models = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in of_type(p, "InferenceModel")}
+    assert models == (
+        {
+            "food-review": {"modelName": "food-review", "criticality": "Standard", "poolRef": ALPHA},
+            "base-model": {
+                "modelName": "meta-llama/Llama-3.1-8B-Instruct",
+                "criticality": "Critical",
+                "poolRef": ALPHA,
+            },
+        }
+        if legacy
+        else {}
+    )
+    assert len(of_type(p, "InferenceObjective")) == (2 if v1 else 0)
+    crds = {r.inputs["metadata"]["name"] for r in of_type(p, "CustomResourceDefinition")}
+    alpha_crds = {"inferencepools.inference.networking.x-k8s.io", "inferencemodels.inference.networking.x-k8s.io"}
+    assert (alpha_crds <= crds) == legacy and alpha_crds.isdisjoint(crds) == (not legacy)
+    rendered = {r.inputs["metadata"]["name"]: r.type for r in of_type(p, "InferencePool") if r.rendered_by}
+    assert rendered == {
+        **(
+            {"vllm-llama3-8b-instruct-preview": "kubernetes:inference.networking.x-k8s.io/v1alpha2:InferencePool"}
+            if legacy
+            else {}
+        ),
+        **({"vllm-llama3-8b-instruct-ga": "kubernetes:inference.networking.k8s.io/v1:InferencePool"} if v1 else {}),
+    }
+
+
+@pytest.mark.parametrize("phase", ["side-by-side", "split", "v1"])
+def test_the_route_waits_for_every_pool_it_names_and_the_alpha_side_for_its_crds(phase):
+    p = plan(phase)
+    by_name = charts(p)
+    deps = closure(p, route(p).urn)
+    assert {by_name["vllm-llama3-8b-instruct-preview"].urn, by_name["vllm-llama3-8b-instruct-ga"].urn} <= deps
+    crds = {r.inputs["metadata"]["name"]: r.urn for r in of_type(p, "CustomResourceDefinition")}
+    assert (
+        crds["inferencepools.inference.networking.x-k8s.io"] in by_name["vllm-llama3-8b-instruct-preview"].dependencies
+    )
+    for model in of_type(p, "InferenceModel"):
+        assert crds["inferencemodels.inference.networking.x-k8s.io"] in model.dependencies
+        assert by_name["vllm-llama3-8b-instruct-preview"].urn in model.dependencies
+    for objective in of_type(p, "InferenceObjective"):
+        assert crds["inferenceobjectives.inference.networking.x-k8s.io"] in objective.dependencies
+
+
+def test_readiness_waits_replace_kubectl_wait():
+    p = plan("split")
+    annotations = route(p).inputs["metadata"]["annotations"]
+    assert annotations["pulumi.com/waitFor"] == (
+        'jsonpath={.status.parents[0].conditions[?(@.type=="ResolvedRefs")].status}=True'
+    )
+    gateway = p.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "gateway-gateway")
+    assert gateway.inputs["metadata"]["annotations"] == {"pulumi.com/waitFor": "condition=Programmed"}
+    assert route(p).options["customTimeouts"]["update"] == "20m"
+
+
+@pytest.mark.parametrize(("start", "end"), phases.steps(None, None) + [("alpha", "cleanup")])
+def test_every_step_updates_the_same_route_in_place_and_replaces_nothing(start, end):
+    changes = diff.compare(document(start), document(end))
+    assert not [c for c in changes if c.action in ("replace", "rename")]
+    (route_change,) = [c for c in changes if c.resource["type"] == ROUTE]
+    assert route_change.action == "update"
+    assert route_change.resource["urn"] == route_change.before["urn"]
+    assert route_change.resource["physicalName"] == route_change.before["physicalName"] == "inference/llm-route"
+
+
+@pytest.mark.parametrize(("start", "end"), [("side-by-side", "split"), ("split", "v1")])
+def test_shifting_traffic_changes_only_the_routes_weights(start, end):
+    (change,) = diff.compare(document(start), document(end))
+    assert change.resource["type"] == ROUTE
+    paths = [path for path, _, _ in change.properties]
+    assert paths == ["spec.rules[0].backendRefs[0].weight", "spec.rules[0].backendRefs[1].weight"]
+
+
+def test_cleanup_deletes_the_alpha_side_after_the_route_stopped_naming_it():
+    changes = diff.compare(document("v1"), document("cleanup"))
+    deleted = [c.resource for c in changes if c.action == "delete"]
+    assert deleted and all(r["component"].startswith("legacy-pool") for r in deleted)
+    assert {c.action for c in changes} == {"update", "delete"}
+    (update,) = [c for c in changes if c.action == "update"]
+    assert {path.rsplit(".", 1)[0] for path, _, _ in update.properties} == {"spec.rules[0].backendRefs[1]"}
+    # Pulumi deletes what left the program after every create and update of the step, dependents first:
+    # the route's update (it no longer names the alpha pool) comes before any delete, the InferenceModels
+    # and the chart before the CRDs they depend on.
+    old = plan("v1")
+    by_urn = old.by_urn()
+    crds = [r for r in of_type(old, "CustomResourceDefinition") if r.name.startswith("legacy-pool")]
+    for crd in crds:
+        dependents = [r for r in old.registrations if crd.urn in r.dependencies]
+        assert dependents and all(by_urn[r.urn].name.startswith("legacy-pool") for r in dependents)
+
+
+def test_a_legacy_side_installed_by_another_tool_is_only_named():
+    p = run(STACK, overrides={"migration": phases.phase_config(STACK, "split") | {"legacy": {"managed": False}}})
+    assert route(p).inputs["spec"]["rules"][0]["backendRefs"] == [{**V1, "weight": 50}, {**ALPHA, "weight": 50}]
+    assert list(charts(p)) == ["vllm-llama3-8b-instruct-ga"]
+    assert not of_type(p, "InferenceModel") and not [r for r in p.registrations if r.name.startswith("legacy-pool")]
+    assert p.outputs["migration"]["legacyManagedByStack"] is False
+
+
+def test_the_seeds_detection_commands_and_test_request_are_outputs():
+    out = plan("v1").outputs
+    context = out["kubeContexts"]["us-central1"]
+    assert out["migration"]["detectAlphaResources"] == [
+        f"kubectl --context {context} get inferencepools.inference.networking.x-k8s.io --all-namespaces",
+        f"kubectl --context {context} get inferencemodels.inference.networking.x-k8s.io --all-namespaces",
+    ]
+    assert out["migration"]["v1Pools"].endswith("get inferencepools.inference.networking.k8s.io --all-namespaces")
+    assert out["migration"]["gatewayStatus"].endswith("-n inference get gateway -o wide")
+    assert (
+        "get gateway/inference-gateway -o jsonpath='{.status.addresses[0].value}'" in out["testRequests"]["us-central1"]
+    )
+
+
+@pytest.mark.parametrize("phase", ["split", "cleanup"])
+def test_custom_resources_validate_against_their_upstream_crds(phase):
+    schemas.require_crds()
+    folders = {
+        "kubernetes:inference.networking.x-k8s.io/v1alpha2:InferenceModel": "gateway-api-inference-extension-v0.5.1",
+        "kubernetes:inference.networking.x-k8s.io/v1alpha2:InferencePool": "gateway-api-inference-extension-v0.5.1",
+        "kubernetes:inference.networking.x-k8s.io/v1alpha2:InferenceObjective": "gateway-api-inference-extension-v1.5.0",
+        "kubernetes:inference.networking.k8s.io/v1:InferencePool": "gateway-api-inference-extension-v1.5.0",
+        ROUTE: "gateway-api-v1.4.0",
+        "kubernetes:gateway.networking.k8s.io/v1:Gateway": "gateway-api-v1.4.0",
+        "kubernetes:networking.gke.io/v1:HealthCheckPolicy": "gke-gateway-api",
+        "kubernetes:networking.gke.io/v1:GCPBackendPolicy": "gke-gateway-api",
+    }
+    checked = 0
+    for reg in plan(phase).registrations:
+        if reg.type in folders:
+            schemas.validate_custom(manifest(reg), folders[reg.type])
+            checked += 1
+    assert checked == {"split": 12, "cleanup": 7}[phase]
+
+
+def test_the_alpha_chart_and_crds_are_the_upstream_v0_5_1_files():
+    test_charts.test_vendored_charts_are_the_upstream_release_files("v0.5.1")
+    crds = schemas.require_crds() / "gateway-api-inference-extension-v0.5.1"
+    for kind in ("inferencepools", "inferencemodels"):
+        name = f"inference.networking.x-k8s.io_{kind}.yaml"
+        assert (legacy_inference_pool.LEGACY_CRDS / name).read_bytes() == (crds / name).read_bytes()
