@@ -207,11 +207,12 @@ def test_the_seeds_detection_commands_and_test_request_are_outputs():
 @pytest.mark.parametrize("phase", ["split", "cleanup"])
 def test_custom_resources_validate_against_their_upstream_crds(phase):
     schemas.require_crds()
+    alpha, v1 = "gateway-api-inference-extension-v0.5.1", "gateway-api-inference-extension-v1.5.0"
     folders = {
-        "kubernetes:inference.networking.x-k8s.io/v1alpha2:InferenceModel": "gateway-api-inference-extension-v0.5.1",
-        "kubernetes:inference.networking.x-k8s.io/v1alpha2:InferencePool": "gateway-api-inference-extension-v0.5.1",
-        "kubernetes:inference.networking.x-k8s.io/v1alpha2:InferenceObjective": "gateway-api-inference-extension-v1.5.0",
-        "kubernetes:inference.networking.k8s.io/v1:InferencePool": "gateway-api-inference-extension-v1.5.0",
+        "kubernetes:inference.networking.x-k8s.io/v1alpha2:InferenceModel": alpha,
+        "kubernetes:inference.networking.x-k8s.io/v1alpha2:InferencePool": alpha,
+        "kubernetes:inference.networking.x-k8s.io/v1alpha2:InferenceObjective": v1,
+        "kubernetes:inference.networking.k8s.io/v1:InferencePool": v1,
         ROUTE: "gateway-api-v1.4.0",
         "kubernetes:gateway.networking.k8s.io/v1:Gateway": "gateway-api-v1.4.0",
         "kubernetes:networking.gke.io/v1:HealthCheckPolicy": "gke-gateway-api",
@@ -231,3 +232,13 @@ def test_the_alpha_chart_and_crds_are_the_upstream_v0_5_1_files():
     for kind in ("inferencepools", "inferencemodels"):
         name = f"inference.networking.x-k8s.io_{kind}.yaml"
         assert (legacy_inference_pool.LEGACY_CRDS / name).read_bytes() == (crds / name).read_bytes()
+
+
+@pytest.mark.parametrize("phase", ["split", "cleanup"])
+def test_the_policy_pack_passes_every_phase_with_the_alpha_chart_exempt_only_for_its_missing_resources(phase):
+    from tests.test_policy import MANDATORY, analyze
+
+    assert analyze(plan(phase))[MANDATORY] == set()
+    (legacy_epp,) = [r for r in plan("split").by_type("kubernetes:apps/v1:Deployment") if r.name.startswith("legacy")]
+    (container,) = legacy_epp.inputs["spec"]["template"]["spec"]["containers"]
+    assert "resources" not in container and container["image"].endswith("/epp:v0.5.1")

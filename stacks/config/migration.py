@@ -89,8 +89,7 @@ def _weights(m: Reader, phase: str | None) -> tuple[int, int] | None:
                 m.problem(
                     "weights",
                     given,
-                    f"does nothing in phase {phase}, which sends {'no' if phase in ('alpha', 'side-by-side') else 'all'} "
-                    f"requests to the v1 pool",
+                    f"does nothing in phase {phase}, which sends {_share(phase)} requests to the v1 pool",
                     "remove migration.weights, or set phase: split",
                 )
         return PHASE_WEIGHTS.get(phase, (None, None)) if phase else None
@@ -108,6 +107,10 @@ def _weights(m: Reader, phase: str | None) -> tuple[int, int] | None:
         )
         return None
     return (alpha, v1) if None not in (alpha, v1) else None
+
+
+def _share(phase: str) -> str:
+    return "no" if PHASE_WEIGHTS[phase][1] == 0 else "all"
 
 
 _WEIGHT_FIX = f"a relative share: a whole number in 0..{MAX_WEIGHT} (HTTPRoute backendRefs weight)"
