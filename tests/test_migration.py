@@ -10,7 +10,7 @@ import pytest
 from components import legacy_inference_pool
 from stacks.config.migration import PHASES
 from tests import schemas, test_charts
-from tests.conftest import closure, run
+from tests.conftest import closure, plan_of, run
 from tools import diff, phases
 from tools.plan import manifest
 
@@ -52,7 +52,7 @@ def charts(p) -> dict[str, object]:
 
 
 def test_the_stack_file_is_the_seeds_system():
-    p = run(STACK)
+    p = plan_of(STACK)
     gateway = p.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "gateway-gateway")
     assert gateway.inputs["metadata"]["name"] == "inference-gateway"
     assert gateway.inputs["spec"]["gatewayClassName"] == "gke-l7-regional-external-managed"
@@ -242,3 +242,12 @@ def test_the_policy_pack_passes_every_phase_with_the_alpha_chart_exempt_only_for
     (legacy_epp,) = [r for r in plan("split").by_type("kubernetes:apps/v1:Deployment") if r.name.startswith("legacy")]
     (container,) = legacy_epp.inputs["spec"]["template"]["spec"]["containers"]
     assert "resources" not in container and container["image"].endswith("/epp:v0.5.1")
+
+
+def test_the_phases_tool_prints_one_step_or_refuses_a_stack_without_migration(capsys):
+    assert phases.main([STACK, "split", "v1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("### split → v1\n\n**migration**: 0 to add, 1 to change, 0 to replace, 0 to delete")
+    assert "`spec.rules[0].backendRefs[1].weight`: `50` → `0`" in out
+    assert phases.main(["dev"]) == 2
+    assert "stack dev has no migration section" in capsys.readouterr().err
