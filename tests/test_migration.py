@@ -251,3 +251,9 @@ def test_the_phases_tool_prints_one_step_or_refuses_a_stack_without_migration(ca
     assert "`spec.rules[0].backendRefs[1].weight`: `50` → `0`" in out
     assert phases.main(["dev"]) == 2
     assert "stack dev has no migration section" in capsys.readouterr().err
+
+
+def test_the_phases_tool_refuses_an_unknown_phase(capsys):
+    with pytest.raises(SystemExit):
+        phases.main([STACK, "split", "done"])
+    assert "give no phase (every step) or two of alpha, side-by-side, split, v1, cleanup" in capsys.readouterr().err

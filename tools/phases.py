@@ -63,11 +63,11 @@ def steps(start: str | None, end: str | None) -> list[tuple[str, str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.phases", description=__doc__.splitlines()[0])
     parser.add_argument("stack", help="a stack with a migration section, e.g. migration")
-    parser.add_argument("phases", nargs="*", metavar="PHASE", choices=[*PHASES, []], help="FROM TO")
+    parser.add_argument("phases", nargs="*", metavar="PHASE", help=f"FROM TO, two of {', '.join(PHASES)}")
     parser.add_argument("--weights", type=int, nargs=2, metavar=("ALPHA", "V1"), help="the split phase's weights")
     args = parser.parse_args(argv)
-    if len(args.phases) not in (0, 2):
-        parser.error("give no phase (every step) or two: FROM TO")
+    if len(args.phases) not in (0, 2) or not set(args.phases) <= set(PHASES):
+        parser.error(f"give no phase (every step) or two of {', '.join(PHASES)}: FROM TO")
     weights = tuple(args.weights) if args.weights else None
     try:
         documents: dict[str, dict] = {}
