@@ -16,7 +16,7 @@ from typing import Any
 
 import pulumi
 
-from stacks.config import compute, names, network, operations, security, serving
+from stacks.config import compute, istio, names, network, operations, security, serving
 from stacks.config.model import (
     BACKENDS,
     CHART_VERSIONS,
@@ -122,15 +122,23 @@ def parse(
     hf_token_output: Any = None,
     other_namespaces: Mapping[str, Any] | None = None,
     project_name: str = PROJECT,
-) -> PlatformConfig:
+    kubeconfig_is_secret: bool = True,
+    kubeconfig_output: Any = None,
+) -> PlatformConfig | istio.ExistingClusterConfig:
     """Validates the project's config namespace (key -> parsed value) for `stack`; `other_namespaces`
     holds the stack's keys of every other namespace (`ns:key` -> value).
 
     The Hugging Face token's value is never inspected or printed: `hf_token_is_secret` says how it
-    is stored and `hf_token_output` is the secret Output handed on to the model servers.
+    is stored and `hf_token_output` is the secret Output handed on to the model servers; the same goes
+    for the kubeconfig of a stack on an existing cluster (`existingCluster`), which creates no GCP resource.
     """
     problems: list[Problem] = []
     top = Reader(raw, "", problems)
+    if "existingCluster" in raw:
+        _other_namespaces(top, other_namespaces or {}, project_name)
+        return istio.existing_cluster(
+            top, stack, kubeconfig_is_secret=kubeconfig_is_secret, kubeconfig_output=kubeconfig_output
+        )
 
     project = top.string(
         "project",
@@ -191,6 +199,13 @@ def parse(
     observability = operations.observability(top)
     tpu_slices = accelerator.max_nodes if accelerator and model_server and model_server.backend == "vllm-tpu" else None
     autoscaling = operations.autoscaling(top, observability.epp_metrics, tpu_slices)
+    istio_settings = None
+    if gateway.mode == "istio":
+        istio_settings = istio.istio(top, on_gke=True)
+        istio.check_gke_serving(top, model_server, autoscaling)
+    elif top.given("istio"):
+        top.get("istio")
+        top.problem("istio", raw["istio"], "does nothing unless gateway.mode is istio", "set gateway.mode: istio, or remove it")
     replicas_given = isinstance(raw.get("modelServer"), Mapping) and "replicas" in raw["modelServer"]
     if autoscaling and replicas_given and not any(p.key == "modelServer.replicas" for p in problems):
         top.problem(
@@ -208,6 +223,7 @@ def parse(
         elif hf_token is not None and not hf_token_is_secret:
             top.problem("hfToken", "[not shown]", "is stored in plain text in the stack file", hf_fix)
 
+    top.get("kubeconfig", None)  # an operator secret of stacks on an existing cluster: nothing to do here
     labels = names.labels(top)
     deletion_protection, production = security.production(top, model_store)
     private_nodes = network.private_nodes(top)
@@ -249,6 +265,7 @@ def parse(
         private_nodes=private_nodes,
         secrets_encryption_keys=encryption_keys,
         hf_token=hf_token_output if model_server.backend == "vllm-tpu" else None,
+        istio=istio_settings,
     )
 
 
@@ -262,7 +279,7 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def load() -> PlatformConfig:
+def load() -> PlatformConfig | istio.ExistingClusterConfig:
     """Reads every key of every config namespace: the project's are parsed, keys of a namespace nothing
     reads are reported."""
     namespace = pulumi.get_project()
@@ -281,4 +298,6 @@ def load() -> PlatformConfig:
         hf_token_output=pulumi.Config().get_secret("hfToken"),
         other_namespaces=other,
         project_name=namespace,
+        kubeconfig_is_secret=pulumi.runtime.is_config_secret(f"{namespace}:kubeconfig"),
+        kubeconfig_output=pulumi.Config().get_secret("kubeconfig"),
     )

@@ -23,9 +23,10 @@ EPP_RESOURCE_CHARTS = ("v1.5.0",)  # chart versions with an `inferenceExtension.
 VLLM_TPU_IMAGE = "vllm/vllm-tpu:v0.12.0"
 SIMULATOR_IMAGE = "ghcr.io/llm-d/llm-d-inference-sim:v0.7.1"
 MODEL_STORE_LAYOUTS = ("per-region", "single")
+GATEWAY_MODES = ("multi-cluster", "istio")
 MTU_RANGE = (1300, 8896)  # what a GCP VPC accepts
 # Secrets an operator sets with `pulumi config set --secret` and that no checked-in stack file holds.
-OPERATOR_SECRETS = ("hfToken",)
+OPERATOR_SECRETS = ("hfToken", "kubeconfig")
 # Config namespaces something reads: the project's own, and those of the providers the program uses
 # (pulumi-gcp, pulumi-kubernetes, pulumi-random, pulumiverse-time: its package is "time") and Pulumi's.
 # Namespaces whose keys something reads: the default Google Cloud provider (`gcp:project`, ...) and the
@@ -155,6 +156,7 @@ class Gateway:
     dry_run: bool
     timeout_sec: int
     programmed_timeout_minutes: int
+    mode: str = "multi-cluster"  # "istio": seed 003's serving plane behind an Istio Gateway
 
 
 @dataclass(frozen=True)
@@ -263,6 +265,7 @@ class PlatformConfig:
     private_nodes: PrivateNodes
     secrets_encryption_keys: Mapping[str, str]  # region -> Cloud KMS key in that region; {} = Google-managed
     hf_token: Any = None  # pulumi.Output[str], secret; None for the simulator backend
+    istio: Any = None  # stacks.config.istio.Istio with gateway.mode istio
 
     @property
     def names(self) -> Names:

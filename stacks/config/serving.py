@@ -10,6 +10,7 @@ from stacks.config.model import (
     BACKENDS,
     CHART_VERSIONS,
     EPP_RESOURCE_CHARTS,
+    GATEWAY_MODES,
     MODEL_STORE_LAYOUTS,
     SIMULATOR_IMAGE,
     VLLM_TPU_IMAGE,
@@ -346,6 +347,7 @@ def gateway(top: Reader) -> Gateway:
         dry_run=r.boolean("dryRun", False),
         timeout_sec=r.integer("timeoutSec", 100, low=1, high=86400),
         programmed_timeout_minutes=r.integer("programmedTimeoutMinutes", 20, low=1, high=120),
+        mode=r.choice("mode", "multi-cluster", GATEWAY_MODES),
     )
     r.finish()
     return result
