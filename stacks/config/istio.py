@@ -108,7 +108,7 @@ def _scorers(r: Reader) -> tuple[tuple[str, int], ...]:
                 str(name),
                 s.raw[name],
                 "is not a scorer the endpoint picker (v1.1.0) registers",
-                f"did you mean '{close}'?" if close else f"choose from {', '.join(SCORERS)}",
+                (f"did you mean '{close}'? " if close else "") + f"choose from {', '.join(SCORERS)}",
             )
             s.known.add(name)
             continue
