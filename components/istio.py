@@ -125,7 +125,8 @@ def _pod_security() -> k8s.core.v1.PodSecurityContextArgs:
 def _field_env(*pairs: tuple[str, str]) -> list[k8s.core.v1.EnvVarArgs]:
     return [
         k8s.core.v1.EnvVarArgs(
-            name=var, value_from=k8s.core.v1.EnvVarSourceArgs(field_ref=k8s.core.v1.ObjectFieldSelectorArgs(field_path=path))
+            name=var,
+            value_from=k8s.core.v1.EnvVarSourceArgs(field_ref=k8s.core.v1.ObjectFieldSelectorArgs(field_path=path)),
         )
         for var, path in pairs
     ]
@@ -211,10 +212,14 @@ class IstioInferenceGateway(pulumi.ComponentResource):
                                 image=SIMULATOR_IMAGE,
                                 image_pull_policy="Always",
                                 args=[
-                                    "--model", BASE_MODEL,
-                                    "--port", str(SERVING_PORT),
-                                    "--max-loras", "2",
-                                    "--lora-modules", json.dumps({"name": ADAPTER}),
+                                    "--model",
+                                    BASE_MODEL,
+                                    "--port",
+                                    str(SERVING_PORT),
+                                    "--max-loras",
+                                    "2",
+                                    "--lora-modules",
+                                    json.dumps({"name": ADAPTER}),
                                 ],  # fmt: skip
                                 ports=[
                                     k8s.core.v1.ContainerPortArgs(
@@ -280,7 +285,9 @@ class IstioInferenceGateway(pulumi.ComponentResource):
                 ],
                 "rules": [
                     {
-                        "backendRefs": [{"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": POOL}],
+                        "backendRefs": [
+                            {"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": POOL}
+                        ],
                         "matches": [{"path": {"type": "PathPrefix", "value": "/v1/completions"}}],
                     }
                 ],
@@ -313,11 +320,16 @@ class IstioInferenceGateway(pulumi.ComponentResource):
                                 image=EPP_IMAGE,
                                 image_pull_policy="Always",
                                 args=[
-                                    "--pool-name", POOL,
-                                    "--pool-namespace", NAMESPACE,
-                                    "--v", "4",
-                                    "--zap-encoder", "json",
-                                    "--config-file", f"/config/{PLUGINS_FILE}",
+                                    "--pool-name",
+                                    POOL,
+                                    "--pool-namespace",
+                                    NAMESPACE,
+                                    "--v",
+                                    "4",
+                                    "--zap-encoder",
+                                    "json",
+                                    "--config-file",
+                                    f"/config/{PLUGINS_FILE}",
                                     # The seed grants no token or access reviews, which the metrics endpoint's
                                     # auth needs; the v1.1.0 chart turns it off the same way without Prometheus.
                                     "--metrics-endpoint-auth=false",
@@ -399,7 +411,9 @@ class IstioInferenceGateway(pulumi.ComponentResource):
             metadata=meta("inference-model-reader"),
             rules=[
                 k8s.rbac.v1.PolicyRuleArgs(
-                    api_groups=["inference.networking.k8s.io"], resources=["inferencepools"], verbs=["get", "list", "watch"]
+                    api_groups=["inference.networking.k8s.io"],
+                    resources=["inferencepools"],
+                    verbs=["get", "list", "watch"],
                 ),
                 k8s.rbac.v1.PolicyRuleArgs(api_groups=[""], resources=["pods"], verbs=["get", "list", "watch"]),
                 # EPP v1.1.0 also watches InferenceObjectives (its chart's templates/rbac.yaml grants the same).
@@ -415,7 +429,9 @@ class IstioInferenceGateway(pulumi.ComponentResource):
             f"{name}-epp-role-binding",
             metadata=meta("epp-to-inference-model-reader"),
             subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name="default", namespace=NAMESPACE)],
-            role_ref=k8s.rbac.v1.RoleRefArgs(kind="Role", name="inference-model-reader", api_group="rbac.authorization.k8s.io"),
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                kind="Role", name="inference-model-reader", api_group="rbac.authorization.k8s.io"
+            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[serving_ns, self.role]),
         )
         self.register_outputs({"gateway": GATEWAY, "pool": POOL})

@@ -420,7 +420,9 @@ def _operations(
     return outputs
 
 
-def _istio_plane(name: str, istio: Istio, install_crds: bool, requires: list[pulumi.Resource], provider: k8s.Provider) -> None:
+def _istio_plane(
+    name: str, istio: Istio, install_crds: bool, requires: list[pulumi.Resource], provider: k8s.Provider
+) -> None:
     IstioInferenceGateway(
         name,
         IstioInferenceGatewayArgs(

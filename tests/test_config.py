@@ -1185,7 +1185,9 @@ ISTIO = [
         stack="dev",
     ),
     Bad("istio version range", {"istio": {"version": "1.29"}}, "istio.version", '"1.29"', "not an exact", "istio"),
-    Bad("istio version latest", {"istio": {"version": "latest"}}, "istio.version", '"latest"', "pin a release", "istio"),
+    Bad(
+        "istio version latest", {"istio": {"version": "latest"}}, "istio.version", '"latest"', "pin a release", "istio"
+    ),
     Bad(
         "istio version not vendored",
         {"istio": {"version": "1.28.0"}},

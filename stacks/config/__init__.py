@@ -205,7 +205,9 @@ def parse(
         istio.check_gke_serving(top, model_server, autoscaling)
     elif top.given("istio"):
         top.get("istio")
-        top.problem("istio", raw["istio"], "does nothing unless gateway.mode is istio", "set gateway.mode: istio, or remove it")
+        top.problem(
+            "istio", raw["istio"], "does nothing unless gateway.mode is istio", "set gateway.mode: istio, or remove it"
+        )
     replicas_given = isinstance(raw.get("modelServer"), Mapping) and "replicas" in raw["modelServer"]
     if autoscaling and replicas_given and not any(p.key == "modelServer.replicas" for p in problems):
         top.problem(

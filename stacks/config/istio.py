@@ -19,7 +19,7 @@ SCORERS = ("queue-scorer", "kv-cache-utilization-scorer", "prefix-cache-scorer",
 # The seed's EndpointPickerConfig weights.
 SEED_WEIGHTS = {"queue-scorer": 2, "kv-cache-utilization-scorer": 2, "prefix-cache-scorer": 3}
 MAX_WEIGHT = 1000
-KUBECONFIG_FIX = "run `pulumi config set --secret kubeconfig \"$(kubectl config view --minify --flatten)\"`"
+KUBECONFIG_FIX = 'run `pulumi config set --secret kubeconfig "$(kubectl config view --minify --flatten)"`'
 # Keys Pulumi.yaml declares with a default: the CLI puts them into every stack, an existing cluster's too.
 PROJECT_DEFAULTS = ("prefix", "servingPort", "releaseChannel", "deletionProtection", "production")
 
@@ -121,7 +121,9 @@ def _scorers(r: Reader) -> tuple[tuple[str, int], ...]:
     return tuple(result)
 
 
-def existing_cluster(top: Reader, stack: str, *, kubeconfig_is_secret: bool, kubeconfig_output: Any) -> ExistingClusterConfig:
+def existing_cluster(
+    top: Reader, stack: str, *, kubeconfig_is_secret: bool, kubeconfig_output: Any
+) -> ExistingClusterConfig:
     """A stack with `existingCluster`: its context, the secret kubeconfig, Istio mode and nothing of GCP.
     `top` reads the project's keys and may already hold problems."""
     raw = top.raw
