@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections import Counter
 
 import jsonschema
 import pytest
@@ -14,7 +15,8 @@ from components import istio as plane
 from stacks import config
 from tests import schemas
 from tests.conftest import closure, plan_of, run
-from tools import engine, timing
+from tests.test_policy import MANDATORY, analyze
+from tools import capacity, engine, timing
 from tools.plan import manifest
 
 SEED = next((engine.ROOT.parent / "shared" / "seeds").glob("003_*.txt"), None)
@@ -68,6 +70,56 @@ def rendered(plan: engine.Plan, kind: str, name: str) -> engine.Registration:
         if r.rendered_by and r.inputs["kind"] == kind and r.inputs["metadata"]["name"] == name
     ]
     return reg
+
+
+# What Pulumi.istio.yaml plans: the seed's objects, one per `kubectl apply` document or install step.
+ISTIO_RESOURCES = Counter(
+    {
+        "pulumi:providers:kubernetes": 1,  # the kubeconfig's context
+        "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": 7,  # the two `kubectl kustomize` steps
+        "kubernetes:helm.sh/v4:Chart": 2,  # `istioctl install --set profile=minimal`: base + istiod
+        "kubernetes:core/v1:Namespace": 3,  # istio-system (istioctl's), istio-ingress, inference-model-server
+        "kubernetes:apps/v1:Deployment": 2,  # the simulator and the endpoint picker
+        "kubernetes:core/v1:Service": 1,  # endpoint-picker-svc
+        "kubernetes:core/v1:ConfigMap": 1,  # plugins-config
+        "kubernetes:gateway.networking.k8s.io/v1:Gateway": 1,
+        "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": 1,
+        "kubernetes:inference.networking.k8s.io/v1:InferencePool": 1,
+        "kubernetes:networking.istio.io/v1:DestinationRule": 1,
+        "kubernetes:rbac.authorization.k8s.io/v1:Role": 1,
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 1,
+    }
+)
+# What the two Istio charts render (helm template, as the provider expands them).
+ISTIO_RENDERED = Counter(
+    {
+        "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": 14,  # Istio's, DestinationRule included
+        "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration": 1,
+        "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration": 2,
+        "kubernetes:apps/v1:Deployment": 1,  # istiod
+        "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 1,
+        "kubernetes:core/v1:ConfigMap": 3,
+        "kubernetes:core/v1:Service": 1,
+        "kubernetes:core/v1:ServiceAccount": 2,
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": 3,
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": 3,
+        "kubernetes:rbac.authorization.k8s.io/v1:Role": 1,
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 1,
+    }
+)
+
+
+def test_the_istio_stack_plans_the_seeds_resources(byo):
+    declared = Counter(r.type for r in byo.registrations if (r.custom or r.remote) and not r.rendered_by)
+    assert declared == ISTIO_RESOURCES
+    assert Counter(r.type for r in byo.registrations if r.rendered_by) == ISTIO_RENDERED
+
+
+@pytest.mark.parametrize("plan_name", ["byo", "gke"])
+def test_the_policy_pack_passes_and_every_pod_fits(plan_name, request):
+    plan = request.getfixturevalue(plan_name)
+    assert analyze(plan)[MANDATORY] == set()
+    assert capacity.check(plan) == []
 
 
 # ------------------------------------------------------------------------------------ existing cluster
