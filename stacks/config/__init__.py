@@ -16,7 +16,7 @@ from typing import Any
 
 import pulumi
 
-from stacks.config import compute, istio, names, network, operations, security, serving
+from stacks.config import compute, gateway_mode, istio, names, network, operations, security, serving
 from stacks.config.model import (
     BACKENDS,
     CHART_VERSIONS,
@@ -196,11 +196,13 @@ def parse(
     if model_server and system_pool.machine_type and inference_pool.name:
         compute.check_system_pool_fit(top, system_pool, inference_pool, model_server)
     gateway = serving.gateway(top)
+    if gateway.mode == gateway_mode.SINGLE_CLUSTER:
+        gateway_mode.check_single_cluster(top, raw, region_names)
     observability = operations.observability(top)
     tpu_slices = accelerator.max_nodes if accelerator and model_server and model_server.backend == "vllm-tpu" else None
     autoscaling = operations.autoscaling(top, observability.epp_metrics, tpu_slices)
     istio_settings = None
-    if gateway.mode == "istio":
+    if gateway.mode == gateway_mode.ISTIO:
         istio_settings = istio.istio(top, on_gke=True)
         istio.check_gke_serving(top, model_server, autoscaling)
     elif top.given("istio"):
@@ -225,7 +227,7 @@ def parse(
         elif hf_token is not None and not hf_token_is_secret:
             top.problem("hfToken", "[not shown]", "is stored in plain text in the stack file", hf_fix)
 
-    top.get("kubeconfig", None)  # an operator secret of stacks on an existing cluster: nothing to do here
+    top.known.add("kubeconfig")  # an operator secret of stacks on an existing cluster: ignored here
     labels = names.labels(top)
     deletion_protection, production = security.production(top, model_store)
     private_nodes = network.private_nodes(top)

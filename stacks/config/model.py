@@ -23,7 +23,6 @@ EPP_RESOURCE_CHARTS = ("v1.5.0",)  # chart versions with an `inferenceExtension.
 VLLM_TPU_IMAGE = "vllm/vllm-tpu:v0.12.0"
 SIMULATOR_IMAGE = "ghcr.io/llm-d/llm-d-inference-sim:v0.7.1"
 MODEL_STORE_LAYOUTS = ("per-region", "single")
-GATEWAY_MODES = ("multi-cluster", "istio")
 MTU_RANGE = (1300, 8896)  # what a GCP VPC accepts
 # Secrets an operator sets with `pulumi config set --secret` and that no checked-in stack file holds.
 OPERATOR_SECRETS = ("hfToken", "kubeconfig")
@@ -156,7 +155,8 @@ class Gateway:
     dry_run: bool
     timeout_sec: int
     programmed_timeout_minutes: int
-    mode: str = "multi-cluster"  # "istio": seed 003's serving plane behind an Istio Gateway
+    mode: str  # "multi-cluster" | "single-cluster" | "istio" (stacks/config/gateway_mode.py)
+    class_name: str  # the GatewayClass: the multi-cluster class in multi-cluster mode, "istio" in istio mode
 
 
 @dataclass(frozen=True)
