@@ -1149,7 +1149,8 @@ COMBINATIONS = [
 ]
 
 # Gateway mode istio (seed 003), on the program's GKE (prod, dev) or on an existing cluster (istio).
-ISTIO_ON_DEV = {"gateway": {"mode": "istio"}, "autoscaling": None}
+ISTIO_ON_DEV = {"gateway": {"mode": "istio"}, "autoscaling": None, "inferencePool": None, "modelStore": None}
+GKE_MODES_ONLY = {"autoscaling": None, "inferencePool": None, "modelStore": None, "observability": None, "fleet": None}
 ISTIO = [
     Bad("gateway mode typo", {"gateway": {"mode": "istoi"}}, "gateway.mode", '"istoi"', "did you mean 'istio'?"),
     Bad("project missing", {"project": None}, "project", "(not set)", "pulumi config set project"),
@@ -1163,14 +1164,14 @@ ISTIO = [
     ),
     Bad(
         "istio mode with the TPU backend",
-        {"gateway": {"mode": "istio"}, "autoscaling": None},
+        {"gateway": {"mode": "istio"}, **GKE_MODES_ONLY},
         "modelServer.backend",
         '"vllm-tpu"',
         "runs the seed's vLLM simulator",
     ),
     Bad(
         "istio mode with autoscaling",
-        {"gateway": {"mode": "istio"}},
+        ISTIO_ON_DEV | {"autoscaling": {"enabled": True}},
         "autoscaling.enabled",
         "true",
         "gateway mode istio does not create",
@@ -1182,6 +1183,14 @@ ISTIO = [
         "istio.installCrds",
         "true",
         "GKE manages the Gateway API and InferencePool CRDs",
+        stack="dev",
+    ),
+    Bad(
+        "GKE gateway key in istio mode",
+        ISTIO_ON_DEV | {"fleet": {"manageFeatures": False}},
+        "fleet",
+        '{"manageFeatures": false}',
+        "which gateway mode istio does not build",
         stack="dev",
     ),
     Bad("istio version range", {"istio": {"version": "1.29"}}, "istio.version", '"1.29"', "not an exact", "istio"),
@@ -1427,7 +1436,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "keys that do nothing": 16,
         "text that only looks right": 35,
         "combinations": 24,
-        "istio mode": 20,
+        "istio mode": 21,
         "gateway modes": 7,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)

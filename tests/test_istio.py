@@ -20,7 +20,7 @@ from tools import capacity, engine, timing
 from tools.plan import manifest
 
 SEED = next((engine.ROOT.parent / "shared" / "seeds").glob("003_*.txt"), None)
-ISTIO_ON_DEV = {"gateway": {"mode": "istio"}, "autoscaling": None}
+ISTIO_ON_DEV = {"gateway": {"mode": "istio"}, "autoscaling": None, "inferencePool": None, "modelStore": None}
 CONFIG_DOC = (engine.ROOT / "docs" / "configuration.md").read_text()
 
 

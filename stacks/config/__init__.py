@@ -193,9 +193,10 @@ def parse(
             "remove it, or use backend: vllm-tpu with an accelerator",
         )
     inference_pool = serving.inference_pool(top)
-    if model_server and system_pool.machine_type and inference_pool.name:
-        compute.check_system_pool_fit(top, system_pool, inference_pool, model_server)
     gateway = serving.gateway(top)
+    # Istio mode deploys its own endpoint picker, not the chart's (stacks/config/istio.py).
+    if model_server and system_pool.machine_type and inference_pool.name and gateway.mode != gateway_mode.ISTIO:
+        compute.check_system_pool_fit(top, system_pool, inference_pool, model_server)
     if gateway.mode == gateway_mode.SINGLE_CLUSTER:
         gateway_mode.check_single_cluster(top, raw, region_names)
     observability = operations.observability(top)
@@ -204,7 +205,7 @@ def parse(
     istio_settings = None
     if gateway.mode == gateway_mode.ISTIO:
         istio_settings = istio.istio(top, on_gke=True)
-        istio.check_gke_serving(top, model_server, autoscaling)
+        istio.check_gke_serving(top, raw, model_server, autoscaling)
     elif top.given("istio"):
         top.get("istio")
         top.problem(

@@ -5,6 +5,7 @@ objects and reads none of the GCP platform's keys."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,9 +76,28 @@ def istio(top: Reader, *, on_gke: bool) -> Istio:
     return Istio(version=version, install=install, install_crds=install_crds, scorers=scorers)
 
 
-def check_gke_serving(top: Reader, model_server: Any, autoscaling: Any) -> None:
+# What the GKE gateway modes build and Istio mode on GKE does not: keys that would do nothing there.
+_GKE_MODES_ONLY = {
+    "gateway": ("name", "routeName", "healthCheck", "maxUtilizationPercent", "dryRun", "timeoutSec",
+                "programmedTimeoutMinutes"),
+    "": ("modelStore", "inferencePool", "fleet", "observability"),
+}  # fmt: skip
+
+
+def check_gke_serving(top: Reader, raw: Mapping[str, Any], model_server: Any, autoscaling: Any) -> None:
     """On the program's own GKE, Istio mode serves the seed's simulator in the config cluster: the TPU
-    model servers and their HPA belong to the GKE gateway modes."""
+    model servers, their weights, pools, fleet, HPA and the GKE Gateway belong to the GKE gateway modes."""
+    for section, keys in _GKE_MODES_ONLY.items():
+        given = raw.get(section, {}) if section else raw
+        for key in keys:
+            if isinstance(given, Mapping) and key in given:
+                where = f"{section}.{key}" if section else key
+                top.problem(
+                    where,
+                    given[key],
+                    "configures a piece of the GKE gateway modes, which gateway mode istio does not build",
+                    f"remove {where}, or use gateway.mode: multi-cluster",
+                )
     if model_server and model_server.backend != "simulator":
         top.problem(
             "modelServer.backend",
