@@ -383,7 +383,8 @@ class IstioInferenceGateway(pulumi.ComponentResource):
             kind="DestinationRule",
             metadata=meta("endpoint-picker-tls"),
             spec={"host": EPP_SERVICE, "trafficPolicy": {"tls": {"mode": "SIMPLE", "insecureSkipVerify": True}}},
-            # Istio's CRDs come with its base chart.
+            # Istio's CRDs come with its base chart: a v4 Chart in depends_on is waited for until its objects are
+            # installed (pulumi/pulumi-kubernetes#1833, the maintainers' answer of 2024-06-06).
             opts=pulumi.ResourceOptions(parent=self, depends_on=[serving_ns, *istio]),
         )
         self.pool = k8s.apiextensions.CustomResource(

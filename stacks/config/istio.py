@@ -63,6 +63,9 @@ def istio(top: Reader, *, on_gke: bool) -> Istio:
         )
         version = None
     install = r.boolean("install", True)
+    # "GKE automatically installs all GA CRDs for Gateway API and Gateway API Inference Extension on GKE
+    # versions 1.34.0-gke.1626000 or later" (llm-d's GKE guide, https://llm-d.ai/docs/resources/gateway/gke);
+    # the program's clusters run later versions (stacks/facts.py).
     install_crds = r.boolean("installCrds", not on_gke)
     if on_gke and install_crds:
         r.problem(
