@@ -16,7 +16,7 @@ from stacks import config
 from tests import schemas
 from tests.conftest import closure, plan_of, run
 from tests.test_policy import MANDATORY, analyze
-from tools import capacity, engine, timing
+from tools import capacity, engine, replacements, timing
 from tools.plan import manifest
 
 SEED = next((engine.ROOT.parent / "shared" / "seeds").glob("003_*.txt"), None)
@@ -135,6 +135,14 @@ def test_an_existing_cluster_gets_only_kubernetes_objects_through_one_provider(b
     assert {r.type.split(":")[0] for r in others} == {"kubernetes", "inference"}
     assert all(r.provider.startswith(provider.urn) for r in others if r.custom)
     assert byo.outputs["kubeContext"] == "kind-inference"
+
+
+def test_rotated_credentials_replace_nothing_another_context_replaces_the_provider(byo):
+    """clusterIdentifier is the context: a new kubeconfig for the same cluster updates the provider in place."""
+    (provider,) = byo.by_type("pulumi:providers:kubernetes")
+    rule = replacements.rule_for({"type": provider.type, "inputs": engine.to_json(provider.inputs)})
+    assert "kubeconfig" not in (*rule.forces, *rule.possible, *rule.when)
+    assert "clusterIdentifier" in rule.when
 
 
 def test_the_stack_file_passes_the_cli_without_a_project_and_asks_for_the_kubeconfig():
