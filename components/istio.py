@@ -138,7 +138,7 @@ class IstioInferenceGatewayArgs:
     install_istio: bool  # False: Istio with the inference extension is already on the cluster
     install_crds: bool  # False: the cluster manages the Gateway API and InferencePool CRDs (GKE)
     scorers: Sequence[tuple[str, int]]  # (EPP scorer plugin, weight)
-    requires: Sequence[pulumi.Resource] = ()  # what must exist first (a GKE cluster's nodes)
+    nodes: Sequence[pulumi.Resource] = ()  # what pods need first (a GKE cluster's node pool); objects don't
 
 
 class IstioInferenceGateway(pulumi.ComponentResource):
@@ -146,7 +146,7 @@ class IstioInferenceGateway(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: IstioInferenceGatewayArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inference:istio:IstioInferenceGateway", name, None, opts)
-        requires = list(args.requires)
+        nodes = list(args.nodes)
         self.crds: dict[str, k8s.apiextensions.v1.CustomResourceDefinition] = {}
         if args.install_crds:
             for file in CRD_FILES:
@@ -156,7 +156,7 @@ class IstioInferenceGateway(pulumi.ComponentResource):
                         f"{name}-crd-{crd['metadata']['name']}",
                         metadata=crd["metadata"],
                         spec=crd["spec"],
-                        opts=pulumi.ResourceOptions(parent=self, depends_on=requires),
+                        opts=pulumi.ResourceOptions(parent=self),
                     )
                 )
 
@@ -168,7 +168,7 @@ class IstioInferenceGateway(pulumi.ComponentResource):
             return k8s.core.v1.Namespace(
                 f"{name}-{ns}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels=labels),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=requires),
+                opts=pulumi.ResourceOptions(parent=self),
             )
 
         self.istio_base = self.istiod = None
@@ -187,7 +187,7 @@ class IstioInferenceGateway(pulumi.ComponentResource):
                 name="istiod",
                 namespace=ISTIO_NAMESPACE,
                 values=istiod_values(args.istio_version),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[istio_ns, self.istio_base]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[istio_ns, self.istio_base, *nodes]),
             )
         istio = [c for c in (self.istio_base, self.istiod) if c]
         ingress_ns = namespace(INGRESS_NAMESPACE)
@@ -241,7 +241,7 @@ class IstioInferenceGateway(pulumi.ComponentResource):
                     ),
                 ),
             ),
-            opts=in_ns,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[serving_ns, *nodes]),
         )
 
         self.gateway = k8s.apiextensions.CustomResource(
@@ -360,7 +360,7 @@ class IstioInferenceGateway(pulumi.ComponentResource):
                     ),
                 ),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[serving_ns, self.plugins]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[serving_ns, self.plugins, *nodes]),
         )
         self.epp_service = k8s.core.v1.Service(
             f"{name}-epp-service",

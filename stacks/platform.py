@@ -489,7 +489,7 @@ def _operations(
 
 
 def _istio_plane(
-    name: str, istio: Istio, install_crds: bool, requires: list[pulumi.Resource], provider: k8s.Provider
+    name: str, istio: Istio, install_crds: bool, nodes: list[pulumi.Resource], provider: k8s.Provider
 ) -> None:
     IstioInferenceGateway(
         name,
@@ -498,7 +498,7 @@ def _istio_plane(
             install_istio=istio.install,
             install_crds=install_crds,
             scorers=istio.scorers,
-            requires=requires,
+            nodes=nodes,
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
     )

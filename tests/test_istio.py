@@ -397,8 +397,11 @@ def test_on_gke_the_plane_runs_in_the_config_cluster_without_gke_gateway_objects
             map(repr, (r.inputs for r in dev.by_type(kind)))
         ), kind
     system_pool = gke.one("gcp:container/nodePool:NodePool", "cluster-us-east5-system")
+    # What runs pods waits for the nodes; the rest goes in as soon as the control plane answers.
     for name in ("inference-model-server-deployment", "inference-endpoint-picker"):
-        assert system_pool.urn in closure(gke, obj(gke, "Deployment", name).urn)
+        assert system_pool.urn in obj(gke, "Deployment", name).dependencies
+    assert system_pool.urn in gke.one("kubernetes:helm.sh/v4:Chart", "istio-istiod").dependencies
+    assert system_pool.urn not in closure(gke, obj(gke, "Namespace", "inference-model-server").urn)
 
 
 @pytest.mark.parametrize("plan_name", ["byo", "gke"])
