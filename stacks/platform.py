@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from components.apis import ProjectApis, ProjectApisArgs
 from components.autoscaling import AdapterAccess, AdapterAccessArgs, PoolAutoscaling, PoolAutoscalingArgs
@@ -16,6 +17,8 @@ from components.cluster import TPU_POOL, InferenceCluster, InferenceClusterArgs,
 from components.fleet import Fleet, FleetArgs, FleetMember
 from components.gateway import HealthCheckArgs, MultiClusterGateway, MultiClusterGatewayArgs
 from components.inference_pool import EndpointPickerResources, InferencePool, InferencePoolArgs
+from components.istio import IstioInferenceGateway, IstioInferenceGatewayArgs
+from components.istio import test_request as istio_test_request
 from components.legacy_inference_pool import ALPHA_GROUP, LegacyInferencePool, LegacyInferencePoolArgs, LegacyModel
 from components.model_server import ModelServer, ModelServerArgs, TpuServing
 from components.model_store import ModelStore, ModelStoreArgs
@@ -25,7 +28,8 @@ from components.observability import Observability, ObservabilityArgs, alert_rul
 from components.single_cluster_gateway import RouteBackend, SingleClusterGateway, SingleClusterGatewayArgs
 from stacks import facts
 from stacks.config import PlatformConfig
-from stacks.config.gateway_mode import MULTI_CLUSTER
+from stacks.config.gateway_mode import ISTIO, MULTI_CLUSTER
+from stacks.config.istio import ExistingClusterConfig, Istio
 
 CURL_IMAGE = "curlimages/curl:8.11.1"
 
@@ -53,8 +57,10 @@ MULTI_CLUSTER_APIS = (
 )
 
 
-def build(cfg: PlatformConfig) -> dict[str, Any]:
+def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
     """Creates the platform and returns the stack outputs."""
+    if isinstance(cfg, ExistingClusterConfig):
+        return _existing_cluster(cfg)
     names = cfg.names
     labels = {**cfg.labels, "stack": cfg.stack, "managed-by": "pulumi"}
     multi_cluster = cfg.gateway.mode == MULTI_CLUSTER
@@ -89,7 +95,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             firewall_names={p: names.firewall(p) for p in ("internal", "health-checks", "proxies")},
             serving_port=cfg.serving_port,
             nat=cfg.private_nodes.enabled,
-            proxy_purpose=facts.PROXY_SUBNET_PURPOSE[cfg.gateway.class_name],
+            # Istio's Gateway uses no Google load-balancer proxy; its subnets stay as multi-cluster mode makes them.
+            proxy_purpose=facts.PROXY_SUBNET_PURPOSE.get(cfg.gateway.class_name, "GLOBAL_MANAGED_PROXY"),
             labels=labels,
             depends_on=apis.of("compute.googleapis.com"),
         ),
@@ -152,6 +159,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             ),
         )
     config_cluster = clusters[cfg.config_region]
+    if cfg.gateway.mode == ISTIO:
+        return _istio_on_gke(cfg, network, node_identity, clusters)
 
     bucket_locations = cfg.bucket_locations()  # region -> location of the bucket serving it
     store = ModelStore(
@@ -518,6 +527,54 @@ def _operations(
             "targetKvCacheUtilization": scaling.target_kv_cache,
         }
     return outputs
+
+
+def _istio_plane(
+    name: str, istio: Istio, install_crds: bool, nodes: list[pulumi.Resource], provider: k8s.Provider
+) -> None:
+    IstioInferenceGateway(
+        name,
+        IstioInferenceGatewayArgs(
+            istio_version=istio.version,
+            install_istio=istio.install,
+            install_crds=install_crds,
+            scorers=istio.scorers,
+            nodes=nodes,
+        ),
+        opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
+    )
+
+
+def _existing_cluster(cfg: ExistingClusterConfig) -> dict[str, Any]:
+    """Seed 003 on a cluster the user already has: one Kubernetes provider from the secret kubeconfig
+    and the configured context, and nothing of Google Cloud."""
+    provider = k8s.Provider(
+        "existing-cluster",
+        kubeconfig=cfg.kubeconfig,
+        context=cfg.kube_context,
+        # Replace the provider (and every object on it) only for another cluster, not for rotated credentials.
+        cluster_identifier=cfg.kube_context,
+        enable_server_side_apply=True,
+    )
+    _istio_plane("istio", cfg.istio, cfg.istio.install_crds, [], provider)
+    return {"kubeContext": cfg.kube_context, "testRequest": istio_test_request(cfg.kube_context)}
+
+
+def _istio_on_gke(
+    cfg: PlatformConfig, network: Network, node_identity: NodeIdentity, clusters: dict[str, InferenceCluster]
+) -> dict[str, Any]:
+    """Seed 003 on the config cluster, whose system pool runs the simulator: GKE manages the Gateway API
+    and InferencePool CRDs there, and no GKE gateway object (pool export, policies, gke-l7 class) is made."""
+    cluster = clusters[cfg.config_region]
+    _istio_plane("istio", cfg.istio, False, [cluster.system_pool], cluster.provider)
+    return {
+        "network": network.vpc.name,
+        "nodeServiceAccount": node_identity.email,
+        "clusters": {r: {"name": c.cluster_name, "location": c.location} for r, c in clusters.items()},
+        "kubeContexts": {r: c.kube_context for r, c in clusters.items()},
+        "kubeContext": cluster.kube_context,
+        "testRequest": istio_test_request(cluster.kube_context),
+    }
 
 
 def _namespace(server: ModelServer) -> list[pulumi.Resource]:

@@ -1148,6 +1148,146 @@ COMBINATIONS = [
     ),
 ]
 
+# Gateway mode istio (seed 003), on the program's GKE (prod, dev) or on an existing cluster (istio).
+ISTIO_ON_DEV = {"gateway": {"mode": "istio"}, "autoscaling": None, "inferencePool": None, "modelStore": None}
+GKE_MODES_ONLY = {"autoscaling": None, "inferencePool": None, "modelStore": None, "observability": None, "fleet": None}
+ISTIO = [
+    Bad("gateway mode typo", {"gateway": {"mode": "istoi"}}, "gateway.mode", '"istoi"', "did you mean 'istio'?"),
+    Bad("project missing", {"project": None}, "project", "(not set)", "pulumi config set project"),
+    Bad(
+        "istio settings without istio mode",
+        {"istio": {"version": "1.29.6"}},
+        "istio",
+        '{"version": "1.29.6"}',
+        "unless gateway.mode is istio",
+        stack="dev",
+    ),
+    Bad(
+        "istio mode with the TPU backend",
+        {"gateway": {"mode": "istio"}, **GKE_MODES_ONLY},
+        "modelServer.backend",
+        '"vllm-tpu"',
+        "runs the seed's vLLM simulator",
+    ),
+    Bad(
+        "istio mode with autoscaling",
+        ISTIO_ON_DEV | {"autoscaling": {"enabled": True}},
+        "autoscaling.enabled",
+        "true",
+        "gateway mode istio does not create",
+        stack="dev",
+    ),
+    Bad(
+        "istio CRDs on GKE",
+        ISTIO_ON_DEV | {"istio": {"installCrds": True}},
+        "istio.installCrds",
+        "true",
+        "GKE manages the Gateway API and InferencePool CRDs",
+        stack="dev",
+    ),
+    Bad(
+        "GKE gateway key in istio mode",
+        ISTIO_ON_DEV | {"fleet": {"manageFeatures": False}},
+        "fleet",
+        '{"manageFeatures": false}',
+        "which gateway mode istio does not build",
+        stack="dev",
+    ),
+    Bad("istio version range", {"istio": {"version": "1.29"}}, "istio.version", '"1.29"', "not an exact", "istio"),
+    Bad(
+        "istio version latest", {"istio": {"version": "latest"}}, "istio.version", '"latest"', "pin a release", "istio"
+    ),
+    Bad(
+        "istio version not vendored",
+        {"istio": {"version": "1.28.0"}},
+        "istio.version",
+        '"1.28.0"',
+        "no vendored charts",
+        "istio",
+    ),
+    Bad(
+        "unknown scorer",
+        {"istio": {"scorers": {"queue-scorer": 2, "latency-scorer": 1}}},
+        "istio.scorers.latency-scorer",
+        "1",
+        "is not a scorer the endpoint picker (v1.1.0) registers",
+        "istio",
+    ),
+    Bad(
+        "misspelt scorer",
+        {"istio": {"scorers": {"prefix-cache-scorers": 3}}},
+        "istio.scorers.prefix-cache-scorers",
+        "3",
+        "did you mean 'prefix-cache-scorer'?",
+        "istio",
+    ),
+    Bad(
+        "zero scorer weight",
+        {"istio": {"scorers": {"queue-scorer": 0}}},
+        "istio.scorers.queue-scorer",
+        "0",
+        "a positive whole weight",
+        "istio",
+    ),
+    Bad(
+        "negative scorer weight",
+        {"istio": {"scorers": {"kv-cache-utilization-scorer": -2}}},
+        "istio.scorers.kv-cache-utilization-scorer",
+        "-2",
+        "must be in 1..1000",
+        "istio",
+    ),
+    Bad(
+        "fractional scorer weight",
+        {"istio": {"scorers": {"prefix-cache-scorer": 1.5}}},
+        "istio.scorers.prefix-cache-scorer",
+        "1.5",
+        "must be a whole number",
+        "istio",
+    ),
+    Bad("no scorer", {"istio": {"scorers": {}}}, "istio.scorers", "{}", "pick at random", "istio"),
+    Bad(
+        "kube context missing",
+        {"existingCluster": {}},
+        "existingCluster.kubeContext",
+        "(not set)",
+        "kubectl config get-contexts",
+        "istio",
+    ),
+    Bad(
+        "kube context empty",
+        {"existingCluster": {"kubeContext": ""}},
+        "existingCluster.kubeContext",
+        '""',
+        "is empty",
+        "istio",
+    ),
+    Bad(
+        "existing cluster in another gateway mode",
+        {"gateway": {"mode": "multi-cluster"}},
+        "gateway.mode",
+        '"multi-cluster"',
+        "must be istio on an existing cluster",
+        "istio",
+    ),
+    Bad(
+        "GCP key on an existing cluster",
+        {"regions": [{"name": "us-east5", "zone": "us-east5-b"}]},
+        "regions",
+        '[{"name": "us-east5", "zone": "us-east5-b"}]',
+        "does nothing on an existing cluster",
+        "istio",
+    ),
+    Bad(
+        "unknown istio key",
+        {"istio": {"revision": "canary"}},
+        "istio.revision",
+        '"canary"',
+        "is not a known key",
+        "istio",
+    ),
+]
+
 # The Gateway modes (stacks/config/gateway_mode.py), on dev: single-cluster needs one region.
 ONE_REGION = {
     "regions": [{"name": "us-east5", "zone": "us-east5-b", "nodeCidr": "10.10.2.0/24", "proxyCidr": "10.11.2.0/24"}]
@@ -1319,6 +1459,7 @@ CLASSES = {
     "keys that do nothing": NOTHING,
     "text that only looks right": TEXT,
     "combinations": COMBINATIONS,
+    "istio mode": ISTIO,
     "gateway modes": GATEWAY_MODES,
     "migrations": MIGRATIONS,
 }
@@ -1365,7 +1506,6 @@ def test_bad_input_names_the_key_shows_the_value_offers_the_fix_and_registers_no
 
 # Values the Pulumi CLI itself refuses before the program runs (tools/cli_config.py), with its words.
 CLI_REFUSALS = [
-    ({"project": None}, "Stack 'prod' is missing configuration value 'project'"),
     ({"servingPort": "eighty"}, "Stack 'prod' with configuration key 'servingPort' must be of type 'integer'"),
     ({"servingPort": [8000]}, "Stack 'prod' with configuration key 'servingPort' must be of type 'integer'"),
     (
@@ -1402,6 +1542,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "keys that do nothing": 16,
         "text that only looks right": 35,
         "combinations": 24,
+        "istio mode": 21,
         "gateway modes": 7,
         "migrations": 12,
     }

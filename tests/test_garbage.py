@@ -93,8 +93,8 @@ MALFORMED = [
     ("config:\n  inference-platform:labels: " + "[" * 3000 + "]" * 3000 + "\n", "nests deeper than 64 levels"),
     ("---\nconfig: {}\n---\nconfig: {}\n", "is not valid YAML"),
     ("%YAML 9.9\n---\nconfig: {}\n", "is not valid YAML"),
-    ("", "Stack 'garbage' is missing configuration value 'project'"),
-    ("config:\n", "Stack 'garbage' is missing configuration value 'project'"),
+    ("", "project: (not set) — is required — run `pulumi config set project <your-project-id>`"),
+    ("config:\n", "project: (not set) — is required — run `pulumi config set project <your-project-id>`"),
     # A YAML null is what Pulumi hands the program for it, the empty string; the message says so.
     (
         PROD_TEXT.replace("inference-platform:configRegion: us-east5", "inference-platform:configRegion:"),
@@ -108,7 +108,7 @@ MALFORMED = [
     ),
     (
         PROD_TEXT.replace("inference-platform:project:", "inference_platform:project:"),
-        "Stack 'garbage' is missing configuration value 'project'",
+        "project: (not set) — is required — run `pulumi config set project <your-project-id>`",
     ),
     (
         PROD_TEXT + "  inference_platform:labels:\n    team: ml\n",

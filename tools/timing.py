@@ -43,6 +43,12 @@ STEPS: dict[str, Step] = {
     "workload-rollout": Step(30, "a small CPU Deployment becoming ready (the simulator), estimate"),
     "inference-pool-chart": Step(60, f"{CODELAB} §7: helm install of the InferencePool and its endpoint picker"),
     "gateway-programming": Step(540, f"{CODELAB} §8: the Gateway is programmed in 8–10 min"),
+    "istio-chart": Step(60, "helm install of Istio's base or istiod chart, istiod ready; estimate"),
+    "istio-gateway": Step(
+        30,
+        "istiod deploys the Gateway's Envoy Deployment and Service itself "
+        "(https://istio.io/latest/docs/tasks/traffic-management/ingress/gateway-api/#automated-deployment); estimate",
+    ),
     "monitoring-config": Step(5, "one Cloud Monitoring or Logging API write (alert policy, log metric, dashboard)"),
     "kubernetes-object": Step(2, "one API server write, no readiness to wait for"),
     "instant": Step(0, "no cloud call (random suffix, provider configuration, firewall sweeper record)"),
@@ -76,6 +82,10 @@ _BY_TYPE = {
 
 
 def step_of(reg: engine.Registration) -> str:
+    if reg.type == "kubernetes:helm.sh/v4:Chart" and "/istio" in str(reg.inputs.get("chart", "")):
+        return "istio-chart"
+    if reg.type == "kubernetes:gateway.networking.k8s.io/v1:Gateway" and _gateway_class(reg) == "istio":
+        return "istio-gateway"
     if reg.type in _BY_TYPE:
         return _BY_TYPE[reg.type]
     if reg.type.endswith("IAMMember"):
@@ -89,6 +99,11 @@ def step_of(reg: engine.Registration) -> str:
     if reg.type.startswith("kubernetes:"):
         return "kubernetes-object"
     raise KeyError(f"no typical duration for {reg.type}; add it to tools/timing.py")
+
+
+def _gateway_class(reg: engine.Registration) -> str:
+    spec = reg.inputs.get("spec")
+    return spec.get("gatewayClassName", "") if isinstance(spec, dict) else ""
 
 
 def seconds_of(reg: engine.Registration) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pulumi
 
-from stacks.config import compute, gateway_mode, migration, names, network, operations, security, serving
+from stacks.config import compute, gateway_mode, istio, migration, names, network, operations, security, serving
 from stacks.config.model import (
     BACKENDS,
     CHART_VERSIONS,
@@ -122,15 +122,23 @@ def parse(
     hf_token_output: Any = None,
     other_namespaces: Mapping[str, Any] | None = None,
     project_name: str = PROJECT,
-) -> PlatformConfig:
+    kubeconfig_is_secret: bool = True,
+    kubeconfig_output: Any = None,
+) -> PlatformConfig | istio.ExistingClusterConfig:
     """Validates the project's config namespace (key -> parsed value) for `stack`; `other_namespaces`
     holds the stack's keys of every other namespace (`ns:key` -> value).
 
     The Hugging Face token's value is never inspected or printed: `hf_token_is_secret` says how it
-    is stored and `hf_token_output` is the secret Output handed on to the model servers.
+    is stored and `hf_token_output` is the secret Output handed on to the model servers; the same goes
+    for the kubeconfig of a stack on an existing cluster (`existingCluster`), which creates no GCP resource.
     """
     problems: list[Problem] = []
     top = Reader(raw, "", problems)
+    if "existingCluster" in raw:
+        _other_namespaces(top, other_namespaces or {}, project_name)
+        return istio.existing_cluster(
+            top, stack, kubeconfig_is_secret=kubeconfig_is_secret, kubeconfig_output=kubeconfig_output
+        )
 
     project = top.string(
         "project",
@@ -185,15 +193,25 @@ def parse(
             "remove it, or use backend: vllm-tpu with an accelerator",
         )
     inference_pool = serving.inference_pool(top)
-    if model_server and system_pool.machine_type and inference_pool.name:
-        compute.check_system_pool_fit(top, system_pool, inference_pool, model_server)
     gateway = serving.gateway(top)
+    # Istio mode deploys its own endpoint picker, not the chart's (stacks/config/istio.py).
+    if model_server and system_pool.machine_type and inference_pool.name and gateway.mode != gateway_mode.ISTIO:
+        compute.check_system_pool_fit(top, system_pool, inference_pool, model_server)
     if gateway.mode == gateway_mode.SINGLE_CLUSTER:
         gateway_mode.check_single_cluster(top, raw, region_names)
     migrating = migration.migration(top, gateway, inference_pool.name)
     observability = operations.observability(top)
     tpu_slices = accelerator.max_nodes if accelerator and model_server and model_server.backend == "vllm-tpu" else None
     autoscaling = operations.autoscaling(top, observability.epp_metrics, tpu_slices)
+    istio_settings = None
+    if gateway.mode == gateway_mode.ISTIO:
+        istio_settings = istio.istio(top, on_gke=True)
+        istio.check_gke_serving(top, raw, model_server, autoscaling)
+    elif top.given("istio"):
+        top.get("istio")
+        top.problem(
+            "istio", raw["istio"], "does nothing unless gateway.mode is istio", "set gateway.mode: istio, or remove it"
+        )
     replicas_given = isinstance(raw.get("modelServer"), Mapping) and "replicas" in raw["modelServer"]
     if autoscaling and replicas_given and not any(p.key == "modelServer.replicas" for p in problems):
         top.problem(
@@ -211,6 +229,7 @@ def parse(
         elif hf_token is not None and not hf_token_is_secret:
             top.problem("hfToken", "[not shown]", "is stored in plain text in the stack file", hf_fix)
 
+    top.known.add("kubeconfig")  # an operator secret of stacks on an existing cluster: ignored here
     labels = names.labels(top)
     deletion_protection, production = security.production(top, model_store)
     private_nodes = network.private_nodes(top)
@@ -253,6 +272,7 @@ def parse(
         secrets_encryption_keys=encryption_keys,
         hf_token=hf_token_output if model_server.backend == "vllm-tpu" else None,
         migration=migrating,
+        istio=istio_settings,
     )
 
 
@@ -266,7 +286,7 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def load() -> PlatformConfig:
+def load() -> PlatformConfig | istio.ExistingClusterConfig:
     """Reads every key of every config namespace: the project's are parsed, keys of a namespace nothing
     reads are reported."""
     namespace = pulumi.get_project()
@@ -285,4 +305,6 @@ def load() -> PlatformConfig:
         hf_token_output=pulumi.Config().get_secret("hfToken"),
         other_namespaces=other,
         project_name=namespace,
+        kubeconfig_is_secret=pulumi.runtime.is_config_secret(f"{namespace}:kubeconfig"),
+        kubeconfig_output=pulumi.Config().get_secret("kubeconfig"),
     )

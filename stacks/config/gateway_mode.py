@@ -14,7 +14,8 @@ from stacks.config.reader import Reader
 
 MULTI_CLUSTER = "multi-cluster"
 SINGLE_CLUSTER = "single-cluster"
-GATEWAY_MODES = (MULTI_CLUSTER, SINGLE_CLUSTER)
+ISTIO = "istio"  # seed 003: Istio's Gateway (class istio) on one cluster (stacks/config/istio.py)
+GATEWAY_MODES = (MULTI_CLUSTER, SINGLE_CLUSTER, ISTIO)
 
 # Keys that only configure multi-cluster pieces: the program's own HealthCheckPolicy and GCPBackendPolicy
 # on the imported pool, and the fleet. In single-cluster mode the inferencepool chart's policies target
@@ -33,6 +34,8 @@ def mode_and_class(r: Reader) -> tuple[str | None, str | None]:
         return mode, r.choice(
             "className", facts.SINGLE_CLUSTER_GATEWAY_CLASSES[0], facts.SINGLE_CLUSTER_GATEWAY_CLASSES
         )
+    if mode == ISTIO:
+        return mode, r.choice("className", ISTIO, (ISTIO,))  # istiod owns the `istio` GatewayClass
     class_name = r.get("className", facts.MULTI_CLUSTER_GATEWAY_CLASS)
     if mode == MULTI_CLUSTER and class_name != facts.MULTI_CLUSTER_GATEWAY_CLASS:
         r.problem(

@@ -25,7 +25,7 @@ SIMULATOR_IMAGE = "ghcr.io/llm-d/llm-d-inference-sim:v0.7.1"
 MODEL_STORE_LAYOUTS = ("per-region", "single")
 MTU_RANGE = (1300, 8896)  # what a GCP VPC accepts
 # Secrets an operator sets with `pulumi config set --secret` and that no checked-in stack file holds.
-OPERATOR_SECRETS = ("hfToken",)
+OPERATOR_SECRETS = ("hfToken", "kubeconfig")
 # Config namespaces something reads: the project's own, and those of the providers the program uses
 # (pulumi-gcp, pulumi-kubernetes, pulumi-random, pulumiverse-time: its package is "time") and Pulumi's.
 # Namespaces whose keys something reads: the default Google Cloud provider (`gcp:project`, ...) and the
@@ -155,8 +155,8 @@ class Gateway:
     dry_run: bool
     timeout_sec: int
     programmed_timeout_minutes: int
-    mode: str  # "multi-cluster" | "single-cluster" (stacks/config/gateway_mode.py)
-    class_name: str  # the GatewayClass: the multi-cluster class in multi-cluster mode
+    mode: str  # "multi-cluster" | "single-cluster" | "istio" (stacks/config/gateway_mode.py)
+    class_name: str  # the GatewayClass: the multi-cluster class in multi-cluster mode, "istio" in istio mode
 
 
 @dataclass(frozen=True)
@@ -266,6 +266,7 @@ class PlatformConfig:
     secrets_encryption_keys: Mapping[str, str]  # region -> Cloud KMS key in that region; {} = Google-managed
     hf_token: Any = None  # pulumi.Output[str], secret; None for the simulator backend
     migration: Migration | None = None  # None: no v1alpha2 -> v1 migration (stacks/config/migration.py)
+    istio: Any = None  # stacks.config.istio.Istio with gateway.mode istio
 
     @property
     def names(self) -> Names:

@@ -1,0 +1,188 @@
+"""Istio as the inference gateway (seed 003): the `istio` section, and a stack on an existing cluster
+(`existingCluster` plus the operator's `kubeconfig` secret), where the program creates only Kubernetes
+objects and reads none of the GCP platform's keys."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from stacks.config.reader import NOT_SET, ConfigError, Reader, did_you_mean
+
+# Istio releases whose `base` and `istiod` charts ship with the program (components/charts/, docs/istio.md).
+ISTIO_VERSIONS = ("1.29.6",)
+_EXACT_RELEASE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+")
+# The scorer plugins the endpoint picker release the program runs (EPP v1.1.0) registers:
+# kubernetes-sigs/gateway-api-inference-extension v1.1.0 cmd/epp/runner/runner.go L383-390.
+SCORERS = ("queue-scorer", "kv-cache-utilization-scorer", "prefix-cache-scorer", "lora-affinity-scorer")
+# The seed's EndpointPickerConfig weights.
+SEED_WEIGHTS = {"queue-scorer": 2, "kv-cache-utilization-scorer": 2, "prefix-cache-scorer": 3}
+MAX_WEIGHT = 1000
+KUBECONFIG_FIX = 'run `pulumi config set --secret kubeconfig "$(kubectl config view --minify --flatten)"`'
+# Keys Pulumi.yaml declares with a default: the CLI puts them into every stack, an existing cluster's too.
+PROJECT_DEFAULTS = ("prefix", "servingPort", "releaseChannel", "deletionProtection", "production")
+
+
+@dataclass(frozen=True)
+class Istio:
+    version: str  # an exact Istio release whose charts are vendored
+    install: bool  # False: Istio (with the inference extension switched on) is already on the cluster
+    install_crds: bool  # the Gateway API and Inference Extension CRDs; GKE manages its own
+    scorers: tuple[tuple[str, int], ...]  # (EPP scorer plugin, weight), in the order written
+
+
+@dataclass(frozen=True)
+class ExistingClusterConfig:
+    """A stack that targets a cluster the user already has: Kubernetes objects only."""
+
+    stack: str
+    kube_context: str
+    istio: Istio
+    kubeconfig: Any  # pulumi.Output[str], secret
+
+
+def istio(top: Reader, *, on_gke: bool) -> Istio:
+    r = top.mapping("istio")
+    version = r.string("version", ISTIO_VERSIONS[0], longest=64)
+    if version and not _EXACT_RELEASE.fullmatch(version):
+        r.problem(
+            "version",
+            version,
+            "is not an exact Istio release (a range, a channel or `latest` installs whatever is newest)",
+            f"pin a release such as {ISTIO_VERSIONS[0]}",
+        )
+        version = None
+    elif version and version not in ISTIO_VERSIONS:
+        r.problem(
+            "version",
+            version,
+            "has no vendored charts in components/charts/",
+            f"use {', '.join(ISTIO_VERSIONS)}, or vendor istio-base-{version} and istiod-{version} (docs/istio.md)",
+        )
+        version = None
+    install = r.boolean("install", True)
+    # "GKE automatically installs all GA CRDs for Gateway API and Gateway API Inference Extension on GKE
+    # versions 1.34.0-gke.1626000 or later" (llm-d's GKE guide, https://llm-d.ai/docs/resources/gateway/gke);
+    # the program's clusters run later versions (stacks/facts.py).
+    install_crds = r.boolean("installCrds", not on_gke)
+    if on_gke and install_crds:
+        r.problem(
+            "installCrds",
+            True,
+            "GKE manages the Gateway API and InferencePool CRDs on its clusters",
+            "remove istio.installCrds on a GKE cluster of this program",
+        )
+    scorers = _scorers(r)
+    r.finish()
+    return Istio(version=version, install=install, install_crds=install_crds, scorers=scorers)
+
+
+# What the GKE gateway modes build and Istio mode on GKE does not: keys that would do nothing there.
+_GKE_MODES_ONLY = {
+    "gateway": ("name", "routeName", "healthCheck", "maxUtilizationPercent", "dryRun", "timeoutSec",
+                "programmedTimeoutMinutes"),
+    "": ("modelStore", "inferencePool", "fleet", "observability"),
+}  # fmt: skip
+
+
+def check_gke_serving(top: Reader, raw: Mapping[str, Any], model_server: Any, autoscaling: Any) -> None:
+    """On the program's own GKE, Istio mode serves the seed's simulator in the config cluster: the TPU
+    model servers, their weights, pools, fleet, HPA and the GKE Gateway belong to the GKE gateway modes."""
+    for section, keys in _GKE_MODES_ONLY.items():
+        given = raw.get(section, {}) if section else raw
+        for key in keys:
+            if isinstance(given, Mapping) and key in given:
+                where = f"{section}.{key}" if section else key
+                top.problem(
+                    where,
+                    given[key],
+                    "configures a piece of the GKE gateway modes, which gateway mode istio does not build",
+                    f"remove {where}, or use gateway.mode: multi-cluster",
+                )
+    if model_server and model_server.backend != "simulator":
+        top.problem(
+            "modelServer.backend",
+            model_server.backend,
+            "is not served in gateway mode istio, which runs the seed's vLLM simulator",
+            "set modelServer.backend: simulator, or use gateway.mode: multi-cluster",
+        )
+    if autoscaling:
+        top.problem(
+            "autoscaling.enabled",
+            True,
+            "scales the GKE pools' model servers, which gateway mode istio does not create",
+            "remove autoscaling, or use gateway.mode: multi-cluster",
+        )
+
+
+def _scorers(r: Reader) -> tuple[tuple[str, int], ...]:
+    s = r.mapping("scorers", optional=True)
+    if s is None:
+        return tuple(SEED_WEIGHTS.items())
+    if not s.raw:
+        r.problem("scorers", {}, "has no scorer: the endpoint picker would pick at random", "list at least one")
+    result = []
+    for name in list(s.raw):
+        if name not in SCORERS:
+            close = did_you_mean(name, SCORERS)
+            s.problem(
+                str(name),
+                s.raw[name],
+                "is not a scorer the endpoint picker (v1.1.0) registers",
+                (f"did you mean '{close}'? " if close else "") + f"choose from {', '.join(SCORERS)}",
+            )
+            s.known.add(name)
+            continue
+        weight = s.integer(
+            name, low=1, high=MAX_WEIGHT, fix=f"a positive whole weight (1..{MAX_WEIGHT}); remove a scorer to drop it"
+        )
+        if weight is not None:
+            result.append((name, weight))
+    s.finish()
+    return tuple(result)
+
+
+def existing_cluster(
+    top: Reader, stack: str, *, kubeconfig_is_secret: bool, kubeconfig_output: Any
+) -> ExistingClusterConfig:
+    """A stack with `existingCluster`: its context, the secret kubeconfig, Istio mode and nothing of GCP.
+    `top` reads the project's keys and may already hold problems."""
+    raw = top.raw
+    c = top.mapping("existingCluster")
+    context = c.string(
+        "kubeContext",
+        required_fix="set existingCluster.kubeContext to a context of the kubeconfig (`kubectl config get-contexts`)",
+        longest=253,
+    )
+    c.finish()
+    kubeconfig = top.get("kubeconfig", NOT_SET)
+    if kubeconfig is NOT_SET:
+        top.problem("kubeconfig", NOT_SET, "is required to reach an existing cluster", KUBECONFIG_FIX)
+    elif kubeconfig is not None and not kubeconfig_is_secret:
+        top.problem("kubeconfig", "[not shown]", "is stored in plain text in the stack file", KUBECONFIG_FIX)
+    g = top.mapping("gateway")
+    mode = g.get("mode", NOT_SET)
+    if mode != "istio":
+        g.problem(
+            "mode",
+            mode,
+            "must be istio on an existing cluster: the other modes use GKE's gateway controller",
+            "set gateway.mode: istio, or remove existingCluster to create the GCP platform",
+        )
+    g.finish()
+    settings = istio(top, on_gke=False)
+    top.known.update(PROJECT_DEFAULTS)
+    top.known.add("hfToken")  # an operator secret of the vllm-tpu backend, which this stack does not run
+    for key in raw:
+        if key not in top.known:
+            top.problem(
+                str(key),
+                raw[key],
+                "does nothing on an existing cluster: the program creates only Kubernetes objects there",
+                "remove it, or remove existingCluster to create the GCP platform",
+            )
+    if top.problems:
+        raise ConfigError(stack, top.problems)
+    return ExistingClusterConfig(stack=stack, kube_context=context, istio=settings, kubeconfig=kubeconfig_output)
