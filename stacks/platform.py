@@ -19,6 +19,7 @@ from components.inference_pool import EndpointPickerResources, InferencePool, In
 from components.model_server import ModelServer, ModelServerArgs, TpuServing
 from components.model_store import ModelStore, ModelStoreArgs
 from components.network import Network, NetworkArgs, SubnetRanges
+from components.weights_download import DownloadTarget, WeightsDownload, WeightsDownloadArgs
 from components.node_identity import NodeIdentity, NodeIdentityArgs
 from components.observability import Observability, ObservabilityArgs, alert_rules
 from stacks.config import PlatformConfig
@@ -40,6 +41,8 @@ APIS = (
     "monitoring.googleapis.com",
     "logging.googleapis.com",
 )
+# Only where weights are downloaded (the vllm-tpu backend): the Cloud Run job and the token's secret.
+DOWNLOAD_APIS = ("run.googleapis.com", "secretmanager.googleapis.com")
 
 
 def build(cfg: PlatformConfig) -> dict[str, Any]:
@@ -50,7 +53,9 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         "apis",
         ProjectApisArgs(
             project=cfg.project,
-            services=APIS + (("cloudkms.googleapis.com",) if cfg.secrets_encryption_keys else ()),
+            services=APIS
+            + (("cloudkms.googleapis.com",) if cfg.secrets_encryption_keys else ())
+            + (DOWNLOAD_APIS if cfg.download_regions else ()),
             service_agents=("container.googleapis.com",) if cfg.secrets_encryption_keys else (),
         ),
     )
@@ -146,11 +151,11 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             project=cfg.project,
             bucket_stems={loc: names.bucket_stem(loc) for loc in dict.fromkeys(bucket_locations.values())},
             reader_account_id=names.service_account("fuse"),
-            writer_account_id=names.service_account("dl"),
+            writer_account_id=names.service_account("dl") if cfg.download_regions else None,
             workload_pool=config_cluster.workload_pool,
             namespace=cfg.model_server.namespace,
             reader_ksa=cfg.model_server.service_account,
-            writer_ksa=cfg.model_server.downloader_service_account,
+            compilation_cache=cfg.model_server.backend == "vllm-tpu",
             force_destroy=cfg.model_store.force_destroy,
             protect=cfg.model_store.protect,
             retain_on_delete=cfg.production,
@@ -158,6 +163,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             depends_on=apis.of("storage.googleapis.com", "iam.googleapis.com"),
         ),
     )
+
+    download = _download(cfg, store, apis, labels) if cfg.download_regions else None
 
     fleet = Fleet(
         "fleet",
@@ -175,7 +182,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         ),
     )
 
-    serving = _serving(cfg, clusters, store, fleet, network)
+    serving = _serving(cfg, clusters, store, download, fleet, network)
     operations = _operations(cfg, clusters, serving.pop("servers"), serving.pop("pools"), apis)
 
     return {
@@ -186,7 +193,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         "gatewayAddresses": {r: a.address for r, a in network.gateway_addresses.items()},
         "buckets": {r: store.bucket_names[loc] for r, loc in bucket_locations.items()},
         "fuseServiceAccount": store.reader_email,
-        "downloaderServiceAccount": store.writer_email,
+        **({"downloaderServiceAccount": store.writer_email} if download else {}),
         "nodeServiceAccount": node_identity.email,
         "clusters": {r: {"name": c.cluster_name, "location": c.location} for r, c in clusters.items()},
         "kubeContexts": {r: c.kube_context for r, c in clusters.items()},
@@ -197,30 +204,57 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
     }
 
 
+def _download(cfg: PlatformConfig, store: ModelStore, apis: ProjectApis, labels: dict[str, str]) -> WeightsDownload:
+    """One Cloud Run job per bucket, run by `pulumi up` as soon as the bucket and the job's grants exist:
+    it needs no cluster, so the download overlaps the clusters' creation."""
+    ms = cfg.model_server
+    return WeightsDownload(
+        "weights-download",
+        WeightsDownloadArgs(
+            project=cfg.project,
+            secret_id=cfg.names.hf_token_secret,
+            hf_token=cfg.hf_token,
+            writer_email=store.writer.email,
+            writer_member=store.writer.member,
+            model_id=cfg.model.id,
+            revision=cfg.model.revision,
+            image=ms.downloader_image,
+            timeout_minutes=ms.download_timeout_minutes,
+            targets={
+                location: DownloadTarget(
+                    job_name=cfg.names.download_job(location),
+                    region=region,
+                    bucket=store.buckets[location].name,
+                    writer_grants=store.writer_grants[location],
+                )
+                for location, region in cfg.download_regions.items()
+            },
+            labels=labels,
+            depends_on=apis.of(*DOWNLOAD_APIS),
+        ),
+    )
+
+
 def _serving(
     cfg: PlatformConfig,
     clusters: dict[str, InferenceCluster],
     store: ModelStore,
+    download: WeightsDownload | None,
     fleet: Fleet,
     network: Network,
 ) -> dict[str, Any]:
     """Model servers and pools in every cluster, the Gateway in the config cluster (codelab § 5-8)."""
     ms, pool_cfg, gw = cfg.model_server, cfg.inference_pool, cfg.gateway
     bucket_of = cfg.bucket_locations()
-    # One cluster fills each bucket: the config cluster if it reads that bucket, else the first reader.
-    filler: dict[str, str] = {}
-    for region in [cfg.config_region] + [r.name for r in cfg.regions]:
-        filler.setdefault(bucket_of[region], region)
     features = list(fleet.features.values())
 
     servers: dict[str, ModelServer] = {}
     pools: dict[str, InferencePool] = {}
-    for region in sorted(clusters, key=lambda r: filler.get(bucket_of[r]) != r):  # fillers first
+    for region in clusters:
         cluster = clusters[region]
         on_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
         tpu = None
-        if ms.backend == "vllm-tpu":
-            fills = filler[bucket_of[region]] == region
+        if download:
             tpu = TpuServing(
                 accelerator_label="tpu-v6e-slice",
                 topology=cfg.accelerator.topology,
@@ -228,13 +262,9 @@ def _serving(
                 tensor_parallel_size=cfg.model.tensor_parallel_size,
                 bucket=store.buckets[bucket_of[region]].name,
                 reader_gsa=store.reader_email,
-                writer_gsa=store.writer_email,
                 reader_grants=store.reader_grants[bucket_of[region]],
-                writer_grants=store.writer_grants[bucket_of[region]],
-                hf_token=cfg.hf_token,
-                download=fills,
                 tpu_pool=cluster.tpu_pool,
-                download_dependency=None if fills else servers[filler[bucket_of[region]]].download_job,
+                weights=download.jobs[bucket_of[region]],
             )
         servers[region] = ModelServer(
             f"model-server-{region}",
@@ -244,15 +274,12 @@ def _serving(
                 name=ms.name,
                 labels=ms.labels,
                 service_account=ms.service_account,
-                downloader_service_account=ms.downloader_service_account,
                 serving_port=cfg.serving_port,
                 replicas=None if cfg.autoscaling else ms.replicas,
                 model_id=cfg.model.id,
                 served_name=cfg.model.served_name,
                 max_model_len=ms.max_model_len,
                 image=ms.image if tpu else ms.simulator_image,
-                downloader_image=ms.downloader_image,
-                download_timeout_minutes=ms.download_timeout_minutes,
                 load_timeout_minutes=ms.load_timeout_minutes,
                 system_pool=cluster.system_pool_name,
                 system_nodes=cluster.system_pool,

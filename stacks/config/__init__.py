@@ -16,12 +16,10 @@ from typing import Any
 
 import pulumi
 
-from stacks.config import compute, names, network, operations, security, serving
+from stacks.config import compute, download, names, network, operations, security, serving
 from stacks.config.model import (
     BACKENDS,
     CHART_VERSIONS,
-    DOWNLOAD_JOB_CPU,
-    DOWNLOAD_JOB_MEMORY,
     EPP_RESOURCE_CHARTS,
     GKE_VERSION_EXAMPLE,
     MODEL_STORE_LAYOUTS,
@@ -54,8 +52,6 @@ from stacks.config.reader import NOT_SET, ConfigError, Problem, Reader, did_you_
 __all__ = [
     "BACKENDS",
     "CHART_VERSIONS",
-    "DOWNLOAD_JOB_CPU",
-    "DOWNLOAD_JOB_MEMORY",
     "EPP_RESOURCE_CHARTS",
     "GKE_VERSION_EXAMPLE",
     "MODEL_STORE_LAYOUTS",
@@ -186,7 +182,7 @@ def parse(
         )
     inference_pool = serving.inference_pool(top)
     if model_server and system_pool.machine_type and inference_pool.name:
-        compute.check_system_pool_fit(top, system_pool, inference_pool, model_server)
+        compute.check_system_pool_fit(top, system_pool, inference_pool)
     gateway = serving.gateway(top)
     observability = operations.observability(top)
     tpu_slices = accelerator.max_nodes if accelerator and model_server and model_server.backend == "vllm-tpu" else None
@@ -208,6 +204,11 @@ def parse(
         elif hf_token is not None and not hf_token_is_secret:
             top.problem("hfToken", "[not shown]", "is stored in plain text in the stack file", hf_fix)
 
+    tpu_serving = model_server is not None and model_server.backend == "vllm-tpu"
+    download_regions = {}
+    if tpu_serving and model_store.layout and region_names and config_region in region_names:
+        download_regions = download.download_regions(top, region_names, config_region, model_store)
+
     labels = names.labels(top)
     deletion_protection, production = security.production(top, model_store)
     private_nodes = network.private_nodes(top)
@@ -220,7 +221,9 @@ def parse(
 
     if prefix and not problems:
         locations = [model_store.location] if model_store.layout == "single" else region_names
-        names.check_names(top, Names(f"{prefix}-{stack}"), region_names, locations, private_nodes.enabled)
+        names.check_names(
+            top, Names(f"{prefix}-{stack}"), region_names, locations, private_nodes.enabled, download=tpu_serving
+        )
     if problems:
         raise ConfigError(stack, problems)
     return PlatformConfig(
@@ -249,6 +252,7 @@ def parse(
         private_nodes=private_nodes,
         secrets_encryption_keys=encryption_keys,
         hf_token=hf_token_output if model_server.backend == "vllm-tpu" else None,
+        download_regions=download_regions,
     )
 
 
