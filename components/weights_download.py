@@ -80,17 +80,14 @@ class WeightsDownload(pulumi.ComponentResource):
     def __init__(self, name: str, args: WeightsDownloadArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inference:storage:WeightsDownload", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
-        regions = sorted({t.region for t in args.targets.values()})
         self.secret = gcp.secretmanager.Secret(
             f"{name}-hf-token",
             project=args.project,
             secret_id=args.secret_id,
-            # Kept in the regions that read it.
-            replication=gcp.secretmanager.SecretReplicationArgs(
-                user_managed=gcp.secretmanager.SecretReplicationUserManagedArgs(
-                    replicas=[gcp.secretmanager.SecretReplicationUserManagedReplicaArgs(location=r) for r in regions]
-                )
-            ),
+            # Automatic replication: a region added to the stack later reads it as it is. Replicas pinned to
+            # the stack's regions would be ForceNew (tools/replacements.py), and a replacement under the same
+            # secret id would collide with the secret it replaces.
+            replication=gcp.secretmanager.SecretReplicationArgs(auto=gcp.secretmanager.SecretReplicationAutoArgs()),
             labels=dict(args.labels),
             opts=child,
         )

@@ -180,6 +180,13 @@ def parse(
             "does nothing with backend simulator: nothing is sharded across TPU chips",
             "remove it, or use backend: vllm-tpu with an accelerator",
         )
+    if simulator and isinstance(model_raw, Mapping) and "revision" in model_raw:
+        top.problem(
+            "model.revision",
+            model_raw["revision"],
+            "does nothing with backend simulator: no weights are downloaded",
+            "remove it, or use backend: vllm-tpu with an accelerator",
+        )
     inference_pool = serving.inference_pool(top)
     if model_server and system_pool.machine_type and inference_pool.name:
         compute.check_system_pool_fit(top, system_pool, inference_pool)
