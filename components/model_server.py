@@ -299,7 +299,10 @@ class ModelServer(pulumi.ComponentResource):
                         name="xla-cache",
                         csi=k8s.core.v1.CSIVolumeSourceArgs(
                             driver=FUSE_DRIVER,
-                            volume_attributes={"bucketName": tpu.bucket, "mountOptions": COMPILATION_CACHE_MOUNT_OPTIONS},
+                            volume_attributes={
+                                "bucketName": tpu.bucket,
+                                "mountOptions": COMPILATION_CACHE_MOUNT_OPTIONS,
+                            },
                         ),
                     ),
                     # The FUSE file cache lives in RAM: a v6e host has far more memory than the weights need.

@@ -76,7 +76,11 @@ class ModelStore(pulumi.ComponentResource):
         for location, bucket in self.buckets.items():
             self.reader_grants[location].append(
                 gcp.storage.BucketIAMMember(
-                    f"{name}-{location.lower()}-read", bucket=bucket.name, role=READER_ROLE, member=self.reader.member, opts=child
+                    f"{name}-{location.lower()}-read",
+                    bucket=bucket.name,
+                    role=READER_ROLE,
+                    member=self.reader.member,
+                    opts=child,
                 )
             )
             if args.compilation_cache:
@@ -90,8 +94,10 @@ class ModelStore(pulumi.ComponentResource):
                             title="compilation-cache-only",
                             description="vLLM's XLA compilation cache; the weights stay read-only",
                             expression=bucket.name.apply(
-                                lambda b: f'resource.name.startsWith("projects/_/buckets/{b}/objects/'
-                                f'{COMPILATION_CACHE_PREFIX}")'
+                                lambda b: (
+                                    f'resource.name.startsWith("projects/_/buckets/{b}/objects/'
+                                    f'{COMPILATION_CACHE_PREFIX}")'
+                                )
                             ),
                         ),
                         opts=child,

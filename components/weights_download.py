@@ -153,8 +153,12 @@ class WeightsDownload(pulumi.ComponentResource):
                                 limits={"cpu": CPU, "memory": MEMORY}
                             ),
                             volume_mounts=[
-                                run.JobTemplateTemplateContainerVolumeMountArgs(name="weights", mount_path=WEIGHTS_MOUNT),
-                                run.JobTemplateTemplateContainerVolumeMountArgs(name="hf-token", mount_path=TOKEN_MOUNT),
+                                run.JobTemplateTemplateContainerVolumeMountArgs(
+                                    name="weights", mount_path=WEIGHTS_MOUNT
+                                ),
+                                run.JobTemplateTemplateContainerVolumeMountArgs(
+                                    name="hf-token", mount_path=TOKEN_MOUNT
+                                ),
                             ],
                         )
                     ],

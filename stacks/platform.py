@@ -19,9 +19,9 @@ from components.inference_pool import EndpointPickerResources, InferencePool, In
 from components.model_server import ModelServer, ModelServerArgs, TpuServing
 from components.model_store import ModelStore, ModelStoreArgs
 from components.network import Network, NetworkArgs, SubnetRanges
-from components.weights_download import DownloadTarget, WeightsDownload, WeightsDownloadArgs
 from components.node_identity import NodeIdentity, NodeIdentityArgs
 from components.observability import Observability, ObservabilityArgs, alert_rules
+from components.weights_download import DownloadTarget, WeightsDownload, WeightsDownloadArgs
 from stacks.config import PlatformConfig
 
 CURL_IMAGE = "curlimages/curl:8.11.1"

@@ -4,14 +4,10 @@ and dev (the simulator), with every custom resource validated against the upstre
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 
 import pytest
 
-from components import inference_pool, model_server
+from components import inference_pool
 from tests import schemas
 from tests.conftest import closure, run
 from tools import engine

@@ -471,7 +471,10 @@ def _dynamic(m: PlatformMocks, i: dict, name: str) -> dict:
 
 
 def _secret(m: PlatformMocks, i: dict, name: str) -> dict:
-    return {"id": f"projects/{m.project}/secrets/{i['secretId']}", "name": f"projects/{m.number}/secrets/{i['secretId']}"}
+    return {
+        "id": f"projects/{m.project}/secrets/{i['secretId']}",
+        "name": f"projects/{m.number}/secrets/{i['secretId']}",
+    }
 
 
 def _secret_version(m: PlatformMocks, i: dict, name: str) -> dict:

@@ -18,7 +18,9 @@ def download_regions(top: Reader, regions: list[str], config_region: str, store:
     inside = facts.regions_in_bucket_location(store.location)
     region = next((r for r in ordered if r in inside and r in facts.CLOUD_RUN_REGIONS), None)
     if region is None:
-        around = next((m for m in facts.GCS_MULTI_REGIONS if config_region in facts.regions_in_bucket_location(m)), None)
+        around = next(
+            (m for m in facts.GCS_MULTI_REGIONS if config_region in facts.regions_in_bucket_location(m)), None
+        )
         top.problem(
             "modelStore.location",
             store.location,
