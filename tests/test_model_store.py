@@ -77,7 +77,7 @@ def test_serving_writes_only_the_compilation_cache_prefix(prod):
 
 
 def test_the_simulator_has_no_writer_and_no_compilation_cache(dev):
-    assert [a.inputs["accountId"] for a in dev.by_type("gcp:serviceaccount/account:Account")] == [
+    assert sorted(a.inputs["accountId"] for a in dev.by_type("gcp:serviceaccount/account:Account")) == [
         "tpu-gke-dranet-dev-fuse",
         "tpu-gke-dranet-dev-node",
     ]
