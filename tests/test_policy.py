@@ -537,7 +537,7 @@ def test_every_rule_sees_its_resources_in_the_plans(dev, prod):
     types = {r.type for plan in (dev, prod) for r in plan.registrations}
     for resource_type in ("gcp:projects/iAMMember:IAMMember", policies.BUCKET, policies.FIREWALL, policies.CLUSTER):
         assert resource_type in types
-    assert {policies.NODE_POOL, "kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job"} <= types
+    assert {policies.NODE_POOL, "kubernetes:apps/v1:Deployment"} <= types
     (health,) = [r for r in prod.by_type(policies.FIREWALL) if r.name == "network-allow-health-checks"]
     assert violations(policies.health_check_firewall, registration_args(health, {"servingPort": 8080})) != []
 
