@@ -43,6 +43,9 @@ APIS = (
 )
 # Only where weights are downloaded (the vllm-tpu backend): the Cloud Run job and the token's secret.
 DOWNLOAD_APIS = ("run.googleapis.com", "secretmanager.googleapis.com")
+# Image streaming, which a secondary boot disk's image cache needs, runs on the Container File System API
+# (https://cloud.google.com/kubernetes-engine/docs/how-to/image-streaming#requirements).
+IMAGE_STREAMING_APIS = ("containerfilesystem.googleapis.com",)
 
 
 def build(cfg: PlatformConfig) -> dict[str, Any]:
@@ -55,7 +58,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             project=cfg.project,
             services=APIS
             + (("cloudkms.googleapis.com",) if cfg.secrets_encryption_keys else ())
-            + (DOWNLOAD_APIS if cfg.download_regions else ()),
+            + (DOWNLOAD_APIS if cfg.download_regions else ())
+            + (IMAGE_STREAMING_APIS if _image_cache(cfg) else ()),
             service_agents=("container.googleapis.com",) if cfg.secrets_encryption_keys else (),
         ),
     )
@@ -97,7 +101,14 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
 
     accel = cfg.accelerator
     tpu = (
-        TpuPool(accel.machine_type, accel.nodes_per_pool, accel.max_nodes, accel.spot, accel.reservation)
+        TpuPool(
+            accel.machine_type,
+            accel.nodes_per_pool,
+            accel.max_nodes,
+            accel.spot,
+            accel.reservation,
+            accel.image_cache_disk_image,
+        )
         if accel
         else None
     )
@@ -137,6 +148,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                         "monitoring.googleapis.com",
                         "logging.googleapis.com",
                         "autoscaling.googleapis.com",
+                        *(IMAGE_STREAMING_APIS if _image_cache(cfg) else ()),
                     ),
                     network.leftover_sweeper,  # so destroy sweeps after the clusters are gone
                 ],
@@ -437,6 +449,10 @@ def _operations(
             "targetKvCacheUtilization": scaling.target_kv_cache,
         }
     return outputs
+
+
+def _image_cache(cfg: PlatformConfig) -> bool:
+    return bool(cfg.accelerator and cfg.accelerator.image_cache_disk_image)
 
 
 def _namespace(server: ModelServer) -> list[pulumi.Resource]:

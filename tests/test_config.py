@@ -782,6 +782,21 @@ NOTHING = [
 
 TEXT = [
     Bad(
+        "image cache given as a disk, not a disk image",
+        {
+            "accelerator": {
+                "machineType": "ct6e-standard-4t",
+                "topology": "2x2",
+                "nodesPerPool": 1,
+                "maxNodes": 2,
+                "imageCacheDiskImage": "zones/us-east5-b/disks/vllm-cache",
+            }
+        },
+        "accelerator.imageCacheDiskImage",
+        '"zones/us-east5-b/disks/vllm-cache"',
+        "write global/images/NAME",
+    ),
+    Bad(
         "model revision that climbs out of the repository",
         {"model": {"id": "google/gemma-3-27b-it", "tensorParallelSize": 4, "revision": "../main"}},
         "model.revision",
@@ -1254,7 +1269,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "network ranges": 28,
         "names": 31,
         "keys that do nothing": 17,
-        "text that only looks right": 36,
+        "text that only looks right": 37,
         "combinations": 24,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)

@@ -22,6 +22,9 @@ from stacks.config.reader import Reader, did_you_mean, name_problem
 # (https://cloud.google.com/kubernetes-engine/versioning#specifying_cluster_version). Not `latest`: the
 # provider parses min_master_version as a version when it changes (resource_container_cluster.go).
 _GKE_VERSION = re.compile(r"1\.[0-9]{1,3}(\.[0-9]{1,3}(-gke\.[0-9]{1,12})?)?")
+# A disk image as a node pool's secondary boot disk names it (gke-disk-image-builder's output,
+# https://cloud.google.com/kubernetes-engine/docs/how-to/data-container-image-preloading).
+_DISK_IMAGE = re.compile(r"(projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/)?global/images/[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
 _CPU_TYPES = sorted(
     (name for name, m in facts.MACHINE_TYPES.items() if not m.tpu_chips),
     key=lambda n: (facts.MACHINE_TYPES[n].vcpus, facts.MACHINE_TYPES[n].memory_gib, n),
@@ -63,10 +66,18 @@ def accelerator(top: Reader) -> Accelerator | None:
             "cannot be combined with spot: true",
             "use either Spot capacity or a reservation",
         )
+    image_cache = r.string(
+        "imageCacheDiskImage",
+        None,
+        pattern=_DISK_IMAGE,
+        why="is not a Compute Engine disk image path",
+        fix="write global/images/NAME (or projects/PROJECT/global/images/NAME), the image gke-disk-image-builder made",
+        longest=128,
+    )
     r.finish()
     if len(top.problems) > before:
         return None
-    return Accelerator(machine, topology, nodes, most, spot, reservation)
+    return Accelerator(machine, topology, nodes, most, spot, reservation, image_cache)
 
 
 def system_pool(top: Reader) -> SystemPool:

@@ -61,6 +61,8 @@ class Accelerator:
     max_nodes: int  # above nodes_per_pool: the pool autoscales, a slice per node
     spot: bool
     reservation: str | None
+    # A disk image with the vLLM TPU image preloaded, attached to each TPU node as a secondary boot disk.
+    image_cache_disk_image: str | None = None
 
     @property
     def chips(self) -> int:
