@@ -36,6 +36,12 @@ def test_prod_serves_in_at_most_half_the_codelabs_sequential_time(prod):
     assert all(stage.source.startswith(timing.CODELAB) for stage in timing.CODELAB_STAGES)
 
 
+def test_the_plan_prints_the_time_to_serve_the_codelabs_sum_and_the_ratio(prod):
+    lines = timing.render(timing.critical_path(prod)).splitlines()
+    assert lines[0] == "Time to serve (modelled, empty project to the last resource ready): 21:42 min"
+    assert lines[1] == "Codelab's stages one after another (midpoints of its stated times): 44:30 min; ratio 0.49"
+
+
 def test_the_weights_download_needs_no_cluster_and_ends_before_the_tpu_slices(prod):
     done = timing.finish_times(prod)
     for region in ("europe-west4", "us-east5"):
