@@ -12,7 +12,6 @@ import pulumi_gcp as gcp
 
 WEIGHTS_MOUNT = "/mnt/weights"
 TOKEN_MOUNT = "/var/run/secrets/huggingface"
-MARKER = ".download-complete"
 TOKEN_LENGTH = 12  # stacks/facts.py NAME_RULES["cloud-run-job"] keeps room for it in the job's name
 # Cloud Run jobs: at most 8 vCPU with 32 GiB (https://cloud.google.com/run/docs/configuring/jobs/memory-limits).
 # A Cloud Storage volume may stage a whole file in the container's memory before it uploads it
