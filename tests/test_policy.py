@@ -414,6 +414,16 @@ def test_init_containers_are_checked_too():
     ]
 
 
+def test_the_download_jobs_image_is_pinned_too():
+    def job(image: str) -> dict:
+        return {"template": {"template": {"containers": [{"name": "download", "image": image}]}}}
+
+    assert check(policies.pinned_images, policies.CLOUD_RUN_JOB, job("vllm/vllm-tpu:v0.12.0")) == []
+    assert check(policies.pinned_images, policies.CLOUD_RUN_JOB, job("vllm/vllm-tpu:latest")) == [
+        "container download image vllm/vllm-tpu:latest uses the moving tag latest; pin a release tag or digest."
+    ]
+
+
 def test_non_workloads_have_no_containers():
     props = {"metadata": {"name": "s"}, "spec": {"template": {"spec": {"containers": [{"image": "x"}]}}}}
     assert check(policies.pinned_images, "kubernetes:core/v1:Service", props) == []
