@@ -20,6 +20,7 @@ TOKEN_LENGTH = 12  # stacks/facts.py NAME_RULES["cloud-run-job"] keeps room for 
 CPU = "8"
 MEMORY = "32Gi"
 PARALLEL_FILES = 4
+RETRIES = 3  # a retried task resumes where the last attempt stopped
 # A completed download leaves a marker naming the model and revision: a re-run (a new job execution with
 # the same model, a retried task) finishes at once; an interrupted one resumes, huggingface_hub skips the
 # files it already has. A different model or revision downloads again.
@@ -113,6 +114,7 @@ class WeightsDownload(pulumi.ComponentResource):
 
     def _job(self, name: str, args: WeightsDownloadArgs, target: DownloadTarget, token: str) -> gcp.cloudrunv2.Job:
         run = gcp.cloudrunv2
+        waited = args.timeout_minutes * (RETRIES + 1)
         return run.Job(
             name,
             project=args.project,
@@ -131,7 +133,7 @@ class WeightsDownload(pulumi.ComponentResource):
                     execution_environment="EXECUTION_ENVIRONMENT_GEN2",
                     # A task is retried from where it stopped; the timeout applies to each attempt
                     # (https://cloud.google.com/run/docs/configuring/task-timeout).
-                    max_retries=3,
+                    max_retries=RETRIES,
                     timeout=f"{args.timeout_minutes * 60}s",
                     containers=[
                         run.JobTemplateTemplateContainerArgs(
@@ -185,9 +187,8 @@ class WeightsDownload(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[*args.depends_on, self.access, *target.writer_grants],
-                # The resource is ready when the execution has completed: a 27B model is about 55 GB.
-                custom_timeouts=pulumi.CustomTimeouts(
-                    create=f"{args.timeout_minutes}m", update=f"{args.timeout_minutes}m"
-                ),
+                # The resource is ready when the execution has completed (a 27B model is about 55 GB): Pulumi
+                # waits for every attempt the task may take.
+                custom_timeouts=pulumi.CustomTimeouts(create=f"{waited}m", update=f"{waited}m"),
             ),
         )

@@ -36,7 +36,7 @@ def test_one_job_per_bucket_in_its_region_run_and_waited_for(prod, region):
     assert "startExecutionToken" not in j.inputs
     assert len(j.inputs["name"]) + len(j.inputs["runExecutionToken"]) < 63  # the provider's limit
     assert j.inputs["deletionProtection"] is False  # or `pulumi destroy` fails on it
-    assert j.options["customTimeouts"] == {"create": "90m", "update": "90m"}
+    assert j.options["customTimeouts"] == {"create": "360m", "update": "360m"}  # four attempts of 90 min
     task = j.inputs["template"]["template"]
     assert task["timeout"] == "5400s" and task["maxRetries"] == 3
     assert j.inputs["template"]["taskCount"] == 1
