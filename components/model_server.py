@@ -1,5 +1,5 @@
 """ModelServer: the model servers of one cluster — vLLM on a TPU slice reading weights over GCS FUSE,
-or the vLLM simulator on CPU — with their identities, the weights download and their metrics."""
+or the vLLM simulator on CPU — with their identity and their metrics."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pulumi_kubernetes as k8s
 
 FUSE_DRIVER = "gcsfuse.csi.storage.gke.io"
 WEIGHTS_MOUNT = "/data/weights"
-TOKEN_MOUNT = "/var/run/secrets/huggingface"
 NETDEV_CLAIM = "netdev"
 # The GCS FUSE sidecar's default CPU, memory and disk limits throttle a 50 GB read; "0" lifts them.
 FUSE_POD_ANNOTATIONS = {
@@ -41,23 +40,12 @@ SERVING_VOLUME_ATTRIBUTES = {
     "metadataTypeCacheCapacity": "-1",
     "gcsfuseMetadataPrefetchOnMount": "true",
 }
-# Idempotent: a marker written after a complete download makes a re-run (or a second cluster sharing
-# the bucket) finish at once; an interrupted download resumes, huggingface_hub skips finished files.
-DOWNLOAD_SCRIPT = """\
-import os, pathlib, sys
-from huggingface_hub import snapshot_download
-
-target = pathlib.Path(os.environ["TARGET_DIR"])
-marker = target / ".download-complete"
-if marker.exists() and marker.read_text().strip() == os.environ["MODEL_ID"]:
-    print(f"{os.environ['MODEL_ID']} is already in the bucket; nothing to do")
-    sys.exit(0)
-token = pathlib.Path(os.environ["HF_TOKEN_FILE"]).read_text().strip()
-snapshot_download(repo_id=os.environ["MODEL_ID"], local_dir=target, token=token, max_workers=16,
-                  ignore_patterns=["original/*"])
-marker.write_text(os.environ["MODEL_ID"])
-print(f"{os.environ['MODEL_ID']} downloaded to {target}")
-"""
+# vLLM on TPU compiles its XLA graphs on first start and reuses them from VLLM_XLA_CACHE_PATH
+# (https://docs.vllm.ai/en/latest/configuration/tpu.html, "Compilation and Caching"): kept in the bucket,
+# under the one prefix the serving identity may write (components/model_store.py), a second start in the
+# region (a new replica, a node repair, an upgrade) skips compilation.
+COMPILATION_CACHE_MOUNT = "/data/xla-cache"
+COMPILATION_CACHE_MOUNT_OPTIONS = "implicit-dirs,only-dir=xla-cache"
 
 
 @dataclass(frozen=True)
@@ -68,14 +56,10 @@ class TpuServing:
     tensor_parallel_size: int
     bucket: pulumi.Input[str]
     reader_gsa: pulumi.Input[str]  # email the serving KSA impersonates
-    writer_gsa: pulumi.Input[str]
-    hf_token: pulumi.Input[str]  # secret
-    download: bool  # False: another cluster fills the bucket this cluster reads
     tpu_pool: pulumi.Resource
-    download_dependency: pulumi.Resource | None = None  # that other cluster's Job
-    # The bucket roles and Workload Identity members behind each identity: pods start after them.
+    weights: pulumi.Resource  # the download job: ready once its execution has filled the bucket
+    # The bucket roles and Workload Identity member behind the serving identity: pods start after them.
     reader_grants: Sequence[pulumi.Resource] = ()
-    writer_grants: Sequence[pulumi.Resource] = ()
 
 
 @dataclass(frozen=True)
@@ -85,17 +69,14 @@ class ModelServerArgs:
     name: str
     labels: Mapping[str, str]
     service_account: str
-    downloader_service_account: str
     serving_port: int
     replicas: int | None  # None: a HorizontalPodAutoscaler owns the count, so `pulumi up` leaves it alone
     model_id: str
     served_name: str
     max_model_len: int
     image: str
-    downloader_image: str
-    download_timeout_minutes: int
     load_timeout_minutes: int
-    system_pool: str  # node pool name for CPU work (downloads, the simulator)
+    system_pool: str  # node pool name for CPU work (the simulator)
     # That pool: pods wait for its nodes on create and go before it on destroy.
     system_nodes: pulumi.Resource
     tpu: TpuServing | None  # None: the simulator backend
@@ -147,14 +128,9 @@ class ModelServer(pulumi.ComponentResource):
             if tpu
             else in_ns,
         )
-        self.download_job: k8s.batch.v1.Job | None = None
         waits_for: list[pulumi.Resource] = []
         if tpu:
-            self.download_job = self._weights(name, args, tpu, in_ns)
-            if self.download_job:
-                waits_for.append(self.download_job)
-            if tpu.download_dependency:
-                waits_for.append(tpu.download_dependency)
+            waits_for.append(tpu.weights)  # no model server starts before its bucket holds the weights
             self.claim_template = k8s.resource.v1.ResourceClaimTemplate(
                 f"{name}-all-netdev",
                 metadata=_meta(args, "all-netdev"),
@@ -240,96 +216,6 @@ class ModelServer(pulumi.ComponentResource):
         )
         self.register_outputs({"deployment": self.deployment.metadata.name, "service": self.service.metadata.name})
 
-    def _weights(
-        self, name: str, args: ModelServerArgs, tpu: TpuServing, opts: pulumi.ResourceOptions
-    ) -> k8s.batch.v1.Job | None:
-        """The writer identity, the token Secret and the download Job (in the cluster that fills the bucket)."""
-        if not tpu.download:
-            return None
-        writer = k8s.core.v1.ServiceAccount(
-            f"{name}-downloader-ksa",
-            metadata=_meta(
-                args, args.downloader_service_account, annotations={"iam.gke.io/gcp-service-account": tpu.writer_gsa}
-            ),
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(tpu.writer_grants))),
-        )
-        token = k8s.core.v1.Secret(
-            f"{name}-hf-token",
-            metadata=_meta(args, "hf-secret"),
-            type="Opaque",
-            string_data={"token": tpu.hf_token},
-            opts=pulumi.ResourceOptions.merge(
-                opts, pulumi.ResourceOptions(additional_secret_outputs=["data", "stringData"])
-            ),
-        )
-        target = f"{WEIGHTS_MOUNT}/{args.model_id}"
-        return k8s.batch.v1.Job(
-            f"{name}-download",
-            metadata=_meta(args, "model-downloader", labels={"app": "model-downloader"}),
-            spec=k8s.batch.v1.JobSpecArgs(
-                backoff_limit=3,
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(
-                        labels={"app": "model-downloader"}, annotations=FUSE_POD_ANNOTATIONS
-                    ),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        service_account_name=args.downloader_service_account,
-                        restart_policy="Never",
-                        # CPU nodes: the download overlaps the TPU slice's creation.
-                        node_selector={"cloud.google.com/gke-nodepool": args.system_pool},
-                        security_context=k8s.core.v1.PodSecurityContextArgs(
-                            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault")
-                        ),
-                        containers=[
-                            k8s.core.v1.ContainerArgs(
-                                name="downloader",
-                                image=args.downloader_image,
-                                command=["python3", "-c", DOWNLOAD_SCRIPT],
-                                env=[
-                                    k8s.core.v1.EnvVarArgs(name="MODEL_ID", value=args.model_id),
-                                    k8s.core.v1.EnvVarArgs(name="TARGET_DIR", value=target),
-                                    k8s.core.v1.EnvVarArgs(name="HF_TOKEN_FILE", value=f"{TOKEN_MOUNT}/token"),
-                                    k8s.core.v1.EnvVarArgs(name="HF_HUB_DISABLE_TELEMETRY", value="1"),
-                                ],
-                                resources=k8s.core.v1.ResourceRequirementsArgs(
-                                    requests={"cpu": "4", "memory": "16Gi"}, limits={"memory": "16Gi"}
-                                ),
-                                security_context=_restricted(),
-                                volume_mounts=[
-                                    k8s.core.v1.VolumeMountArgs(name="weights", mount_path=WEIGHTS_MOUNT),
-                                    k8s.core.v1.VolumeMountArgs(
-                                        name="hf-token", mount_path=TOKEN_MOUNT, read_only=True
-                                    ),
-                                ],
-                            )
-                        ],
-                        volumes=[
-                            k8s.core.v1.VolumeArgs(
-                                name="weights",
-                                csi=k8s.core.v1.CSIVolumeSourceArgs(
-                                    driver=FUSE_DRIVER,
-                                    volume_attributes={"bucketName": tpu.bucket, "mountOptions": "implicit-dirs"},
-                                ),
-                            ),
-                            k8s.core.v1.VolumeArgs(
-                                name="hf-token", secret=k8s.core.v1.SecretVolumeSourceArgs(secret_name="hf-secret")
-                            ),
-                        ],
-                    ),
-                ),
-            ),
-            opts=pulumi.ResourceOptions.merge(
-                opts,
-                pulumi.ResourceOptions(
-                    depends_on=[writer, token, args.system_nodes],
-                    # Pulumi waits for the Job to complete: a 27B model is about 55 GB.
-                    custom_timeouts=pulumi.CustomTimeouts(
-                        create=f"{args.download_timeout_minutes}m", update=f"{args.download_timeout_minutes}m"
-                    ),
-                ),
-            ),
-        )
-
     @staticmethod
     def _probes(port: int, startup_period: int, startup_failures: int) -> dict:
         def http(path: str, period: int, failures: int) -> k8s.core.v1.ProbeArgs:
@@ -379,6 +265,7 @@ class ModelServer(pulumi.ComponentResource):
                         env=[
                             k8s.core.v1.EnvVarArgs(name="PYTHONUNBUFFERED", value="1"),
                             k8s.core.v1.EnvVarArgs(name="HF_HUB_OFFLINE", value="1"),  # weights come from the bucket
+                            k8s.core.v1.EnvVarArgs(name="VLLM_XLA_CACHE_PATH", value=COMPILATION_CACHE_MOUNT),
                         ],
                         ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=port)],
                         resources=k8s.core.v1.ResourceRequirementsArgs(
@@ -392,6 +279,7 @@ class ModelServer(pulumi.ComponentResource):
                         volume_mounts=[
                             k8s.core.v1.VolumeMountArgs(name="dshm", mount_path="/dev/shm"),
                             k8s.core.v1.VolumeMountArgs(name="weights", mount_path=WEIGHTS_MOUNT, read_only=True),
+                            k8s.core.v1.VolumeMountArgs(name="xla-cache", mount_path=COMPILATION_CACHE_MOUNT),
                         ],
                     )
                 ],
@@ -405,6 +293,16 @@ class ModelServer(pulumi.ComponentResource):
                             driver=FUSE_DRIVER,
                             read_only=True,
                             volume_attributes={"bucketName": tpu.bucket, **SERVING_VOLUME_ATTRIBUTES},
+                        ),
+                    ),
+                    k8s.core.v1.VolumeArgs(
+                        name="xla-cache",
+                        csi=k8s.core.v1.CSIVolumeSourceArgs(
+                            driver=FUSE_DRIVER,
+                            volume_attributes={
+                                "bucketName": tpu.bucket,
+                                "mountOptions": COMPILATION_CACHE_MOUNT_OPTIONS,
+                            },
                         ),
                     ),
                     # The FUSE file cache lives in RAM: a v6e host has far more memory than the weights need.

@@ -10,7 +10,12 @@ import pulumi_gcp as gcp
 import pulumi_random as random
 
 READER_ROLE = "roles/storage.objectViewer"  # serving pods mount the weights read-only
-WRITER_ROLE = "roles/storage.objectUser"  # the download Job creates, renames and overwrites objects
+WRITER_ROLE = "roles/storage.objectUser"  # the download job creates, renames and overwrites objects
+# vLLM's XLA compilation cache lives under this prefix of each bucket; the serving identity may write
+# there and nowhere else (an IAM condition on the object name, which needs uniform bucket-level access:
+# https://cloud.google.com/storage/docs/access-control/iam#conditions; object names in conditions are
+# projects/_/buckets/BUCKET/objects/OBJECT, https://cloud.google.com/iam/docs/conditions-resource-attributes).
+COMPILATION_CACHE_PREFIX = "xla-cache/"
 
 
 @dataclass(frozen=True)
@@ -18,11 +23,11 @@ class ModelStoreArgs:
     project: str
     bucket_stems: Mapping[str, str]  # bucket location (a region, or a multi-region like US) -> name stem
     reader_account_id: str
-    writer_account_id: str
+    writer_account_id: str | None  # None: nothing downloads weights (the simulator backend)
     workload_pool: pulumi.Input[str]  # from a cluster: the pool exists only once a cluster has it
     namespace: str
     reader_ksa: str
-    writer_ksa: str
+    compilation_cache: bool  # the serving identity may write under COMPILATION_CACHE_PREFIX
     force_destroy: bool
     protect: bool
     retain_on_delete: bool  # production: `pulumi destroy` leaves the weights (and their bucket) in place
@@ -65,48 +70,76 @@ class ModelStore(pulumi.ComponentResource):
             display_name="Model servers: read model weights through GCS FUSE",
             opts=child,
         )
-        self.writer = gcp.serviceaccount.Account(
-            f"{name}-writer",
-            project=args.project,
-            account_id=args.writer_account_id,
-            display_name="Weights download Job: write model weights",
-            opts=child,
-        )
-        # What each identity needs on each bucket before a pod may use it, for the pods to wait on.
+        # What each identity needs on each bucket before a pod or job may use it, for those to wait on.
         self.reader_grants: dict[str, list[pulumi.Resource]] = {location: [] for location in self.buckets}
         self.writer_grants: dict[str, list[pulumi.Resource]] = {location: [] for location in self.buckets}
-        identities = (
-            (self.reader, "reader", READER_ROLE, "read", args.reader_ksa, self.reader_grants),
-            (self.writer, "writer", WRITER_ROLE, "write", args.writer_ksa, self.writer_grants),
-        )
         for location, bucket in self.buckets.items():
-            for account, _, role, purpose, _, grants in identities:
-                grants[location].append(
+            self.reader_grants[location].append(
+                gcp.storage.BucketIAMMember(
+                    f"{name}-{location.lower()}-read",
+                    bucket=bucket.name,
+                    role=READER_ROLE,
+                    member=self.reader.member,
+                    opts=child,
+                )
+            )
+            if args.compilation_cache:
+                self.reader_grants[location].append(
                     gcp.storage.BucketIAMMember(
-                        f"{name}-{location.lower()}-{purpose}",
+                        f"{name}-{location.lower()}-compilation-cache",
                         bucket=bucket.name,
-                        role=role,
-                        member=account.member,
+                        role=WRITER_ROLE,
+                        member=self.reader.member,
+                        condition=gcp.storage.BucketIAMMemberConditionArgs(
+                            title="compilation-cache-only",
+                            description="vLLM's XLA compilation cache; the weights stay read-only",
+                            expression=bucket.name.apply(
+                                lambda b: (
+                                    f'resource.name.startsWith("projects/_/buckets/{b}/objects/'
+                                    f'{COMPILATION_CACHE_PREFIX}")'
+                                )
+                            ),
+                        ),
                         opts=child,
                     )
                 )
 
-        # Workload Identity: a member on each service account (never a project-wide binding) lets
-        # exactly one Kubernetes service account act as it, in every cluster of the fleet.
-        for account, label, _, _, ksa, grants in identities:
-            grant = gcp.serviceaccount.IAMMember(
-                f"{name}-{label}-workload-identity",
-                service_account_id=account.name,
-                role="roles/iam.workloadIdentityUser",
-                member=pulumi.Output.from_input(args.workload_pool).apply(
-                    lambda pool, ksa=ksa: f"serviceAccount:{pool}[{args.namespace}/{ksa}]"
-                ),
+        # Workload Identity: a member on the service account (never a project-wide binding) lets exactly
+        # one Kubernetes service account act as it, in every cluster of the fleet.
+        reader_identity = gcp.serviceaccount.IAMMember(
+            f"{name}-reader-workload-identity",
+            service_account_id=self.reader.name,
+            role="roles/iam.workloadIdentityUser",
+            member=pulumi.Output.from_input(args.workload_pool).apply(
+                lambda pool: f"serviceAccount:{pool}[{args.namespace}/{args.reader_ksa}]"
+            ),
+            opts=child,
+        )
+        for grants in self.reader_grants.values():
+            grants.append(reader_identity)
+
+        # The download job's own identity (Cloud Run runs it as this account: no Workload Identity).
+        self.writer: gcp.serviceaccount.Account | None = None
+        if args.writer_account_id:
+            self.writer = gcp.serviceaccount.Account(
+                f"{name}-writer",
+                project=args.project,
+                account_id=args.writer_account_id,
+                display_name="Weights download job: write model weights",
                 opts=child,
             )
-            for location in self.buckets:
-                grants[location].append(grant)
+            for location, bucket in self.buckets.items():
+                self.writer_grants[location].append(
+                    gcp.storage.BucketIAMMember(
+                        f"{name}-{location.lower()}-write",
+                        bucket=bucket.name,
+                        role=WRITER_ROLE,
+                        member=self.writer.member,
+                        opts=child,
+                    )
+                )
 
         self.bucket_names = {location: bucket.name for location, bucket in self.buckets.items()}
         self.reader_email = self.reader.email
-        self.writer_email = self.writer.email
+        self.writer_email = self.writer.email if self.writer else None
         self.register_outputs({"buckets": self.bucket_names, "reader": self.reader_email, "writer": self.writer_email})

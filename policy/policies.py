@@ -69,6 +69,7 @@ WORKLOADS = {
     "kubernetes:core/v1:Pod",
 }
 CLUSTER = "gcp:container/cluster:Cluster"
+CLOUD_RUN_JOB = "gcp:cloudrunv2/job:Job"
 NODE_POOL = "gcp:container/nodePool:NodePool"
 BUCKET = "gcp:storage/bucket:Bucket"
 FIREWALL = "gcp:compute/firewall:Firewall"
@@ -349,8 +350,12 @@ def image_problem(image: Any) -> str | None:
 
 
 def pinned_images(args, report_violation: ReportViolation) -> None:
-    """A moving tag makes a rollout or a node replacement run code nobody reviewed."""
-    for container in containers(args):
+    """A moving tag makes a rollout or a node replacement run code nobody reviewed (the weights download's
+    Cloud Run job included)."""
+    found = containers(args)
+    if args.resource_type == CLOUD_RUN_JOB:
+        found = _get(args.props, "template", "template", "containers") or []
+    for container in found:
         problem = image_problem(container.get("image"))
         if problem:
             report_violation(f"container {container.get('name')} {problem}; pin a release tag or digest.")

@@ -308,11 +308,12 @@ def version_key(version: str) -> tuple[int, ...]:
 class Grant:
     identity: str  # who: a key of IDENTITIES below
     role: str
-    scope: str  # where the member is granted: project, bucket, service-account, kms-key
+    scope: str  # where the member is granted: project, bucket, object-prefix (a bucket, with an IAM condition),
+    # service-account, kms-key, secret
     why: str
     source: str
     when: str = "always"  # "always"; "features": the stack owns the fleet features; "kms": secretsEncryptionKeys;
-    # "autoscaling": the HPAs are on
+    # "autoscaling": the HPAs are on; "tpu": the vllm-tpu backend (the weights download, the compilation cache)
 
 
 IDENTITIES = {
@@ -320,9 +321,8 @@ IDENTITIES = {
     "mci-agent": "service-PROJECT_NUMBER@gcp-sa-multiclusteringress.iam.gserviceaccount.com",
     "mcs-importer": "PROJECT.svc.id.goog[gke-mcs/gke-mcs-importer], through Workload Identity",
     "fuse-reader": "the serving pods' Google service account (<prefix>-<stack>-fuse)",
-    "downloader": "the download Job's Google service account (<prefix>-<stack>-dl)",
+    "downloader": "the weights download Cloud Run job's own service account (<prefix>-<stack>-dl)",
     "reader-ksa": "PROJECT.svc.id.goog[<namespace>/<modelServer.serviceAccount>]",
-    "downloader-ksa": "PROJECT.svc.id.goog[<namespace>/<modelServer.downloaderServiceAccount>]",
     "gke-agent": "service-PROJECT_NUMBER@container-engine-robot.iam.gserviceaccount.com",
     "metrics-adapter": "PROJECT.svc.id.goog[custom-metrics/custom-metrics-stackdriver-adapter]",
 }
@@ -369,19 +369,39 @@ PERMISSIONS = (
         when="features",
     ),
     Grant("fuse-reader", "roles/storage.objectViewer", "bucket", "serving pods mount the weights read-only", _FUSE),
-    Grant("downloader", "roles/storage.objectUser", "bucket", "the download Job writes the weights", _FUSE),
+    # Cloud Run's page asks for roles/storage.admin on a mounted bucket; reading and writing objects through
+    # Cloud Storage FUSE needs only the object permissions (the FUSE page above), so the job gets no more.
+    Grant(
+        "downloader",
+        "roles/storage.objectUser",
+        "bucket",
+        "the download job writes the weights through its Cloud Storage volume",
+        f"{_FUSE}; https://cloud.google.com/run/docs/configuring/jobs/cloud-storage-volume-mounts",
+        "tpu",
+    ),
+    Grant(
+        "downloader",
+        "roles/secretmanager.secretAccessor",
+        "secret",
+        "the download job reads the Hugging Face token, on that one secret only",
+        "https://cloud.google.com/run/docs/configuring/jobs/secrets#access-secret",
+        "tpu",
+    ),
+    Grant(
+        "fuse-reader",
+        "roles/storage.objectUser",
+        "object-prefix",
+        "vLLM persists its XLA compilation cache under xla-cache/ of its bucket; an IAM condition on the "
+        "object name keeps the weights read-only",
+        "https://docs.vllm.ai/en/latest/configuration/tpu.html (VLLM_XLA_CACHE_PATH); "
+        "https://cloud.google.com/storage/docs/access-control/iam#conditions",
+        "tpu",
+    ),
     Grant(
         "reader-ksa",
         "roles/iam.workloadIdentityUser",
         "service-account",
         "the serving pods act as the FUSE reader",
-        _WI,
-    ),
-    Grant(
-        "downloader-ksa",
-        "roles/iam.workloadIdentityUser",
-        "service-account",
-        "the download Job acts as the downloader",
         _WI,
     ),
     Grant(
@@ -510,6 +530,70 @@ GCS_DUAL_REGIONS: dict[str, tuple[str, str]] = {
     "NAM4": ("us-central1", "us-east1"),
 }
 GCS_MULTI_REGIONS: tuple[str, ...] = ("ASIA", "EU", "US")
+# Which regions a multi-region's data centers are in, from the same page: "US" is data centers in the
+# United States, "EU" in member states of the European Union, "ASIA" in Asia. Read as the regions named
+# for those places (the country of each from https://cloud.google.com/run/docs/locations): London
+# (europe-west2) and Zurich (europe-west6) are in Europe but not in the European Union.
+GCS_MULTI_REGION_PREFIXES: dict[str, str] = {"US": "us-", "EU": "europe-", "ASIA": "asia-"}
+GCS_MULTI_REGION_EXCLUDED: dict[str, tuple[str, ...]] = {"EU": ("europe-west2", "europe-west6")}
+
+
+def regions_in_bucket_location(location: str) -> tuple[str, ...]:
+    """The Compute Engine regions whose data centers a bucket location covers."""
+    location = location.upper()
+    if location in GCS_DUAL_REGIONS:
+        return GCS_DUAL_REGIONS[location]
+    if location in GCS_MULTI_REGION_PREFIXES:
+        prefix, excluded = GCS_MULTI_REGION_PREFIXES[location], GCS_MULTI_REGION_EXCLUDED.get(location, ())
+        return tuple(r for r in REGION_ZONES if r.startswith(prefix) and r not in excluded)
+    return (location.lower(),) if location in GCS_REGIONS else ()
+
+
+# Cloud Run services and jobs locations (Tier 1 and Tier 2), https://cloud.google.com/run/docs/locations,
+# read 2026-11-25. The weights download runs as a Cloud Run job next to its bucket.
+CLOUD_RUN_LOCATIONS_SOURCE = "https://cloud.google.com/run/docs/locations"
+CLOUD_RUN_REGIONS: tuple[str, ...] = (
+    "asia-east1",
+    "asia-northeast1",
+    "asia-northeast2",
+    "europe-north1",
+    "europe-southwest1",
+    "europe-west1",
+    "europe-west4",
+    "europe-west8",
+    "europe-west9",
+    "me-west1",
+    "us-central1",
+    "us-east1",
+    "us-east4",
+    "us-east5",
+    "us-south1",
+    "us-west1",
+    "africa-south1",
+    "asia-east2",
+    "asia-northeast3",
+    "asia-southeast1",
+    "asia-southeast2",
+    "asia-south1",
+    "asia-south2",
+    "australia-southeast1",
+    "australia-southeast2",
+    "europe-central2",
+    "europe-west10",
+    "europe-west12",
+    "europe-west2",
+    "europe-west3",
+    "europe-west6",
+    "me-central1",
+    "me-central2",
+    "northamerica-northeast1",
+    "northamerica-northeast2",
+    "southamerica-east1",
+    "southamerica-west1",
+    "us-west2",
+    "us-west3",
+    "us-west4",
+)
 
 
 # ======================================================================================================
@@ -646,6 +730,24 @@ NAME_RULES: dict[str, NameRule] = {
         0,
         63,
         "https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set",
+    ),
+    # A Cloud Run job name is an RFC 1035 label, and pulumi-gcp's `run_execution_token` requires the job
+    # name and the token together to be shorter than 63 characters (cloudrunv2.Job docs); the program's
+    # tokens are DOWNLOAD_TOKEN_LENGTH characters long, so the name keeps 62 - 12 = 50.
+    "cloud-run-job": NameRule(
+        "Cloud Run job name (with its 12-character execution token)",
+        r"[a-z]([-a-z0-9]*[a-z0-9])?",
+        1,
+        50,
+        "https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.jobs/create; "
+        "https://www.pulumi.com/registry/packages/gcp/api-docs/cloudrunv2/job/ (runExecutionToken)",
+    ),
+    "secret": NameRule(
+        "Secret Manager secret id",
+        r"[A-Za-z0-9_-]+",
+        1,
+        255,
+        "https://cloud.google.com/secret-manager/docs/reference/rest/v1/projects.secrets/create",
     ),
     "helm-release": NameRule(
         "Helm release name",

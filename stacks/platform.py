@@ -26,6 +26,7 @@ from components.network import Network, NetworkArgs, SubnetRanges
 from components.node_identity import NodeIdentity, NodeIdentityArgs
 from components.observability import Observability, ObservabilityArgs, alert_rules
 from components.single_cluster_gateway import RouteBackend, SingleClusterGateway, SingleClusterGatewayArgs
+from components.weights_download import DownloadTarget, WeightsDownload, WeightsDownloadArgs
 from stacks import facts
 from stacks.config import PlatformConfig
 from stacks.config.gateway_mode import ISTIO, MULTI_CLUSTER
@@ -55,6 +56,11 @@ MULTI_CLUSTER_APIS = (
     "multiclusteringress.googleapis.com",
     "trafficdirector.googleapis.com",
 )
+# Only where weights are downloaded (the vllm-tpu backend): the Cloud Run job and the token's secret.
+DOWNLOAD_APIS = ("run.googleapis.com", "secretmanager.googleapis.com")
+# Image streaming, which a secondary boot disk's image cache needs, runs on the Container File System API
+# (https://cloud.google.com/kubernetes-engine/docs/how-to/image-streaming#requirements).
+IMAGE_STREAMING_APIS = ("containerfilesystem.googleapis.com",)
 
 
 def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
@@ -69,7 +75,10 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
         "apis",
         ProjectApisArgs(
             project=cfg.project,
-            services=services + (("cloudkms.googleapis.com",) if cfg.secrets_encryption_keys else ()),
+            services=services
+            + (("cloudkms.googleapis.com",) if cfg.secrets_encryption_keys else ())
+            + (DOWNLOAD_APIS if cfg.download_regions else ())
+            + (IMAGE_STREAMING_APIS if _image_cache(cfg) else ()),
             service_agents=("container.googleapis.com",) if cfg.secrets_encryption_keys else (),
         ),
     )
@@ -113,7 +122,14 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
 
     accel = cfg.accelerator
     tpu = (
-        TpuPool(accel.machine_type, accel.nodes_per_pool, accel.max_nodes, accel.spot, accel.reservation)
+        TpuPool(
+            accel.machine_type,
+            accel.nodes_per_pool,
+            accel.max_nodes,
+            accel.spot,
+            accel.reservation,
+            accel.image_cache_disk_image,
+        )
         if accel
         else None
     )
@@ -153,6 +169,7 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
                         "monitoring.googleapis.com",
                         "logging.googleapis.com",
                         "autoscaling.googleapis.com",
+                        *(IMAGE_STREAMING_APIS if _image_cache(cfg) else ()),
                     ),
                     network.leftover_sweeper,  # so destroy sweeps after the clusters are gone
                 ],
@@ -169,11 +186,11 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
             project=cfg.project,
             bucket_stems={loc: names.bucket_stem(loc) for loc in dict.fromkeys(bucket_locations.values())},
             reader_account_id=names.service_account("fuse"),
-            writer_account_id=names.service_account("dl"),
+            writer_account_id=names.service_account("dl") if cfg.download_regions else None,
             workload_pool=config_cluster.workload_pool,
             namespace=cfg.model_server.namespace,
             reader_ksa=cfg.model_server.service_account,
-            writer_ksa=cfg.model_server.downloader_service_account,
+            compilation_cache=cfg.model_server.backend == "vllm-tpu",
             force_destroy=cfg.model_store.force_destroy,
             protect=cfg.model_store.protect,
             retain_on_delete=cfg.production,
@@ -181,6 +198,8 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
             depends_on=apis.of("storage.googleapis.com", "iam.googleapis.com"),
         ),
     )
+
+    download = _download(cfg, store, apis, labels) if cfg.download_regions else None
 
     fleet = None
     if multi_cluster:
@@ -200,7 +219,7 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
             ),
         )
 
-    serving = _serving(cfg, clusters, store, fleet, network)
+    serving = _serving(cfg, clusters, store, download, fleet, network)
     operations = _operations(cfg, clusters, serving.pop("servers"), serving.pop("pools"), apis)
     fleet_outputs = (
         {
@@ -219,7 +238,7 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
         },
         "buckets": {r: store.bucket_names[loc] for r, loc in bucket_locations.items()},
         "fuseServiceAccount": store.reader_email,
-        "downloaderServiceAccount": store.writer_email,
+        **({"downloaderServiceAccount": store.writer_email} if download else {}),
         "nodeServiceAccount": node_identity.email,
         "clusters": {r: {"name": c.cluster_name, "location": c.location} for r, c in clusters.items()},
         "kubeContexts": {r: c.kube_context for r, c in clusters.items()},
@@ -229,30 +248,57 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
     }
 
 
+def _download(cfg: PlatformConfig, store: ModelStore, apis: ProjectApis, labels: dict[str, str]) -> WeightsDownload:
+    """One Cloud Run job per bucket, run by `pulumi up` as soon as the bucket and the job's grants exist:
+    it needs no cluster, so the download overlaps the clusters' creation."""
+    ms = cfg.model_server
+    return WeightsDownload(
+        "weights-download",
+        WeightsDownloadArgs(
+            project=cfg.project,
+            secret_id=cfg.names.hf_token_secret,
+            hf_token=cfg.hf_token,
+            writer_email=store.writer.email,
+            writer_member=store.writer.member,
+            model_id=cfg.model.id,
+            revision=cfg.model.revision,
+            image=ms.downloader_image,
+            timeout_minutes=ms.download_timeout_minutes,
+            targets={
+                location: DownloadTarget(
+                    job_name=cfg.names.download_job(location),
+                    region=region,
+                    bucket=store.buckets[location].name,
+                    writer_grants=store.writer_grants[location],
+                )
+                for location, region in cfg.download_regions.items()
+            },
+            labels=labels,
+            depends_on=apis.of(*DOWNLOAD_APIS),
+        ),
+    )
+
+
 def _serving(
     cfg: PlatformConfig,
     clusters: dict[str, InferenceCluster],
     store: ModelStore,
+    download: WeightsDownload | None,
     fleet: Fleet | None,
     network: Network,
 ) -> dict[str, Any]:
     """Model servers and pools in every cluster, the Gateway in the config cluster (codelab § 5-8)."""
     ms, pool_cfg, gw, migration = cfg.model_server, cfg.inference_pool, cfg.gateway, cfg.migration
     bucket_of = cfg.bucket_locations()
-    # One cluster fills each bucket: the config cluster if it reads that bucket, else the first reader.
-    filler: dict[str, str] = {}
-    for region in [cfg.config_region] + [r.name for r in cfg.regions]:
-        filler.setdefault(bucket_of[region], region)
     features = list(fleet.features.values()) if fleet else []
 
     servers: dict[str, ModelServer] = {}
     pools: dict[str, InferencePool] = {}
-    for region in sorted(clusters, key=lambda r: filler.get(bucket_of[r]) != r):  # fillers first
+    for region in clusters:
         cluster = clusters[region]
         on_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
         tpu = None
-        if ms.backend == "vllm-tpu":
-            fills = filler[bucket_of[region]] == region
+        if download:
             tpu = TpuServing(
                 accelerator_label="tpu-v6e-slice",
                 topology=cfg.accelerator.topology,
@@ -260,13 +306,9 @@ def _serving(
                 tensor_parallel_size=cfg.model.tensor_parallel_size,
                 bucket=store.buckets[bucket_of[region]].name,
                 reader_gsa=store.reader_email,
-                writer_gsa=store.writer_email,
                 reader_grants=store.reader_grants[bucket_of[region]],
-                writer_grants=store.writer_grants[bucket_of[region]],
-                hf_token=cfg.hf_token,
-                download=fills,
                 tpu_pool=cluster.tpu_pool,
-                download_dependency=None if fills else servers[filler[bucket_of[region]]].download_job,
+                weights=download.jobs[bucket_of[region]],
             )
         servers[region] = ModelServer(
             f"model-server-{region}",
@@ -276,15 +318,12 @@ def _serving(
                 name=ms.name,
                 labels=ms.labels,
                 service_account=ms.service_account,
-                downloader_service_account=ms.downloader_service_account,
                 serving_port=cfg.serving_port,
                 replicas=None if cfg.autoscaling else ms.replicas,
                 model_id=cfg.model.id,
                 served_name=cfg.model.served_name,
                 max_model_len=ms.max_model_len,
                 image=ms.image if tpu else ms.simulator_image,
-                downloader_image=ms.downloader_image,
-                download_timeout_minutes=ms.download_timeout_minutes,
                 load_timeout_minutes=ms.load_timeout_minutes,
                 system_pool=cluster.system_pool_name,
                 system_nodes=cluster.system_pool,
@@ -575,6 +614,10 @@ def _istio_on_gke(
         "kubeContext": cluster.kube_context,
         "testRequest": istio_test_request(cluster.kube_context),
     }
+
+
+def _image_cache(cfg: PlatformConfig) -> bool:
+    return bool(cfg.accelerator and cfg.accelerator.image_cache_disk_image)
 
 
 def _namespace(server: ModelServer) -> list[pulumi.Resource]:

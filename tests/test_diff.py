@@ -31,14 +31,14 @@ def rendered(stack: str = "prod", region_count: int = 2, **overrides) -> dict:
 
 def test_no_change_prints_no_changes():
     assert diff.markdown("prod", rendered(), rendered()) == (
-        "**prod**: no changes (165 resources) · time to serve 28:12 min (unchanged)\n"
+        "**prod**: no changes (167 resources) · time to serve 21:42 min (unchanged)\n"
     )
 
 
 def test_a_third_region_is_added_in_its_own_groups():
     text = diff.markdown("prod", rendered(), rendered(region_count=3))
     first = text.splitlines()[0]
-    assert first.startswith("**prod**: 60 to add, 4 to change, 0 to replace, 0 to delete (161 unchanged)")
+    assert first.startswith("**prod**: 59 to add, 4 to change, 0 to replace, 0 to delete (163 unchanged)")
     assert "#### cluster-us-east1 (InferenceCluster) · us-east1" in text
     assert "- `+` add `gcp:container/cluster:Cluster` **cluster-us-east1-gke** `tpu-gke-dranet-prod-us-east1`" in text
     assert "- `+` add `gcp:compute/subnetwork:Subnetwork` **network-proxy-us-east1**" in text
@@ -50,7 +50,7 @@ def test_a_third_region_is_added_in_its_own_groups():
 
 def test_a_removed_region_is_deleted():
     text = diff.markdown("prod", rendered(region_count=3), rendered())
-    assert text.splitlines()[0].startswith("**prod**: 0 to add, 4 to change, 0 to replace, 60 to delete")
+    assert text.splitlines()[0].startswith("**prod**: 0 to add, 4 to change, 0 to replace, 59 to delete")
     # a production stack protects its TPU pools: the diff says `pulumi up` would stop there
     assert (
         "- `-` delete (protected: `pulumi up` stops until it is unprotected) `gcp:container/nodePool:NodePool` "
@@ -61,7 +61,7 @@ def test_a_removed_region_is_deleted():
 def test_a_changed_value_shows_its_path_old_and_new():
     text = diff.markdown("prod", rendered(), rendered(servingPort=8080))
     assert text.splitlines()[0].startswith(
-        "**prod**: 0 to add, 18 to change, 0 to replace, 0 to delete (147 unchanged)"
+        "**prod**: 0 to add, 18 to change, 0 to replace, 0 to delete (149 unchanged)"
     )
     assert '  - `allows[0].ports[0]`: `"8000"` → `"8080"`' in text
     assert "  - `spec.ports[0].targetPort`: `8000` → `8080`" in text
@@ -206,10 +206,10 @@ def test_moving_a_zone_replaces_the_cluster_its_pools_membership_provider_and_ev
     pools = [r for r in head["resources"] if r["type"] == "gcp:container/nodePool:NodePool" and "east5" in r["name"]]
     assert len(on_it) > 20 and len(pools) >= 2
     assert text.splitlines()[0].startswith(
-        # the cluster, its provider, its membership, and the four grants whose member names the project's
-        # identity pool (the MCS importer's, the metrics adapter's, the two weights identities'), an output
-        # of this (the config) cluster: unknown until it is replaced
-        f"**prod**: 0 to add, 0 to change, {len(on_it) + len(pools) + 7} to replace, 0 to delete"
+        # the cluster, its provider, its membership, and the three grants whose member names the project's
+        # identity pool (the MCS importer's, the metrics adapter's, the serving identity's), an output of
+        # this (the config) cluster: unknown until it is replaced
+        f"**prod**: 0 to add, 0 to change, {len(on_it) + len(pools) + 6} to replace, 0 to delete"
     )
     assert (
         "- `+-` replace (forces replacement: `location`; protected: `pulumi up` stops until it is unprotected; "
@@ -263,19 +263,15 @@ def test_a_new_tpu_shape_may_replace_the_tpu_pools_and_updates_the_servers():
     assert '  - `spec.template.spec.nodeSelector["cloud.google.com/gke-tpu-topology"]`: `"2x2"` → `"2x4"`' in text
 
 
-def test_a_new_downloader_image_replaces_the_download_jobs_only():
+def test_a_new_downloader_image_updates_the_download_jobs_only():
     text = diff.markdown(
         "prod",
         rendered(),
         rendered(modelServer='{"namespace": "inference", "downloaderImage": "vllm/vllm-tpu:v0.11.0"}'),
     )
-    assert text.splitlines()[0].startswith("**prod**: 0 to add, 0 to change, 2 to replace, 0 to delete")
-    assert replaced_lines(text) == [
-        f"- `+-` replace (forces replacement: `spec.template`) `kubernetes:batch/v1:Job` "
-        f"**model-server-{region}-download** `inference/model-downloader`"
-        for region in ("europe-west4", "us-east5")
-    ]
-    assert '  - `spec.template.spec.containers[0].image`: `"vllm/vllm-tpu:v0.12.0"` → `"vllm/vllm-tpu:v0.11.0"`' in text
+    # Same model and revision, same execution token: the jobs change in place and download nothing again.
+    assert text.splitlines()[0].startswith("**prod**: 0 to add, 2 to change, 0 to replace, 0 to delete")
+    assert '  - `template.template.containers[0].image`: `"vllm/vllm-tpu:v0.12.0"` → `"vllm/vllm-tpu:v0.11.0"`' in text
 
 
 def test_one_bucket_instead_of_one_per_region():
@@ -286,16 +282,14 @@ def test_one_bucket_instead_of_one_per_region():
     assert "- `+` add `gcp:storage/bucket:Bucket` **weights-us** `tpu-gke-dranet-prod-weights-us-" in text
     for region in ("europe-west4", "us-east5"):
         assert f"- `-` delete {protected} `gcp:storage/bucket:Bucket` **weights-{region}**" in text
+        assert f"- `-` delete `gcp:cloudrunv2/job:Job` **weights-download-{region}**" in text
     for grant, role in (("read", "objectViewer"), ("write", "objectUser")):
         assert (
             f"- `+-` replace (renamed in the program from **weights-europe-west4-{grant}**; forces replacement: "
             f"`bucket`) `gcp:storage/bucketIAMMember:BucketIAMMember` **weights-us-{grant}** `roles/storage.{role}`"
         ) in text
-    # The Job that stays writes to the new bucket: its pod template is immutable. The servers only remount.
-    assert (
-        "- `+-` replace (forces replacement: `spec.template`) `kubernetes:batch/v1:Job` "
-        "**model-server-us-east5-download**" in text
-    )
+    # The new bucket gets its own download job, run in the config region inside it; the servers only remount.
+    assert "- `+` add `gcp:cloudrunv2/job:Job` **weights-download-us** `tpu-gke-dranet-prod-dl-us`" in text
     assert "- `~` change `kubernetes:apps/v1:Deployment` **model-server-europe-west4-deployment**" in text
     assert "alias" not in text
 

@@ -1,4 +1,5 @@
-"""ModelStore: weight buckets next to the clusters, read-only serving, a separate writer, WI members."""
+"""ModelStore: weight buckets next to the clusters, read-only serving (but its compilation cache), a separate
+writer, WI members."""
 
 from __future__ import annotations
 
@@ -53,7 +54,37 @@ def test_serving_reads_and_only_the_downloader_writes(prod):
     assert grants == sorted(
         [(b, "roles/storage.objectViewer", READER) for b in bucket_names]
         + [(b, "roles/storage.objectUser", WRITER) for b in bucket_names]
+        + [(b, "roles/storage.objectUser", READER) for b in bucket_names]  # conditional, below
     )
+
+
+def test_serving_writes_only_the_compilation_cache_prefix(prod):
+    for bucket in prod.by_type("gcp:storage/bucket:Bucket"):
+        name = bucket.inputs["name"]
+        location = bucket.inputs["location"].lower()
+        grant = prod.one("gcp:storage/bucketIAMMember:BucketIAMMember", f"weights-{location}-compilation-cache")
+        assert (grant.inputs["bucket"], grant.inputs["member"]) == (name, READER)
+        assert grant.inputs["condition"]["expression"] == (
+            f'resource.name.startsWith("projects/_/buckets/{name}/objects/xla-cache/")'
+        )
+        # Every other grant is unconditional: the only write the serving identity has is that prefix.
+        others = [
+            g
+            for g in prod.by_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+            if g.inputs["bucket"] == name and g.name != grant.name
+        ]
+        assert [g.inputs.get("condition") for g in others] == [None, None]
+
+
+def test_the_simulator_has_no_writer_and_no_compilation_cache(dev):
+    assert sorted(a.inputs["accountId"] for a in dev.by_type("gcp:serviceaccount/account:Account")) == [
+        "tpu-gke-dranet-dev-fuse",
+        "tpu-gke-dranet-dev-node",
+    ]
+    assert [g.inputs["role"] for g in dev.by_type("gcp:storage/bucketIAMMember:BucketIAMMember")] == [
+        "roles/storage.objectViewer"
+    ]
+    assert "downloaderServiceAccount" not in dev.outputs
 
 
 def test_fuse_and_downloader_service_accounts(prod):
@@ -61,18 +92,18 @@ def test_fuse_and_downloader_service_accounts(prod):
     assert accounts["weights-reader"]["accountId"] == f"{P}-fuse"
     assert accounts["weights-writer"]["accountId"] == f"{P}-dl"
     assert prod.outputs["fuseServiceAccount"] == f"{P}-fuse@tpu-inference-prod.iam.gserviceaccount.com"
+    assert prod.outputs["downloaderServiceAccount"] == f"{P}-dl@tpu-inference-prod.iam.gserviceaccount.com"
 
 
 def test_workload_identity_is_a_member_on_each_service_account_never_a_project_binding(prod):
-    members = {m.name: m for m in prod.by_type("gcp:serviceaccount/iAMMember:IAMMember")}
-    assert sorted(members) == ["weights-reader-workload-identity", "weights-writer-workload-identity"]
-    reader, writer = members["weights-reader-workload-identity"], members["weights-writer-workload-identity"]
+    # The serving pods' KSA only: the download runs on Cloud Run as its own service account.
+    (reader,) = prod.by_type("gcp:serviceaccount/iAMMember:IAMMember")
+    assert reader.name == "weights-reader-workload-identity"
     assert reader.inputs == {
         "serviceAccountId": f"projects/tpu-inference-prod/serviceAccounts/{READER.split(':')[1]}",
         "role": "roles/iam.workloadIdentityUser",
         "member": "serviceAccount:tpu-inference-prod.svc.id.goog[inference/gemma-ksa]",
     }
-    assert writer.inputs["member"] == "serviceAccount:tpu-inference-prod.svc.id.goog[inference/gemma-downloader]"
     for kind in ("IAMBinding", "IAMPolicy"):
         assert not [r for r in prod.registrations if r.type.endswith(f":{kind}")]
     project_roles = {m.inputs["role"] for m in prod.by_type("gcp:projects/iAMMember:IAMMember")}
@@ -96,4 +127,4 @@ def test_single_layout_puts_every_region_on_one_bucket():
     (bucket,) = plan.by_type("gcp:storage/bucket:Bucket")
     assert bucket.inputs["location"] == "US"
     assert plan.outputs["buckets"] == {"europe-west4": bucket.inputs["name"], "us-east5": bucket.inputs["name"]}
-    assert len(plan.by_type("gcp:storage/bucketIAMMember:BucketIAMMember")) == 2
+    assert len(plan.by_type("gcp:storage/bucketIAMMember:BucketIAMMember")) == 3  # read, write, cache prefix

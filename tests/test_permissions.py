@@ -19,6 +19,7 @@ SCOPE_OF_TYPE = {
     "gcp:storage/bucketIAMMember:BucketIAMMember": "bucket",
     "gcp:serviceaccount/iAMMember:IAMMember": "service-account",
     "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": "kms-key",
+    "gcp:secretmanager/secretIamMember:SecretIamMember": "secret",
 }
 
 
@@ -32,7 +33,6 @@ def identity(member: str, stack: str) -> str:
         "gke-agent": r"serviceAccount:service-\d+@container-engine-robot\.iam\.gserviceaccount\.com",
         "mcs-importer": r"serviceAccount:[a-z0-9-]+\.svc\.id\.goog\[gke-mcs/gke-mcs-importer\]",
         "reader-ksa": r"serviceAccount:[a-z0-9-]+\.svc\.id\.goog\[inference/gemma-ksa\]",
-        "downloader-ksa": r"serviceAccount:[a-z0-9-]+\.svc\.id\.goog\[inference/gemma-downloader\]",
         "metrics-adapter": (
             r"serviceAccount:[a-z0-9-]+\.svc\.id\.goog\[custom-metrics/custom-metrics-stackdriver-adapter\]"
         ),
@@ -41,11 +41,20 @@ def identity(member: str, stack: str) -> str:
     return found
 
 
+def scope(reg) -> str:
+    """Where a grant applies; a bucket grant with an IAM condition applies to an object prefix only."""
+    if reg.inputs.get("condition"):
+        assert reg.type == "gcp:storage/bucketIAMMember:BucketIAMMember", reg.name
+        assert reg.inputs["condition"]["expression"].startswith('resource.name.startsWith("projects/_/buckets/')
+        return "object-prefix"
+    return SCOPE_OF_TYPE[reg.type]
+
+
 def granted(plan, stack: str) -> set[tuple[str, str, str]]:
     return {
-        (identity(r.inputs["member"], stack), r.inputs["role"], SCOPE_OF_TYPE[r.type])
+        (identity(r.inputs["member"], stack), r.inputs["role"], scope(r))
         for r in plan.registrations
-        if r.type.endswith("IAMMember")
+        if r.type.endswith(("IAMMember", "IamMember"))
     }
 
 
@@ -56,7 +65,7 @@ def expected(*conditions: str) -> set[tuple[str, str, str]]:
 @pytest.mark.parametrize("stack", ["prod", "dev"])
 def test_each_stack_grants_exactly_what_its_features_need(stack, prod, dev):
     plan = {"prod": prod, "dev": dev}[stack]
-    assert granted(plan, stack) == expected("features", "autoscaling")
+    assert granted(plan, stack) == expected("features", "autoscaling", *(("tpu",) if stack == "prod" else ()))
 
 
 def test_a_stack_that_leaves_the_fleet_features_to_another_grants_none_of_theirs():
@@ -66,14 +75,14 @@ def test_a_stack_that_leaves_the_fleet_features_to_another_grants_none_of_theirs
 
 def test_secrets_encryption_adds_only_the_gke_agents_use_of_the_key():
     plan = run("prod", overrides={"secretsEncryptionKeys": KEYS})
-    assert granted(plan, "prod") == expected("features", "kms", "autoscaling")
+    assert granted(plan, "prod") == expected("features", "kms", "autoscaling", "tpu")
 
 
 def test_every_grant_says_why_and_cites_its_source():
     for grant in facts.PERMISSIONS:
         assert grant.identity in facts.IDENTITIES and grant.why
         assert grant.source.startswith(("https://", "hashicorp/", "seed 002")), grant
-        assert grant.when in ("always", "features", "kms", "autoscaling")
+        assert grant.when in ("always", "features", "kms", "autoscaling", "tpu")
 
 
 def test_project_wide_grants_are_read_or_write_only_roles_except_the_one_google_prescribes():

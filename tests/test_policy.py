@@ -414,6 +414,16 @@ def test_init_containers_are_checked_too():
     ]
 
 
+def test_the_download_jobs_image_is_pinned_too():
+    def job(image: str) -> dict:
+        return {"template": {"template": {"containers": [{"name": "download", "image": image}]}}}
+
+    assert check(policies.pinned_images, policies.CLOUD_RUN_JOB, job("vllm/vllm-tpu:v0.12.0")) == []
+    assert check(policies.pinned_images, policies.CLOUD_RUN_JOB, job("vllm/vllm-tpu:latest")) == [
+        "container download image vllm/vllm-tpu:latest uses the moving tag latest; pin a release tag or digest."
+    ]
+
+
 def test_non_workloads_have_no_containers():
     props = {"metadata": {"name": "s"}, "spec": {"template": {"spec": {"containers": [{"image": "x"}]}}}}
     assert check(policies.pinned_images, "kubernetes:core/v1:Service", props) == []
@@ -537,7 +547,7 @@ def test_every_rule_sees_its_resources_in_the_plans(dev, prod):
     types = {r.type for plan in (dev, prod) for r in plan.registrations}
     for resource_type in ("gcp:projects/iAMMember:IAMMember", policies.BUCKET, policies.FIREWALL, policies.CLUSTER):
         assert resource_type in types
-    assert {policies.NODE_POOL, "kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job"} <= types
+    assert {policies.NODE_POOL, "kubernetes:apps/v1:Deployment"} <= types
     (health,) = [r for r in prod.by_type(policies.FIREWALL) if r.name == "network-allow-health-checks"]
     assert violations(policies.health_check_firewall, registration_args(health, {"servingPort": 8080})) != []
 

@@ -4,14 +4,10 @@ and dev (the simulator), with every custom resource validated against the upstre
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 
 import pytest
 
-from components import inference_pool, model_server
+from components import inference_pool
 from tests import schemas
 from tests.conftest import closure, run
 from tools import engine
@@ -20,8 +16,6 @@ from tools.plan import manifest
 P = "tpu-gke-dranet-prod"
 REGIONS = ("europe-west4", "us-east5")
 FUSE = "tpu-gke-dranet-prod-fuse@tpu-inference-prod.iam.gserviceaccount.com"
-WRITER = "tpu-gke-dranet-prod-dl@tpu-inference-prod.iam.gserviceaccount.com"
-TOKEN = engine.STAND_IN.format(key="hfToken")
 
 
 def k8s(plan: engine.Plan, kind: str, region: str | None = None) -> list[engine.Registration]:
@@ -64,110 +58,7 @@ def test_namespace_and_serving_identity(prod, region):
         "namespace": "inference",
         "annotations": {"iam.gke.io/gcp-service-account": FUSE},
     }
-    assert accounts["gemma-downloader"]["annotations"] == {"iam.gke.io/gcp-service-account": WRITER}
-
-
-@pytest.mark.parametrize("region", REGIONS)
-def test_hugging_face_token_is_a_secret_everywhere(prod, region):
-    secret = one(prod, "Secret", region)
-    assert secret.inputs["metadata"] == {"name": "hf-secret", "namespace": "inference"}
-    assert secret.inputs["stringData"] == engine.Secret({"token": TOKEN})
-    assert set(secret.options["additionalSecretOutputs"]) >= {"data", "stringData"}
-
-
-def test_the_token_never_appears_in_plain_text(prod):
-    def leaks(value, inside_secret=False):
-        if isinstance(value, engine.Secret):
-            return leaks(value.value, True)
-        if isinstance(value, dict):
-            return any(leaks(v, inside_secret) for v in value.values())
-        if isinstance(value, list):
-            return any(leaks(v, inside_secret) for v in value)
-        return isinstance(value, str) and TOKEN in value and not inside_secret
-
-    assert not [r.name for r in prod.registrations if leaks(r.inputs) or leaks(r.outputs)]
-    assert TOKEN not in json.dumps(engine.to_json([r.inputs for r in prod.registrations]))
-    assert TOKEN not in json.dumps(engine.to_json(prod.outputs))
-    assert sorted(r.name for r in prod.registrations if TOKEN in repr(engine.to_json(r.inputs, reveal=True))) == [
-        "model-server-europe-west4-hf-token",
-        "model-server-us-east5-hf-token",
-    ]
-
-
-@pytest.mark.parametrize("region", REGIONS)
-def test_weights_download_job(prod, region):
-    job = one(prod, "Job", region)
-    spec = job.inputs["spec"]
-    pod = spec["template"]
-    assert job.inputs["metadata"]["name"] == "model-downloader"
-    assert pod["metadata"]["annotations"]["gke-gcsfuse/volumes"] == "true"
-    assert pod["spec"]["serviceAccountName"] == "gemma-downloader"
-    assert pod["spec"]["restartPolicy"] == "Never"
-    assert pod["spec"]["nodeSelector"] == {"cloud.google.com/gke-nodepool": "system"}
-    (c,) = pod["spec"]["containers"]
-    assert c["image"] == "vllm/vllm-tpu:v0.12.0"  # pinned, and it ships huggingface_hub
-    assert c["command"] == ["python3", "-c", model_server.DOWNLOAD_SCRIPT]
-    assert "pip install" not in json.dumps(job.inputs)
-    env = {e["name"]: e.get("value") for e in c["env"]}
-    assert env["MODEL_ID"] == "google/gemma-3-27b-it"
-    assert env["TARGET_DIR"] == "/data/weights/google/gemma-3-27b-it"
-    assert env["HF_TOKEN_FILE"] == "/var/run/secrets/huggingface/token"
-    assert not [e for e in c["env"] if "valueFrom" in e], "the token is mounted as a file, not an env var"
-    bucket = prod.outputs["buckets"][region]
-    volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
-    assert volumes["weights"]["csi"] == {
-        "driver": "gcsfuse.csi.storage.gke.io",
-        "volumeAttributes": {"bucketName": bucket, "mountOptions": "implicit-dirs"},
-    }
-    assert volumes["hf-token"]["secret"] == {"secretName": "hf-secret"}
-    mounts = {m["name"]: m for m in c["volumeMounts"]}
-    assert "readOnly" not in mounts["weights"] and mounts["hf-token"]["readOnly"] is True
-    assert job.options["customTimeouts"] == {"create": "90m", "update": "90m"}
-    token = one(prod, "Secret", region)
-    writer = [a for a in k8s(prod, "ServiceAccount", region) if a.inputs["metadata"]["name"] == "gemma-downloader"]
-    assert {token.urn, writer[0].urn} <= set(job.dependencies)
-
-
-def test_download_script_is_idempotent(tmp_path):
-    """Runs the Job's script against a stand-in huggingface_hub: the second run downloads nothing."""
-    fake = tmp_path / "lib" / "huggingface_hub"
-    fake.mkdir(parents=True)
-    (fake / "__init__.py").write_text(
-        textwrap.dedent(
-            """
-            import json, os, pathlib
-            def snapshot_download(**kwargs):
-                log = pathlib.Path(os.environ["CALLS"])
-                log.write_text(log.read_text() + json.dumps({k: str(v) for k, v in kwargs.items()}) + "\\n")
-                (pathlib.Path(kwargs["local_dir"]) / "model.safetensors").write_text("weights")
-            """
-        )
-    )
-    (tmp_path / "token").write_text("hf_example\n")
-    calls = tmp_path / "calls"
-    calls.write_text("")
-    target = tmp_path / "bucket" / "google" / "gemma-3-27b-it"
-    target.mkdir(parents=True)
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(tmp_path / "lib"),
-        "CALLS": str(calls),
-        "MODEL_ID": "google/gemma-3-27b-it",
-        "TARGET_DIR": str(target),
-        "HF_TOKEN_FILE": str(tmp_path / "token"),
-    }
-    first = subprocess.run(
-        [sys.executable, "-c", model_server.DOWNLOAD_SCRIPT], env=env, capture_output=True, text=True
-    )
-    second = subprocess.run(
-        [sys.executable, "-c", model_server.DOWNLOAD_SCRIPT], env=env, capture_output=True, text=True
-    )
-    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
-    (call,) = [json.loads(line) for line in calls.read_text().splitlines()]
-    assert call["repo_id"] == "google/gemma-3-27b-it" and call["token"] == "hf_example"
-    assert (target / ".download-complete").read_text() == "google/gemma-3-27b-it"
-    assert "already in the bucket" in second.stdout
-    assert "hf_example" not in first.stdout + second.stdout
+    assert sorted(accounts) == ["gemma-ksa"]  # the download runs on Cloud Run (test_weights_download.py)
 
 
 @pytest.mark.parametrize("region", REGIONS)
@@ -233,6 +124,16 @@ def test_vllm_deployment_on_the_tpu_slice(prod, region):
     assert {m["name"]: (m["mountPath"], m.get("readOnly")) for m in c["volumeMounts"]} == {
         "dshm": ("/dev/shm", None),
         "weights": ("/data/weights", True),
+        "xla-cache": ("/data/xla-cache", None),  # writable: IAM lets it write only under xla-cache/
+    }
+    # vLLM keeps its XLA compilation cache in the bucket, under the one prefix the serving identity may write.
+    assert {"name": "VLLM_XLA_CACHE_PATH", "value": "/data/xla-cache"} in c["env"]
+    assert volumes["xla-cache"]["csi"] == {
+        "driver": "gcsfuse.csi.storage.gke.io",
+        "volumeAttributes": {
+            "bucketName": prod.outputs["buckets"][region],
+            "mountOptions": "implicit-dirs,only-dir=xla-cache",
+        },
     }
     assert deployment.options["customTimeouts"] == {"create": "40m", "update": "40m"}
 
@@ -308,12 +209,12 @@ def test_disruption_budget_lets_drains_take_one_model_server_at_a_time(stack, re
 @pytest.mark.parametrize("region", REGIONS)
 def test_pods_start_after_their_identitys_grants(prod, region):
     serving = prod.one("kubernetes:core/v1:ServiceAccount", f"model-server-{region}-ksa")
-    downloader = prod.one("kubernetes:core/v1:ServiceAccount", f"model-server-{region}-downloader-ksa")
     names = {r.urn: r.name for r in prod.registrations}
-    assert {"weights-reader-workload-identity", f"weights-{region}-read"} <= {names[d] for d in serving.dependencies}
-    assert {"weights-writer-workload-identity", f"weights-{region}-write"} <= {
-        names[d] for d in downloader.dependencies
-    }
+    assert {
+        "weights-reader-workload-identity",
+        f"weights-{region}-read",
+        f"weights-{region}-compilation-cache",
+    } <= {names[d] for d in serving.dependencies}
     other = next(r for r in REGIONS if r != region)
     assert f"weights-{other}-read" not in {names[d] for d in serving.dependencies}
 
@@ -322,16 +223,15 @@ def test_pods_start_after_their_identitys_grants(prod, region):
 def test_deployment_waits_for_weights_claim_and_tpu_pool(prod, region):
     deployment = one(prod, "Deployment", region)
     deps = set(deployment.dependencies)
-    assert one(prod, "Job", region).urn in deps
+    assert prod.one("gcp:cloudrunv2/job:Job", f"weights-download-{region}").urn in deps  # its bucket's download
     assert one(prod, "ResourceClaimTemplate", region).urn in deps
     assert prod.one("gcp:container/nodePool:NodePool", f"cluster-{region}-tpu").urn in deps
 
 
 def test_single_bucket_is_filled_once_and_every_region_waits_for_it():
     plan = run("prod", overrides={"modelStore": {"layout": "single", "location": "US"}})
-    (job,) = k8s(plan, "Job")
-    assert cluster_of(plan, job) == "us-east5"  # the config cluster fills the shared bucket
-    assert len(k8s(plan, "Secret")) == 1
+    (job,) = plan.by_type("gcp:cloudrunv2/job:Job")
+    assert job.inputs["location"] == "us-east5"  # the config region, inside the US multi-region
     for deployment in k8s(plan, "Deployment"):
         assert job.urn in deployment.dependencies
 
@@ -627,8 +527,8 @@ def test_each_clusters_objects_use_that_clusters_provider(prod):
     providers = {r.urn: r for r in prod.by_type("pulumi:providers:kubernetes")}
     objects = [r for r in prod.registrations if r.type.startswith("kubernetes:") and (r.custom or r.remote)]
     objects = [r for r in objects if r.type != "pulumi:providers:kubernetes" and not r.rendered_by]
-    # 15 serving objects and 14 of autoscaling in each cluster, plus the Gateway, its route and two policies
-    assert len(objects) == 2 * (15 + 14) + 4
+    # 12 serving objects and 14 of autoscaling in each cluster, plus the Gateway, its route and two policies
+    assert len(objects) == 2 * (12 + 14) + 4
     for reg in objects:
         provider_urn = reg.provider.rsplit("::", 1)[0]
         assert provider_urn in providers, reg.name
@@ -729,4 +629,4 @@ def test_core_objects_validate_against_the_kubernetes_schemas(stack, prod, dev):
     # The program's; autoscaling's 14 per cluster (the adapter's namespace, account, Deployment, Service,
     # roles and bindings, its three APIServices, the HPA); then the charts': 8 in each cluster and 8 more
     # for the EPP's metrics reader (its account, token, roles and bindings), on in every cluster.
-    assert checked == {"prod": 18, "dev": 10}[stack] + 2 * 14 + 2 * 8 + 2 * 8
+    assert checked == {"prod": 12, "dev": 10}[stack] + 2 * 14 + 2 * 8 + 2 * 8

@@ -14,7 +14,9 @@ from tools.benchmark import regions
 # helm steps) and what prod has for each: same count, except the deliberate departures noted.
 PROD_RESOURCES = Counter(
     {
-        "gcp:projects/service:Service": 13,  # base_apis + fleet_apis, plus IAM, Network Services, Autoscaling, ...
+        # base_apis + fleet_apis, plus IAM, Network Services, Autoscaling, ..., and Cloud Run and Secret
+        # Manager for the weights download
+        "gcp:projects/service:Service": 15,
         "gcp:compute/network:Network": 1,  # vpc
         "gcp:compute/subnetwork:Subnetwork": 4,  # subnets + proxy_subnets
         "gcp:compute/address:Address": 2,  # gateway_ips
@@ -22,8 +24,12 @@ PROD_RESOURCES = Counter(
         "random:index/randomId:RandomId": 1,  # globally unique bucket names
         "gcp:storage/bucket:Bucket": 2,  # model_bucket: one per region instead of one US bucket
         "gcp:serviceaccount/account:Account": 3,  # gcs_fuse_sa, plus the downloader and the node identity
-        "gcp:storage/bucketIAMMember:BucketIAMMember": 4,  # objectAdmin split into read (serving) / write (Job)
-        "gcp:serviceaccount/iAMMember:IAMMember": 2,  # workload_identity_binding, as members on the SAs
+        # objectAdmin split into read (serving) / write (the download job), and the serving identity's write
+        # on the compilation cache's prefix only (an IAM condition), per bucket
+        "gcp:storage/bucketIAMMember:BucketIAMMember": 6,
+        # workload_identity_binding, as a member on the serving SA; the download job runs on Cloud Run as its
+        # own service account and needs none
+        "gcp:serviceaccount/iAMMember:IAMMember": 1,
         # mci_sa_admin, the MCS importer's network viewer, the node identity's four roles, seed 002's
         # metrics adapter's monitoring viewer
         "gcp:projects/iAMMember:IAMMember": 7,
@@ -37,9 +43,13 @@ PROD_RESOURCES = Counter(
         "pulumi-python:dynamic:Resource": 1,  # the cleanup script's firewall-rule hunt, run by destroy
         # Sections 5-8, per cluster unless noted (each cluster fills its own bucket).
         "kubernetes:core/v1:Namespace": 2,  # a non-default namespace instead of `default`
-        "kubernetes:core/v1:ServiceAccount": 4,  # gemma-ksa, plus the downloader's own KSA
-        "kubernetes:core/v1:Secret": 2,  # hf-secret
-        "kubernetes:batch/v1:Job": 2,  # model-downloader, one per regional bucket
+        "kubernetes:core/v1:ServiceAccount": 2,  # gemma-ksa
+        # The download Job and its hf-secret become a Cloud Run job per regional bucket, run by `pulumi up`
+        # as soon as the bucket exists, and one Secret Manager secret that only the job's account can read.
+        "gcp:cloudrunv2/job:Job": 2,
+        "gcp:secretmanager/secret:Secret": 1,
+        "gcp:secretmanager/secretVersion:SecretVersion": 1,
+        "gcp:secretmanager/secretIamMember:SecretIamMember": 1,
         "kubernetes:resource.k8s.io/v1:ResourceClaimTemplate": 2,  # all-netdev
         "kubernetes:apps/v1:Deployment": 2,  # vllm-gemma
         "kubernetes:policy/v1:PodDisruptionBudget": 2,  # architecture § 12.10, not in the codelab
@@ -93,6 +103,10 @@ REQUIRED_APIS = {
     "gcp:monitoring/alertPolicy:AlertPolicy": ["monitoring"],
     "gcp:monitoring/dashboard:Dashboard": ["monitoring"],
     "gcp:logging/metric:Metric": ["logging"],
+    "gcp:cloudrunv2/job:Job": ["run", "secretmanager", "storage", "iam"],
+    "gcp:secretmanager/secret:Secret": ["secretmanager"],
+    "gcp:secretmanager/secretVersion:SecretVersion": ["secretmanager"],
+    "gcp:secretmanager/secretIamMember:SecretIamMember": ["secretmanager", "iam"],
 }
 
 
@@ -110,6 +124,7 @@ def test_components_and_their_type_tokens(prod):
             "inference:identity:NodeIdentity": 1,
             "inference:cluster:InferenceCluster": 2,
             "inference:storage:ModelStore": 1,
+            "inference:storage:WeightsDownload": 1,
             "inference:fleet:Fleet": 1,
             "inference:serving:ModelServer": 2,
             "inference:serving:InferencePool": 2,
@@ -136,7 +151,12 @@ def _project_scoped(reg: engine.Registration) -> set[str]:
     # IAM members on a bucket or service account are scoped by that resource, not the project.
     return (
         set()
-        if reg.type in ("gcp:storage/bucketIAMMember:BucketIAMMember", "gcp:serviceaccount/iAMMember:IAMMember")
+        if reg.type
+        in (
+            "gcp:storage/bucketIAMMember:BucketIAMMember",
+            "gcp:serviceaccount/iAMMember:IAMMember",
+            "gcp:secretmanager/secretVersion:SecretVersion",  # scoped by its secret
+        )
         else {"project"}
     )
 
@@ -312,6 +332,8 @@ def test_apis_are_never_disabled_on_destroy(prod):
             "autoscaling",
             "monitoring",
             "logging",
+            "run",  # the weights download, vllm-tpu only
+            "secretmanager",
         )
     )
     assert {(s.inputs["disableOnDestroy"], s.inputs["disableDependentServices"]) for s in services} == {(False, False)}

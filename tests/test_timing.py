@@ -22,12 +22,33 @@ def test_prod_critical_path_is_pinned(prod):
         ("network-node-europe-west4", "1:40"),
         ("network-leftover-sweeper", "2:10"),  # waits for the node subnets, so destroy sweeps before them
         ("cluster-europe-west4-gke", "2:10"),
-        ("cluster-europe-west4-system", "10:10"),
-        ("model-server-europe-west4-download", "13:10"),
-        ("model-server-europe-west4-deployment", "20:40"),
-        ("autoscaling-europe-west4-hpa", "28:10"),  # takes over the replica count once the model serves
+        # The weights are in the bucket by now (a Cloud Run job, tests below): the model waits for its slice.
+        ("cluster-europe-west4-tpu", "10:10"),
+        ("model-server-europe-west4-deployment", "14:10"),
+        ("autoscaling-europe-west4-hpa", "21:40"),  # takes over the replica count once the model serves
     ]
-    assert timing.total_seconds(chain) == 28 * 60 + 12
+    assert timing.total_seconds(chain) == 21 * 60 + 42
+
+
+def test_prod_serves_in_at_most_half_the_codelabs_sequential_time(prod):
+    assert timing.codelab_seconds() == 44 * 60 + 30  # 4 + 12.5 + 4 + 7.5 + 7.5 + 9 min
+    assert timing.total_seconds(timing.critical_path(prod)) / timing.codelab_seconds() <= 0.5
+    assert all(stage.source.startswith(timing.CODELAB) for stage in timing.CODELAB_STAGES)
+
+
+def test_the_plan_prints_the_time_to_serve_the_codelabs_sum_and_the_ratio(prod):
+    lines = timing.render(timing.critical_path(prod)).splitlines()
+    assert lines[0] == "Time to serve (modelled, empty project to the last resource ready): 21:42 min"
+    assert lines[1] == "Codelab's stages one after another (midpoints of its stated times): 44:30 min; ratio 0.49"
+
+
+def test_the_weights_download_needs_no_cluster_and_ends_before_the_tpu_slices(prod):
+    done = timing.finish_times(prod)
+    for region in ("europe-west4", "us-east5"):
+        job = prod.one("gcp:cloudrunv2/job:Job", f"weights-download-{region}")
+        waits = closure(prod, job.urn)
+        assert not [r.name for r in prod.registrations if r.urn in waits and r.type.startswith("gcp:container/")]
+        assert done[job.name] < done[f"cluster-{region}-tpu"]
 
 
 def test_dev_critical_path_ends_at_the_programmed_gateway(dev):
@@ -49,11 +70,13 @@ def test_both_regions_are_built_in_parallel(prod):
     assert done["model-server-europe-west4-deployment"] == done["model-server-us-east5-deployment"]
 
 
-def test_gateway_programming_overlaps_the_weights_and_the_model_load(prod):
+def test_gateway_programming_overlaps_the_model_load(prod):
     done = timing.finish_times(prod)
     gateway = prod.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "gateway-gateway")
     gateway_start = done[gateway.name] - timing.seconds_of(gateway)
-    assert gateway_start < done["model-server-us-east5-download"]
+    assert gateway_start < done["model-server-us-east5-deployment"] - timing.seconds_of(
+        prod.one("kubernetes:apps/v1:Deployment", "model-server-us-east5-deployment")
+    )
     assert done[gateway.name] < done["model-server-us-east5-deployment"]
 
 
@@ -74,14 +97,13 @@ def test_control_plane_objects_do_not_wait_for_node_pools(prod, type_, name):
 @pytest.mark.parametrize(
     "type_,name",
     [
-        ("kubernetes:batch/v1:Job", "model-server-us-east5-download"),
         ("kubernetes:helm.sh/v4:Chart", "inference-pool-us-east5-chart"),
         ("kubernetes:monitoring.googleapis.com/v1:PodMonitoring", "model-server-us-east5-monitoring"),
         ("kubernetes:apps/v1:Deployment", "model-server-us-east5-deployment"),
     ],
 )
 def test_objects_that_run_pods_wait_for_the_system_pool(prod, dev, type_, name):
-    for plan in (prod, dev) if type_ != "kubernetes:batch/v1:Job" else (prod,):
+    for plan in (prod, dev):
         pool = plan.one("gcp:container/nodePool:NodePool", "cluster-us-east5-system")
         assert pool.urn in plan.one(type_, name).dependencies
 
@@ -95,7 +117,7 @@ def test_the_model_waits_only_for_its_own_regions_bucket_and_download(prod):
         us_cluster,
         *(u for u in closure(prod, us_cluster) if "us-east5" in u),
     }
-    grants = {"weights-europe-west4-read", "weights-reader-workload-identity"}
+    grants = {"weights-europe-west4-read", "weights-reader-workload-identity", "weights-download-europe-west4"}
     assert grants <= {r.name for r in prod.registrations if r.urn in waits}
 
 

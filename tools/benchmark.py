@@ -11,7 +11,7 @@ import tempfile
 import time
 
 from stacks import facts
-from tools import diff, engine, plan
+from tools import diff, engine, plan, timing
 from tools.plan import OPERATOR_STAND_INS as SECRETS
 
 # One TPU v6e zone per region, from the validated table (stacks/facts.py TPU_V6E_ZONES), the codelab's first.
@@ -57,9 +57,12 @@ def main() -> None:
     print("\nin-process, by region count (median of 5): run the program; render resources.json and the")
     print("critical path; diff (Markdown) against the same stack with another serving port")
     print("regions  resources  run (s)  render (s)  diff (s)  changed")
-    engine.run("prod", secrets=SECRETS)  # warm imports
+    prod = engine.run("prod", secrets=SECRETS)  # also warms the imports
     for n in REGION_COUNTS:
         print(by_regions(n))
+    serve, codelab = timing.total_seconds(timing.critical_path(prod)), timing.codelab_seconds()
+    print(f"\nmodelled time to serve of prod: {timing.minutes(serve)} min; the codelab's stages one after another:")
+    print(f"{timing.minutes(codelab)} min; ratio {serve / codelab:.2f}")
 
 
 def by_regions(n: int) -> str:

@@ -470,6 +470,24 @@ def _dynamic(m: PlatformMocks, i: dict, name: str) -> dict:
     return {"id": network[network.index("projects/") :] if "projects/" in network else name}
 
 
+def _secret(m: PlatformMocks, i: dict, name: str) -> dict:
+    return {
+        "id": f"projects/{m.project}/secrets/{i['secretId']}",
+        "name": f"projects/{m.number}/secrets/{i['secretId']}",
+    }
+
+
+def _secret_version(m: PlatformMocks, i: dict, name: str) -> dict:
+    """The first version of the secret: the one the download job mounts."""
+    path = f"{i['secret'].replace(m.project, m.number, 1)}/versions/1"
+    return {"id": path, "name": path, "version": "1"}
+
+
+def _cloud_run_job(m: PlatformMocks, i: dict, name: str) -> dict:
+    path = f"projects/{m.project}/locations/{i['location']}/jobs/{i['name']}"
+    return {"id": path, "uid": _hex(path, 32)}
+
+
 def _provider(m: PlatformMocks, i: dict, name: str) -> dict:
     return {"id": _hex(name, 8) + "-" + _hex(name + "/", 4)}
 
@@ -506,6 +524,10 @@ _OUTPUTS: dict[str, Callable[[PlatformMocks, dict, str], dict]] = {
     "gcp:logging/metric:Metric": _log_metric,
     "gcp:monitoring/dashboard:Dashboard": _dashboard,
     "pulumi:providers:kubernetes": _provider,
+    "gcp:secretmanager/secret:Secret": _secret,
+    "gcp:secretmanager/secretVersion:SecretVersion": _secret_version,
+    "gcp:secretmanager/secretIamMember:SecretIamMember": _iam_member,
+    "gcp:cloudrunv2/job:Job": _cloud_run_job,
     "pulumi-python:dynamic:Resource": _dynamic,
 }
 

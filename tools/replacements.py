@@ -293,6 +293,25 @@ GCP: dict[str, Rule] = {
     ),
     "gcp:storage/bucketIAMMember:BucketIAMMember": _iam_member("bucket", "services/storage/iam_storage_bucket.go"),
     "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": _iam_member("cryptoKeyId", "services/kms/iam_kms_crypto_key.go"),
+    "gcp:secretmanager/secretIamMember:SecretIamMember": _iam_member(
+        "secretId", "services/secretmanager/iam_secret_manager_secret.go"
+    ),
+    # A new run_execution_token updates the job and starts an execution; only these replace it.
+    "gcp:cloudrunv2/job:Job": Rule(
+        forces=("name", "location", "project", "tags"),
+        source=f"{_TPG}services/cloudrunv2/resource_cloud_run_v2_job.go",
+    ),
+    "gcp:secretmanager/secret:Secret": Rule(
+        # Every replication field is ForceNew but the customer-managed keys.
+        forces=("secretId", "project", "tags", "replication.userManaged.replicas[*].location"),
+        blocks=("replication", "replication.auto", "replication.userManaged", "replication.userManaged.replicas"),
+        source=f"{_TPG}services/secretmanager/resource_secret_manager_secret.go",
+    ),
+    # A new token value is a new version: the job's secret volume then names the new version number.
+    "gcp:secretmanager/secretVersion:SecretVersion": Rule(
+        forces=("secret", "secretData", "secretDataWoVersion", "project"),
+        source=f"{_TPG}services/secretmanager/resource_secret_manager_secret_version.go",
+    ),
     # terraform-plugin-framework providers: `RequiresReplace` plan modifiers.
     "random:index/randomId:RandomId": Rule(forces=("byteLength", "prefix", "keepers"), source=_RANDOM),
     # createDuration and destroyDuration update in place (without sleeping again); only triggers replace.

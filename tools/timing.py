@@ -38,7 +38,12 @@ STEPS: dict[str, Step] = {
     "tpu-node-pool": Step(240, f"{CODELAB} §3: clusters and TPU pools in 10–15 min (capacity permitting)"),
     "fleet-membership": Step(30, f"{CODELAB} §4: fleet registration and features in 3–5 min"),
     "fleet-feature": Step(90, f"{CODELAB} §4: fleet registration and features in 3–5 min"),
-    "weights-download": Step(450, f"{CODELAB} §5: download of gemma-3-27b-it in 5–10 min"),
+    "weights-download": Step(
+        450,
+        f"{CODELAB} §5: download of gemma-3-27b-it in 5–10 min; here a Cloud Run job execution, which the "
+        "provider waits for (pulumi-gcp cloudrunv2.Job runExecutionToken)",
+    ),
+    "secret-write": Step(5, "one Secret Manager API write (a secret, or a version of it)"),
     "model-load": Step(450, f"{CODELAB} §6: vLLM rollout in both regions in 5–10 min"),
     "workload-rollout": Step(30, "a small CPU Deployment becoming ready (the simulator), estimate"),
     "inference-pool-chart": Step(60, f"{CODELAB} §7: helm install of the InferencePool and its endpoint picker"),
@@ -69,7 +74,10 @@ _BY_TYPE = {
     "gcp:container/cluster:Cluster": "gke-cluster",
     "gcp:gkehub/membership:Membership": "fleet-membership",
     "gcp:gkehub/feature:Feature": "fleet-feature",
-    "kubernetes:batch/v1:Job": "weights-download",
+    "gcp:cloudrunv2/job:Job": "weights-download",
+    "gcp:secretmanager/secret:Secret": "secret-write",
+    "gcp:secretmanager/secretVersion:SecretVersion": "secret-write",
+    "gcp:secretmanager/secretIamMember:SecretIamMember": "iam-member",
     "kubernetes:helm.sh/v4:Chart": "inference-pool-chart",
     "kubernetes:gateway.networking.k8s.io/v1:Gateway": "gateway-programming",
     "gcp:monitoring/alertPolicy:AlertPolicy": "monitoring-config",
@@ -174,6 +182,35 @@ def total_seconds(chain: list[Link]) -> int:
     return chain[-1].start + chain[-1].seconds if chain else 0
 
 
+@dataclass(frozen=True)
+class Stage:
+    what: str
+    low_minutes: int
+    high_minutes: int
+    source: str
+
+    @property
+    def seconds(self) -> int:
+        return (self.low_minutes + self.high_minutes) * 30  # the midpoint of the stated range
+
+
+# The codelab runs its stages one after another, each with its stated duration; the table above splits
+# the same durations over the resources each stage creates. Lines of the seed file.
+CODELAB_STAGES = (
+    Stage("network, bucket and IAM (network.tf, fuse.tf)", 3, 5, f"{CODELAB} §3, line 207"),
+    Stage("clusters and TPU pools (gke.tf)", 10, 15, f"{CODELAB} §3, line 267"),
+    Stage("fleet registration and features (fleet.tf)", 3, 5, f"{CODELAB} §4, line 359"),
+    Stage("weights download Job", 5, 10, f"{CODELAB} §5, line 435"),
+    Stage("vLLM in both regions", 5, 10, f"{CODELAB} §6, line 563"),
+    Stage("Gateway programmed", 8, 10, f"{CODELAB} §8, line 651"),
+)
+
+
+def codelab_seconds() -> int:
+    """The codelab's sequential sum: every stage waits for the one before it."""
+    return sum(stage.seconds for stage in CODELAB_STAGES)
+
+
 def minutes(seconds: int) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
@@ -181,6 +218,10 @@ def minutes(seconds: int) -> str:
 def render(chain: list[Link]) -> str:
     total = total_seconds(chain)
     lines = [f"Time to serve (modelled, empty project to the last resource ready): {minutes(total)} min"]
+    lines.append(
+        f"Codelab's stages one after another (midpoints of its stated times): {minutes(codelab_seconds())} min; "
+        f"ratio {total / codelab_seconds():.2f}"
+    )
     lines.append("Critical path (start → +duration):")
     for link in chain:
         lines.append(

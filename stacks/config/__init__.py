@@ -16,12 +16,21 @@ from typing import Any
 
 import pulumi
 
-from stacks.config import compute, gateway_mode, istio, migration, names, network, operations, security, serving
+from stacks.config import (
+    compute,
+    download,
+    gateway_mode,
+    istio,
+    migration,
+    names,
+    network,
+    operations,
+    security,
+    serving,
+)
 from stacks.config.model import (
     BACKENDS,
     CHART_VERSIONS,
-    DOWNLOAD_JOB_CPU,
-    DOWNLOAD_JOB_MEMORY,
     EPP_RESOURCE_CHARTS,
     GKE_VERSION_EXAMPLE,
     MODEL_STORE_LAYOUTS,
@@ -54,8 +63,6 @@ from stacks.config.reader import NOT_SET, ConfigError, Problem, Reader, did_you_
 __all__ = [
     "BACKENDS",
     "CHART_VERSIONS",
-    "DOWNLOAD_JOB_CPU",
-    "DOWNLOAD_JOB_MEMORY",
     "EPP_RESOURCE_CHARTS",
     "GKE_VERSION_EXAMPLE",
     "MODEL_STORE_LAYOUTS",
@@ -192,11 +199,18 @@ def parse(
             "does nothing with backend simulator: nothing is sharded across TPU chips",
             "remove it, or use backend: vllm-tpu with an accelerator",
         )
+    if simulator and isinstance(model_raw, Mapping) and "revision" in model_raw:
+        top.problem(
+            "model.revision",
+            model_raw["revision"],
+            "does nothing with backend simulator: no weights are downloaded",
+            "remove it, or use backend: vllm-tpu with an accelerator",
+        )
     inference_pool = serving.inference_pool(top)
     gateway = serving.gateway(top)
     # Istio mode deploys its own endpoint picker, not the chart's (stacks/config/istio.py).
     if model_server and system_pool.machine_type and inference_pool.name and gateway.mode != gateway_mode.ISTIO:
-        compute.check_system_pool_fit(top, system_pool, inference_pool, model_server)
+        compute.check_system_pool_fit(top, system_pool, inference_pool)
     if gateway.mode == gateway_mode.SINGLE_CLUSTER:
         gateway_mode.check_single_cluster(top, raw, region_names)
     migrating = migration.migration(top, gateway, inference_pool.name)
@@ -230,6 +244,11 @@ def parse(
             top.problem("hfToken", "[not shown]", "is stored in plain text in the stack file", hf_fix)
 
     top.known.add("kubeconfig")  # an operator secret of stacks on an existing cluster: ignored here
+    tpu_serving = model_server is not None and model_server.backend == "vllm-tpu"
+    download_regions = {}
+    if tpu_serving and model_store.layout and region_names and config_region in region_names:
+        download_regions = download.download_regions(top, region_names, config_region, model_store)
+
     labels = names.labels(top)
     deletion_protection, production = security.production(top, model_store)
     private_nodes = network.private_nodes(top)
@@ -242,7 +261,9 @@ def parse(
 
     if prefix and not problems:
         locations = [model_store.location] if model_store.layout == "single" else region_names
-        names.check_names(top, Names(f"{prefix}-{stack}"), region_names, locations, private_nodes.enabled)
+        names.check_names(
+            top, Names(f"{prefix}-{stack}"), region_names, locations, private_nodes.enabled, download=tpu_serving
+        )
     if problems:
         raise ConfigError(stack, problems)
     return PlatformConfig(
@@ -273,6 +294,7 @@ def parse(
         hf_token=hf_token_output if model_server.backend == "vllm-tpu" else None,
         migration=migrating,
         istio=istio_settings,
+        download_regions=download_regions,
     )
 
 

@@ -8,13 +8,10 @@ import re
 
 from stacks import facts
 from stacks.config.model import (
-    DOWNLOAD_JOB_CPU,
-    DOWNLOAD_JOB_MEMORY,
     GKE_VERSION_EXAMPLE,
     TPU_V6E_SHAPES,
     Accelerator,
     InferencePool,
-    ModelServer,
     SystemPool,
     cpu_cores,
     memory_bytes,
@@ -25,6 +22,9 @@ from stacks.config.reader import Reader, did_you_mean, name_problem
 # (https://cloud.google.com/kubernetes-engine/versioning#specifying_cluster_version). Not `latest`: the
 # provider parses min_master_version as a version when it changes (resource_container_cluster.go).
 _GKE_VERSION = re.compile(r"1\.[0-9]{1,3}(\.[0-9]{1,3}(-gke\.[0-9]{1,12})?)?")
+# A disk image as a node pool's secondary boot disk names it (gke-disk-image-builder's output,
+# https://cloud.google.com/kubernetes-engine/docs/how-to/data-container-image-preloading).
+_DISK_IMAGE = re.compile(r"(projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/)?global/images/[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
 _CPU_TYPES = sorted(
     (name for name, m in facts.MACHINE_TYPES.items() if not m.tpu_chips),
     key=lambda n: (facts.MACHINE_TYPES[n].vcpus, facts.MACHINE_TYPES[n].memory_gib, n),
@@ -66,10 +66,18 @@ def accelerator(top: Reader) -> Accelerator | None:
             "cannot be combined with spot: true",
             "use either Spot capacity or a reservation",
         )
+    image_cache = r.string(
+        "imageCacheDiskImage",
+        None,
+        pattern=_DISK_IMAGE,
+        why="is not a Compute Engine disk image path",
+        fix="write global/images/NAME (or projects/PROJECT/global/images/NAME), the image gke-disk-image-builder made",
+        longest=128,
+    )
     r.finish()
     if len(top.problems) > before:
         return None
-    return Accelerator(machine, topology, nodes, most, spot, reservation)
+    return Accelerator(machine, topology, nodes, most, spot, reservation, image_cache)
 
 
 def system_pool(top: Reader) -> SystemPool:
@@ -158,8 +166,8 @@ def _smallest_fitting(cpu_milli: int, memory: int, like: str) -> str | None:
     return next((n for n in fits if n.rsplit("-", 1)[0] == series), fits[0] if fits else None)
 
 
-def check_system_pool_fit(top: Reader, pool: SystemPool, inference_pool: InferencePool, server: ModelServer) -> None:
-    """The endpoint picker and, on vllm-tpu, the weights download Job run on the system pool: each must fit
+def check_system_pool_fit(top: Reader, pool: SystemPool, inference_pool: InferencePool) -> None:
+    """The endpoint picker runs on the system pool (the weights download runs on Cloud Run): it must fit
     one node after GKE's reservations and its per-node system pods (stacks/facts.py node_room, the same
     data tools/capacity.py packs with), or it stays Pending and `pulumi up` times out."""
     before = len(top.problems)
@@ -190,25 +198,11 @@ def check_system_pool_fit(top: Reader, pool: SystemPool, inference_pool: Inferen
     pods = [(s.cpu_milli, s.memory) for s in facts.CLUSTER_SYSTEM_PODS for _ in range(s.replicas)]
     if epp is not None:
         pods.append((math.ceil(cpu_cores(epp.cpu_request) * 1000), memory_bytes(epp.memory_request)))
-    if server.backend == "vllm-tpu":
-        cpu = math.ceil(cpu_cores(DOWNLOAD_JOB_CPU) * 1000) + facts.FUSE_SIDECAR_CPU_MILLI
-        memory = memory_bytes(DOWNLOAD_JOB_MEMORY) + facts.FUSE_SIDECAR_MEMORY
-        pods.append((cpu, memory))
-        if cpu > room["cpu"] or memory > room["memory"]:
-            larger = _smallest_fitting(cpu, memory, pool.machine_type)
-            top.problem(
-                "systemPool.machineType",
-                pool.machine_type,
-                f"the weights download Job (cpu {_cpu(cpu)}, memory {_gib(memory)} with its Cloud Storage FUSE "
-                f"sidecar) would stay Pending: {left}",
-                f"use a larger machine type, at least {larger}" if larger else "use a larger machine type",
-            )
     if pool.node_count and len(top.problems) == before and not facts.fits_on_nodes(pods, room, pool.node_count):
-        jobs = "the endpoint picker" + (" and the weights download Job" if server.backend == "vllm-tpu" else "")
         top.problem(
             "systemPool.nodeCount",
             pool.node_count,
-            f"{jobs} fit a {pool.machine_type} node one by one but not together with GKE's cluster-wide system "
+            f"the endpoint picker fits a {pool.machine_type} node but not together with GKE's cluster-wide system "
             f"pods on {pool.node_count} node(s) (first-fit per node, stacks/facts.py): a pod would stay Pending",
             "add a node, use a larger systemPool.machineType, or size inferencePool.endpointPicker down",
         )

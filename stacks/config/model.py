@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from stacks import facts
@@ -32,10 +32,6 @@ OPERATOR_SECRETS = ("hfToken", "kubeconfig")
 # engine (`pulumi:tags`, ...). Every Kubernetes object uses an explicit per-cluster provider, and random and
 # time take no configuration, so `kubernetes:`, `random:` and `time:` keys would do nothing.
 PROVIDER_NAMESPACES = ("gcp", "pulumi")
-# What the weights download Job requests (components/model_server.py `_weights`); it runs on the system
-# pool, and GKE adds its Cloud Storage FUSE sidecar (stacks/facts.py).
-DOWNLOAD_JOB_CPU = "4"
-DOWNLOAD_JOB_MEMORY = "16Gi"
 _MEMORY_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 
 
@@ -65,6 +61,8 @@ class Accelerator:
     max_nodes: int  # above nodes_per_pool: the pool autoscales, a slice per node
     spot: bool
     reservation: str | None
+    # A disk image with the vLLM TPU image preloaded, attached to each TPU node as a secondary boot disk.
+    image_cache_disk_image: str | None = None
 
     @property
     def chips(self) -> int:
@@ -83,6 +81,7 @@ class Model:
     id: str
     served_name: str
     tensor_parallel_size: int
+    revision: str = "main"  # Hugging Face branch, tag or commit the weights download fetches
 
 
 @dataclass(frozen=True)
@@ -97,7 +96,6 @@ class ModelStore:
 class ModelServer:
     namespace: str
     service_account: str
-    downloader_service_account: str
     backend: str  # "vllm-tpu" | "simulator"
     name: str  # Deployment name; Service and PodMonitoring names derive from it
     app_label: str  # value of the `app` label the pool selects
@@ -212,6 +210,14 @@ class Names:
     def service_account(self, purpose: str) -> str:
         return f"{self.base}-{purpose}"
 
+    def download_job(self, location: str) -> str:
+        """The Cloud Run job that fills the bucket at `location`."""
+        return f"{self.base}-dl-{location.lower()}"
+
+    @property
+    def hf_token_secret(self) -> str:
+        return f"{self.base}-hf-token"
+
 
 @dataclass(frozen=True)
 class Alerts:
@@ -267,6 +273,8 @@ class PlatformConfig:
     hf_token: Any = None  # pulumi.Output[str], secret; None for the simulator backend
     migration: Migration | None = None  # None: no v1alpha2 -> v1 migration (stacks/config/migration.py)
     istio: Any = None  # stacks.config.istio.Istio with gateway.mode istio
+    # Bucket location -> the Cloud Run region its weights download runs in; {} for the simulator backend.
+    download_regions: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def names(self) -> Names:

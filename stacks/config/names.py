@@ -16,7 +16,7 @@ PROGRAM_LABELS = ("stack", "managed-by")  # stacks/platform.py adds them to ever
 
 
 def derived_names(
-    names: Names, regions: list[str], bucket_locations: list[str], private_nodes: bool
+    names: Names, regions: list[str], bucket_locations: list[str], private_nodes: bool, *, download: bool = False
 ) -> list[tuple[str, str]]:
     """(name, rule) for every name built from `<prefix>-<stack>` in this stack."""
     rules = [(names.network, "gce")] + [(names.firewall(p), "gce") for p in ("internal", "health-checks", "proxies")]
@@ -31,16 +31,19 @@ def derived_names(
         if private_nodes:
             rules += [(names.router(region), "gce"), (names.nat(region), "gce")]
     rules += [(f"{names.bucket_stem(loc)}-{'0' * BUCKET_SUFFIX_HEX}", "bucket") for loc in bucket_locations]
-    rules += [(names.service_account(p), "service-account") for p in ("fuse", "dl", "node")]
+    rules += [(names.service_account(p), "service-account") for p in ("fuse", "node")]
+    if download:
+        rules += [(names.service_account("dl"), "service-account"), (names.hf_token_secret, "secret")]
+        rules += [(names.download_job(loc), "cloud-run-job") for loc in bucket_locations]
     return rules
 
 
 def check_names(
-    top: Reader, names: Names, regions: list[str], bucket_locations: list[str], private_nodes: bool
+    top: Reader, names: Names, regions: list[str], bucket_locations: list[str], private_nodes: bool, *, download: bool
 ) -> None:
     """Blames `prefix` when a derived name breaks its API's rule: the one thing to change is the prefix
     (the stack's name is the other half, and regions and locations are what they are)."""
-    for name, rule in derived_names(names, regions, bucket_locations, private_nodes):
+    for name, rule in derived_names(names, regions, bucket_locations, private_nodes, download=download):
         why = name_problem(name, rule)
         reserved = name.startswith(facts.BUCKET_FORBIDDEN_PREFIX) or _FORBIDDEN_WORD.search(name)
         if why is None and rule == "bucket" and reserved:

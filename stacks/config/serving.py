@@ -36,6 +36,8 @@ _IMAGE = re.compile(r"[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?
 _CPU_QUANTITY = re.compile(r"[1-9][0-9]{0,6}m|[0-9]{1,4}(\.[0-9]{1,3})?")
 _MEMORY_QUANTITY = re.compile(r"[1-9][0-9]{0,6}(Ki|Mi|Gi|Ti)")
 _BUCKET_LOCATION = re.compile(r"[A-Za-z0-9-]{1,64}")
+# A git ref or commit as huggingface_hub's `revision` takes it (it also names the download's marker).
+_REVISION = re.compile(r"(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")
 
 
 def k8s_name(r: Reader, name: str, default: str, rule: str, *, derived: str = "{}") -> str | None:
@@ -91,8 +93,16 @@ def model(top: Reader, accelerator: Accelerator | None) -> Model:
             f"{accelerator.machine_type} has {chips} chips and vLLM shards the model across all of them",
             f"set tensorParallelSize to {chips}",
         )
+    revision = m.string(
+        "revision",
+        "main",
+        pattern=_REVISION,
+        why="is not a Hugging Face branch, tag or commit",
+        fix="use a branch or tag name, or a 40-character commit hash, e.g. main",
+        longest=100,
+    )
     m.finish()
-    return Model(model_id, served or model_id, tp)
+    return Model(model_id, served or model_id, tp, revision)
 
 
 def model_store(top: Reader) -> ModelStore:
@@ -192,7 +202,6 @@ def model_server(top: Reader, accelerator: Accelerator | None) -> ModelServer | 
     server = ModelServer(
         namespace=namespace,
         service_account=k8s_name(r, "serviceAccount", "gemma-ksa", "dns-1123-subdomain"),
-        downloader_service_account=k8s_name(r, "downloaderServiceAccount", "gemma-downloader", "dns-1123-subdomain"),
         backend=backend,
         # The Service `<name>-service` is an RFC 1035 label: the strictest of the names derived from it.
         name=k8s_name(r, "name", "vllm-gemma", "dns-1035-label", derived="{}-service"),

@@ -1,0 +1,218 @@
+"""The weights download: a Cloud Run job per bucket, run and waited for by `pulumi up`, with its own identity,
+the token from a secret only it can read, its bucket mounted, idempotent, and every model server after it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from components import weights_download
+from stacks import facts
+from tests.conftest import closure, run
+from tools import engine
+
+REGIONS = ("europe-west4", "us-east5")
+WRITER = "tpu-gke-dranet-prod-dl@tpu-inference-prod.iam.gserviceaccount.com"
+TOKEN = engine.STAND_IN.format(key="hfToken")
+
+
+def job(plan: engine.Plan, region: str) -> engine.Registration:
+    return plan.one("gcp:cloudrunv2/job:Job", f"weights-download-{region}")
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_one_job_per_bucket_in_its_region_run_and_waited_for(prod, region):
+    j = job(prod, region)
+    assert j.inputs["name"] == f"tpu-gke-dranet-prod-dl-{region}"
+    assert j.inputs["location"] == region
+    assert j.inputs["project"] == "tpu-inference-prod"
+    # runExecutionToken, not startExecutionToken: the resource is ready only when the execution completed.
+    assert j.inputs["runExecutionToken"] == weights_download.execution_token("google/gemma-3-27b-it", "main")
+    assert "startExecutionToken" not in j.inputs
+    assert len(j.inputs["name"]) + len(j.inputs["runExecutionToken"]) < 63  # the provider's limit
+    assert j.inputs["deletionProtection"] is False  # or `pulumi destroy` fails on it
+    assert j.options["customTimeouts"] == {"create": "360m", "update": "360m"}  # four attempts of 90 min
+    task = j.inputs["template"]["template"]
+    assert task["timeout"] == "5400s" and task["maxRetries"] == 3
+    assert j.inputs["template"]["taskCount"] == 1
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_the_job_runs_as_its_own_identity_with_its_bucket_and_the_token_mounted(prod, region):
+    task = job(prod, region).inputs["template"]["template"]
+    assert task["serviceAccount"] == WRITER
+    (c,) = task["containers"]
+    assert c["image"] == "vllm/vllm-tpu:v0.12.0"  # pinned, from Docker Hub, and it ships huggingface_hub
+    assert c["commands"] == ["python3", "-c", weights_download.DOWNLOAD_SCRIPT]
+    assert "pip install" not in json.dumps(c)
+    env = {e["name"]: e["value"] for e in c["envs"]}
+    assert env["MODEL_ID"] == "google/gemma-3-27b-it" and env["REVISION"] == "main"
+    assert env["TARGET_DIR"] == "/mnt/weights/google/gemma-3-27b-it"
+    assert env["HF_TOKEN_FILE"] == "/var/run/secrets/huggingface/token"
+    assert not [e for e in c["envs"] if "valueSource" in e], "the token is mounted as a file, not an env var"
+    assert c["resources"]["limits"] == {"cpu": "8", "memory": "32Gi"}
+    assert {m["name"]: m["mountPath"] for m in c["volumeMounts"]} == {
+        "weights": "/mnt/weights",
+        "hf-token": "/var/run/secrets/huggingface",
+    }
+    volumes = {v["name"]: v for v in task["volumes"]}
+    assert volumes["weights"]["gcs"] == {
+        "bucket": prod.outputs["buckets"][region],
+        "readOnly": False,
+        "mountOptions": ["implicit-dirs"],
+    }
+    assert volumes["hf-token"]["secret"] == {
+        "secret": "tpu-gke-dranet-prod-hf-token",
+        "items": [{"path": "token", "version": "1"}],  # the version `pulumi up` created, not "latest"
+    }
+
+
+def test_the_token_is_a_secret_only_the_job_can_read(prod):
+    (secret,) = prod.by_type("gcp:secretmanager/secret:Secret")
+    assert secret.inputs["secretId"] == "tpu-gke-dranet-prod-hf-token"
+    assert secret.inputs["replication"] == {"auto": {}}  # a region added later changes nothing here
+    (version,) = prod.by_type("gcp:secretmanager/secretVersion:SecretVersion")
+    assert version.inputs["secretData"] == engine.Secret(TOKEN)
+    assert "secretData" in version.options["additionalSecretOutputs"]
+    (access,) = prod.by_type("gcp:secretmanager/secretIamMember:SecretIamMember")
+    assert access.inputs == {
+        "project": "tpu-inference-prod",
+        "secretId": "tpu-gke-dranet-prod-hf-token",
+        "role": "roles/secretmanager.secretAccessor",
+        "member": f"serviceAccount:{WRITER}",
+    }
+    # Nothing else grants Secret Manager roles, on the secret or the project.
+    roles = [r.inputs["role"] for r in prod.registrations if r.type.endswith(("IAMMember", "IamMember"))]
+    assert [r for r in roles if r.startswith("roles/secretmanager.")] == ["roles/secretmanager.secretAccessor"]
+    for region in REGIONS:
+        assert access.urn in job(prod, region).dependencies
+
+
+def test_the_token_never_appears_in_plain_text(prod):
+    def leaks(value, inside_secret=False):
+        if isinstance(value, engine.Secret):
+            return leaks(value.value, True)
+        if isinstance(value, dict):
+            return any(leaks(v, inside_secret) for v in value.values())
+        if isinstance(value, list):
+            return any(leaks(v, inside_secret) for v in value)
+        return isinstance(value, str) and TOKEN in value and not inside_secret
+
+    assert not [r.name for r in prod.registrations if leaks(r.inputs) or leaks(r.outputs)]
+    assert TOKEN not in json.dumps(engine.to_json([r.inputs for r in prod.registrations]))
+    assert TOKEN not in json.dumps(engine.to_json(prod.outputs))
+    assert [r.name for r in prod.registrations if TOKEN in repr(engine.to_json(r.inputs, reveal=True))] == [
+        "weights-download-hf-token-version"
+    ]
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_the_job_starts_after_its_grants_and_needs_no_cluster(prod, region):
+    j = job(prod, region)
+    names = {r.urn: r.name for r in prod.registrations}
+    assert {f"weights-{region}-write", "weights-download-hf-token-access", "apis-run", "apis-secretmanager"} <= {
+        names[d] for d in j.dependencies
+    }
+    waits = closure(prod, j.urn)
+    assert not [names[u] for u in waits if prod.by_urn()[u].type.startswith(("gcp:container/", "kubernetes:"))]
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_no_model_server_starts_before_its_bucket_holds_the_weights(prod, region):
+    deployment = prod.one("kubernetes:apps/v1:Deployment", f"model-server-{region}-deployment")
+    assert job(prod, region).urn in deployment.dependencies
+    other = next(r for r in REGIONS if r != region)
+    assert job(prod, other).urn not in closure(prod, deployment.urn)  # each region waits for its own bucket
+
+
+def test_a_new_model_or_revision_runs_the_job_again_and_the_same_one_does_not():
+    base = weights_download.execution_token("google/gemma-3-27b-it", "main")
+    assert weights_download.execution_token("google/gemma-3-27b-it", "main") == base
+    assert weights_download.execution_token("google/gemma-3-12b-it", "main") != base
+    assert weights_download.execution_token("google/gemma-3-27b-it", "0123abc") != base
+    plan = run("prod", overrides={"model": {"id": "google/gemma-3-27b-it", "tensorParallelSize": 4, "revision": "v2"}})
+    assert job(plan, "us-east5").inputs["runExecutionToken"] == weights_download.execution_token(
+        "google/gemma-3-27b-it", "v2"
+    )
+
+
+def test_download_script_is_idempotent(tmp_path):
+    """Runs the job's script against a stand-in huggingface_hub: the second run downloads nothing, another
+    revision downloads again."""
+    fake = tmp_path / "lib" / "huggingface_hub"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text(
+        textwrap.dedent(
+            """
+            import json, os, pathlib
+            def snapshot_download(**kwargs):
+                log = pathlib.Path(os.environ["CALLS"])
+                log.write_text(log.read_text() + json.dumps({k: str(v) for k, v in kwargs.items()}) + "\\n")
+                (pathlib.Path(kwargs["local_dir"]) / "model.safetensors").write_text("weights")
+            """
+        )
+    )
+    (tmp_path / "token").write_text("hf_example\n")
+    calls = tmp_path / "calls"
+    calls.write_text("")
+    target = tmp_path / "bucket" / "google" / "gemma-3-27b-it"
+    target.mkdir(parents=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(tmp_path / "lib"),
+        "CALLS": str(calls),
+        "MODEL_ID": "google/gemma-3-27b-it",
+        "REVISION": "main",
+        "TARGET_DIR": str(target),
+        "HF_TOKEN_FILE": str(tmp_path / "token"),
+        "PARALLEL_FILES": "4",
+    }
+
+    def download(**change):
+        script = [sys.executable, "-c", weights_download.DOWNLOAD_SCRIPT]
+        return subprocess.run(script, env={**env, **change}, capture_output=True, text=True)
+
+    first, second = download(), download()
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    (call,) = [json.loads(line) for line in calls.read_text().splitlines()]
+    assert call["repo_id"] == "google/gemma-3-27b-it" and call["revision"] == "main"
+    assert call["token"] == "hf_example" and call["max_workers"] == "4"
+    assert (target / ".download-complete").read_text() == "google/gemma-3-27b-it@main"
+    assert "already in the bucket" in second.stdout
+    assert "hf_example" not in first.stdout + second.stdout
+    assert download(REVISION="v2").returncode == 0
+    assert len(calls.read_text().splitlines()) == 2
+    assert (target / ".download-complete").read_text() == "google/gemma-3-27b-it@v2"
+
+
+def test_a_multi_region_bucket_is_filled_from_a_region_inside_it():
+    plan = run("prod", overrides={"modelStore": {"layout": "single", "location": "EU"}})
+    (j,) = plan.by_type("gcp:cloudrunv2/job:Job")
+    assert j.inputs["location"] == "europe-west4"  # the config region us-east5 is not in the EU
+    assert j.inputs["name"] == "tpu-gke-dranet-prod-dl-eu"
+
+
+def test_places_the_download_relies_on():
+    assert {z.rsplit("-", 1)[0] for z in facts.TPU_V6E_ZONES} <= set(facts.CLOUD_RUN_REGIONS)
+    assert set(facts.CLOUD_RUN_REGIONS) <= set(facts.REGION_ZONES)
+    assert facts.regions_in_bucket_location("NAM4") == ("us-central1", "us-east1")
+    assert "europe-west4" in facts.regions_in_bucket_location("EU")
+    assert "europe-west2" not in facts.regions_in_bucket_location("EU")
+    assert facts.regions_in_bucket_location("us-east5") == ("us-east5",)
+
+
+def test_dev_downloads_nothing(dev):
+    for type_ in (
+        "gcp:cloudrunv2/job:Job",
+        "gcp:secretmanager/secret:Secret",
+        "gcp:secretmanager/secretVersion:SecretVersion",
+        "gcp:secretmanager/secretIamMember:SecretIamMember",
+    ):
+        assert dev.by_type(type_) == [], type_
+    services = {s.inputs["service"] for s in dev.by_type("gcp:projects/service:Service")}
+    assert not services & {"run.googleapis.com", "secretmanager.googleapis.com"}
