@@ -312,7 +312,8 @@ class Grant:
     why: str
     source: str
     when: str = "always"  # "always"; "features": the stack owns the fleet features; "kms": secretsEncryptionKeys;
-    # "autoscaling": the HPAs are on
+    # "autoscaling": the HPAs are on; "armor": Model Armor is on and the stack owns the project's singletons;
+    # "apigee": Apigee is on
 
 
 IDENTITIES = {
@@ -401,6 +402,52 @@ PERMISSIONS = (
         "https://cloud.google.com/kubernetes-engine/docs/how-to/encrypting-secrets#grant_permission_to_use_the_key",
         "kms",
     ),
+)
+
+# Guards in front of the model (seed 002): the Service Extensions service agent, which calls Model Armor
+# for the load balancer, and the Apigee Operator for Kubernetes' Google service account.
+IDENTITIES["service-extensions-agent"] = "service-PROJECT_NUMBER@gcp-sa-dep.iam.gserviceaccount.com"
+IDENTITIES["apigee-operator"] = "the Apigee operator's Google service account (<prefix>-<stack>-apim)"
+IDENTITIES["apigee-operator-ksa"] = "PROJECT.svc.id.goog[apim/apim-ksa]"
+# The Service Extensions service agent, its address, and that callouts to Google services run as it:
+SERVICE_EXTENSIONS_TO_GOOGLE = (
+    "https://cloud.google.com/service-extensions/docs/configure-extensions-to-google-services"
+)
+_SEED_ARMOR = "seed 002 (Mengonfigurasi pemeriksaan keamanan dan keselamatan AI, step 2)"
+_APIM_INSTALL = "https://cloud.google.com/apigee/docs/api-platform/apigee-kubernetes/apigee-apim-operator-install"
+PERMISSIONS += (
+    tuple(
+        Grant(
+            "service-extensions-agent", role, "project", why, f"{_SEED_ARMOR}; {SERVICE_EXTENSIONS_TO_GOOGLE}", "armor"
+        )
+        for role, why in (
+            ("roles/container.admin", "the seed grants it to the agent that programs the Gateway's extension"),
+            ("roles/modelarmor.calloutUser", "the load balancer's callout to Model Armor"),
+            ("roles/serviceusage.serviceUsageConsumer", "the callout is billed to and quota-checked in the project"),
+            ("roles/modelarmor.user", "the callout screens with the stack's template"),
+        )
+    )
+    + tuple(
+        Grant(
+            "apigee-operator", role, "project", why, f"{_APIM_INSTALL} (Retrieve and configure credentials)", "apigee"
+        )
+        for role, why in (
+            ("roles/apigee.admin", "the operator creates the Apigee extension processor and its environment resources"),
+            ("roles/networkservices.serviceExtensionsAdmin", "the operator manages the traffic extension's backend"),
+            ("roles/compute.networkAdmin", "the operator manages access to Apigee through Service Extensions"),
+            ("roles/compute.loadBalancerAdmin", "the operator connects network endpoint groups and backend services"),
+        )
+    )
+    + (
+        Grant(
+            "apigee-operator-ksa",
+            "roles/iam.workloadIdentityUser",
+            "service-account",
+            "the operator's Kubernetes service account (created by its chart) acts as its Google service account",
+            f"{_APIM_INSTALL} (Create a workload identity)",
+            "apigee",
+        ),
+    )
 )
 
 
@@ -712,3 +759,56 @@ def fits_on_nodes(pods: list[tuple[int, int]], room: dict[str, int], nodes: int)
         node["cpu"] -= cpu
         node["memory"] -= memory
     return True
+
+
+# ======================================================================================================
+# Guards in front of the model (seed 002): where Model Armor runs, which Gateway classes take a traffic
+# extension, and the Apigee operator's charts (used by stacks/config/guards.py), read 2026-11-25
+# ======================================================================================================
+
+GUARDS_READ_ON = "2026-11-25"
+
+# Model Armor's regions (https://cloud.google.com/model-armor/locations, "Regions"): Asia Pacific, the
+# United States and Europe. The page also lists the multi-regions `us` and `eu`; the load balancer's callout
+# names a regional endpoint (`<service>.<region>.rep.googleapis.com`, the GCPTrafficExtension CRD's
+# googleAPIServiceName), so only regions are accepted (us-east5, the codelab's second region, is not one).
+MODEL_ARMOR_LOCATIONS_SOURCE = "https://cloud.google.com/model-armor/locations"
+MODEL_ARMOR_LOCATIONS: tuple[str, ...] = (
+    "asia-southeast1",
+    "asia-south1",
+    "us-central1",
+    "us-east1",
+    "us-east4",
+    "us-west1",
+    "europe-west1",
+    "europe-west2",
+    "europe-west3",
+    "europe-west4",
+)
+
+# GatewayClasses whose Gateways take a GCPTrafficExtension: the compatibility table of "Customize GKE
+# Gateway traffic using Service Extensions" lists the single-cluster classes below. The multi-cluster
+# classes, the cross-region internal one (`gke-l7-cross-regional-internal-managed-mc`, this program's
+# default) among them, are not in it, so an extension on them is refused rather than left never attached.
+# The stored copy read shows the page's introduction and the table's header (GatewayClass |
+# GCPRoutingExtension | GCPTrafficExtension); the rows are as last read on the live page: a real project
+# confirms them through the extension's `Programmed` condition (README § Guards).
+SERVICE_EXTENSIONS_SOURCE = "https://cloud.google.com/kubernetes-engine/docs/how-to/configure-gke-service-extensions"
+TRAFFIC_EXTENSION_CLASSES: tuple[str, ...] = (
+    "gke-l7-rilb",
+    "gke-l7-regional-external-managed",
+    "gke-l7-global-external-managed",
+)
+SERVICE_EXTENSIONS_AGENT = "gcp-sa-dep"  # service-PROJECT_NUMBER@gcp-sa-dep.iam.gserviceaccount.com
+# A forwarding rule takes one traffic extension; a chain holds up to 3 extensions (the GCPTrafficExtension
+# CRD, `extensions`: "Up to 3 Extensions can be defined for each ExtensionChain"), so with both guards on
+# the program renders one extension with one chain of two.
+EXTENSIONS_PER_CHAIN = 3
+
+# The Apigee Operator for Kubernetes: two Helm charts in Google's Artifact Registry (OCI), their sources not
+# public, the version of the install guide (_APIM_INSTALL above: `--version 1.1.1`), namespace `apim`, the
+# Kubernetes service account `apim-ksa` the operator chart creates.
+APIGEE_CHART_REPOSITORY = "oci://us-docker.pkg.dev/apigee-release/apigee-k8s-tooling-helm-charts"
+APIGEE_CHART_VERSION = "1.1.1"
+APIGEE_NAMESPACE = "apim"
+APIGEE_KSA = "apim-ksa"

@@ -16,7 +16,7 @@ from typing import Any
 
 import pulumi
 
-from stacks.config import compute, names, network, operations, security, serving
+from stacks.config import compute, guards, names, network, operations, security, serving
 from stacks.config.model import (
     BACKENDS,
     CHART_VERSIONS,
@@ -215,6 +215,13 @@ def parse(
     f = top.mapping("fleet")
     fleet = Fleet(f.boolean("manageFeatures", True))
     f.finish()
+    guarded = guards.guards(
+        top,
+        project=project,
+        base=f"{prefix}-{stack}" if prefix else "",
+        gateway_class="gke-l7-cross-regional-internal-managed-mc",
+        served_model=model.served_name if model else None,
+    )
     top.finish()
     _other_namespaces(top, other_namespaces or {}, project_name)
 
@@ -249,6 +256,7 @@ def parse(
         private_nodes=private_nodes,
         secrets_encryption_keys=encryption_keys,
         hf_token=hf_token_output if model_server.backend == "vllm-tpu" else None,
+        guards=guarded,
     )
 
 

@@ -237,6 +237,27 @@ class Autoscaling:
 
 
 @dataclass(frozen=True)
+class ModelArmor:
+    location: str  # a Model Armor region: the template and the callout's regional endpoint
+    template_id: str
+
+
+@dataclass(frozen=True)
+class Apigee:
+    organization: str  # an existing Apigee organization (its name is a project ID)
+    environment: str  # an existing environment of it, attached to an instance in the Gateway's region
+    chart_version: str  # of both APIM operator charts
+
+
+@dataclass(frozen=True)
+class Guards:
+    """Service Extensions on the Gateway: Apigee first, then Model Armor, in one chain when both are on."""
+
+    model_armor: ModelArmor | None
+    apigee: Apigee | None
+
+
+@dataclass(frozen=True)
 class PlatformConfig:
     project: str
     stack: str
@@ -263,6 +284,7 @@ class PlatformConfig:
     private_nodes: PrivateNodes
     secrets_encryption_keys: Mapping[str, str]  # region -> Cloud KMS key in that region; {} = Google-managed
     hf_token: Any = None  # pulumi.Output[str], secret; None for the simulator backend
+    guards: Guards | None = None  # Model Armor and Apigee in front of the model; None: neither
 
     @property
     def names(self) -> Names:
