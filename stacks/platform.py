@@ -15,13 +15,22 @@ from components.autoscaling import AdapterAccess, AdapterAccessArgs, PoolAutosca
 from components.cluster import TPU_POOL, InferenceCluster, InferenceClusterArgs, TpuPool
 from components.fleet import Fleet, FleetArgs, FleetMember
 from components.gateway import HealthCheckArgs, MultiClusterGateway, MultiClusterGatewayArgs
+from components.guard import (
+    ApigeeArgs,
+    ApigeeLocation,
+    GatewayGuard,
+    GatewayGuardArgs,
+    ModelArmorArgs,
+    ServiceExtensionsAccess,
+    ServiceExtensionsAccessArgs,
+)
 from components.inference_pool import EndpointPickerResources, InferencePool, InferencePoolArgs
 from components.model_server import ModelServer, ModelServerArgs, TpuServing
 from components.model_store import ModelStore, ModelStoreArgs
 from components.network import Network, NetworkArgs, SubnetRanges
 from components.node_identity import NodeIdentity, NodeIdentityArgs
 from components.observability import Observability, ObservabilityArgs, alert_rules
-from stacks.config import PlatformConfig
+from stacks.config import PlatformConfig, guards
 
 CURL_IMAGE = "curlimages/curl:8.11.1"
 
@@ -50,7 +59,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         "apis",
         ProjectApisArgs(
             project=cfg.project,
-            services=APIS + (("cloudkms.googleapis.com",) if cfg.secrets_encryption_keys else ()),
+            services=APIS + (("cloudkms.googleapis.com",) if cfg.secrets_encryption_keys else ()) + guard_apis(cfg),
             service_agents=("container.googleapis.com",) if cfg.secrets_encryption_keys else (),
         ),
     )
@@ -176,7 +185,9 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
     )
 
     serving = _serving(cfg, clusters, store, fleet, network)
+    gateway = serving.pop("gateway_resource")
     operations = _operations(cfg, clusters, serving.pop("servers"), serving.pop("pools"), apis)
+    guarded = _guards(cfg, apis, clusters[cfg.config_region], gateway, network, list(clusters))
 
     return {
         "network": network.vpc.name,
@@ -194,6 +205,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         "configMembership": fleet.config_membership.id,
         **serving,
         **operations,
+        **guarded,
     }
 
 
@@ -313,6 +325,7 @@ def _serving(
     return {
         "servers": servers,
         "pools": pools,
+        "gateway_resource": gateway.gateway,
         "modelServer": {
             "backend": ms.backend,
             "namespace": ms.namespace,
@@ -410,6 +423,109 @@ def _operations(
             "targetKvCacheUtilization": scaling.target_kv_cache,
         }
     return outputs
+
+
+def guard_apis(cfg: PlatformConfig) -> tuple[str, ...]:
+    """The APIs of the guards that are on (Network Services, which runs the extensions, is always on)."""
+    g = cfg.guards
+    return (("modelarmor.googleapis.com",) if g and g.model_armor else ()) + (
+        ("apigee.googleapis.com",) if g and g.apigee else ()
+    )
+
+
+def _guards(
+    cfg: PlatformConfig,
+    apis: ProjectApis,
+    cluster: InferenceCluster,
+    gateway: pulumi.Resource,
+    network: Network,
+    regions: list[str],
+) -> dict[str, Any]:
+    """Seed 002: Model Armor and Apigee as the Gateway's one traffic extension, in the Gateway's cluster."""
+    g, gw = cfg.guards, cfg.gateway
+    if g is None:
+        return {}
+    armor, apigee = g.model_armor, g.apigee
+    # The agent's grants are project-wide: made once, by the stack that owns the project's singletons.
+    access = (
+        ServiceExtensionsAccess(
+            "service-extensions",
+            ServiceExtensionsAccessArgs(
+                cfg.project, depends_on=apis.of("cloudresourcemanager.googleapis.com", "networkservices.googleapis.com")
+            ),
+        )
+        if armor and cfg.fleet.manage_features
+        else None
+    )
+    GatewayGuard(
+        "guard",
+        GatewayGuardArgs(
+            project=cfg.project,
+            namespace=cfg.model_server.namespace,
+            gateway_name=gw.name,
+            extension_name=f"{gw.name}-guard",
+            gateway=gateway,
+            model_armor=ModelArmorArgs(
+                location=armor.location,
+                template_id=armor.template_id,
+                settings=guards.model_armor_settings(cfg.project, armor, cfg.model.served_name),
+                access=access,
+                depends_on=apis.of("modelarmor.googleapis.com"),
+            )
+            if armor
+            else None,
+            apigee=ApigeeArgs(
+                organization=apigee.organization,
+                environment=apigee.environment,
+                chart_version=apigee.chart_version,
+                operator_account_id=cfg.names.service_account(guards.OPERATOR_ACCOUNT),
+                backend_service=f"{gw.name}-apigee",
+                locations={r: ApigeeLocation(network.vpc.id, network.node_subnets[r].id) for r in regions},
+                workload_pool=cluster.workload_pool,
+                depends_on=apis.of(
+                    "apigee.googleapis.com", "iam.googleapis.com", "cloudresourcemanager.googleapis.com"
+                ),
+            )
+            if apigee
+            else None,
+            labels={**cfg.labels, "stack": cfg.stack, "managed-by": "pulumi"},
+        ),
+        opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
+    )
+    outputs: dict[str, Any] = {
+        "guards": {
+            "extension": f"{gw.name}-guard",
+            "chain": [name for name, on in (("apigee", apigee), ("model-armor", armor)) if on],
+            **({"modelArmorTemplate": guards.template_path(cfg.project, armor)} if armor else {}),
+        }
+    }
+    if apigee:
+        address = network.gateway_addresses[regions[0]].address
+        outputs["apigeeTestRequests"] = address.apply(
+            lambda ip: apigee_requests(cfg, cluster.kube_context, ip) if ip else {}
+        )
+    return outputs
+
+
+def apigee_requests(cfg: PlatformConfig, context: str, gateway_ip: str) -> dict[str, str]:
+    """Seed 002's two checks of Apigee: without a key the request is refused (a RaiseFault from Apigee), with
+    an API key from the Apigee UI (`export API_KEY=...` first) it is served."""
+    body = json.dumps(
+        {
+            "model": cfg.model.served_name,
+            "prompt": "Write as if you were a critic: San Francisco",
+            "max_tokens": 100,
+            "temperature": 0,
+        }
+    )
+    call = (
+        f"kubectl --context {context} -n {cfg.model_server.namespace} run curl-apigee --rm -i --restart=Never "
+        f"--image={CURL_IMAGE} -- curl -i http://{gateway_ip}/v1/completions -H 'Content-Type: application/json'"
+    )
+    return {
+        "unauthenticated": f"{call} -d '{body}'",
+        "withApiKey": f"{call} -H \"x-api-key: $API_KEY\" -d '{body}'",
+    }
 
 
 def _namespace(server: ModelServer) -> list[pulumi.Resource]:

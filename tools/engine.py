@@ -311,6 +311,9 @@ class PlatformMocks:
         self.subnets: dict[str, str] = {}  # subnet id -> CIDR, to hand out addresses inside it
 
     def call(self, args):
+        handler = _CALLS.get(args.token)
+        if handler:
+            return handler(self, dict(args.args))
         raise RuntimeError(
             f"the program called provider function {args.token}: the offline plan answers none, "
             "so resolve the value from config or a resource output instead"
@@ -460,6 +463,17 @@ def _dashboard(m: PlatformMocks, i: dict, name: str) -> dict:
     return {"id": f"projects/{m.number}/dashboards/{_hex(name, 8)}-{_hex(name + '/', 4)}"}
 
 
+def _model_armor_template(m: PlatformMocks, i: dict, name: str) -> dict:
+    path = f"projects/{m.project}/locations/{i['location']}/templates/{i['templateId']}"
+    return {"id": path, "name": path}
+
+
+def _get_project(m: PlatformMocks, a: dict) -> dict:
+    """`gcp.organizations.get_project`: the project's number, as Resource Manager returns it."""
+    project = a.get("projectId") or m.project
+    return {"id": f"projects/{project}", "projectId": project, "number": m.number, "name": project}
+
+
 def _sleep(m: PlatformMocks, i: dict, name: str) -> dict:
     return {"id": "2026-01-01T00:00:00Z"}
 
@@ -507,6 +521,11 @@ _OUTPUTS: dict[str, Callable[[PlatformMocks, dict, str], dict]] = {
     "gcp:monitoring/dashboard:Dashboard": _dashboard,
     "pulumi:providers:kubernetes": _provider,
     "pulumi-python:dynamic:Resource": _dynamic,
+    "gcp:modelarmor/template:Template": _model_armor_template,
+}
+# Provider functions the program calls, answered like the provider would.
+_CALLS: dict[str, Callable[[PlatformMocks, dict], dict]] = {
+    "gcp:organizations/getProject:getProject": _get_project,
 }
 
 

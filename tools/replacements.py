@@ -287,6 +287,12 @@ GCP: dict[str, Rule] = {
         forces=("name", "location", "project"),
         source=f"{_TPG}services/gkehub2/resource_gke_hub_feature.go",
     ),
+    # A template's URL parameters (project, location, template id) are immutable; its filters update in place.
+    "gcp:modelarmor/template:Template": Rule(
+        forces=("project", "location", "templateId"),
+        source="https://github.com/hashicorp/terraform-provider-google-beta/blob/0123f3888f2e1751549a8afee563ca005ebee28a/"
+        "google-beta/services/modelarmor/resource_model_armor_template.go",
+    ),
     "gcp:projects/iAMMember:IAMMember": _iam_member("project", "services/resourcemanager/iam_project.go"),
     "gcp:serviceaccount/iAMMember:IAMMember": _iam_member(
         "serviceAccountId", "services/resourcemanager/iam_service_account.go"

@@ -44,6 +44,10 @@ STEPS: dict[str, Step] = {
     "inference-pool-chart": Step(60, f"{CODELAB} §7: helm install of the InferencePool and its endpoint picker"),
     "gateway-programming": Step(540, f"{CODELAB} §8: the Gateway is programmed in 8–10 min"),
     "monitoring-config": Step(5, "one Cloud Monitoring or Logging API write (alert policy, log metric, dashboard)"),
+    "model-armor-template": Step(5, "one Model Armor API write (a template), estimate"),
+    "operator-chart": Step(
+        90, "helm install --atomic of an operator chart: its Deployment ready (Apigee install guide), estimate"
+    ),
     "kubernetes-object": Step(2, "one API server write, no readiness to wait for"),
     "instant": Step(0, "no cloud call (random suffix, provider configuration, firewall sweeper record)"),
 }
@@ -69,6 +73,8 @@ _BY_TYPE = {
     "gcp:monitoring/alertPolicy:AlertPolicy": "monitoring-config",
     "gcp:monitoring/dashboard:Dashboard": "monitoring-config",
     "gcp:logging/metric:Metric": "monitoring-config",
+    "gcp:modelarmor/template:Template": "model-armor-template",
+    "kubernetes:helm.sh/v3:Release": "operator-chart",
     "random:index/randomId:RandomId": "instant",
     "pulumi:providers:kubernetes": "instant",
     "pulumi-python:dynamic:Resource": "instant",
