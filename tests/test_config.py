@@ -1148,6 +1148,81 @@ COMBINATIONS = [
     ),
 ]
 
+ARMOR = {"enabled": True, "location": "us-central1"}
+APIGEE = {"enabled": True, "organization": "my-apigee-org", "environment": "inference"}
+GUARDS = [
+    Bad(
+        "Model Armor where it does not run",
+        {"guards": {"modelArmor": {"enabled": True, "location": "us-east5"}}},
+        "guards.modelArmor.location",
+        '"us-east5"',
+        "choose one of asia-southeast1",
+    ),
+    Bad(
+        "Model Armor in a multi-region",
+        {"guards": {"modelArmor": {"enabled": True, "location": "us"}}},
+        "guards.modelArmor.location",
+        '"us"',
+        "us-central1",
+    ),
+    Bad(
+        "Model Armor without a location",
+        {"guards": {"modelArmor": {"enabled": True}}},
+        "guards.modelArmor.location",
+        "(not set)",
+        "set guards.modelArmor.location",
+    ),
+    Bad(
+        "Model Armor template id in capitals",
+        {"guards": {"modelArmor": {**ARMOR, "templateId": "LLM"}}},
+        "guards.modelArmor.templateId",
+        '"LLM"',
+        "lowercase",
+    ),
+    Bad(
+        "Model Armor on the cross-region Gateway",
+        {"guards": {"modelArmor": ARMOR}},
+        "guards.modelArmor.enabled",
+        "true",
+        "gateway.mode: single-cluster",
+    ),
+    Bad(
+        "Apigee on the cross-region Gateway",
+        {"guards": {"apigee": APIGEE}},
+        "guards.apigee.enabled",
+        "true",
+        "gateway.className one of gke-l7-rilb",
+    ),
+    Bad(
+        "Apigee without an organization",
+        {"guards": {"apigee": {"enabled": True, "environment": "inference"}}},
+        "guards.apigee.organization",
+        "(not set)",
+        "an existing Apigee organization",
+    ),
+    Bad(
+        "Apigee without an environment",
+        {"guards": {"apigee": {"enabled": True, "organization": "my-apigee-org"}}},
+        "guards.apigee.environment",
+        "(not set)",
+        "attached to an instance in the Gateway's region",
+    ),
+    Bad(
+        "Apigee charts unpinned",
+        {"guards": {"apigee": {**APIGEE, "chartVersion": "latest"}}},
+        "guards.apigee.chartVersion",
+        '"latest"',
+        "1.1.1",
+    ),
+    Bad(
+        "a misspelt guard",
+        {"guards": {"modelArmour": ARMOR}},
+        "guards.modelArmour",
+        '{"enabled": true, "location": "us-central1"}',
+        "did you mean 'guards.modelArmor'?",
+    ),
+]
+
 CLASSES = {
     "places": PLACES,
     "machine types": MACHINES,
@@ -1156,6 +1231,7 @@ CLASSES = {
     "keys that do nothing": NOTHING,
     "text that only looks right": TEXT,
     "combinations": COMBINATIONS,
+    "guards": GUARDS,
 }
 BAD_INPUTS = [bad for rows in CLASSES.values() for bad in rows]
 
@@ -1237,6 +1313,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "keys that do nothing": 16,
         "text that only looks right": 35,
         "combinations": 24,
+        "guards": 10,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)
 
