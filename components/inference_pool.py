@@ -84,6 +84,7 @@ class InferencePoolArgs:
     nodes: Sequence[pulumi.Resource] = ()  # the pool the endpoint picker runs on
     # The export only takes effect once multi-cluster services run; on destroy it goes first.
     fleet_features: Sequence[pulumi.Resource] = ()
+    export: bool = True  # False: a single-cluster Gateway routes to the pool itself, nothing imports it
 
 
 class InferencePool(pulumi.ComponentResource):
@@ -143,14 +144,16 @@ class InferencePool(pulumi.ComponentResource):
         )
         # The chart has no value for the pool's annotations: a server-side-apply patch owns just this
         # one field, declaratively, so there is no drift and no perpetual diff.
-        self.export = k8s.apiextensions.CustomResourcePatch(
-            f"{name}-export",
-            api_version="inference.networking.k8s.io/v1",
-            kind="InferencePool",
-            metadata=k8s.meta.v1.ObjectMetaPatchArgs(
-                name=args.pool_name, namespace=args.namespace, annotations={EXPORT_ANNOTATION: "True"}
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.chart, *args.fleet_features]),
-        )
+        self.export = None
+        if args.export:
+            self.export = k8s.apiextensions.CustomResourcePatch(
+                f"{name}-export",
+                api_version="inference.networking.k8s.io/v1",
+                kind="InferencePool",
+                metadata=k8s.meta.v1.ObjectMetaPatchArgs(
+                    name=args.pool_name, namespace=args.namespace, annotations={EXPORT_ANNOTATION: "True"}
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.chart, *args.fleet_features]),
+            )
         self.pool_name = args.pool_name
         self.register_outputs({"pool": args.pool_name})

@@ -18,7 +18,7 @@ HEALTH_CHECK_RANGES = ("130.211.0.0/22", "35.191.0.0/16")
 class SubnetRanges:
     node_subnet: str
     proxy_subnet: str
-    gateway_address: str
+    gateway_address: str | None  # None: the Gateway takes an address of its own (single-cluster mode)
     node_cidr: str
     proxy_cidr: str
     pod_cidr: str | None = None
@@ -34,6 +34,9 @@ class NetworkArgs:
     firewall_names: Mapping[str, str]  # "internal" | "health-checks" | "proxies" -> rule name
     serving_port: int
     nat: bool = False  # private nodes have no external IPs: Cloud NAT gives them egress per region
+    # The Gateway class's proxy-only subnet purpose (stacks/facts.py PROXY_SUBNET_PURPOSE): the cross-region
+    # internal load balancer's GLOBAL_MANAGED_PROXY, or REGIONAL_MANAGED_PROXY for a regional class.
+    proxy_purpose: str = "GLOBAL_MANAGED_PROXY"
     labels: Mapping[str, str] = field(default_factory=dict)
     depends_on: Sequence[pulumi.Resource] = ()  # the Compute Engine API
 
@@ -86,7 +89,7 @@ class Network(pulumi.ComponentResource):
                 region=region,
                 network=self.vpc.id,
                 ip_cidr_range=ranges.proxy_cidr,
-                purpose="GLOBAL_MANAGED_PROXY",  # cross-region internal Application Load Balancer
+                purpose=args.proxy_purpose,
                 role="ACTIVE",
                 opts=child,
             )
@@ -113,6 +116,8 @@ class Network(pulumi.ComponentResource):
                     log_config=gcp.compute.RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
                     opts=child,
                 )
+            if ranges.gateway_address is None:
+                continue
             self.gateway_addresses[region] = gcp.compute.Address(
                 f"{name}-gateway-ip-{region}",
                 project=args.project,

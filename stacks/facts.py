@@ -812,3 +812,29 @@ APIGEE_CHART_REPOSITORY = "oci://us-docker.pkg.dev/apigee-release/apigee-k8s-too
 APIGEE_CHART_VERSION = "1.1.1"
 APIGEE_NAMESPACE = "apim"
 APIGEE_KSA = "apim-ksa"
+
+# ======================================================================================================
+# Gateway classes and their proxy-only subnets (used by stacks/config/gateway_mode.py, components/network.py)
+# ======================================================================================================
+
+GATEWAY_CLASSES_READ_ON = "2026-11-25"
+
+# The multi-cluster inference gateway's class: a cross-region internal Application Load Balancer across
+# the fleet (https://cloud.google.com/kubernetes-engine/docs/how-to/setup-multicluster-inference-gateway).
+MULTI_CLUSTER_GATEWAY_CLASS = "gke-l7-cross-regional-internal-managed-mc"
+# Single-cluster classes GKE Inference Gateway serves InferencePools from: the regional external and the
+# regional internal Application Load Balancer. Sources: GKE "Deploy GKE Inference Gateway"
+# (https://cloud.google.com/kubernetes-engine/docs/how-to/deploy-gke-inference-gateway, "Deploy the
+# Gateway"), llm-d's GKE guide which mirrors it ("GKE supports two types of Application Load Balancers":
+# https://llm-d.ai/docs/infrastructure/gateway/gke), and the seeds 000/001, whose Gateway is
+# gke-l7-regional-external-managed. The capability table lists both as single-cluster classes
+# (https://cloud.google.com/kubernetes-engine/docs/how-to/gatewayclass-capabilities).
+SINGLE_CLUSTER_GATEWAY_CLASSES = ("gke-l7-regional-external-managed", "gke-l7-rilb")
+# Proxy-only subnet purpose per class: regional Envoy-based load balancers use REGIONAL_MANAGED_PROXY,
+# cross-region internal ones GLOBAL_MANAGED_PROXY (https://cloud.google.com/load-balancing/docs/proxy-only-subnets
+# #envoy-lb; GKE: https://cloud.google.com/kubernetes-engine/docs/how-to/deploying-gateways#configure_a_proxy-only_subnet).
+PROXY_SUBNET_PURPOSE = {
+    MULTI_CLUSTER_GATEWAY_CLASS: "GLOBAL_MANAGED_PROXY",
+    "gke-l7-regional-external-managed": "REGIONAL_MANAGED_PROXY",
+    "gke-l7-rilb": "REGIONAL_MANAGED_PROXY",
+}

@@ -30,7 +30,10 @@ from components.model_store import ModelStore, ModelStoreArgs
 from components.network import Network, NetworkArgs, SubnetRanges
 from components.node_identity import NodeIdentity, NodeIdentityArgs
 from components.observability import Observability, ObservabilityArgs, alert_rules
+from components.single_cluster_gateway import RouteBackend, SingleClusterGateway, SingleClusterGatewayArgs
+from stacks import facts
 from stacks.config import PlatformConfig, guards
+from stacks.config.gateway_mode import MULTI_CLUSTER
 
 CURL_IMAGE = "curlimages/curl:8.11.1"
 
@@ -49,17 +52,26 @@ APIS = (
     "monitoring.googleapis.com",
     "logging.googleapis.com",
 )
+# What only the multi-cluster Gateway uses: the fleet, multi-cluster services and ingress.
+MULTI_CLUSTER_APIS = (
+    "gkehub.googleapis.com",
+    "multiclusterservicediscovery.googleapis.com",
+    "multiclusteringress.googleapis.com",
+    "trafficdirector.googleapis.com",
+)
 
 
 def build(cfg: PlatformConfig) -> dict[str, Any]:
     """Creates the platform and returns the stack outputs."""
     names = cfg.names
     labels = {**cfg.labels, "stack": cfg.stack, "managed-by": "pulumi"}
+    multi_cluster = cfg.gateway.mode == MULTI_CLUSTER
+    services = tuple(s for s in APIS if multi_cluster or s not in MULTI_CLUSTER_APIS)
     apis = ProjectApis(
         "apis",
         ProjectApisArgs(
             project=cfg.project,
-            services=APIS + (("cloudkms.googleapis.com",) if cfg.secrets_encryption_keys else ()) + guard_apis(cfg),
+            services=services + (("cloudkms.googleapis.com",) if cfg.secrets_encryption_keys else ()) + guard_apis(cfg),
             service_agents=("container.googleapis.com",) if cfg.secrets_encryption_keys else (),
         ),
     )
@@ -74,7 +86,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
                 r.name: SubnetRanges(
                     node_subnet=names.node_subnet(r.name),
                     proxy_subnet=names.proxy_subnet(r.name),
-                    gateway_address=names.gateway_address(r.name),
+                    gateway_address=names.gateway_address(r.name) if multi_cluster else None,
                     node_cidr=r.node_cidr,
                     proxy_cidr=r.proxy_cidr,
                     pod_cidr=r.pod_cidr,
@@ -85,6 +97,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             firewall_names={p: names.firewall(p) for p in ("internal", "health-checks", "proxies")},
             serving_port=cfg.serving_port,
             nat=cfg.private_nodes.enabled,
+            proxy_purpose=facts.PROXY_SUBNET_PURPOSE[cfg.gateway.class_name],
             labels=labels,
             depends_on=apis.of("compute.googleapis.com"),
         ),
@@ -168,41 +181,50 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         ),
     )
 
-    fleet = Fleet(
-        "fleet",
-        FleetArgs(
-            project=cfg.project,
-            members={r: FleetMember(names.membership(r), c.id) for r, c in clusters.items()},
-            config_region=cfg.config_region,
-            manage_features=cfg.fleet.manage_features,
-            labels=labels,
-            hub_apis=apis.of("gkehub.googleapis.com"),
-            mcs_apis=apis.of("multiclusterservicediscovery.googleapis.com", "trafficdirector.googleapis.com"),
-            mci_apis=apis.of("multiclusteringress.googleapis.com", "networkservices.googleapis.com"),
-            iam_apis=apis.of("cloudresourcemanager.googleapis.com"),
-            workload_pool=config_cluster.workload_pool,
-        ),
-    )
+    fleet = None
+    if multi_cluster:
+        fleet = Fleet(
+            "fleet",
+            FleetArgs(
+                project=cfg.project,
+                members={r: FleetMember(names.membership(r), c.id) for r, c in clusters.items()},
+                config_region=cfg.config_region,
+                manage_features=cfg.fleet.manage_features,
+                labels=labels,
+                hub_apis=apis.of("gkehub.googleapis.com"),
+                mcs_apis=apis.of("multiclusterservicediscovery.googleapis.com", "trafficdirector.googleapis.com"),
+                mci_apis=apis.of("multiclusteringress.googleapis.com", "networkservices.googleapis.com"),
+                iam_apis=apis.of("cloudresourcemanager.googleapis.com"),
+                workload_pool=config_cluster.workload_pool,
+            ),
+        )
 
     serving = _serving(cfg, clusters, store, fleet, network)
     gateway = serving.pop("gateway_resource")
     operations = _operations(cfg, clusters, serving.pop("servers"), serving.pop("pools"), apis)
-    guarded = _guards(cfg, apis, clusters[cfg.config_region], gateway, network, list(clusters))
+    guarded = _guards(cfg, apis, config_cluster, gateway, network, list(clusters))
+    fleet_outputs = (
+        {
+            "gatewayAddresses": {r: a.address for r, a in network.gateway_addresses.items()},
+            "memberships": {r: m.id for r, m in fleet.memberships.items()},
+            "configMembership": fleet.config_membership.id,
+        }
+        if fleet
+        else {}
+    )
 
     return {
         "network": network.vpc.name,
         "subnets": {
             r: {"node": network.node_subnets[r].name, "proxy": network.proxy_subnets[r].name} for r in clusters
         },
-        "gatewayAddresses": {r: a.address for r, a in network.gateway_addresses.items()},
         "buckets": {r: store.bucket_names[loc] for r, loc in bucket_locations.items()},
         "fuseServiceAccount": store.reader_email,
         "downloaderServiceAccount": store.writer_email,
         "nodeServiceAccount": node_identity.email,
         "clusters": {r: {"name": c.cluster_name, "location": c.location} for r, c in clusters.items()},
         "kubeContexts": {r: c.kube_context for r, c in clusters.items()},
-        "memberships": {r: m.id for r, m in fleet.memberships.items()},
-        "configMembership": fleet.config_membership.id,
+        **fleet_outputs,
         **serving,
         **operations,
         **guarded,
@@ -213,7 +235,7 @@ def _serving(
     cfg: PlatformConfig,
     clusters: dict[str, InferenceCluster],
     store: ModelStore,
-    fleet: Fleet,
+    fleet: Fleet | None,
     network: Network,
 ) -> dict[str, Any]:
     """Model servers and pools in every cluster, the Gateway in the config cluster (codelab § 5-8)."""
@@ -223,7 +245,7 @@ def _serving(
     filler: dict[str, str] = {}
     for region in [cfg.config_region] + [r.name for r in cfg.regions]:
         filler.setdefault(bucket_of[region], region)
-    features = list(fleet.features.values())
+    features = list(fleet.features.values()) if fleet else []
 
     servers: dict[str, ModelServer] = {}
     pools: dict[str, InferencePool] = {}
@@ -290,9 +312,24 @@ def _serving(
                 requires=_namespace(servers[region]),
                 nodes=[cluster.system_pool],
                 fleet_features=features,
+                export=fleet is not None,
             ),
             opts=on_cluster,
         )
+    common = {
+        "servers": servers,
+        "pools": pools,
+        "modelServer": {
+            "backend": ms.backend,
+            "namespace": ms.namespace,
+            "deployment": ms.name,
+            "service": f"{ms.name}-service",
+            "servedModel": cfg.model.served_name,
+        },
+        "inferencePool": pool_cfg.name,
+    }
+    if fleet is None:
+        return {**common, **_single_cluster_gateway(cfg, clusters, servers, pools, network)}
 
     config_cluster = clusters[cfg.config_region]
     hc = gw.health_check
@@ -323,17 +360,8 @@ def _serving(
         opts=pulumi.ResourceOptions(providers={"kubernetes": config_cluster.provider}),
     )
     return {
-        "servers": servers,
-        "pools": pools,
+        **common,
         "gateway_resource": gateway.gateway,
-        "modelServer": {
-            "backend": ms.backend,
-            "namespace": ms.namespace,
-            "deployment": ms.name,
-            "service": f"{ms.name}-service",
-            "servedModel": cfg.model.served_name,
-        },
-        "inferencePool": pool_cfg.name,
         "gateway": {
             "name": gateway.name,
             "namespace": gateway.namespace,
@@ -350,6 +378,44 @@ def _serving(
     }
 
 
+def _single_cluster_gateway(
+    cfg: PlatformConfig,
+    clusters: dict[str, InferenceCluster],
+    servers: dict[str, ModelServer],
+    pools: dict[str, InferencePool],
+    network: Network,
+) -> dict[str, Any]:
+    """Seeds 000/001: a regional Gateway in the one cluster, its route straight to the InferencePool."""
+    ((region, cluster),) = clusters.items()
+    gw, ns = cfg.gateway, cfg.model_server.namespace
+    gateway = SingleClusterGateway(
+        "gateway",
+        SingleClusterGatewayArgs(
+            namespace=ns,
+            gateway_name=gw.name,
+            route_name=gw.route_name,
+            class_name=gw.class_name,
+            backends=[RouteBackend(cfg.inference_pool.name)],
+            programmed_timeout_minutes=gw.programmed_timeout_minutes,
+            requires=_namespace(servers[region]),
+            pools=[pools[region].chart],
+            network=[network.proxy_subnets[region], network.firewalls["health-checks"], network.firewalls["proxies"]],
+        ),
+        opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
+    )
+    return {
+        "gateway_resource": gateway.gateway,
+        "gateway": {
+            "name": gateway.name,
+            "namespace": gateway.namespace,
+            "class": gw.class_name,
+            "cluster": cluster.cluster_name,
+            "kubeContext": cluster.kube_context,
+        },
+        "testRequests": {region: single_cluster_test_request(cfg, cluster.kube_context)},
+    }
+
+
 def _operations(
     cfg: PlatformConfig,
     clusters: dict[str, InferenceCluster],
@@ -361,7 +427,9 @@ def _operations(
     pool in every cluster."""
     obs, scaling = cfg.observability, cfg.autoscaling
     outputs: dict[str, Any] = {}
-    if obs.alerts or obs.error_metric or obs.dashboard:
+    # The error metric reads the multi-cluster Gateway's load-balancer logs (components/observability.py).
+    error_metric = obs.error_metric and cfg.gateway.mode == MULTI_CLUSTER
+    if obs.alerts or error_metric or obs.dashboard:
         a = obs.alerts
         observability = Observability(
             "observability",
@@ -376,7 +444,7 @@ def _operations(
                 if a
                 else [],
                 notification_channels=a.notification_channels if a else (),
-                error_metric=obs.error_metric,
+                error_metric=error_metric,
                 dashboard=obs.dashboard,
                 labels={**cfg.labels, "stack": cfg.stack, "managed-by": "pulumi"},
                 depends_on=apis.of("monitoring.googleapis.com", "logging.googleapis.com"),
@@ -500,16 +568,14 @@ def _guards(
         }
     }
     if apigee:
-        address = network.gateway_addresses[regions[0]].address
-        outputs["apigeeTestRequests"] = address.apply(
-            lambda ip: apigee_requests(cfg, cluster.kube_context, ip) if ip else {}
-        )
+        outputs["apigeeTestRequests"] = apigee_requests(cfg, cluster.kube_context)
     return outputs
 
 
-def apigee_requests(cfg: PlatformConfig, context: str, gateway_ip: str) -> dict[str, str]:
-    """Seed 002's two checks of Apigee: without a key the request is refused (a RaiseFault from Apigee), with
-    an API key from the Apigee UI (`export API_KEY=...` first) it is served."""
+def apigee_requests(cfg: PlatformConfig, context: str) -> dict[str, str]:
+    """Seed 002's two checks of Apigee, with the address from the Gateway's status: without a key the request
+    is refused (Apigee's RaiseFault), with an API key made in the Apigee UI (`export API_KEY=...` first) it is
+    served. An internal class's address is reachable only from inside the VPC, so the request runs in a pod."""
     body = json.dumps(
         {
             "model": cfg.model.served_name,
@@ -518,13 +584,14 @@ def apigee_requests(cfg: PlatformConfig, context: str, gateway_ip: str) -> dict[
             "temperature": 0,
         }
     )
-    call = (
-        f"kubectl --context {context} -n {cfg.model_server.namespace} run curl-apigee --rm -i --restart=Never "
-        f"--image={CURL_IMAGE} -- curl -i http://{gateway_ip}/v1/completions -H 'Content-Type: application/json'"
-    )
+    gateway = f"kubectl --context {context} -n {cfg.model_server.namespace}"
+    address = f"IP=$({gateway} get gateway/{cfg.gateway.name} -o jsonpath='{{.status.addresses[0].value}}')"
+    in_vpc = cfg.gateway.class_name == "gke-l7-rilb"
+    pod = f"{gateway} run curl-apigee --rm -i --restart=Never --image={CURL_IMAGE} -- " if in_vpc else ""
+    curl = "curl -i http://${IP}/v1/completions -H 'Content-Type: application/json'"
     return {
-        "unauthenticated": f"{call} -d '{body}'",
-        "withApiKey": f"{call} -H \"x-api-key: $API_KEY\" -d '{body}'",
+        "unauthenticated": f"{address} && {pod}{curl} -d '{body}'",
+        "withApiKey": f"{address} && {pod}{curl} -H \"x-api-key: ${{API_KEY}}\" -d '{body}'",
     }
 
 
@@ -547,6 +614,25 @@ def test_request(cfg: PlatformConfig, context: str, gateway_ip: str) -> str:
         f"--image={CURL_IMAGE} -- curl -s -X POST http://{gateway_ip}/v1/chat/completions "
         f"-H 'Content-Type: application/json' -d '{body}'"
     )
+
+
+def single_cluster_test_request(cfg: PlatformConfig, context: str) -> str:
+    """Seeds 000/001's check: the address from the Gateway's status, then a completion request. An
+    internal class's address is reachable only from inside the VPC, so that request runs in a pod."""
+    body = json.dumps(
+        {
+            "model": cfg.model.served_name,
+            "prompt": "What is the capital of France?",
+            "max_tokens": 100,
+            "temperature": 0,
+        }
+    )
+    gateway = f"kubectl --context {context} -n {cfg.model_server.namespace}"
+    address = f"IP=$({gateway} get gateway/{cfg.gateway.name} -o jsonpath='{{.status.addresses[0].value}}')"
+    curl = f"curl -i http://${{IP}}:80/v1/completions -H 'Content-Type: application/json' -d '{body}'"
+    if cfg.gateway.class_name == "gke-l7-rilb":
+        return f"{address} && {gateway} run curl-test --rm -i --restart=Never --image={CURL_IMAGE} -- {curl}"
+    return f"{address} && {curl}"
 
 
 def export(outputs: dict[str, Any]) -> None:

@@ -1191,7 +1191,7 @@ GUARDS = [
         {"guards": {"apigee": APIGEE}},
         "guards.apigee.enabled",
         "true",
-        "gateway.className one of gke-l7-rilb",
+        "gateway.className one of gke-l7-regional-external-managed, gke-l7-rilb",
     ),
     Bad(
         "Apigee without an organization",
@@ -1223,6 +1223,64 @@ GUARDS = [
     ),
 ]
 
+# The Gateway modes (stacks/config/gateway_mode.py), on dev: single-cluster needs one region.
+ONE_REGION = {
+    "regions": [{"name": "us-east5", "zone": "us-east5-b", "nodeCidr": "10.10.2.0/24", "proxyCidr": "10.11.2.0/24"}]
+}
+SINGLE = {"mode": "single-cluster"}
+
+GATEWAY_MODES = [
+    Bad("unknown gateway mode", {"gateway": {"mode": "single"}}, "gateway.mode", '"single"', "did you mean", "dev"),
+    Bad(
+        "single-cluster Gateway over two regions",
+        {"gateway": SINGLE},
+        "regions",
+        '["europe-west4", "us-east5"]',
+        "list one region",
+        "dev",
+    ),
+    Bad(
+        "single-cluster Gateway of a global class",
+        {**ONE_REGION, "gateway": {**SINGLE, "className": "gke-l7-global-external-managed"}},
+        "gateway.className",
+        '"gke-l7-global-external-managed"',
+        "choose one of gke-l7-regional-external-managed, gke-l7-rilb",
+        "dev",
+    ),
+    Bad(
+        "multi-cluster Gateway of a single-cluster class",
+        {"gateway": {"className": "gke-l7-rilb"}},
+        "gateway.className",
+        '"gke-l7-rilb"',
+        "set gateway.mode: single-cluster",
+        "dev",
+    ),
+    Bad(
+        "health check of the multi-cluster Gateway in single-cluster mode",
+        {**ONE_REGION, "gateway": {**SINGLE, "healthCheck": {"intervalSec": 5}}},
+        "gateway.healthCheck",
+        '{"intervalSec": 5}',
+        "chart's own policies target the InferencePool",
+        "dev",
+    ),
+    Bad(
+        "fleet features in single-cluster mode",
+        {**ONE_REGION, "gateway": SINGLE, "fleet": {"manageFeatures": False}},
+        "fleet.manageFeatures",
+        "false",
+        "set gateway.mode: multi-cluster",
+        "dev",
+    ),
+    Bad(
+        "error metric in single-cluster mode",
+        {**ONE_REGION, "gateway": SINGLE, "observability": {"errorMetric": True}},
+        "observability.errorMetric",
+        "true",
+        "multi-cluster Gateway's load-balancer logs",
+        "dev",
+    ),
+]
+
 CLASSES = {
     "places": PLACES,
     "machine types": MACHINES,
@@ -1232,6 +1290,7 @@ CLASSES = {
     "text that only looks right": TEXT,
     "combinations": COMBINATIONS,
     "guards": GUARDS,
+    "gateway modes": GATEWAY_MODES,
 }
 BAD_INPUTS = [bad for rows in CLASSES.values() for bad in rows]
 
@@ -1314,6 +1373,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "text that only looks right": 35,
         "combinations": 24,
         "guards": 10,
+        "gateway modes": 7,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pulumi
 
-from stacks.config import compute, guards, names, network, operations, security, serving
+from stacks.config import compute, gateway_mode, guards, names, network, operations, security, serving
 from stacks.config.model import (
     BACKENDS,
     CHART_VERSIONS,
@@ -188,6 +188,8 @@ def parse(
     if model_server and system_pool.machine_type and inference_pool.name:
         compute.check_system_pool_fit(top, system_pool, inference_pool, model_server)
     gateway = serving.gateway(top)
+    if gateway.mode == gateway_mode.SINGLE_CLUSTER:
+        gateway_mode.check_single_cluster(top, raw, region_names)
     observability = operations.observability(top)
     tpu_slices = accelerator.max_nodes if accelerator and model_server and model_server.backend == "vllm-tpu" else None
     autoscaling = operations.autoscaling(top, observability.epp_metrics, tpu_slices)
@@ -219,7 +221,7 @@ def parse(
         top,
         project=project,
         base=f"{prefix}-{stack}" if prefix else "",
-        gateway_class="gke-l7-cross-regional-internal-managed-mc",
+        gateway_class=gateway.class_name,
         served_model=model.served_name if model else None,
     )
     top.finish()

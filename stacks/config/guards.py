@@ -93,7 +93,7 @@ def _apigee(g: Reader) -> Apigee | None:
 
 
 def guards(
-    top: Reader, *, project: str | None, base: str, gateway_class: str, served_model: str | None
+    top: Reader, *, project: str | None, base: str, gateway_class: str | None, served_model: str | None
 ) -> Guards | None:
     """The guards of the stack's Gateway, or None when both are off. `gateway_class` is the Gateway's class,
     `base` the `<prefix>-<stack>` every name derives from."""
@@ -102,14 +102,15 @@ def guards(
     apigee = _apigee(g)
     g.finish()
     for key, on in (("modelArmor", armor), ("apigee", apigee)):
-        if on and gateway_class not in facts.TRAFFIC_EXTENSION_CLASSES:
+        if on and gateway_class and gateway_class not in facts.TRAFFIC_EXTENSION_CLASSES:
             g.problem(
                 f"{key}.enabled",
                 True,
                 f"needs a GCPTrafficExtension on the Gateway, and GKE attaches none to a {gateway_class} Gateway "
                 f"({facts.SERVICE_EXTENSIONS_SOURCE})",
                 "set gateway.mode: single-cluster with gateway.className one of "
-                f"{', '.join(facts.TRAFFIC_EXTENSION_CLASSES)}, or turn this guard off",
+                f"{', '.join(c for c in facts.SINGLE_CLUSTER_GATEWAY_CLASSES if c in facts.TRAFFIC_EXTENSION_CLASSES)}"
+                ", or turn this guard off",
             )
     if armor and project and served_model:
         settings = model_armor_settings(project, armor, served_model)

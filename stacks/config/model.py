@@ -155,6 +155,8 @@ class Gateway:
     dry_run: bool
     timeout_sec: int
     programmed_timeout_minutes: int
+    mode: str  # "multi-cluster" | "single-cluster" (stacks/config/gateway_mode.py)
+    class_name: str  # the GatewayClass: the multi-cluster class in multi-cluster mode
 
 
 @dataclass(frozen=True)

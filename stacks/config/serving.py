@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from stacks import facts
+from stacks.config import gateway_mode
 from stacks.config.model import (
     BACKENDS,
     CHART_VERSIONS,
@@ -336,6 +337,7 @@ def gateway(top: Reader) -> Gateway:
             "set timeoutSec <= intervalSec, as Google Cloud health checks require",
         )
     h.finish()
+    mode, class_name = gateway_mode.mode_and_class(r)
     result = Gateway(
         name=k8s_name(r, "name", "cross-region-gateway", "dns-1123-subdomain"),
         route_name=k8s_name(r, "routeName", "gemma-route", "dns-1123-subdomain"),
@@ -346,6 +348,8 @@ def gateway(top: Reader) -> Gateway:
         dry_run=r.boolean("dryRun", False),
         timeout_sec=r.integer("timeoutSec", 100, low=1, high=86400),
         programmed_timeout_minutes=r.integer("programmedTimeoutMinutes", 20, low=1, high=120),
+        mode=mode,
+        class_name=class_name,
     )
     r.finish()
     return result
