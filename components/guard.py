@@ -35,6 +35,9 @@ ARMOR_EVENTS = (
 APIGEE_EVENTS = ("RequestHeaders", "ResponseHeaders", "ResponseBody")
 TIMEOUT = "1s"
 APIGEE_PORT = 443
+# Seed 002's readiness checks (`kubectl wait --for=jsonpath=...`), as pulumi-kubernetes `waitFor` annotations.
+BACKEND_CREATED = "jsonpath={.status.currentState}=CREATED"
+PROGRAMMED = 'jsonpath={.status.ancestors[0].conditions[?(@.type=="Programmed")].status}=True'
 
 
 def agent_member(project_number: str) -> str:
@@ -104,6 +107,7 @@ class GatewayGuardArgs:
     gateway: pulumi.Resource  # the extension attaches to it once it exists
     model_armor: ModelArmorArgs | None
     apigee: ApigeeArgs | None
+    ready_timeout_minutes: int = 20  # how long `pulumi up` waits for the backend service and the extension
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -199,11 +203,20 @@ class GatewayGuard(pulumi.ComponentResource):
             f"{name}-extension",
             api_version="networking.gke.io/v1",
             kind="GCPTrafficExtension",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.extension_name, namespace=args.namespace),
+            # The seed's `kubectl wait`: Pulumi waits until the load balancer runs the extension.
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args.extension_name,
+                namespace=args.namespace,
+                annotations={"pulumi.com/waitFor": PROGRAMMED},
+            ),
             spec=extension_spec(args),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=before_extension),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=before_extension, custom_timeouts=self._timeouts(args)),
         )
         self.register_outputs({"extension": args.extension_name})
+
+    @staticmethod
+    def _timeouts(args: GatewayGuardArgs) -> pulumi.CustomTimeouts:
+        return pulumi.CustomTimeouts(create=f"{args.ready_timeout_minutes}m", update=f"{args.ready_timeout_minutes}m")
 
     def _apigee(self, name: str, args: GatewayGuardArgs, apigee: ApigeeArgs) -> pulumi.Resource:
         """The APIM operator (install guide: its Google service account and roles, Workload Identity for the
@@ -268,7 +281,12 @@ class GatewayGuard(pulumi.ComponentResource):
             f"{name}-apigee-backend",
             api_version="apim.googleapis.com/v1",
             kind="ApigeeBackendService",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=apigee.backend_service, namespace=args.namespace),
+            # The seed's `kubectl wait`: the operator has made the Apigee extension processor.
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=apigee.backend_service,
+                namespace=args.namespace,
+                annotations={"pulumi.com/waitFor": BACKEND_CREATED},
+            ),
             spec={
                 "apigeeEnv": apigee.environment,
                 "defaultSecurityEnabled": True,
@@ -278,5 +296,5 @@ class GatewayGuard(pulumi.ComponentResource):
                 ],
             },
             # The operator turns it into an Apigee extension processor; its CRD comes with the CRD chart.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[crds, operator]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[crds, operator], custom_timeouts=self._timeouts(args)),
         )

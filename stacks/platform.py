@@ -556,6 +556,7 @@ def _guards(
             )
             if apigee
             else None,
+            ready_timeout_minutes=gw.programmed_timeout_minutes,
             labels={**cfg.labels, "stack": cfg.stack, "managed-by": "pulumi"},
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
