@@ -9,6 +9,7 @@ project by the stack that owns the project's singletons, like the fleet features
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -40,24 +41,36 @@ BACKEND_CREATED = "jsonpath={.status.currentState}=CREATED"
 PROGRAMMED = 'jsonpath={.status.ancestors[0].conditions[?(@.type=="Programmed")].status}=True'
 
 
-def agent_member(project_number: str) -> str:
-    return f"serviceAccount:service-{project_number}@{facts.SERVICE_EXTENSIONS_AGENT}.iam.gserviceaccount.com"
+def agent_member(service_agent_email: str) -> str:
+    """The Service Extensions agent of the project whose number another service agent's address holds
+    (`service-PROJECT_NUMBER@gcp-sa-<service>.iam.gserviceaccount.com`)."""
+    number = re.fullmatch(r"service-([0-9]+)@[a-z0-9-]+\.iam\.gserviceaccount\.com", service_agent_email)
+    if not number:
+        raise ValueError(f"{service_agent_email!r} is not a service agent's address")
+    return f"serviceAccount:service-{number.group(1)}@{facts.SERVICE_EXTENSIONS_AGENT}.iam.gserviceaccount.com"
 
 
 @dataclass(frozen=True)
 class ServiceExtensionsAccessArgs:
     project: str
-    depends_on: Sequence[pulumi.Resource] = ()  # the Resource Manager and Network Services APIs
+    depends_on: Sequence[pulumi.Resource] = ()  # the Model Armor, Resource Manager and Network Services APIs
 
 
 class ServiceExtensionsAccess(pulumi.ComponentResource):
     """The seed's four project roles for the Service Extensions service agent, as non-authoritative members.
-    The agent's address holds the project number, read from the project itself, never derived from its ID."""
+    The agent's address holds the project number: it is read from Model Armor's own service identity
+    (`service-PROJECT_NUMBER@gcp-sa-modelarmor...`, which Service Usage returns when it creates that agent),
+    never guessed from the project ID; the plan calls no provider function."""
 
     def __init__(self, name: str, args: ServiceExtensionsAccessArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inference:guard:ServiceExtensionsAccess", name, None, opts)
-        number = gcp.organizations.get_project_output(project_id=args.project, opts=pulumi.InvokeOptions(parent=self))
-        self.member = number.number.apply(agent_member)
+        self.model_armor_identity = gcp.projects.ServiceIdentity(
+            f"{name}-modelarmor-identity",
+            project=args.project,
+            service="modelarmor.googleapis.com",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+        )
+        self.member = self.model_armor_identity.email.apply(agent_member)
         self.grants = [
             gcp.projects.IAMMember(
                 f"{name}-{role.split('/')[1].replace('.', '-').lower()}",

@@ -519,7 +519,10 @@ def _guards(
         ServiceExtensionsAccess(
             "service-extensions",
             ServiceExtensionsAccessArgs(
-                cfg.project, depends_on=apis.of("cloudresourcemanager.googleapis.com", "networkservices.googleapis.com")
+                cfg.project,
+                depends_on=apis.of(
+                    "modelarmor.googleapis.com", "cloudresourcemanager.googleapis.com", "networkservices.googleapis.com"
+                ),
             ),
         )
         if armor and cfg.fleet.manage_features

@@ -311,9 +311,6 @@ class PlatformMocks:
         self.subnets: dict[str, str] = {}  # subnet id -> CIDR, to hand out addresses inside it
 
     def call(self, args):
-        handler = _CALLS.get(args.token)
-        if handler:
-            return handler(self, dict(args.args))
         raise RuntimeError(
             f"the program called provider function {args.token}: the offline plan answers none, "
             "so resolve the value from config or a resource output instead"
@@ -468,12 +465,6 @@ def _model_armor_template(m: PlatformMocks, i: dict, name: str) -> dict:
     return {"id": path, "name": path}
 
 
-def _get_project(m: PlatformMocks, a: dict) -> dict:
-    """`gcp.organizations.get_project`: the project's number, as Resource Manager returns it."""
-    project = a.get("projectId") or m.project
-    return {"id": f"projects/{project}", "projectId": project, "number": m.number, "name": project}
-
-
 def _sleep(m: PlatformMocks, i: dict, name: str) -> dict:
     return {"id": "2026-01-01T00:00:00Z"}
 
@@ -522,10 +513,6 @@ _OUTPUTS: dict[str, Callable[[PlatformMocks, dict, str], dict]] = {
     "pulumi:providers:kubernetes": _provider,
     "pulumi-python:dynamic:Resource": _dynamic,
     "gcp:modelarmor/template:Template": _model_armor_template,
-}
-# Provider functions the program calls, answered like the provider would.
-_CALLS: dict[str, Callable[[PlatformMocks, dict], dict]] = {
-    "gcp:organizations/getProject:getProject": _get_project,
 }
 
 
