@@ -300,6 +300,8 @@ class GatewayGuard(pulumi.ComponentResource):
                 namespace=args.namespace,
                 annotations={"pulumi.com/waitFor": BACKEND_CREATED},
             ),
+            # `locations` as a list of full resource names, one per region, as the operator's users write it
+            # (the seed writes one mapping of short names); no public CRD exists to check it against.
             spec={
                 "apigeeEnv": apigee.environment,
                 "defaultSecurityEnabled": True,
