@@ -792,7 +792,7 @@ MODEL_ARMOR_LOCATIONS: tuple[str, ...] = (
 # default) among them, are not in it, so an extension on them is refused rather than left never attached.
 # The stored copy read shows the page's introduction and the table's header (GatewayClass |
 # GCPRoutingExtension | GCPTrafficExtension); the rows are as last read on the live page: a real project
-# confirms them through the extension's `Programmed` condition (README § Guards).
+# confirms them through the extension's `Programmed` condition (docs/guards.md).
 SERVICE_EXTENSIONS_SOURCE = "https://cloud.google.com/kubernetes-engine/docs/how-to/configure-gke-service-extensions"
 TRAFFIC_EXTENSION_CLASSES: tuple[str, ...] = (
     "gke-l7-rilb",
@@ -807,7 +807,7 @@ EXTENSIONS_PER_CHAIN = 3
 
 # The Apigee Operator for Kubernetes: two Helm charts in Google's Artifact Registry (OCI), their sources not
 # public, the version of the install guide (_APIM_INSTALL above: `--version 1.1.1`), namespace `apim`, the
-# Kubernetes service account `apim-ksa` the operator chart creates.
+# Kubernetes service account `apim-ksa` the operator chart creates (docs/guards.md).
 APIGEE_CHART_REPOSITORY = "oci://us-docker.pkg.dev/apigee-release/apigee-k8s-tooling-helm-charts"
 APIGEE_CHART_VERSION = "1.1.1"
 APIGEE_NAMESPACE = "apim"
