@@ -4,7 +4,7 @@ and applies quotas, both as Service Extensions the Gateway's load balancer calls
 A forwarding rule takes one traffic extension, so the Gateway gets one GCPTrafficExtension with one chain:
 Apigee first (a request without a key is refused before anything is screened or served), then Model Armor.
 `ServiceExtensionsAccess` holds the project-wide grants of the Service Extensions service agent, made once per
-project by the stack that owns the project's singletons, like the fleet features.
+project by the one stack that says it owns them (`guards.manageProjectGrants`).
 """
 
 from __future__ import annotations
@@ -60,15 +60,20 @@ class ServiceExtensionsAccess(pulumi.ComponentResource):
     """The seed's four project roles for the Service Extensions service agent, as non-authoritative members.
     The agent's address holds the project number: it is read from Model Armor's own service identity
     (`service-PROJECT_NUMBER@gcp-sa-modelarmor...`, which Service Usage returns when it creates that agent),
-    never guessed from the project ID; the plan calls no provider function."""
+    never guessed from the project ID; the plan calls no provider function. The agent itself is provisioned
+    first (its own service identity), so the grants never name an account that does not exist yet."""
 
     def __init__(self, name: str, args: ServiceExtensionsAccessArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inference:guard:ServiceExtensionsAccess", name, None, opts)
+        after_apis = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
         self.model_armor_identity = gcp.projects.ServiceIdentity(
-            f"{name}-modelarmor-identity",
-            project=args.project,
-            service="modelarmor.googleapis.com",
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+            f"{name}-modelarmor-identity", project=args.project, service="modelarmor.googleapis.com", opts=after_apis
+        )
+        # Provisions the Service Extensions agent before its roles are granted, as `gcloud beta services
+        # identity create --service=networkservices.googleapis.com` does (docs/guards.md); its address is
+        # still built from Model Armor's identity, whose form is documented.
+        self.agent_identity = gcp.projects.ServiceIdentity(
+            f"{name}-agent-identity", project=args.project, service=facts.SERVICE_EXTENSIONS_API, opts=after_apis
         )
         self.member = self.model_armor_identity.email.apply(agent_member)
         self.grants = [
@@ -77,7 +82,7 @@ class ServiceExtensionsAccess(pulumi.ComponentResource):
                 project=args.project,
                 role=role,
                 member=self.member,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, self.agent_identity]),
             )
             for role in AGENT_ROLES
         ]

@@ -786,20 +786,34 @@ MODEL_ARMOR_LOCATIONS: tuple[str, ...] = (
     "europe-west4",
 )
 
-# GatewayClasses whose Gateways take a GCPTrafficExtension: the compatibility table of "Customize GKE
-# Gateway traffic using Service Extensions" lists the single-cluster classes below. The multi-cluster
-# classes, the cross-region internal one (`gke-l7-cross-regional-internal-managed-mc`, this program's
-# default) among them, are not in it, so an extension on them is refused rather than left never attached.
-# The stored copy read shows the page's introduction and the table's header (GatewayClass |
-# GCPRoutingExtension | GCPTrafficExtension); the rows are as last read on the live page: a real project
-# confirms them through the extension's `Programmed` condition (docs/guards.md).
+# GatewayClasses whose Gateways take a GCPTrafficExtension. Two sources, read 2026-11-25:
+# - Service Extensions' "Supported Application Load Balancers" (SERVICE_EXTENSIONS_LBS_SOURCE): traffic
+#   extensions run on the global external, regional external and regional internal Application Load
+#   Balancers, and on the cross-region internal one in Preview only; not on the classic one.
+# - GKE's "Customize GKE Gateway traffic using Service Extensions" (SERVICE_EXTENSIONS_SOURCE) has a table by
+#   GatewayClass whose cells are icons: the stored copies (English, Japanese, Spanish, French, German) show
+#   its header (GatewayClass | GCPRoutingExtension | GCPTrafficExtension) but no readable cell, and no
+#   public repository read names a class with a working GCPTrafficExtension. So the set below is the
+#   conservative one: the single-cluster classes of the load balancers where traffic extensions are GA,
+#   each class mapped to its load balancer by GATEWAY_CLASS_LBS_SOURCE. The cross-region internal class
+#   (this program's multi-cluster default) is refused: its load balancer has traffic extensions in Preview
+#   only, and no source says GKE attaches one to a multi-cluster Gateway. docs/guards.md states the same.
 SERVICE_EXTENSIONS_SOURCE = "https://cloud.google.com/kubernetes-engine/docs/how-to/configure-gke-service-extensions"
+SERVICE_EXTENSIONS_LBS_SOURCE = "https://cloud.google.com/service-extensions/docs/lb-extensions-overview#supported-lbs"
+GATEWAY_CLASS_LBS_SOURCE = "https://cloud.google.com/kubernetes-engine/docs/concepts/gateway-api#gatewayclass"
 TRAFFIC_EXTENSION_CLASSES: tuple[str, ...] = (
-    "gke-l7-rilb",
-    "gke-l7-regional-external-managed",
-    "gke-l7-global-external-managed",
+    "gke-l7-rilb",  # regional internal Application Load Balancer: GA
+    "gke-l7-regional-external-managed",  # regional external Application Load Balancer: GA
+    "gke-l7-global-external-managed",  # global external Application Load Balancer: GA
 )
+# The Service Extensions service agent, which makes the load balancer's callouts to Google services
+# (Model Armor: https://cloud.google.com/model-armor/access-control/service-accounts, "Service Extensions
+# service agent"). Its API, Network Services, is the service whose identity provisions it: public setups
+# run `gcloud beta services identity create --service=networkservices.googleapis.com` before granting it
+# roles; Google's pages say only that service agents appear "after you enable and use" an API, so the
+# program creates the identity rather than wait for first use (docs/guards.md).
 SERVICE_EXTENSIONS_AGENT = "gcp-sa-dep"  # service-PROJECT_NUMBER@gcp-sa-dep.iam.gserviceaccount.com
+SERVICE_EXTENSIONS_API = "networkservices.googleapis.com"
 # A forwarding rule takes one traffic extension; a chain holds up to 3 extensions (the GCPTrafficExtension
 # CRD, `extensions`: "Up to 3 Extensions can be defined for each ExtensionChain"), so with both guards on
 # the program renders one extension with one chain of two.

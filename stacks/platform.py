@@ -36,6 +36,7 @@ from stacks.config import PlatformConfig, guards
 from stacks.config.gateway_mode import MULTI_CLUSTER
 
 CURL_IMAGE = "curlimages/curl:8.11.1"
+GATEWAY_PORT = 80  # the single-cluster Gateway's HTTP listener (components/single_cluster_gateway.py)
 
 APIS = (
     "compute.googleapis.com",
@@ -514,7 +515,7 @@ def _guards(
     if g is None:
         return {}
     armor, apigee = g.model_armor, g.apigee
-    # The agent's grants are project-wide: made once, by the stack that owns the project's singletons.
+    # The agent's grants are project-wide: made once, by the stack that says it owns them.
     access = (
         ServiceExtensionsAccess(
             "service-extensions",
@@ -525,7 +526,7 @@ def _guards(
                 ),
             ),
         )
-        if armor and cfg.fleet.manage_features
+        if armor and g.manage_project_grants
         else None
     )
     GatewayGuard(
@@ -577,9 +578,11 @@ def _guards(
 
 
 def apigee_requests(cfg: PlatformConfig, context: str) -> dict[str, str]:
-    """Seed 002's two checks of Apigee, with the address from the Gateway's status: without a key the request
-    is refused (Apigee's RaiseFault), with an API key made in the Apigee UI (`export API_KEY=...` first) it is
-    served. An internal class's address is reachable only from inside the VPC, so the request runs in a pod."""
+    """Seed 002's two checks of Apigee, with the address from the Gateway's status and its listener's port:
+    without a key the request is refused (Apigee's RaiseFault), with an API key made in the Apigee UI
+    (`export API_KEY=...` first) it is served. An internal class's address is reachable only from inside the
+    VPC, so there the request runs in a pod. The key goes to curl on its standard input (`-H @-`), so it is
+    neither in the stack's outputs nor in the pod's spec nor in any command line."""
     body = json.dumps(
         {
             "model": cfg.model.served_name,
@@ -592,10 +595,11 @@ def apigee_requests(cfg: PlatformConfig, context: str) -> dict[str, str]:
     address = f"IP=$({gateway} get gateway/{cfg.gateway.name} -o jsonpath='{{.status.addresses[0].value}}')"
     in_vpc = cfg.gateway.class_name == "gke-l7-rilb"
     pod = f"{gateway} run curl-apigee --rm -i --restart=Never --image={CURL_IMAGE} -- " if in_vpc else ""
-    curl = "curl -i http://${IP}/v1/completions -H 'Content-Type: application/json'"
+    curl = f"curl -i http://${{IP}}:{GATEWAY_PORT}/v1/completions -H 'Content-Type: application/json'"
+    key = "printf 'x-api-key: %s\\n' \"${API_KEY:?export API_KEY first}\" | "
     return {
         "unauthenticated": f"{address} && {pod}{curl} -d '{body}'",
-        "withApiKey": f"{address} && {pod}{curl} -H \"x-api-key: ${{API_KEY}}\" -d '{body}'",
+        "withApiKey": f"{address} && {key}{pod}{curl} -H @- -d '{body}'",
     }
 
 
@@ -633,7 +637,7 @@ def single_cluster_test_request(cfg: PlatformConfig, context: str) -> str:
     )
     gateway = f"kubectl --context {context} -n {cfg.model_server.namespace}"
     address = f"IP=$({gateway} get gateway/{cfg.gateway.name} -o jsonpath='{{.status.addresses[0].value}}')"
-    curl = f"curl -i http://${{IP}}:80/v1/completions -H 'Content-Type: application/json' -d '{body}'"
+    curl = f"curl -i http://${{IP}}:{GATEWAY_PORT}/v1/completions -H 'Content-Type: application/json' -d '{body}'"
     if cfg.gateway.class_name == "gke-l7-rilb":
         return f"{address} && {gateway} run curl-test --rm -i --restart=Never --image={CURL_IMAGE} -- {curl}"
     return f"{address} && {curl}"

@@ -1221,6 +1221,14 @@ GUARDS = [
         '{"enabled": true, "location": "us-central1"}',
         "did you mean 'guards.modelArmor'?",
     ),
+    Bad(
+        "project grants decided without Model Armor",
+        {"guards": {"apigee": APIGEE, "manageProjectGrants": False}},
+        "guards.manageProjectGrants",
+        "false",
+        "turn guards.modelArmor on",
+        "guarded",
+    ),
 ]
 
 # The Gateway modes (stacks/config/gateway_mode.py), on dev: single-cluster needs one region.
@@ -1372,7 +1380,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "keys that do nothing": 16,
         "text that only looks right": 35,
         "combinations": 24,
-        "guards": 10,
+        "guards": 11,
         "gateway modes": 7,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)

@@ -10,7 +10,6 @@ import pytest
 
 from components import guard
 from stacks import facts
-from stacks.config import gateway_mode
 from tests import schemas
 from tests.conftest import closure, plan_of, run
 from tests.test_permissions import expected, granted
@@ -76,12 +75,19 @@ def test_the_plan_grants_exactly_the_permissions_table(guarded):
     assert granted(guarded, "guarded") == expected("armor", "apigee")
 
 
-def test_a_stack_that_leaves_the_project_singletons_to_another_grants_the_agent_nothing(monkeypatch):
-    # Single-cluster stacks own the project's singletons; this drops the mode's refusal of the switch.
-    monkeypatch.setitem(gateway_mode._MULTI_CLUSTER_ONLY, "fleet", ())
-    plan = run("guarded", overrides={"fleet": {"manageFeatures": False}})
+def test_a_second_stack_in_the_project_leaves_the_agents_grants_to_the_first():
+    guards = {"modelArmor": {"enabled": True, "location": "us-central1"}, "manageProjectGrants": False}
+    plan = run("guarded", overrides={"guards": guards})
     assert not [r for r in plan.registrations if AGENT.fullmatch(str(r.inputs.get("member", "")))]
+    assert not [r for r in plan.registrations if "ServiceExtensionsAccess" in r.type]
     assert len(plan.by_type(TEMPLATE)) == 1 and len(plan.by_type(EXTENSION)) == 1
+
+
+def test_the_agent_is_provisioned_before_its_roles_are_granted(guarded):
+    agent = guarded.one("gcp:projects/serviceIdentity:ServiceIdentity", "service-extensions-agent-identity")
+    assert agent.inputs["service"] == "networkservices.googleapis.com"
+    grants = [r for r in guarded.registrations if AGENT.fullmatch(str(r.inputs.get("member", "")))]
+    assert grants and all(agent.urn in g.dependencies for g in grants)
 
 
 def test_the_extension_fits_the_gke_crd_and_its_rules(guarded):
@@ -206,9 +212,21 @@ def test_the_seeds_two_apigee_requests_are_output_ready_to_paste(guarded):
     requests = guarded.outputs["apigeeTestRequests"]
     for command in requests.values():
         assert "get gateway/inference-gateway -o jsonpath='{.status.addresses[0].value}'" in command
-        assert "curl -i http://${IP}/v1/completions" in command and "run curl-apigee" in command  # an internal class
+        # the listener's port; an internal class's address is reached from a pod in the VPC
+        assert "curl -i http://${IP}:80/v1/completions" in command and "run curl-apigee" in command
     assert "x-api-key" not in requests["unauthenticated"]
-    assert '-H "x-api-key: ${API_KEY}"' in requests["withApiKey"]
+    # The key reaches curl on its standard input: not in the outputs, the pod's spec or a command line.
+    key, pod = requests["withApiKey"].split(" | ")
+    assert key.endswith("""printf 'x-api-key: %s\\n' "${API_KEY:?export API_KEY first}\"""")
+    assert "API_KEY" not in pod and " -H @- " in pod
+
+
+def test_an_external_class_sends_the_apigee_requests_from_where_you_are():
+    external = {"name": "inference-gateway", "mode": "single-cluster", "className": "gke-l7-regional-external-managed"}
+    stack = {"gateway": external}
+    requests = run("guarded", overrides=stack).outputs["apigeeTestRequests"]
+    assert all("kubectl" not in c.split(" && ")[1] for c in requests.values())
+    assert requests["unauthenticated"].split(" && ")[1].startswith("curl -i http://${IP}:80/v1/completions")
 
 
 def test_the_guarded_plan_passes_the_policy_pack(guarded):

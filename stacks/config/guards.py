@@ -100,14 +100,22 @@ def guards(
     g = top.mapping("guards")
     armor = _model_armor(g)
     apigee = _apigee(g)
+    project_grants = g.boolean("manageProjectGrants", True)
+    if g.given("manageProjectGrants") and armor is None and project_grants is not None:
+        g.problem(
+            "manageProjectGrants",
+            project_grants,
+            "decides who grants the Service Extensions agent its project roles, which only Model Armor needs",
+            "remove guards.manageProjectGrants, or turn guards.modelArmor on",
+        )
     g.finish()
     for key, on in (("modelArmor", armor), ("apigee", apigee)):
         if on and gateway_class and gateway_class not in facts.TRAFFIC_EXTENSION_CLASSES:
             g.problem(
                 f"{key}.enabled",
                 True,
-                f"needs a GCPTrafficExtension on the Gateway, and GKE attaches none to a {gateway_class} Gateway "
-                f"({facts.SERVICE_EXTENSIONS_SOURCE})",
+                f"needs a GCPTrafficExtension on the Gateway, and a {gateway_class} Gateway's load balancer runs "
+                f"traffic extensions in Preview at most ({facts.SERVICE_EXTENSIONS_LBS_SOURCE}; docs/guards.md)",
                 "set gateway.mode: single-cluster with gateway.className one of "
                 f"{', '.join(c for c in facts.SINGLE_CLUSTER_GATEWAY_CLASSES if c in facts.TRAFFIC_EXTENSION_CLASSES)}"
                 ", or turn this guard off",
@@ -128,4 +136,4 @@ def guards(
             top.problem("prefix", base, f"{why} (the Apigee operator's service account)", "shorten the prefix")
     if armor is None and apigee is None:
         return None
-    return Guards(armor, apigee)
+    return Guards(armor, apigee, manage_project_grants=project_grants is not False)

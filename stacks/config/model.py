@@ -257,6 +257,8 @@ class Guards:
 
     model_armor: ModelArmor | None
     apigee: Apigee | None
+    # The Service Extensions agent's project roles are project-wide: one stack per project makes them.
+    manage_project_grants: bool = True
 
 
 @dataclass(frozen=True)
