@@ -827,6 +827,29 @@ APIGEE_CHART_VERSION = "1.1.1"
 APIGEE_NAMESPACE = "apim"
 APIGEE_KSA = "apim-ksa"
 
+# Creating the Apigee organization (guards.apigee.create), read 2026-11-25.
+# - The API's billing types (organizations resource, `BillingType`): EVALUATION, SUBSCRIPTION, PAYG;
+#   https://cloud.google.com/apigee/docs/reference/apis/apigee/rest/v1/organizations#BillingType.
+# - An organization is named after its project (its `name` is the project ID: organizations.create takes
+#   `parent=projects/PROJECT_ID`; the provisioning guides set ORG_NAME=$PROJECT_ID).
+# - Without VPC peering (`disableVpcPeering: true`, required when no `authorizedNetwork` is given, valid only
+#   for runtime type CLOUD): Private Service Connect carries the traffic and no IP range is reserved
+#   (https://cloud.google.com/apigee/docs/api-platform/get-started/networking-options). The evaluation
+#   guide has a non-peered variant (https://cloud.google.com/apigee/docs/api-platform/get-started/install-cli-non-peered-eval).
+# - Evaluation organizations expire after 60 days (the same guide; "Compare evaluation and paid organizations").
+# - Pay-as-you-go environment types Base, Intermediate, Comprehensive; a PAYG organization is provisioned with
+#   an Intermediate environment (APIGEE_ENVIRONMENT_TYPES_SOURCE). Seed 002 needs Intermediate or
+#   Comprehensive for the Extension Processor, so Base is not offered.
+APIGEE_BILLING_TYPES = ("EVALUATION", "PAYG", "SUBSCRIPTION")
+APIGEE_EXTENSION_ENVIRONMENT_TYPES = ("INTERMEDIATE", "COMPREHENSIVE")
+APIGEE_EVALUATION_DAYS = 60
+APIGEE_EVALUATION_SOURCE = "https://cloud.google.com/apigee/docs/api-platform/get-started/install-cli-non-peered-eval"
+APIGEE_ENVIRONMENT_TYPES_SOURCE = (
+    "https://cloud.google.com/apigee/docs/api-platform/reference/pay-as-you-go-environment-types"
+)
+APIGEE_LOCATIONS_SOURCE = "https://cloud.google.com/apigee/docs/locations"
+APIGEE_PRICING_SOURCE = "https://cloud.google.com/apigee/pricing"
+
 # ======================================================================================================
 # Gateway classes and their proxy-only subnets (used by stacks/config/gateway_mode.py, components/network.py)
 # ======================================================================================================

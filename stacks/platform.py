@@ -10,6 +10,7 @@ from typing import Any
 
 import pulumi
 
+from components.apigee_organization import ApigeeOrganization, ApigeeOrganizationArgs
 from components.apis import ProjectApis, ProjectApisArgs
 from components.autoscaling import AdapterAccess, AdapterAccessArgs, PoolAutoscaling, PoolAutoscalingArgs
 from components.cluster import TPU_POOL, InferenceCluster, InferenceClusterArgs, TpuPool
@@ -515,6 +516,24 @@ def _guards(
     if g is None:
         return {}
     armor, apigee = g.model_armor, g.apigee
+    created = (
+        ApigeeOrganization(
+            "apigee",
+            ApigeeOrganizationArgs(
+                project=cfg.project,
+                analytics_region=apigee.create.analytics_region,
+                billing_type=apigee.create.billing_type,
+                instance_location=apigee.create.instance_location,
+                environment=apigee.environment,
+                environment_type=apigee.create.environment_type,
+                hostnames=apigee.create.hostnames,
+                protect=apigee.create.protect,
+                depends_on=apis.of("apigee.googleapis.com"),
+            ),
+        )
+        if apigee and apigee.create
+        else None
+    )
     # The agent's grants are project-wide: made once, by the stack that says it owns them.
     access = (
         ServiceExtensionsAccess(
@@ -554,9 +573,8 @@ def _guards(
                 backend_service=f"{gw.name}-apigee",
                 locations={r: ApigeeLocation(network.vpc.id, network.node_subnets[r].id) for r in regions},
                 workload_pool=cluster.workload_pool,
-                depends_on=apis.of(
-                    "apigee.googleapis.com", "iam.googleapis.com", "cloudresourcemanager.googleapis.com"
-                ),
+                depends_on=apis.of("apigee.googleapis.com", "iam.googleapis.com", "cloudresourcemanager.googleapis.com")
+                + (created.ready if created else []),
             )
             if apigee
             else None,

@@ -1150,6 +1150,8 @@ COMBINATIONS = [
 
 ARMOR = {"enabled": True, "location": "us-central1"}
 APIGEE = {"enabled": True, "organization": "my-apigee-org", "environment": "inference"}
+NEW_APIGEE = {"enabled": True, "environment": "inference"}  # guards.apigee.create names the organization
+CREATE_APIGEE = {"billingType": "PAYG", "hostnames": ["llm.example.com"]}
 GUARDS = [
     Bad(
         "Model Armor where it does not run",
@@ -1220,6 +1222,82 @@ GUARDS = [
         "guards.modelArmour",
         '{"enabled": true, "location": "us-central1"}',
         "did you mean 'guards.modelArmor'?",
+    ),
+    Bad(
+        "Apigee organization created without a billing type",
+        {"guards": {"apigee": {**NEW_APIGEE, "create": {"hostnames": ["llm.example.com"]}}}},
+        "guards.apigee.create.billingType",
+        "(not set)",
+        "choose one of EVALUATION, PAYG, SUBSCRIPTION",
+        "guarded",
+    ),
+    Bad(
+        "Apigee evaluation organization in production",
+        {
+            "guards": {"apigee": {**NEW_APIGEE, "create": {**CREATE_APIGEE, "billingType": "EVALUATION"}}},
+            "production": True,
+            "deletionProtection": True,
+            "modelStore": {"forceDestroy": False, "protect": True},
+        },
+        "guards.apigee.create.billingType",
+        '"EVALUATION"',
+        "expires after 60 days",
+        "guarded",
+    ),
+    Bad(
+        "Apigee Base environment for the extension processor",
+        {"guards": {"apigee": {**NEW_APIGEE, "create": {**CREATE_APIGEE, "environmentType": "BASE"}}}},
+        "guards.apigee.create.environmentType",
+        '"BASE"',
+        "choose one of INTERMEDIATE, COMPREHENSIVE",
+        "guarded",
+    ),
+    Bad(
+        "Apigee environment type of a subscription organization",
+        {
+            "guards": {
+                "apigee": {
+                    **NEW_APIGEE,
+                    "create": {**CREATE_APIGEE, "billingType": "SUBSCRIPTION", "environmentType": "INTERMEDIATE"},
+                }
+            }
+        },
+        "guards.apigee.create.environmentType",
+        '"INTERMEDIATE"',
+        "set billingType: PAYG",
+        "guarded",
+    ),
+    Bad(
+        "Apigee organization created in another project",
+        {"guards": {"apigee": {**NEW_APIGEE, "organization": "my-apigee-org", "create": CREATE_APIGEE}}},
+        "guards.apigee.organization",
+        '"my-apigee-org"',
+        "an Apigee organization is named after the project",
+        "guarded",
+    ),
+    Bad(
+        "Apigee group hostname with an underscore",
+        {"guards": {"apigee": {**NEW_APIGEE, "create": {**CREATE_APIGEE, "hostnames": ["llm_api.example.com"]}}}},
+        "guards.apigee.create.hostnames",
+        '["llm_api.example.com"]',
+        "not a lowercase DNS name",
+        "guarded",
+    ),
+    Bad(
+        "Apigee group without hostnames",
+        {"guards": {"apigee": {**NEW_APIGEE, "create": {"billingType": "PAYG", "hostnames": []}}}},
+        "guards.apigee.create.hostnames",
+        "[]",
+        "must be a non-empty list of hostnames",
+        "guarded",
+    ),
+    Bad(
+        "Apigee analytics in a zone",
+        {"guards": {"apigee": {**NEW_APIGEE, "create": {**CREATE_APIGEE, "analyticsRegion": "us-central1-b"}}}},
+        "guards.apigee.create.analyticsRegion",
+        '"us-central1-b"',
+        "is not a Google Cloud region",
+        "guarded",
     ),
     Bad(
         "project grants decided without Model Armor",
@@ -1380,7 +1458,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "keys that do nothing": 16,
         "text that only looks right": 35,
         "combinations": 24,
-        "guards": 11,
+        "guards": 19,
         "gateway modes": 7,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)

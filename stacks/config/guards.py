@@ -9,6 +9,7 @@ import json
 import re
 
 from stacks import facts
+from stacks.config.apigee_create import apigee_create
 from stacks.config.model import Apigee, Guards, ModelArmor
 from stacks.config.reader import Reader, name_problem
 
@@ -58,19 +59,21 @@ def _model_armor(g: Reader) -> ModelArmor | None:
     return ModelArmor(location, template_id) if location and template_id else None
 
 
-def _apigee(g: Reader) -> Apigee | None:
+def _apigee(g: Reader, *, project: str | None, production: bool, gateway_region: str | None) -> Apigee | None:
     a = g.mapping("apigee")
     if not a.boolean("enabled", False):
         a.finish()
         return None
+    create = apigee_create(a, project=project, production=production, gateway_region=gateway_region)
+    creating = a.given("create")
     organization = a.string(
         "organization",
+        **({"default": project} if creating else {}),  # a created organization is the project's
         pattern=_PROJECT_ID,
         why="is not an Apigee organization name (the ID of the project that holds it)",
         fix="write the project ID of your Apigee organization",
-        required_fix="set guards.apigee.organization to an existing Apigee organization (its project ID): "
-        "provisioning one is slow and billed, so the program uses one you have "
-        "(https://cloud.google.com/apigee/docs/api-platform/get-started/provisioning-intro)",
+        required_fix="set guards.apigee.organization to an existing Apigee organization (its project ID), or "
+        "add guards.apigee.create to have the stack create one (slow and billed: docs/guards.md)",
     )
     environment = a.string(
         "environment",
@@ -78,7 +81,7 @@ def _apigee(g: Reader) -> Apigee | None:
         why="is not an Apigee environment name",
         fix="use lowercase letters, digits and hyphens",
         required_fix="set guards.apigee.environment to an Intermediate or Comprehensive environment attached to "
-        "an instance in the Gateway's region (seed 002 prerequisites)",
+        "an instance in the Gateway's region (seed 002 prerequisites), or the one guards.apigee.create makes",
         longest=32,
     )
     version = a.string(
@@ -88,18 +91,36 @@ def _apigee(g: Reader) -> Apigee | None:
         why="is not a pinned chart version",
         fix=f"write a release such as {facts.APIGEE_CHART_VERSION}",
     )
+    if creating and organization and project and organization != project:
+        a.problem(
+            "organization",
+            organization,
+            f"is not this stack's project ({project}): an Apigee organization is named after the project that holds "
+            "it, and the program creates it in the stack's project",
+            "remove guards.apigee.organization, or remove guards.apigee.create to use that existing organization",
+        )
+        organization = None
     a.finish()
-    return Apigee(organization, environment, version) if organization and environment and version else None
+    if not (organization and environment and version) or (creating and create is None):
+        return None
+    return Apigee(organization, environment, version, create)
 
 
 def guards(
-    top: Reader, *, project: str | None, base: str, gateway_class: str | None, served_model: str | None
+    top: Reader,
+    *,
+    project: str | None,
+    base: str,
+    gateway_class: str | None,
+    served_model: str | None,
+    production: bool = False,
+    gateway_region: str | None = None,
 ) -> Guards | None:
     """The guards of the stack's Gateway, or None when both are off. `gateway_class` is the Gateway's class,
     `base` the `<prefix>-<stack>` every name derives from."""
     g = top.mapping("guards")
     armor = _model_armor(g)
-    apigee = _apigee(g)
+    apigee = _apigee(g, project=project, production=production, gateway_region=gateway_region)
     project_grants = g.boolean("manageProjectGrants", True)
     if g.given("manageProjectGrants") and armor is None and project_grants is not None:
         g.problem(

@@ -245,10 +245,23 @@ class ModelArmor:
 
 
 @dataclass(frozen=True)
+class ApigeeCreate:
+    """An Apigee organization (without VPC peering) with one instance, environment and environment group."""
+
+    billing_type: str  # EVALUATION, PAYG or SUBSCRIPTION
+    analytics_region: str
+    instance_location: str  # the Gateway's region
+    environment_type: str | None  # INTERMEDIATE or COMPREHENSIVE for PAYG; None: the organization decides
+    hostnames: tuple[str, ...]  # of the environment group
+    protect: bool  # production: Pulumi refuses to delete them
+
+
+@dataclass(frozen=True)
 class Apigee:
-    organization: str  # an existing Apigee organization (its name is a project ID)
-    environment: str  # an existing environment of it, attached to an instance in the Gateway's region
+    organization: str  # the Apigee organization (its name is a project ID)
+    environment: str  # its environment, attached to an instance in the Gateway's region
     chart_version: str  # of both APIM operator charts
+    create: ApigeeCreate | None = None  # None: the organization and environment exist already
 
 
 @dataclass(frozen=True)
