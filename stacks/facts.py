@@ -840,6 +840,14 @@ APIGEE_KSA = "apim-ksa"
 # - Pay-as-you-go environment types Base, Intermediate, Comprehensive; a PAYG organization is provisioned with
 #   an Intermediate environment (APIGEE_ENVIRONMENT_TYPES_SOURCE). Seed 002 needs Intermediate or
 #   Comprehensive for the Extension Processor, so Base is not offered.
+# - Networking (https://cloud.google.com/apigee/docs/api-platform/get-started/networking-options): `psc`, no
+#   VPC peering (Private Service Connect), or `peering`: private services access from the stack's VPC through a
+#   reserved range (`compute.GlobalAddress` with purpose VPC_PEERING and a Service Networking connection, as
+#   pulumi-gcp's `apigee.Organization` example does) named by `authorizedNetwork`. "An Apigee instance
+#   requires a non-overlapping /22 CIDR range" (APIGEE_PEERING_SOURCE, "Network sizing").
+APIGEE_NETWORKING = ("psc", "peering")
+APIGEE_PEERING_PREFIX = 22
+APIGEE_PEERING_SOURCE = "https://cloud.google.com/apigee/docs/api-platform/system-administration/peering-ranges"
 APIGEE_BILLING_TYPES = ("EVALUATION", "PAYG", "SUBSCRIPTION")
 APIGEE_EXTENSION_ENVIRONMENT_TYPES = ("INTERMEDIATE", "COMPREHENSIVE")
 APIGEE_EVALUATION_DAYS = 60

@@ -10,7 +10,7 @@ from typing import Any
 
 import pulumi
 
-from components.apigee_organization import ApigeeOrganization, ApigeeOrganizationArgs
+from components.apigee_organization import ApigeeOrganization, ApigeeOrganizationArgs, ApigeePeering
 from components.apis import ProjectApis, ProjectApisArgs
 from components.autoscaling import AdapterAccess, AdapterAccessArgs, PoolAutoscaling, PoolAutoscalingArgs
 from components.cluster import TPU_POOL, InferenceCluster, InferenceClusterArgs, TpuPool
@@ -498,9 +498,17 @@ def _operations(
 def guard_apis(cfg: PlatformConfig) -> tuple[str, ...]:
     """The APIs of the guards that are on (Network Services, which runs the extensions, is always on)."""
     g = cfg.guards
-    return (("modelarmor.googleapis.com",) if g and g.model_armor else ()) + (
-        ("apigee.googleapis.com",) if g and g.apigee else ()
+    return (
+        (("modelarmor.googleapis.com",) if g and g.model_armor else ())
+        + (("apigee.googleapis.com",) if g and g.apigee else ())
+        + peering_apis(cfg)
     )
+
+
+def peering_apis(cfg: PlatformConfig) -> tuple[str, ...]:
+    """Service Networking, for an Apigee organization the stack creates peered with its VPC."""
+    apigee = cfg.guards.apigee if cfg.guards else None
+    return ("servicenetworking.googleapis.com",) if apigee and apigee.create and apigee.create.peering_range else ()
 
 
 def _guards(
@@ -528,7 +536,10 @@ def _guards(
                 environment_type=apigee.create.environment_type,
                 hostnames=apigee.create.hostnames,
                 protect=apigee.create.protect,
-                depends_on=apis.of("apigee.googleapis.com"),
+                depends_on=apis.of("apigee.googleapis.com", *peering_apis(cfg)),
+                peering=ApigeePeering(network.vpc.id, f"{cfg.names.base}-apigee", apigee.create.peering_range)
+                if apigee.create.peering_range
+                else None,
             ),
         )
         if apigee and apigee.create

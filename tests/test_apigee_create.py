@@ -104,3 +104,38 @@ def test_every_piece_has_mocks_a_duration_and_replacement_rules(created):
     # Apigee's slow creations are on the path to the extension, and the model says so.
     path = [link.reg.name for link in timing.critical_path(created)]
     assert {"apigee-org", "apigee-instance"} <= set(path)
+
+
+def test_a_peered_organization_gets_a_reserved_range_and_a_service_networking_connection():
+    plan = run("guarded", overrides=guards({**CREATE, "network": "peering", "peeringRange": "10.50.0.0/22"}))
+    reserved = plan.one("gcp:compute/globalAddress:GlobalAddress", "apigee-peering-range")
+    vpc = "projects/tpu-inference-guarded/global/networks/tpu-gke-dranet-guarded-vpc"
+    assert reserved.inputs == {
+        "project": "tpu-inference-guarded",
+        "name": "tpu-gke-dranet-guarded-apigee",
+        "purpose": "VPC_PEERING",
+        "addressType": "INTERNAL",
+        "address": "10.50.0.0",
+        "prefixLength": 22,
+        "network": vpc,
+    }
+    connection = plan.one("gcp:servicenetworking/connection:Connection", "apigee-peering")
+    assert connection.inputs == {
+        "network": vpc,
+        "service": "servicenetworking.googleapis.com",
+        "reservedPeeringRanges": ["tpu-gke-dranet-guarded-apigee"],
+    }
+    org = plan.one(ORG, "apigee-org")
+    assert org.inputs["authorizedNetwork"] == vpc and org.inputs["disableVpcPeering"] is False
+    assert connection.urn in org.dependencies
+    api = plan.one("gcp:projects/service:Service", "apis-servicenetworking")
+    assert api.urn in closure(plan, connection.urn)
+    for r in (reserved, connection):
+        assert replacements.GCP[r.type].forces and timing.step_of(r)
+
+
+def test_private_service_connect_enables_no_service_networking(created):
+    assert not [
+        s for s in created.by_type("gcp:projects/service:Service") if "servicenetworking" in s.inputs["service"]
+    ]
+    assert not created.by_type("gcp:servicenetworking/connection:Connection")

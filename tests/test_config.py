@@ -1152,6 +1152,7 @@ ARMOR = {"enabled": True, "location": "us-central1"}
 APIGEE = {"enabled": True, "organization": "my-apigee-org", "environment": "inference"}
 NEW_APIGEE = {"enabled": True, "environment": "inference"}  # guards.apigee.create names the organization
 CREATE_APIGEE = {"billingType": "PAYG", "hostnames": ["llm.example.com"]}
+PEERED = {**CREATE_APIGEE, "network": "peering"}
 GUARDS = [
     Bad(
         "Model Armor where it does not run",
@@ -1297,6 +1298,38 @@ GUARDS = [
         "guards.apigee.create.analyticsRegion",
         '"us-central1-b"',
         "is not a Google Cloud region",
+        "guarded",
+    ),
+    Bad(
+        "Apigee peering without a range",
+        {"guards": {"apigee": {**NEW_APIGEE, "create": {**CREATE_APIGEE, "network": "peering"}}}},
+        "guards.apigee.create.peeringRange",
+        "(not set)",
+        "reserve a private /22 or larger",
+        "guarded",
+    ),
+    Bad(
+        "Apigee peering range smaller than an instance",
+        {"guards": {"apigee": {**NEW_APIGEE, "create": {**PEERED, "peeringRange": "10.50.0.0/24"}}}},
+        "guards.apigee.create.peeringRange",
+        '"10.50.0.0/24"',
+        "an Apigee instance takes a /22",
+        "guarded",
+    ),
+    Bad(
+        "Apigee peering range over the node subnet",
+        {"guards": {"apigee": {**NEW_APIGEE, "create": {**PEERED, "peeringRange": "10.10.0.0/22"}}}},
+        "guards.apigee.create.peeringRange",
+        '"10.10.0.0/22"',
+        "overlaps regions[0].nodeCidr (10.10.3.0/24)",
+        "guarded",
+    ),
+    Bad(
+        "Apigee peering range without peering",
+        {"guards": {"apigee": {**NEW_APIGEE, "create": {**CREATE_APIGEE, "peeringRange": "10.50.0.0/22"}}}},
+        "guards.apigee.create.peeringRange",
+        '"10.50.0.0/22"',
+        "set network: peering",
         "guarded",
     ),
     Bad(
@@ -1458,7 +1491,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "keys that do nothing": 16,
         "text that only looks right": 35,
         "combinations": 24,
-        "guards": 19,
+        "guards": 23,
         "gateway modes": 7,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)

@@ -488,6 +488,16 @@ def _apigee_attachment(m: PlatformMocks, i: dict, name: str) -> dict:
     return {"id": f"{i.get('instanceId') or i.get('envgroupId')}/attachments/{_hex(name, 8)}"}
 
 
+def _global_address(m: PlatformMocks, i: dict, name: str) -> dict:
+    path = f"projects/{m.project}/global/addresses/{i['name']}"
+    return {"id": path, "selfLink": _link(path)}
+
+
+def _service_networking(m: PlatformMocks, i: dict, name: str) -> dict:
+    """The provider's id: `{network}:{service}`; the peering it makes is `servicenetworking-googleapis-com`."""
+    return {"id": f"{i['network']}:{i['service']}", "peering": "servicenetworking-googleapis-com"}
+
+
 def _sleep(m: PlatformMocks, i: dict, name: str) -> dict:
     return {"id": "2026-01-01T00:00:00Z"}
 
@@ -542,6 +552,8 @@ _OUTPUTS: dict[str, Callable[[PlatformMocks, dict, str], dict]] = {
     "gcp:apigee/envGroup:EnvGroup": _apigee_child("envgroups"),
     "gcp:apigee/instanceAttachment:InstanceAttachment": _apigee_attachment,
     "gcp:apigee/envGroupAttachment:EnvGroupAttachment": _apigee_attachment,
+    "gcp:compute/globalAddress:GlobalAddress": _global_address,
+    "gcp:servicenetworking/connection:Connection": _service_networking,
 }
 
 

@@ -316,6 +316,16 @@ GCP: dict[str, Rule] = {
     "gcp:apigee/envGroupAttachment:EnvGroupAttachment": Rule(
         forces=("envgroupId", "environment"), source=_APIGEE + "envgroup_attachment.go"
     ),
+    # A global address has no update of its range; the connection's network and service are its identity,
+    # its reserved ranges update in place (Service Networking's `connections.patch`).
+    "gcp:compute/globalAddress:GlobalAddress": Rule(
+        forces=("name", "address", "prefixLength", "network", "purpose", "addressType", "project"),
+        source=f"{_TPG}services/compute/resource_compute_global_address.go",
+    ),
+    "gcp:servicenetworking/connection:Connection": Rule(
+        forces=("network", "service"),
+        source=f"{_TPG}services/servicenetworking/resource_service_networking_connection.go",
+    ),
     "gcp:projects/iAMMember:IAMMember": _iam_member("project", "services/resourcemanager/iam_project.go"),
     "gcp:serviceaccount/iAMMember:IAMMember": _iam_member(
         "serviceAccountId", "services/resourcemanager/iam_service_account.go"

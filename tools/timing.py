@@ -51,6 +51,7 @@ STEPS: dict[str, Step] = {
     "apigee-organization": Step(2700, "terraform-provider-google apigee_organization create timeout (45 min)"),
     "apigee-instance": Step(3600, "terraform-provider-google apigee_instance create timeout (60 min)"),
     "apigee-config": Step(60, "one Apigee long-running operation (environment, group, attachment), estimate"),
+    "service-networking": Step(120, "a Service Networking connection (VPC peering with the producer), estimate"),
     "operator-chart": Step(
         90, "helm install --atomic of an operator chart: its Deployment ready (Apigee install guide), estimate"
     ),
@@ -86,6 +87,8 @@ _BY_TYPE = {
     "gcp:apigee/envGroup:EnvGroup": "apigee-config",
     "gcp:apigee/instanceAttachment:InstanceAttachment": "apigee-config",
     "gcp:apigee/envGroupAttachment:EnvGroupAttachment": "apigee-config",
+    "gcp:compute/globalAddress:GlobalAddress": "address-or-firewall",
+    "gcp:servicenetworking/connection:Connection": "service-networking",
     "kubernetes:helm.sh/v3:Release": "operator-chart",
     "random:index/randomId:RandomId": "instant",
     "pulumi:providers:kubernetes": "instant",

@@ -224,7 +224,7 @@ def parse(
         gateway_class=gateway.class_name,
         served_model=model.served_name if model else None,
         production=bool(production),
-        gateway_region=region_names[0] if region_names else None,
+        regions=regions,
     )
     top.finish()
     _other_namespaces(top, other_namespaces or {}, project_name)

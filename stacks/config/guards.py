@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 
 from stacks import facts
 from stacks.config.apigee_create import apigee_create
-from stacks.config.model import Apigee, Guards, ModelArmor
+from stacks.config.model import Apigee, Guards, ModelArmor, Region
 from stacks.config.reader import Reader, name_problem
 
 # Model Armor template ids and Apigee environment names: the conservative common form (lowercase letters,
@@ -59,12 +60,12 @@ def _model_armor(g: Reader) -> ModelArmor | None:
     return ModelArmor(location, template_id) if location and template_id else None
 
 
-def _apigee(g: Reader, *, project: str | None, production: bool, gateway_region: str | None) -> Apigee | None:
+def _apigee(g: Reader, *, project: str | None, production: bool, regions: Sequence[Region]) -> Apigee | None:
     a = g.mapping("apigee")
     if not a.boolean("enabled", False):
         a.finish()
         return None
-    create = apigee_create(a, project=project, production=production, gateway_region=gateway_region)
+    create = apigee_create(a, project=project, production=production, regions=regions)
     creating = a.given("create")
     organization = a.string(
         "organization",
@@ -114,13 +115,13 @@ def guards(
     gateway_class: str | None,
     served_model: str | None,
     production: bool = False,
-    gateway_region: str | None = None,
+    regions: Sequence[Region] = (),
 ) -> Guards | None:
     """The guards of the stack's Gateway, or None when both are off. `gateway_class` is the Gateway's class,
     `base` the `<prefix>-<stack>` every name derives from."""
     g = top.mapping("guards")
     armor = _model_armor(g)
-    apigee = _apigee(g, project=project, production=production, gateway_region=gateway_region)
+    apigee = _apigee(g, project=project, production=production, regions=regions)
     project_grants = g.boolean("manageProjectGrants", True)
     if g.given("manageProjectGrants") and armor is None and project_grants is not None:
         g.problem(

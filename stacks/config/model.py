@@ -246,7 +246,7 @@ class ModelArmor:
 
 @dataclass(frozen=True)
 class ApigeeCreate:
-    """An Apigee organization (without VPC peering) with one instance, environment and environment group."""
+    """An Apigee organization with one instance, environment and environment group."""
 
     billing_type: str  # EVALUATION, PAYG or SUBSCRIPTION
     analytics_region: str
@@ -254,6 +254,7 @@ class ApigeeCreate:
     environment_type: str | None  # INTERMEDIATE or COMPREHENSIVE for PAYG; None: the organization decides
     hostnames: tuple[str, ...]  # of the environment group
     protect: bool  # production: Pulumi refuses to delete them
+    peering_range: str | None = None  # VPC peering through this range of the stack's VPC; None: Private Service Connect
 
 
 @dataclass(frozen=True)
