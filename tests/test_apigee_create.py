@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import closure, plan_of, run
+from tests.test_policy import MANDATORY, analyze
 from tools import replacements, timing
 
 ARMOR = {"enabled": True, "location": "us-central1"}
@@ -20,6 +21,7 @@ APIGEE_TYPES = {
     "gcp:apigee/instanceAttachment:InstanceAttachment",
     "gcp:apigee/envGroupAttachment:EnvGroupAttachment",
 }
+PEERING_TYPES = {"gcp:compute/globalAddress:GlobalAddress", "gcp:servicenetworking/connection:Connection"}
 # A production stack keeps its protections on (stacks/config/security.py).
 PRODUCTION = {"production": True, "deletionProtection": True, "modelStore": {"forceDestroy": False, "protect": True}}
 
@@ -86,9 +88,11 @@ def test_an_evaluation_organization_leaves_the_environment_type_to_apigee():
 
 
 def test_production_protects_every_piece_of_the_organization():
-    plan = run("guarded", overrides={**guards({**CREATE, "environmentType": "COMPREHENSIVE"}), **PRODUCTION})
-    pieces = [r for r in plan.registrations if r.type in APIGEE_TYPES - {t for t in APIGEE_TYPES if "Attachment" in t}]
-    assert len(pieces) == 4 and all(r.options.get("protect") is True for r in pieces)
+    peered = {**CREATE, "environmentType": "COMPREHENSIVE", "network": "peering", "peeringRange": "10.50.0.0/22"}
+    plan = run("guarded", overrides={**guards(peered), **PRODUCTION})
+    kept = (APIGEE_TYPES | PEERING_TYPES) - {t for t in APIGEE_TYPES if "Attachment" in t}
+    pieces = [r for r in plan.registrations if r.type in kept]
+    assert len(pieces) == 6 and all(r.options.get("protect") is True for r in pieces)
     assert plan.one("gcp:apigee/environment:Environment", "apigee-environment").inputs["type"] == "COMPREHENSIVE"
 
 
@@ -139,3 +143,7 @@ def test_private_service_connect_enables_no_service_networking(created):
         s for s in created.by_type("gcp:projects/service:Service") if "servicenetworking" in s.inputs["service"]
     ]
     assert not created.by_type("gcp:servicenetworking/connection:Connection")
+
+
+def test_a_created_organization_passes_the_policy_pack(created):
+    assert analyze(created)[MANDATORY] == set()

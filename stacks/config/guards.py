@@ -1,7 +1,7 @@
 """`guards` (seed 002): Model Armor screening and Apigee API management in front of the model, each off
 by default. The checks that make an extension attach: a Gateway class that takes traffic extensions, a
-location where Model Armor runs, an Apigee organization and environment to use, and metadata that fits the
-GCPTrafficExtension CRD."""
+location where Model Armor runs, an Apigee organization and environment to use or to create
+(stacks/config/apigee_create.py), and metadata that fits the GCPTrafficExtension CRD."""
 
 from __future__ import annotations
 
