@@ -34,6 +34,25 @@ EXEMPTIONS = (
         re.compile(r"^serviceAccount:service-\d+@gcp-sa-multiclusteringress\.iam\.gserviceaccount\.com$"),
         "the multi-cluster ingress service agent; Google's multi-cluster Gateway setup requires it",
     ),
+    (
+        "roles/container.admin",
+        re.compile(r"^serviceAccount:service-\d+@gcp-sa-dep\.iam\.gserviceaccount\.com$"),
+        "the Service Extensions service agent; seed 002's Model Armor setup grants it (components/guard.py)",
+    ),
+    *(
+        (
+            role,
+            re.compile(r"^serviceAccount:[a-z][-a-z0-9]*-apim@[a-z][-a-z0-9]*\.iam\.gserviceaccount\.com$"),
+            "the Apigee APIM operator's own service account; Apigee's operator install guide grants it "
+            "(components/guard.py)",
+        )
+        for role in (
+            "roles/apigee.admin",
+            "roles/networkservices.serviceExtensionsAdmin",
+            "roles/compute.networkAdmin",
+            "roles/compute.loadBalancerAdmin",
+        )
+    ),
 )
 # Containers rendered by an upstream chart release that offers no value for what a rule asks:
 # (rule, URN pattern of the rendered workload, container name, image, why).

@@ -11,11 +11,21 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.apigee_organization import ApigeeOrganization, ApigeeOrganizationArgs, ApigeePeering
 from components.apis import ProjectApis, ProjectApisArgs
 from components.autoscaling import AdapterAccess, AdapterAccessArgs, PoolAutoscaling, PoolAutoscalingArgs
 from components.cluster import TPU_POOL, InferenceCluster, InferenceClusterArgs, TpuPool
 from components.fleet import Fleet, FleetArgs, FleetMember
 from components.gateway import HealthCheckArgs, MultiClusterGateway, MultiClusterGatewayArgs
+from components.guard import (
+    ApigeeArgs,
+    ApigeeLocation,
+    GatewayGuard,
+    GatewayGuardArgs,
+    ModelArmorArgs,
+    ServiceExtensionsAccess,
+    ServiceExtensionsAccessArgs,
+)
 from components.inference_pool import EndpointPickerResources, InferencePool, InferencePoolArgs
 from components.istio import IstioInferenceGateway, IstioInferenceGatewayArgs
 from components.istio import test_request as istio_test_request
@@ -28,11 +38,12 @@ from components.observability import Observability, ObservabilityArgs, alert_rul
 from components.single_cluster_gateway import RouteBackend, SingleClusterGateway, SingleClusterGatewayArgs
 from components.weights_download import DownloadTarget, WeightsDownload, WeightsDownloadArgs
 from stacks import facts
-from stacks.config import PlatformConfig
+from stacks.config import PlatformConfig, guards
 from stacks.config.gateway_mode import ISTIO, MULTI_CLUSTER
 from stacks.config.istio import ExistingClusterConfig, Istio
 
 CURL_IMAGE = "curlimages/curl:8.11.1"
+GATEWAY_PORT = 80  # the single-cluster Gateway's HTTP listener (components/single_cluster_gateway.py)
 
 APIS = (
     "compute.googleapis.com",
@@ -78,7 +89,8 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
             services=services
             + (("cloudkms.googleapis.com",) if cfg.secrets_encryption_keys else ())
             + (DOWNLOAD_APIS if cfg.download_regions else ())
-            + (IMAGE_STREAMING_APIS if _image_cache(cfg) else ()),
+            + (IMAGE_STREAMING_APIS if _image_cache(cfg) else ())
+            + guard_apis(cfg),
             service_agents=("container.googleapis.com",) if cfg.secrets_encryption_keys else (),
         ),
     )
@@ -220,7 +232,9 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
         )
 
     serving = _serving(cfg, clusters, store, download, fleet, network)
+    gateway = serving.pop("gateway_resource")
     operations = _operations(cfg, clusters, serving.pop("servers"), serving.pop("pools"), apis)
+    guarded = _guards(cfg, apis, config_cluster, gateway, network, list(clusters))
     fleet_outputs = (
         {
             "gatewayAddresses": {r: a.address for r, a in network.gateway_addresses.items()},
@@ -245,6 +259,7 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
         **fleet_outputs,
         **serving,
         **operations,
+        **guarded,
     }
 
 
@@ -401,6 +416,7 @@ def _serving(
     )
     return {
         **common,
+        "gateway_resource": gateway.gateway,
         "gateway": {
             "name": gateway.name,
             "namespace": gateway.namespace,
@@ -447,6 +463,7 @@ def _single_cluster_gateway(
         opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
     )
     return {
+        "gateway_resource": gateway.gateway,
         "gateway": {
             "name": gateway.name,
             "namespace": gateway.namespace,
@@ -620,6 +637,143 @@ def _image_cache(cfg: PlatformConfig) -> bool:
     return bool(cfg.accelerator and cfg.accelerator.image_cache_disk_image)
 
 
+def guard_apis(cfg: PlatformConfig) -> tuple[str, ...]:
+    """The APIs of the guards that are on (Network Services, which runs the extensions, is always on)."""
+    g = cfg.guards
+    return (
+        (("modelarmor.googleapis.com",) if g and g.model_armor else ())
+        + (("apigee.googleapis.com",) if g and g.apigee else ())
+        + peering_apis(cfg)
+    )
+
+
+def peering_apis(cfg: PlatformConfig) -> tuple[str, ...]:
+    """Service Networking, for an Apigee organization the stack creates peered with its VPC."""
+    apigee = cfg.guards.apigee if cfg.guards else None
+    return ("servicenetworking.googleapis.com",) if apigee and apigee.create and apigee.create.peering_range else ()
+
+
+def _guards(
+    cfg: PlatformConfig,
+    apis: ProjectApis,
+    cluster: InferenceCluster,
+    gateway: pulumi.Resource,
+    network: Network,
+    regions: list[str],
+) -> dict[str, Any]:
+    """Seed 002: Model Armor and Apigee as the Gateway's one traffic extension, in the Gateway's cluster."""
+    g, gw = cfg.guards, cfg.gateway
+    if g is None:
+        return {}
+    armor, apigee = g.model_armor, g.apigee
+    created = (
+        ApigeeOrganization(
+            "apigee",
+            ApigeeOrganizationArgs(
+                project=cfg.project,
+                analytics_region=apigee.create.analytics_region,
+                billing_type=apigee.create.billing_type,
+                instance_location=apigee.create.instance_location,
+                environment=apigee.environment,
+                environment_type=apigee.create.environment_type,
+                hostnames=apigee.create.hostnames,
+                protect=apigee.create.protect,
+                depends_on=apis.of("apigee.googleapis.com", *peering_apis(cfg)),
+                peering=ApigeePeering(network.vpc.id, f"{cfg.names.base}-apigee", apigee.create.peering_range)
+                if apigee.create.peering_range
+                else None,
+            ),
+        )
+        if apigee and apigee.create
+        else None
+    )
+    # The agent's grants are project-wide: made once, by the stack that says it owns them.
+    access = (
+        ServiceExtensionsAccess(
+            "service-extensions",
+            ServiceExtensionsAccessArgs(
+                cfg.project,
+                depends_on=apis.of(
+                    "modelarmor.googleapis.com", "cloudresourcemanager.googleapis.com", "networkservices.googleapis.com"
+                ),
+            ),
+        )
+        if armor and g.manage_project_grants
+        else None
+    )
+    GatewayGuard(
+        "guard",
+        GatewayGuardArgs(
+            project=cfg.project,
+            namespace=cfg.model_server.namespace,
+            gateway_name=gw.name,
+            extension_name=f"{gw.name}-guard",
+            gateway=gateway,
+            model_armor=ModelArmorArgs(
+                location=armor.location,
+                template_id=armor.template_id,
+                settings=guards.model_armor_settings(cfg.project, armor, cfg.model.served_name),
+                access=access,
+                depends_on=apis.of("modelarmor.googleapis.com"),
+            )
+            if armor
+            else None,
+            apigee=ApigeeArgs(
+                organization=apigee.organization,
+                environment=apigee.environment,
+                chart_version=apigee.chart_version,
+                operator_account_id=cfg.names.service_account(guards.OPERATOR_ACCOUNT),
+                backend_service=f"{gw.name}-apigee",
+                locations={r: ApigeeLocation(network.vpc.id, network.node_subnets[r].id) for r in regions},
+                workload_pool=cluster.workload_pool,
+                depends_on=apis.of("apigee.googleapis.com", "iam.googleapis.com", "cloudresourcemanager.googleapis.com")
+                + (created.ready if created else []),
+            )
+            if apigee
+            else None,
+            ready_timeout_minutes=gw.programmed_timeout_minutes,
+            labels={**cfg.labels, "stack": cfg.stack, "managed-by": "pulumi"},
+        ),
+        opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
+    )
+    outputs: dict[str, Any] = {
+        "guards": {
+            "extension": f"{gw.name}-guard",
+            "chain": [name for name, on in (("apigee", apigee), ("model-armor", armor)) if on],
+            **({"modelArmorTemplate": guards.template_path(cfg.project, armor)} if armor else {}),
+        }
+    }
+    if apigee:
+        outputs["apigeeTestRequests"] = apigee_requests(cfg, cluster.kube_context)
+    return outputs
+
+
+def apigee_requests(cfg: PlatformConfig, context: str) -> dict[str, str]:
+    """Seed 002's two checks of Apigee, with the address from the Gateway's status and its listener's port:
+    without a key the request is refused (Apigee's RaiseFault), with an API key made in the Apigee UI
+    (`export API_KEY=...` first) it is served. An internal class's address is reachable only from inside the
+    VPC, so there the request runs in a pod. The key goes to curl on its standard input (`-H @-`), so it is
+    neither in the stack's outputs nor in the pod's spec nor in any command line."""
+    body = json.dumps(
+        {
+            "model": cfg.model.served_name,
+            "prompt": "Write as if you were a critic: San Francisco",
+            "max_tokens": 100,
+            "temperature": 0,
+        }
+    )
+    gateway = f"kubectl --context {context} -n {cfg.model_server.namespace}"
+    address = f"IP=$({gateway} get gateway/{cfg.gateway.name} -o jsonpath='{{.status.addresses[0].value}}')"
+    in_vpc = cfg.gateway.class_name == "gke-l7-rilb"
+    pod = f"{gateway} run curl-apigee --rm -i --restart=Never --image={CURL_IMAGE} -- " if in_vpc else ""
+    curl = f"curl -i http://${{IP}}:{GATEWAY_PORT}/v1/completions -H 'Content-Type: application/json'"
+    key = "printf 'x-api-key: %s\\n' \"${API_KEY:?export API_KEY first}\" | "
+    return {
+        "unauthenticated": f"{address} && {pod}{curl} -d '{body}'",
+        "withApiKey": f"{address} && {key}{pod}{curl} -H @- -d '{body}'",
+    }
+
+
 def _namespace(server: ModelServer) -> list[pulumi.Resource]:
     return [server.namespace_resource] if server.namespace_resource else []
 
@@ -654,7 +808,7 @@ def single_cluster_test_request(cfg: PlatformConfig, context: str) -> str:
     )
     gateway = f"kubectl --context {context} -n {cfg.model_server.namespace}"
     address = f"IP=$({gateway} get gateway/{cfg.gateway.name} -o jsonpath='{{.status.addresses[0].value}}')"
-    curl = f"curl -i http://${{IP}}:80/v1/completions -H 'Content-Type: application/json' -d '{body}'"
+    curl = f"curl -i http://${{IP}}:{GATEWAY_PORT}/v1/completions -H 'Content-Type: application/json' -d '{body}'"
     if cfg.gateway.class_name == "gke-l7-rilb":
         return f"{address} && {gateway} run curl-test --rm -i --restart=Never --image={CURL_IMAGE} -- {curl}"
     return f"{address} && {curl}"

@@ -1322,6 +1322,200 @@ ISTIO = [
     ),
 ]
 
+ARMOR = {"enabled": True, "location": "us-central1"}
+APIGEE = {"enabled": True, "organization": "my-apigee-org", "environment": "inference"}
+NEW_APIGEE = {"enabled": True, "environment": "inference"}  # guards.apigee.create names the organization
+CREATE_APIGEE = {"billingType": "PAYG", "hostnames": ["llm.example.com"]}
+PEERED = {**CREATE_APIGEE, "network": "peering"}
+GUARDS = [
+    Bad(
+        "Model Armor where it does not run",
+        {"guards": {"modelArmor": {"enabled": True, "location": "us-east5"}}},
+        "guards.modelArmor.location",
+        '"us-east5"',
+        "choose one of asia-southeast1",
+    ),
+    Bad(
+        "Model Armor in a multi-region",
+        {"guards": {"modelArmor": {"enabled": True, "location": "us"}}},
+        "guards.modelArmor.location",
+        '"us"',
+        "us-central1",
+    ),
+    Bad(
+        "Model Armor without a location",
+        {"guards": {"modelArmor": {"enabled": True}}},
+        "guards.modelArmor.location",
+        "(not set)",
+        "set guards.modelArmor.location",
+    ),
+    Bad(
+        "Model Armor template id in capitals",
+        {"guards": {"modelArmor": {**ARMOR, "templateId": "LLM"}}},
+        "guards.modelArmor.templateId",
+        '"LLM"',
+        "lowercase",
+    ),
+    Bad(
+        "Model Armor on the cross-region Gateway",
+        {"guards": {"modelArmor": ARMOR}},
+        "guards.modelArmor.enabled",
+        "true",
+        "gateway.mode: single-cluster",
+    ),
+    Bad(
+        "Apigee on the cross-region Gateway",
+        {"guards": {"apigee": APIGEE}},
+        "guards.apigee.enabled",
+        "true",
+        "gateway.className one of gke-l7-regional-external-managed, gke-l7-rilb",
+    ),
+    Bad(
+        "Apigee without an organization",
+        {"guards": {"apigee": {"enabled": True, "environment": "inference"}}},
+        "guards.apigee.organization",
+        "(not set)",
+        "an existing Apigee organization",
+    ),
+    Bad(
+        "Apigee without an environment",
+        {"guards": {"apigee": {"enabled": True, "organization": "my-apigee-org"}}},
+        "guards.apigee.environment",
+        "(not set)",
+        "attached to an instance in the Gateway's region",
+    ),
+    Bad(
+        "Apigee charts unpinned",
+        {"guards": {"apigee": {**APIGEE, "chartVersion": "latest"}}},
+        "guards.apigee.chartVersion",
+        '"latest"',
+        "1.1.1",
+    ),
+    Bad(
+        "a misspelt guard",
+        {"guards": {"modelArmour": ARMOR}},
+        "guards.modelArmour",
+        '{"enabled": true, "location": "us-central1"}',
+        "did you mean 'guards.modelArmor'?",
+    ),
+    Bad(
+        "Apigee organization created without a billing type",
+        {"guards": {"apigee": {**NEW_APIGEE, "create": {"hostnames": ["llm.example.com"]}}}},
+        "guards.apigee.create.billingType",
+        "(not set)",
+        "choose one of EVALUATION, PAYG, SUBSCRIPTION",
+        "guarded",
+    ),
+    Bad(
+        "Apigee evaluation organization in production",
+        {
+            "guards": {"apigee": {**NEW_APIGEE, "create": {**CREATE_APIGEE, "billingType": "EVALUATION"}}},
+            "production": True,
+            "deletionProtection": True,
+            "modelStore": {"forceDestroy": False, "protect": True},
+        },
+        "guards.apigee.create.billingType",
+        '"EVALUATION"',
+        "expires after 60 days",
+        "guarded",
+    ),
+    Bad(
+        "Apigee Base environment for the extension processor",
+        {"guards": {"apigee": {**NEW_APIGEE, "create": {**CREATE_APIGEE, "environmentType": "BASE"}}}},
+        "guards.apigee.create.environmentType",
+        '"BASE"',
+        "choose one of INTERMEDIATE, COMPREHENSIVE",
+        "guarded",
+    ),
+    Bad(
+        "Apigee environment type of a subscription organization",
+        {
+            "guards": {
+                "apigee": {
+                    **NEW_APIGEE,
+                    "create": {**CREATE_APIGEE, "billingType": "SUBSCRIPTION", "environmentType": "INTERMEDIATE"},
+                }
+            }
+        },
+        "guards.apigee.create.environmentType",
+        '"INTERMEDIATE"',
+        "set billingType: PAYG",
+        "guarded",
+    ),
+    Bad(
+        "Apigee organization created in another project",
+        {"guards": {"apigee": {**NEW_APIGEE, "organization": "my-apigee-org", "create": CREATE_APIGEE}}},
+        "guards.apigee.organization",
+        '"my-apigee-org"',
+        "an Apigee organization is named after the project",
+        "guarded",
+    ),
+    Bad(
+        "Apigee group hostname with an underscore",
+        {"guards": {"apigee": {**NEW_APIGEE, "create": {**CREATE_APIGEE, "hostnames": ["llm_api.example.com"]}}}},
+        "guards.apigee.create.hostnames",
+        '["llm_api.example.com"]',
+        "not a lowercase DNS name",
+        "guarded",
+    ),
+    Bad(
+        "Apigee group without hostnames",
+        {"guards": {"apigee": {**NEW_APIGEE, "create": {"billingType": "PAYG", "hostnames": []}}}},
+        "guards.apigee.create.hostnames",
+        "[]",
+        "must be a non-empty list of hostnames",
+        "guarded",
+    ),
+    Bad(
+        "Apigee analytics in a zone",
+        {"guards": {"apigee": {**NEW_APIGEE, "create": {**CREATE_APIGEE, "analyticsRegion": "us-central1-b"}}}},
+        "guards.apigee.create.analyticsRegion",
+        '"us-central1-b"',
+        "is not a Google Cloud region",
+        "guarded",
+    ),
+    Bad(
+        "Apigee peering without a range",
+        {"guards": {"apigee": {**NEW_APIGEE, "create": {**CREATE_APIGEE, "network": "peering"}}}},
+        "guards.apigee.create.peeringRange",
+        "(not set)",
+        "reserve a private /22 or larger",
+        "guarded",
+    ),
+    Bad(
+        "Apigee peering range smaller than an instance",
+        {"guards": {"apigee": {**NEW_APIGEE, "create": {**PEERED, "peeringRange": "10.50.0.0/24"}}}},
+        "guards.apigee.create.peeringRange",
+        '"10.50.0.0/24"',
+        "an Apigee instance takes a /22",
+        "guarded",
+    ),
+    Bad(
+        "Apigee peering range over the node subnet",
+        {"guards": {"apigee": {**NEW_APIGEE, "create": {**PEERED, "peeringRange": "10.10.0.0/22"}}}},
+        "guards.apigee.create.peeringRange",
+        '"10.10.0.0/22"',
+        "overlaps regions[0].nodeCidr (10.10.3.0/24)",
+        "guarded",
+    ),
+    Bad(
+        "Apigee peering range without peering",
+        {"guards": {"apigee": {**NEW_APIGEE, "create": {**CREATE_APIGEE, "peeringRange": "10.50.0.0/22"}}}},
+        "guards.apigee.create.peeringRange",
+        '"10.50.0.0/22"',
+        "set network: peering",
+        "guarded",
+    ),
+    Bad(
+        "project grants decided without Model Armor",
+        {"guards": {"apigee": APIGEE, "manageProjectGrants": False}},
+        "guards.manageProjectGrants",
+        "false",
+        "turn guards.modelArmor on",
+        "guarded",
+    ),
+]
+
 # The Gateway modes (stacks/config/gateway_mode.py), on dev: single-cluster needs one region.
 ONE_REGION = {
     "regions": [{"name": "us-east5", "zone": "us-east5-b", "nodeCidr": "10.10.2.0/24", "proxyCidr": "10.11.2.0/24"}]
@@ -1494,6 +1688,7 @@ CLASSES = {
     "text that only looks right": TEXT,
     "combinations": COMBINATIONS,
     "istio mode": ISTIO,
+    "guards": GUARDS,
     "gateway modes": GATEWAY_MODES,
     "migrations": MIGRATIONS,
 }
@@ -1577,6 +1772,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "text that only looks right": 37,
         "combinations": 24,
         "istio mode": 21,
+        "guards": 23,
         "gateway modes": 7,
         "migrations": 12,
     }

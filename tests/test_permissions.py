@@ -36,6 +36,9 @@ def identity(member: str, stack: str) -> str:
         "metrics-adapter": (
             r"serviceAccount:[a-z0-9-]+\.svc\.id\.goog\[custom-metrics/custom-metrics-stackdriver-adapter\]"
         ),
+        "service-extensions-agent": r"serviceAccount:service-\d+@gcp-sa-dep\.iam\.gserviceaccount\.com",
+        "apigee-operator": rf"serviceAccount:tpu-gke-dranet-{stack}-apim@.*",
+        "apigee-operator-ksa": r"serviceAccount:[a-z0-9-]+\.svc\.id\.goog\[apim/apim-ksa\]",
     }
     (found,) = [name for name, pattern in patterns.items() if re.fullmatch(pattern, member)] or [member]
     return found
@@ -82,9 +85,17 @@ def test_every_grant_says_why_and_cites_its_source():
     for grant in facts.PERMISSIONS:
         assert grant.identity in facts.IDENTITIES and grant.why
         assert grant.source.startswith(("https://", "hashicorp/", "seed 002")), grant
-        assert grant.when in ("always", "features", "kms", "autoscaling", "tpu")
+        assert grant.when in ("always", "features", "kms", "autoscaling", "tpu", "armor", "apigee")
 
 
-def test_project_wide_grants_are_read_or_write_only_roles_except_the_one_google_prescribes():
-    broad = {g.role for g in facts.PERMISSIONS if g.scope == "project" and g.role.endswith(".admin")}
-    assert broad == {"roles/container.admin"}  # the MCI agent's, exempted in the policy pack
+def test_project_wide_grants_are_read_or_write_only_roles_except_those_google_prescribes():
+    broad = {(g.identity, g.role) for g in facts.PERMISSIONS if g.scope == "project" and "admin" in g.role.lower()}
+    assert broad == {
+        ("mci-agent", "roles/container.admin"),  # Google's multi-cluster Gateway setup
+        ("service-extensions-agent", "roles/container.admin"),  # seed 002's Model Armor setup
+        # Apigee's operator install guide, for the operator's own account
+        ("apigee-operator", "roles/apigee.admin"),
+        ("apigee-operator", "roles/networkservices.serviceExtensionsAdmin"),
+        ("apigee-operator", "roles/compute.networkAdmin"),
+        ("apigee-operator", "roles/compute.loadBalancerAdmin"),
+    }

@@ -480,6 +480,7 @@ def test_the_readme_names_every_variable_and_secret():
         "PULUMI_SECRETS_PROVIDER",
         "PULUMI_CONFIG_PASSPHRASE",
         "HF_TOKEN",
+        "DEPLOY_GUARDED",  # opts the guarded stack into deploy.yml and drift.yml
     }
     assert all(f"`{name}`" in section for name in names)
     assert readme.index("## Pull requests and deployment") < readme.index("## Tests and benchmarks")

@@ -460,6 +460,44 @@ def _dashboard(m: PlatformMocks, i: dict, name: str) -> dict:
     return {"id": f"projects/{m.number}/dashboards/{_hex(name, 8)}-{_hex(name + '/', 4)}"}
 
 
+def _model_armor_template(m: PlatformMocks, i: dict, name: str) -> dict:
+    path = f"projects/{m.project}/locations/{i['location']}/templates/{i['templateId']}"
+    return {"id": path, "name": path}
+
+
+def _apigee_organization(m: PlatformMocks, i: dict, name: str) -> dict:
+    return {"id": f"organizations/{i['projectId']}", "name": i["projectId"], "subscriptionType": "PAID"}
+
+
+def _apigee_instance(m: PlatformMocks, i: dict, name: str) -> dict:
+    region = i["location"]
+    return {
+        "id": f"{i['orgId']}/instances/{i['name']}",
+        "host": "10.0.0.2",
+        "port": "443",
+        "serviceAttachment": f"projects/{_hex(name, 8)}-tp/regions/{region}/serviceAttachments/apigee-{region}",
+    }
+
+
+def _apigee_child(kind: str) -> Callable[[PlatformMocks, dict, str], dict]:
+    """Environments and environment groups: `{org}/{kind}/{name}`, the provider's id format."""
+    return lambda m, i, name: {"id": f"{i['orgId']}/{kind}/{i['name']}", "name": i["name"]}
+
+
+def _apigee_attachment(m: PlatformMocks, i: dict, name: str) -> dict:
+    return {"id": f"{i.get('instanceId') or i.get('envgroupId')}/attachments/{_hex(name, 8)}"}
+
+
+def _global_address(m: PlatformMocks, i: dict, name: str) -> dict:
+    path = f"projects/{m.project}/global/addresses/{i['name']}"
+    return {"id": path, "selfLink": _link(path)}
+
+
+def _service_networking(m: PlatformMocks, i: dict, name: str) -> dict:
+    """The provider's id: `{network}:{service}`; the peering it makes is `servicenetworking-googleapis-com`."""
+    return {"id": f"{i['network']}:{i['service']}", "peering": "servicenetworking-googleapis-com"}
+
+
 def _sleep(m: PlatformMocks, i: dict, name: str) -> dict:
     return {"id": "2026-01-01T00:00:00Z"}
 
@@ -529,6 +567,15 @@ _OUTPUTS: dict[str, Callable[[PlatformMocks, dict, str], dict]] = {
     "gcp:secretmanager/secretIamMember:SecretIamMember": _iam_member,
     "gcp:cloudrunv2/job:Job": _cloud_run_job,
     "pulumi-python:dynamic:Resource": _dynamic,
+    "gcp:modelarmor/template:Template": _model_armor_template,
+    "gcp:apigee/organization:Organization": _apigee_organization,
+    "gcp:apigee/instance:Instance": _apigee_instance,
+    "gcp:apigee/environment:Environment": _apigee_child("environments"),
+    "gcp:apigee/envGroup:EnvGroup": _apigee_child("envgroups"),
+    "gcp:apigee/instanceAttachment:InstanceAttachment": _apigee_attachment,
+    "gcp:apigee/envGroupAttachment:EnvGroupAttachment": _apigee_attachment,
+    "gcp:compute/globalAddress:GlobalAddress": _global_address,
+    "gcp:servicenetworking/connection:Connection": _service_networking,
 }
 
 

@@ -29,6 +29,8 @@ _TPG = "https://github.com/hashicorp/terraform-provider-google-beta/blob/93c65b2
 _K8S = (
     "https://github.com/pulumi/pulumi-kubernetes/blob/94977969d64112b04e19945818a7d5d5f38f631d/provider/pkg/provider/"
 )
+_APIGEE = "https://github.com/hashicorp/terraform-provider-google-beta/blob/21b3a4f655325c851350a87534b39b7f5dc40415/google-beta/services/apigee/resource_apigee_"
+_APIGEE_ORG = _APIGEE + "organization.go"
 _RANDOM = "https://github.com/hashicorp/terraform-provider-random/blob/04572027ebbaca354b5018c9fc62ea23c4f688cf/internal/provider/resource_id.go"
 _TIME = "https://github.com/hashicorp/terraform-provider-time/blob/133194fa4ae3e1c20226fb4984721643b6ada1be/internal/provider/resource_time_sleep.go"
 
@@ -286,6 +288,43 @@ GCP: dict[str, Rule] = {
     "gcp:gkehub/feature:Feature": Rule(
         forces=("name", "location", "project"),
         source=f"{_TPG}services/gkehub2/resource_gke_hub_feature.go",
+    ),
+    # A template's URL parameters (project, location, template id) are immutable; its filters update in place.
+    "gcp:modelarmor/template:Template": Rule(
+        forces=("project", "location", "templateId"),
+        source="https://github.com/hashicorp/terraform-provider-google-beta/blob/0123f3888f2e1751549a8afee563ca005ebee28a/"
+        "google-beta/services/modelarmor/resource_model_armor_template.go",
+    ),
+    # The organization's schema read at _APIGEE_ORG; the others' URL parameters (organization, name, location)
+    # are their identity and cannot change in place; their other fields are unconfirmed, so `possible`.
+    "gcp:apigee/organization:Organization": Rule(
+        forces=("projectId", "analyticsRegion", "billingType", "runtimeType"),
+        possible=("disableVpcPeering",),  # updatable only while the organization has no instance
+        source=_APIGEE_ORG,
+    ),
+    "gcp:apigee/instance:Instance": Rule(
+        forces=("orgId", "name", "location"), possible=("ipRange", "peeringCidrRange"), source=_APIGEE + "instance.go"
+    ),
+    "gcp:apigee/environment:Environment": Rule(
+        forces=("orgId", "name"), possible=("type",), source=_APIGEE + "environment.go"
+    ),
+    "gcp:apigee/envGroup:EnvGroup": Rule(forces=("orgId", "name"), source=_APIGEE + "envgroup.go"),
+    # Attachments have no update: any change is a new attachment.
+    "gcp:apigee/instanceAttachment:InstanceAttachment": Rule(
+        forces=("instanceId", "environment"), source=_APIGEE + "instance_attachment.go"
+    ),
+    "gcp:apigee/envGroupAttachment:EnvGroupAttachment": Rule(
+        forces=("envgroupId", "environment"), source=_APIGEE + "envgroup_attachment.go"
+    ),
+    # A global address has no update of its range; the connection's network and service are its identity,
+    # its reserved ranges update in place (Service Networking's `connections.patch`).
+    "gcp:compute/globalAddress:GlobalAddress": Rule(
+        forces=("name", "address", "prefixLength", "network", "purpose", "addressType", "project"),
+        source=f"{_TPG}services/compute/resource_compute_global_address.go",
+    ),
+    "gcp:servicenetworking/connection:Connection": Rule(
+        forces=("network", "service"),
+        source=f"{_TPG}services/servicenetworking/resource_service_networking_connection.go",
     ),
     "gcp:projects/iAMMember:IAMMember": _iam_member("project", "services/resourcemanager/iam_project.go"),
     "gcp:serviceaccount/iAMMember:IAMMember": _iam_member(

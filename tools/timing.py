@@ -55,6 +55,17 @@ STEPS: dict[str, Step] = {
         "(https://istio.io/latest/docs/tasks/traffic-management/ingress/gateway-api/#automated-deployment); estimate",
     ),
     "monitoring-config": Step(5, "one Cloud Monitoring or Logging API write (alert policy, log metric, dashboard)"),
+    "model-armor-template": Step(5, "one Model Armor API write (a template), estimate"),
+    # Apigee publishes no typical provisioning time; the provider's create timeouts are the documented bounds
+    # (terraform-provider-google website/docs/r/apigee_organization.html.markdown and apigee_instance...: 45 and
+    # 60 min), so the model takes them: an upper bound of what `pulumi up` may wait.
+    "apigee-organization": Step(2700, "terraform-provider-google apigee_organization create timeout (45 min)"),
+    "apigee-instance": Step(3600, "terraform-provider-google apigee_instance create timeout (60 min)"),
+    "apigee-config": Step(60, "one Apigee long-running operation (environment, group, attachment), estimate"),
+    "service-networking": Step(120, "a Service Networking connection (VPC peering with the producer), estimate"),
+    "operator-chart": Step(
+        90, "helm install --atomic of an operator chart: its Deployment ready (Apigee install guide), estimate"
+    ),
     "kubernetes-object": Step(2, "one API server write, no readiness to wait for"),
     "instant": Step(0, "no cloud call (random suffix, provider configuration, firewall sweeper record)"),
 }
@@ -83,6 +94,16 @@ _BY_TYPE = {
     "gcp:monitoring/alertPolicy:AlertPolicy": "monitoring-config",
     "gcp:monitoring/dashboard:Dashboard": "monitoring-config",
     "gcp:logging/metric:Metric": "monitoring-config",
+    "gcp:modelarmor/template:Template": "model-armor-template",
+    "gcp:apigee/organization:Organization": "apigee-organization",
+    "gcp:apigee/instance:Instance": "apigee-instance",
+    "gcp:apigee/environment:Environment": "apigee-config",
+    "gcp:apigee/envGroup:EnvGroup": "apigee-config",
+    "gcp:apigee/instanceAttachment:InstanceAttachment": "apigee-config",
+    "gcp:apigee/envGroupAttachment:EnvGroupAttachment": "apigee-config",
+    "gcp:compute/globalAddress:GlobalAddress": "address-or-firewall",
+    "gcp:servicenetworking/connection:Connection": "service-networking",
+    "kubernetes:helm.sh/v3:Release": "operator-chart",
     "random:index/randomId:RandomId": "instant",
     "pulumi:providers:kubernetes": "instant",
     "pulumi-python:dynamic:Resource": "instant",

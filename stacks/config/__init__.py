@@ -20,6 +20,7 @@ from stacks.config import (
     compute,
     download,
     gateway_mode,
+    guards,
     istio,
     migration,
     names,
@@ -256,6 +257,15 @@ def parse(
     f = top.mapping("fleet")
     fleet = Fleet(f.boolean("manageFeatures", True))
     f.finish()
+    guarded = guards.guards(
+        top,
+        project=project,
+        base=f"{prefix}-{stack}" if prefix else "",
+        gateway_class=gateway.class_name,
+        served_model=model.served_name if model else None,
+        production=bool(production),
+        regions=regions,
+    )
     top.finish()
     _other_namespaces(top, other_namespaces or {}, project_name)
 
@@ -295,6 +305,7 @@ def parse(
         migration=migrating,
         istio=istio_settings,
         download_regions=download_regions,
+        guards=guarded,
     )
 
 

@@ -245,6 +245,43 @@ class Autoscaling:
 
 
 @dataclass(frozen=True)
+class ModelArmor:
+    location: str  # a Model Armor region: the template and the callout's regional endpoint
+    template_id: str
+
+
+@dataclass(frozen=True)
+class ApigeeCreate:
+    """An Apigee organization with one instance, environment and environment group."""
+
+    billing_type: str  # EVALUATION, PAYG or SUBSCRIPTION
+    analytics_region: str
+    instance_location: str  # the Gateway's region
+    environment_type: str | None  # INTERMEDIATE or COMPREHENSIVE for PAYG; None: the organization decides
+    hostnames: tuple[str, ...]  # of the environment group
+    protect: bool  # production: Pulumi refuses to delete them
+    peering_range: str | None = None  # VPC peering through this range of the stack's VPC; None: Private Service Connect
+
+
+@dataclass(frozen=True)
+class Apigee:
+    organization: str  # the Apigee organization (its name is a project ID)
+    environment: str  # its environment, attached to an instance in the Gateway's region
+    chart_version: str  # of both APIM operator charts
+    create: ApigeeCreate | None = None  # None: the organization and environment exist already
+
+
+@dataclass(frozen=True)
+class Guards:
+    """Service Extensions on the Gateway: Apigee first, then Model Armor, in one chain when both are on."""
+
+    model_armor: ModelArmor | None
+    apigee: Apigee | None
+    # The Service Extensions agent's project roles are project-wide: one stack per project makes them.
+    manage_project_grants: bool = True
+
+
+@dataclass(frozen=True)
 class PlatformConfig:
     project: str
     stack: str
@@ -275,6 +312,7 @@ class PlatformConfig:
     istio: Any = None  # stacks.config.istio.Istio with gateway.mode istio
     # Bucket location -> the Cloud Run region its weights download runs in; {} for the simulator backend.
     download_regions: Mapping[str, str] = field(default_factory=dict)
+    guards: Guards | None = None  # Model Armor and Apigee in front of the model; None: neither
 
     @property
     def names(self) -> Names:
