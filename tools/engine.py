@@ -470,6 +470,16 @@ def _dynamic(m: PlatformMocks, i: dict, name: str) -> dict:
     return {"id": network[network.index("projects/") :] if "projects/" in network else name}
 
 
+def _migration_gate(m: PlatformMocks, i: dict, name: str) -> dict:
+    """The migration gate records the last applied step; its id is the one its provider gives."""
+    return {"id": "migration"}
+
+
+def _route_readiness(m: PlatformMocks, i: dict, name: str) -> dict:
+    """The route's readiness wait is keyed by the route; offline nothing is polled."""
+    return {"id": f"{i['namespace']}/{i['route']}"}
+
+
 def _secret(m: PlatformMocks, i: dict, name: str) -> dict:
     return {
         "id": f"projects/{m.project}/secrets/{i['secretId']}",
@@ -529,6 +539,8 @@ _OUTPUTS: dict[str, Callable[[PlatformMocks, dict, str], dict]] = {
     "gcp:secretmanager/secretIamMember:SecretIamMember": _iam_member,
     "gcp:cloudrunv2/job:Job": _cloud_run_job,
     "pulumi-python:dynamic:Resource": _dynamic,
+    "pulumi-python:dynamic/migration:Gate": _migration_gate,
+    "pulumi-python:dynamic/gateway:RouteReadiness": _route_readiness,
 }
 
 
