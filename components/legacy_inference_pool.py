@@ -69,7 +69,8 @@ class LegacyInferencePool(pulumi.ComponentResource):
             for kind in ("inferencepools", "inferencemodels")
             for crd in [legacy_crd(kind)]
         }
-        # The chart's InferencePool is of a kind this run may install: it waits for the CRD itself.
+        # The chart's InferencePool is of a kind this run may install, and its endpoint picker watches
+        # InferenceModels (v0.5.1 templates/rbac.yaml): it waits for both CRDs.
         self.chart = k8s.helm.v4.Chart(
             f"{name}-chart",
             chart=LEGACY_CHART,
@@ -77,7 +78,7 @@ class LegacyInferencePool(pulumi.ComponentResource):
             namespace=args.namespace,
             values=legacy_chart_values(args.match_labels, args.serving_port),
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[self.crds["inferencepools"], *args.requires, *args.nodes]
+                parent=self, depends_on=[*self.crds.values(), *args.requires, *args.nodes]
             ),
         )
         self.models = [
