@@ -10,7 +10,7 @@ import pytest
 from components import legacy_inference_pool, route_readiness
 from stacks.config.migration import PHASES
 from tests import schemas, test_charts
-from tests.conftest import closure, plan_of, run
+from tests.conftest import plan_of, run
 from tools import diff, phases
 from tools.plan import manifest
 
