@@ -301,3 +301,34 @@ def test_the_phases_tool_refuses_an_unknown_phase(capsys):
     with pytest.raises(SystemExit):
         phases.main([STACK, "split", "done"])
     assert "give no phase (every step) or two of alpha, side-by-side, split, v1, cleanup" in capsys.readouterr().err
+
+
+def test_the_alpha_endpoint_pickers_metrics_are_scraped_with_a_token_the_stack_creates():
+    """The v0.5.1 chart's ClusterPodMonitoring reads a token Secret it does not create; the stack creates it,
+    and what lets Managed Prometheus use it, as the v1.5.0 chart does for the v1 pool (epplib _gke.yaml)."""
+    p = plan("split")
+    (monitoring,) = [r for r in of_type(p, "ClusterPodMonitoring") if r.name.startswith("legacy-pool")]
+    secret_ref = monitoring.inputs["spec"]["endpoints"][0]["authorization"]["credentials"]["secret"]
+    assert secret_ref == {
+        "name": "vllm-llama3-8b-instruct-preview-metrics-reader-secret",
+        "key": "token",
+        "namespace": "inference",
+    }
+    (secret,) = [r for r in of_type(p, "Secret") if r.name == "legacy-pool-metrics-reader-token"]
+    assert secret.inputs["metadata"]["name"] == secret_ref["name"]
+    assert secret.inputs["type"] == "kubernetes.io/service-account-token"
+    reader = secret.inputs["metadata"]["annotations"]["kubernetes.io/service-account.name"]
+    assert "data" in secret.options["additionalSecretOutputs"]
+    (binding,) = [r for r in of_type(p, "ClusterRoleBinding") if r.name == "legacy-pool-metrics-reader-binding"]
+    assert binding.inputs["subjects"] == [{"kind": "ServiceAccount", "name": reader, "namespace": "inference"}]
+    (role,) = [
+        r for r in of_type(p, "ClusterRole") if r.inputs["metadata"]["name"] == binding.inputs["roleRef"]["name"]
+    ]
+    assert role.inputs["rules"] == [{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}]
+    (collector,) = [r for r in of_type(p, "RoleBinding") if r.name == "legacy-pool-metrics-secret-collector"]
+    assert collector.inputs["subjects"] == [{"kind": "ServiceAccount", "name": "collector", "namespace": "gmp-system"}]
+    (secret_read,) = [
+        r for r in of_type(p, "Role") if r.inputs["metadata"]["name"] == collector.inputs["roleRef"]["name"]
+    ]
+    assert secret_read.inputs["rules"][0]["resourceNames"] == [secret_ref["name"]]
+    assert not [r for r in plan("cleanup").registrations if r.name.startswith("legacy-pool")]
