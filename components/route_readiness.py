@@ -12,7 +12,8 @@ condition for "load balancer programmed", so none is awaited (the Gateway's own 
 
 It runs after the route (it depends on it) and whenever the route's spec changes (its `specHash` input).
 Pulumi deletes resources that left the program only after every create and update of the run
-(https://www.pulumi.com/docs/iac/concepts/how-pulumi-works/), so at clean-up the alpha side is deleted after GKE applied the route that no longer names it.
+(https://www.pulumi.com/docs/iac/concepts/how-pulumi-works/), so at clean-up the alpha side is deleted
+after GKE applied the route that no longer names it.
 """
 
 from __future__ import annotations
