@@ -90,7 +90,7 @@ def wait_for_route(
 class RestRouteApi:
     """The cluster's Kubernetes API with the operator's application default credentials."""
 
-    def __init__(self, endpoint: str, ca_certificate: str) -> None:
+    def __init__(self, endpoint: str, ca_file: str) -> None:
         import google.auth
         import google.auth.transport.requests
         import requests
@@ -98,10 +98,7 @@ class RestRouteApi:
         credentials, _ = google.auth.default(scopes=list(SCOPES))
         self.credentials, self.refresh = credentials, google.auth.transport.requests.Request()
         self.endpoint, self.session = endpoint, requests.Session()
-        # The cluster's CA (base64 PEM, as GKE's masterAuth gives it) verifies the API server.
-        with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as ca:
-            ca.write(base64.b64decode(ca_certificate))
-        self.session.verify = ca.name
+        self.session.verify = ca_file  # the cluster's CA verifies the API server
 
     def get_route(self, namespace: str, name: str) -> dict[str, Any]:
         if not self.credentials.valid:
@@ -116,8 +113,12 @@ class RestRouteApi:
 
 
 def _wait(props: dict[str, Any]) -> None:
-    api = RestRouteApi(props["endpoint"], props["caCertificate"])
-    wait_for_route(api, props["namespace"], props["route"], props["gateways"], int(props["timeoutSeconds"]))
+    # GKE's masterAuth gives the CA certificate as base64 PEM; requests reads it from a file.
+    with tempfile.NamedTemporaryFile("wb", suffix=".pem") as ca:
+        ca.write(base64.b64decode(props["caCertificate"]))
+        ca.flush()
+        api = RestRouteApi(props["endpoint"], ca.name)
+        wait_for_route(api, props["namespace"], props["route"], props["gateways"], int(props["timeoutSeconds"]))
 
 
 class _RouteReadinessProvider(pulumi.dynamic.ResourceProvider):

@@ -230,3 +230,57 @@ def test_the_wait_ends_with_a_clear_error_on_timeout():
         "reported for generation 2 yet. Read `kubectl -n inference describe httproute llm-route`; raise "
         "gateway.programmedTimeoutMinutes if the controller is only slow"
     )
+
+
+def test_the_rest_api_reads_the_route_with_a_bearer_token_and_the_clusters_ca():
+    class Credentials:
+        valid, token = False, "ya29.token"
+
+        def refresh(self, request):
+            self.valid = True
+
+    class Session:
+        verify = None
+
+        def get(self, url, headers, timeout):
+            self.call = (url, headers, timeout)
+            return type(
+                "Response", (), {"raise_for_status": lambda self: None, "json": lambda self: {"kind": "HTTPRoute"}}
+            )()
+
+    api = route_readiness.RestRouteApi.__new__(route_readiness.RestRouteApi)
+    api.credentials, api.refresh, api.endpoint, api.session = Credentials(), None, "203.0.113.7", Session()
+    assert api.get_route("inference", "llm-route") == {"kind": "HTTPRoute"}
+    assert api.credentials.valid
+    assert api.session.call == (
+        "https://203.0.113.7/apis/gateway.networking.k8s.io/v1/namespaces/inference/httproutes/llm-route",
+        {"Authorization": "Bearer ya29.token"},
+        30,
+    )
+
+
+def test_create_and_every_update_wait_with_the_clusters_ca(monkeypatch):
+    seen = []
+
+    class Api:
+        def __init__(self, endpoint, ca_file):
+            with open(ca_file, "rb") as f:
+                seen.append((endpoint, f.read()))
+
+        def get_route(self, namespace, name):
+            return route_status(1, {"Accepted": 1, "ResolvedRefs": 1})
+
+    monkeypatch.setattr(route_readiness, "RestRouteApi", Api)
+    props = {
+        "endpoint": "203.0.113.7",
+        "caCertificate": "UEVN",  # base64 of b"PEM"
+        "namespace": "inference",
+        "route": "llm-route",
+        "gateways": ["inference-gateway"],
+        "specHash": "a",
+        "timeoutSeconds": 60,
+    }
+    provider = route_readiness._RouteReadinessProvider()
+    assert provider.create(props).id == "inference/llm-route"
+    provider.update("inference/llm-route", props, {**props, "specHash": "b"})
+    assert seen == [("203.0.113.7", b"PEM")] * 2
