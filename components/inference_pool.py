@@ -85,6 +85,8 @@ class InferencePoolArgs:
     # The export only takes effect once multi-cluster services run; on destroy it goes first.
     fleet_features: Sequence[pulumi.Resource] = ()
     export: bool = True  # False: a single-cluster Gateway routes to the pool itself, nothing imports it
+    # The KV-cache metric export: only the multi-cluster Gateway's GCPBackendPolicy balances on it.
+    kv_cache_metric: bool = True
     # Objective name -> priority, instead of the one objective above (a migration's models, seeds 000/001).
     objectives: Mapping[str, int] | None = None
 
@@ -120,23 +122,25 @@ class InferencePool(pulumi.ComponentResource):
             for objective, priority in (args.objectives or {args.objective_name: args.priority}).items()
         ]
         # Exports vLLM's KV-cache utilisation to Cloud Monitoring; the backend policy balances on it.
-        self.metric = k8s.apiextensions.CustomResource(
-            f"{name}-kv-cache-metric",
-            api_version="autoscaling.gke.io/v1beta1",
-            kind="AutoscalingMetric",
-            metadata=meta(args.metric_export_name),
-            spec={
-                "selector": {"matchLabels": dict(args.match_labels)},
-                "endpoints": [
-                    {
-                        "port": args.serving_port,
-                        "path": "/metrics",
-                        "metrics": [{"name": KV_CACHE_METRIC, "exportName": args.metric_export_name}],
-                    }
-                ],
-            },
-            opts=child,
-        )
+        self.metric = None
+        if args.kv_cache_metric:
+            self.metric = k8s.apiextensions.CustomResource(
+                f"{name}-kv-cache-metric",
+                api_version="autoscaling.gke.io/v1beta1",
+                kind="AutoscalingMetric",
+                metadata=meta(args.metric_export_name),
+                spec={
+                    "selector": {"matchLabels": dict(args.match_labels)},
+                    "endpoints": [
+                        {
+                            "port": args.serving_port,
+                            "path": "/metrics",
+                            "metrics": [{"name": KV_CACHE_METRIC, "exportName": args.metric_export_name}],
+                        }
+                    ],
+                },
+                opts=child,
+            )
         self.chart = k8s.helm.v4.Chart(
             f"{name}-chart",
             chart=CHARTS[args.chart_version],  # a local chart: Helm ignores `version` for a path

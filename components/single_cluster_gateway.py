@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.route_readiness import RouteReadiness, spec_hash
+
 V1_POOL_GROUP = "inference.networking.k8s.io"  # the GA InferencePool
-ROUTE_RESOLVED = 'jsonpath={.status.parents[0].conditions[?(@.type=="ResolvedRefs")].status}=True'
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,17 @@ class SingleClusterGatewayArgs:
     route_name: str
     class_name: str  # a single-cluster class (stacks/facts.py SINGLE_CLUSTER_GATEWAY_CLASSES)
     backends: Sequence[RouteBackend]
-    programmed_timeout_minutes: int
+    programmed_timeout_minutes: int  # the Gateway's Programmed wait and the route's readiness wait
+    # The cluster's API server and CA certificate: the route's readiness wait reads the route there.
+    endpoint: pulumi.Input[str]
+    ca_certificate: pulumi.Input[str]
     # The namespace; the route also waits for every pool it names (`pools`), so it never sends
     # requests to a pool that does not exist yet, and on destroy it goes before them.
     requires: Sequence[pulumi.Resource] = ()
     pools: Sequence[pulumi.Resource] = ()
     # The proxy-only subnet and firewall rules the load balancer uses: destroyed only after the Gateway.
     network: Sequence[pulumi.Resource] = ()
+    gate: Sequence[pulumi.Resource] = ()  # a migration's gate: a refused step changes no route
 
 
 class SingleClusterGateway(pulumi.ComponentResource):
@@ -70,27 +75,36 @@ class SingleClusterGateway(pulumi.ComponentResource):
                 custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout, delete=timeout),
             ),
         )
+        route_spec = {
+            "parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": args.gateway_name}],
+            "rules": [{"backendRefs": [b.ref() for b in args.backends]}],
+        }
         self.route = k8s.apiextensions.CustomResource(
             f"{name}-route",
             api_version="gateway.networking.k8s.io/v1",
             kind="HTTPRoute",
-            # The seeds' "verify before the next step", as a readiness wait on every create and update: the
-            # Gateway accepted the route and resolved every pool it names (Gateway API's ResolvedRefs
-            # condition). JSONPath as `kubectl get -o jsonpath` reads it (pulumi/pulumi-kubernetes#3134).
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args.route_name,
-                namespace=args.namespace,
-                annotations={"pulumi.com/waitFor": ROUTE_RESOLVED},
-            ),
-            spec={
-                "parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": args.gateway_name}],
-                "rules": [{"backendRefs": [b.ref() for b in args.backends]}],
-            },
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.route_name, namespace=args.namespace),
+            spec=route_spec,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[*args.requires, *args.pools],
+                depends_on=[*args.requires, *args.pools, *args.gate],
                 custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout),
             ),
+        )
+        # The seeds' "verify before the next step", on every create and every change of the route: the
+        # Gateway accepted this generation of the route and resolved every pool it names.
+        self.route_ready = RouteReadiness(
+            f"{name}-route-ready",
+            {
+                "endpoint": args.endpoint,
+                "caCertificate": args.ca_certificate,
+                "namespace": args.namespace,
+                "route": args.route_name,
+                "gateways": [args.gateway_name],
+                "specHash": spec_hash(route_spec),
+                "timeoutSeconds": args.programmed_timeout_minutes * 60,
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.route]),
         )
         self.name = args.gateway_name
         self.namespace = args.namespace

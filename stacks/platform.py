@@ -30,6 +30,7 @@ from components.inference_pool import EndpointPickerResources, InferencePool, In
 from components.istio import IstioInferenceGateway, IstioInferenceGatewayArgs
 from components.istio import test_request as istio_test_request
 from components.legacy_inference_pool import ALPHA_GROUP, LegacyInferencePool, LegacyInferencePoolArgs, LegacyModel
+from components.migration_gate import MigrationGate
 from components.model_server import ModelServer, ModelServerArgs, TpuServing
 from components.model_store import ModelStore, ModelStoreArgs
 from components.network import Network, NetworkArgs, SubnetRanges
@@ -78,6 +79,8 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
     """Creates the platform and returns the stack outputs."""
     if isinstance(cfg, ExistingClusterConfig):
         return _existing_cluster(cfg)
+    # First of all: a migration step the runbook does not allow fails the preview before anything changes.
+    gate = _migration_gate(cfg)
     names = cfg.names
     labels = {**cfg.labels, "stack": cfg.stack, "managed-by": "pulumi"}
     multi_cluster = cfg.gateway.mode == MULTI_CLUSTER
@@ -231,7 +234,7 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
             ),
         )
 
-    serving = _serving(cfg, clusters, store, download, fleet, network)
+    serving = _serving(cfg, clusters, store, download, fleet, network, gate)
     gateway = serving.pop("gateway_resource")
     operations = _operations(cfg, clusters, serving.pop("servers"), serving.pop("pools"), apis)
     guarded = _guards(cfg, apis, config_cluster, gateway, network, list(clusters))
@@ -301,6 +304,7 @@ def _serving(
     download: WeightsDownload | None,
     fleet: Fleet | None,
     network: Network,
+    gate: MigrationGate | None,
 ) -> dict[str, Any]:
     """Model servers and pools in every cluster, the Gateway in the config cluster (codelab § 5-8)."""
     ms, pool_cfg, gw, migration = cfg.model_server, cfg.inference_pool, cfg.gateway, cfg.migration
@@ -367,6 +371,7 @@ def _serving(
                 nodes=[cluster.system_pool],
                 fleet_features=features,
                 export=fleet is not None,
+                kv_cache_metric=fleet is not None,
                 objectives={m.name: m.priority for m in migration.models} if migration else None,
             ),
             opts=on_cluster,
@@ -384,7 +389,7 @@ def _serving(
         "inferencePool": pool_cfg.name,
     }
     if fleet is None:
-        return {**common, **_single_cluster_gateway(cfg, clusters, servers, pools, network)}
+        return {**common, **_single_cluster_gateway(cfg, clusters, servers, pools, network, gate)}
 
     config_cluster = clusters[cfg.config_region]
     hc = gw.health_check
@@ -439,6 +444,7 @@ def _single_cluster_gateway(
     servers: dict[str, ModelServer],
     pools: dict[str, InferencePool],
     network: Network,
+    gate: MigrationGate | None,
 ) -> dict[str, Any]:
     """Seeds 000/001: a regional Gateway in the one cluster, its route straight to the InferencePool."""
     ((region, cluster),) = clusters.items()
@@ -456,8 +462,11 @@ def _single_cluster_gateway(
             class_name=gw.class_name,
             backends=backends,
             programmed_timeout_minutes=gw.programmed_timeout_minutes,
+            endpoint=cluster.cluster.endpoint,
+            ca_certificate=cluster.cluster.master_auth.cluster_ca_certificate,
             requires=_namespace(servers[region]),
             pools=route_pools,
+            gate=[gate] if gate else [],
             network=[network.proxy_subnets[region], network.firewalls["health-checks"], network.firewalls["proxies"]],
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
@@ -474,6 +483,13 @@ def _single_cluster_gateway(
         "testRequests": {region: single_cluster_test_request(cfg, cluster.kube_context)},
         **migration_outputs,
     }
+
+
+def _migration_gate(cfg: PlatformConfig) -> MigrationGate | None:
+    mig = cfg.migration
+    if mig is None:
+        return None
+    return MigrationGate("migration-gate", mig.phase, mig.path, mig.alpha_weight, mig.v1_weight, mig.legacy_managed)
 
 
 def _migration(

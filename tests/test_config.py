@@ -1609,9 +1609,17 @@ MIGRATIONS = [
         "migration on the multi-cluster Gateway",
         {"migration": stack_file("migration")["migration"]},
         "migration.phase",
-        '"side-by-side"',
+        '"alpha"',
         "set gateway.mode: single-cluster",
         "dev",
+    ),
+    Bad(
+        "one migration weight alone",
+        migration(phase="split", weights={"alpha": 90}),
+        "migration.weights.v1",
+        "(not set)",
+        "set both migration.weights.alpha and migration.weights.v1",
+        "migration",
     ),
     Bad(
         "clean-up while the route still sends to the alpha pool",
@@ -1774,7 +1782,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "istio mode": 21,
         "guards": 23,
         "gateway modes": 7,
-        "migrations": 12,
+        "migrations": 13,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)
 

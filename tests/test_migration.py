@@ -7,15 +7,17 @@ import functools
 
 import pytest
 
-from components import legacy_inference_pool
+from components import legacy_inference_pool, route_readiness
 from stacks.config.migration import PHASES
 from tests import schemas, test_charts
-from tests.conftest import closure, plan_of, run
+from tests.conftest import plan_of, run
 from tools import diff, phases
 from tools.plan import manifest
 
 STACK = "migration"
 ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+READINESS = "pulumi-python:dynamic/gateway:RouteReadiness"
+GATE = "pulumi-python:dynamic/migration:Gate"
 ALPHA = {"group": "inference.networking.x-k8s.io", "kind": "InferencePool", "name": "vllm-llama3-8b-instruct-preview"}
 V1 = {"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": "vllm-llama3-8b-instruct-ga"}
 # The route in each phase: the seeds' split is 50/50; a weight of 0 keeps a pool named but sends it nothing.
@@ -51,7 +53,7 @@ def charts(p) -> dict[str, object]:
     return {r.inputs["name"]: r for r in p.by_type("kubernetes:helm.sh/v4:Chart")}
 
 
-def test_the_stack_file_is_the_seeds_system():
+def test_the_stack_file_is_the_seeds_system_before_the_migration():
     p = plan_of(STACK)
     gateway = p.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "gateway-gateway")
     assert gateway.inputs["metadata"]["name"] == "inference-gateway"
@@ -60,13 +62,17 @@ def test_the_stack_file_is_the_seeds_system():
     assert route(p).inputs["spec"]["parentRefs"] == [
         {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "inference-gateway"}
     ]
-    objectives = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in of_type(p, "InferenceObjective")}
+    # The runbook starts from the committed phase: the alpha system alone, the route all on the alpha pool.
+    assert p.outputs["migration"]["phase"] == "alpha"
+    assert sorted(charts(p)) == ["vllm-llama3-8b-instruct-preview"]
+    assert route(p).inputs["spec"]["rules"] == [{"backendRefs": BACKENDS["alpha"]}]
+    objectives = {
+        r.inputs["metadata"]["name"]: r.inputs["spec"] for r in of_type(plan("side-by-side"), "InferenceObjective")
+    }
     assert objectives == {
         name: {"priority": 2, "poolRef": {"name": "vllm-llama3-8b-instruct-ga", "group": "inference.networking.k8s.io"}}
         for name in ("food-review", "base-model")
     }
-    assert sorted(charts(p)) == ["vllm-llama3-8b-instruct-ga", "vllm-llama3-8b-instruct-preview"]
-    assert p.outputs["migration"]["phase"] == "side-by-side"
 
 
 @pytest.mark.parametrize("phase", PHASES)
@@ -118,15 +124,19 @@ def test_each_phase_has_the_objects_the_seed_has_at_that_step(phase):
     }
 
 
-@pytest.mark.parametrize("phase", ["side-by-side", "split", "v1"])
+@pytest.mark.parametrize("phase", PHASES)
 def test_the_route_waits_for_every_pool_it_names_and_the_alpha_side_for_its_crds(phase):
     p = plan(phase)
     by_name = charts(p)
-    deps = closure(p, route(p).urn)
-    assert {by_name["vllm-llama3-8b-instruct-preview"].urn, by_name["vllm-llama3-8b-instruct-ga"].urn} <= deps
+    named = {ref["name"] for ref in BACKENDS[phase]}
+    assert set(by_name) == named
+    assert {by_name[pool].urn for pool in named} <= set(route(p).dependencies)
+    if phase == "cleanup":
+        return
     crds = {r.inputs["metadata"]["name"]: r.urn for r in of_type(p, "CustomResourceDefinition")}
-    assert (
-        crds["inferencepools.inference.networking.x-k8s.io"] in by_name["vllm-llama3-8b-instruct-preview"].dependencies
+    legacy_chart = by_name["vllm-llama3-8b-instruct-preview"]
+    assert {crds[f"{kind}.inference.networking.x-k8s.io"] for kind in ("inferencepools", "inferencemodels")} <= set(
+        legacy_chart.dependencies
     )
     for model in of_type(p, "InferenceModel"):
         assert crds["inferencemodels.inference.networking.x-k8s.io"] in model.dependencies
@@ -135,15 +145,43 @@ def test_the_route_waits_for_every_pool_it_names_and_the_alpha_side_for_its_crds
         assert crds["inferenceobjectives.inference.networking.x-k8s.io"] in objective.dependencies
 
 
-def test_readiness_waits_replace_kubectl_wait():
-    p = plan("split")
-    annotations = route(p).inputs["metadata"]["annotations"]
-    assert annotations["pulumi.com/waitFor"] == (
-        'jsonpath={.status.parents[0].conditions[?(@.type=="ResolvedRefs")].status}=True'
-    )
+@pytest.mark.parametrize("phase", PHASES)
+def test_readiness_waits_replace_kubectl_wait(phase):
+    """The Gateway waits for Programmed; the route, in every phase, for the controller to apply the spec of
+    that phase: the readiness wait runs after the route and again whenever the route's spec changes."""
+    p = plan(phase)
+    assert "annotations" not in route(p).inputs["metadata"]
     gateway = p.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "gateway-gateway")
     assert gateway.inputs["metadata"]["annotations"] == {"pulumi.com/waitFor": "condition=Programmed"}
     assert route(p).options["customTimeouts"]["update"] == "20m"
+    (ready,) = p.by_type(READINESS)
+    assert route(p).urn in ready.dependencies
+    (cluster,) = p.by_type("gcp:container/cluster:Cluster")
+    assert {k: v for k, v in ready.inputs.items() if k not in ("endpoint", "caCertificate")} == {
+        "namespace": "inference",
+        "route": "llm-route",
+        "gateways": ["inference-gateway"],
+        "specHash": route_readiness.spec_hash(route(p).inputs["spec"]),
+        "timeoutSeconds": 1200,
+    }
+    assert ready.inputs["endpoint"] == cluster.outputs["endpoint"]
+    assert ready.inputs["caCertificate"] == cluster.outputs["masterAuth"]["clusterCaCertificate"]
+
+
+def test_the_gate_is_registered_first_and_the_route_depends_on_it():
+    for phase in PHASES:
+        p = plan(phase)
+        (gate,) = p.by_type(GATE)
+        assert [r for r in p.registrations if r.custom][0].urn == gate.urn  # before any cloud resource
+        assert gate.urn in route(p).dependencies
+        weights = BACKENDS[phase]
+        assert gate.inputs == {
+            "phase": phase,
+            "path": "simple" if phase in ("alpha", "cleanup") else "zero-downtime",
+            "alphaWeight": weights[-1]["weight"] if phase != "cleanup" else 0,
+            "v1Weight": weights[0]["weight"] if phase != "alpha" else 0,
+            "legacyManaged": True,
+        }
 
 
 @pytest.mark.parametrize(("start", "end"), phases.steps(None, None) + [("alpha", "cleanup")])
@@ -158,10 +196,15 @@ def test_every_step_updates_the_same_route_in_place_and_replaces_nothing(start, 
 
 @pytest.mark.parametrize(("start", "end"), [("side-by-side", "split"), ("split", "v1")])
 def test_shifting_traffic_changes_only_the_routes_weights(start, end):
-    (change,) = diff.compare(document(start), document(end))
-    assert change.resource["type"] == ROUTE
-    paths = [path for path, _, _ in change.properties]
-    assert paths == ["spec.rules[0].backendRefs[0].weight", "spec.rules[0].backendRefs[1].weight"]
+    """Besides the route's weights: the gate records the step and the readiness wait runs again."""
+    changes = {
+        c.resource["type"]: [path for path, _, _ in c.properties] for c in diff.compare(document(start), document(end))
+    }
+    assert changes == {
+        ROUTE: ["spec.rules[0].backendRefs[0].weight", "spec.rules[0].backendRefs[1].weight"],
+        READINESS: ["specHash"],
+        GATE: ["alphaWeight", "phase", "v1Weight"],
+    }
 
 
 def test_cleanup_deletes_the_alpha_side_after_the_route_stopped_naming_it():
@@ -169,7 +212,8 @@ def test_cleanup_deletes_the_alpha_side_after_the_route_stopped_naming_it():
     deleted = [c.resource for c in changes if c.action == "delete"]
     assert deleted and all(r["component"].startswith("legacy-pool") for r in deleted)
     assert {c.action for c in changes} == {"update", "delete"}
-    (update,) = [c for c in changes if c.action == "update"]
+    assert {c.resource["type"] for c in changes if c.action == "update"} == {ROUTE, READINESS, GATE}
+    (update,) = [c for c in changes if c.action == "update" and c.resource["type"] == ROUTE]
     assert {path.rsplit(".", 1)[0] for path, _, _ in update.properties} == {"spec.rules[0].backendRefs[1]"}
     # Pulumi deletes what left the program after every create and update of the step, dependents first:
     # the route's update (it no longer names the alpha pool) comes before any delete, the InferenceModels
@@ -247,7 +291,7 @@ def test_the_policy_pack_passes_every_phase_with_the_alpha_chart_exempt_only_for
 def test_the_phases_tool_prints_one_step_or_refuses_a_stack_without_migration(capsys):
     assert phases.main([STACK, "split", "v1"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("### split → v1\n\n**migration**: 0 to add, 1 to change, 0 to replace, 0 to delete")
+    assert out.startswith("### split → v1\n\n**migration**: 0 to add, 3 to change, 0 to replace, 0 to delete")
     assert "`spec.rules[0].backendRefs[1].weight`: `50` → `0`" in out
     assert phases.main(["dev"]) == 2
     assert "stack dev has no migration section" in capsys.readouterr().err
@@ -257,3 +301,34 @@ def test_the_phases_tool_refuses_an_unknown_phase(capsys):
     with pytest.raises(SystemExit):
         phases.main([STACK, "split", "done"])
     assert "give no phase (every step) or two of alpha, side-by-side, split, v1, cleanup" in capsys.readouterr().err
+
+
+def test_the_alpha_endpoint_pickers_metrics_are_scraped_with_a_token_the_stack_creates():
+    """The v0.5.1 chart's ClusterPodMonitoring reads a token Secret it does not create; the stack creates it,
+    and what lets Managed Prometheus use it, as the v1.5.0 chart does for the v1 pool (epplib _gke.yaml)."""
+    p = plan("split")
+    (monitoring,) = [r for r in of_type(p, "ClusterPodMonitoring") if r.name.startswith("legacy-pool")]
+    secret_ref = monitoring.inputs["spec"]["endpoints"][0]["authorization"]["credentials"]["secret"]
+    assert secret_ref == {
+        "name": "vllm-llama3-8b-instruct-preview-metrics-reader-secret",
+        "key": "token",
+        "namespace": "inference",
+    }
+    (secret,) = [r for r in of_type(p, "Secret") if r.name == "legacy-pool-metrics-reader-token"]
+    assert secret.inputs["metadata"]["name"] == secret_ref["name"]
+    assert secret.inputs["type"] == "kubernetes.io/service-account-token"
+    reader = secret.inputs["metadata"]["annotations"]["kubernetes.io/service-account.name"]
+    assert "data" in secret.options["additionalSecretOutputs"]
+    (binding,) = [r for r in of_type(p, "ClusterRoleBinding") if r.name == "legacy-pool-metrics-reader-binding"]
+    assert binding.inputs["subjects"] == [{"kind": "ServiceAccount", "name": reader, "namespace": "inference"}]
+    (role,) = [
+        r for r in of_type(p, "ClusterRole") if r.inputs["metadata"]["name"] == binding.inputs["roleRef"]["name"]
+    ]
+    assert role.inputs["rules"] == [{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}]
+    (collector,) = [r for r in of_type(p, "RoleBinding") if r.name == "legacy-pool-metrics-secret-collector"]
+    assert collector.inputs["subjects"] == [{"kind": "ServiceAccount", "name": "collector", "namespace": "gmp-system"}]
+    (secret_read,) = [
+        r for r in of_type(p, "Role") if r.inputs["metadata"]["name"] == collector.inputs["roleRef"]["name"]
+    ]
+    assert secret_read.inputs["rules"][0]["resourceNames"] == [secret_ref["name"]]
+    assert not [r for r in plan("cleanup").registrations if r.name.startswith("legacy-pool")]

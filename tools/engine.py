@@ -508,6 +508,16 @@ def _dynamic(m: PlatformMocks, i: dict, name: str) -> dict:
     return {"id": network[network.index("projects/") :] if "projects/" in network else name}
 
 
+def _migration_gate(m: PlatformMocks, i: dict, name: str) -> dict:
+    """The migration gate records the last applied step; its id is the one its provider gives."""
+    return {"id": "migration"}
+
+
+def _route_readiness(m: PlatformMocks, i: dict, name: str) -> dict:
+    """The route's readiness wait is keyed by the route; offline nothing is polled."""
+    return {"id": f"{i['namespace']}/{i['route']}"}
+
+
 def _secret(m: PlatformMocks, i: dict, name: str) -> dict:
     return {
         "id": f"projects/{m.project}/secrets/{i['secretId']}",
@@ -576,6 +586,8 @@ _OUTPUTS: dict[str, Callable[[PlatformMocks, dict, str], dict]] = {
     "gcp:apigee/envGroupAttachment:EnvGroupAttachment": _apigee_attachment,
     "gcp:compute/globalAddress:GlobalAddress": _global_address,
     "gcp:servicenetworking/connection:Connection": _service_networking,
+    "pulumi-python:dynamic/migration:Gate": _migration_gate,
+    "pulumi-python:dynamic/gateway:RouteReadiness": _route_readiness,
 }
 
 

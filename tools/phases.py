@@ -4,7 +4,8 @@
 Renders the stack once per phase (its `migration.phase` set to each of stacks/config/migration.py PHASES in
 turn, everything else as in Pulumi.<stack>.yaml) and prints the offline diff (tools/diff.py, docs/diff.md) of
 every step of the zero-downtime path, or of FROM -> TO only (e.g. `alpha cleanup`, the simple path). The
-split phase takes the stack file's weights, or --weights.
+split phase takes the stack file's weights, or --weights. A FROM -> TO that the stack's migration gate
+(components/migration_gate.py) would refuse is refused here with the same message.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import sys
 from typing import Any
 
+from components import migration_gate
 from stacks.config import ConfigError
 from stacks.config.migration import PHASES, SIMPLE_PHASES
 from tools import diff, engine
@@ -60,6 +62,19 @@ def steps(start: str | None, end: str | None) -> list[tuple[str, str]]:
     return list(zip(PHASES, PHASES[1:], strict=False))
 
 
+def step_path(start: str, end: str) -> str:
+    """The path a step belongs to: alpha -> cleanup is the simple path's one step."""
+    return "simple" if (start, end) == ("alpha", "cleanup") else "zero-downtime"
+
+
+def refusal(stack: str, start: str, end: str) -> str | None:
+    """The migration gate's message when it would refuse `pulumi up` from phase `start` to `end`."""
+    managed = stack_migration(stack).get("legacy", {}).get("managed", True)
+    old = {"phase": start, "path": step_path(start, end), "legacyManaged": managed}
+    problem = migration_gate.refusal(old, {**old, "phase": end})
+    return problem[1] if problem else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.phases", description=__doc__.splitlines()[0])
     parser.add_argument("stack", help="a stack with a migration section, e.g. migration")
@@ -72,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         documents: dict[str, dict] = {}
         for start, end in steps(*(args.phases or (None, None))):
+            if refused := refusal(args.stack, start, end):
+                print(f"error: {refused}", file=sys.stderr)
+                return 2
             for phase in (start, end):
                 if phase not in documents:
                     documents[phase] = phase_document(args.stack, phase, weights)

@@ -54,6 +54,11 @@ STEPS: dict[str, Step] = {
         "istiod deploys the Gateway's Envoy Deployment and Service itself "
         "(https://istio.io/latest/docs/tasks/traffic-management/ingress/gateway-api/#automated-deployment); estimate",
     ),
+    "route-applied": Step(
+        60,
+        "the route's readiness wait (components/route_readiness.py): GKE's Gateway controller reports the new "
+        "generation of the route once it updated the load balancer's URL map; estimate, no published figure",
+    ),
     "monitoring-config": Step(5, "one Cloud Monitoring or Logging API write (alert policy, log metric, dashboard)"),
     "model-armor-template": Step(5, "one Model Armor API write (a template), estimate"),
     # Apigee publishes no typical provisioning time; the provider's create timeouts are the documented bounds
@@ -67,7 +72,7 @@ STEPS: dict[str, Step] = {
         90, "helm install --atomic of an operator chart: its Deployment ready (Apigee install guide), estimate"
     ),
     "kubernetes-object": Step(2, "one API server write, no readiness to wait for"),
-    "instant": Step(0, "no cloud call (random suffix, provider configuration, firewall sweeper record)"),
+    "instant": Step(0, "no cloud call (random suffix, provider config, firewall sweeper record, migration gate)"),
 }
 
 _BY_TYPE = {
@@ -107,6 +112,8 @@ _BY_TYPE = {
     "random:index/randomId:RandomId": "instant",
     "pulumi:providers:kubernetes": "instant",
     "pulumi-python:dynamic:Resource": "instant",
+    "pulumi-python:dynamic/migration:Gate": "instant",
+    "pulumi-python:dynamic/gateway:RouteReadiness": "route-applied",
 }
 
 

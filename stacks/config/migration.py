@@ -17,7 +17,7 @@ from typing import Any
 
 from stacks.config.gateway_mode import SINGLE_CLUSTER
 from stacks.config.model import Gateway, MigratedModel, Migration
-from stacks.config.reader import _MISSING, Reader
+from stacks.config.reader import _MISSING, NOT_SET, Reader
 from stacks.config.serving import k8s_name
 
 PHASES = ("alpha", "side-by-side", "split", "v1", "cleanup")
@@ -95,6 +95,17 @@ def _weights(m: Reader, phase: str | None) -> tuple[int, int] | None:
         return PHASE_WEIGHTS.get(phase, (None, None)) if phase else None
     w = m.mapping("weights")
     given = w.raw
+    if m.given("weights"):
+        for key in ("alpha", "v1"):
+            if key not in given:
+                w.problem(
+                    key,
+                    NOT_SET,
+                    "is required once migration.weights is given: one weight alone would leave this one at the "
+                    f"default {DEFAULT_SPLIT[key]}",
+                    "set both migration.weights.alpha and migration.weights.v1, or remove migration.weights for "
+                    "the seeds' 50/50",
+                )
     alpha = w.integer("alpha", DEFAULT_SPLIT["alpha"], low=0, high=MAX_WEIGHT, fix=_WEIGHT_FIX)
     v1 = w.integer("v1", DEFAULT_SPLIT["v1"], low=0, high=MAX_WEIGHT, fix=_WEIGHT_FIX)
     w.finish()
