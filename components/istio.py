@@ -386,7 +386,8 @@ class IstioInferenceGateway(pulumi.ComponentResource):
                 "endpointPickerRef": {"name": EPP_SERVICE, "port": {"number": EPP_PORT}},
             },
             # The pool names the picker's Service, which exists before any picker pod: Pulumi's Service await then
-            # finds no endpoint pending and completes (pulumi-kubernetes provider/pkg/await/service.go).
+            # finds no endpoint pending and completes (pulumi-kubernetes provider/pkg/await/service.go,
+            # checkAndLogStatus, v4.32.0).
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[serving_ns, self.epp_service, *crd("inference.networking.k8s.io", "InferencePool")],
@@ -490,7 +491,8 @@ class IstioInferenceGateway(pulumi.ComponentResource):
             ),
             # After its pool, its rights and the InferenceObjective CRD it watches: EPP v1.1.0 answers its health
             # checks NOT_SERVING until it has read the pool (cmd/epp/runner/health.go Check L46-55,
-            # pkg/epp/datastore/datastore.go PoolHasSynced L150), and Pulumi waits for a Deployment's pods to be ready.
+            # pkg/epp/datastore/datastore.go PoolHasSynced L150), and Pulumi waits for a Deployment's pods to be ready
+            # (pulumi-kubernetes provider/pkg/await/deployment.go).
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[
