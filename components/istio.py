@@ -20,25 +20,44 @@ import pulumi_kubernetes as k8s
 import yaml
 
 CRDS = Path(__file__).parent / "crds"
-# The CRDs the seed installs with `kubectl kustomize .../config/crd`: Gateway API v1.4.0 (standard channel,
-# the four kinds of ../shared/reference/crds/gateway-api-v1.4.0) and the Inference Extension's
+# The CRDs the seed installs with `kubectl kustomize .../config/crd`: Gateway API v1.4.0 (the six files its
+# `config/crd/kustomization.yaml` lists, all of `config/crd/standard/`) and the Inference Extension's
 # `config/crd/kustomization.yaml` at the EPP's release (v1.1.0: both InferencePools and InferenceObjective).
 CRD_FILES = (
     "gateway-api-v1.4.0/gateway.networking.k8s.io_gatewayclasses.yaml",
     "gateway-api-v1.4.0/gateway.networking.k8s.io_gateways.yaml",
+    "gateway-api-v1.4.0/gateway.networking.k8s.io_grpcroutes.yaml",
     "gateway-api-v1.4.0/gateway.networking.k8s.io_httproutes.yaml",
     "gateway-api-v1.4.0/gateway.networking.k8s.io_referencegrants.yaml",
+    "gateway-api-v1.4.0/gateway.networking.k8s.io_backendtlspolicies.yaml",
     "v1.1.0/inference.networking.k8s.io_inferencepools.yaml",
     "v1.1.0/inference.networking.x-k8s.io_inferencepools.yaml",
     "v1.1.0/inference.networking.x-k8s.io_inferenceobjectives.yaml",
 )
+# EPP v1.1.0 always starts an InferenceObjective reconciler (pkg/epp/server/runserver.go SetupWithManager), and
+# GKE installs only the GA CRDs: on GKE the program installs this one from the same vendored file.
+OBJECTIVE_CRD_FILE = "v1.1.0/inference.networking.x-k8s.io_inferenceobjectives.yaml"
+# The GatewayClasses istiod 1.29.6 creates when they are missing (pilot/pkg/config/kube/gateway/gatewayclass.go,
+# classes and descriptions from deploymentcontroller.go getBuiltinClasses/getClassInfos; `istio-remote` because
+# PILOT_MULTI_NETWORK_DISCOVER_GATEWAY_API defaults to true in pilot/pkg/features/pilot.go). Declared before
+# istiod starts, so Pulumi owns them and `pulumi destroy` deletes them; istiod leaves an existing class alone.
+GATEWAY_CLASSES = {
+    "istio": ("istio.io/gateway-controller", "The default Istio GatewayClass"),
+    "istio-remote": ("istio.io/unmanaged-gateway", "Remote to this cluster. Does not deploy or affect configuration."),
+}
+# istiod copies a Gateway's spec.infrastructure.annotations onto the Service it generates (istio 1.29.6
+# pilot/pkg/config/kube/gateway/deploymentcontroller.go extractInfrastructureMetadata; the Service's
+# annotations in manifests/charts/istio-control/istio-discovery/files/kube-gateway.yaml); on GKE this one makes
+# it an internal passthrough Network Load Balancer
+# (https://cloud.google.com/kubernetes-engine/docs/concepts/service-load-balancer-parameters).
+INTERNAL_LOAD_BALANCER = {"networking.gke.io/load-balancer-type": "Internal"}
 ISTIO_NAMESPACE = "istio-system"
 INGRESS_NAMESPACE = "istio-ingress"
 NAMESPACE = "inference-model-server"
 SERVER = "inference-model-server-deployment"
 SERVER_LABELS = {"app": "inference-model-server"}
 POOL = "inference-model-server-pool"
-EPP = "inference-endpoint-picker"
+EPP = "inference-endpoint-picker"  # the Deployment's name and its own ServiceAccount's
 EPP_LABELS = {"app": "inference-epp"}
 EPP_SERVICE = "endpoint-picker-svc"
 EPP_PORT = 9002
@@ -101,8 +120,10 @@ def test_request(kube_context: str | None) -> dict:
     return {
         "model": ADAPTER,
         "expectedHeader": "server: istio-envoy",
-        "ingressHost": f"{kubectl} get gateways.gateway.networking.k8s.io {GATEWAY} -n {INGRESS_NAMESPACE} "
-        "-ojsonpath='{.status.addresses[0].value}'",
+        "wait": f"{kubectl} wait -n {INGRESS_NAMESPACE} --for=condition=programmed "
+        f"gateways.gateway.networking.k8s.io {GATEWAY}",
+        "ingressHost": f"export INGRESS_HOST=$({kubectl} get gateways.gateway.networking.k8s.io {GATEWAY} "
+        f"-n {INGRESS_NAMESPACE} -ojsonpath='{{.status.addresses[0].value}}')",
         "command": f"curl -s -i \"http://$INGRESS_HOST/v1/completions\" -d '{body}'",
     }
 
@@ -139,6 +160,8 @@ class IstioInferenceGatewayArgs:
     install_crds: bool  # False: the cluster manages the Gateway API and InferencePool CRDs (GKE)
     scorers: Sequence[tuple[str, int]]  # (EPP scorer plugin, weight)
     nodes: Sequence[pulumi.Resource] = ()  # what pods need first (a GKE cluster's node pool); objects don't
+    install_objective_crd: bool = False  # without install_crds: the picker's InferenceObjective CRD (GKE lacks it)
+    internal_load_balancer: bool = False  # GKE: the Gateway's Service becomes an internal load balancer
 
 
 class IstioInferenceGateway(pulumi.ComponentResource):
@@ -148,21 +171,21 @@ class IstioInferenceGateway(pulumi.ComponentResource):
         super().__init__("inference:istio:IstioInferenceGateway", name, None, opts)
         nodes = list(args.nodes)
         self.crds: dict[str, k8s.apiextensions.v1.CustomResourceDefinition] = {}
-        if args.install_crds:
-            for file in CRD_FILES:
-                crd = yaml.safe_load((CRDS / file).read_text())
-                self.crds[f"{crd['spec']['group']}/{crd['spec']['names']['kind']}"] = (
-                    k8s.apiextensions.v1.CustomResourceDefinition(
-                        f"{name}-crd-{crd['metadata']['name']}",
-                        metadata=crd["metadata"],
-                        spec=crd["spec"],
-                        opts=pulumi.ResourceOptions(parent=self),
-                    )
+        crd_files = CRD_FILES if args.install_crds else (OBJECTIVE_CRD_FILE,) if args.install_objective_crd else ()
+        for file in crd_files:
+            crd = yaml.safe_load((CRDS / file).read_text())
+            self.crds[f"{crd['spec']['group']}/{crd['spec']['names']['kind']}"] = (
+                k8s.apiextensions.v1.CustomResourceDefinition(
+                    f"{name}-crd-{crd['metadata']['name']}",
+                    metadata=crd["metadata"],
+                    spec=crd["spec"],
+                    opts=pulumi.ResourceOptions(parent=self),
                 )
+            )
 
         def crd(group: str, kind: str) -> list[pulumi.Resource]:
             """A custom resource waits for its CRD, or preview cannot tell whether the kind is namespaced."""
-            return [self.crds[f"{group}/{kind}"]] if args.install_crds else []
+            return [self.crds[f"{group}/{kind}"]] if f"{group}/{kind}" in self.crds else []
 
         def namespace(ns: str, labels: dict | None = None) -> k8s.core.v1.Namespace:
             return k8s.core.v1.Namespace(
@@ -172,7 +195,19 @@ class IstioInferenceGateway(pulumi.ComponentResource):
             )
 
         self.istio_base = self.istiod = None
+        self.gateway_classes: dict[str, k8s.apiextensions.CustomResource] = {}
         if args.install_istio:
+            for class_name, (controller, description) in GATEWAY_CLASSES.items():
+                self.gateway_classes[class_name] = k8s.apiextensions.CustomResource(
+                    f"{name}-gateway-class-{class_name}",
+                    api_version="gateway.networking.k8s.io/v1",
+                    kind="GatewayClass",
+                    metadata=k8s.meta.v1.ObjectMetaArgs(name=class_name),
+                    spec={"controllerName": controller, "description": description},
+                    opts=pulumi.ResourceOptions(
+                        parent=self, depends_on=crd("gateway.networking.k8s.io", "GatewayClass")
+                    ),
+                )
             istio_ns = namespace(ISTIO_NAMESPACE)
             self.istio_base = k8s.helm.v4.Chart(
                 f"{name}-istio-base",
@@ -187,7 +222,9 @@ class IstioInferenceGateway(pulumi.ComponentResource):
                 name="istiod",
                 namespace=ISTIO_NAMESPACE,
                 values=istiod_values(args.istio_version),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[istio_ns, self.istio_base, *nodes]),
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[istio_ns, self.istio_base, *self.gateway_classes.values(), *nodes]
+                ),
             )
         istio = [c for c in (self.istio_base, self.istiod) if c]
         ingress_ns = namespace(INGRESS_NAMESPACE)
@@ -205,6 +242,8 @@ class IstioInferenceGateway(pulumi.ComponentResource):
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=SERVER_LABELS),
                     spec=k8s.core.v1.PodSpecArgs(
+                        # The simulator calls no Kubernetes API: no token in its pods.
+                        automount_service_account_token=False,
                         security_context=_pod_security(),
                         containers=[
                             k8s.core.v1.ContainerArgs(
@@ -251,6 +290,7 @@ class IstioInferenceGateway(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=GATEWAY, namespace=INGRESS_NAMESPACE),
             spec={
                 "gatewayClassName": "istio",
+                **({"infrastructure": {"annotations": INTERNAL_LOAD_BALANCER}} if args.internal_load_balancer else {}),
                 "listeners": [
                     {
                         "name": "http",
@@ -263,9 +303,15 @@ class IstioInferenceGateway(pulumi.ComponentResource):
                     }
                 ],
             },
-            # istiod owns the `istio` GatewayClass and programs the Gateway.
+            # istiod programs the Gateway of the `istio` class.
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[ingress_ns, *istio, *crd("gateway.networking.k8s.io", "Gateway")]
+                parent=self,
+                depends_on=[
+                    ingress_ns,
+                    *istio,
+                    *self.gateway_classes.values(),
+                    *crd("gateway.networking.k8s.io", "Gateway"),
+                ],
             ),
         )
         self.route = k8s.apiextensions.CustomResource(
@@ -304,64 +350,6 @@ class IstioInferenceGateway(pulumi.ComponentResource):
             data={PLUGINS_FILE: plugins_config(args.scorers)},
             opts=in_ns,
         )
-        self.epp = k8s.apps.v1.Deployment(
-            f"{name}-epp",
-            metadata=meta(EPP, EPP_LABELS),
-            spec=k8s.apps.v1.DeploymentSpecArgs(
-                replicas=1,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=EPP_LABELS),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=EPP_LABELS),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        security_context=_pod_security(),
-                        containers=[
-                            k8s.core.v1.ContainerArgs(
-                                name="epp",
-                                image=EPP_IMAGE,
-                                image_pull_policy="Always",
-                                args=[
-                                    "--pool-name",
-                                    POOL,
-                                    "--pool-namespace",
-                                    NAMESPACE,
-                                    "--v",
-                                    "4",
-                                    "--zap-encoder",
-                                    "json",
-                                    "--config-file",
-                                    f"/config/{PLUGINS_FILE}",
-                                    # The seed grants no token or access reviews, which the metrics endpoint's
-                                    # auth needs; the v1.1.0 chart turns it off the same way without Prometheus.
-                                    "--metrics-endpoint-auth=false",
-                                ],  # fmt: skip
-                                ports=[
-                                    k8s.core.v1.ContainerPortArgs(container_port=EPP_PORT),
-                                    k8s.core.v1.ContainerPortArgs(container_port=EPP_HEALTH_PORT),
-                                    k8s.core.v1.ContainerPortArgs(name="metrics", container_port=9090),
-                                ],
-                                liveness_probe=_grpc_probe(),
-                                readiness_probe=_grpc_probe(),
-                                resources=k8s.core.v1.ResourceRequirementsArgs(
-                                    requests={"cpu": "250m", "memory": "512Mi"}, limits={"memory": "1Gi"}
-                                ),
-                                security_context=_restricted(),
-                                volume_mounts=[
-                                    k8s.core.v1.VolumeMountArgs(name="plugins-config-volume", mount_path="/config")
-                                ],
-                            )
-                        ],
-                        volumes=[
-                            k8s.core.v1.VolumeArgs(
-                                name="plugins-config-volume",
-                                # The ConfigMap's name from the resource: the picker starts after its config exists.
-                                config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=self.plugins.metadata.name),
-                            )
-                        ],
-                    ),
-                ),
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[serving_ns, self.plugins, *nodes]),
-        )
         self.epp_service = k8s.core.v1.Service(
             f"{name}-epp-service",
             metadata=meta(EPP_SERVICE),
@@ -397,14 +385,12 @@ class IstioInferenceGateway(pulumi.ComponentResource):
                 "targetPorts": [{"number": SERVING_PORT}],
                 "endpointPickerRef": {"name": EPP_SERVICE, "port": {"number": EPP_PORT}},
             },
+            # The pool names the picker's Service, which exists before any picker pod: Pulumi's Service await then
+            # finds no endpoint pending and completes (pulumi-kubernetes provider/pkg/await/service.go,
+            # checkAndLogStatus, v4.32.0).
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[
-                    serving_ns,
-                    self.epp,
-                    self.epp_service,
-                    *crd("inference.networking.k8s.io", "InferencePool"),
-                ],
+                depends_on=[serving_ns, self.epp_service, *crd("inference.networking.k8s.io", "InferencePool")],
             ),
         )
         self.role = k8s.rbac.v1.Role(
@@ -426,14 +412,99 @@ class IstioInferenceGateway(pulumi.ComponentResource):
             ],
             opts=in_ns,
         )
+        # The picker's own identity, as the v1.1.0 chart gives it (templates/rbac.yaml): the seed binds the Role
+        # to `default`, which the simulator's pods would share.
+        self.service_account = k8s.core.v1.ServiceAccount(f"{name}-epp-service-account", metadata=meta(EPP), opts=in_ns)
         self.role_binding = k8s.rbac.v1.RoleBinding(
             f"{name}-epp-role-binding",
             metadata=meta("epp-to-inference-model-reader"),
-            subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name="default", namespace=NAMESPACE)],
+            subjects=[
+                k8s.rbac.v1.SubjectArgs(
+                    kind="ServiceAccount", name=self.service_account.metadata.name, namespace=NAMESPACE
+                )
+            ],
             role_ref=k8s.rbac.v1.RoleRefArgs(
                 kind="Role", name="inference-model-reader", api_group="rbac.authorization.k8s.io"
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[serving_ns, self.role]),
+        )
+        self.epp = k8s.apps.v1.Deployment(
+            f"{name}-epp",
+            metadata=meta(EPP, EPP_LABELS),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=1,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=EPP_LABELS),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=EPP_LABELS),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        service_account_name=self.service_account.metadata.name,
+                        security_context=_pod_security(),
+                        containers=[
+                            k8s.core.v1.ContainerArgs(
+                                name="epp",
+                                image=EPP_IMAGE,
+                                image_pull_policy="Always",
+                                args=[
+                                    "--pool-name",
+                                    POOL,
+                                    "--pool-namespace",
+                                    NAMESPACE,
+                                    "--v",
+                                    "4",
+                                    "--zap-encoder",
+                                    "json",
+                                    "--config-file",
+                                    f"/config/{PLUGINS_FILE}",
+                                    # The seed grants no token or access reviews, which the metrics endpoint's
+                                    # auth needs; the v1.1.0 chart turns it off the same way without Prometheus.
+                                    "--metrics-endpoint-auth=false",
+                                    # v1.1.0 traces by default to a console exporter (runner.go `tracing`,
+                                    # pkg/common/telemetry.go); `=` because a Go bool flag takes no separate
+                                    # value, as upstream's chart passes it since #1777.
+                                    "--tracing=false",
+                                ],  # fmt: skip
+                                ports=[
+                                    k8s.core.v1.ContainerPortArgs(container_port=EPP_PORT),
+                                    k8s.core.v1.ContainerPortArgs(container_port=EPP_HEALTH_PORT),
+                                    k8s.core.v1.ContainerPortArgs(name="metrics", container_port=9090),
+                                ],
+                                liveness_probe=_grpc_probe(),
+                                readiness_probe=_grpc_probe(),
+                                resources=k8s.core.v1.ResourceRequirementsArgs(
+                                    requests={"cpu": "250m", "memory": "512Mi"}, limits={"memory": "1Gi"}
+                                ),
+                                security_context=_restricted(),
+                                volume_mounts=[
+                                    k8s.core.v1.VolumeMountArgs(name="plugins-config-volume", mount_path="/config")
+                                ],
+                            )
+                        ],
+                        volumes=[
+                            k8s.core.v1.VolumeArgs(
+                                name="plugins-config-volume",
+                                # The ConfigMap's name from the resource: the picker starts after its config exists.
+                                config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=self.plugins.metadata.name),
+                            )
+                        ],
+                    ),
+                ),
+            ),
+            # After its pool, its rights and the InferenceObjective CRD it watches: EPP v1.1.0 answers its health
+            # checks NOT_SERVING until it has read the pool (cmd/epp/runner/health.go Check L46-55,
+            # pkg/epp/datastore/datastore.go PoolHasSynced L150), and Pulumi waits for a Deployment's pods to be ready
+            # (pulumi-kubernetes provider/pkg/await/deployment.go).
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[
+                    serving_ns,
+                    self.plugins,
+                    self.pool,
+                    self.role_binding,
+                    self.service_account,
+                    *crd("inference.networking.x-k8s.io", "InferenceObjective"),
+                    *nodes,
+                ],
+            ),
         )
         self.register_outputs({"gateway": GATEWAY, "pool": POOL})
 

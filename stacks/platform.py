@@ -602,7 +602,7 @@ def _operations(
 
 
 def _istio_plane(
-    name: str, istio: Istio, install_crds: bool, nodes: list[pulumi.Resource], provider: k8s.Provider
+    name: str, istio: Istio, install_crds: bool, nodes: list[pulumi.Resource], provider: k8s.Provider, on_gke: bool
 ) -> None:
     IstioInferenceGateway(
         name,
@@ -612,6 +612,8 @@ def _istio_plane(
             install_crds=install_crds,
             scorers=istio.scorers,
             nodes=nodes,
+            install_objective_crd=on_gke,
+            internal_load_balancer=istio.load_balancer == "internal",
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
     )
@@ -628,7 +630,7 @@ def _existing_cluster(cfg: ExistingClusterConfig) -> dict[str, Any]:
         cluster_identifier=cfg.kube_context,
         enable_server_side_apply=True,
     )
-    _istio_plane("istio", cfg.istio, cfg.istio.install_crds, [], provider)
+    _istio_plane("istio", cfg.istio, cfg.istio.install_crds, [], provider, on_gke=False)
     return {"kubeContext": cfg.kube_context, "testRequest": istio_test_request(cfg.kube_context)}
 
 
@@ -638,7 +640,7 @@ def _istio_on_gke(
     """Seed 003 on the config cluster, whose system pool runs the simulator: GKE manages the Gateway API
     and InferencePool CRDs there, and no GKE gateway object (pool export, policies, gke-l7 class) is made."""
     cluster = clusters[cfg.config_region]
-    _istio_plane("istio", cfg.istio, False, [cluster.system_pool], cluster.provider)
+    _istio_plane("istio", cfg.istio, False, [cluster.system_pool], cluster.provider, on_gke=True)
     return {
         "network": network.vpc.name,
         "nodeServiceAccount": node_identity.email,

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 from collections import Counter
 
 import jsonschema
 import pytest
 import yaml
 
+from components import inference_pool
 from components import istio as plane
 from stacks import config
 from tests import schemas
@@ -76,12 +78,14 @@ def rendered(plan: engine.Plan, kind: str, name: str) -> engine.Registration:
 ISTIO_RESOURCES = Counter(
     {
         "pulumi:providers:kubernetes": 1,  # the kubeconfig's context
-        "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": 7,  # the two `kubectl kustomize` steps
+        "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": 9,  # the two `kubectl kustomize` steps (6 + 3)
+        "kubernetes:gateway.networking.k8s.io/v1:GatewayClass": 2,  # istiod's `istio` and `istio-remote`, owned here
         "kubernetes:helm.sh/v4:Chart": 2,  # `istioctl install --set profile=minimal`: base + istiod
         "kubernetes:core/v1:Namespace": 3,  # istio-system (istioctl's), istio-ingress, inference-model-server
         "kubernetes:apps/v1:Deployment": 2,  # the simulator and the endpoint picker
         "kubernetes:core/v1:Service": 1,  # endpoint-picker-svc
         "kubernetes:core/v1:ConfigMap": 1,  # plugins-config
+        "kubernetes:core/v1:ServiceAccount": 1,  # the picker's own (the seed binds `default`)
         "kubernetes:gateway.networking.k8s.io/v1:Gateway": 1,
         "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": 1,
         "kubernetes:inference.networking.k8s.io/v1:InferencePool": 1,
@@ -149,7 +153,11 @@ def test_the_stack_file_passes_the_cli_without_a_project_and_asks_for_the_kubeco
     with pytest.raises(config.ConfigError) as err:
         engine.run("istio")  # the operator has not set the kubeconfig secret
     assert err.value.missing_secrets() == ["kubeconfig"]
-    assert "pulumi config set --secret kubeconfig" in str(err.value)
+    # The README's command, for the stack's own context.
+    assert (
+        'pulumi config set --secret kubeconfig "$(kubectl config view --minify --flatten --context kind-inference)"'
+        in str(err.value)
+    )
     assert err.value.registrations == []
     with pytest.raises(config.ConfigError) as err:
         engine.run("istio", overrides={"kubeconfig": "apiVersion: v1\nkind: Config"})
@@ -193,6 +201,7 @@ def test_simulator_deployment_is_the_seeds_plus_requests_limits_and_security(pla
     for key in ("name", "image", "imagePullPolicy", "args", "ports", "env"):
         assert c[key] == s[key], key
     assert c["resources"]["requests"]["cpu"] == s["resources"]["requests"]["cpu"] == "20m"
+    assert pod["automountServiceAccountToken"] is False and "automountServiceAccountToken" not in seed_pod
     _hardened(pod)
 
 
@@ -203,10 +212,12 @@ def test_endpoint_picker_is_the_seeds_with_a_released_image(byo):
     assert ours["spec"]["replicas"] == 1 and ours["spec"]["selector"] == seed["spec"]["selector"]
     pod, seed_pod = ours["spec"]["template"]["spec"], seed["spec"]["template"]["spec"]
     (c,), (s,) = pod["containers"], seed_pod["containers"]
-    assert c["args"] == [*s["args"], "--metrics-endpoint-auth=false"]
+    assert c["args"] == [*s["args"], "--metrics-endpoint-auth=false", "--tracing=false"]
+    assert pod["serviceAccountName"] == "inference-endpoint-picker" and "serviceAccountName" not in seed_pod
     for key in ("name", "ports", "livenessProbe", "readinessProbe", "volumeMounts", "imagePullPolicy"):
         assert c[key] == s[key], key
     assert pod["volumes"] == seed_pod["volumes"]
+    assert "automountServiceAccountToken" not in pod  # the picker reads pools, pods and objectives
     # The release matching the Inference Extension CRDs the program installs (components/crds/v1.1.0).
     assert c["image"] == "registry.k8s.io/gateway-api-inference-extension/epp:v1.1.0"
     assert plane.EPP_IMAGE.rsplit(":", 1)[1] in {f.split("/")[0] for f in plane.CRD_FILES}
@@ -222,7 +233,6 @@ def test_endpoint_picker_is_the_seeds_with_a_released_image(byo):
         ("InferencePool", "inference-model-server-pool"),
         ("Gateway", "gateway"),
         ("HTTPRoute", "httproute-for-inferencepool"),
-        ("RoleBinding", "epp-to-inference-model-reader"),
     ],
 )
 def test_objects_equal_the_seeds(byo, kind, name):
@@ -235,6 +245,20 @@ def test_objects_equal_the_seeds(byo, kind, name):
         )
         return
     assert ours == seed
+
+
+def test_the_seeds_role_binding_binds_the_pickers_own_service_account(byo):
+    seed = seed_documents()[("RoleBinding", "epp-to-inference-model-reader")]
+    ours = manifest(obj(byo, "RoleBinding", "epp-to-inference-model-reader"))
+    assert seed["subjects"] == [{"kind": "ServiceAccount", "name": "default", "namespace": "inference-model-server"}]
+    assert ours == {
+        **seed,
+        "subjects": [
+            {"kind": "ServiceAccount", "name": "inference-endpoint-picker", "namespace": "inference-model-server"}
+        ],
+    }
+    account = manifest(obj(byo, "ServiceAccount", "inference-endpoint-picker"))
+    assert account["metadata"] == {"name": "inference-endpoint-picker", "namespace": "inference-model-server"}
 
 
 def test_role_grants_the_seeds_rules_and_the_objectives_epp_v1_1_watches(byo):
@@ -269,7 +293,18 @@ def test_scorer_weights_come_from_config():
 def test_the_seeds_test_request_is_an_output(byo):
     request = byo.outputs["testRequest"]
     assert request["model"] == "reviews-1" and request["expectedHeader"] == "server: istio-envoy"
-    assert request["ingressHost"].startswith("kubectl --context kind-inference get gateways.gateway.networking.k8s.io")
+    # The seed's two steps before its curl, with the stack's context.
+    assert request["wait"] == (
+        "kubectl --context kind-inference wait -n istio-ingress --for=condition=programmed "
+        "gateways.gateway.networking.k8s.io gateway"
+    )
+    assert request["ingressHost"] == (
+        "export INGRESS_HOST=$(kubectl --context kind-inference get gateways.gateway.networking.k8s.io gateway "
+        "-n istio-ingress -ojsonpath='{.status.addresses[0].value}')"
+    )
+    seed = SEED.read_text() if SEED else ""
+    for step in ("wait -n istio-ingress --for=condition=programmed", "-ojsonpath='{.status.addresses[0].value}')"):
+        assert step in seed and any(step in value for value in request.values()), step
     assert "What do reviewers think about The Comedy of Errors?" in request["command"]
     assert request["command"].startswith('curl -s -i "http://$INGRESS_HOST/v1/completions" -d ')
 
@@ -310,8 +345,10 @@ def test_the_seeds_crds_are_installed_from_the_reference_copies(byo):
     assert crds == {
         "gatewayclasses.gateway.networking.k8s.io",
         "gateways.gateway.networking.k8s.io",
+        "grpcroutes.gateway.networking.k8s.io",
         "httproutes.gateway.networking.k8s.io",
         "referencegrants.gateway.networking.k8s.io",
+        "backendtlspolicies.gateway.networking.k8s.io",
         "inferencepools.inference.networking.k8s.io",
         "inferencepools.inference.networking.x-k8s.io",
         "inferenceobjectives.inference.networking.x-k8s.io",
@@ -320,7 +357,23 @@ def test_the_seeds_crds_are_installed_from_the_reference_copies(byo):
     for file in plane.CRD_FILES:
         folder, name = file.split("/")
         upstream = folder if folder.startswith("gateway-api-v") else f"gateway-api-inference-extension-{folder}"
-        assert (plane.CRDS / file).read_bytes() == (reference / upstream / name).read_bytes(), file
+        vendored = (plane.CRDS / file).read_bytes()
+        if (reference / upstream / name).exists():
+            assert vendored == (reference / upstream / name).read_bytes(), file
+        else:  # not in the reference copies: the blob of the tag's tree, `git ls-tree v1.4.0 config/crd/standard/`
+            assert git_blob(vendored) == GATEWAY_API_V1_4_0_BLOBS[name], file
+
+
+# kubernetes-sigs/gateway-api v1.4.0 `config/crd/kustomization.yaml` lists six standard CRDs; the reference copies
+# hold four. The other two are vendored unchanged and checked against the git blob ids of the tag's tree.
+GATEWAY_API_V1_4_0_BLOBS = {
+    "gateway.networking.k8s.io_grpcroutes.yaml": "6cb625fb1b60651ec0099a95e081e977daa0eefe",
+    "gateway.networking.k8s.io_backendtlspolicies.yaml": "f90aba8bf31f502ab251d1bc97b701f3669f76e8",
+}
+
+
+def git_blob(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def test_nothing_of_istio_or_the_crds_when_the_cluster_has_them():
@@ -353,18 +406,48 @@ def test_each_custom_resource_waits_for_its_crd_and_the_gateway_for_istiod(byo):
     assert charts["istio-istio-base"] in byo.one("kubernetes:helm.sh/v4:Chart", "istio-istiod").dependencies
 
 
-def test_the_config_before_the_picker_and_the_picker_before_the_pool(byo):
+def test_the_pickers_service_and_config_before_the_pool_and_the_pool_and_rbac_before_the_picker(byo):
+    """The picker answers its health checks NOT_SERVING until it has read its pool (EPP v1.1.0), and Pulumi
+    waits for a Deployment's pods to be ready: a pool that waited for the picker would never be created."""
     config_map = obj(byo, "ConfigMap", "plugins-config")
     epp = obj(byo, "Deployment", "inference-endpoint-picker")
     pool = obj(byo, "InferencePool", "inference-model-server-pool")
     service = obj(byo, "Service", "endpoint-picker-svc")
-    assert config_map.urn in epp.dependencies
-    assert {epp.urn, service.urn} <= set(pool.dependencies)
+    binding = obj(byo, "RoleBinding", "epp-to-inference-model-reader")
+    account = obj(byo, "ServiceAccount", "inference-endpoint-picker")
+    assert {config_map.urn, pool.urn, binding.urn, account.urn} <= set(epp.dependencies)
+    assert service.urn in pool.dependencies
+    # Nothing the picker's pods must be ready for waits for them: not the pool, and not the Service, whose
+    # await completes with no endpoint pending only while no picker pod exists.
+    for reg in (pool, service, binding, config_map):
+        assert epp.urn not in closure(byo, reg.urn), reg.name
     namespace = obj(byo, "Namespace", "inference-model-server")
-    for reg in (config_map, epp, pool, service, obj(byo, "Role", "inference-model-reader")):
+    for reg in (config_map, epp, pool, service, account, obj(byo, "Role", "inference-model-reader")):
         assert namespace.urn in reg.dependencies, reg.name
     # ... and the time-to-serve model knows Istio programs its Gateway in seconds, not GKE's minutes.
     assert timing.step_of(obj(byo, "Gateway", "gateway")) == "istio-gateway"
+
+
+def test_pulumi_owns_istiods_gateway_classes_declared_before_istiod_starts(byo):
+    """istiod creates `istio` and `istio-remote` when missing; declared first, they are Pulumi's to delete."""
+    crd = obj(byo, "CustomResourceDefinition", "gatewayclasses.gateway.networking.k8s.io")
+    istiod = byo.one("kubernetes:helm.sh/v4:Chart", "istio-istiod")
+    classes = {
+        r.inputs["metadata"]["name"]: r for r in byo.by_type("kubernetes:gateway.networking.k8s.io/v1:GatewayClass")
+    }
+    assert {n: manifest(r)["spec"] for n, r in classes.items()} == {
+        "istio": {"controllerName": "istio.io/gateway-controller", "description": "The default Istio GatewayClass"},
+        "istio-remote": {
+            "controllerName": "istio.io/unmanaged-gateway",
+            "description": "Remote to this cluster. Does not deploy or affect configuration.",
+        },
+    }
+    for reg in classes.values():
+        assert crd.urn in reg.dependencies and reg.urn in istiod.dependencies, reg.name
+    assert classes["istio"].urn in obj(byo, "Gateway", "gateway").dependencies
+    # With Istio already on the cluster, its istiod already made them.
+    plan = run("istio", overrides={"istio": {"install": False}})
+    assert not plan.by_type("kubernetes:gateway.networking.k8s.io/v1:GatewayClass")
 
 
 # ------------------------------------------------------------------------------------ GKE
@@ -374,9 +457,12 @@ def test_on_gke_the_plane_runs_in_the_config_cluster_without_gke_gateway_objects
     provider = gke.by_urn()[obj(gke, "Gateway", "gateway").provider.rsplit("::", 1)[0]]
     assert provider.name == "cluster-us-east5-k8s"
     assert gke.outputs["kubeContext"] == "gke_tpu-inference-dev_us-east5-b_tpu-gke-dranet-dev-us-east5"
-    # GKE manages the Gateway API and InferencePool CRDs, and nothing of the GKE gateway modes is made.
-    ours = [r for r in gke.registrations if r.type.endswith("CustomResourceDefinition") and not r.rendered_by]
-    assert ours == []
+    # GKE manages the GA Gateway API and InferencePool CRDs, not the InferenceObjective CRD the picker watches
+    # (EPP v1.1.0 always starts its reconciler): that one comes from the file the other modes install.
+    (ours,) = [r for r in gke.registrations if r.type.endswith("CustomResourceDefinition") and not r.rendered_by]
+    assert ours.inputs["metadata"]["name"] == "inferenceobjectives.inference.networking.x-k8s.io"
+    assert manifest(ours)["spec"] == inference_pool.objective_crd("v1.1.0")["spec"]
+    assert ours.urn in obj(gke, "Deployment", "inference-endpoint-picker").dependencies
     types = {r.type for r in gke.registrations}
     assert types.isdisjoint(
         {
@@ -404,6 +490,15 @@ def test_on_gke_the_plane_runs_in_the_config_cluster_without_gke_gateway_objects
     assert system_pool.urn not in closure(gke, obj(gke, "Namespace", "inference-model-server").urn)
 
 
+def test_on_gke_the_gateway_is_an_internal_load_balancer_unless_external_is_chosen(gke, byo):
+    """istiod copies spec.infrastructure.annotations onto the Gateway's Service; GKE reads this one."""
+    internal = {"annotations": {"networking.gke.io/load-balancer-type": "Internal"}}
+    assert obj(gke, "Gateway", "gateway").inputs["spec"]["infrastructure"] == internal
+    external = run("dev", overrides=ISTIO_ON_DEV | {"istio": {"loadBalancer": "external"}})
+    assert "infrastructure" not in obj(external, "Gateway", "gateway").inputs["spec"]
+    assert "infrastructure" not in obj(byo, "Gateway", "gateway").inputs["spec"]  # the seed's, on any cluster
+
+
 @pytest.mark.parametrize("plan_name", ["byo", "gke"])
 def test_no_gke_gateway_objects_in_istio_mode(plan_name, request):
     plan = request.getfixturevalue(plan_name)
@@ -427,6 +522,7 @@ def test_rendered_objects_validate_against_upstream_schemas(plan_name, request):
         "Gateway": "gateway-api-v1.4.0",
         "HTTPRoute": "gateway-api-v1.4.0",
         "InferencePool": "gateway-api-inference-extension-v1.1.0",
+        "GatewayClass": "gateway-api-v1.4.0",
     }
     # Istio's DestinationRule schema is its CRD as the vendored base chart renders it.
     destination_rule_crd = rendered(plan, "CustomResourceDefinition", "destinationrules.networking.istio.io")
@@ -450,11 +546,20 @@ def test_rendered_objects_validate_against_upstream_schemas(plan_name, request):
         elif o["kind"] != "CustomResourceDefinition":
             schemas.validate_core(o)
         checked.append(o["kind"])
-    assert {"Gateway", "HTTPRoute", "InferencePool", "DestinationRule", "Deployment", "Service"} <= set(checked)
+    assert {"Gateway", "GatewayClass", "HTTPRoute", "InferencePool", "DestinationRule", "Deployment", "Service"} <= set(
+        checked
+    )
 
 
 def test_every_istio_key_is_documented():
-    for key in ("gateway.mode", "istio.version", "istio.install", "istio.installCrds", "istio.scorers"):
+    for key in (
+        "gateway.mode",
+        "istio.version",
+        "istio.install",
+        "istio.installCrds",
+        "istio.scorers",
+        "istio.loadBalancer",
+    ):
         assert f"`{key}`" in CONFIG_DOC, key
     for key in ("existingCluster.kubeContext", "kubeconfig"):
         assert f"`{key}`" in CONFIG_DOC, key

@@ -20,9 +20,21 @@ SCORERS = ("queue-scorer", "kv-cache-utilization-scorer", "prefix-cache-scorer",
 # The seed's EndpointPickerConfig weights.
 SEED_WEIGHTS = {"queue-scorer": 2, "kv-cache-utilization-scorer": 2, "prefix-cache-scorer": 3}
 MAX_WEIGHT = 1000
-KUBECONFIG_FIX = 'run `pulumi config set --secret kubeconfig "$(kubectl config view --minify --flatten)"`'
+
+# How the Istio Gateway's Service is exposed on the program's GKE: GKE makes an internal passthrough Network
+# Load Balancer for the annotation `networking.gke.io/load-balancer-type: "Internal"` and an external one
+# without it (https://cloud.google.com/kubernetes-engine/docs/concepts/service-load-balancer-parameters).
+LOAD_BALANCERS = ("internal", "external")
 # Keys Pulumi.yaml declares with a default: the CLI puts them into every stack, an existing cluster's too.
 PROJECT_DEFAULTS = ("prefix", "servingPort", "releaseChannel", "deletionProtection", "production")
+
+
+def kubeconfig_fix(context: str | None) -> str:
+    """The command that stores the kubeconfig of exactly the configured context (as the README sets it)."""
+    return (
+        'run `pulumi config set --secret kubeconfig "$(kubectl config view --minify --flatten --context '
+        f'{context or "<existingCluster.kubeContext>"})"`'
+    )
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,7 @@ class Istio:
     install: bool  # False: Istio (with the inference extension switched on) is already on the cluster
     install_crds: bool  # the Gateway API and Inference Extension CRDs; GKE manages its own
     scorers: tuple[tuple[str, int], ...]  # (EPP scorer plugin, weight), in the order written
+    load_balancer: str | None = None  # GKE: internal or external; None on an existing cluster (the seed's Service)
 
 
 @dataclass(frozen=True)
@@ -75,8 +88,20 @@ def istio(top: Reader, *, on_gke: bool) -> Istio:
             "remove istio.installCrds on a GKE cluster of this program",
         )
     scorers = _scorers(r)
+    load_balancer = None
+    if on_gke:
+        load_balancer = r.choice("loadBalancer", "internal", LOAD_BALANCERS)
+    elif r.given("loadBalancer"):
+        r.problem(
+            "loadBalancer",
+            r.get("loadBalancer"),
+            "chooses a GKE load balancer; on an existing cluster the Gateway's Service is as the seed has it",
+            "remove istio.loadBalancer (it applies to the program's own GKE clusters)",
+        )
     r.finish()
-    return Istio(version=version, install=install, install_crds=install_crds, scorers=scorers)
+    return Istio(
+        version=version, install=install, install_crds=install_crds, scorers=scorers, load_balancer=load_balancer
+    )
 
 
 # What the GKE gateway modes build and Istio mode on GKE does not: keys that would do nothing there.
@@ -159,9 +184,9 @@ def existing_cluster(
     c.finish()
     kubeconfig = top.get("kubeconfig", NOT_SET)
     if kubeconfig is NOT_SET:
-        top.problem("kubeconfig", NOT_SET, "is required to reach an existing cluster", KUBECONFIG_FIX)
+        top.problem("kubeconfig", NOT_SET, "is required to reach an existing cluster", kubeconfig_fix(context))
     elif kubeconfig is not None and not kubeconfig_is_secret:
-        top.problem("kubeconfig", "[not shown]", "is stored in plain text in the stack file", KUBECONFIG_FIX)
+        top.problem("kubeconfig", "[not shown]", "is stored in plain text in the stack file", kubeconfig_fix(context))
     g = top.mapping("gateway")
     mode = g.get("mode", NOT_SET)
     if mode != "istio":
