@@ -32,11 +32,14 @@ def test_one_job_per_bucket_in_its_region_run_and_waited_for(prod, region):
     assert j.inputs["location"] == region
     assert j.inputs["project"] == "tpu-inference-prod"
     # runExecutionToken, not startExecutionToken: the resource is ready only when the execution completed.
-    assert j.inputs["runExecutionToken"] == weights_download.execution_token("google/gemma-3-27b-it", "main")
+    assert j.inputs["runExecutionToken"] == weights_download.execution_token("google/gemma-3-27b-it", "main", 0)
     assert "startExecutionToken" not in j.inputs
     assert len(j.inputs["name"]) + len(j.inputs["runExecutionToken"]) < 63  # the provider's limit
     assert j.inputs["deletionProtection"] is False  # or `pulumi destroy` fails on it
     assert j.options["customTimeouts"] == {"create": "360m", "update": "360m"}  # four attempts of 90 min
+    # `pulumi up --replace` re-runs a failed download: the old job (same name) must go first.
+    assert j.options["deleteBeforeReplace"] is True
+    assert j.urn == f"urn:pulumi:prod::inference-platform::inference:storage:WeightsDownload$gcp:cloudrunv2/job:Job::weights-download-{region}"
     task = j.inputs["template"]["template"]
     assert task["timeout"] == "5400s" and task["maxRetries"] == 3
     assert j.inputs["template"]["taskCount"] == 1
@@ -52,7 +55,8 @@ def test_the_job_runs_as_its_own_identity_with_its_bucket_and_the_token_mounted(
     assert "pip install" not in json.dumps(c)
     env = {e["name"]: e["value"] for e in c["envs"]}
     assert env["MODEL_ID"] == "google/gemma-3-27b-it" and env["REVISION"] == "main"
-    assert env["TARGET_DIR"] == "/mnt/weights/google/gemma-3-27b-it"
+    assert env["TARGET_DIR"] == "/mnt/weights/google/gemma-3-27b-it/main"  # a directory per revision
+    assert env["HF_XET_CHUNK_CACHE_SIZE_BYTES"] == "0"  # Xet's 10 GB chunk cache would live in memory
     assert env["HF_TOKEN_FILE"] == "/var/run/secrets/huggingface/token"
     assert not [e for e in c["envs"] if "valueSource" in e], "the token is mounted as a file, not an env var"
     assert c["resources"]["limits"] == {"cpu": "8", "memory": "32Gi"}
@@ -131,14 +135,25 @@ def test_no_model_server_starts_before_its_bucket_holds_the_weights(prod, region
 
 
 def test_a_new_model_or_revision_runs_the_job_again_and_the_same_one_does_not():
-    base = weights_download.execution_token("google/gemma-3-27b-it", "main")
-    assert weights_download.execution_token("google/gemma-3-27b-it", "main") == base
-    assert weights_download.execution_token("google/gemma-3-12b-it", "main") != base
-    assert weights_download.execution_token("google/gemma-3-27b-it", "0123abc") != base
-    plan = run("prod", overrides={"model": {"id": "google/gemma-3-27b-it", "tensorParallelSize": 4, "revision": "v2"}})
-    assert job(plan, "us-east5").inputs["runExecutionToken"] == weights_download.execution_token(
-        "google/gemma-3-27b-it", "v2"
+    base = weights_download.execution_token("google/gemma-3-27b-it", "main", 0)
+    assert weights_download.execution_token("google/gemma-3-27b-it", "main", 0) == base
+    assert weights_download.execution_token("google/gemma-3-12b-it", "main", 0) != base
+    assert weights_download.execution_token("google/gemma-3-27b-it", "0123abc", 0) != base
+    assert weights_download.execution_token("google/gemma-3-27b-it", "main", 1) != base
+    plan = run(
+        "prod",
+        overrides={
+            "model": {"id": "google/gemma-3-27b-it", "tensorParallelSize": 4, "revision": "v2"},
+            "modelStore": {"downloadAttempt": 2},
+        },
     )
+    assert job(plan, "us-east5").inputs["runExecutionToken"] == weights_download.execution_token(
+        "google/gemma-3-27b-it", "v2", 2
+    )
+    # A new revision goes to its own directory: the servers roll to it, never read a half-replaced model.
+    deployment = plan.one("kubernetes:apps/v1:Deployment", "model-server-us-east5-deployment")
+    (vllm,) = deployment.inputs["spec"]["template"]["spec"]["containers"]
+    assert "--model=/data/weights/google/gemma-3-27b-it/v2" in vllm["args"]
 
 
 def test_download_script_is_idempotent(tmp_path):
@@ -160,7 +175,7 @@ def test_download_script_is_idempotent(tmp_path):
     (tmp_path / "token").write_text("hf_example\n")
     calls = tmp_path / "calls"
     calls.write_text("")
-    target = tmp_path / "bucket" / "google" / "gemma-3-27b-it"
+    target = tmp_path / "bucket" / "google" / "gemma-3-27b-it" / "main"
     target.mkdir(parents=True)
     env = {
         **os.environ,
@@ -182,7 +197,7 @@ def test_download_script_is_idempotent(tmp_path):
     (call,) = [json.loads(line) for line in calls.read_text().splitlines()]
     assert call["repo_id"] == "google/gemma-3-27b-it" and call["revision"] == "main"
     assert call["token"] == "hf_example" and call["max_workers"] == "4"
-    assert (target / ".download-complete").read_text() == "google/gemma-3-27b-it@main"
+    assert (target / weights_download.MARKER).read_text() == "google/gemma-3-27b-it@main"
     assert "already in the bucket" in second.stdout
     assert "hf_example" not in first.stdout + second.stdout
     assert download(REVISION="v2").returncode == 0
