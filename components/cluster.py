@@ -24,6 +24,7 @@ class TpuPool:
     spot: bool
     reservation: str | None
     image_cache_disk_image: str | None = None  # preloaded container images, built beforehand
+    image_streaming: bool = False  # GKE streams eligible images (accelerator.imageStreaming)
 
 
 @dataclass(frozen=True)
@@ -72,13 +73,21 @@ def _pool_node_config(args: InferenceClusterArgs, **extra) -> gcp.container.Node
 def _image_cache(disk_image: str) -> dict:
     """The vLLM TPU image preloaded on a secondary boot disk: containerd reads its layers from the disk
     instead of pulling them. GKE requires image streaming on the pool for it
-    (https://cloud.google.com/kubernetes-engine/docs/how-to/data-container-image-preloading, "Requirements")."""
+    (https://cloud.google.com/kubernetes-engine/docs/how-to/data-container-image-preloading, "Requirements"):
+    stacks/config/compute.py refuses a disk image without accelerator.imageStreaming."""
     return {
         "secondary_boot_disks": [
             gcp.container.NodePoolNodeConfigSecondaryBootDiskArgs(disk_image=disk_image, mode="CONTAINER_IMAGE_CACHE")
         ],
-        "gcfs_config": gcp.container.NodePoolNodeConfigGcfsConfigArgs(enabled=True),
     }
+
+
+def _image_streaming() -> dict:
+    """GKE streams an eligible image's data as the container reads it instead of pulling it whole first; public
+    Docker Hub images such as vllm/vllm-tpu are eligible (https://cloud.google.com/kubernetes-engine/docs/how-to/
+    image-streaming, "Requirements"). The provider turns it on or off in place (UpdateNodePoolRequest.gcfs_config,
+    node_config.go at the commit tools/replacements.py cites)."""
+    return {"gcfs_config": gcp.container.NodePoolNodeConfigGcfsConfigArgs(enabled=True)}
 
 
 def kubeconfig(context: str, endpoint: str, ca_certificate: str) -> str:
@@ -272,6 +281,7 @@ class InferenceCluster(pulumi.ComponentResource):
                     spot=tpu.spot,
                     reservation_affinity=reservation,
                     **(_image_cache(tpu.image_cache_disk_image) if tpu.image_cache_disk_image else {}),
+                    **(_image_streaming() if tpu.image_streaming else {}),
                 ),
                 management=management,
                 opts=pulumi.ResourceOptions(

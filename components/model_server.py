@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.weights_download import MARKER
+
 FUSE_DRIVER = "gcsfuse.csi.storage.gke.io"
 WEIGHTS_MOUNT = "/data/weights"
 NETDEV_CLAIM = "netdev"
@@ -46,6 +48,17 @@ SERVING_VOLUME_ATTRIBUTES = {
 # region (a new replica, a node repair, an upgrade) skips compilation.
 COMPILATION_CACHE_MOUNT = "/data/xla-cache"
 COMPILATION_CACHE_MOUNT_OPTIONS = "implicit-dirs,only-dir=xla-cache"
+# No model server before the weights, at run time too: an init container waits until the download's marker on
+# the read-only weights mount names this model and revision (a download that failed, or was never run, leaves
+# none). GKE runs the FUSE sidecar as a native sidecar, so init containers can read FUSE volumes
+# (GoogleCloudPlatform/gcs-fuse-csi-driver docs/releases.md: "Cloud Storage FUSE volumes in init containers",
+# GKE 1.29.3-gke.1093000 or later; the clusters run 1.34 or later, stacks/config/compute.py).
+WEIGHTS_WAIT_IMAGE = "busybox:1.37.0"
+WEIGHTS_WAIT_SCRIPT = (
+    'until [ "$(cat "$MARKER" 2>/dev/null)" = "$WANTED" ]; do '
+    'echo "waiting for $WANTED in $MARKER (written when the weights download completes)"; sleep 15; done'
+)
+NOBODY = 65534
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,8 @@ class TpuServing:
     chips: int
     tensor_parallel_size: int
     bucket: pulumi.Input[str]
+    weights_dir: str  # `<model>/<revision>` in the bucket (components/weights_download.py weights_dir)
+    model_revision: str
     reader_gsa: pulumi.Input[str]  # email the serving KSA impersonates
     tpu_pool: pulumi.Resource
     weights: pulumi.Resource  # the download job: ready once its execution has filled the bucket
@@ -249,13 +264,14 @@ class ModelServer(pulumi.ComponentResource):
                     seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault")
                 ),
                 termination_grace_period_seconds=60,
+                init_containers=[self._weights_wait(args, tpu)],
                 containers=[
                     k8s.core.v1.ContainerArgs(
                         name="vllm-tpu",
                         image=args.image,
                         command=["python3", "-m", "vllm.entrypoints.openai.api_server"],
                         args=[
-                            f"--model={WEIGHTS_MOUNT}/{args.model_id}",
+                            f"--model={WEIGHTS_MOUNT}/{tpu.weights_dir}",
                             f"--served-model-name={args.served_name}",
                             f"--tensor-parallel-size={tpu.tensor_parallel_size}",
                             f"--max-model-len={args.max_model_len}",
@@ -311,6 +327,30 @@ class ModelServer(pulumi.ComponentResource):
                     ),
                 ],
             ),
+        )
+
+    @staticmethod
+    def _weights_wait(args: ModelServerArgs, tpu: TpuServing) -> k8s.core.v1.ContainerArgs:
+        return k8s.core.v1.ContainerArgs(
+            name="wait-for-weights",
+            image=WEIGHTS_WAIT_IMAGE,
+            command=["sh", "-c", WEIGHTS_WAIT_SCRIPT],
+            env=[
+                k8s.core.v1.EnvVarArgs(name="MARKER", value=f"{WEIGHTS_MOUNT}/{tpu.weights_dir}/{MARKER}"),
+                k8s.core.v1.EnvVarArgs(name="WANTED", value=f"{args.model_id}@{tpu.model_revision}"),
+            ],
+            resources=k8s.core.v1.ResourceRequirementsArgs(
+                requests={"cpu": "10m", "memory": "16Mi"}, limits={"memory": "32Mi"}
+            ),
+            security_context=k8s.core.v1.SecurityContextArgs(
+                run_as_non_root=True,
+                run_as_user=NOBODY,
+                run_as_group=NOBODY,
+                read_only_root_filesystem=True,
+                allow_privilege_escalation=False,
+                capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+            ),
+            volume_mounts=[k8s.core.v1.VolumeMountArgs(name="weights", mount_path=WEIGHTS_MOUNT, read_only=True)],
         )
 
     def _simulator_pod(self, args: ModelServerArgs) -> k8s.core.v1.PodTemplateSpecArgs:

@@ -9,21 +9,38 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_gcp as gcp
+import pulumiverse_time as time
+
+from stacks import facts
 
 WEIGHTS_MOUNT = "/mnt/weights"
 TOKEN_MOUNT = "/var/run/secrets/huggingface"
-TOKEN_LENGTH = 12  # stacks/facts.py NAME_RULES["cloud-run-job"] keeps room for it in the job's name
+MARKER = ".download-complete"  # in the revision's directory, naming `<model>@<revision>` once it is complete
 # Cloud Run jobs: at most 8 vCPU with 32 GiB (https://cloud.google.com/run/docs/configuring/jobs/memory-limits).
-# A Cloud Storage volume may stage a whole file in the container's memory before it uploads it
-# (https://cloud.google.com/run/docs/configuring/jobs/cloud-storage-volume-mounts, "Memory requirements"):
-# four 5 GB safetensors shards at a time fit in 32 GiB.
+# "When writing to Cloud Storage, the entire file is staged in Cloud Run memory before the file is written"
+# (https://cloud.google.com/run/docs/configuring/jobs/cloud-storage-volume-mounts, "Memory requirements"), and
+# the container's own file system is in memory too: PARALLEL_FILES shards of at most LARGEST_FILE_GIB each,
+# plus HEADROOM_GIB for Python, huggingface_hub and the FUSE caches, must fit in MEMORY (tested).
 CPU = "8"
 MEMORY = "32Gi"
 PARALLEL_FILES = 4
+LARGEST_FILE_GIB = 5  # gemma-3-27b-it's safetensors shards are about 5 GB each (the model's file list on the Hub)
+HEADROOM_GIB = 4
+# Xet's chunk cache defaults to 10 GB under $HF_HOME/xet (xet-runtime src/config/groups/chunk_cache.rs,
+# `HF_XET_CHUNK_CACHE_SIZE_BYTES`): on Cloud Run that is memory. A one-off download has nothing to reuse, so 0.
+DOWNLOAD_ENV = (
+    ("HF_HUB_DISABLE_TELEMETRY", "1"),
+    ("HF_XET_CHUNK_CACHE_SIZE_BYTES", "0"),
+)
 RETRIES = 3  # a retried task resumes where the last attempt stopped
+# Cloud Run checks at job creation that the job's identity can read its secrets, and fails the creation if it
+# cannot (https://cloud.google.com/run/docs/configuring/jobs/secrets, "How secrets are checked"): the job
+# waits this long after its grants, as the codelab's time_sleep does for the fleet's grants.
+IAM_PROPAGATION = "60s"
 # A completed download leaves a marker naming the model and revision: a re-run (a new job execution with
 # the same model, a retried task) finishes at once; an interrupted one resumes, huggingface_hub skips the
-# files it already has. A different model or revision downloads again.
+# files it already has. Each revision has its own directory, so a new revision never overwrites the files
+# running servers read.
 DOWNLOAD_SCRIPT = """\
 import os, pathlib, sys
 from huggingface_hub import snapshot_download
@@ -43,10 +60,17 @@ print(f"{wanted} downloaded to {target}")
 """
 
 
-def execution_token(model_id: str, revision: str) -> str:
+def weights_dir(model_id: str, revision: str) -> str:
+    """Where a revision's files live in the bucket: the download's TARGET_DIR and vLLM's --model."""
+    return f"{model_id}/{revision}"
+
+
+def execution_token(model_id: str, revision: str, attempt: int) -> str:
     """The job runs again exactly when this changes: pulumi-gcp starts a new execution when
-    `run_execution_token` changes (https://www.pulumi.com/registry/packages/gcp/api-docs/cloudrunv2/job/)."""
-    return hashlib.sha256(f"{model_id}@{revision}".encode()).hexdigest()[:TOKEN_LENGTH]
+    `run_execution_token` changes (https://www.pulumi.com/registry/packages/gcp/api-docs/cloudrunv2/job/).
+    `attempt` (modelStore.downloadAttempt) forces a new execution of the same revision."""
+    text = f"{weights_dir(model_id, revision)}#{attempt}"
+    return hashlib.sha256(text.encode()).hexdigest()[: facts.DOWNLOAD_TOKEN_LENGTH]
 
 
 @dataclass(frozen=True)
@@ -66,6 +90,7 @@ class WeightsDownloadArgs:
     writer_member: pulumi.Input[str]
     model_id: str
     revision: str
+    attempt: int  # modelStore.downloadAttempt
     image: str
     timeout_minutes: int
     targets: Mapping[str, DownloadTarget]  # by bucket location
@@ -105,7 +130,7 @@ class WeightsDownload(pulumi.ComponentResource):
             member=args.writer_member,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        token = execution_token(args.model_id, args.revision)
+        token = execution_token(args.model_id, args.revision, args.attempt)
         self.jobs = {
             location: self._job(f"{name}-{location.lower()}", args, target, token)
             for location, target in args.targets.items()
@@ -114,6 +139,12 @@ class WeightsDownload(pulumi.ComponentResource):
 
     def _job(self, name: str, args: WeightsDownloadArgs, target: DownloadTarget, token: str) -> gcp.cloudrunv2.Job:
         run = gcp.cloudrunv2
+        # Each job waits after its own grants only, so a region never waits for another region's bucket.
+        iam_propagation = time.Sleep(
+            f"{name}-iam-propagation",
+            create_duration=IAM_PROPAGATION,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.access, *target.writer_grants]),
+        )
         waited = args.timeout_minutes * (RETRIES + 1)
         return run.Job(
             name,
@@ -144,10 +175,10 @@ class WeightsDownload(pulumi.ComponentResource):
                                 for k, v in (
                                     ("MODEL_ID", args.model_id),
                                     ("REVISION", args.revision),
-                                    ("TARGET_DIR", f"{WEIGHTS_MOUNT}/{args.model_id}"),
+                                    ("TARGET_DIR", f"{WEIGHTS_MOUNT}/{weights_dir(args.model_id, args.revision)}"),
                                     ("HF_TOKEN_FILE", f"{TOKEN_MOUNT}/token"),
                                     ("PARALLEL_FILES", str(PARALLEL_FILES)),
-                                    ("HF_HUB_DISABLE_TELEMETRY", "1"),
+                                    *DOWNLOAD_ENV,
                                 )
                             ],
                             resources=run.JobTemplateTemplateContainerResourcesArgs(
@@ -186,7 +217,10 @@ class WeightsDownload(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[*args.depends_on, self.access, *target.writer_grants],
+                depends_on=[*args.depends_on, self.access, *target.writer_grants, iam_propagation],
+                # `pulumi up --replace <this job's URN>` re-runs a failed download (docs/weights.md): the old job
+                # goes first, since the new one has the same name. The job holds no data.
+                delete_before_replace=True,
                 # The resource is ready when the execution has completed (a 27B model is about 55 GB): Pulumi
                 # waits for every attempt the task may take.
                 custom_timeouts=pulumi.CustomTimeouts(create=f"{waited}m", update=f"{waited}m"),

@@ -707,6 +707,12 @@ SURGE_NODES_PER_POOL = 1
 
 NAMES_READ_ON = "2026-11-25"
 K8S_NAMES = "https://kubernetes.io/docs/concepts/overview/working-with-objects/names/"
+# pulumi-gcp cloudrunv2.Job `runExecutionToken`: "the sum of job name and token length must be fewer than 63
+# characters" (https://www.pulumi.com/registry/packages/gcp/api-docs/cloudrunv2/job/, pulumi_gcp 10.2.0
+# cloudrunv2/job.py). The weights download's tokens are this many hex characters
+# (components/weights_download.py execution_token).
+RUN_EXECUTION_NAME_LIMIT = 63
+DOWNLOAD_TOKEN_LENGTH = 12
 
 
 @dataclass(frozen=True)
@@ -779,13 +785,13 @@ NAME_RULES: dict[str, NameRule] = {
         "https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set",
     ),
     # A Cloud Run job name is an RFC 1035 label, and pulumi-gcp's `run_execution_token` requires the job
-    # name and the token together to be shorter than 63 characters (cloudrunv2.Job docs); the program's
-    # tokens are DOWNLOAD_TOKEN_LENGTH characters long, so the name keeps 62 - 12 = 50.
+    # name and the token together to be shorter than RUN_EXECUTION_NAME_LIMIT (cloudrunv2.Job docs); the
+    # program's tokens are DOWNLOAD_TOKEN_LENGTH characters long, so the name keeps 62 - 12 = 50.
     "cloud-run-job": NameRule(
-        "Cloud Run job name (with its 12-character execution token)",
+        f"Cloud Run job name (with its {DOWNLOAD_TOKEN_LENGTH}-character execution token)",
         r"[a-z]([-a-z0-9]*[a-z0-9])?",
         1,
-        50,
+        RUN_EXECUTION_NAME_LIMIT - 1 - DOWNLOAD_TOKEN_LENGTH,
         "https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.jobs/create; "
         "https://www.pulumi.com/registry/packages/gcp/api-docs/cloudrunv2/job/ (runExecutionToken)",
     ),

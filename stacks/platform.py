@@ -37,7 +37,7 @@ from components.network import Network, NetworkArgs, SubnetRanges
 from components.node_identity import NodeIdentity, NodeIdentityArgs
 from components.observability import Observability, ObservabilityArgs, alert_rules
 from components.single_cluster_gateway import RouteBackend, SingleClusterGateway, SingleClusterGatewayArgs
-from components.weights_download import DownloadTarget, WeightsDownload, WeightsDownloadArgs
+from components.weights_download import DownloadTarget, WeightsDownload, WeightsDownloadArgs, weights_dir
 from stacks import facts
 from stacks.config import PlatformConfig, guards
 from stacks.config.gateway_mode import ISTIO, MULTI_CLUSTER
@@ -70,8 +70,8 @@ MULTI_CLUSTER_APIS = (
 )
 # Only where weights are downloaded (the vllm-tpu backend): the Cloud Run job and the token's secret.
 DOWNLOAD_APIS = ("run.googleapis.com", "secretmanager.googleapis.com")
-# Image streaming, which a secondary boot disk's image cache needs, runs on the Container File System API
-# (https://cloud.google.com/kubernetes-engine/docs/how-to/image-streaming#requirements).
+# Image streaming (on the TPU pools by default, and required by a secondary boot disk's image cache) runs on
+# the Container File System API (https://cloud.google.com/kubernetes-engine/docs/how-to/image-streaming#requirements).
 IMAGE_STREAMING_APIS = ("containerfilesystem.googleapis.com",)
 
 
@@ -92,7 +92,7 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
             services=services
             + (("cloudkms.googleapis.com",) if cfg.secrets_encryption_keys else ())
             + (DOWNLOAD_APIS if cfg.download_regions else ())
-            + (IMAGE_STREAMING_APIS if _image_cache(cfg) else ())
+            + (IMAGE_STREAMING_APIS if _image_streaming(cfg) else ())
             + guard_apis(cfg),
             service_agents=("container.googleapis.com",) if cfg.secrets_encryption_keys else (),
         ),
@@ -144,6 +144,7 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
             accel.spot,
             accel.reservation,
             accel.image_cache_disk_image,
+            accel.image_streaming,
         )
         if accel
         else None
@@ -184,7 +185,7 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
                         "monitoring.googleapis.com",
                         "logging.googleapis.com",
                         "autoscaling.googleapis.com",
-                        *(IMAGE_STREAMING_APIS if _image_cache(cfg) else ()),
+                        *(IMAGE_STREAMING_APIS if _image_streaming(cfg) else ()),
                     ),
                     network.leftover_sweeper,  # so destroy sweeps after the clusters are gone
                 ],
@@ -280,6 +281,7 @@ def _download(cfg: PlatformConfig, store: ModelStore, apis: ProjectApis, labels:
             writer_member=store.writer.member,
             model_id=cfg.model.id,
             revision=cfg.model.revision,
+            attempt=cfg.model_store.download_attempt,
             image=ms.downloader_image,
             timeout_minutes=ms.download_timeout_minutes,
             targets={
@@ -324,6 +326,8 @@ def _serving(
                 chips=cfg.accelerator.chips,
                 tensor_parallel_size=cfg.model.tensor_parallel_size,
                 bucket=store.buckets[bucket_of[region]].name,
+                weights_dir=weights_dir(cfg.model.id, cfg.model.revision),
+                model_revision=cfg.model.revision,
                 reader_gsa=store.reader_email,
                 reader_grants=store.reader_grants[bucket_of[region]],
                 tpu_pool=cluster.tpu_pool,
@@ -651,8 +655,8 @@ def _istio_on_gke(
     }
 
 
-def _image_cache(cfg: PlatformConfig) -> bool:
-    return bool(cfg.accelerator and cfg.accelerator.image_cache_disk_image)
+def _image_streaming(cfg: PlatformConfig) -> bool:
+    return bool(cfg.accelerator and cfg.accelerator.image_streaming)
 
 
 def guard_apis(cfg: PlatformConfig) -> tuple[str, ...]:

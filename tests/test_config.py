@@ -778,6 +778,14 @@ NOTHING = [
         "no weights are downloaded",
         stack="dev",
     ),
+    Bad(
+        "download attempt on the simulator",
+        {"modelStore": {"layout": "single", "location": "US", "forceDestroy": True, "downloadAttempt": 1}},
+        "modelStore.downloadAttempt",
+        "1",
+        "no weights are downloaded",
+        stack="dev",
+    ),
 ]
 
 TEXT = [
@@ -1005,6 +1013,13 @@ TEXT = [
         '"latest"',
         "write a minor version such as 1.35",
     ),
+    Bad(
+        "negative download attempt",
+        {"modelStore": {"downloadAttempt": -1}},
+        "modelStore.downloadAttempt",
+        "-1",
+        "raise it by one to run the weights download again",
+    ),
 ]
 
 COMBINATIONS = [
@@ -1179,6 +1194,22 @@ COMBINATIONS = [
         "hfToken",
         '"[not shown]"',
         "pulumi config set --secret hfToken",
+    ),
+    Bad(
+        "image cache disk without image streaming",
+        {
+            "accelerator": {
+                "machineType": "ct6e-standard-4t",
+                "topology": "2x2",
+                "nodesPerPool": 1,
+                "maxNodes": 2,
+                "imageCacheDiskImage": "global/images/vllm-tpu-v0-12-0",
+                "imageStreaming": False,
+            }
+        },
+        "accelerator.imageStreaming",
+        "false",
+        "set accelerator.imageStreaming: true",
     ),
 ]
 
@@ -1792,9 +1823,9 @@ def test_the_table_covers_every_class_of_bad_input():
         "machine types": 13,
         "network ranges": 28,
         "names": 31,
-        "keys that do nothing": 17,
-        "text that only looks right": 37,
-        "combinations": 24,
+        "keys that do nothing": 18,  # + downloadAttempt on the simulator
+        "text that only looks right": 38,  # + a negative downloadAttempt
+        "combinations": 25,  # + an image cache disk without image streaming
         "istio mode": 23,
         "guards": 23,
         "gateway modes": 7,

@@ -39,7 +39,7 @@ def test_mci_service_agent_gets_container_admin_as_a_member(prod):
     assert role.inputs["role"] == "roles/container.admin"
     assert role.inputs["member"] == identity.outputs["member"]
     assert role.inputs["member"].endswith("@gcp-sa-multiclusteringress.iam.gserviceaccount.com")
-    (sleep,) = prod.by_type("time:index/sleep:Sleep")
+    sleep = prod.one("time:index/sleep:Sleep", "fleet-mci-iam-propagation")
     assert sleep.inputs == {"createDuration": "60s"}
 
 

@@ -107,7 +107,7 @@ def test_vllm_deployment_on_the_tpu_slice(prod, region):
     assert c["image"] == "vllm/vllm-tpu:v0.12.0"
     assert c["command"] == ["python3", "-m", "vllm.entrypoints.openai.api_server"]
     assert c["args"] == [
-        "--model=/data/weights/google/gemma-3-27b-it",
+        "--model=/data/weights/google/gemma-3-27b-it/main",  # the revision's own directory
         "--served-model-name=google/gemma-3-27b-it",
         "--tensor-parallel-size=4",
         "--max-model-len=8192",

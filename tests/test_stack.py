@@ -15,8 +15,8 @@ from tools.benchmark import regions
 PROD_RESOURCES = Counter(
     {
         # base_apis + fleet_apis, plus IAM, Network Services, Autoscaling, ..., and Cloud Run and Secret
-        # Manager for the weights download
-        "gcp:projects/service:Service": 15,
+        # Manager for the weights download, and the Container File System API for image streaming on the TPU pools
+        "gcp:projects/service:Service": 16,
         "gcp:compute/network:Network": 1,  # vpc
         "gcp:compute/subnetwork:Subnetwork": 4,  # subnets + proxy_subnets
         "gcp:compute/address:Address": 2,  # gateway_ips
@@ -37,7 +37,8 @@ PROD_RESOURCES = Counter(
         "gcp:container/nodePool:NodePool": 4,  # tpu_pools + the system pools replacing the default pool
         "pulumi:providers:kubernetes": 2,  # the codelab's kubectl contexts
         "gcp:projects/serviceIdentity:ServiceIdentity": 1,  # mci_sa
-        "time:index/sleep:Sleep": 1,  # wait_for_apis (IAM propagation)
+        # wait_for_apis (IAM propagation), and each download job's wait for its own grants
+        "time:index/sleep:Sleep": 3,
         "gcp:gkehub/membership:Membership": 2,  # memberships
         "gcp:gkehub/feature:Feature": 2,  # mcs + ingress
         "pulumi-python:dynamic:Resource": 1,  # the cleanup script's firewall-rule hunt, run by destroy
@@ -334,6 +335,7 @@ def test_apis_are_never_disabled_on_destroy(prod):
             "logging",
             "run",  # the weights download, vllm-tpu only
             "secretmanager",
+            "containerfilesystem",  # image streaming on the TPU pools
         )
     )
     assert {(s.inputs["disableOnDestroy"], s.inputs["disableDependentServices"]) for s in services} == {(False, False)}

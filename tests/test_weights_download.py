@@ -11,10 +11,11 @@ import textwrap
 
 import pytest
 
-from components import weights_download
-from stacks import facts
-from tests.conftest import closure, run
-from tools import engine
+from components import model_server, weights_download
+from stacks import config, facts
+from stacks.config.reader import name_problem
+from tests.conftest import OPERATOR_SECRETS, closure, run
+from tools import engine, timing
 
 REGIONS = ("europe-west4", "us-east5")
 WRITER = "tpu-gke-dranet-prod-dl@tpu-inference-prod.iam.gserviceaccount.com"
@@ -32,11 +33,15 @@ def test_one_job_per_bucket_in_its_region_run_and_waited_for(prod, region):
     assert j.inputs["location"] == region
     assert j.inputs["project"] == "tpu-inference-prod"
     # runExecutionToken, not startExecutionToken: the resource is ready only when the execution completed.
-    assert j.inputs["runExecutionToken"] == weights_download.execution_token("google/gemma-3-27b-it", "main")
+    assert j.inputs["runExecutionToken"] == weights_download.execution_token("google/gemma-3-27b-it", "main", 0)
     assert "startExecutionToken" not in j.inputs
     assert len(j.inputs["name"]) + len(j.inputs["runExecutionToken"]) < 63  # the provider's limit
     assert j.inputs["deletionProtection"] is False  # or `pulumi destroy` fails on it
     assert j.options["customTimeouts"] == {"create": "360m", "update": "360m"}  # four attempts of 90 min
+    # `pulumi up --replace` re-runs a failed download: the old job (same name) must go first.
+    assert j.options["deleteBeforeReplace"] is True
+    job_type = "inference:storage:WeightsDownload$gcp:cloudrunv2/job:Job"  # the URN docs/weights.md gives
+    assert j.urn == f"urn:pulumi:prod::inference-platform::{job_type}::weights-download-{region}"
     task = j.inputs["template"]["template"]
     assert task["timeout"] == "5400s" and task["maxRetries"] == 3
     assert j.inputs["template"]["taskCount"] == 1
@@ -52,7 +57,8 @@ def test_the_job_runs_as_its_own_identity_with_its_bucket_and_the_token_mounted(
     assert "pip install" not in json.dumps(c)
     env = {e["name"]: e["value"] for e in c["envs"]}
     assert env["MODEL_ID"] == "google/gemma-3-27b-it" and env["REVISION"] == "main"
-    assert env["TARGET_DIR"] == "/mnt/weights/google/gemma-3-27b-it"
+    assert env["TARGET_DIR"] == "/mnt/weights/google/gemma-3-27b-it/main"  # a directory per revision
+    assert env["HF_XET_CHUNK_CACHE_SIZE_BYTES"] == "0"  # Xet's 10 GB chunk cache would live in memory
     assert env["HF_TOKEN_FILE"] == "/var/run/secrets/huggingface/token"
     assert not [e for e in c["envs"] if "valueSource" in e], "the token is mounted as a file, not an env var"
     assert c["resources"]["limits"] == {"cpu": "8", "memory": "32Gi"}
@@ -131,14 +137,25 @@ def test_no_model_server_starts_before_its_bucket_holds_the_weights(prod, region
 
 
 def test_a_new_model_or_revision_runs_the_job_again_and_the_same_one_does_not():
-    base = weights_download.execution_token("google/gemma-3-27b-it", "main")
-    assert weights_download.execution_token("google/gemma-3-27b-it", "main") == base
-    assert weights_download.execution_token("google/gemma-3-12b-it", "main") != base
-    assert weights_download.execution_token("google/gemma-3-27b-it", "0123abc") != base
-    plan = run("prod", overrides={"model": {"id": "google/gemma-3-27b-it", "tensorParallelSize": 4, "revision": "v2"}})
-    assert job(plan, "us-east5").inputs["runExecutionToken"] == weights_download.execution_token(
-        "google/gemma-3-27b-it", "v2"
+    base = weights_download.execution_token("google/gemma-3-27b-it", "main", 0)
+    assert weights_download.execution_token("google/gemma-3-27b-it", "main", 0) == base
+    assert weights_download.execution_token("google/gemma-3-12b-it", "main", 0) != base
+    assert weights_download.execution_token("google/gemma-3-27b-it", "0123abc", 0) != base
+    assert weights_download.execution_token("google/gemma-3-27b-it", "main", 1) != base
+    plan = run(
+        "prod",
+        overrides={
+            "model": {"id": "google/gemma-3-27b-it", "tensorParallelSize": 4, "revision": "v2"},
+            "modelStore": {"downloadAttempt": 2},
+        },
     )
+    assert job(plan, "us-east5").inputs["runExecutionToken"] == weights_download.execution_token(
+        "google/gemma-3-27b-it", "v2", 2
+    )
+    # A new revision goes to its own directory: the servers roll to it, never read a half-replaced model.
+    deployment = plan.one("kubernetes:apps/v1:Deployment", "model-server-us-east5-deployment")
+    (vllm,) = deployment.inputs["spec"]["template"]["spec"]["containers"]
+    assert "--model=/data/weights/google/gemma-3-27b-it/v2" in vllm["args"]
 
 
 def test_download_script_is_idempotent(tmp_path):
@@ -160,7 +177,7 @@ def test_download_script_is_idempotent(tmp_path):
     (tmp_path / "token").write_text("hf_example\n")
     calls = tmp_path / "calls"
     calls.write_text("")
-    target = tmp_path / "bucket" / "google" / "gemma-3-27b-it"
+    target = tmp_path / "bucket" / "google" / "gemma-3-27b-it" / "main"
     target.mkdir(parents=True)
     env = {
         **os.environ,
@@ -182,7 +199,7 @@ def test_download_script_is_idempotent(tmp_path):
     (call,) = [json.loads(line) for line in calls.read_text().splitlines()]
     assert call["repo_id"] == "google/gemma-3-27b-it" and call["revision"] == "main"
     assert call["token"] == "hf_example" and call["max_workers"] == "4"
-    assert (target / ".download-complete").read_text() == "google/gemma-3-27b-it@main"
+    assert (target / weights_download.MARKER).read_text() == "google/gemma-3-27b-it@main"
     assert "already in the bucket" in second.stdout
     assert "hf_example" not in first.stdout + second.stdout
     assert download(REVISION="v2").returncode == 0
@@ -216,3 +233,92 @@ def test_dev_downloads_nothing(dev):
         assert dev.by_type(type_) == [], type_
     services = {s.inputs["service"] for s in dev.by_type("gcp:projects/service:Service")}
     assert not services & {"run.googleapis.com", "secretmanager.googleapis.com"}
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_each_job_waits_for_its_own_grants_to_propagate(prod, region):
+    """Cloud Run refuses to create a job whose identity cannot read its secret yet."""
+    sleep = prod.one("time:index/sleep:Sleep", f"weights-download-{region}-iam-propagation")
+    assert sleep.inputs == {"createDuration": "60s"} and timing.seconds_of(sleep) == 60
+    names = {r.urn: r.name for r in prod.registrations}
+    assert {names[d] for d in sleep.dependencies} == {"weights-download-hf-token-access", f"weights-{region}-write"}
+    assert sleep.urn in job(prod, region).dependencies
+
+
+def pod_of(plan: engine.Plan, region: str) -> dict:
+    return plan.one("kubernetes:apps/v1:Deployment", f"model-server-{region}-deployment").inputs["spec"]["template"]
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_vllm_waits_at_run_time_for_its_revisions_marker(prod, region):
+    spec = pod_of(prod, region)["spec"]
+    (wait,) = spec["initContainers"]
+    assert wait["image"] == model_server.WEIGHTS_WAIT_IMAGE == "busybox:1.37.0"  # pinned
+    assert wait["command"] == ["sh", "-c", model_server.WEIGHTS_WAIT_SCRIPT]
+    assert {e["name"]: e["value"] for e in wait["env"]} == {
+        "MARKER": "/data/weights/google/gemma-3-27b-it/main/.download-complete",
+        "WANTED": "google/gemma-3-27b-it@main",
+    }
+    assert wait["volumeMounts"] == [{"name": "weights", "mountPath": "/data/weights", "readOnly": True}]
+    assert wait["resources"] == {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"memory": "32Mi"}}
+    assert wait["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": 65534,
+        "runAsGroup": 65534,
+        "readOnlyRootFilesystem": True,
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    (vllm,) = spec["containers"]
+    assert "--model=/data/weights/google/gemma-3-27b-it/main" in vllm["args"]
+    assert weights_download.MARKER in weights_download.DOWNLOAD_SCRIPT  # the file the job writes last
+
+
+def test_the_wait_ends_only_when_the_marker_names_the_revision(tmp_path):
+    marker = tmp_path / ".download-complete"
+    env = {"PATH": os.environ["PATH"], "MARKER": str(marker), "WANTED": "google/gemma-3-27b-it@v2"}
+
+    def waits() -> bool:
+        try:
+            subprocess.run(["sh", "-c", model_server.WEIGHTS_WAIT_SCRIPT], env=env, capture_output=True, timeout=0.5)
+        except subprocess.TimeoutExpired:
+            return True
+        return False
+
+    assert waits()  # no marker: a failed or missing download
+    marker.write_text("google/gemma-3-27b-it@main")
+    assert waits()  # another revision's marker
+    marker.write_text("google/gemma-3-27b-it@v2")
+    assert not waits()
+
+
+def test_the_download_fits_the_jobs_memory(prod):
+    """A Cloud Storage volume stages each file it writes whole in memory."""
+    assert weights_download.MEMORY.endswith("Gi")
+    staged = weights_download.PARALLEL_FILES * weights_download.LARGEST_FILE_GIB + weights_download.HEADROOM_GIB
+    assert staged <= int(weights_download.MEMORY[:-2])
+    (c,) = job(prod, "us-east5").inputs["template"]["template"]["containers"]
+    env = {e["name"]: e["value"] for e in c["envs"]}
+    assert env["PARALLEL_FILES"] == str(weights_download.PARALLEL_FILES)
+    assert c["resources"]["limits"]["memory"] == weights_download.MEMORY
+
+
+@pytest.mark.parametrize("stack", ["prod", "p", "production-europe"])
+def test_job_name_and_token_stay_under_the_providers_limit_for_any_accepted_prefix(stack):
+    assert facts.NAME_RULES["cloud-run-job"].longest + facts.DOWNLOAD_TOKEN_LENGTH == facts.RUN_EXECUTION_NAME_LIMIT - 1
+    assert name_problem("a" * facts.NAME_RULES["cloud-run-job"].longest, "cloud-run-job") is None
+    assert name_problem("a" * (facts.NAME_RULES["cloud-run-job"].longest + 1), "cloud-run-job")
+    values, _, _ = engine.stack_config("prod", secrets=OPERATOR_SECRETS)
+    raw = {k.split(":", 1)[1]: config._decode(v) for k, v in values.items()}
+    accepted = 0
+    for length in range(1, 60):
+        for store in ({"layout": "per-region"}, {"layout": "single", "location": "EUR4"}):
+            try:
+                cfg = config.parse({**raw, "prefix": "p" * length, "modelStore": store}, stack)
+            except config.ConfigError:
+                continue
+            accepted += 1
+            for location in cfg.download_regions:
+                token = weights_download.execution_token(cfg.model.id, cfg.model.revision, 9999)
+                assert len(cfg.names.download_job(location)) + len(token) < facts.RUN_EXECUTION_NAME_LIMIT
+    assert accepted

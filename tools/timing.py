@@ -43,6 +43,9 @@ STEPS: dict[str, Step] = {
         f"{CODELAB} §5: download of gemma-3-27b-it in 5–10 min; here a Cloud Run job execution, which the "
         "provider waits for (pulumi-gcp cloudrunv2.Job runExecutionToken)",
     ),
+    # Before its first execution Cloud Run pulls the downloader image, the multi-GB vLLM TPU image from Docker
+    # Hub; no published figure. Counted into the job's own duration (seconds_of).
+    "cloud-run-image-import": Step(180, "pull of the multi-GB downloader image before the first execution, estimate"),
     "secret-write": Step(5, "one Secret Manager API write (a secret, or a version of it)"),
     "model-load": Step(450, f"{CODELAB} §6: vLLM rollout in both regions in 5–10 min"),
     "workload-rollout": Step(30, "a small CPU Deployment becoming ready (the simulator), estimate"),
@@ -145,6 +148,8 @@ def _gateway_class(reg: engine.Registration) -> str:
 def seconds_of(reg: engine.Registration) -> int:
     if reg.type == "time:index/sleep:Sleep":
         return _duration(reg.inputs.get("createDuration", "")) or STEPS["iam-propagation-sleep"].seconds
+    if reg.type == "gcp:cloudrunv2/job:Job":
+        return STEPS["cloud-run-image-import"].seconds + STEPS["weights-download"].seconds
     return STEPS[step_of(reg)].seconds
 
 

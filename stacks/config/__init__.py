@@ -207,6 +207,14 @@ def parse(
             "does nothing with backend simulator: no weights are downloaded",
             "remove it, or use backend: vllm-tpu with an accelerator",
         )
+    store_raw = raw.get("modelStore")
+    if simulator and isinstance(store_raw, Mapping) and "downloadAttempt" in store_raw:
+        top.problem(
+            "modelStore.downloadAttempt",
+            store_raw["downloadAttempt"],
+            "does nothing with backend simulator: no weights are downloaded",
+            "remove it, or use backend: vllm-tpu with an accelerator",
+        )
     inference_pool = serving.inference_pool(top)
     gateway = serving.gateway(top)
     # Istio mode deploys its own endpoint picker, not the chart's (stacks/config/istio.py).

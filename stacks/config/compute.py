@@ -74,10 +74,19 @@ def accelerator(top: Reader) -> Accelerator | None:
         fix="write global/images/NAME (or projects/PROJECT/global/images/NAME), the image gke-disk-image-builder made",
         longest=128,
     )
+    streaming = r.boolean("imageStreaming", True)
+    if image_cache and streaming is False:
+        r.problem(
+            "imageStreaming",
+            streaming,
+            "is false, but GKE requires image streaming on a node pool with a container image cache disk "
+            "(https://cloud.google.com/kubernetes-engine/docs/how-to/data-container-image-preloading)",
+            "set accelerator.imageStreaming: true, or remove accelerator.imageCacheDiskImage",
+        )
     r.finish()
     if len(top.problems) > before:
         return None
-    return Accelerator(machine, topology, nodes, most, spot, reservation, image_cache)
+    return Accelerator(machine, topology, nodes, most, spot, reservation, image_cache, streaming)
 
 
 def system_pool(top: Reader) -> SystemPool:

@@ -63,6 +63,7 @@ class Accelerator:
     reservation: str | None
     # A disk image with the vLLM TPU image preloaded, attached to each TPU node as a secondary boot disk.
     image_cache_disk_image: str | None = None
+    image_streaming: bool = True  # GKE image streaming on the TPU pools
 
     @property
     def chips(self) -> int:
@@ -90,6 +91,7 @@ class ModelStore:
     location: str
     force_destroy: bool
     protect: bool
+    download_attempt: int = 0  # mixed into the download's execution token: a new value runs it again
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,19 @@ def model_store(top: Reader) -> ModelStore:
         )
     else:
         location = _bucket_location(s)
-    store = ModelStore(layout, (location or "US").upper(), s.boolean("forceDestroy", False), s.boolean("protect", True))
+    store = ModelStore(
+        layout,
+        (location or "US").upper(),
+        s.boolean("forceDestroy", False),
+        s.boolean("protect", True),
+        s.integer(
+            "downloadAttempt",
+            0,
+            low=0,
+            high=9999,
+            fix="use 0..9999: raise it by one to run the weights download again",
+        ),
+    )
     s.finish()
     return store
 
