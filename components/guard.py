@@ -123,6 +123,7 @@ class GatewayGuardArgs:
     gateway_name: str
     extension_name: str
     gateway: pulumi.Resource  # the extension attaches to it once it exists
+    namespace_resource: pulumi.Resource | None  # the Gateway's namespace when the program creates it
     model_armor: ModelArmorArgs | None
     apigee: ApigeeArgs | None
     ready_timeout_minutes: int = 20  # how long `pulumi up` waits for the backend service and the extension
@@ -183,7 +184,7 @@ def extension_spec(args: GatewayGuardArgs) -> dict:
         "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": args.gateway_name}],
         "extensionChains": [
             {
-                "name": f"{args.extension_name}-chain",
+                "name": f"{args.extension_name}-chain",  # <gateway>-guard-chain (stacks/config/guards.py)
                 "matchCondition": {"celExpressions": [{"celMatcher": 'request.path.startsWith("/")'}]},
                 "extensions": extensions,
             }
@@ -197,7 +198,7 @@ class GatewayGuard(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GatewayGuardArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inference:guard:GatewayGuard", name, None, opts)
-        before_extension: list[pulumi.Resource] = [args.gateway]
+        before_extension: list[pulumi.Resource] = [args.gateway, *self._namespace(args)]
         self.template = None
         if armor := args.model_armor:
             self.template = gcp.modelarmor.Template(
@@ -231,6 +232,10 @@ class GatewayGuard(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=before_extension, custom_timeouts=self._timeouts(args)),
         )
         self.register_outputs({"extension": args.extension_name})
+
+    @staticmethod
+    def _namespace(args: GatewayGuardArgs) -> list[pulumi.Resource]:
+        return [args.namespace_resource] if args.namespace_resource else []
 
     @staticmethod
     def _timeouts(args: GatewayGuardArgs) -> pulumi.CustomTimeouts:
@@ -287,11 +292,14 @@ class GatewayGuard(pulumi.ComponentResource):
             version=apigee.chart_version,
             namespace=facts.APIGEE_NAMESPACE,
             atomic=True,
+            # The install guide warns Workload Identity may take 7 minutes or longer to reach the operator.
+            timeout=facts.APIGEE_OPERATOR_TIMEOUT_SECONDS,
             values={
                 "projectId": args.project,
                 "serviceAccount": self.operator_account.email,
                 "apigeeOrg": apigee.organization,
-                "generateEnv": False,  # the environment is the stack's, named in config
+                # The guide's string form (`--set generateEnv=FALSE`): the environment is the stack's, named in config.
+                "generateEnv": facts.APIGEE_GENERATE_ENV,
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[crds, *grants]),
         )
@@ -316,5 +324,9 @@ class GatewayGuard(pulumi.ComponentResource):
                 ],
             },
             # The operator turns it into an Apigee extension processor; its CRD comes with the CRD chart.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[crds, operator], custom_timeouts=self._timeouts(args)),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[crds, operator, *self._namespace(args)],
+                custom_timeouts=self._timeouts(args),
+            ),
         )
