@@ -60,8 +60,9 @@ class ServiceExtensionsAccess(pulumi.ComponentResource):
     """The seed's four project roles for the Service Extensions service agent, as non-authoritative members.
     The agent's address holds the project number: it is read from Model Armor's own service identity
     (`service-PROJECT_NUMBER@gcp-sa-modelarmor...`, which Service Usage returns when it creates that agent),
-    never guessed from the project ID; the plan calls no provider function. The agent itself is provisioned
-    first (its own service identity), so the grants never name an account that does not exist yet."""
+    never guessed from the project ID; the plan calls no provider function. Network Services' service identity
+    is created first, as public setups do; whether that provisions the non-primary `gcp-sa-dep` agent is not
+    documented (docs/guards.md § The project number: the failure mode and the recovery)."""
 
     def __init__(self, name: str, args: ServiceExtensionsAccessArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inference:guard:ServiceExtensionsAccess", name, None, opts)
@@ -69,9 +70,9 @@ class ServiceExtensionsAccess(pulumi.ComponentResource):
         self.model_armor_identity = gcp.projects.ServiceIdentity(
             f"{name}-modelarmor-identity", project=args.project, service="modelarmor.googleapis.com", opts=after_apis
         )
-        # Provisions the Service Extensions agent before its roles are granted, as `gcloud beta services
-        # identity create --service=networkservices.googleapis.com` does (docs/guards.md); its address is
-        # still built from Model Armor's identity, whose form is documented.
+        # Network Services' identity before the agent's roles, as `gcloud beta services identity create
+        # --service=networkservices.googleapis.com` in public setups; it may not be the `gcp-sa-dep` agent
+        # (a non-primary agent of that API), so its address is not used (docs/guards.md).
         self.agent_identity = gcp.projects.ServiceIdentity(
             f"{name}-agent-identity", project=args.project, service=facts.SERVICE_EXTENSIONS_API, opts=after_apis
         )

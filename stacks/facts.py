@@ -921,10 +921,11 @@ TRAFFIC_EXTENSION_CLASSES: tuple[str, ...] = (
 )
 # The Service Extensions service agent, which makes the load balancer's callouts to Google services
 # (Model Armor: https://cloud.google.com/model-armor/access-control/service-accounts, "Service Extensions
-# service agent"). Its API, Network Services, is the service whose identity provisions it: public setups
-# run `gcloud beta services identity create --service=networkservices.googleapis.com` before granting it
-# roles; Google's pages say only that service agents appear "after you enable and use" an API, so the
-# program creates the identity rather than wait for first use (docs/guards.md).
+# service agent"). Google's service-agents page (https://cloud.google.com/iam/docs/service-agents) lists it
+# as a non-primary agent of Network Services; `ServiceIdentity` creates a service's primary agent, and no
+# resource is documented to create this one before its grants (one public deployment log saw it appear with
+# the first extension). The program creates Network Services' identity first and documents the failure mode
+# and the recovery (docs/guards.md § The project number).
 SERVICE_EXTENSIONS_AGENT = "gcp-sa-dep"  # service-PROJECT_NUMBER@gcp-sa-dep.iam.gserviceaccount.com
 SERVICE_EXTENSIONS_API = "networkservices.googleapis.com"
 # A forwarding rule takes one traffic extension; a chain holds up to 3 extensions (the GCPTrafficExtension
