@@ -15,7 +15,10 @@ from stacks.config.model import Apigee, Guards, ModelArmor, Region
 from stacks.config.reader import Reader, name_problem
 
 # Model Armor template ids and Apigee environment names: the conservative common form (lowercase letters,
-# digits and hyphens, starting with a letter) that both APIs accept; the seed's `llm` is one.
+# digits and hyphens, starting with a letter) that both APIs accept; the seed's `llm` is one, and so is the
+# default `<prefix>-<stack>`. Model Armor's rule: letters, digits and hyphens, at most 63 characters, no spaces,
+# not starting with a hyphen (https://cloud.google.com/security-command-center/docs/configure-model-armor,
+# "Create a Model Armor template", read 2026-11-25).
 _ID = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
 _PROJECT_ID = re.compile(r"[a-z][-a-z0-9]{4,28}[a-z0-9]")  # an Apigee organization is named after its project
 _CHART_VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+")
