@@ -300,6 +300,18 @@ def test_the_extension_waits_for_the_namespace_the_program_creates():
     assert ext.inputs["metadata"]["namespace"] == "inference" and namespace.urn in ext.dependencies
 
 
+def test_the_apigee_backend_waits_for_a_namespace_the_program_creates(monkeypatch):
+    """Apigee is refused outside `default`, which the program never creates; should the operator's limitation
+    go, the ApigeeBackendService still waits for a namespace the program creates."""
+    monkeypatch.setattr(facts, "APIGEE_GATEWAY_NAMESPACE", "inference")
+    plan = run("guarded", overrides={"modelServer": {"namespace": "inference", "backend": "simulator"}})
+    (namespace,) = [
+        n for n in plan.by_type("kubernetes:core/v1:Namespace") if n.inputs["metadata"]["name"] == "inference"
+    ]
+    backend = plan.one(BACKEND, "guard-apigee-backend")
+    assert backend.inputs["metadata"]["namespace"] == "inference" and namespace.urn in backend.dependencies
+
+
 @pytest.mark.parametrize("stack", ["prod", "dev"])
 def test_guards_are_off_by_default(stack, request):
     plan = request.getfixturevalue(stack)

@@ -171,15 +171,16 @@ def guards(
         if why:
             top.problem("prefix", base, f"{why} (the Apigee operator's service account)", "shorten the prefix")
     attachable = not gateway_class or gateway_class in facts.TRAFFIC_EXTENSION_CLASSES  # else refused above
-    if apigee and attachable and namespace and namespace != "default":
+    if apigee and attachable and namespace and namespace != facts.APIGEE_GATEWAY_NAMESPACE:
         # The operator's overview, "Limitations": with an ApigeeBackendService, "deploy all gateway resources in
         # the default namespace" (facts.APIGEE_NAMESPACE_SOURCE).
         g.problem(
             "apigee.enabled",
             True,
-            f"needs the Gateway and its extension in the default namespace, and modelServer.namespace is "
-            f"{namespace!r} (the Apigee operator's known limitation: {facts.APIGEE_DEFAULT_NAMESPACE_SOURCE})",
-            "set modelServer.namespace: default, or turn Apigee off",
+            f"needs the Gateway and its extension in the {facts.APIGEE_GATEWAY_NAMESPACE} namespace, and "
+            f"modelServer.namespace is {namespace!r} (the Apigee operator's known limitation: "
+            f"{facts.APIGEE_DEFAULT_NAMESPACE_SOURCE})",
+            f"set modelServer.namespace: {facts.APIGEE_GATEWAY_NAMESPACE}, or turn Apigee off",
         )
     if (armor or apigee) and attachable and gateway_name:
         _derived_names(top, gateway_name)
