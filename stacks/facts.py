@@ -976,10 +976,12 @@ APIGEE_ENVIRONMENT_PROPERTIES = {"apigee-service-extension-enabled": "true"}
 #   reserved range (`compute.GlobalAddress` with purpose VPC_PEERING and a Service Networking connection, as
 #   pulumi-gcp's `apigee.Organization` example does) named by `authorizedNetwork`. "An Apigee instance
 #   requires a non-overlapping /22 CIDR range" (APIGEE_PEERING_SOURCE, "Network sizing"), and Apigee's
-#   service networking step reserves a second /28 (`google-managed-services-support-1`, "Peering range for
-#   supporting Apigee services") next to it (APIGEE_SERVICE_NETWORKING_SOURCE, "Configure service networking";
-#   public provisioning scripts reserve /22 + /28, or a /21 + /28). The program reserves one range for the
-#   connection, so it asks for a /21 or larger: room for the instance's /22 and the support /28 in it.
+#   "Configure service networking" step (APIGEE_SERVICE_NETWORKING_SOURCE, step 4; the stored copies show its
+#   heading, not its commands) is followed by public provisioning scripts that reserve a second /28
+#   (`google-managed-services-support-1`, "Peering range for supporting Apigee services") beside a /22 or a
+#   /21. pulumi-gcp's own Apigee examples (`apigee.NatAddress`, `apigee.Organization`) reserve one /21
+#   (`prefixLength: 21`) for the connection. The program reserves one range, so it asks for a /21 or larger:
+#   room for the instance's /22 and the support /28 in it.
 APIGEE_NETWORKING = ("psc", "peering")
 APIGEE_PEERING_PREFIX = 21
 APIGEE_SERVICE_NETWORKING_SOURCE = "https://cloud.google.com/apigee/docs/api-platform/get-started/install-cli"
