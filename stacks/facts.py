@@ -940,9 +940,10 @@ APIGEE_CHART_REPOSITORY = "oci://us-docker.pkg.dev/apigee-release/apigee-k8s-too
 APIGEE_CHART_VERSION = "1.1.1"
 APIGEE_NAMESPACE = "apim"
 APIGEE_KSA = "apim-ksa"
-# "Known limitations" of the operator's overview: "If using the ApigeeBackendService to implement the GKE
-# traffic extensions, you must use GKE version 1.34.x or later and deploy all gateway resources in the default
-# namespace." So Apigee is refused unless modelServer.namespace (the Gateway's namespace) is `default`.
+# "Known limitations" of the operator's overview (last updated 2026-04-10): "If using the ApigeeBackendService
+# to implement the GKE traffic extensions, you must use GKE version 1.34.x or later and deploy all gateway
+# resources in the default namespace." So Apigee is refused unless modelServer.namespace (the Gateway's
+# namespace) is `default`.
 APIGEE_GATEWAY_NAMESPACE = "default"
 APIGEE_DEFAULT_NAMESPACE_SOURCE = (
     "https://cloud.google.com/apigee/docs/api-platform/apigee-kubernetes/apigee-apim-operator-overview"
