@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
+from stacks import facts
+
 
 @dataclass(frozen=True)
 class ApigeeOrganizationArgs:
@@ -33,7 +35,7 @@ class ApigeeOrganizationArgs:
 class ApigeePeering:
     network: pulumi.Input[str]  # the stack's VPC, projects/P/global/networks/N
     range_name: str  # the reserved range's name
-    cidr: str  # a /22 or larger, clear of the stack's subnets
+    cidr: str  # a /21 or larger, clear of the stack's subnets
 
 
 class ApigeeOrganization(pulumi.ComponentResource):
@@ -56,6 +58,9 @@ class ApigeeOrganization(pulumi.ComponentResource):
             # Without peering, Private Service Connect: no range of the stack's VPC is given to Apigee.
             authorized_network=peering.network if peering else None,
             disable_vpc_peering=peering is None,
+            # A paid organization is soft-deleted and kept (blocking a new one and the peering's deletion);
+            # outside production keep it the shortest time (pulumi-gcp 10.2.0 `retention`: MINIMUM).
+            retention=None if args.protect else "MINIMUM",
             opts=pulumi.ResourceOptions.merge(kept, pulumi.ResourceOptions(depends_on=before_org)),
         )
         in_org = pulumi.ResourceOptions.merge(kept, pulumi.ResourceOptions(depends_on=[self.organization]))
@@ -71,6 +76,16 @@ class ApigeeOrganization(pulumi.ComponentResource):
             name=args.environment,
             org_id=self.organization.id,
             type=args.environment_type,
+            # What the APIM operator needs of an environment it does not generate (install guide, "Create an
+            # Apigee environment": generateEnv=FALSE).
+            deployment_type=facts.APIGEE_ENVIRONMENT_DEPLOYMENT_TYPE,
+            api_proxy_type=facts.APIGEE_ENVIRONMENT_PROXY_TYPE,
+            properties=gcp.apigee.EnvironmentPropertiesArgs(
+                properties=[
+                    gcp.apigee.EnvironmentPropertiesPropertyArgs(name=k, value=v)
+                    for k, v in facts.APIGEE_ENVIRONMENT_PROPERTIES.items()
+                ]
+            ),
             opts=in_org,
         )
         self.group = gcp.apigee.EnvGroup(
@@ -118,5 +133,9 @@ class ApigeeOrganization(pulumi.ComponentResource):
             network=peering.network,
             service="servicenetworking.googleapis.com",
             reserved_peering_ranges=[self.peering_range.name],
+            # Service Networking refuses to delete a connection a producer still uses (the organization is
+            # soft-deleted first): leave the peering on destroy instead of failing it (pulumi-gcp 10.2.0
+            # `deletion_policy`; docs/guards.md § Tearing down).
+            deletion_policy="ABANDON",
             opts=after_apis,
         )

@@ -60,8 +60,9 @@ class ServiceExtensionsAccess(pulumi.ComponentResource):
     """The seed's four project roles for the Service Extensions service agent, as non-authoritative members.
     The agent's address holds the project number: it is read from Model Armor's own service identity
     (`service-PROJECT_NUMBER@gcp-sa-modelarmor...`, which Service Usage returns when it creates that agent),
-    never guessed from the project ID; the plan calls no provider function. The agent itself is provisioned
-    first (its own service identity), so the grants never name an account that does not exist yet."""
+    never guessed from the project ID; the plan calls no provider function. Network Services' service identity
+    is created first, as public setups do; whether that provisions the non-primary `gcp-sa-dep` agent is not
+    documented (docs/guards.md § The project number: the failure mode and the recovery)."""
 
     def __init__(self, name: str, args: ServiceExtensionsAccessArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inference:guard:ServiceExtensionsAccess", name, None, opts)
@@ -69,9 +70,9 @@ class ServiceExtensionsAccess(pulumi.ComponentResource):
         self.model_armor_identity = gcp.projects.ServiceIdentity(
             f"{name}-modelarmor-identity", project=args.project, service="modelarmor.googleapis.com", opts=after_apis
         )
-        # Provisions the Service Extensions agent before its roles are granted, as `gcloud beta services
-        # identity create --service=networkservices.googleapis.com` does (docs/guards.md); its address is
-        # still built from Model Armor's identity, whose form is documented.
+        # Network Services' identity before the agent's roles, as `gcloud beta services identity create
+        # --service=networkservices.googleapis.com` in public setups; it may not be the `gcp-sa-dep` agent
+        # (a non-primary agent of that API), so its address is not used (docs/guards.md).
         self.agent_identity = gcp.projects.ServiceIdentity(
             f"{name}-agent-identity", project=args.project, service=facts.SERVICE_EXTENSIONS_API, opts=after_apis
         )
@@ -123,6 +124,7 @@ class GatewayGuardArgs:
     gateway_name: str
     extension_name: str
     gateway: pulumi.Resource  # the extension attaches to it once it exists
+    namespace_resource: pulumi.Resource | None  # the Gateway's namespace when the program creates it
     model_armor: ModelArmorArgs | None
     apigee: ApigeeArgs | None
     ready_timeout_minutes: int = 20  # how long `pulumi up` waits for the backend service and the extension
@@ -183,7 +185,7 @@ def extension_spec(args: GatewayGuardArgs) -> dict:
         "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": args.gateway_name}],
         "extensionChains": [
             {
-                "name": f"{args.extension_name}-chain",
+                "name": f"{args.extension_name}-chain",  # <gateway>-guard-chain (stacks/config/guards.py)
                 "matchCondition": {"celExpressions": [{"celMatcher": 'request.path.startsWith("/")'}]},
                 "extensions": extensions,
             }
@@ -197,7 +199,7 @@ class GatewayGuard(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GatewayGuardArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inference:guard:GatewayGuard", name, None, opts)
-        before_extension: list[pulumi.Resource] = [args.gateway]
+        before_extension: list[pulumi.Resource] = [args.gateway, *self._namespace(args)]
         self.template = None
         if armor := args.model_armor:
             self.template = gcp.modelarmor.Template(
@@ -231,6 +233,10 @@ class GatewayGuard(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=before_extension, custom_timeouts=self._timeouts(args)),
         )
         self.register_outputs({"extension": args.extension_name})
+
+    @staticmethod
+    def _namespace(args: GatewayGuardArgs) -> list[pulumi.Resource]:
+        return [args.namespace_resource] if args.namespace_resource else []
 
     @staticmethod
     def _timeouts(args: GatewayGuardArgs) -> pulumi.CustomTimeouts:
@@ -287,11 +293,14 @@ class GatewayGuard(pulumi.ComponentResource):
             version=apigee.chart_version,
             namespace=facts.APIGEE_NAMESPACE,
             atomic=True,
+            # The install guide warns Workload Identity may take 7 minutes or longer to reach the operator.
+            timeout=facts.APIGEE_OPERATOR_TIMEOUT_SECONDS,
             values={
                 "projectId": args.project,
                 "serviceAccount": self.operator_account.email,
                 "apigeeOrg": apigee.organization,
-                "generateEnv": False,  # the environment is the stack's, named in config
+                # The guide's string form (`--set generateEnv=FALSE`): the environment is the stack's, named in config.
+                "generateEnv": facts.APIGEE_GENERATE_ENV,
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[crds, *grants]),
         )
@@ -316,5 +325,9 @@ class GatewayGuard(pulumi.ComponentResource):
                 ],
             },
             # The operator turns it into an Apigee extension processor; its CRD comes with the CRD chart.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[crds, operator], custom_timeouts=self._timeouts(args)),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[crds, operator, *self._namespace(args)],
+                custom_timeouts=self._timeouts(args),
+            ),
         )

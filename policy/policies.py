@@ -37,14 +37,20 @@ EXEMPTIONS = (
     (
         "roles/container.admin",
         re.compile(r"^serviceAccount:service-\d+@gcp-sa-dep\.iam\.gserviceaccount\.com$"),
-        "the Service Extensions service agent; seed 002's Model Armor setup grants it (components/guard.py)",
+        "the Service Extensions service agent; seed 002's Model Armor setup grants it (components/guard.py). "
+        "Google's Model Armor page lists calloutUser, serviceUsageConsumer and user for it, not container.admin: "
+        "that one is the seed's (docs/policy.md)",
     ),
     *(
         (
             role,
-            re.compile(r"^serviceAccount:[a-z][-a-z0-9]*-apim@[a-z][-a-z0-9]*\.iam\.gserviceaccount\.com$"),
-            "the Apigee APIM operator's own service account; Apigee's operator install guide grants it "
-            "(components/guard.py)",
+            # <prefix>-<stack>-apim (a 6-30 character account id) of the project the grant is made in
+            re.compile(
+                r"^serviceAccount:[a-z][-a-z0-9]{0,24}-apim@(?P<project>[a-z][-a-z0-9]{4,28}[a-z0-9])"
+                r"\.iam\.gserviceaccount\.com$"
+            ),
+            "the Apigee APIM operator's own service account, in the project it is granted on; Apigee's "
+            "operator install guide grants it (components/guard.py)",
         )
         for role in (
             "roles/apigee.admin",
@@ -176,10 +182,12 @@ def no_primitive_roles(args, report_violation: ReportViolation) -> None:
             report_violation(f"grants the primitive role {role}; use a predefined role for the one service needed.")
 
 
-def exemption(role: str, member: str) -> str | None:
-    """Why a broad project role is allowed for this member, or None."""
+def exemption(role: str, member: str, project: str | None = None) -> str | None:
+    """Why a broad project role is allowed for this member on `project`, or None. A pattern with a `project`
+    group exempts only an account of the project the role is granted on."""
     for exempt_role, pattern, why in EXEMPTIONS:
-        if role == exempt_role and pattern.match(member):
+        found = pattern.match(member) if role == exempt_role else None
+        if found and found.groupdict().get("project", project) == project:
             return why
     return None
 
@@ -190,7 +198,8 @@ def no_project_admin_roles(args, report_violation: ReportViolation) -> None:
     if args.resource_type != "gcp:projects/iAMMember:IAMMember":
         return
     role = args.props.get("role") or ""
-    if (ADMIN_ROLE.search(role) or role in IMPERSONATION_ROLES) and not exemption(role, args.props.get("member") or ""):
+    member, project = args.props.get("member") or "", args.props.get("project")
+    if (ADMIN_ROLE.search(role) or role in IMPERSONATION_ROLES) and not exemption(role, member, project):
         report_violation(f"grants {role} on the whole project; grant it on the resource that needs it.")
 
 

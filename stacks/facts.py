@@ -876,10 +876,13 @@ def fits_on_nodes(pods: list[tuple[int, int]], room: dict[str, int], nodes: int)
 
 GUARDS_READ_ON = "2026-11-25"
 
-# Model Armor's regions (https://cloud.google.com/model-armor/locations, "Regions"): Asia Pacific, the
-# United States and Europe. The page also lists the multi-regions `us` and `eu`; the load balancer's callout
-# names a regional endpoint (`<service>.<region>.rep.googleapis.com`, the GCPTrafficExtension CRD's
-# googleAPIServiceName), so only regions are accepted (us-east5, the codelab's second region, is not one).
+# Model Armor's regions (https://cloud.google.com/model-armor/locations, "Regions"), re-read 2026-11-25 from the
+# newest of the stored copies: the one listing Asia Pacific, North America, South America and Europe (the
+# stored copy dated "Last updated 2025-12-05" lists only the first ten below, which the data-residency page
+# https://cloud.google.com/model-armor/data-residency also lists). The page also lists the multi-regions `us` and
+# `eu`; the load balancer's callout names a regional endpoint (`<service>.<region>.rep.googleapis.com`, the
+# GCPTrafficExtension CRD's googleAPIServiceName), so only regions are accepted (us-east5, the codelab's
+# second region, is not one).
 MODEL_ARMOR_LOCATIONS_SOURCE = "https://cloud.google.com/model-armor/locations"
 MODEL_ARMOR_LOCATIONS: tuple[str, ...] = (
     "asia-southeast1",
@@ -892,6 +895,14 @@ MODEL_ARMOR_LOCATIONS: tuple[str, ...] = (
     "europe-west2",
     "europe-west3",
     "europe-west4",
+    # listed by the newer copies of the page
+    "asia-northeast1",
+    "asia-northeast3",
+    "australia-southeast2",
+    "northamerica-northeast2",
+    "southamerica-east1",
+    "europe-southwest1",
+    "europe-west9",
 )
 
 # GatewayClasses whose Gateways take a GCPTrafficExtension. Two sources, read 2026-11-25:
@@ -916,10 +927,11 @@ TRAFFIC_EXTENSION_CLASSES: tuple[str, ...] = (
 )
 # The Service Extensions service agent, which makes the load balancer's callouts to Google services
 # (Model Armor: https://cloud.google.com/model-armor/access-control/service-accounts, "Service Extensions
-# service agent"). Its API, Network Services, is the service whose identity provisions it: public setups
-# run `gcloud beta services identity create --service=networkservices.googleapis.com` before granting it
-# roles; Google's pages say only that service agents appear "after you enable and use" an API, so the
-# program creates the identity rather than wait for first use (docs/guards.md).
+# service agent"). Google's service-agents page (https://cloud.google.com/iam/docs/service-agents) lists it
+# as a non-primary agent of Network Services; `ServiceIdentity` creates a service's primary agent, and no
+# resource is documented to create this one before its grants (one public deployment log saw it appear with
+# the first extension). The program creates Network Services' identity first and documents the failure mode
+# and the recovery (docs/guards.md § The project number).
 SERVICE_EXTENSIONS_AGENT = "gcp-sa-dep"  # service-PROJECT_NUMBER@gcp-sa-dep.iam.gserviceaccount.com
 SERVICE_EXTENSIONS_API = "networkservices.googleapis.com"
 # A forwarding rule takes one traffic extension; a chain holds up to 3 extensions (the GCPTrafficExtension
@@ -934,6 +946,24 @@ APIGEE_CHART_REPOSITORY = "oci://us-docker.pkg.dev/apigee-release/apigee-k8s-too
 APIGEE_CHART_VERSION = "1.1.1"
 APIGEE_NAMESPACE = "apim"
 APIGEE_KSA = "apim-ksa"
+# "Known limitations" of the operator's overview (last updated 2026-04-10): "If using the ApigeeBackendService
+# to implement the GKE traffic extensions, you must use GKE version 1.34.x or later and deploy all gateway
+# resources in the default namespace." So Apigee is refused unless modelServer.namespace (the Gateway's
+# namespace) is `default`.
+APIGEE_GATEWAY_NAMESPACE = "default"
+APIGEE_DEFAULT_NAMESPACE_SOURCE = (
+    "https://cloud.google.com/apigee/docs/api-platform/apigee-kubernetes/apigee-apim-operator-overview"
+)
+# The install guide (_APIM_INSTALL, "Install ... Apigee Operator for Kubernetes", last updated 2026-04-10):
+# `--set generateEnv=ENV_GENERATION_MODE`, TRUE or FALSE; "It may take a few minutes, potentially 7 minutes or
+# longer, for the workload identity changes to propagate"; with generateEnv=FALSE the environment is created
+# with `deploymentType: PROXY`, `apiProxyType: PROGRAMMABLE` and the property
+# `apigee-service-extension-enabled: "true"` ("Create an Apigee environment").
+APIGEE_GENERATE_ENV = "FALSE"
+APIGEE_OPERATOR_TIMEOUT_SECONDS = 900
+APIGEE_ENVIRONMENT_DEPLOYMENT_TYPE = "PROXY"
+APIGEE_ENVIRONMENT_PROXY_TYPE = "PROGRAMMABLE"
+APIGEE_ENVIRONMENT_PROPERTIES = {"apigee-service-extension-enabled": "true"}
 
 # Creating the Apigee organization (guards.apigee.create), read 2026-11-25.
 # - The API's billing types (organizations resource, `BillingType`): EVALUATION, SUBSCRIPTION, PAYG;
@@ -952,9 +982,16 @@ APIGEE_KSA = "apim-ksa"
 #   VPC peering (Private Service Connect), or `peering`: private services access from the stack's VPC through a
 #   reserved range (`compute.GlobalAddress` with purpose VPC_PEERING and a Service Networking connection, as
 #   pulumi-gcp's `apigee.Organization` example does) named by `authorizedNetwork`. "An Apigee instance
-#   requires a non-overlapping /22 CIDR range" (APIGEE_PEERING_SOURCE, "Network sizing").
+#   requires a non-overlapping /22 CIDR range" (APIGEE_PEERING_SOURCE, "Network sizing"), and Apigee's
+#   "Configure service networking" step (APIGEE_SERVICE_NETWORKING_SOURCE, step 4; the stored copies show its
+#   heading, not its commands) is followed by public provisioning scripts that reserve a second /28
+#   (`google-managed-services-support-1`, "Peering range for supporting Apigee services") beside a /22 or a
+#   /21. pulumi-gcp's own Apigee examples (`apigee.NatAddress`, `apigee.Organization`) reserve one /21
+#   (`prefixLength: 21`) for the connection. The program reserves one range, so it asks for a /21 or larger:
+#   room for the instance's /22 and the support /28 in it.
 APIGEE_NETWORKING = ("psc", "peering")
-APIGEE_PEERING_PREFIX = 22
+APIGEE_PEERING_PREFIX = 21
+APIGEE_SERVICE_NETWORKING_SOURCE = "https://cloud.google.com/apigee/docs/api-platform/get-started/install-cli"
 APIGEE_PEERING_SOURCE = "https://cloud.google.com/apigee/docs/api-platform/system-administration/peering-ranges"
 APIGEE_BILLING_TYPES = ("EVALUATION", "PAYG", "SUBSCRIPTION")
 APIGEE_EXTENSION_ENVIRONMENT_TYPES = ("INTERMEDIATE", "COMPREHENSIVE")

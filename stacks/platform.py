@@ -237,8 +237,10 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
 
     serving = _serving(cfg, clusters, store, download, fleet, network, gate)
     gateway = serving.pop("gateway_resource")
-    operations = _operations(cfg, clusters, serving.pop("servers"), serving.pop("pools"), apis)
-    guarded = _guards(cfg, apis, config_cluster, gateway, network, list(clusters))
+    servers = serving.pop("servers")
+    operations = _operations(cfg, clusters, servers, serving.pop("pools"), apis)
+    namespace = _namespace(servers[cfg.config_region]) if cfg.config_region in servers else []
+    guarded = _guards(cfg, apis, config_cluster, gateway, network, list(clusters), namespace)
     fleet_outputs = (
         {
             "gatewayAddresses": {r: a.address for r, a in network.gateway_addresses.items()},
@@ -682,8 +684,10 @@ def _guards(
     gateway: pulumi.Resource,
     network: Network,
     regions: list[str],
+    namespace: list[pulumi.Resource],
 ) -> dict[str, Any]:
-    """Seed 002: Model Armor and Apigee as the Gateway's one traffic extension, in the Gateway's cluster."""
+    """Seed 002: Model Armor and Apigee as the Gateway's one traffic extension, in the Gateway's cluster
+    (`namespace`: the Gateway's namespace resource, when the program creates it)."""
     g, gw = cfg.guards, cfg.gateway
     if g is None:
         return {}
@@ -729,8 +733,9 @@ def _guards(
             project=cfg.project,
             namespace=cfg.model_server.namespace,
             gateway_name=gw.name,
-            extension_name=f"{gw.name}-guard",
+            extension_name=f"{gw.name}{guards.EXTENSION_SUFFIX}",
             gateway=gateway,
+            namespace_resource=namespace[0] if namespace else None,
             model_armor=ModelArmorArgs(
                 location=armor.location,
                 template_id=armor.template_id,
@@ -745,7 +750,7 @@ def _guards(
                 environment=apigee.environment,
                 chart_version=apigee.chart_version,
                 operator_account_id=cfg.names.service_account(guards.OPERATOR_ACCOUNT),
-                backend_service=f"{gw.name}-apigee",
+                backend_service=f"{gw.name}{guards.BACKEND_SUFFIX}",
                 locations={r: ApigeeLocation(network.vpc.id, network.node_subnets[r].id) for r in regions},
                 workload_pool=cluster.workload_pool,
                 depends_on=apis.of("apigee.googleapis.com", "iam.googleapis.com", "cloudresourcemanager.googleapis.com")

@@ -43,6 +43,7 @@ def test_the_organization_is_the_projects_without_vpc_peering(created):
         "billingType": "PAYG",
         "runtimeType": "CLOUD",
         "disableVpcPeering": True,
+        "retention": "MINIMUM",  # outside production: a deleted paid organization is kept the shortest time
     }
     assert created.one("gcp:projects/service:Service", "apis-apigee").urn in org.dependencies
 
@@ -55,7 +56,15 @@ def test_one_instance_in_the_gateways_region_holds_the_environment_and_its_group
         "orgId": "organizations/tpu-inference-guarded",
     }
     env = created.one("gcp:apigee/environment:Environment", "apigee-environment")
-    assert env.inputs == {"name": "inference", "orgId": "organizations/tpu-inference-guarded", "type": "INTERMEDIATE"}
+    # What the operator needs of an environment it does not generate (install guide, generateEnv=FALSE).
+    assert env.inputs == {
+        "name": "inference",
+        "orgId": "organizations/tpu-inference-guarded",
+        "type": "INTERMEDIATE",
+        "deploymentType": "PROXY",
+        "apiProxyType": "PROGRAMMABLE",
+        "properties": {"properties": [{"name": "apigee-service-extension-enabled", "value": "true"}]},
+    }
     group = created.one("gcp:apigee/envGroup:EnvGroup", "apigee-group")
     assert group.inputs["hostnames"] == ["llm.example.com"]
     attached = created.one("gcp:apigee/instanceAttachment:InstanceAttachment", "apigee-instance-attachment")
@@ -88,12 +97,14 @@ def test_an_evaluation_organization_leaves_the_environment_type_to_apigee():
 
 
 def test_production_protects_every_piece_of_the_organization():
-    peered = {**CREATE, "environmentType": "COMPREHENSIVE", "network": "peering", "peeringRange": "10.50.0.0/22"}
+    peered = {**CREATE, "environmentType": "COMPREHENSIVE", "network": "peering", "peeringRange": "10.50.0.0/21"}
     plan = run("guarded", overrides={**guards(peered), **PRODUCTION})
     kept = (APIGEE_TYPES | PEERING_TYPES) - {t for t in APIGEE_TYPES if "Attachment" in t}
     pieces = [r for r in plan.registrations if r.type in kept]
     assert len(pieces) == 6 and all(r.options.get("protect") is True for r in pieces)
     assert plan.one("gcp:apigee/environment:Environment", "apigee-environment").inputs["type"] == "COMPREHENSIVE"
+    # Production keeps the API's default retention of a deleted organization.
+    assert "retention" not in plan.one(ORG, "apigee-org").inputs
 
 
 def test_a_stack_that_uses_an_existing_organization_creates_none():
@@ -111,7 +122,7 @@ def test_every_piece_has_mocks_a_duration_and_replacement_rules(created):
 
 
 def test_a_peered_organization_gets_a_reserved_range_and_a_service_networking_connection():
-    plan = run("guarded", overrides=guards({**CREATE, "network": "peering", "peeringRange": "10.50.0.0/22"}))
+    plan = run("guarded", overrides=guards({**CREATE, "network": "peering", "peeringRange": "10.50.0.0/21"}))
     reserved = plan.one("gcp:compute/globalAddress:GlobalAddress", "apigee-peering-range")
     vpc = "projects/tpu-inference-guarded/global/networks/tpu-gke-dranet-guarded-vpc"
     assert reserved.inputs == {
@@ -120,7 +131,7 @@ def test_a_peered_organization_gets_a_reserved_range_and_a_service_networking_co
         "purpose": "VPC_PEERING",
         "addressType": "INTERNAL",
         "address": "10.50.0.0",
-        "prefixLength": 22,
+        "prefixLength": 21,
         "network": vpc,
     }
     connection = plan.one("gcp:servicenetworking/connection:Connection", "apigee-peering")
@@ -128,6 +139,8 @@ def test_a_peered_organization_gets_a_reserved_range_and_a_service_networking_co
         "network": vpc,
         "service": "servicenetworking.googleapis.com",
         "reservedPeeringRanges": ["tpu-gke-dranet-guarded-apigee"],
+        # destroy leaves the peering rather than fail on a connection the soft-deleted organization still uses
+        "deletionPolicy": "ABANDON",
     }
     org = plan.one(ORG, "apigee-org")
     assert org.inputs["authorizedNetwork"] == vpc and org.inputs["disableVpcPeering"] is False

@@ -45,7 +45,8 @@ def extension_of(plan):
 
 def test_the_template_has_the_seeds_filters_and_logging(guarded):
     template = guarded.one(TEMPLATE, "guard-template")
-    assert (template.inputs["location"], template.inputs["templateId"]) == ("us-central1", "llm")
+    # `<prefix>-<stack>`: two guarded stacks in one project and location never share a template id.
+    assert (template.inputs["location"], template.inputs["templateId"]) == ("us-central1", "tpu-gke-dranet-guarded")
     filters = template.inputs["filterConfig"]
     assert filters["piAndJailbreakFilterSettings"] == {
         "filterEnforcement": "ENABLED",
@@ -138,7 +139,7 @@ def test_both_guards_make_one_extension_with_one_chain_apigee_first(guarded):
         "ResponseBody",
         "ResponseTrailers",
     ]
-    template = "projects/tpu-inference-guarded/locations/us-central1/templates/llm"
+    template = "projects/tpu-inference-guarded/locations/us-central1/templates/tpu-gke-dranet-guarded"
     assert json.loads(armor["metadata"]["model_armor_settings"]) == [
         {"model": "google/gemma-3-27b-it", "model_response_template_id": template, "user_prompt_template_id": template}
     ]
@@ -188,8 +189,10 @@ def test_the_operator_charts_are_pinned_and_configured_for_the_stacks_organizati
         "projectId": "tpu-inference-guarded",
         "serviceAccount": "tpu-gke-dranet-guarded-apim@tpu-inference-guarded.iam.gserviceaccount.com",
         "apigeeOrg": "tpu-inference-guarded",
-        "generateEnv": False,
+        "generateEnv": "FALSE",  # the install guide's form
     }
+    # Workload Identity may take 7 minutes or more to reach the operator (install guide): 15 minutes' room.
+    assert operator.inputs["timeout"] >= 900
 
 
 def test_the_apigee_backend_covers_every_region_the_gateway_serves(guarded):
@@ -233,23 +236,80 @@ def test_the_guarded_plan_passes_the_policy_pack(guarded):
     assert analyze(guarded)[MANDATORY] == set()
 
 
+APIM = "serviceAccount:tpu-gke-dranet-guarded-apim@p-123456.iam.gserviceaccount.com"
+DEP = "serviceAccount:service-123456789012@gcp-sa-dep.iam.gserviceaccount.com"
+
+
 @pytest.mark.parametrize(
     ("role", "member", "allowed"),
     [
-        ("roles/container.admin", "serviceAccount:service-123456789012@gcp-sa-dep.iam.gserviceaccount.com", True),
-        ("roles/container.admin", "serviceAccount:x-apim@p-123456.iam.gserviceaccount.com", False),
-        ("roles/apigee.admin", "serviceAccount:tpu-gke-dranet-guarded-apim@p-123456.iam.gserviceaccount.com", True),
-        ("roles/compute.networkAdmin", "serviceAccount:a-apim@p-123456.iam.gserviceaccount.com", True),
-        ("roles/compute.networkAdmin", "serviceAccount:a-node@p-123456.iam.gserviceaccount.com", False),
+        ("roles/container.admin", DEP, True),
+        ("roles/container.admin", APIM, False),
+        *((role, APIM, True) for role in guard.OPERATOR_ROLES),
+        # the operator's roles, to an account of another project, or not the operator's
+        *((role, APIM.replace("@p-123456.", "@other-project."), False) for role in guard.OPERATOR_ROLES),
+        ("roles/compute.loadBalancerAdmin", "serviceAccount:a-node@p-123456.iam.gserviceaccount.com", False),
+        ("roles/networkservices.serviceExtensionsAdmin", DEP, False),
         ("roles/apigee.admin", "user:ops@example.com", False),
-        ("roles/modelarmor.admin", "serviceAccount:service-1@gcp-sa-dep.iam.gserviceaccount.com", False),
+        ("roles/apigee.admin", "serviceAccount:" + "x" * 30 + "-apim@p-123456.iam.gserviceaccount.com", False),
+        ("roles/modelarmor.admin", DEP, False),
     ],
 )
 def test_the_policy_pack_exempts_exactly_the_guards_prescribed_admin_roles(role, member, allowed):
-    props = {"project": "p", "role": role, "member": member}
+    props = {"project": "p-123456", "role": role, "member": member}
     found = check(policies.no_project_admin_roles, "gcp:projects/iAMMember:IAMMember", props)
     assert (found == []) is allowed
-    assert (policies.exemption(role, member) is not None) is allowed
+    assert (policies.exemption(role, member, "p-123456") is not None) is allowed
+
+
+def test_every_operator_role_the_program_grants_is_an_exempted_admin_role():
+    assert set(guard.OPERATOR_ROLES) == {
+        "roles/apigee.admin",
+        "roles/networkservices.serviceExtensionsAdmin",
+        "roles/compute.networkAdmin",
+        "roles/compute.loadBalancerAdmin",
+    }
+
+
+def test_another_prefix_gets_another_template_id():
+    plan = run("guarded", overrides={"prefix": "team-b"})
+    assert plan.one(TEMPLATE, "guard-template").inputs["templateId"] == "team-b-guarded"
+
+
+def test_apigees_gateway_resources_are_in_the_default_namespace_which_the_program_does_not_create(guarded):
+    """The operator's known limitation: with an ApigeeBackendService, every Gateway resource in `default`."""
+    for reg in (extension_of(guarded), guarded.one(BACKEND, "guard-apigee-backend")):
+        assert reg.inputs["metadata"]["namespace"] == "default"
+    gateway = guarded.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "gateway-gateway")
+    assert gateway.inputs["metadata"]["namespace"] == "default"
+    assert not [n for n in guarded.by_type("kubernetes:core/v1:Namespace") if n.inputs["metadata"]["name"] == "default"]
+
+
+def test_the_extension_waits_for_the_namespace_the_program_creates():
+    plan = run(
+        "guarded",
+        overrides={
+            "modelServer": {"namespace": "inference", "backend": "simulator"},
+            "guards": {"modelArmor": {"enabled": True, "location": "us-central1"}},
+        },
+    )
+    (namespace,) = [
+        n for n in plan.by_type("kubernetes:core/v1:Namespace") if n.inputs["metadata"]["name"] == "inference"
+    ]
+    ext = extension_of(plan)
+    assert ext.inputs["metadata"]["namespace"] == "inference" and namespace.urn in ext.dependencies
+
+
+def test_the_apigee_backend_waits_for_a_namespace_the_program_creates(monkeypatch):
+    """Apigee is refused outside `default`, which the program never creates; should the operator's limitation
+    go, the ApigeeBackendService still waits for a namespace the program creates."""
+    monkeypatch.setattr(facts, "APIGEE_GATEWAY_NAMESPACE", "inference")
+    plan = run("guarded", overrides={"modelServer": {"namespace": "inference", "backend": "simulator"}})
+    (namespace,) = [
+        n for n in plan.by_type("kubernetes:core/v1:Namespace") if n.inputs["metadata"]["name"] == "inference"
+    ]
+    backend = plan.one(BACKEND, "guard-apigee-backend")
+    assert backend.inputs["metadata"]["namespace"] == "inference" and namespace.urn in backend.dependencies
 
 
 @pytest.mark.parametrize("stack", ["prod", "dev"])

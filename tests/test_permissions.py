@@ -32,7 +32,7 @@ def identity(member: str, stack: str) -> str:
         "mci-agent": r"serviceAccount:service-\d+@gcp-sa-multiclusteringress\.iam\.gserviceaccount\.com",
         "gke-agent": r"serviceAccount:service-\d+@container-engine-robot\.iam\.gserviceaccount\.com",
         "mcs-importer": r"serviceAccount:[a-z0-9-]+\.svc\.id\.goog\[gke-mcs/gke-mcs-importer\]",
-        "reader-ksa": r"serviceAccount:[a-z0-9-]+\.svc\.id\.goog\[inference/gemma-ksa\]",
+        "reader-ksa": r"serviceAccount:[a-z0-9-]+\.svc\.id\.goog\[[a-z0-9-]+/gemma-ksa\]",  # any namespace
         "metrics-adapter": (
             r"serviceAccount:[a-z0-9-]+\.svc\.id\.goog\[custom-metrics/custom-metrics-stackdriver-adapter\]"
         ),

@@ -273,6 +273,8 @@ def parse(
         served_model=model.served_name if model else None,
         production=bool(production),
         regions=regions,
+        namespace=model_server.namespace if model_server else None,
+        gateway_name=gateway.name,
     )
     top.finish()
     _other_namespaces(top, other_namespaces or {}, project_name)

@@ -38,9 +38,9 @@ def _hostnames(c: Reader) -> tuple[str, ...] | None:
 
 
 def _peering_range(c: Reader, regions: Sequence[Region]) -> str | None:
-    """The range reserved for Apigee in the stack's VPC: private, a /22 or larger (an instance takes a /22),
-    and clear of the stack's own ranges."""
-    value = c.string("peeringRange", required_fix="reserve a private /22 or larger for Apigee, e.g. 10.50.0.0/22")
+    """The range reserved for Apigee in the stack's VPC: private, a /21 or larger (an instance takes a /22 and
+    Apigee's service networking a /28 more), and clear of the stack's own ranges."""
+    value = c.string("peeringRange", required_fix="reserve a private /21 or larger for Apigee, e.g. 10.50.0.0/21")
     net = cidr(c, "peeringRange", value) if value else None
     if net is None:
         return None
@@ -48,9 +48,10 @@ def _peering_range(c: Reader, regions: Sequence[Region]) -> str | None:
         c.problem(
             "peeringRange",
             value,
-            f"is not a private /{facts.APIGEE_PEERING_PREFIX} or larger: an Apigee instance takes a "
-            f"/{facts.APIGEE_PEERING_PREFIX} of it ({facts.APIGEE_PEERING_SOURCE})",
-            f"reserve a private /{facts.APIGEE_PEERING_PREFIX} or larger, e.g. 10.50.0.0/22",
+            f"is not a private /{facts.APIGEE_PEERING_PREFIX} or larger: an Apigee instance takes a /22 of it "
+            f"({facts.APIGEE_PEERING_SOURCE}) and its service networking a /28 more "
+            f"({facts.APIGEE_SERVICE_NETWORKING_SOURCE})",
+            f"reserve a private /{facts.APIGEE_PEERING_PREFIX} or larger, e.g. 10.50.0.0/21",
         )
         return None
     for i, region in enumerate(regions):

@@ -15,7 +15,10 @@ from stacks.config.model import Apigee, Guards, ModelArmor, Region
 from stacks.config.reader import Reader, name_problem
 
 # Model Armor template ids and Apigee environment names: the conservative common form (lowercase letters,
-# digits and hyphens, starting with a letter) that both APIs accept; the seed's `llm` is one.
+# digits and hyphens, starting with a letter) that both APIs accept; the seed's `llm` is one, and so is the
+# default `<prefix>-<stack>`. Model Armor's rule: letters, digits and hyphens, at most 63 characters, no spaces,
+# not starting with a hyphen (https://cloud.google.com/security-command-center/docs/configure-model-armor,
+# "Create a Model Armor template", read 2026-11-25).
 _ID = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
 _PROJECT_ID = re.compile(r"[a-z][-a-z0-9]{4,28}[a-z0-9]")  # an Apigee organization is named after its project
 _CHART_VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+")
@@ -23,6 +26,10 @@ _CHART_VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+")
 _METADATA_VALUE = re.compile(r"""([A-Za-z0-9/\-._~%!$&'()*+,;=:"\s\[\]{}])*""")
 METADATA_LONGEST = 1023
 OPERATOR_ACCOUNT = "apim"  # the operator's Google service account: <prefix>-<stack>-apim
+# Names derived from gateway.name: the extension, its chain, the ApigeeBackendService. The chain's name is the
+# tightest: the GCPTrafficExtension CRD's `extensionChains[].name` is `^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`.
+EXTENSION_SUFFIX, CHAIN_SUFFIX, BACKEND_SUFFIX = "-guard", "-guard-chain", "-apigee"
+_CHAIN_NAME = re.compile(r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
 
 
 def template_path(project: str, armor: ModelArmor) -> str:
@@ -38,7 +45,7 @@ def model_armor_settings(project: str, armor: ModelArmor, served_model: str) -> 
     )
 
 
-def _model_armor(g: Reader) -> ModelArmor | None:
+def _model_armor(g: Reader, base: str) -> ModelArmor | None:
     m = g.mapping("modelArmor")
     if not m.boolean("enabled", False):
         m.finish()
@@ -53,8 +60,13 @@ def _model_armor(g: Reader) -> ModelArmor | None:
             f"choose one of {locations}",
         )
         location = None
+    # `<prefix>-<stack>` by default: two guarded stacks in one project and location never share a template.
     template_id = m.string(
-        "templateId", "llm", pattern=_ID, why="is not a template id", fix="use lowercase letters, digits and hyphens"
+        "templateId",
+        base or None,
+        pattern=_ID,
+        why="is not a template id",
+        fix="use lowercase letters, digits and hyphens",
     )
     m.finish()
     return ModelArmor(location, template_id) if location and template_id else None
@@ -116,11 +128,13 @@ def guards(
     served_model: str | None,
     production: bool = False,
     regions: Sequence[Region] = (),
+    namespace: str | None = None,
+    gateway_name: str | None = None,
 ) -> Guards | None:
     """The guards of the stack's Gateway, or None when both are off. `gateway_class` is the Gateway's class,
-    `base` the `<prefix>-<stack>` every name derives from."""
+    `base` the `<prefix>-<stack>` every name derives from, `namespace` the Gateway's (modelServer.namespace)."""
     g = top.mapping("guards")
-    armor = _model_armor(g)
+    armor = _model_armor(g, base)
     apigee = _apigee(g, project=project, production=production, regions=regions)
     project_grants = g.boolean("manageProjectGrants", True)
     if g.given("manageProjectGrants") and armor is None and project_grants is not None:
@@ -156,6 +170,35 @@ def guards(
         why = name_problem(f"{base}-{OPERATOR_ACCOUNT}", "service-account")
         if why:
             top.problem("prefix", base, f"{why} (the Apigee operator's service account)", "shorten the prefix")
+    attachable = not gateway_class or gateway_class in facts.TRAFFIC_EXTENSION_CLASSES  # else refused above
+    if apigee and attachable and namespace and namespace != facts.APIGEE_GATEWAY_NAMESPACE:
+        # The operator's overview, "Limitations": with an ApigeeBackendService, "deploy all gateway resources in
+        # the default namespace" (facts.APIGEE_NAMESPACE_SOURCE).
+        g.problem(
+            "apigee.enabled",
+            True,
+            f"needs the Gateway and its extension in the {facts.APIGEE_GATEWAY_NAMESPACE} namespace, and "
+            f"modelServer.namespace is {namespace!r} (the Apigee operator's known limitation: "
+            f"{facts.APIGEE_DEFAULT_NAMESPACE_SOURCE})",
+            f"set modelServer.namespace: {facts.APIGEE_GATEWAY_NAMESPACE}, or turn Apigee off",
+        )
+    if (armor or apigee) and attachable and gateway_name:
+        _derived_names(top, gateway_name)
     if armor is None and apigee is None:
         return None
     return Guards(armor, apigee, manage_project_grants=project_grants is not False)
+
+
+def _derived_names(top: Reader, gateway: str) -> None:
+    """The extension, its chain and the ApigeeBackendService are named after the Gateway; the chain's name
+    must be an RFC 1035 label of at most 63 characters, so the Gateway's name must leave room for its suffix."""
+    longest = 63 - len(CHAIN_SUFFIX)
+    chain = f"{gateway}{CHAIN_SUFFIX}"
+    if not _CHAIN_NAME.fullmatch(chain) or len(gateway) > longest:
+        top.problem(
+            "gateway.name",
+            gateway,
+            f"names the guards' traffic extension chain {chain!r}, which must be a lowercase RFC 1035 label of at "
+            f"most 63 characters (the GCPTrafficExtension CRD's extensionChains[].name)",
+            f"use lowercase letters, digits and hyphens, starting with a letter, at most {longest} characters",
+        )
