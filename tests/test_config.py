@@ -1891,6 +1891,21 @@ def test_prefix_error_says_how_short_it_must_be():
     assert "at most 27 characters" in problem.fix
 
 
+def test_a_value_two_checks_refuse_gets_one_error():
+    """A null where single-cluster mode refuses the key at all: the first check's error, not both."""
+    one_region = [{"name": "us-east5", "zone": "us-east5-b", "nodeCidr": "10.0.2.0/24", "proxyCidr": "10.1.2.0/24"}]
+    raw = stack_file("prod") | {
+        "gateway": {"mode": "single-cluster"},
+        "regions": one_region,
+        "observability": {"accessLogging": None},
+    }
+    with pytest.raises(ConfigError) as err:
+        config.parse(raw, "prod")
+    (problem,) = err.value.problems
+    assert problem.key == "observability.accessLogging"
+    assert "single-cluster mode does not build" in problem.why
+
+
 def test_gke_version_floor_follows_the_features_in_use():
     """Managed DRANET (TPU pools) needs 1.34.1-gke.1829001; without TPU the inference gateway's
     1.34.1-gke.1127000 is the floor (stacks/facts.py, with sources)."""

@@ -68,7 +68,11 @@ class ConfigError(pulumi.RunError):
     """Raised with every problem at once; Pulumi prints it without a traceback."""
 
     def __init__(self, stack: str, problems: list[Problem]):
-        self.problems = problems
+        # One error per key: the first check that refused a value says why; later ones would repeat it.
+        first: dict[str, Problem] = {}
+        for problem in problems:
+            first.setdefault(problem.key, problem)
+        self.problems = problems = list(first.values())
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"stack '{stack}' has {len(problems)} configuration problem(s):\n{lines}")
 
