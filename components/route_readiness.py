@@ -31,6 +31,16 @@ import pulumi.dynamic
 
 REQUIRED_CONDITIONS = ("Accepted", "ResolvedRefs")
 POLL_SECONDS = 10
+# Answers worth another try: the zonal control plane is briefly unreachable during its repairs and
+# upgrades (https://cloud.google.com/kubernetes-engine/docs/concepts/regional-clusters), and 429/5xx are
+# transient by the API's own conventions.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class TransientApiError(Exception):
+    """A read of the route that failed for a reason that may pass: the wait keeps polling."""
+
+
 # GKE accepts a Google OAuth 2.0 access token as bearer token; the credentials need the userinfo.email
 # scope (https://cloud.google.com/kubernetes-engine/docs/how-to/api-server-authentication).
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform", "https://www.googleapis.com/auth/userinfo.email")
@@ -53,7 +63,9 @@ def unready(route: Mapping[str, Any], gateways: Sequence[str]) -> list[str]:
         conditions = {c.get("type"): c for c in parents[gateway].get("conditions", [])}
         for kind in REQUIRED_CONDITIONS:
             c = conditions.get(kind)
-            if c is None or c.get("observedGeneration") != generation:
+            if c is not None and "observedGeneration" not in c:
+                missing.append(f"Gateway {gateway}: {kind} carries no observedGeneration, so it cannot be trusted")
+            elif c is None or c.get("observedGeneration") != generation:
                 missing.append(f"Gateway {gateway}: {kind} not reported for generation {generation} yet")
             elif c.get("status") != "True":
                 missing.append(f"Gateway {gateway}: {kind}={c.get('status')} ({c.get('reason')}: {c.get('message')})")
@@ -75,7 +87,10 @@ def wait_for_route(
 ) -> None:
     deadline = clock() + timeout_seconds
     while True:
-        missing = unready(api.get_route(namespace, name), gateways)
+        try:
+            missing = unready(api.get_route(namespace, name), gateways)
+        except TransientApiError as e:
+            missing = [f"the API did not answer ({e})"]
         if not missing:
             return
         if clock() >= deadline:
@@ -97,17 +112,25 @@ class RestRouteApi:
 
         credentials, _ = google.auth.default(scopes=list(SCOPES))
         self.credentials, self.refresh = credentials, google.auth.transport.requests.Request()
-        self.endpoint, self.session = endpoint, requests.Session()
-        self.session.verify = ca_file  # the cluster's CA verifies the API server
+        self.endpoint, self.session, self.requests = endpoint, requests.Session(), requests
+        # Passed on every request, not set on the session: requests lets REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE
+        # override a session's `verify`, but not a request's (requests `Session.merge_environment_settings`).
+        self.ca_file = ca_file
 
     def get_route(self, namespace: str, name: str) -> dict[str, Any]:
-        if not self.credentials.valid:
-            self.credentials.refresh(self.refresh)
-        response = self.session.get(
-            f"https://{self.endpoint}/apis/gateway.networking.k8s.io/v1/namespaces/{namespace}/httproutes/{name}",
-            headers={"Authorization": f"Bearer {self.credentials.token}"},
-            timeout=30,
-        )
+        try:
+            if not self.credentials.valid:
+                self.credentials.refresh(self.refresh)
+            response = self.session.get(
+                f"https://{self.endpoint}/apis/gateway.networking.k8s.io/v1/namespaces/{namespace}/httproutes/{name}",
+                headers={"Authorization": f"Bearer {self.credentials.token}"},
+                verify=self.ca_file,
+                timeout=30,
+            )
+        except (self.requests.ConnectionError, self.requests.Timeout) as e:
+            raise TransientApiError(type(e).__name__) from e
+        if response.status_code in RETRY_STATUSES:
+            raise TransientApiError(f"HTTP {response.status_code}")
         response.raise_for_status()
         return response.json()
 

@@ -5,6 +5,7 @@ route's readiness wait on the route's current generation (against a fake Kuberne
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 
@@ -232,31 +233,111 @@ def test_the_wait_ends_with_a_clear_error_on_timeout():
     )
 
 
-def test_the_rest_api_reads_the_route_with_a_bearer_token_and_the_clusters_ca():
+def _rest_api(session, credentials=None):
+    import requests
+
     class Credentials:
         valid, token = False, "ya29.token"
 
         def refresh(self, request):
             self.valid = True
 
-    class Session:
-        verify = None
-
-        def get(self, url, headers, timeout):
-            self.call = (url, headers, timeout)
-            return type(
-                "Response", (), {"raise_for_status": lambda self: None, "json": lambda self: {"kind": "HTTPRoute"}}
-            )()
-
     api = route_readiness.RestRouteApi.__new__(route_readiness.RestRouteApi)
-    api.credentials, api.refresh, api.endpoint, api.session = Credentials(), None, "203.0.113.7", Session()
+    api.credentials, api.refresh, api.endpoint = credentials or Credentials(), None, "203.0.113.7"
+    api.session, api.requests, api.ca_file = session, requests, "/tmp/cluster-ca.pem"
+    return api
+
+
+def _response(status: int, body: dict | None = None):
+    import requests
+
+    response = requests.Response()
+    response.status_code, response._content = status, json.dumps(body or {}).encode()
+    return response
+
+
+def test_the_rest_api_reads_the_route_with_a_bearer_token_and_the_clusters_ca():
+    class Session:
+        def get(self, url, headers, verify, timeout):
+            self.call = (url, headers, verify, timeout)
+            return _response(200, {"kind": "HTTPRoute"})
+
+    api = _rest_api(Session())
     assert api.get_route("inference", "llm-route") == {"kind": "HTTPRoute"}
     assert api.credentials.valid
     assert api.session.call == (
         "https://203.0.113.7/apis/gateway.networking.k8s.io/v1/namespaces/inference/httproutes/llm-route",
         {"Authorization": "Bearer ya29.token"},
+        "/tmp/cluster-ca.pem",
         30,
     )
+
+
+def test_a_ca_bundle_in_the_environment_does_not_replace_the_clusters_ca(monkeypatch):
+    """requests lets REQUESTS_CA_BUNDLE override a session's `verify`; the CA goes on each request instead."""
+    import requests
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/corporate.pem")
+    sent = {}
+
+    class Adapter(requests.adapters.HTTPAdapter):
+        def send(self, request, **kwargs):
+            sent.update(kwargs)
+            return _response(200, {"kind": "HTTPRoute"})
+
+    session = requests.Session()
+    session.mount("https://", Adapter())
+    _rest_api(session).get_route("inference", "llm-route")
+    assert sent["verify"] == "/tmp/cluster-ca.pem"
+
+
+@pytest.mark.parametrize("failure", ["connection", "timeout", 429, 503])
+def test_a_passing_api_failure_keeps_the_wait_polling(failure):
+    import requests
+
+    class Session:
+        calls = 0
+
+        def get(self, url, headers, verify, timeout):
+            self.calls += 1
+            if self.calls == 1:
+                if failure == "connection":
+                    raise requests.ConnectionError("control plane repairing")
+                if failure == "timeout":
+                    raise requests.Timeout("read timed out")
+                return _response(failure)
+            return _response(200, route_status(1, {"Accepted": 1, "ResolvedRefs": 1}))
+
+    session, clock = Session(), FakeClock()
+    route_readiness.wait_for_route(
+        _rest_api(session), "inference", "llm-route", ["inference-gateway"], 60, clock, clock.sleep
+    )
+    assert session.calls == 2
+
+
+def test_a_refused_read_ends_the_wait_at_once():
+    import requests
+
+    class Session:
+        def get(self, url, headers, verify, timeout):
+            return _response(403)
+
+    clock = FakeClock()
+    with pytest.raises(requests.HTTPError):
+        route_readiness.wait_for_route(
+            _rest_api(Session()), "inference", "llm-route", ["inference-gateway"], 60, clock, clock.sleep
+        )
+    assert clock.now == 0
+
+
+def test_a_condition_without_observed_generation_says_so():
+    route = route_status(2, {"Accepted": 2, "ResolvedRefs": 2})
+    for condition in route["status"]["parents"][0]["conditions"]:
+        del condition["observedGeneration"]
+    assert route_readiness.unready(route, ["inference-gateway"]) == [
+        "Gateway inference-gateway: Accepted carries no observedGeneration, so it cannot be trusted",
+        "Gateway inference-gateway: ResolvedRefs carries no observedGeneration, so it cannot be trusted",
+    ]
 
 
 def test_create_and_every_update_wait_with_the_clusters_ca(monkeypatch):
