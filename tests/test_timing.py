@@ -12,6 +12,7 @@ from tools import engine, graph, timing
 from tools import plan as plan_tool
 
 README = (engine.ROOT / "README.md").read_text()
+TIME_TO_SERVE_DOC = (engine.ROOT / "docs" / "time-to-serve.md").read_text()
 
 
 def test_prod_critical_path_is_pinned(prod):
@@ -148,10 +149,23 @@ def test_the_tpu_pool_and_the_model_load_are_recognised(prod, dev):
     )
 
 
-def test_readme_documents_every_duration_with_its_source():
-    section = README[README.index("### Time to serve") :]
+def test_the_time_to_serve_doc_documents_every_duration_with_its_source():
+    section = TIME_TO_SERVE_DOC[TIME_TO_SERVE_DOC.index("## Durations") :]
     rows = dict(re.findall(r"^\| `([a-z-]+)` \| (\d+) s \|", section, re.M))
     assert {k: int(v) for k, v in rows.items()} == {k: s.seconds for k, s in timing.STEPS.items()}
+
+
+def test_the_readme_and_the_doc_state_the_current_figures(prod):
+    """The README's summary and the doc's critical path give prod's modelled time, the codelab's sum and
+    the ratio as the model computes them, and the README links the doc."""
+    total = timing.total_seconds(timing.critical_path(prod))
+    ratio = f"{total / timing.codelab_seconds():.2f}"
+    summary = README[README.index("### Time to serve") :].split("\n## ", 1)[0].split("\n### ", 1)[0]
+    for text in (summary, TIME_TO_SERVE_DOC):
+        assert f"{timing.minutes(total)} min" in text
+        assert f"{timing.minutes(timing.codelab_seconds())} min" in text
+        assert f"**{ratio}**" in text
+    assert "docs/time-to-serve.md" in summary
 
 
 def test_reduce_drops_only_implied_edges():

@@ -22,7 +22,7 @@ class Step:
     source: str
 
 
-# What Pulumi waits for, per kind of resource. Keep README § "Time to serve" in step with this table.
+# What Pulumi waits for, per kind of resource. Keep docs/time-to-serve.md § Durations in step with this table.
 STEPS: dict[str, Step] = {
     "api-enablement": Step(60, "Service Usage: enabling an API takes up to a few minutes; codelab §3 (3–5 min) and §4"),
     "network": Step(40, f"{CODELAB} §3: VPC, subnets, addresses, firewalls, bucket and IAM in 3–5 min"),
