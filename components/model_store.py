@@ -26,7 +26,7 @@ class ModelStoreArgs:
     writer_account_id: str | None  # None: nothing downloads weights (the simulator backend)
     workload_pool: pulumi.Input[str]  # from a cluster: the pool exists only once a cluster has it
     namespace: str
-    reader_ksa: str
+    reader_ksa: str | None  # the serving pods' KSA; None when no model server reads the weights (simulator)
     compilation_cache: bool  # the serving identity may write under COMPILATION_CACHE_PREFIX
     force_destroy: bool
     protect: bool
@@ -105,18 +105,20 @@ class ModelStore(pulumi.ComponentResource):
                 )
 
         # Workload Identity: a member on the service account (never a project-wide binding) lets exactly
-        # one Kubernetes service account act as it, in every cluster of the fleet.
-        reader_identity = gcp.serviceaccount.IAMMember(
-            f"{name}-reader-workload-identity",
-            service_account_id=self.reader.name,
-            role="roles/iam.workloadIdentityUser",
-            member=pulumi.Output.from_input(args.workload_pool).apply(
-                lambda pool: f"serviceAccount:{pool}[{args.namespace}/{args.reader_ksa}]"
-            ),
-            opts=child,
-        )
-        for grants in self.reader_grants.values():
-            grants.append(reader_identity)
+        # one Kubernetes service account act as it, in every cluster of the fleet. Only where the model
+        # servers read the weights: the simulator reads nothing, so no pod may act as the reader there.
+        if args.reader_ksa:
+            reader_identity = gcp.serviceaccount.IAMMember(
+                f"{name}-reader-workload-identity",
+                service_account_id=self.reader.name,
+                role="roles/iam.workloadIdentityUser",
+                member=pulumi.Output.from_input(args.workload_pool).apply(
+                    lambda pool: f"serviceAccount:{pool}[{args.namespace}/{args.reader_ksa}]"
+                ),
+                opts=child,
+            )
+            for grants in self.reader_grants.values():
+                grants.append(reader_identity)
 
         # The download job's own identity (Cloud Run runs it as this account: no Workload Identity).
         self.writer: gcp.serviceaccount.Account | None = None

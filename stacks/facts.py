@@ -402,8 +402,9 @@ PERMISSIONS = (
         "reader-ksa",
         "roles/iam.workloadIdentityUser",
         "service-account",
-        "the serving pods act as the FUSE reader",
+        "the serving pods act as the FUSE reader (the vllm-tpu backend: the simulator reads no weights)",
         _WI,
+        "tpu",
     ),
     Grant(
         "metrics-adapter",

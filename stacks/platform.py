@@ -205,7 +205,7 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
             writer_account_id=names.service_account("dl") if cfg.download_regions else None,
             workload_pool=config_cluster.workload_pool,
             namespace=cfg.model_server.namespace,
-            reader_ksa=cfg.model_server.service_account,
+            reader_ksa=cfg.model_server.service_account if cfg.model_server.backend == "vllm-tpu" else None,
             compilation_cache=cfg.model_server.backend == "vllm-tpu",
             force_destroy=cfg.model_store.force_destroy,
             protect=cfg.model_store.protect,

@@ -110,6 +110,14 @@ def test_workload_identity_is_a_member_on_each_service_account_never_a_project_b
     assert "roles/iam.workloadIdentityUser" not in project_roles
 
 
+def test_no_pod_may_act_as_the_reader_where_no_model_server_reads_the_weights(dev):
+    """The simulator reads no weights: no Workload Identity member, so no pod of the stack can read the
+    bucket (least privilege; with Apigee the serving namespace is `default`, which this keeps unbound)."""
+    assert dev.outputs["modelServer"]["backend"] == "simulator"
+    assert not dev.by_type("gcp:serviceaccount/iAMMember:IAMMember")
+    assert "weights-reader" in {a.name for a in dev.by_type("gcp:serviceaccount/account:Account")}
+
+
 def test_workload_identity_waits_for_a_cluster_so_the_identity_pool_exists(prod):
     config_cluster = prod.one("gcp:container/cluster:Cluster", "cluster-us-east5-gke")
     for member in prod.by_type("gcp:serviceaccount/iAMMember:IAMMember"):
