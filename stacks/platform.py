@@ -776,28 +776,19 @@ def _guards(
 
 
 def apigee_requests(cfg: PlatformConfig, context: str) -> dict[str, str]:
-    """Seed 002's two checks of Apigee, with the address from the Gateway's status and its listener's port:
-    without a key the request is refused (Apigee's RaiseFault), with an API key made in the Apigee UI
-    (`export API_KEY=...` first) it is served. An internal class's address is reachable only from inside the
-    VPC, so there the request runs in a pod. The key goes to curl on its standard input (`-H @-`), so it is
-    neither in the stack's outputs nor in the pod's spec nor in any command line."""
-    body = json.dumps(
-        {
-            "model": cfg.model.served_name,
-            "prompt": "Write as if you were a critic: San Francisco",
-            "max_tokens": 100,
-            "temperature": 0,
-        }
-    )
-    gateway = f"kubectl --context {context} -n {cfg.model_server.namespace}"
-    address = f"IP=$({gateway} get gateway/{cfg.gateway.name} -o jsonpath='{{.status.addresses[0].value}}')"
-    in_vpc = cfg.gateway.class_name == "gke-l7-rilb"
-    pod = f"{gateway} run curl-apigee --rm -i --restart=Never --image={CURL_IMAGE} -- " if in_vpc else ""
-    curl = f"curl -i http://${{IP}}:{GATEWAY_PORT}/v1/completions -H 'Content-Type: application/json'"
-    key = "printf 'x-api-key: %s\\n' \"${API_KEY:?export API_KEY first}\" | "
+    """Seed 002's two checks of Apigee: without a key the request is refused (Apigee's RaiseFault), with an
+    API key made in the Apigee UI (`export API_KEY=...` first) it is served. The key goes to curl on its
+    standard input (`-H @-`), so it is neither in the stack's outputs nor in the pod's spec nor in any
+    command line."""
+    body = {
+        "model": cfg.model.served_name,
+        "prompt": "Write as if you were a critic: San Francisco",
+        "max_tokens": 100,
+        "temperature": 0,
+    }
     return {
-        "unauthenticated": f"{address} && {pod}{curl} -d '{body}'",
-        "withApiKey": f"{address} && {key}{pod}{curl} -H @- -d '{body}'",
+        "unauthenticated": _gateway_completion(cfg, context, body, "curl-apigee"),
+        "withApiKey": _gateway_completion(cfg, context, body, "curl-apigee", api_key=True),
     }
 
 
@@ -823,22 +814,33 @@ def test_request(cfg: PlatformConfig, context: str, gateway_ip: str) -> str:
 
 
 def single_cluster_test_request(cfg: PlatformConfig, context: str) -> str:
-    """Seeds 000/001's check: the address from the Gateway's status, then a completion request. An
-    internal class's address is reachable only from inside the VPC, so that request runs in a pod."""
-    body = json.dumps(
-        {
-            "model": cfg.model.served_name,
-            "prompt": "What is the capital of France?",
-            "max_tokens": 100,
-            "temperature": 0,
-        }
-    )
+    """Seeds 000/001's check: a completion request to the single-cluster Gateway."""
+    body = {
+        "model": cfg.model.served_name,
+        "prompt": "What is the capital of France?",
+        "max_tokens": 100,
+        "temperature": 0,
+    }
+    return _gateway_completion(cfg, context, body, "curl-test")
+
+
+def _gateway_completion(
+    cfg: PlatformConfig, context: str, body: dict[str, Any], pod: str, api_key: bool = False
+) -> str:
+    """A completion request to the single-cluster Gateway, its address read from the Gateway's status. An
+    internal class's address is reachable only from inside the VPC, so there the request runs in a pod;
+    with `api_key`, curl reads the `x-api-key` header from its standard input."""
     gateway = f"kubectl --context {context} -n {cfg.model_server.namespace}"
     address = f"IP=$({gateway} get gateway/{cfg.gateway.name} -o jsonpath='{{.status.addresses[0].value}}')"
-    curl = f"curl -i http://${{IP}}:{GATEWAY_PORT}/v1/completions -H 'Content-Type: application/json' -d '{body}'"
-    if cfg.gateway.class_name == "gke-l7-rilb":
-        return f"{address} && {gateway} run curl-test --rm -i --restart=Never --image={CURL_IMAGE} -- {curl}"
-    return f"{address} && {curl}"
+    in_pod = (
+        f"{gateway} run {pod} --rm -i --restart=Never --image={CURL_IMAGE} -- "
+        if cfg.gateway.class_name == "gke-l7-rilb"
+        else ""
+    )
+    key = "printf 'x-api-key: %s\\n' \"${API_KEY:?export API_KEY first}\" | " if api_key else ""
+    header = " -H @-" if api_key else ""
+    curl = f"curl -i http://${{IP}}:{GATEWAY_PORT}/v1/completions -H 'Content-Type: application/json'{header}"
+    return f"{address} && {key}{in_pod}{curl} -d '{json.dumps(body)}'"
 
 
 def migration_outputs(cfg: PlatformConfig, context: str) -> dict[str, Any]:
