@@ -70,7 +70,47 @@ def all_keys() -> list[str]:
             config.parse(prod | {"observability": {section: {"zzz_unknown": 1}}}, "prod")
         fix = err.value.problems[0].fix
         nested += [f"observability.{section}.{k}" for k in fix.split("known keys: ")[1].split(", ")]
-    return keys + nested
+    return keys + nested + mode_keys()
+
+
+def _unknown_key_fix(stack: str, path: list, raw: dict | None = None) -> list[str]:
+    """The keys parse reads at `path` (keys and list indexes) of `stack`, from its unknown-key error."""
+    raw = copy.deepcopy(raw or stack_file(stack))
+    node = raw
+    for part in path:
+        node = node.setdefault(part, {}) if isinstance(part, str) else node[part]
+    node["zzz_unknown"] = 1
+    with pytest.raises(config.ConfigError) as err:
+        config.parse(raw, stack)
+    (problem,) = [p for p in err.value.problems if p.key.endswith("zzz_unknown")]
+    return [k.split(".")[-1] for k in problem.fix.split("known keys: ")[1].split(", ")]
+
+
+def mode_keys() -> list[str]:
+    """The sections of the gateway modes, the migration, the guards and Istio, read on the stack files
+    that use them (the apigee.create section on the guarded stack with creation asked for)."""
+    guarded = stack_file("guarded")
+    creating = copy.deepcopy(guarded)
+    creating["guards"]["apigee"].pop("organization")
+    creating["guards"]["apigee"]["create"] = {"billingType": "PAYG", "hostnames": ["llm.example.com"]}
+    sections = [
+        ("guarded", ["guards"], "guards", None),
+        ("guarded", ["guards", "modelArmor"], "guards.modelArmor", None),
+        ("guarded", ["guards", "apigee"], "guards.apigee", None),
+        ("guarded", ["guards", "apigee", "create"], "guards.apigee.create", creating),
+        ("migration", ["migration"], "migration", None),
+        ("migration", ["migration", "legacy"], "migration.legacy", None),
+        ("migration", ["migration", "models", 0], "migration.models[]", None),
+        ("istio", ["istio"], "istio", None),
+        ("istio", ["existingCluster"], "existingCluster", None),
+    ]
+    return [f"{prefix}.{k}" for stack, path, prefix, raw in sections for k in _unknown_key_fix(stack, path, raw)]
+
+
+def test_the_mode_sections_are_walked():
+    keys = mode_keys()
+    for key in ("guards.apigee.create.billingType", "migration.phase", "migration.models[].priority", "istio.scorers"):
+        assert key in keys
 
 
 def test_runtime_is_python_in_a_virtualenv():
