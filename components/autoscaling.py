@@ -4,7 +4,7 @@ KV-cache utilisation, which the endpoint picker exports to Managed Prometheus.
 
 The adapter is upstream's manifest (GoogleCloudPlatform/k8s-stackdriver,
 `custom-metrics-stackdriver-adapter/deploy/production/adapter_new_resource_model.yaml`, vendored in
-../shared/reference/manifests/) as typed objects, with the seed's image and resources.
+components/manifests/) as typed objects, with the seed's image and resources.
 """
 
 from __future__ import annotations

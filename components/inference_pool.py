@@ -25,7 +25,8 @@ EXPORT_ANNOTATION = "networking.gke.io/export"
 
 def objective_crd(chart_version: str) -> dict:
     """The InferenceObjective CRD from the same release as the chart."""
-    return yaml.safe_load((CRDS / chart_version / "inference.networking.x-k8s.io_inferenceobjectives.yaml").read_text())
+    folder = CRDS / f"gateway-api-inference-extension-{chart_version}"
+    return yaml.safe_load((folder / "inference.networking.x-k8s.io_inferenceobjectives.yaml").read_text())
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@ Extension CRDs, Istio from its `base` and `istiod` charts with the inference ext
 vLLM simulator, an explicitly deployed endpoint picker (EPP) with weighted scorers, and an Istio Gateway
 routing /v1/completions to the InferencePool.
 
-Names and values are the seed's (../shared/seeds/003_*.txt), so its test request and cleanup commands
-work unchanged. What the seed lacks and the project requires (requests and limits, hardened security
-contexts, a released EPP image) is added and listed in docs/istio.md.
+Names and values are the Istio guide's (components/manifests/istio-gateway-api-inference-extension.*), so its
+test request and cleanup commands work unchanged. What the guide lacks and the project requires (requests and
+limits, hardened security contexts, a released EPP image) is added and listed in docs/istio.md.
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ CRD_FILES = (
     "gateway-api-v1.4.0/gateway.networking.k8s.io_httproutes.yaml",
     "gateway-api-v1.4.0/gateway.networking.k8s.io_referencegrants.yaml",
     "gateway-api-v1.4.0/gateway.networking.k8s.io_backendtlspolicies.yaml",
-    "v1.1.0/inference.networking.k8s.io_inferencepools.yaml",
-    "v1.1.0/inference.networking.x-k8s.io_inferencepools.yaml",
-    "v1.1.0/inference.networking.x-k8s.io_inferenceobjectives.yaml",
+    "gateway-api-inference-extension-v1.1.0/inference.networking.k8s.io_inferencepools.yaml",
+    "gateway-api-inference-extension-v1.1.0/inference.networking.x-k8s.io_inferencepools.yaml",
+    "gateway-api-inference-extension-v1.1.0/inference.networking.x-k8s.io_inferenceobjectives.yaml",
 )
 # EPP v1.1.0 always starts an InferenceObjective reconciler (pkg/epp/server/runserver.go SetupWithManager), and
 # GKE installs only the GA CRDs: on GKE the program installs this one from the same vendored file.
-OBJECTIVE_CRD_FILE = "v1.1.0/inference.networking.x-k8s.io_inferenceobjectives.yaml"
+OBJECTIVE_CRD_FILE = "gateway-api-inference-extension-v1.1.0/inference.networking.x-k8s.io_inferenceobjectives.yaml"
 # The GatewayClasses istiod 1.29.6 creates when they are missing (pilot/pkg/config/kube/gateway/gatewayclass.go,
 # classes and descriptions from deploymentcontroller.go getBuiltinClasses/getClassInfos; `istio-remote` because
 # PILOT_MULTI_NETWORK_DISCOVER_GATEWAY_API defaults to true in pilot/pkg/features/pilot.go). Declared before

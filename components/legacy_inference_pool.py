@@ -14,7 +14,7 @@ import yaml
 
 # Vendored like the v1 charts (docs/charts.md): the tag's config/charts/inferencepool, Chart.yaml stamped.
 LEGACY_CHART = "./components/charts/inferencepool-v0.5.1"
-LEGACY_CRDS = Path(__file__).parent / "crds" / "v0.5.1"
+LEGACY_CRDS = Path(__file__).parent / "crds" / "gateway-api-inference-extension-v0.5.1"
 ALPHA_GROUP = "inference.networking.x-k8s.io"
 ALPHA_API = f"{ALPHA_GROUP}/v1alpha2"
 GMP_NAMESPACE = "gmp-system"  # Managed Prometheus's collectors on a Standard cluster (v1.5.0 epplib _gke.yaml)

@@ -1,21 +1,19 @@
-"""Validation of rendered Kubernetes objects: custom resources against the upstream CRDs in
-../shared/reference/crds, core kinds against the Kubernetes JSON schemas of kubernetes-validate."""
+"""Validation of rendered Kubernetes objects: custom resources against the upstream CRDs vendored in
+components/crds, core kinds against the Kubernetes JSON schemas of kubernetes-validate."""
 
 from __future__ import annotations
 
 import copy
 import functools
-import os
 from pathlib import Path
 
 import jsonschema
 import kubernetes_validate
-import pytest
 import yaml
 
 from tools import engine
 
-CRDS = engine.ROOT.parent / "shared" / "reference" / "crds"
+CRDS = engine.ROOT / "components" / "crds"
 KUBERNETES_VERSION = "1.35"  # the oldest minor any release channel offers (stacks/facts.py CHANNEL_VERSIONS)
 # Documented for the multi-cluster inference gateway but missing from the public GCPBackendPolicy
 # schema (see the README in the CRD folder): allowed under spec.default.
@@ -39,15 +37,6 @@ GCP_BACKEND_POLICY_GAPS = {
 }
 
 
-def require_crds() -> Path:
-    """CI must have the reference CRDs; a developer machine without them skips these checks."""
-    if not CRDS.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CRDS} is missing: custom resources cannot be validated")
-        pytest.skip(f"{CRDS} not present on this machine")
-    return CRDS
-
-
 def _closed(schema: dict) -> dict:
     """Kubernetes prunes unknown fields silently; for a test an unknown field is a misspelling."""
     if isinstance(schema, dict):
@@ -69,7 +58,7 @@ def _closed(schema: dict) -> dict:
 @functools.cache
 def _crd_index() -> dict[tuple[str, str, str], tuple[Path, dict]]:
     index = {}
-    for path in sorted(require_crds().rglob("*.yaml")):
+    for path in sorted(CRDS.rglob("*.yaml")):
         crd = yaml.safe_load(path.read_text())
         if not isinstance(crd, dict) or crd.get("kind") != "CustomResourceDefinition":
             continue

@@ -9,9 +9,9 @@ import pytest
 
 from components import legacy_inference_pool, route_readiness
 from stacks.config.migration import PHASES
-from tests import schemas, test_charts
+from tests import schemas, test_upstream
 from tests.conftest import plan_of, run
-from tools import diff, phases
+from tools import diff, phases, upstream
 from tools.plan import manifest
 
 STACK = "migration"
@@ -250,7 +250,6 @@ def test_the_seeds_detection_commands_and_test_request_are_outputs():
 
 @pytest.mark.parametrize("phase", ["split", "cleanup"])
 def test_custom_resources_validate_against_their_upstream_crds(phase):
-    schemas.require_crds()
     alpha, v1 = "gateway-api-inference-extension-v0.5.1", "gateway-api-inference-extension-v1.5.0"
     folders = {
         "kubernetes:inference.networking.x-k8s.io/v1alpha2:InferenceModel": alpha,
@@ -271,11 +270,13 @@ def test_custom_resources_validate_against_their_upstream_crds(phase):
 
 
 def test_the_alpha_chart_and_crds_are_the_upstream_v0_5_1_files():
-    test_charts.test_vendored_charts_are_the_upstream_release_files("v0.5.1")
-    crds = schemas.require_crds() / "gateway-api-inference-extension-v0.5.1"
+    test_upstream.test_each_inferencepool_chart_is_the_tags_config_charts("v0.5.1")
+    rows = upstream.by_path()
     for kind in ("inferencepools", "inferencemodels"):
         name = f"inference.networking.x-k8s.io_{kind}.yaml"
-        assert (legacy_inference_pool.LEGACY_CRDS / name).read_bytes() == (crds / name).read_bytes()
+        row = rows[f"crds/gateway-api-inference-extension-v0.5.1/{name}"]
+        assert row.url.endswith(f"/v0.5.1/config/crd/bases/{name}") and not row.mark
+        assert (legacy_inference_pool.LEGACY_CRDS / name).read_bytes() == (upstream.VENDORED / row.path).read_bytes()
 
 
 @pytest.mark.parametrize("phase", ["split", "cleanup"])

@@ -20,7 +20,7 @@ SEED_RULES = {  # seed 002 alerts.yaml: rule -> (severity, extra labels)
     "HighInferencePoolAvgQueueSize": ("critical", {"impact": "performance"}),
     "HighInferencePoolAvgKVCacheUtilization": ("critical", {"impact": "resource_exhaustion"}),
 }
-ADAPTER_MANIFEST = engine.ROOT.parent / "shared" / "reference" / "manifests" / "custom-metrics-stackdriver-adapter.yaml"
+ADAPTER_MANIFEST = engine.ROOT / "components" / "manifests" / "custom-metrics-stackdriver-adapter.yaml"
 
 
 def autoscaling_objects(plan: engine.Plan, region: str) -> dict[str, engine.Registration]:

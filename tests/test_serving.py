@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 from components import inference_pool
 from tests import schemas
 from tests.conftest import closure, run
-from tools import engine
+from tools import engine, upstream
 from tools.plan import manifest
 
 P = "tpu-gke-dranet-prod"
@@ -309,12 +310,14 @@ def test_inference_objective_crd_and_objective(prod, region):
     assert crd.urn in objective.dependencies  # the CR waits for its CRD
 
 
-def test_vendored_crds_are_the_upstream_release_files():
-    crds = schemas.require_crds()
-    for version in ("v1.5.0", "v1.1.0"):
-        name = "inference.networking.x-k8s.io_inferenceobjectives.yaml"
-        vendored = (inference_pool.CRDS / version / name).read_bytes()
-        assert vendored == (crds / f"gateway-api-inference-extension-{version}" / name).read_bytes(), version
+@pytest.mark.parametrize("version", ["v1.5.0", "v1.1.0"])
+def test_the_objective_crd_is_the_one_of_the_charts_release(version):
+    """What each chart version installs is upstream's CRD at the same tag (checked byte for byte by
+    tests/test_upstream.py)."""
+    name = "inference.networking.x-k8s.io_inferenceobjectives.yaml"
+    row = upstream.by_path()[f"crds/gateway-api-inference-extension-{version}/{name}"]
+    assert row.url.endswith(f"/gateway-api-inference-extension/{version}/config/crd/bases/{name}") and not row.mark
+    assert inference_pool.objective_crd(version) == yaml.safe_load((upstream.VENDORED / row.path).read_text())
 
 
 @pytest.mark.parametrize("region", REGIONS)
@@ -556,7 +559,6 @@ def test_kubernetes_objects_wait_for_the_namespace(prod):
 
 @pytest.mark.parametrize("stack", ["prod", "dev"])
 def test_custom_resources_validate_against_upstream_crds(stack, prod, dev):
-    schemas.require_crds()
     plan = {"prod": prod, "dev": dev}[stack]
     folders = {
         "InferenceObjective": "gateway-api-inference-extension-v1.5.0",
@@ -581,7 +583,6 @@ def test_custom_resources_validate_against_upstream_crds(stack, prod, dev):
 
 
 def test_a_misspelt_field_fails_crd_validation():
-    schemas.require_crds()
     policy = {
         "apiVersion": "networking.gke.io/v1",
         "kind": "GCPBackendPolicy",

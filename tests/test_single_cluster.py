@@ -86,7 +86,6 @@ def test_the_charts_policies_are_the_only_ones_and_target_the_inference_pool(pla
 
 
 def test_gateway_and_route_validate_against_the_gateway_api_crds(plan):
-    schemas.require_crds()
     for kind in ("Gateway", "HTTPRoute"):
         (reg,) = plan.by_type(f"kubernetes:gateway.networking.k8s.io/v1:{kind}")
         schemas.validate_custom(manifest(reg), "gateway-api-v1.4.0")

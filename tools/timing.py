@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from tools import engine
 
-CODELAB = "../shared/seeds/004 codelab"
+CODELAB = "the codelab (docs/time-to-serve.md)"
 
 
 @dataclass(frozen=True)
