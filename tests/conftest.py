@@ -8,12 +8,13 @@ from collections.abc import Iterable
 import pytest
 
 from tools import engine
+from tools import plan as plan_tool
 from tools.plan import OPERATOR_STAND_INS as OPERATOR_SECRETS  # as an operator sets them with --secret
 
 
 def run(stack: str, **kwargs) -> engine.Plan:
     """The real program, offline, for a stack whose operator has set its secrets."""
-    return engine.run(stack, secrets=OPERATOR_SECRETS, **kwargs)
+    return plan_tool.render(stack, secrets=OPERATOR_SECRETS, **kwargs)
 
 
 @functools.cache

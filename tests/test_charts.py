@@ -262,13 +262,13 @@ def tiny_chart_project(tmp_path: Path, chart: str, values: str = "{}") -> Path:
 def test_a_bad_chart_path_fails_with_a_clear_error(tmp_path):
     root = tiny_chart_project(tmp_path, "./charts/missing")
     with pytest.raises(charts.ChartRenderError, match=r"chart web: no chart at \./charts/missing"):
-        engine.run("test", root=root)
+        plan.render("test", root=root)
 
 
 def test_a_remote_chart_is_refused_offline(tmp_path):
     root = tiny_chart_project(tmp_path, "oci://registry.example/charts/web")
     with pytest.raises(charts.ChartRenderError, match="is not a local chart; vendor it under components/charts/"):
-        engine.run("test", root=root)
+        plan.render("test", root=root)
 
 
 def test_helms_own_error_is_reported_with_the_chart(tmp_path):
@@ -280,7 +280,7 @@ def test_helms_own_error_is_reported_with_the_chart(tmp_path):
     )
     root = tiny_chart_project(tmp_path, "./charts/web")
     with pytest.raises(charts.ChartRenderError, match=r"(?s)chart web: helm template of .*charts/web.*set name"):
-        engine.run("test", root=root)
+        plan.render("test", root=root)
 
 
 def test_a_local_chart_in_a_tiny_project_is_expanded_with_its_values_and_secrets(tmp_path):
@@ -291,7 +291,7 @@ def test_a_local_chart_in_a_tiny_project_is_expanded_with_its_values_and_secrets
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}-cm}\ndata: {word: {{ .Values.word }}}\n"
     )
     root = tiny_chart_project(tmp_path, "./charts/web", values='{"word": pulumi.Output.secret("hush")}')
-    (cm,) = [r for r in engine.run("test", root=root).registrations if r.rendered_by]
+    (cm,) = [r for r in plan.render("test", root=root).registrations if r.rendered_by]
     assert (cm.type, cm.name, cm.inputs["metadata"]) == (
         "kubernetes:core/v1:ConfigMap",
         "web:apps/web-cm",

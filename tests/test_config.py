@@ -16,16 +16,17 @@ from stacks.config.reader import name_problem
 from tests.conftest import OPERATOR_SECRETS, run
 from tools import engine
 from tools.cli_config import CliConfigError
+from tools.stack_file import STAND_IN, config_text, stack_config
 
 
-def stack_file(stack: str) -> dict:
+def stack_settings(stack: str) -> dict:
     """The stack's config as the program sees it once the operator has set the token."""
-    values, _, _ = engine.stack_config(stack, secrets=OPERATOR_SECRETS)
+    values, _, _ = stack_config(stack, secrets=OPERATOR_SECRETS)
     return {k.split(":", 1)[1]: config._decode(v) for k, v in values.items()}
 
 
 def prod_regions() -> list[dict]:
-    return copy.deepcopy(stack_file("prod")["regions"])
+    return copy.deepcopy(stack_settings("prod")["regions"])
 
 
 def with_region(**changes) -> list[dict]:
@@ -35,7 +36,7 @@ def with_region(**changes) -> list[dict]:
 
 
 def test_prod_config_is_the_codelab_system():
-    cfg = config.parse(stack_file("prod"), "prod")
+    cfg = config.parse(stack_settings("prod"), "prod")
     assert [(r.name, r.zone, r.node_cidr, r.proxy_cidr) for r in cfg.regions] == [
         ("europe-west4", "europe-west4-a", "10.0.1.0/24", "10.1.1.0/24"),
         ("us-east5", "us-east5-b", "10.0.2.0/24", "10.1.2.0/24"),
@@ -52,7 +53,7 @@ def test_prod_config_is_the_codelab_system():
 
 
 def test_dev_config_has_no_tpu_and_can_be_torn_down():
-    cfg = config.parse(stack_file("dev"), "dev")
+    cfg = config.parse(stack_settings("dev"), "dev")
     assert cfg.accelerator is None
     assert cfg.model.tensor_parallel_size == 1
     assert cfg.model_store == config.ModelStore("single", "US", True, False)
@@ -62,13 +63,13 @@ def test_dev_config_has_no_tpu_and_can_be_torn_down():
 
 def test_config_values_arrive_as_pulumi_text():
     """Pulumi hands scalars over as strings and objects as JSON; parse reads both."""
-    raw = {k: engine._config_text(v) for k, v in stack_file("prod").items()}
+    raw = {k: config_text(v) for k, v in stack_settings("prod").items()}
     decoded = {k: config._decode(v) for k, v in raw.items()}
-    assert config.parse(decoded, "prod") == config.parse(stack_file("prod"), "prod")
+    assert config.parse(decoded, "prod") == config.parse(stack_settings("prod"), "prod")
 
 
 def test_every_problem_is_reported_at_once_in_key_value_why_fix_form():
-    raw = stack_file("prod") | {"servingPort": "http", "releaseChannel": "NIGHTLY", "configRegion": "asia-east1"}
+    raw = stack_settings("prod") | {"servingPort": "http", "releaseChannel": "NIGHTLY", "configRegion": "asia-east1"}
     with pytest.raises(ConfigError) as err:
         config.parse(raw, "prod")
     assert [p.key for p in err.value.problems] == ["configRegion", "servingPort", "releaseChannel"]
@@ -1656,7 +1657,7 @@ GATEWAY_MODES = [
 
 def migration(**changes) -> dict:
     """The migration stack's `migration` section with `changes`."""
-    return {"migration": {**stack_file("migration")["migration"], **changes}}
+    return {"migration": {**stack_settings("migration")["migration"], **changes}}
 
 
 MIGRATIONS = [
@@ -1686,7 +1687,7 @@ MIGRATIONS = [
     ),
     Bad(
         "migration on the multi-cluster Gateway",
-        {"migration": stack_file("migration")["migration"]},
+        {"migration": stack_settings("migration")["migration"]},
         "migration.phase",
         '"alpha"',
         "set gateway.mode: single-cluster",
@@ -1816,7 +1817,7 @@ def test_bad_input_names_the_key_shows_the_value_offers_the_fix_and_registers_no
     # The whole message, the fix offered included, exactly as reviewed (tests/bad_inputs.txt; regenerate
     # with UPDATE_BAD_INPUTS=1 and review the diff).
     assert str(problem) == reviewed_message(bad.desc, str(problem))
-    for secret in ("hf_PlainTextTokenValue", engine.STAND_IN.format(key="hfToken")):
+    for secret in ("hf_PlainTextTokenValue", STAND_IN.format(key="hfToken")):
         assert secret not in str(err.value)
 
 
@@ -1884,7 +1885,7 @@ def test_an_unknown_key_gets_a_did_you_mean_hint():
 
 def test_prefix_error_says_how_short_it_must_be():
     with pytest.raises(ConfigError) as err:
-        config.parse(stack_file("prod") | {"prefix": "a-very-long-platform-prefix"}, "prod")
+        config.parse(stack_settings("prod") | {"prefix": "a-very-long-platform-prefix"}, "prod")
     (problem,) = err.value.problems
     assert "GKE cluster name 'a-very-long-platform-prefix-prod-europe-west4' is 45 characters" in problem.why
     assert "the API allows 1 to 40" in problem.why
@@ -1894,7 +1895,7 @@ def test_prefix_error_says_how_short_it_must_be():
 def test_a_value_two_checks_refuse_gets_one_error():
     """A null where single-cluster mode refuses the key at all: the first check's error, not both."""
     one_region = [{"name": "us-east5", "zone": "us-east5-b", "nodeCidr": "10.0.2.0/24", "proxyCidr": "10.1.2.0/24"}]
-    raw = stack_file("prod") | {
+    raw = stack_settings("prod") | {
         "gateway": {"mode": "single-cluster"},
         "regions": one_region,
         "observability": {"accessLogging": None},
@@ -1922,7 +1923,7 @@ def test_gke_version_floor_follows_the_features_in_use():
 
 
 def parses(stack: str, **changes) -> config.PlatformConfig:
-    return config.parse(stack_file(stack) | changes, stack)
+    return config.parse(stack_settings(stack) | changes, stack)
 
 
 def test_ranges_gcp_accepts_besides_rfc_1918_pass():
@@ -2028,7 +2029,7 @@ def test_every_name_the_plan_registers_obeys_its_api(stack):
 def test_the_gateway_address_lies_in_its_own_node_subnet(node_cidr):
     """The program reserves each region's Gateway address in that region's node subnet (GCP picks it);
     no config can move it elsewhere, and the offline engine must hand out one inside too."""
-    regions = copy.deepcopy(stack_file("dev")["regions"])
+    regions = copy.deepcopy(stack_settings("dev")["regions"])
     regions[0]["nodeCidr"] = node_cidr
     plan = run("dev", overrides={"regions": regions})
     address = plan.one("gcp:compute/address:Address", "network-gateway-ip-europe-west4").outputs["address"]
@@ -2038,7 +2039,7 @@ def test_the_gateway_address_lies_in_its_own_node_subnet(node_cidr):
 def test_a_key_in_a_namespace_nothing_reads_is_refused_with_a_did_you_mean():
     with pytest.raises(ConfigError) as err:
         config.parse(
-            stack_file("prod"), "prod", other_namespaces={"inference_platform:regions": [], "gcp:project": "x"}
+            stack_settings("prod"), "prod", other_namespaces={"inference_platform:regions": [], "gcp:project": "x"}
         )
     (problem,) = err.value.problems
     assert problem.key == "inference_platform:regions"

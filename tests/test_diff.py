@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import plan_of, run
-from tools import diff, engine, replacements
+from tools import diff, engine, replacements, stack_file
 from tools import plan as plan_tool
 from tools.benchmark import regions
 
@@ -177,7 +177,7 @@ def test_the_command_diffs_against_a_base_folder_without_overwriting_it(tmp_path
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_rendered_plans_hold_no_secret_value(stack):
     text = json.dumps(rendered(stack))
-    assert engine.STAND_IN.format(key="hfToken") not in text
+    assert stack_file.STAND_IN.format(key="hfToken") not in text
 
 
 # ---------------------------------------------------------------- replacements (tools/replacements.py)

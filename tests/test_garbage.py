@@ -16,13 +16,14 @@ import pytest
 import yaml
 
 from stacks import config
-from tests.test_config import stack_file
+from tests.test_config import stack_settings
 from tests.test_project import all_keys
-from tools import engine, plan
+from tools import engine, plan, stack_file
+from tools.stack_file import stack_config
 
 STACK = "garbage"
 PROD_TEXT = (engine.ROOT / "Pulumi.prod.yaml").read_text()
-PROD = stack_file("prod")
+PROD = stack_settings("prod")
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +41,7 @@ def project(tmp_path_factory) -> Path:
 def plan_garbage(project, monkeypatch, capsys):
     """Writes Pulumi.garbage.yaml and runs the plan command on it: (exit code, what it printed to stderr)."""
     monkeypatch.setattr(engine, "ROOT", project)
+    monkeypatch.setattr(stack_file, "ROOT", project)
 
     def run(content: str | bytes) -> tuple[int, str]:
         path = project / f"Pulumi.{STACK}.yaml"
@@ -261,6 +263,6 @@ def test_a_key_without_a_namespace_belongs_to_the_project(tmp_path):
     """Pulumi files `project: x` under the project's namespace (loaders.go stackConfigNamespacedWithProject)."""
     (tmp_path / "Pulumi.yaml").write_text((engine.ROOT / "Pulumi.yaml").read_text())
     (tmp_path / "Pulumi.bare.yaml").write_text("config:\n  project: tpu-inference-dev\n  servingPort: 9000\n")
-    values, _, _ = engine.stack_config("bare", root=tmp_path)
+    values, _, _ = stack_config("bare", root=tmp_path)
     assert values["inference-platform:project"] == "tpu-inference-dev"
     assert values["inference-platform:servingPort"] == "9000"

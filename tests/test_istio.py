@@ -18,7 +18,7 @@ from stacks import config
 from tests import schemas
 from tests.conftest import closure, plan_of, run
 from tests.test_policy import MANDATORY, analyze
-from tools import capacity, engine, replacements, timing, upstream
+from tools import capacity, engine, replacements, stack_file, timing, upstream
 from tools.plan import manifest
 
 # The YAML of the Istio guide's `kubectl apply` steps (components/README.md).
@@ -128,7 +128,7 @@ def test_an_existing_cluster_gets_only_kubernetes_objects_through_one_provider(b
     assert [p.name for p in providers] == ["existing-cluster"]
     (provider,) = providers
     assert provider.inputs["context"] == "kind-inference" == provider.inputs["clusterIdentifier"]
-    assert provider.inputs["kubeconfig"] == engine.Secret(engine.STAND_IN.format(key="kubeconfig"))
+    assert provider.inputs["kubeconfig"] == engine.Secret(stack_file.STAND_IN.format(key="kubeconfig"))
     others = [r for r in byo.registrations if r is not provider]
     assert {r.type.split(":")[0] for r in others} == {"kubernetes", "inference"}
     assert all(r.provider.startswith(provider.urn) for r in others if r.custom)

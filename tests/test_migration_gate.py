@@ -14,7 +14,7 @@ from stacks import config
 from stacks.config import ConfigError
 from stacks.config.migration import PHASES
 from tests.conftest import run
-from tests.test_config import stack_file
+from tests.test_config import stack_settings
 from tools import phases
 
 STACK = "migration"
@@ -117,12 +117,12 @@ def test_the_phases_tool_refuses_with_the_gates_message(start, end, capsys):
 
 
 def parse(migration: dict) -> config.PlatformConfig:
-    return config.parse(stack_file(STACK) | {"migration": migration}, STACK)
+    return config.parse(stack_settings(STACK) | {"migration": migration}, STACK)
 
 
 def test_the_runbook_with_custom_weights_passes_config_and_the_gate_at_every_step():
     """docs/migration.md: a 90/10 first split, then 50/50, then `pulumi config rm migration.weights` for v1."""
-    base = {k: v for k, v in stack_file(STACK)["migration"].items() if k != "weights"}
+    base = {k: v for k, v in stack_settings(STACK)["migration"].items() if k != "weights"}
     steps = [
         {**base, "phase": "alpha"},
         {**base, "phase": "side-by-side"},

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from stacks import config
-from tests.test_config import stack_file
-from tools import cli_config, engine, plan
+from tests.test_config import stack_settings
+from tools import cli_config, engine, plan, stack_file
 
 README = (engine.ROOT / "README.md").read_text()
 CONFIG_DOC = (engine.ROOT / "docs" / "configuration.md").read_text()
@@ -36,7 +36,7 @@ def known_keys(raw: dict, path: str = "") -> list[str]:
 
 
 def all_keys() -> list[str]:
-    prod = stack_file("prod")
+    prod = stack_settings("prod")
     keys = known_keys(prod)
     nested = []
     for key in (
@@ -75,7 +75,7 @@ def all_keys() -> list[str]:
 
 def _unknown_key_fix(stack: str, path: list, raw: dict | None = None) -> list[str]:
     """The keys parse reads at `path` (keys and list indexes) of `stack`, from its unknown-key error."""
-    raw = copy.deepcopy(raw or stack_file(stack))
+    raw = copy.deepcopy(raw or stack_settings(stack))
     node = raw
     for part in path:
         node = node.setdefault(part, {}) if isinstance(part, str) else node[part]
@@ -89,7 +89,7 @@ def _unknown_key_fix(stack: str, path: list, raw: dict | None = None) -> list[st
 def mode_keys() -> list[str]:
     """The sections of the gateway modes, the migration, the guards and Istio, read on the stack files
     that use them (the apigee.create section on the guarded stack with creation asked for)."""
-    guarded = stack_file("guarded")
+    guarded = stack_settings("guarded")
     creating = copy.deepcopy(guarded)
     creating["guards"]["apigee"].pop("organization")
     creating["guards"]["apigee"]["create"] = {"billingType": "PAYG", "hostnames": ["llm.example.com"]}
@@ -120,7 +120,7 @@ def test_runtime_is_python_in_a_virtualenv():
 def test_scalar_keys_are_declared_with_type_description_and_the_programs_default():
     declared = PROJECT["config"]
     assert sorted(declared) == sorted(ATTRIBUTE)
-    base = stack_file("prod")
+    base = stack_settings("prod")
     for key, decl in declared.items():
         assert decl["type"] in ("string", "integer", "boolean", "array") and decl["description"]
         if "default" in decl:
@@ -201,6 +201,7 @@ def test_plan_fails_with_the_config_error_for_a_bad_stack_file(tmp_path, capsys,
     bad["config"]["inference-platform:network"] = {"mtu": 9001}
     (tmp_path / "Pulumi.bad.yaml").write_text(yaml.safe_dump(bad))
     monkeypatch.setattr(engine, "ROOT", tmp_path)
+    monkeypatch.setattr(stack_file, "ROOT", tmp_path)
     assert plan.main(["bad", "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "network.mtu: 9001 — must be in 1300..8896 — GCP VPCs accept an MTU from 1300 to 8896" in err

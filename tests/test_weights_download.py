@@ -15,11 +15,11 @@ from components import model_server, weights_download
 from stacks import config, facts
 from stacks.config.reader import name_problem
 from tests.conftest import OPERATOR_SECRETS, closure, run
-from tools import engine, timing
+from tools import engine, stack_file, timing
 
 REGIONS = ("europe-west4", "us-east5")
 WRITER = "tpu-gke-dranet-prod-dl@tpu-inference-prod.iam.gserviceaccount.com"
-TOKEN = engine.STAND_IN.format(key="hfToken")
+TOKEN = stack_file.STAND_IN.format(key="hfToken")
 
 
 def job(plan: engine.Plan, region: str) -> engine.Registration:
@@ -308,7 +308,7 @@ def test_job_name_and_token_stay_under_the_providers_limit_for_any_accepted_pref
     assert facts.NAME_RULES["cloud-run-job"].longest + facts.DOWNLOAD_TOKEN_LENGTH == facts.RUN_EXECUTION_NAME_LIMIT - 1
     assert name_problem("a" * facts.NAME_RULES["cloud-run-job"].longest, "cloud-run-job") is None
     assert name_problem("a" * (facts.NAME_RULES["cloud-run-job"].longest + 1), "cloud-run-job")
-    values, _, _ = engine.stack_config("prod", secrets=OPERATOR_SECRETS)
+    values, _, _ = stack_file.stack_config("prod", secrets=OPERATOR_SECRETS)
     raw = {k.split(":", 1)[1]: config._decode(v) for k, v in values.items()}
     accepted = 0
     for length in range(1, 60):

@@ -57,7 +57,7 @@ def main() -> None:
     print("\nin-process, by region count (median of 5): run the program; render resources.json and the")
     print("critical path; diff (Markdown) against the same stack with another serving port")
     print("regions  resources  run (s)  render (s)  diff (s)  changed")
-    prod = engine.run("prod", secrets=SECRETS)  # also warms the imports
+    prod = plan.render("prod", secrets=SECRETS)  # also warms the imports
     for n in REGION_COUNTS:
         print(by_regions(n))
     serve, codelab = timing.total_seconds(timing.critical_path(prod)), timing.codelab_seconds()
@@ -68,9 +68,9 @@ def main() -> None:
 def by_regions(n: int) -> str:
     config = {"regions": regions(n), "configRegion": "us-east5" if n > 1 else None}
     names = [r["name"] for r in regions(n)]
-    run_s, base_plan = median(5, lambda: engine.run("prod", overrides=config, secrets=SECRETS))
+    run_s, base_plan = median(5, lambda: plan.render("prod", overrides=config, secrets=SECRETS))
     render_s, base = median(5, lambda: json.loads(json.dumps(plan.document(base_plan, names))))
-    head_plan = engine.run("prod", overrides={**config, "servingPort": 8080}, secrets=SECRETS)
+    head_plan = plan.render("prod", overrides={**config, "servingPort": 8080}, secrets=SECRETS)
     head = json.loads(json.dumps(plan.document(head_plan, names)))
     diff_s, _ = median(5, lambda: diff.markdown("prod", base, head))
     count = sum(1 for r in base_plan.registrations if r.custom or r.remote)

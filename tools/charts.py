@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from tools import engine, helm
+from tools import engine, helm, mocks
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 # Offline there is no API server to ask: the oldest minor the clusters can run (every release channel
@@ -147,7 +147,7 @@ def expand(chart: engine.Registration, root: Path) -> list[engine.Registration]:
                 custom=True,
                 remote=False,
                 inputs=obj,
-                outputs={**obj, **engine._kubernetes_object(None, obj, name)},
+                outputs={**obj, **mocks.kubernetes_object(None, obj, name)},
                 provider=chart.provider,
                 # The provider constructs the chart once its dependencies exist, so its objects wait for them.
                 dependencies=sorted({*chart.dependencies, *filter(None, waits)}),

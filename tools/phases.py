@@ -18,14 +18,14 @@ from typing import Any
 from components import migration_gate
 from stacks.config import ConfigError
 from stacks.config.migration import PHASES, SIMPLE_PHASES
-from tools import diff, engine
+from tools import diff, engine, stack_file
 from tools import plan as plan_tool
 from tools.cli_config import CliConfigError
 
 
 def stack_migration(stack: str) -> dict[str, Any]:
-    values, _, _ = engine.stack_config(stack, secrets=plan_tool.OPERATOR_STAND_INS)
-    raw = values.get(f"{engine.project_file()['name']}:migration")
+    values, _, _ = stack_file.stack_config(stack, secrets=plan_tool.OPERATOR_STAND_INS)
+    raw = values.get(f"{stack_file.project_file()['name']}:migration")
     if raw is None:
         raise ValueError(f"stack {stack} has no migration section: see docs/migration.md")
     return json.loads(raw)
@@ -47,7 +47,7 @@ def phase_config(stack: str, phase: str, weights: tuple[int, int] | None = None)
 
 def phase_plan(stack: str, phase: str, weights: tuple[int, int] | None = None) -> engine.Plan:
     overrides = {"migration": phase_config(stack, phase, weights)}
-    return engine.run(stack, overrides=overrides, secrets=plan_tool.OPERATOR_STAND_INS)
+    return plan_tool.render(stack, overrides=overrides, secrets=plan_tool.OPERATOR_STAND_INS)
 
 
 def phase_document(stack: str, phase: str, weights: tuple[int, int] | None = None) -> dict:

@@ -16,11 +16,12 @@ import shutil
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from stacks.config import OPERATOR_SECRETS, ConfigError
-from tools import capacity, diff, engine, graph, timing
+from tools import capacity, charts, diff, engine, graph, stack_file, timing
 from tools.cli_config import CliConfigError
 
 # The input that holds a resource's own name in Google Cloud or Kubernetes, by resource type.
@@ -69,8 +70,8 @@ def gcp_name(reg: engine.Registration) -> str:
 
 
 def regions_of(stack: str) -> list[str]:
-    config, _, _ = engine.stack_config(stack)
-    project = engine.project_file()["name"]
+    config, _, _ = stack_file.stack_config(stack)
+    project = stack_file.project_file()["name"]
     raw = json.loads(config.get(f"{project}:regions", "[]"))
     return [r.get("name", "") for r in raw if isinstance(r, dict)]
 
@@ -195,14 +196,22 @@ def write_graph(plan: engine.Plan, out: Path) -> Path:
 
 
 # Stand-ins for the secrets an operator sets with `pulumi config set --secret` (never checked in).
-OPERATOR_STAND_INS = {key: engine.STAND_IN.format(key=key) for key in OPERATOR_SECRETS}
+OPERATOR_STAND_INS = {key: stack_file.STAND_IN.format(key=key) for key in OPERATOR_SECRETS}
+
+
+def render(stack: str, **kwargs: Any) -> engine.Plan:
+    """The program's registrations for `stack` (tools/engine.py `run`, same arguments), and every object
+    each Helm chart renders, expanded as the Kubernetes provider expands it (tools/charts.py)."""
+    plan = engine.run(stack, **kwargs)
+    plan.registrations += charts.expand_all(plan.registrations, kwargs.get("root") or engine.ROOT)
+    return plan
 
 
 def run_offline(stack: str) -> tuple[engine.Plan, str]:
     """The stack's plan, and a note when it needed a stand-in for a secret the operator sets outside
     the repository: the plan shows the error `pulumi up` would stop with, then plans on."""
     try:
-        return engine.run(stack), ""
+        return render(stack), ""
     except ConfigError as e:
         missing = e.missing_secrets()
         if not missing:
@@ -212,7 +221,7 @@ def run_offline(stack: str) -> tuple[engine.Plan, str]:
             f"note: {', '.join(missing)} is set with `pulumi config set --secret`, never in Pulumi.{stack}.yaml; "
             f"until it is, `pulumi up` stops with:\n{e}\nThis plan goes on with a stand-in secret."
         )
-        return engine.run(stack, secrets=secrets), note
+        return render(stack, secrets=secrets), note
 
 
 def main(argv: list[str] | None = None) -> int:
