@@ -1,5 +1,6 @@
 """Multi-region LLM inference platform on Google Cloud: validate the stack's config, build, export."""
 
-from stacks import config, platform
+from inference import composition
+from inference.configuration import stack
 
-platform.export(platform.build(config.load()))
+composition.export(composition.build(stack.load()))

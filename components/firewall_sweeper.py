@@ -1,5 +1,3 @@
-"""The leftover sweeper's former module. Stacks deployed before the rename keep a reference to this
-module in their state (the dynamic provider is pickled by module path), so it stays importable until
-every such stack has run one `pulumi up` with components/leftover_sweeper.py."""
+"""The leftover sweeper's provider at its first import path (components/README.md)."""
 
-from components.leftover_sweeper import _SweeperProvider  # noqa: F401
+from inference.core.leftover_sweeper import _SweeperProvider  # noqa: F401

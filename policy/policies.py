@@ -37,7 +37,7 @@ EXEMPTIONS = (
     (
         "roles/container.admin",
         re.compile(r"^serviceAccount:service-\d+@gcp-sa-dep\.iam\.gserviceaccount\.com$"),
-        "the Service Extensions service agent; seed 002's Model Armor setup grants it (components/guard.py). "
+        "the Service Extensions service agent; seed 002's Model Armor setup grants it (inference/guards/guard.py). "
         "Google's Model Armor page lists calloutUser, serviceUsageConsumer and user for it, not container.admin: "
         "that one is the seed's (docs/policy.md)",
     ),
@@ -50,7 +50,7 @@ EXEMPTIONS = (
                 r"\.iam\.gserviceaccount\.com$"
             ),
             "the Apigee APIM operator's own service account, in the project it is granted on; Apigee's "
-            "operator install guide grants it (components/guard.py)",
+            "operator install guide grants it (inference/guards/guard.py)",
         )
         for role in (
             "roles/apigee.admin",

@@ -14,7 +14,9 @@ import yaml
 from tools import engine
 
 CRDS = engine.ROOT / "components" / "crds"
-KUBERNETES_VERSION = "1.35"  # the oldest minor any release channel offers (stacks/facts.py CHANNEL_VERSIONS)
+KUBERNETES_VERSION = (
+    "1.35"  # the oldest minor any release channel offers (inference/core/facts/versions.py CHANNEL_VERSIONS)
+)
 # Documented for the multi-cluster inference gateway but missing from the public GCPBackendPolicy
 # schema (see the README in the CRD folder): allowed under spec.default.
 GCP_BACKEND_POLICY_GAPS = {

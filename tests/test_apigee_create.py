@@ -22,7 +22,7 @@ APIGEE_TYPES = {
     "gcp:apigee/envGroupAttachment:EnvGroupAttachment",
 }
 PEERING_TYPES = {"gcp:compute/globalAddress:GlobalAddress", "gcp:servicenetworking/connection:Connection"}
-# A production stack keeps its protections on (stacks/config/security.py).
+# A production stack keeps its protections on (inference/core/config/security.py).
 PRODUCTION = {"production": True, "deletionProtection": True, "modelStore": {"forceDestroy": False, "protect": True}}
 
 

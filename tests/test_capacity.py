@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from stacks import facts
+from inference.core.facts import machines
 from tests.conftest import plan_of, run
 from tools import capacity, engine
 from tools import plan as plan_tool
@@ -90,30 +90,32 @@ def test_quantities():
 
 def test_allocatable_follows_gke_reservations():
     # CPU: 6 % of the first core, 1 % of the second, 0.5 % of cores 3-4, 0.25 % above.
-    assert facts.allocatable(facts.MACHINE_TYPES["e2-standard-4"])["cpu"] == 3920
-    assert facts.allocatable(facts.MACHINE_TYPES["e2-standard-16"])["cpu"] == 15890
+    assert machines.allocatable(machines.MACHINE_TYPES["e2-standard-4"])["cpu"] == 3920
+    assert machines.allocatable(machines.MACHINE_TYPES["e2-standard-16"])["cpu"] == 15890
     # Memory: 25 % of the first 4 GiB, 20 % of the next 4, 10 % of the next 8, 6 % up to 128, 2 % above.
-    assert facts.kube_reserved_memory_mib(16 * 1024) == pytest.approx(1024 + 819.2 + 819.2)
-    assert facts.kube_reserved_memory_mib(256 * 1024) == pytest.approx(2662.4 + 0.06 * 112 * 1024 + 0.02 * 128 * 1024)
-    assert facts.kube_reserved_memory_mib(512) == 255
-    e2 = facts.allocatable(facts.MACHINE_TYPES["e2-standard-4"])
-    expected = 16384 - facts.kernel_reserved_mib(16384) - 2662.4 - 100
-    assert e2["memory"] == int(expected * facts.MI)
-    assert 12.5 * facts.GI < e2["memory"] < 13.5 * facts.GI
-    # A GKE user reports ~163 GB allocatable on ct6e-standard-1t nodes (docs/capacity.md).
-    assert facts.allocatable(facts.MACHINE_TYPES["ct6e-standard-1t"])["memory"] == pytest.approx(
-        163 * facts.GI, rel=0.01
+    assert machines.kube_reserved_memory_mib(16 * 1024) == pytest.approx(1024 + 819.2 + 819.2)
+    assert machines.kube_reserved_memory_mib(256 * 1024) == pytest.approx(
+        2662.4 + 0.06 * 112 * 1024 + 0.02 * 128 * 1024
     )
-    assert facts.allocatable(facts.MACHINE_TYPES["ct6e-standard-4t"])["google.com/tpu"] == 4
+    assert machines.kube_reserved_memory_mib(512) == 255
+    e2 = machines.allocatable(machines.MACHINE_TYPES["e2-standard-4"])
+    expected = 16384 - machines.kernel_reserved_mib(16384) - 2662.4 - 100
+    assert e2["memory"] == int(expected * machines.MI)
+    assert 12.5 * machines.GI < e2["memory"] < 13.5 * machines.GI
+    # A GKE user reports ~163 GB allocatable on ct6e-standard-1t nodes (docs/capacity.md).
+    assert machines.allocatable(machines.MACHINE_TYPES["ct6e-standard-1t"])["memory"] == pytest.approx(
+        163 * machines.GI, rel=0.01
+    )
+    assert machines.allocatable(machines.MACHINE_TYPES["ct6e-standard-4t"])["google.com/tpu"] == 4
 
 
 def test_every_machine_type_is_sourced_and_has_room():
-    for name, machine in facts.MACHINE_TYPES.items():
+    for name, machine in machines.MACHINE_TYPES.items():
         assert machine.source.startswith("https://"), name
-        room = facts.allocatable(machine)
+        room = machines.allocatable(machine)
         assert 0 < room["cpu"] < machine.vcpus * 1000
-        assert 0 < room["memory"] < machine.memory_gib * facts.GI
-    for pod in (*facts.NODE_SYSTEM_PODS, *facts.TPU_NODE_SYSTEM_PODS, *facts.CLUSTER_SYSTEM_PODS):
+        assert 0 < room["memory"] < machine.memory_gib * machines.GI
+    for pod in (*machines.NODE_SYSTEM_PODS, *machines.TPU_NODE_SYSTEM_PODS, *machines.CLUSTER_SYSTEM_PODS):
         assert pod.source and pod.cpu_milli > 0 and pod.memory > 0, pod.name
 
 
@@ -296,7 +298,7 @@ def test_jobs_and_bare_pods_count_and_missing_requests_count_as_zero():
 def test_unknown_machine_types_and_unrendered_charts_are_reported():
     plan = cluster_plan([pool("system", "z9-mega-4")], [])
     [problem] = capacity.check(plan)
-    assert "z9-mega-4 is not in stacks/facts.py" in str(problem)
+    assert "z9-mega-4 is not in inference/core/facts/machines.py" in str(problem)
     chart = _reg(capacity.CHART, "pool-chart", {"chart": "x"}, remote=True)
     plan.registrations.append(chart)
     assert (
@@ -307,7 +309,7 @@ def test_unknown_machine_types_and_unrendered_charts_are_reported():
 # --------------------------------------------------------------------------------------- whole stacks
 
 # dev as first checked in (chart v1.5.0's endpoint picker at cpu 4 on e2-standard-4) is now refused by
-# the configuration itself (stacks/config packs the endpoint picker, the download Job and GKE's system
+# the configuration itself (inference/serving/config.py packs the endpoint picker, the download Job and GKE's system
 # pods); what only the plan sees is every other pod: dev on one node with a 2.5-CPU endpoint picker fits
 # the configuration's check, but not with the simulators, the metrics adapter and the chart's pods.
 CROWDED = "dev on one node with a 2.5-CPU endpoint picker"
@@ -332,7 +334,7 @@ def test_whole_stacks(case):
         assert "Deployment inference/vllm-gemma" in problem.pods
     result = capacity.analyse(plan)
     assert not [n for n in result.notes if "not counted" in n]  # every chart's pods are in the plan
-    assert {p.machine_type for p in result.pools} <= set(facts.MACHINE_TYPES)
+    assert {p.machine_type for p in result.pools} <= set(machines.MACHINE_TYPES)
 
 
 def test_plan_prints_capacity_and_fails_on_a_stack_that_cannot_fit(monkeypatch, capsys, tmp_path):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components import inference_pool
+from inference.serving import inference_pool
 from tests.conftest import run
 from tools import charts, diff, engine, helm, plan
 
@@ -40,7 +40,7 @@ def chart_of(plan: engine.Plan, region: str) -> engine.Registration:
 
 
 def test_the_charts_map_each_supported_version_to_its_vendored_folder():
-    from stacks.config import CHART_VERSIONS
+    from inference.serving.config import CHART_VERSIONS
 
     assert sorted(inference_pool.CHARTS) == sorted(CHART_VERSIONS)
     for version, path in inference_pool.CHARTS.items():

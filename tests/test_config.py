@@ -10,9 +10,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from stacks import config, facts
-from stacks.config import ConfigError
-from stacks.config.reader import name_problem
+from inference.common import name_rules
+from inference.common.reader import ConfigError, name_problem, shown
+from inference.configuration import stack as config
+from inference.configuration.platform import PlatformConfig
+from inference.core.config.compute import Accelerator, SystemPool
+from inference.core.config.model import Model, ModelStore
+from inference.core.facts import places, ranges
 from tests.conftest import OPERATOR_SECRETS, run
 from tools import engine
 from tools.cli_config import CliConfigError
@@ -42,12 +46,12 @@ def test_prod_config_is_the_codelab_system():
         ("us-east5", "us-east5-b", "10.0.2.0/24", "10.1.2.0/24"),
     ]
     assert cfg.config_region == "us-east5"
-    assert cfg.accelerator == config.Accelerator("ct6e-standard-4t", "2x2", 1, 2, False, None)
+    assert cfg.accelerator == Accelerator("ct6e-standard-4t", "2x2", 1, 2, False, None)
     assert cfg.accelerator.chips == 4
-    assert cfg.model == config.Model("google/gemma-3-27b-it", "google/gemma-3-27b-it", 4)
+    assert cfg.model == Model("google/gemma-3-27b-it", "google/gemma-3-27b-it", 4)
     assert cfg.mtu == 8896 and cfg.serving_port == 8000 and cfg.release_channel == "RAPID"
-    assert cfg.system_pool == config.SystemPool("e2-standard-16", 1, 100)
-    assert cfg.model_store == config.ModelStore("per-region", "US", False, True)
+    assert cfg.system_pool == SystemPool("e2-standard-16", 1, 100)
+    assert cfg.model_store == ModelStore("per-region", "US", False, True)
     assert cfg.deletion_protection is True and cfg.fleet.manage_features is True
     assert cfg.names.base == "tpu-gke-dranet-prod"
 
@@ -56,7 +60,7 @@ def test_dev_config_has_no_tpu_and_can_be_torn_down():
     cfg = config.parse(stack_settings("dev"), "dev")
     assert cfg.accelerator is None
     assert cfg.model.tensor_parallel_size == 1
-    assert cfg.model_store == config.ModelStore("single", "US", True, False)
+    assert cfg.model_store == ModelStore("single", "US", True, False)
     assert cfg.deletion_protection is False
     assert cfg.bucket_locations() == {"europe-west4": "US", "us-east5": "US"}
 
@@ -1596,7 +1600,7 @@ GUARDS = [
     ),
 ]
 
-# The Gateway modes (stacks/config/gateway_mode.py), on dev: single-cluster needs one region.
+# The Gateway modes (inference/configuration/gateway.py), on dev: single-cluster needs one region.
 ONE_REGION = {
     "regions": [{"name": "us-east5", "zone": "us-east5-b", "nodeCidr": "10.10.2.0/24", "proxyCidr": "10.11.2.0/24"}]
 }
@@ -1811,7 +1815,7 @@ def test_bad_input_names_the_key_shows_the_value_offers_the_fix_and_registers_no
     assert [p.key for p in err.value.problems] == [bad.key], f"one clear error expected, got: {err.value}"
     assert err.value.registrations == [], "resources were registered before validation"
     (problem,) = err.value.problems
-    assert config.shown(problem.value) == bad.shown
+    assert shown(problem.value) == bad.shown
     assert bad.hint in f"{problem.why} — {problem.fix}"
     assert str(problem).startswith(f"{bad.key}: {bad.shown} — ")
     # The whole message, the fix offered included, exactly as reviewed (tests/bad_inputs.txt; regenerate
@@ -1909,7 +1913,7 @@ def test_a_value_two_checks_refuse_gets_one_error():
 
 def test_gke_version_floor_follows_the_features_in_use():
     """Managed DRANET (TPU pools) needs 1.34.1-gke.1829001; without TPU the inference gateway's
-    1.34.1-gke.1127000 is the floor (stacks/facts.py, with sources)."""
+    1.34.1-gke.1127000 is the floor (inference/core/facts/versions.py, with sources)."""
     tpu = run("prod", overrides={"gkeVersion": "1.34.1-gke.1829001"})
     assert {c.inputs["minMasterVersion"] for c in tpu.by_type("gcp:container/cluster:Cluster")} == {
         "1.34.1-gke.1829001"
@@ -1922,7 +1926,7 @@ def test_gke_version_floor_follows_the_features_in_use():
         run("prod", overrides={"gkeVersion": "1.34.1-gke.1127000"})
 
 
-def parses(stack: str, **changes) -> config.PlatformConfig:
+def parses(stack: str, **changes) -> PlatformConfig:
     return config.parse(stack_settings(stack) | changes, stack)
 
 
@@ -1978,19 +1982,19 @@ def test_a_null_nested_value_is_refused_not_defaulted():
 
 
 def test_the_tables_the_checks_rely_on_are_sourced_and_dated():
-    assert facts.PLACES_READ_ON == facts.NETWORK_READ_ON == facts.NAMES_READ_ON == "2026-11-25"
-    assert all(z in facts.zones_of(z.rsplit("-", 1)[0]) for z in facts.TPU_V6E_ZONES)
-    assert all(rule.source for rule in facts.NAME_RULES.values())
-    for region in facts.REGION_ZONES:
-        assert region.upper() in facts.GCS_REGIONS
-    for pair in facts.GCS_DUAL_REGIONS.values():
-        assert set(pair) <= set(facts.REGION_ZONES)
+    assert places.PLACES_READ_ON == ranges.NETWORK_READ_ON == name_rules.NAMES_READ_ON == "2026-11-25"
+    assert all(z in places.zones_of(z.rsplit("-", 1)[0]) for z in places.TPU_V6E_ZONES)
+    assert all(rule.source for rule in name_rules.NAME_RULES.values())
+    for region in places.REGION_ZONES:
+        assert region.upper() in places.GCS_REGIONS
+    for pair in places.GCS_DUAL_REGIONS.values():
+        assert set(pair) <= set(places.REGION_ZONES)
 
 
 @pytest.mark.parametrize("stack", ["prod", "dev"])
 def test_every_name_the_plan_registers_obeys_its_api(stack):
     """The config check and the components build the same names: every physical name in the plan passes
-    the rule of the API that receives it (stacks/facts.py NAME_RULES)."""
+    the rule of the API that receives it (inference/common/name_rules.py NAME_RULES)."""
     plan = run(stack, overrides={"privateNodes": {"enabled": True}})  # with Cloud Routers and NATs
     rules = {
         "gcp:compute/network:Network": ("name", "gce"),

@@ -197,7 +197,8 @@ def label(r: dict) -> str:
 
 
 def test_moving_a_zone_replaces_the_cluster_its_pools_membership_provider_and_every_object_on_it():
-    # us-east5-a also offers TPU v6e (stacks/facts.py): the move is valid, and the config cluster goes too
+    # us-east5-a also offers TPU v6e (inference/core/facts/places.py): the move is valid, and the config
+    # cluster goes too
     moved = [PROD_REGIONS[0], dict(PROD_REGIONS[1], zone="us-east5-a")]
     head = rendered(regions=json.dumps(moved))
     text = diff.markdown("prod", rendered(), head)

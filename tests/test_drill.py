@@ -8,14 +8,14 @@ from __future__ import annotations
 import io
 import json
 import math
-import re
 import signal
 import socket
 import subprocess
 
 import pytest
 
-from tools import drill, engine
+from tests.conftest import plan_of
+from tools import drill
 
 EU, US = "europe-west4", "us-east5"
 CTX = {
@@ -369,5 +369,5 @@ def test_the_outputs_come_from_pulumi_stack_output():
 
 
 def test_the_client_pod_uses_the_image_of_the_stacks_test_requests():
-    platform = (engine.ROOT / "stacks" / "platform.py").read_text()
-    assert re.search(r'^CURL_IMAGE = "([^"]+)"', platform, re.M).group(1) == drill.CURL_IMAGE
+    requests = plan_of("prod").outputs["testRequests"]
+    assert requests and all(f"--image={drill.CURL_IMAGE} " in command for command in requests.values())

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stacks import config
+from inference.configuration import stack as config
 from tests.test_config import stack_settings
 from tests.test_project import all_keys
 from tools import engine, plan, stack_file
@@ -32,7 +32,7 @@ def project(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("project")
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(engine.ROOT / name, root / name)
-    for name in ("stacks", "components"):
+    for name in ("inference", "components"):
         (root / name).symlink_to(engine.ROOT / name)
     return root
 

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from components import guard
-from stacks import facts
+from inference.guards import facts as guard_facts
+from inference.guards import guard
 from tests import schemas
 from tests.conftest import closure, plan_of, run
 from tests.test_permissions import expected, granted
@@ -95,7 +95,7 @@ def test_the_extension_fits_the_gke_crd_and_its_rules(guarded):
     ext = extension_of(guarded)
     schemas.validate_custom(ext.inputs, "gke-gateway-api")
     (chain,) = ext.inputs["spec"]["extensionChains"]
-    assert len(chain["extensions"]) <= facts.EXTENSIONS_PER_CHAIN
+    assert len(chain["extensions"]) <= guard_facts.EXTENSIONS_PER_CHAIN
     for extension in chain["extensions"]:  # the CRD's CEL rules, which a JSON schema does not evaluate
         assert extension["timeout"] == "1s"  # within 10ms..10000ms
         assert "authority" not in extension
@@ -181,8 +181,8 @@ def test_the_apigee_backend_waits_for_the_operator_which_waits_for_its_identity(
 
 def test_the_operator_charts_are_pinned_and_configured_for_the_stacks_organization(guarded):
     crds, operator = guarded.one(RELEASE, "guard-apim-crds"), guarded.one(RELEASE, "guard-apim-operator")
-    assert crds.inputs["chart"] == f"{facts.APIGEE_CHART_REPOSITORY}/apigee-apim-operator-crds"
-    assert operator.inputs["chart"] == f"{facts.APIGEE_CHART_REPOSITORY}/apigee-apim-operator-helm"
+    assert crds.inputs["chart"] == f"{guard_facts.APIGEE_CHART_REPOSITORY}/apigee-apim-operator-crds"
+    assert operator.inputs["chart"] == f"{guard_facts.APIGEE_CHART_REPOSITORY}/apigee-apim-operator-helm"
     assert crds.inputs["version"] == operator.inputs["version"] == "1.1.1"
     assert crds.inputs["namespace"] == operator.inputs["namespace"] == "apim"
     assert operator.inputs["values"] == {
@@ -303,7 +303,7 @@ def test_the_extension_waits_for_the_namespace_the_program_creates():
 def test_the_apigee_backend_waits_for_a_namespace_the_program_creates(monkeypatch):
     """Apigee is refused outside `default`, which the program never creates; should the operator's limitation
     go, the ApigeeBackendService still waits for a namespace the program creates."""
-    monkeypatch.setattr(facts, "APIGEE_GATEWAY_NAMESPACE", "inference")
+    monkeypatch.setattr(guard_facts, "APIGEE_GATEWAY_NAMESPACE", "inference")
     plan = run("guarded", overrides={"modelServer": {"namespace": "inference", "backend": "simulator"}})
     (namespace,) = [
         n for n in plan.by_type("kubernetes:core/v1:Namespace") if n.inputs["metadata"]["name"] == "inference"

@@ -12,9 +12,9 @@ import jsonschema
 import pytest
 import yaml
 
-from components import inference_pool
-from components import istio as plane
-from stacks import config
+from inference.configuration import stack as config
+from inference.istio import plane
+from inference.serving import inference_pool
 from tests import schemas
 from tests.conftest import closure, plan_of, run
 from tests.test_policy import MANDATORY, analyze

@@ -7,8 +7,9 @@ import functools
 
 import pytest
 
-from components import legacy_inference_pool, route_readiness
-from stacks.config.migration import PHASES
+from inference.migration import legacy_pool as legacy_inference_pool
+from inference.migration.config import PHASES
+from inference.single_cluster import route_readiness
 from tests import schemas, test_upstream
 from tests.conftest import plan_of, run
 from tools import diff, phases, upstream

@@ -9,10 +9,12 @@ import json
 
 import pytest
 
-from components import migration_gate, route_readiness
-from stacks import config
-from stacks.config import ConfigError
-from stacks.config.migration import PHASES
+from inference.common.reader import ConfigError
+from inference.configuration import stack as config
+from inference.configuration.platform import PlatformConfig
+from inference.migration import gate as migration_gate
+from inference.migration.config import PHASES
+from inference.single_cluster import route_readiness
 from tests.conftest import run
 from tests.test_config import stack_settings
 from tools import phases
@@ -116,7 +118,7 @@ def test_the_phases_tool_refuses_with_the_gates_message(start, end, capsys):
     assert capsys.readouterr().err == f"error: {expected}\n"
 
 
-def parse(migration: dict) -> config.PlatformConfig:
+def parse(migration: dict) -> PlatformConfig:
     return config.parse(stack_settings(STACK) | {"migration": migration}, STACK)
 
 

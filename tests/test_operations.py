@@ -8,8 +8,9 @@ import json
 import pytest
 import yaml
 
-from components import autoscaling, observability
-from stacks.config import ConfigError
+from inference.autoscaling import pool_autoscaling as autoscaling
+from inference.common.reader import ConfigError
+from inference.observability import monitoring as observability
 from tests.conftest import closure, run
 from tests.test_serving import REGIONS, cluster_of
 from tools import capacity, engine

@@ -1,4 +1,4 @@
-"""IAM: the plan grants exactly what stacks/facts.py PERMISSIONS says each GKE feature needs from each
+"""IAM: the plan grants exactly what the features' facts (PERMISSIONS) say each GKE feature needs from each
 identity, with its source: nothing missing (a feature that silently fails), nothing broader."""
 
 from __future__ import annotations
@@ -7,7 +7,10 @@ import re
 
 import pytest
 
-from stacks import facts
+from inference.autoscaling import facts as autoscaling_facts
+from inference.core.facts import permissions as core_facts
+from inference.guards import facts as guard_facts
+from inference.multi_cluster import facts as multi_cluster_facts
 from tests.conftest import run
 
 KEYS = {
@@ -21,6 +24,11 @@ SCOPE_OF_TYPE = {
     "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": "kms-key",
     "gcp:secretmanager/secretIamMember:SecretIamMember": "secret",
 }
+
+# Every feature's grants and identities, as each package's facts list them.
+FEATURES = (core_facts, multi_cluster_facts, autoscaling_facts, guard_facts)
+PERMISSIONS = tuple(grant for feature in FEATURES for grant in feature.PERMISSIONS)
+IDENTITIES = {key: who for feature in FEATURES for key, who in feature.IDENTITIES.items()}
 
 
 def identity(member: str, stack: str) -> str:
@@ -62,7 +70,7 @@ def granted(plan, stack: str) -> set[tuple[str, str, str]]:
 
 
 def expected(*conditions: str) -> set[tuple[str, str, str]]:
-    return {(g.identity, g.role, g.scope) for g in facts.PERMISSIONS if g.when in ("always", *conditions)}
+    return {(g.identity, g.role, g.scope) for g in PERMISSIONS if g.when in ("always", *conditions)}
 
 
 @pytest.mark.parametrize("stack", ["prod", "dev"])
@@ -82,14 +90,14 @@ def test_secrets_encryption_adds_only_the_gke_agents_use_of_the_key():
 
 
 def test_every_grant_says_why_and_cites_its_source():
-    for grant in facts.PERMISSIONS:
-        assert grant.identity in facts.IDENTITIES and grant.why
+    for grant in PERMISSIONS:
+        assert grant.identity in IDENTITIES and grant.why
         assert grant.source.startswith(("https://", "hashicorp/", "seed 002")), grant
         assert grant.when in ("always", "features", "kms", "autoscaling", "tpu", "armor", "apigee")
 
 
 def test_project_wide_grants_are_read_or_write_only_roles_except_those_google_prescribes():
-    broad = {(g.identity, g.role) for g in facts.PERMISSIONS if g.scope == "project" and "admin" in g.role.lower()}
+    broad = {(g.identity, g.role) for g in PERMISSIONS if g.scope == "project" and "admin" in g.role.lower()}
     assert broad == {
         ("mci-agent", "roles/container.admin"),  # Google's multi-cluster Gateway setup
         ("service-extensions-agent", "roles/container.admin"),  # seed 002's Model Armor setup

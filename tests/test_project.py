@@ -11,7 +11,7 @@ import shutil
 import pytest
 import yaml
 
-from stacks import config
+from inference.configuration import stack as config
 from tests.test_config import stack_settings
 from tools import cli_config, engine, plan, stack_file
 
@@ -195,7 +195,7 @@ def test_plan_prints_the_summary_and_writes_resources_json(tmp_path, capsys):
 def test_plan_fails_with_the_config_error_for_a_bad_stack_file(tmp_path, capsys, monkeypatch):
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(engine.ROOT / name, tmp_path / name)
-    for name in ("stacks", "components"):
+    for name in ("inference", "components"):
         (tmp_path / name).symlink_to(engine.ROOT / name)
     bad = yaml.safe_load((engine.ROOT / "Pulumi.prod.yaml").read_text())
     bad["config"]["inference-platform:network"] = {"mtu": 9001}

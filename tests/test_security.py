@@ -89,7 +89,7 @@ def test_kubernetes_secrets_encrypted_with_a_key_per_region():
     ],
 )
 def test_hardening_options_are_validated(change, key):
-    from stacks.config import ConfigError
+    from inference.common.reader import ConfigError
 
     with pytest.raises(ConfigError) as err:
         run("prod", overrides=change)

@@ -8,7 +8,7 @@ import json
 import pytest
 import yaml
 
-from components import inference_pool
+from inference.serving import inference_pool
 from tests import schemas
 from tests.conftest import closure, run
 from tools import engine, upstream

@@ -58,7 +58,7 @@ def test_no_fleet_no_export_no_reserved_address_and_no_multi_cluster_apis(plan):
     present = kinds(plan)
     for kind in ("Membership", "Feature", "ServiceIdentity", "InferencePoolPatch", "Address", "Sleep"):
         assert present[kind] == 0, kind
-    # The KV-cache metric export feeds only the multi-cluster GCPBackendPolicy (components/gateway.py).
+    # The KV-cache metric export feeds only the multi-cluster GCPBackendPolicy (inference/multi_cluster/gateway.py).
     assert present["AutoscalingMetric"] == 0
     apis = {r.inputs["service"] for r in plan.by_type("gcp:projects/service:Service")}
     assert apis.isdisjoint(

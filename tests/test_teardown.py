@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from components import leftover_sweeper
+from inference.core import leftover_sweeper
 from tests.conftest import closure
 
 NETWORK = "projects/p/global/networks/tpu-gke-dranet-prod-vpc"

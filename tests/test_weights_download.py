@@ -11,9 +11,12 @@ import textwrap
 
 import pytest
 
-from components import model_server, weights_download
-from stacks import config, facts
-from stacks.config.reader import name_problem
+from inference.common import name_rules
+from inference.common.reader import name_problem
+from inference.configuration import stack as config
+from inference.core import weights_download
+from inference.core.facts import places
+from inference.serving import model_server
 from tests.conftest import OPERATOR_SECRETS, closure, run
 from tools import engine, stack_file, timing
 
@@ -215,12 +218,12 @@ def test_a_multi_region_bucket_is_filled_from_a_region_inside_it():
 
 
 def test_places_the_download_relies_on():
-    assert {z.rsplit("-", 1)[0] for z in facts.TPU_V6E_ZONES} <= set(facts.CLOUD_RUN_REGIONS)
-    assert set(facts.CLOUD_RUN_REGIONS) <= set(facts.REGION_ZONES)
-    assert facts.regions_in_bucket_location("NAM4") == ("us-central1", "us-east1")
-    assert "europe-west4" in facts.regions_in_bucket_location("EU")
-    assert "europe-west2" not in facts.regions_in_bucket_location("EU")
-    assert facts.regions_in_bucket_location("us-east5") == ("us-east5",)
+    assert {z.rsplit("-", 1)[0] for z in places.TPU_V6E_ZONES} <= set(places.CLOUD_RUN_REGIONS)
+    assert set(places.CLOUD_RUN_REGIONS) <= set(places.REGION_ZONES)
+    assert places.regions_in_bucket_location("NAM4") == ("us-central1", "us-east1")
+    assert "europe-west4" in places.regions_in_bucket_location("EU")
+    assert "europe-west2" not in places.regions_in_bucket_location("EU")
+    assert places.regions_in_bucket_location("us-east5") == ("us-east5",)
 
 
 def test_dev_downloads_nothing(dev):
@@ -305,9 +308,12 @@ def test_the_download_fits_the_jobs_memory(prod):
 
 @pytest.mark.parametrize("stack", ["prod", "p", "production-europe"])
 def test_job_name_and_token_stay_under_the_providers_limit_for_any_accepted_prefix(stack):
-    assert facts.NAME_RULES["cloud-run-job"].longest + facts.DOWNLOAD_TOKEN_LENGTH == facts.RUN_EXECUTION_NAME_LIMIT - 1
-    assert name_problem("a" * facts.NAME_RULES["cloud-run-job"].longest, "cloud-run-job") is None
-    assert name_problem("a" * (facts.NAME_RULES["cloud-run-job"].longest + 1), "cloud-run-job")
+    assert (
+        name_rules.NAME_RULES["cloud-run-job"].longest + name_rules.DOWNLOAD_TOKEN_LENGTH
+        == name_rules.RUN_EXECUTION_NAME_LIMIT - 1
+    )
+    assert name_problem("a" * name_rules.NAME_RULES["cloud-run-job"].longest, "cloud-run-job") is None
+    assert name_problem("a" * (name_rules.NAME_RULES["cloud-run-job"].longest + 1), "cloud-run-job")
     values, _, _ = stack_file.stack_config("prod", secrets=OPERATOR_SECRETS)
     raw = {k.split(":", 1)[1]: config._decode(v) for k, v in values.items()}
     accepted = 0
@@ -320,5 +326,5 @@ def test_job_name_and_token_stay_under_the_providers_limit_for_any_accepted_pref
             accepted += 1
             for location in cfg.download_regions:
                 token = weights_download.execution_token(cfg.model.id, cfg.model.revision, 9999)
-                assert len(cfg.names.download_job(location)) + len(token) < facts.RUN_EXECUTION_NAME_LIMIT
+                assert len(cfg.names.download_job(location)) + len(token) < name_rules.RUN_EXECUTION_NAME_LIMIT
     assert accepted

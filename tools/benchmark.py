@@ -10,14 +10,15 @@ import sys
 import tempfile
 import time
 
-from stacks import facts
+from inference.core.facts import places
 from tools import diff, engine, plan, timing
 from tools.plan import OPERATOR_STAND_INS as SECRETS
 
-# One TPU v6e zone per region, from the validated table (stacks/facts.py TPU_V6E_ZONES), the codelab's first.
+# One TPU v6e zone per region, from the validated table (inference/core/facts/places.py TPU_V6E_ZONES), the
+# codelab's first.
 _FIRST: dict[str, str] = {}
-for _zone in ("europe-west4-a", "us-east5-b", "us-east1-d", *facts.TPU_V6E_ZONES):
-    if _zone not in facts.ai_zones_of(_zone.rsplit("-", 1)[0]):  # a zonal cluster needs a standard zone
+for _zone in ("europe-west4-a", "us-east5-b", "us-east1-d", *places.TPU_V6E_ZONES):
+    if _zone not in places.ai_zones_of(_zone.rsplit("-", 1)[0]):  # a zonal cluster needs a standard zone
         _FIRST.setdefault(_zone.rsplit("-", 1)[0], _zone)
 V6E_ZONES = list(_FIRST.items())
 REGION_COUNTS = (1, 2, 4, len(V6E_ZONES))

@@ -5,7 +5,8 @@ that run pods in that cluster (Deployment, StatefulSet, ReplicaSet, Job, DaemonS
 program or rendered from a Helm chart), each pod's effective requests (Kubernetes' rule for init and
 sidecar containers, plus the Cloud Storage FUSE sidecars GKE injects), and the pools each pod may land on
 (nodeSelector, required node affinity, taints against tolerations). Each node offers GKE's allocatable
-less the GKE system pods that run on every node (stacks/facts.py); pods are packed first-fit-decreasing.
+less the GKE system pods that run on every node (inference/core/facts/machines.py); pods are packed
+first-fit-decreasing.
 A pod that fits no node, or a pool that cannot hold its pods, is a problem. docs/capacity.md explains it.
 """
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from stacks import facts
+from inference.core.facts import machines
 from tools import engine
 
 NODE_POOL = "gcp:container/nodePool:NodePool"
@@ -42,7 +43,10 @@ TAINT_EFFECTS = {"NO_SCHEDULE": "NoSchedule", "PREFER_NO_SCHEDULE": "PreferNoSch
 # A FUSE volume with gcsfuseMetadataPrefetchOnMount adds gke-gcsfuse-metadata-prefetch: 10m / 10Mi by
 # default, its memory under gke-gcsfuse/metadata-prefetch-memory-{request,limit}.
 FUSE_DRIVER = "gcsfuse.csi.storage.gke.io"
-_FUSE_DEFAULT = {"cpu": f"{facts.FUSE_SIDECAR_CPU_MILLI}m", "memory": f"{facts.FUSE_SIDECAR_MEMORY // facts.MI}Mi"}
+_FUSE_DEFAULT = {
+    "cpu": f"{machines.FUSE_SIDECAR_CPU_MILLI}m",
+    "memory": f"{machines.FUSE_SIDECAR_MEMORY // machines.MI}Mi",
+}
 FUSE_SIDECAR = ("gke-gcsfuse/", _FUSE_DEFAULT, _FUSE_DEFAULT)
 FUSE_PREFETCH = ("gke-gcsfuse/metadata-prefetch-", {"cpu": "10m", "memory": "10Mi"}, {"cpu": "50m", "memory": "250Mi"})
 
@@ -115,7 +119,9 @@ def fmt(res: dict[str, int]) -> str:
     if "memory" in res:
         m = res["memory"]
         parts.append(
-            f"memory {_num(m / facts.GI)}Gi" if abs(m) >= facts.GI or m == 0 else f"memory {math.ceil(m / facts.MI)}Mi"
+            f"memory {_num(m / machines.GI)}Gi"
+            if abs(m) >= machines.GI or m == 0
+            else f"memory {math.ceil(m / machines.MI)}Mi"
         )
     parts += [f"{k} {v}" for k, v in sorted(res.items()) if k not in ("cpu", "memory", "pods") and v]
     return ", ".join(parts)
@@ -270,7 +276,7 @@ class Pool:
     nodes: int
     labels: dict[str, str]
     taints: list[dict]
-    machine: facts.MachineType | None
+    machine: machines.MachineType | None
     allocatable: dict[str, int] = field(default_factory=dict)  # per node
     node_system: dict[str, int] = field(default_factory=dict)  # GKE DaemonSets, per node
     node_daemons: dict[str, int] = field(default_factory=dict)  # the workloads' DaemonSets, per node
@@ -291,7 +297,7 @@ def pool_of(cluster: str, reg: engine.Registration) -> Pool:
     i = engine.to_json(reg.inputs)
     config = i.get("nodeConfig") or {}
     machine_type = config.get("machineType") or "e2-medium"  # GKE's default machine type
-    machine = facts.MACHINE_TYPES.get(machine_type)
+    machine = machines.MACHINE_TYPES.get(machine_type)
     autoscaling = i.get("autoscaling") or {}
     counts = (autoscaling.get("maxNodeCount"), i.get("nodeCount"), i.get("initialNodeCount"))
     per_zone = next((c for c in counts if c is not None), 1)
@@ -299,7 +305,8 @@ def pool_of(cluster: str, reg: engine.Registration) -> Pool:
     name = i.get("name") or reg.name
     # Labels every node carries: Kubernetes' well-known ones (https://kubernetes.io/docs/reference/
     # labels-annotations-taints/), GKE's pool, machine family and Spot labels, the TPU labels GKE sets on
-    # slice nodes (plan-tpus, stacks/facts.py), then the pool's own Kubernetes labels (nodeConfig.labels).
+    # slice nodes (plan-tpus, inference/core/facts/machines.py), then the pool's own Kubernetes labels
+    # (nodeConfig.labels).
     labels = {
         POOL_LABEL: name,
         "node.kubernetes.io/instance-type": machine_type,
@@ -316,12 +323,12 @@ def pool_of(cluster: str, reg: engine.Registration) -> Pool:
         topology = (i.get("placementPolicy") or {}).get("tpuTopology") or machine.tpu_topology
         labels |= {"cloud.google.com/gke-tpu-accelerator": machine.tpu_accelerator}
         labels |= {"cloud.google.com/gke-tpu-topology": topology}
-        taints.append(dict(facts.TPU_TAINT))
+        taints.append(dict(machines.TPU_TAINT))
     labels |= config.get("labels") or {}
     pool = Pool(cluster, name, machine_type, int(nodes), labels, taints, machine)
     if machine:
-        pool.allocatable = facts.allocatable(machine)
-        daemons = [*facts.NODE_SYSTEM_PODS, *(facts.TPU_NODE_SYSTEM_PODS if machine.tpu_chips else ())]
+        pool.allocatable = machines.allocatable(machine)
+        daemons = [*machines.NODE_SYSTEM_PODS, *(machines.TPU_NODE_SYSTEM_PODS if machine.tpu_chips else ())]
         for d in daemons:
             pool.node_system = _add(pool.node_system, {"cpu": d.cpu_milli, "memory": d.memory, "pods": 1})
     return pool
@@ -435,7 +442,8 @@ def analyse(plan: engine.Plan) -> Capacity:
                     pool.name,
                     (),
                     f"cluster {pool.cluster}: {pool.label}: machine type {pool.machine_type} is not in "
-                    "stacks/facts.py MACHINE_TYPES, so its capacity is unknown; add it (docs/capacity.md)",
+                    "inference/core/facts/machines.py MACHINE_TYPES, so its capacity is unknown; add it "
+                    "(docs/capacity.md)",
                 )
             )
     providers = {r.urn: r.parent for r in plan.by_type(K8S_PROVIDER)}
@@ -462,7 +470,7 @@ def analyse(plan: engine.Plan) -> Capacity:
     for cluster in clusters:
         pools_of[cluster].sort(key=lambda p: p.name)
         problems += _pack(names[cluster], [p for p in pools_of[cluster] if p.machine], workloads[cluster])
-    system = (*facts.NODE_SYSTEM_PODS, *facts.TPU_NODE_SYSTEM_PODS, *facts.CLUSTER_SYSTEM_PODS)
+    system = (*machines.NODE_SYSTEM_PODS, *machines.TPU_NODE_SYSTEM_PODS, *machines.CLUSTER_SYSTEM_PODS)
     notes.append(f"GKE system pods with estimated requests: {', '.join(p.name for p in system if p.estimate)}")
     return Capacity([p for c in clusters for p in pools_of[c]], problems, list(dict.fromkeys(notes)))
 
@@ -504,9 +512,9 @@ def _pack(cluster: str, pools: list[Pool], workloads: list[Workload]) -> list[Pr
     nodes = [(pool, pool.room) for pool in pools for _ in range(pool.nodes)]
     free = [room for _, room in nodes]
     pods = [w.pod for w in workloads if w.kind != "DaemonSet" for _ in range(w.count)]
-    for s in facts.CLUSTER_SYSTEM_PODS:
+    for s in machines.CLUSTER_SYSTEM_PODS:
         pods += [Pod(f"GKE {s.name}", {"cpu": s.cpu_milli, "memory": s.memory, "pods": 1}, system=True)] * s.replicas
-    order = (facts.TPU_RESOURCE, "cpu", "memory")
+    order = (machines.TPU_RESOURCE, "cpu", "memory")
     pods.sort(key=lambda p: tuple(p.requests.get(r, 0) for r in order), reverse=True)  # first-fit decreasing
     unplaced: dict[str, list[Pod]] = defaultdict(list)  # pool name -> pods that fit no node left there
     reported: set[str] = set()
@@ -578,12 +586,12 @@ def _overflow(cluster: str, pool: Pool, pods: list[Pod]) -> Problem:
 
 def render(result: Capacity) -> str:
     """The plan's "Capacity per pool" section."""
-    lines = ["Capacity per pool (requests against allocatable; GKE system pods per stacks/facts.py):"]
+    lines = ["Capacity per pool (requests against allocatable; GKE system pods per inference/core/facts/machines.py):"]
     rows = [("cluster", "pool", "machine x nodes", "allocatable per node", "workloads", "GKE system", "free")]
     for p in result.pools:
         total = _add({}, p.allocatable, p.nodes)
         free = _sub(_sub(total, p.workloads), p.system)
-        keys = ["cpu", "memory", *([facts.TPU_RESOURCE] if facts.TPU_RESOURCE in p.allocatable else [])]
+        keys = ["cpu", "memory", *([machines.TPU_RESOURCE] if machines.TPU_RESOURCE in p.allocatable else [])]
         cells = [
             fmt({k: r.get(k, 0) for k in keys}) if p.machine else "unknown"
             for r in (p.allocatable, p.workloads, p.system, free)

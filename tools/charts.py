@@ -24,7 +24,7 @@ from tools import engine, helm, mocks
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 # Offline there is no API server to ask: the oldest minor the clusters can run (every release channel
-# offered 1.35 or later by GKE's release notes of 2026-04-09; stacks/facts.py CHANNEL_VERSIONS).
+# offered 1.35 or later by GKE's release notes of 2026-04-09; inference/core/facts/versions.py CHANNEL_VERSIONS).
 KUBE_VERSION = "1.35"
 # Chart inputs the provider understands that this renderer does not: refuse rather than mis-render.
 UNSUPPORTED = ("valueYamlFiles", "postRenderer", "dependencyUpdate", "repositoryOpts", "devel", "verify", "keyring")

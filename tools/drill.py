@@ -35,7 +35,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-CURL_IMAGE = "curlimages/curl:8.11.1"  # the image of the stack's testRequests (stacks/platform.py)
+from inference.common.images import CURL_IMAGE  # the image of the stack's testRequests
+
 REQUEST_TIMEOUT_SECONDS = 10  # curl --max-time per request
 POLL_SECONDS = 5.0  # between readiness checks while the region recovers
 CLIENT_LABEL = "app.kubernetes.io/name=failover-drill"

@@ -1,11 +1,11 @@
 """Offline plans of a migration's phases and what each `pulumi up` changes:
 `python -m tools.phases <stack> [FROM TO] [--weights ALPHA V1]`.
 
-Renders the stack once per phase (its `migration.phase` set to each of stacks/config/migration.py PHASES in
+Renders the stack once per phase (its `migration.phase` set to each of inference/migration/phases.py PHASES in
 turn, everything else as in Pulumi.<stack>.yaml) and prints the offline diff (tools/diff.py, docs/diff.md) of
 every step of the zero-downtime path, or of FROM -> TO only (e.g. `alpha cleanup`, the simple path). The
 split phase takes the stack file's weights, or --weights. A FROM -> TO that the stack's migration gate
-(components/migration_gate.py) would refuse is refused here with the same message.
+(inference/migration/gate.py) would refuse is refused here with the same message.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import json
 import sys
 from typing import Any
 
-from components import migration_gate
-from stacks.config import ConfigError
-from stacks.config.migration import PHASES, SIMPLE_PHASES
+from inference.common.reader import ConfigError
+from inference.migration import gate as migration_gate
+from inference.migration.config import PHASES, SIMPLE_PHASES
 from tools import diff, engine, stack_file
 from tools import plan as plan_tool
 from tools.cli_config import CliConfigError

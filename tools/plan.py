@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from stacks.config import OPERATOR_SECRETS, ConfigError
+from inference.common.reader import OPERATOR_SECRETS, ConfigError
 from tools import capacity, charts, diff, engine, graph, stack_file, timing
 from tools.cli_config import CliConfigError
 

@@ -357,11 +357,11 @@ GCP: dict[str, Rule] = {
     "time:index/sleep:Sleep": Rule(forces=("triggers",), source=_TIME),
     # The leftover sweeper's dynamic provider answers every change with an update, never a replacement
     # (replacing it would run its delete, and sweep, mid-update).
-    "pulumi-python:dynamic:Resource": Rule(source="components/leftover_sweeper.py (_SweeperProvider.diff)"),
+    "pulumi-python:dynamic:Resource": Rule(source="inference/core/leftover_sweeper.py (_SweeperProvider.diff)"),
     # The migration gate and the route's readiness wait: their providers' diff never replaces either.
-    "pulumi-python:dynamic/migration:Gate": Rule(source="components/migration_gate.py (_GateProvider.diff)"),
+    "pulumi-python:dynamic/migration:Gate": Rule(source="inference/migration/gate.py (_GateProvider.diff)"),
     "pulumi-python:dynamic/gateway:RouteReadiness": Rule(
-        source="components/route_readiness.py (_RouteReadinessProvider.diff)"
+        source="inference/single_cluster/route_readiness.py (_RouteReadinessProvider.diff)"
     ),
     # DiffConfig replaces the provider when clusterIdentifier changes (not when it is added or removed);
     # without one, a kubeconfig, context or cluster pointing at another cluster replaces it.

@@ -59,8 +59,9 @@ STEPS: dict[str, Step] = {
     ),
     "route-applied": Step(
         60,
-        "the route's readiness wait (components/route_readiness.py): GKE's Gateway controller reports the new "
-        "generation of the route once it updated the load balancer's URL map; estimate, no published figure",
+        "the route's readiness wait (inference/single_cluster/route_readiness.py): GKE's Gateway controller "
+        "reports the new generation of the route once it updated the load balancer's URL map; estimate, no "
+        "published figure",
     ),
     "monitoring-config": Step(5, "one Cloud Monitoring or Logging API write (alert policy, log metric, dashboard)"),
     "model-armor-template": Step(5, "one Model Armor API write (a template), estimate"),

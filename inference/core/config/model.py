@@ -1,0 +1,173 @@
+"""`model` and `modelStore`: what is served and where its weights live, and where the weights download runs (a
+Cloud Run job next to the bucket it fills), checked against the Hugging Face rules and Google Cloud's
+locations in inference/common/name_rules.py and inference/core/facts/places.py."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from inference.common import name_rules
+from inference.common.reader import Reader, did_you_mean
+from inference.core.config.compute import Accelerator
+from inference.core.facts import places
+
+_HF_PART = r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?"
+
+
+_MODEL_ID = re.compile(rf"({_HF_PART}/)?{_HF_PART}")
+
+
+# The name clients send (vLLM's --served-model-name; it also goes into the test request's shell command).
+_SERVED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}")
+
+
+_BUCKET_LOCATION = re.compile(r"[A-Za-z0-9-]{1,64}")
+
+
+# A git ref or commit as huggingface_hub's `revision` takes it (it also names the download's marker).
+_REVISION = re.compile(r"(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")
+
+
+MODEL_STORE_LAYOUTS = ("per-region", "single")
+
+
+@dataclass(frozen=True)
+class Model:
+    id: str
+    served_name: str
+    tensor_parallel_size: int
+    revision: str = "main"  # Hugging Face branch, tag or commit the weights download fetches
+
+
+@dataclass(frozen=True)
+class ModelStore:
+    layout: str  # "per-region": a bucket in each region; "single": one bucket at `location`
+    location: str
+    force_destroy: bool
+    protect: bool
+    download_attempt: int = 0  # mixed into the download's execution token: a new value runs it again
+
+
+def download_regions(top: Reader, regions: list[str], config_region: str, store: ModelStore) -> dict[str, str]:
+    """Bucket location -> Cloud Run region of its download job. A regional bucket is filled from its own
+    region (every TPU v6e region offers Cloud Run, tests/test_weights_download.py); a dual- or multi-region
+    bucket from the first of the stack's regions inside it, the config region first, so the 50 GB never
+    leave the bucket's location."""
+    if store.layout == "per-region":
+        return {r: r for r in regions}
+    ordered = [config_region, *(r for r in regions if r != config_region)]
+    inside = places.regions_in_bucket_location(store.location)
+    region = next((r for r in ordered if r in inside and r in places.CLOUD_RUN_REGIONS), None)
+    if region is None:
+        around = next(
+            (m for m in places.GCS_MULTI_REGIONS if config_region in places.regions_in_bucket_location(m)), None
+        )
+        top.problem(
+            "modelStore.location",
+            store.location,
+            f"holds none of the stack's regions ({', '.join(regions)}), and the weights download runs as a Cloud Run "
+            f"job in one of them inside the bucket's location ({places.GCS_LOCATIONS_SOURCE}, "
+            f"{places.CLOUD_RUN_LOCATIONS_SOURCE})",
+            f"use {around or config_region.upper()}, or modelStore.layout: per-region",
+        )
+        return {}
+    return {store.location: region}
+
+
+def model(top: Reader, accelerator: Accelerator | None) -> Model:
+    m = top.mapping("model")
+    model_id = m.string("id", "google/gemma-3-27b-it", longest=200)
+    if model_id and (
+        not _MODEL_ID.fullmatch(model_id)
+        or len(model_id.rsplit("/", 1)[-1]) > name_rules.HF_REPO_NAME_LONGEST
+        or "--" in model_id
+        or ".." in model_id
+        or model_id.endswith(".git")
+    ):
+        m.problem(
+            "id",
+            model_id,
+            f"is not a Hugging Face repository id ({name_rules.HF_REPO_ID_SOURCE})",
+            "use namespace/name in ASCII letters, digits, '-', '_' and '.', e.g. google/gemma-3-27b-it",
+        )
+        model_id = None
+    served = m.string(
+        "servedName",
+        None,
+        pattern=_SERVED_NAME,
+        why="is not a model name clients can send",
+        fix="use ASCII letters, digits and . _ : / -, at most 128 characters, e.g. gemma-3-27b",
+    )
+    chips = accelerator.chips if accelerator else 1
+    tp = m.integer("tensorParallelSize", chips, low=1, high=256)
+    if accelerator and tp is not None and tp != chips:
+        m.problem(
+            "tensorParallelSize",
+            tp,
+            f"{accelerator.machine_type} has {chips} chips and vLLM shards the model across all of them",
+            f"set tensorParallelSize to {chips}",
+        )
+    revision = m.string(
+        "revision",
+        "main",
+        pattern=_REVISION,
+        why="is not a Hugging Face branch, tag or commit",
+        fix="use a branch or tag name, or a 40-character commit hash, e.g. main",
+        longest=100,
+    )
+    m.finish()
+    return Model(model_id, served or model_id, tp, revision)
+
+
+def model_store(top: Reader) -> ModelStore:
+    s = top.mapping("modelStore")
+    layout = s.choice("layout", "per-region", MODEL_STORE_LAYOUTS)
+    location = None
+    if layout == "per-region" and s.raw.get("location") is not None:
+        s.known.add("location")
+        s.problem(
+            "location",
+            s.raw["location"],
+            "does nothing with layout per-region: each region gets a bucket in that region",
+            "remove modelStore.location, or set modelStore.layout: single",
+        )
+    else:
+        location = _bucket_location(s)
+    store = ModelStore(
+        layout,
+        (location or "US").upper(),
+        s.boolean("forceDestroy", False),
+        s.boolean("protect", True),
+        s.integer(
+            "downloadAttempt",
+            0,
+            low=0,
+            high=9999,
+            fix="use 0..9999: raise it by one to run the weights download again",
+        ),
+    )
+    s.finish()
+    return store
+
+
+def _bucket_location(s: Reader) -> str | None:
+    location = s.string("location", "US", longest=64)
+    known = (*places.GCS_MULTI_REGIONS, *places.GCS_DUAL_REGIONS, *places.GCS_REGIONS)
+    if location is None or (_BUCKET_LOCATION.fullmatch(location) and location.upper() in known):
+        return location
+    region = next((reg for reg in places.REGION_ZONES if location.lower() in places.zones_of(reg)), None)
+    if region:
+        why = "is a zone; a STANDARD bucket lives in a region, a dual-region or a multi-region"
+        why += f" ({places.GCS_LOCATIONS_SOURCE})"
+        fix = f"use its region {region.upper()}"
+    else:
+        why = f"is not a Cloud Storage location ({places.GCS_LOCATIONS_SOURCE}, read {places.PLACES_READ_ON})"
+        close = did_you_mean(location.upper(), known)
+        fix = (
+            f"did you mean '{close}'?"
+            if close
+            else "use a multi-region (US, EU, ASIA), a dual-region such as NAM4 or a region"
+        )
+    s.problem("location", location, why, fix)
+    return None

@@ -1,0 +1,37 @@
+"""Facts the multi-cluster Gateway relies on: its GatewayClass, the proxy-only subnets it needs, and what the
+fleet's agents need (Multi Cluster Ingress, the MCS importer), each with its source, read 2026-11-25."""
+
+from __future__ import annotations
+
+from inference.common.permissions import Grant
+
+# The multi-cluster inference gateway's class: a cross-region internal Application Load Balancer across
+# the fleet (https://cloud.google.com/kubernetes-engine/docs/how-to/setup-multicluster-inference-gateway).
+GATEWAY_CLASS = "gke-l7-cross-regional-internal-managed-mc"
+# Cross-region internal Envoy-based load balancers run their proxies in GLOBAL_MANAGED_PROXY subnets
+# (https://cloud.google.com/load-balancing/docs/proxy-only-subnets#envoy-lb).
+PROXY_SUBNET_PURPOSE = "GLOBAL_MANAGED_PROXY"
+
+IDENTITIES = {
+    "mci-agent": "service-PROJECT_NUMBER@gcp-sa-multiclusteringress.iam.gserviceaccount.com",
+    "mcs-importer": "PROJECT.svc.id.goog[gke-mcs/gke-mcs-importer], through Workload Identity",
+}
+PERMISSIONS = (
+    Grant(
+        "mci-agent",
+        "roles/container.admin",
+        "project",
+        "the multi-cluster Gateway controller programs load balancers from every member cluster",
+        "https://cloud.google.com/kubernetes-engine/docs/how-to/enabling-multi-cluster-gateways",
+        when="features",
+    ),
+    Grant(
+        "mcs-importer",
+        "roles/compute.networkViewer",
+        "project",
+        "the multi-cluster Services importer reads the VPC to build the imported services' NEGs",
+        "https://cloud.google.com/kubernetes-engine/docs/how-to/multi-cluster-services#enabling "
+        "(the MCS setup's IAM step; operators report MCS unhealthy without it even with Workload Identity)",
+        when="features",
+    ),
+)

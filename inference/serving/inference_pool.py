@@ -1,0 +1,170 @@
+"""InferencePool: the Gateway API Inference Extension objects of one cluster — the InferenceObjective
+CRD and objective, the KV-cache metric export, the `inferencepool` chart and the pool's fleet export."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from inference.common import vendored
+
+# The vendored `inferencepool` chart of each release (components/charts/, docs/charts.md): what the offline
+# plan renders is what deploys. Relative to the project root, where Pulumi runs the program, so the
+# chart input is the same on every machine and makes no diff.
+CHARTS = {
+    "v1.5.0": vendored.chart("inferencepool-v1.5.0"),
+    "v1.1.0": vendored.chart("inferencepool-v1.1.0"),
+}
+CRDS = vendored.CRDS
+KV_CACHE_METRIC = "vllm:kv_cache_usage_perc"
+EXPORT_ANNOTATION = "networking.gke.io/export"
+
+
+def objective_crd(chart_version: str) -> dict:
+    """The InferenceObjective CRD from the same release as the chart."""
+    folder = CRDS / f"gateway-api-inference-extension-{chart_version}"
+    return yaml.safe_load((folder / "inference.networking.x-k8s.io_inferenceobjectives.yaml").read_text())
+
+
+@dataclass(frozen=True)
+class EndpointPickerResources:
+    cpu_request: str
+    memory_request: str
+    memory_limit: str
+
+
+def chart_values(
+    chart_version: str,
+    match_labels: Mapping[str, str],
+    serving_port: int,
+    monitoring: bool,
+    endpoint_picker: EndpointPickerResources | None,
+) -> dict:
+    """Values for the inferencepool chart, with only keys the chart version's templates read.
+
+    Monitoring: `monitoring.prometheus.enabled` (with `.auth.enabled`, true by default) makes the GKE
+    provider render the PodMonitoring and the metrics reader's token (v1.5.0 `epplib/templates/_gke.yaml`,
+    v1.1.0 `templates/gke.yaml`); `monitoring.gke.enabled` is read by no v1.5.0 template.
+    v1.1.0's endpoint picker still reads vLLM's deprecated `vllm:gpu_cache_usage_perc` unless told
+    otherwise; later releases read the KV-cache metric.
+    """
+    extension: dict = {"monitoring": {"prometheus": {"enabled": monitoring}}}
+    if chart_version == "v1.1.0":
+        extension["flags"] = [{"name": "kv-cache-usage-percentage-metric", "value": KV_CACHE_METRIC}]
+    if endpoint_picker:
+        extension["resources"] = {
+            "requests": {"cpu": endpoint_picker.cpu_request, "memory": endpoint_picker.memory_request},
+            "limits": {"memory": endpoint_picker.memory_limit},
+        }
+    return {
+        "inferencePool": {
+            "modelServers": {"matchLabels": dict(match_labels)},
+            "targetPorts": [{"number": serving_port}],
+        },
+        "inferenceExtension": extension,
+        "provider": {"name": "gke"},
+    }
+
+
+@dataclass(frozen=True)
+class InferencePoolArgs:
+    namespace: str
+    pool_name: str
+    chart_version: str
+    match_labels: Mapping[str, str]
+    serving_port: int
+    objective_name: str
+    priority: int
+    metric_export_name: str
+    epp_monitoring: bool  # the codelab turns on EPP monitoring in the config cluster only
+    endpoint_picker: EndpointPickerResources | None  # None: the chart's own (v1.1.0 has none)
+    requires: Sequence[pulumi.Resource] = ()  # the namespace
+    nodes: Sequence[pulumi.Resource] = ()  # the pool the endpoint picker runs on
+    # The export only takes effect once multi-cluster services run; on destroy it goes first.
+    fleet_features: Sequence[pulumi.Resource] = ()
+    export: bool = True  # False: a single-cluster Gateway routes to the pool itself, nothing imports it
+    # The KV-cache metric export: only the multi-cluster Gateway's GCPBackendPolicy balances on it.
+    kv_cache_metric: bool = True
+    # Objective name -> priority, instead of the one objective above (a migration's models, seeds 000/001).
+    objectives: Mapping[str, int] | None = None
+
+
+class InferencePool(pulumi.ComponentResource):
+    """Created the same way in every cluster, so the Gateway sees one pool that spans regions."""
+
+    def __init__(self, name: str, args: InferencePoolArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("inference:serving:InferencePool", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, depends_on=list(args.requires))
+        meta = lambda n: k8s.meta.v1.ObjectMetaArgs(name=n, namespace=args.namespace)  # noqa: E731
+
+        crd = objective_crd(args.chart_version)
+        self.objective_crd = k8s.apiextensions.v1.CustomResourceDefinition(
+            f"{name}-objective-crd",
+            metadata=crd["metadata"],
+            spec=crd["spec"],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # The CR depends on the CRD resource itself: preview must know the kind before it exists.
+        self.objectives = [
+            k8s.apiextensions.CustomResource(
+                f"{name}-objective" if args.objectives is None else f"{name}-objective-{objective}",
+                api_version="inference.networking.x-k8s.io/v1alpha2",
+                kind="InferenceObjective",
+                metadata=meta(objective),
+                spec={
+                    "priority": priority,
+                    "poolRef": {"name": args.pool_name, "group": "inference.networking.k8s.io"},
+                },
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.objective_crd, *args.requires]),
+            )
+            for objective, priority in (args.objectives or {args.objective_name: args.priority}).items()
+        ]
+        # Exports vLLM's KV-cache utilisation to Cloud Monitoring; the backend policy balances on it.
+        self.metric = None
+        if args.kv_cache_metric:
+            self.metric = k8s.apiextensions.CustomResource(
+                f"{name}-kv-cache-metric",
+                api_version="autoscaling.gke.io/v1beta1",
+                kind="AutoscalingMetric",
+                metadata=meta(args.metric_export_name),
+                spec={
+                    "selector": {"matchLabels": dict(args.match_labels)},
+                    "endpoints": [
+                        {
+                            "port": args.serving_port,
+                            "path": "/metrics",
+                            "metrics": [{"name": KV_CACHE_METRIC, "exportName": args.metric_export_name}],
+                        }
+                    ],
+                },
+                opts=child,
+            )
+        self.chart = k8s.helm.v4.Chart(
+            f"{name}-chart",
+            chart=CHARTS[args.chart_version],  # a local chart: Helm ignores `version` for a path
+            name=args.pool_name,  # the release name is the InferencePool's name
+            namespace=args.namespace,
+            values=chart_values(
+                args.chart_version, args.match_labels, args.serving_port, args.epp_monitoring, args.endpoint_picker
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.requires, *args.nodes]),
+        )
+        # The chart has no value for the pool's annotations: a server-side-apply patch owns just this
+        # one field, declaratively, so there is no drift and no perpetual diff.
+        self.export = None
+        if args.export:
+            self.export = k8s.apiextensions.CustomResourcePatch(
+                f"{name}-export",
+                api_version="inference.networking.k8s.io/v1",
+                kind="InferencePool",
+                metadata=k8s.meta.v1.ObjectMetaPatchArgs(
+                    name=args.pool_name, namespace=args.namespace, annotations={EXPORT_ANNOTATION: "True"}
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.chart, *args.fleet_features]),
+            )
+        self.pool_name = args.pool_name
+        self.register_outputs({"pool": args.pool_name})

@@ -1,0 +1,107 @@
+"""Single-cluster mode: a regional Gateway in the one cluster, its route straight to the InferencePool, or to
+the pools a migration's phase names (inference/migration/)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pulumi
+
+from inference.configuration.platform import PlatformConfig
+from inference.core.cluster import InferenceCluster
+from inference.core.wiring import Platform, Weights
+from inference.serving import wiring as serving
+from inference.serving.wiring import PoolOptions, Served, Serving
+from inference.single_cluster import facts, requests
+from inference.single_cluster.gateway import RouteBackend, SingleClusterGateway, SingleClusterGatewayArgs
+
+APIS: tuple[str, ...] = ()  # nothing beyond the core's
+PROXY_SUBNET_PURPOSE = facts.PROXY_SUBNET_PURPOSE
+GATEWAY_ADDRESSES = False  # the Gateway takes an address of its own
+
+
+@dataclass(frozen=True)
+class Route:
+    """The route's backends, what it waits for, and what it adds to the stack's outputs."""
+
+    backends: Sequence[RouteBackend]
+    pools: Sequence[pulumi.Resource]  # the charts of the pools it names: it never routes to a missing one
+    gate: Sequence[pulumi.Resource] = ()  # a refused migration step changes no route
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Routing(Protocol):
+    """How the route is made: straight to the pool (`Direct`), or by a migration's phase."""
+
+    with_pools: bool  # whether the v1 InferencePool exists
+    objectives: Mapping[str, int] | None  # the pool's objectives, when not inferencePool's one
+
+    def route(self, cfg: PlatformConfig, cluster: InferenceCluster, serving: Serving, region: str) -> Route: ...
+
+
+@dataclass(frozen=True)
+class Direct:
+    with_pools: bool = True
+    objectives: Mapping[str, int] | None = None
+
+    def route(self, cfg: PlatformConfig, cluster: InferenceCluster, serving: Serving, region: str) -> Route:
+        return Route([RouteBackend(cfg.inference_pool.name)], [serving.pools[region].chart])
+
+
+def _gateway(
+    cfg: PlatformConfig, platform: Platform, region: str, serving: Serving, route: Route
+) -> SingleClusterGateway:
+    gw, network, cluster = cfg.gateway, platform.network, platform.clusters[region]
+    return SingleClusterGateway(
+        "gateway",
+        SingleClusterGatewayArgs(
+            namespace=cfg.model_server.namespace,
+            gateway_name=gw.name,
+            route_name=gw.route_name,
+            class_name=gw.class_name,
+            backends=route.backends,
+            programmed_timeout_minutes=gw.programmed_timeout_minutes,
+            endpoint=cluster.cluster.endpoint,
+            ca_certificate=cluster.cluster.master_auth.cluster_ca_certificate,
+            requires=serving.namespace(region),
+            pools=route.pools,
+            gate=route.gate,
+            network=[network.proxy_subnets[region], network.firewalls["health-checks"], network.firewalls["proxies"]],
+        ),
+        opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
+    )
+
+
+def wire(cfg: PlatformConfig, platform: Platform, weights: Weights, routing: Routing | None = None) -> Served:
+    """The model server and pool of the one cluster, and the Gateway and route in front of them."""
+    routing = routing or Direct()
+    ((region, cluster),) = platform.clusters.items()
+    options = PoolOptions(
+        export=False, kv_cache_metric=False, objectives=routing.objectives, with_pools=routing.with_pools
+    )
+    plane = serving.build(cfg, platform, weights, options)
+    route = routing.route(cfg, cluster, plane, region)
+    gateway = _gateway(cfg, platform, region, plane, route)
+    gw = cfg.gateway
+    request = requests.test_request(
+        context=cluster.kube_context,
+        namespace=cfg.model_server.namespace,
+        gateway=gw.name,
+        class_name=gw.class_name,
+        served_model=cfg.model.served_name,
+    )
+    outputs = {
+        **serving.outputs(cfg),
+        "gateway": {
+            "name": gateway.name,
+            "namespace": gateway.namespace,
+            "class": gw.class_name,
+            "cluster": cluster.cluster_name,
+            "kubeContext": cluster.kube_context,
+        },
+        "testRequests": {region: request},
+        **route.outputs,
+    }
+    return Served(plane, gateway.gateway, cluster, region, outputs)
