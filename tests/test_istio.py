@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from inference.configuration import stack as config
-from inference.istio import plane
+from inference.istio import facts as istio_facts
 from inference.serving import inference_pool
 from tests import schemas
 from tests.conftest import closure, plan_of, run
@@ -214,8 +214,8 @@ def test_endpoint_picker_is_the_seeds_with_a_released_image(byo):
     assert "automountServiceAccountToken" not in pod  # the picker reads pools, pods and objectives
     # The release matching the Inference Extension CRDs the program installs.
     assert c["image"] == "registry.k8s.io/gateway-api-inference-extension/epp:v1.1.0"
-    tag = plane.EPP_IMAGE.rsplit(":", 1)[1]
-    assert f"gateway-api-inference-extension-{tag}" in {f.split("/")[0] for f in plane.CRD_FILES}
+    tag = istio_facts.EPP_IMAGE.rsplit(":", 1)[1]
+    assert f"gateway-api-inference-extension-{tag}" in {f.split("/")[0] for f in istio_facts.CRD_FILES}
     _hardened(pod)
 
 
@@ -349,12 +349,12 @@ def test_the_seeds_crds_are_installed_from_the_reference_copies(byo):
         "inferenceobjectives.inference.networking.x-k8s.io",
     }
     rows = upstream.by_path()
-    for file in plane.CRD_FILES:
+    for file in istio_facts.CRD_FILES:
         folder, name = file.split("/")
         row = rows[f"crds/{file}"]
         tag = folder.rsplit("-", 1)[1]
         assert f"/{tag}/config/crd/" in row.url and row.url.endswith(name), file
-        vendored = (plane.CRDS / file).read_bytes()
+        vendored = (istio_facts.CRDS / file).read_bytes()
         if row.mark == "as-vendored":  # the blob of the tag's tree, `git ls-tree v1.4.0 config/crd/standard/`
             assert git_blob(vendored) == GATEWAY_API_V1_4_0_BLOBS[name], file
 

@@ -16,7 +16,7 @@ from inference.common.reader import name_problem
 from inference.configuration import stack as config
 from inference.core import weights_download
 from inference.core.facts import places
-from inference.serving import model_server
+from inference.serving import pods
 from tests.conftest import OPERATOR_SECRETS, closure, run
 from tools import engine, stack_file, timing
 
@@ -256,8 +256,8 @@ def pod_of(plan: engine.Plan, region: str) -> dict:
 def test_vllm_waits_at_run_time_for_its_revisions_marker(prod, region):
     spec = pod_of(prod, region)["spec"]
     (wait,) = spec["initContainers"]
-    assert wait["image"] == model_server.WEIGHTS_WAIT_IMAGE == "busybox:1.37.0"  # pinned
-    assert wait["command"] == ["sh", "-c", model_server.WEIGHTS_WAIT_SCRIPT]
+    assert wait["image"] == pods.WEIGHTS_WAIT_IMAGE == "busybox:1.37.0"  # pinned
+    assert wait["command"] == ["sh", "-c", pods.WEIGHTS_WAIT_SCRIPT]
     assert {e["name"]: e["value"] for e in wait["env"]} == {
         "MARKER": "/data/weights/google/gemma-3-27b-it/main/.download-complete",
         "WANTED": "google/gemma-3-27b-it@main",
@@ -283,7 +283,7 @@ def test_the_wait_ends_only_when_the_marker_names_the_revision(tmp_path):
 
     def waits() -> bool:
         try:
-            subprocess.run(["sh", "-c", model_server.WEIGHTS_WAIT_SCRIPT], env=env, capture_output=True, timeout=0.5)
+            subprocess.run(["sh", "-c", pods.WEIGHTS_WAIT_SCRIPT], env=env, capture_output=True, timeout=0.5)
         except subprocess.TimeoutExpired:
             return True
         return False

@@ -16,6 +16,8 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
+from inference.common.kubernetes import restricted, seccomp_pod
+
 ADAPTER_NAMESPACE = "custom-metrics"
 ADAPTER = "custom-metrics-stackdriver-adapter"
 ADAPTER_IMAGE = "gcr.io/gke-release/custom-metrics-stackdriver-adapter:v0.15.2-gke.1"  # the seed's pin
@@ -29,6 +31,10 @@ API_SERVICES = (
     ("custom.metrics.k8s.io", "v1beta2", 200),
     ("external.metrics.k8s.io", "v1beta1", 100),
 )
+
+
+def _meta(name: str, **kw) -> k8s.meta.v1.ObjectMetaArgs:
+    return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=ADAPTER_NAMESPACE, **kw)
 
 
 def adapter_reader_member(workload_pool: str) -> str:
@@ -109,36 +115,94 @@ def hpa_spec(args: PoolAutoscalingArgs) -> k8s.autoscaling.v2.HorizontalPodAutos
     )
 
 
+def _adapter_pod(system_pool: str) -> k8s.core.v1.PodTemplateSpecArgs:
+    return k8s.core.v1.PodTemplateSpecArgs(
+        metadata=k8s.meta.v1.ObjectMetaArgs(labels={**ADAPTER_LABELS, "kubernetes.io/cluster-service": "true"}),
+        spec=k8s.core.v1.PodSpecArgs(
+            service_account_name=ADAPTER,
+            node_selector={"cloud.google.com/gke-nodepool": system_pool},
+            security_context=seccomp_pod(),
+            containers=[
+                k8s.core.v1.ContainerArgs(
+                    name=f"pod-{ADAPTER}",
+                    image=ADAPTER_IMAGE,
+                    image_pull_policy="IfNotPresent",
+                    command=["/adapter", "--use-new-resource-model=true", "--fallback-for-container-metrics=true"],
+                    resources=k8s.core.v1.ResourceRequirementsArgs(
+                        requests=ADAPTER_RESOURCES, limits=ADAPTER_RESOURCES
+                    ),
+                    # Ready when its API server answers, so the APIServices wait for it (upstream's current
+                    # adapter_new_resource_model.yaml probes the same endpoint).
+                    readiness_probe=k8s.core.v1.ProbeArgs(
+                        http_get=k8s.core.v1.HTTPGetActionArgs(path="/healthz", port=443, scheme="HTTPS"),
+                        period_seconds=10,
+                    ),
+                    # It serves on 443; every other capability goes.
+                    security_context=restricted(add=["NET_BIND_SERVICE"]),
+                )
+            ],
+        ),
+    )
+
+
+def _role_ref(kind: str, name: str) -> k8s.rbac.v1.RoleRefArgs:
+    return k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind=kind, name=name)
+
+
 class PoolAutoscaling(pulumi.ComponentResource):
     """The adapter in one cluster, and the pool's HPA, which owns the model servers' replica count."""
 
     def __init__(self, name: str, args: PoolAutoscalingArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inference:autoscaling:PoolAutoscaling", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        meta = lambda n, **kw: k8s.meta.v1.ObjectMetaArgs(name=n, namespace=ADAPTER_NAMESPACE, **kw)  # noqa: E731
-        subject = k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=ADAPTER, namespace=ADAPTER_NAMESPACE)
-
         namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace", metadata=k8s.meta.v1.ObjectMetaArgs(name=ADAPTER_NAMESPACE), opts=child
+            f"{name}-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ADAPTER_NAMESPACE),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
-        account = k8s.core.v1.ServiceAccount(f"{name}-adapter-sa", metadata=meta(ADAPTER), opts=in_namespace)
+        account = k8s.core.v1.ServiceAccount(f"{name}-adapter-sa", metadata=_meta(ADAPTER), opts=in_namespace)
+        bindings = self._adapter_rights(name, namespace, in_namespace)
+        self.adapter = k8s.apps.v1.Deployment(
+            f"{name}-adapter",
+            metadata=_meta(ADAPTER, labels=ADAPTER_LABELS),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=1,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=ADAPTER_LABELS),
+                template=_adapter_pod(args.system_pool),
+            ),
+            # It reads Cloud Monitoring as its Workload Identity principal: the grant goes first.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[account, *bindings, *([args.adapter_access] if args.adapter_access else []), *args.nodes],
+            ),
+        )
+        self.api_services = self._api_services(name, in_namespace)
+        # Named after the pool, in the pool's namespace, as the guide does; it waits for the metrics API.
+        self.hpa = k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{name}-hpa",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.pool_name, namespace=args.namespace),
+            spec=hpa_spec(args),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*self.api_services, self._hpa_reads(name), *args.requires]
+            ),
+        )
+        self.register_outputs({"hpa": args.pool_name})
+
+    def _adapter_rights(self, name: str, namespace, in_namespace) -> list[pulumi.Resource]:
+        """Upstream's bindings: token reviews, the API server's authentication config, and reading pods and nodes."""
+        subject = k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=ADAPTER, namespace=ADAPTER_NAMESPACE)
         bindings = [
             k8s.rbac.v1.ClusterRoleBinding(
                 f"{name}-auth-delegator",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="custom-metrics:system:auth-delegator"),
-                role_ref=k8s.rbac.v1.RoleRefArgs(
-                    api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="system:auth-delegator"
-                ),
+                role_ref=_role_ref("ClusterRole", "system:auth-delegator"),
                 subjects=[subject],
                 opts=in_namespace,
             ),
             k8s.rbac.v1.RoleBinding(
                 f"{name}-auth-reader",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="custom-metrics-auth-reader", namespace="kube-system"),
-                role_ref=k8s.rbac.v1.RoleRefArgs(
-                    api_group="rbac.authorization.k8s.io", kind="Role", name="extension-apiserver-authentication-reader"
-                ),
+                role_ref=_role_ref("Role", "extension-apiserver-authentication-reader"),
                 subjects=[subject],
                 opts=in_namespace,
             ),
@@ -151,73 +215,24 @@ class PoolAutoscaling(pulumi.ComponentResource):
                     api_groups=[""], resources=["pods", "nodes", "nodes/stats"], verbs=["get", "list", "watch"]
                 )
             ],
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         bindings.append(
             k8s.rbac.v1.ClusterRoleBinding(
                 f"{name}-resource-reader-binding",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="custom-metrics-resource-reader"),
-                role_ref=k8s.rbac.v1.RoleRefArgs(
-                    api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="custom-metrics-resource-reader"
-                ),
+                role_ref=_role_ref("ClusterRole", "custom-metrics-resource-reader"),
                 subjects=[subject],
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, reader]),
             )
         )
-        self.adapter = k8s.apps.v1.Deployment(
-            f"{name}-adapter",
-            metadata=meta(ADAPTER, labels=ADAPTER_LABELS),
-            spec=k8s.apps.v1.DeploymentSpecArgs(
-                replicas=1,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=ADAPTER_LABELS),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(
-                        labels={**ADAPTER_LABELS, "kubernetes.io/cluster-service": "true"}
-                    ),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        service_account_name=ADAPTER,
-                        node_selector={"cloud.google.com/gke-nodepool": args.system_pool},
-                        security_context=k8s.core.v1.PodSecurityContextArgs(
-                            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault")
-                        ),
-                        containers=[
-                            k8s.core.v1.ContainerArgs(
-                                name=f"pod-{ADAPTER}",
-                                image=ADAPTER_IMAGE,
-                                image_pull_policy="IfNotPresent",
-                                command=[
-                                    "/adapter",
-                                    "--use-new-resource-model=true",
-                                    "--fallback-for-container-metrics=true",
-                                ],
-                                resources=k8s.core.v1.ResourceRequirementsArgs(
-                                    requests=ADAPTER_RESOURCES, limits=ADAPTER_RESOURCES
-                                ),
-                                # Ready when its API server answers, so the APIServices wait for it (upstream's
-                                # current adapter_new_resource_model.yaml probes the same endpoint).
-                                readiness_probe=k8s.core.v1.ProbeArgs(
-                                    http_get=k8s.core.v1.HTTPGetActionArgs(path="/healthz", port=443, scheme="HTTPS"),
-                                    period_seconds=10,
-                                ),
-                                # It serves on 443; every other capability goes.
-                                security_context=k8s.core.v1.SecurityContextArgs(
-                                    allow_privilege_escalation=False,
-                                    capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"], add=["NET_BIND_SERVICE"]),
-                                ),
-                            )
-                        ],
-                    ),
-                ),
-            ),
-            # It reads Cloud Monitoring as its Workload Identity principal: the grant goes first.
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                depends_on=[account, *bindings, *([args.adapter_access] if args.adapter_access else []), *args.nodes],
-            ),
-        )
+        return bindings
+
+    def _api_services(self, name: str, in_namespace) -> list[pulumi.Resource]:
+        """The adapter's Service and the metrics APIs it answers, registered with the API server."""
         service = k8s.core.v1.Service(
             f"{name}-adapter-service",
-            metadata=meta(
+            metadata=_meta(
                 ADAPTER,
                 labels={**ADAPTER_LABELS, "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "Adapter"},
             ),
@@ -228,7 +243,7 @@ class PoolAutoscaling(pulumi.ComponentResource):
             ),
             opts=in_namespace,
         )
-        self.api_services = [
+        return [
             k8s.apiregistration.v1.APIService(
                 f"{name}-{version}-{group.split('.')[0]}-metrics",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{version}.{group}"),
@@ -244,6 +259,9 @@ class PoolAutoscaling(pulumi.ComponentResource):
             )
             for group, version, priority in API_SERVICES
         ]
+
+    def _hpa_reads(self, name: str) -> pulumi.Resource:
+        """The HPA controller may read the external metrics API."""
         external_reader = k8s.rbac.v1.ClusterRole(
             f"{name}-external-metrics-reader",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="external-metrics-reader"),
@@ -252,14 +270,12 @@ class PoolAutoscaling(pulumi.ComponentResource):
                     api_groups=["external.metrics.k8s.io"], resources=["*"], verbs=["list", "get", "watch"]
                 )
             ],
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        hpa_reads = k8s.rbac.v1.ClusterRoleBinding(
+        return k8s.rbac.v1.ClusterRoleBinding(
             f"{name}-external-metrics-reader-binding",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="external-metrics-reader"),
-            role_ref=k8s.rbac.v1.RoleRefArgs(
-                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="external-metrics-reader"
-            ),
+            role_ref=_role_ref("ClusterRole", "external-metrics-reader"),
             subjects=[
                 k8s.rbac.v1.SubjectArgs(
                     kind="ServiceAccount", name="horizontal-pod-autoscaler", namespace="kube-system"
@@ -267,11 +283,3 @@ class PoolAutoscaling(pulumi.ComponentResource):
             ],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[external_reader]),
         )
-        # Named after the pool, in the pool's namespace, as the seed does; it waits for the metrics API.
-        self.hpa = k8s.autoscaling.v2.HorizontalPodAutoscaler(
-            f"{name}-hpa",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.pool_name, namespace=args.namespace),
-            spec=hpa_spec(args),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.api_services, hpa_reads, *args.requires]),
-        )
-        self.register_outputs({"hpa": args.pool_name})

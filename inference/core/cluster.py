@@ -124,6 +124,107 @@ def kubeconfig(context: str, endpoint: str, ca_certificate: str) -> str:
     )
 
 
+def _cluster_args(args: InferenceClusterArgs) -> dict:
+    """The cluster's own settings: VPC-native Dataplane V2, the Gateway API, Workload Identity, GCS FUSE,
+    managed Prometheus and the HPA performance profile, and the security options the stack turns on."""
+    return {
+        "project": args.project,
+        "name": args.cluster_name,
+        "location": args.zone,
+        "network": args.network,
+        "subnetwork": args.subnetwork,
+        # The default pool only exists while the cluster is created; the pools below replace it.
+        "remove_default_node_pool": True,
+        "initial_node_count": 1,
+        "node_config": gcp.container.ClusterNodeConfigArgs(
+            service_account=args.node_service_account,
+            oauth_scopes=[CLOUD_PLATFORM_SCOPE],
+            workload_metadata_config=gcp.container.ClusterNodeConfigWorkloadMetadataConfigArgs(mode="GKE_METADATA"),
+            shielded_instance_config=gcp.container.ClusterNodeConfigShieldedInstanceConfigArgs(
+                enable_secure_boot=True, enable_integrity_monitoring=True
+            ),
+        ),
+        "release_channel": gcp.container.ClusterReleaseChannelArgs(channel=args.release_channel),
+        # The features need a minimum GKE version (inference/core/facts/versions.py); validation checks the
+        # channel's default is past it. When set, it is the version the cluster is created at
+        # (`initialClusterVersion`); afterwards the channel upgrades past it and the provider upgrades only
+        # a master older than it (terraform-provider-google resource_container_cluster.go).
+        "min_master_version": args.min_version,
+        "datapath_provider": "ADVANCED_DATAPATH",
+        "networking_mode": "VPC_NATIVE",
+        "ip_allocation_policy": gcp.container.ClusterIpAllocationPolicyArgs(
+            cluster_secondary_range_name=args.pod_range_name,
+            services_secondary_range_name=args.service_range_name,
+        ),
+        "gateway_api_config": gcp.container.ClusterGatewayApiConfigArgs(channel="CHANNEL_STANDARD"),
+        "workload_identity_config": gcp.container.ClusterWorkloadIdentityConfigArgs(
+            workload_pool=f"{args.project}.svc.id.goog"
+        ),
+        "addons_config": gcp.container.ClusterAddonsConfigArgs(
+            gcs_fuse_csi_driver_config=gcp.container.ClusterAddonsConfigGcsFuseCsiDriverConfigArgs(enabled=True),
+        ),
+        "monitoring_config": gcp.container.ClusterMonitoringConfigArgs(
+            managed_prometheus=gcp.container.ClusterMonitoringConfigManagedPrometheusArgs(enabled=True),
+        ),
+        "pod_autoscaling": gcp.container.ClusterPodAutoscalingArgs(hpa_profile="PERFORMANCE"),
+        **_access_args(args),
+        "enable_legacy_abac": False,
+        "enable_shielded_nodes": True,
+        "deletion_protection": args.deletion_protection,
+        "resource_labels": dict(args.labels),
+    }
+
+
+def _access_args(args: InferenceClusterArgs) -> dict:
+    """Private nodes, the networks that may reach the control plane, and Secrets encrypted with the stack's key."""
+    return {
+        "private_cluster_config": gcp.container.ClusterPrivateClusterConfigArgs(
+            enable_private_nodes=True,
+            enable_private_endpoint=False,  # the control plane stays reachable, limited below
+            master_global_access_config=gcp.container.ClusterPrivateClusterConfigMasterGlobalAccessConfigArgs(
+                enabled=True
+            ),
+        )
+        if args.private_nodes
+        else None,
+        "master_authorized_networks_config": gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
+            cidr_blocks=[
+                gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(cidr_block=c, display_name=c)
+                for c in args.master_authorized_networks
+            ]
+        )
+        if args.master_authorized_networks
+        else None,
+        "database_encryption": gcp.container.ClusterDatabaseEncryptionArgs(state="ENCRYPTED", key_name=args.secrets_key)
+        if args.secrets_key
+        else None,
+    }
+
+
+def _tpu_node_config(args: InferenceClusterArgs, tpu: TpuPool) -> gcp.container.NodePoolNodeConfigArgs:
+    reservation = (
+        gcp.container.NodePoolNodeConfigReservationAffinityArgs(
+            consume_reservation_type="SPECIFIC_RESERVATION",
+            key="compute.googleapis.com/reservation-name",
+            values=[tpu.reservation],
+        )
+        if tpu.reservation
+        else None
+    )
+    return _pool_node_config(
+        args,
+        machine_type=tpu.machine_type,
+        labels={DRANET_LABEL: "true"},
+        spot=tpu.spot,
+        reservation_affinity=reservation,
+        **(_image_cache(tpu.image_cache_disk_image) if tpu.image_cache_disk_image else {}),
+        **(_image_streaming() if tpu.image_streaming else {}),
+    )
+
+
+MANAGEMENT = gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True)
+
+
 class InferenceCluster(pulumi.ComponentResource):
     """GKE Standard with everything multi-cluster inference needs: Dataplane V2, VPC-native, the
     Gateway API, Workload Identity, the GCS FUSE CSI driver, managed Prometheus and the HPA
@@ -136,95 +237,18 @@ class InferenceCluster(pulumi.ComponentResource):
         self.location = args.zone
         self.system_pool_name = SYSTEM_POOL
         self.kube_context = args.kube_context
-
-        encryption_grant = None
-        if args.secrets_key:
-            # GKE's service agent encrypts and decrypts Secrets with the key; granted on the key only.
-            encryption_grant = gcp.kms.CryptoKeyIAMMember(
-                f"{name}-secrets-key-user",
-                crypto_key_id=args.secrets_key,
-                role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
-                member=args.gke_service_agent,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
         self.cluster = gcp.container.Cluster(
             f"{name}-gke",
-            project=args.project,
-            name=args.cluster_name,
-            location=args.zone,
-            network=args.network,
-            subnetwork=args.subnetwork,
-            # The default pool only exists while the cluster is created; the pools below replace it.
-            remove_default_node_pool=True,
-            initial_node_count=1,
-            node_config=gcp.container.ClusterNodeConfigArgs(
-                service_account=args.node_service_account,
-                oauth_scopes=[CLOUD_PLATFORM_SCOPE],
-                workload_metadata_config=gcp.container.ClusterNodeConfigWorkloadMetadataConfigArgs(mode="GKE_METADATA"),
-                shielded_instance_config=gcp.container.ClusterNodeConfigShieldedInstanceConfigArgs(
-                    enable_secure_boot=True, enable_integrity_monitoring=True
-                ),
-            ),
-            release_channel=gcp.container.ClusterReleaseChannelArgs(channel=args.release_channel),
-            # The features need a minimum GKE version (inference/core/facts/versions.py); validation checks the
-            # channel's default is past it. When set, it is the version the cluster is created at
-            # (`initialClusterVersion`); afterwards the channel upgrades past it and the provider upgrades only
-            # a master older than it (terraform-provider-google resource_container_cluster.go).
-            min_master_version=args.min_version,
-            datapath_provider="ADVANCED_DATAPATH",
-            networking_mode="VPC_NATIVE",
-            ip_allocation_policy=gcp.container.ClusterIpAllocationPolicyArgs(
-                cluster_secondary_range_name=args.pod_range_name,
-                services_secondary_range_name=args.service_range_name,
-            ),
-            gateway_api_config=gcp.container.ClusterGatewayApiConfigArgs(channel="CHANNEL_STANDARD"),
-            workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
-                workload_pool=f"{args.project}.svc.id.goog"
-            ),
-            addons_config=gcp.container.ClusterAddonsConfigArgs(
-                gcs_fuse_csi_driver_config=gcp.container.ClusterAddonsConfigGcsFuseCsiDriverConfigArgs(enabled=True),
-            ),
-            monitoring_config=gcp.container.ClusterMonitoringConfigArgs(
-                managed_prometheus=gcp.container.ClusterMonitoringConfigManagedPrometheusArgs(enabled=True),
-            ),
-            pod_autoscaling=gcp.container.ClusterPodAutoscalingArgs(hpa_profile="PERFORMANCE"),
-            private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(
-                enable_private_nodes=True,
-                enable_private_endpoint=False,  # the control plane stays reachable, limited below
-                master_global_access_config=gcp.container.ClusterPrivateClusterConfigMasterGlobalAccessConfigArgs(
-                    enabled=True
-                ),
-            )
-            if args.private_nodes
-            else None,
-            master_authorized_networks_config=gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
-                cidr_blocks=[
-                    gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(cidr_block=c, display_name=c)
-                    for c in args.master_authorized_networks
-                ]
-            )
-            if args.master_authorized_networks
-            else None,
-            database_encryption=gcp.container.ClusterDatabaseEncryptionArgs(
-                state="ENCRYPTED", key_name=args.secrets_key
-            )
-            if args.secrets_key
-            else None,
-            enable_legacy_abac=False,
-            enable_shielded_nodes=True,
-            deletion_protection=args.deletion_protection,
-            resource_labels=dict(args.labels),
+            **_cluster_args(args),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=args.protect,
-                depends_on=[*args.depends_on, *([encryption_grant] if encryption_grant else [])],
+                depends_on=[*args.depends_on, *self._encryption_grant(name, args)],
                 # Both describe the throwaway default pool; changing them must not replace the cluster.
                 ignore_changes=["nodeConfig", "initialNodeCount"],
                 custom_timeouts=pulumi.CustomTimeouts(create="45m", update="45m", delete="45m"),
             ),
         )
-        management = gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True)
-
         self.system_pool = gcp.container.NodePool(
             f"{name}-system",
             project=args.project,
@@ -238,67 +262,10 @@ class InferenceCluster(pulumi.ComponentResource):
                 disk_size_gb=args.system_disk_size_gb,
                 disk_type="pd-balanced",
             ),
-            management=management,
+            management=MANAGEMENT,
             opts=pulumi.ResourceOptions(parent=self, custom_timeouts=pulumi.CustomTimeouts(create="30m", update="30m")),
         )
-
-        self.tpu_pool: gcp.container.NodePool | None = None
-        if args.tpu:
-            tpu = args.tpu
-            reservation = (
-                gcp.container.NodePoolNodeConfigReservationAffinityArgs(
-                    consume_reservation_type="SPECIFIC_RESERVATION",
-                    key="compute.googleapis.com/reservation-name",
-                    values=[tpu.reservation],
-                )
-                if tpu.reservation
-                else None
-            )
-            self.tpu_pool = gcp.container.NodePool(
-                f"{name}-tpu",
-                project=args.project,
-                name=TPU_POOL,
-                cluster=self.cluster.name,
-                location=args.zone,
-                # Each node is a whole single-host slice, so the cluster autoscaler adds serving capacity a
-                # slice at a time when the HPA asks for more model servers than there are slices.
-                node_count=tpu.node_count,
-                autoscaling=gcp.container.NodePoolAutoscalingArgs(
-                    min_node_count=tpu.node_count, max_node_count=tpu.max_node_count
-                )
-                if tpu.max_node_count > tpu.node_count
-                else None,
-                # No placement policy: every v6e shape the program serves on is a single-host slice, and
-                # GKE refuses `400 TPU topology can't be specified with single-host TPU slice pool`
-                # (AI-Hypercomputer/xpk PRs #822 and #825 omit topology and COMPACT for one host). The
-                # machine type alone fixes the slice; GKE labels its node with the topology.
-                # Managed DRANET: the TPU's high-speed NICs are handed to pods as DRA devices.
-                network_config=gcp.container.NodePoolNetworkConfigArgs(accelerator_network_profile="auto"),
-                node_config=_pool_node_config(
-                    args,
-                    machine_type=tpu.machine_type,
-                    labels={DRANET_LABEL: "true"},
-                    spot=tpu.spot,
-                    reservation_affinity=reservation,
-                    **(_image_cache(tpu.image_cache_disk_image) if tpu.image_cache_disk_image else {}),
-                    **(_image_streaming() if tpu.image_streaming else {}),
-                ),
-                management=management,
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    protect=args.protect,  # scarce capacity: a replaced slice may not come back
-                    # GKE adds its own TPU labels to the pool; reading them back must not cause a diff. An
-                    # autoscaled pool's node count is the autoscaler's: `pulumi up` must not reset it (and
-                    # keeping `nodeCount` rather than the force-new `initialNodeCount` never replaces the pool).
-                    ignore_changes=[
-                        "nodeConfig.labels",
-                        *(["nodeCount"] if tpu.max_node_count > tpu.node_count else []),
-                    ],
-                    # A slice waits for capacity in the zone; give it longer than the provider's default.
-                    custom_timeouts=pulumi.CustomTimeouts(create="60m", update="60m"),
-                ),
-            )
-
+        self.tpu_pool = self._tpu_pool(name, args, args.tpu) if args.tpu else None
         self.id = self.cluster.id
         self.workload_pool = self.cluster.workload_identity_config.apply(lambda c: c.workload_pool)
         self.provider = k8s.Provider(
@@ -320,4 +287,54 @@ class InferenceCluster(pulumi.ComponentResource):
                 "kube_context": self.kube_context,
                 "id": self.id,
             }
+        )
+
+    def _encryption_grant(self, name: str, args: InferenceClusterArgs) -> list[pulumi.Resource]:
+        """GKE's service agent encrypts and decrypts Secrets with the key; granted on the key only."""
+        if not args.secrets_key:
+            return []
+        return [
+            gcp.kms.CryptoKeyIAMMember(
+                f"{name}-secrets-key-user",
+                crypto_key_id=args.secrets_key,
+                role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
+                member=args.gke_service_agent,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        ]
+
+    def _tpu_pool(self, name: str, args: InferenceClusterArgs, tpu: TpuPool) -> gcp.container.NodePool:
+        autoscaled = tpu.max_node_count > tpu.node_count
+        return gcp.container.NodePool(
+            f"{name}-tpu",
+            project=args.project,
+            name=TPU_POOL,
+            cluster=self.cluster.name,
+            location=args.zone,
+            # Each node is a whole single-host slice, so the cluster autoscaler adds serving capacity a
+            # slice at a time when the HPA asks for more model servers than there are slices.
+            node_count=tpu.node_count,
+            autoscaling=gcp.container.NodePoolAutoscalingArgs(
+                min_node_count=tpu.node_count, max_node_count=tpu.max_node_count
+            )
+            if autoscaled
+            else None,
+            # No placement policy: every v6e shape the program serves on is a single-host slice, and
+            # GKE refuses `400 TPU topology can't be specified with single-host TPU slice pool`
+            # (AI-Hypercomputer/xpk PRs #822 and #825 omit topology and COMPACT for one host). The
+            # machine type alone fixes the slice; GKE labels its node with the topology.
+            # Managed DRANET: the TPU's high-speed NICs are handed to pods as DRA devices.
+            network_config=gcp.container.NodePoolNetworkConfigArgs(accelerator_network_profile="auto"),
+            node_config=_tpu_node_config(args, tpu),
+            management=MANAGEMENT,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.protect,  # scarce capacity: a replaced slice may not come back
+                # GKE adds its own TPU labels to the pool; reading them back must not cause a diff. An
+                # autoscaled pool's node count is the autoscaler's: `pulumi up` must not reset it (and
+                # keeping `nodeCount` rather than the force-new `initialNodeCount` never replaces the pool).
+                ignore_changes=["nodeConfig.labels", *(["nodeCount"] if autoscaled else [])],
+                # A slice waits for capacity in the zone; give it longer than the provider's default.
+                custom_timeouts=pulumi.CustomTimeouts(create="60m", update="60m"),
+            ),
         )

@@ -1,0 +1,64 @@
+"""Istio mode's facts: the CRDs and GatewayClasses it installs, istiod's switches, the released images, and the
+names and values of Istio's guide "Kubernetes Gateway API Inference Extension" (components/manifests/
+istio-gateway-api-inference-extension.*), kept so that the guide's test request and clean-up work unchanged."""
+
+from __future__ import annotations
+
+from inference.common import vendored
+
+CRDS = vendored.CRDS
+# The CRDs the guide installs with `kubectl kustomize .../config/crd`: Gateway API v1.4.0 (the six files its
+# `config/crd/kustomization.yaml` lists, all of `config/crd/standard/`) and the Inference Extension's
+# `config/crd/kustomization.yaml` at the EPP's release (v1.1.0: both InferencePools and InferenceObjective).
+CRD_FILES = (
+    "gateway-api-v1.4.0/gateway.networking.k8s.io_gatewayclasses.yaml",
+    "gateway-api-v1.4.0/gateway.networking.k8s.io_gateways.yaml",
+    "gateway-api-v1.4.0/gateway.networking.k8s.io_grpcroutes.yaml",
+    "gateway-api-v1.4.0/gateway.networking.k8s.io_httproutes.yaml",
+    "gateway-api-v1.4.0/gateway.networking.k8s.io_referencegrants.yaml",
+    "gateway-api-v1.4.0/gateway.networking.k8s.io_backendtlspolicies.yaml",
+    "gateway-api-inference-extension-v1.1.0/inference.networking.k8s.io_inferencepools.yaml",
+    "gateway-api-inference-extension-v1.1.0/inference.networking.x-k8s.io_inferencepools.yaml",
+    "gateway-api-inference-extension-v1.1.0/inference.networking.x-k8s.io_inferenceobjectives.yaml",
+)
+# EPP v1.1.0 always starts an InferenceObjective reconciler (pkg/epp/server/runserver.go SetupWithManager), and
+# GKE installs only the GA CRDs: on GKE the program installs this one from the same vendored file.
+OBJECTIVE_CRD_FILE = "gateway-api-inference-extension-v1.1.0/inference.networking.x-k8s.io_inferenceobjectives.yaml"
+# The GatewayClasses istiod 1.29.6 creates when they are missing (pilot/pkg/config/kube/gateway/gatewayclass.go,
+# classes and descriptions from deploymentcontroller.go getBuiltinClasses/getClassInfos; `istio-remote` because
+# PILOT_MULTI_NETWORK_DISCOVER_GATEWAY_API defaults to true in pilot/pkg/features/pilot.go). Declared before
+# istiod starts, so Pulumi owns them and `pulumi destroy` deletes them; istiod leaves an existing class alone.
+GATEWAY_CLASSES = {
+    "istio": ("istio.io/gateway-controller", "The default Istio GatewayClass"),
+    "istio-remote": ("istio.io/unmanaged-gateway", "Remote to this cluster. Does not deploy or affect configuration."),
+}
+# istiod copies a Gateway's spec.infrastructure.annotations onto the Service it generates (istio 1.29.6
+# pilot/pkg/config/kube/gateway/deploymentcontroller.go extractInfrastructureMetadata; the Service's
+# annotations in manifests/charts/istio-control/istio-discovery/files/kube-gateway.yaml); on GKE this one makes
+# it an internal passthrough Network Load Balancer
+# (https://cloud.google.com/kubernetes-engine/docs/concepts/service-load-balancer-parameters).
+INTERNAL_LOAD_BALANCER = {"networking.gke.io/load-balancer-type": "Internal"}
+ISTIO_NAMESPACE = "istio-system"
+INGRESS_NAMESPACE = "istio-ingress"
+NAMESPACE = "inference-model-server"
+SERVER = "inference-model-server-deployment"
+SERVER_LABELS = {"app": "inference-model-server"}
+POOL = "inference-model-server-pool"
+EPP = "inference-endpoint-picker"  # the Deployment's name and its own ServiceAccount's
+EPP_LABELS = {"app": "inference-epp"}
+EPP_SERVICE = "endpoint-picker-svc"
+EPP_PORT = 9002
+EPP_HEALTH_PORT = 9003
+PLUGINS_CONFIG = "plugins-config"
+PLUGINS_FILE = "default-plugins.yaml"
+GATEWAY = "gateway"
+ROUTE = "httproute-for-inferencepool"
+SERVING_PORT = 8000
+# The guide runs a staging build (epp:v20251119-2aaf2a6); the release matching the CRDs above is pinned instead.
+EPP_IMAGE = "registry.k8s.io/gateway-api-inference-extension/epp:v1.1.0"
+ISTIO_HUB = "docker.io/istio"  # where istio/release-builder points the released charts' `hub`
+BASE_MODEL = "meta-llama/Llama-3.1-8B-Instruct"
+ADAPTER = "reviews-1"
+# Both switches of the guide's `istioctl install`; istiod 1.29.6 reads ENABLE_GATEWAY_API_INFERENCE_EXTENSION
+# (pilot/pkg/features/experimental.go) and nothing reads the SUPPORT_ one, which is kept as the guide sets it.
+PILOT_ENV = {"ENABLE_GATEWAY_API_INFERENCE_EXTENSION": "true", "SUPPORT_GATEWAY_API_INFERENCE_EXTENSION": "true"}

@@ -1,0 +1,247 @@
+"""The explicitly deployed endpoint picker (EPP) of Istio mode and the InferencePool it serves: its
+EndpointPickerConfig with the scorers' weights, its Service and TLS, its rights and its Deployment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from inference.common.kubernetes import NONROOT_UID, nonroot_pod, restricted
+from inference.istio.facts import (
+    EPP,
+    EPP_HEALTH_PORT,
+    EPP_IMAGE,
+    EPP_LABELS,
+    EPP_PORT,
+    EPP_SERVICE,
+    NAMESPACE,
+    PLUGINS_CONFIG,
+    PLUGINS_FILE,
+    POOL,
+    SERVER_LABELS,
+    SERVING_PORT,
+)
+
+CrdDependency = Callable[[str, str], list[pulumi.Resource]]  # (group, kind) -> the CRD a custom resource waits for
+READER_ROLE = "inference-model-reader"
+
+
+def plugins_config(scorers: Sequence[tuple[str, int]]) -> str:
+    """The EPP's EndpointPickerConfig (apiVersion inference.networking.x-k8s.io/v1alpha1) with the weights."""
+    return yaml.safe_dump(
+        {
+            "apiVersion": "inference.networking.x-k8s.io/v1alpha1",
+            "kind": "EndpointPickerConfig",
+            "plugins": [{"type": name} for name, _ in scorers],
+            "schedulingProfiles": [
+                {"name": "default", "plugins": [{"pluginRef": name, "weight": weight} for name, weight in scorers]}
+            ],
+        },
+        sort_keys=False,
+    )
+
+
+def _meta(name: str, labels: dict | None = None) -> k8s.meta.v1.ObjectMetaArgs:
+    return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=NAMESPACE, labels=labels)
+
+
+def _grpc_probe() -> k8s.core.v1.ProbeArgs:
+    return k8s.core.v1.ProbeArgs(
+        grpc=k8s.core.v1.GRPCActionArgs(port=EPP_HEALTH_PORT, service="inference-extension"),
+        initial_delay_seconds=5,
+        period_seconds=10,
+    )
+
+
+def _container() -> k8s.core.v1.ContainerArgs:
+    return k8s.core.v1.ContainerArgs(
+        name="epp",
+        image=EPP_IMAGE,
+        image_pull_policy="Always",
+        args=[
+            "--pool-name",
+            POOL,
+            "--pool-namespace",
+            NAMESPACE,
+            "--v",
+            "4",
+            "--zap-encoder",
+            "json",
+            "--config-file",
+            f"/config/{PLUGINS_FILE}",
+            # The guide grants no token or access reviews, which the metrics endpoint's auth needs; the
+            # v1.1.0 chart turns it off the same way without Prometheus.
+            "--metrics-endpoint-auth=false",
+            # v1.1.0 traces by default to a console exporter (runner.go `tracing`, pkg/common/telemetry.go);
+            # `=` because a Go bool flag takes no separate value, as upstream's chart passes it since #1777.
+            "--tracing=false",
+        ],  # fmt: skip
+        ports=[
+            k8s.core.v1.ContainerPortArgs(container_port=EPP_PORT),
+            k8s.core.v1.ContainerPortArgs(container_port=EPP_HEALTH_PORT),
+            k8s.core.v1.ContainerPortArgs(name="metrics", container_port=9090),
+        ],
+        liveness_probe=_grpc_probe(),
+        readiness_probe=_grpc_probe(),
+        resources=k8s.core.v1.ResourceRequirementsArgs(
+            requests={"cpu": "250m", "memory": "512Mi"}, limits={"memory": "1Gi"}
+        ),
+        security_context=restricted(),
+        volume_mounts=[k8s.core.v1.VolumeMountArgs(name="plugins-config-volume", mount_path="/config")],
+    )
+
+
+class EndpointPicker:
+    """The picker's objects, children of the plane `parent` (names start with `name`)."""
+
+    def __init__(
+        self,
+        name: str,
+        parent: pulumi.Resource,
+        *,
+        namespace: pulumi.Resource,
+        istio: Sequence[pulumi.Resource],
+        crd: CrdDependency,
+        nodes: Sequence[pulumi.Resource],
+        scorers: Sequence[tuple[str, int]],
+    ):
+        in_ns = pulumi.ResourceOptions(parent=parent, depends_on=[namespace])
+        self.plugins = k8s.core.v1.ConfigMap(
+            f"{name}-plugins-config",
+            metadata=_meta(PLUGINS_CONFIG),
+            data={PLUGINS_FILE: plugins_config(scorers)},
+            opts=in_ns,
+        )
+        self.service = k8s.core.v1.Service(
+            f"{name}-epp-service",
+            metadata=_meta(EPP_SERVICE),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                selector=EPP_LABELS,
+                ports=[
+                    k8s.core.v1.ServicePortArgs(
+                        protocol="TCP", port=EPP_PORT, target_port=EPP_PORT, app_protocol="http2"
+                    )
+                ],
+                type="ClusterIP",
+            ),
+            opts=in_ns,
+        )
+        # The EPP serves TLS with a self-signed certificate: the gateway's Envoy must speak TLS to it.
+        self.destination_rule = k8s.apiextensions.CustomResource(
+            f"{name}-epp-tls",
+            api_version="networking.istio.io/v1",
+            kind="DestinationRule",
+            metadata=_meta("endpoint-picker-tls"),
+            spec={"host": EPP_SERVICE, "trafficPolicy": {"tls": {"mode": "SIMPLE", "insecureSkipVerify": True}}},
+            # Istio's CRDs come with its base chart: a v4 Chart in depends_on is waited for until its objects are
+            # installed (pulumi/pulumi-kubernetes#1833, the maintainers' answer of 2024-06-06).
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace, *istio]),
+        )
+        self.pool = k8s.apiextensions.CustomResource(
+            f"{name}-pool",
+            api_version="inference.networking.k8s.io/v1",
+            kind="InferencePool",
+            metadata=_meta(POOL),
+            spec={
+                "selector": {"matchLabels": SERVER_LABELS},
+                "targetPorts": [{"number": SERVING_PORT}],
+                "endpointPickerRef": {"name": EPP_SERVICE, "port": {"number": EPP_PORT}},
+            },
+            # The pool names the picker's Service, which exists before any picker pod: Pulumi's Service await then
+            # finds no endpoint pending and completes (pulumi-kubernetes provider/pkg/await/service.go,
+            # checkAndLogStatus, v4.32.0).
+            opts=pulumi.ResourceOptions(
+                parent=parent,
+                depends_on=[namespace, self.service, *crd("inference.networking.k8s.io", "InferencePool")],
+            ),
+        )
+        self._rights(name, parent, namespace, in_ns)
+        self.deployment = self._deployment(name, parent, namespace, crd, nodes)
+
+    def _rights(self, name: str, parent: pulumi.Resource, namespace: pulumi.Resource, in_ns) -> None:
+        self.role = k8s.rbac.v1.Role(
+            f"{name}-epp-role",
+            metadata=_meta(READER_ROLE),
+            rules=[
+                k8s.rbac.v1.PolicyRuleArgs(
+                    api_groups=["inference.networking.k8s.io"],
+                    resources=["inferencepools"],
+                    verbs=["get", "list", "watch"],
+                ),
+                k8s.rbac.v1.PolicyRuleArgs(api_groups=[""], resources=["pods"], verbs=["get", "list", "watch"]),
+                # EPP v1.1.0 also watches InferenceObjectives (its chart's templates/rbac.yaml grants the same).
+                k8s.rbac.v1.PolicyRuleArgs(
+                    api_groups=["inference.networking.x-k8s.io"],
+                    resources=["inferenceobjectives"],
+                    verbs=["get", "list", "watch"],
+                ),
+            ],
+            opts=in_ns,
+        )
+        # The picker's own identity, as the v1.1.0 chart gives it (templates/rbac.yaml): the guide binds the Role
+        # to `default`, which the simulator's pods would share.
+        self.service_account = k8s.core.v1.ServiceAccount(
+            f"{name}-epp-service-account", metadata=_meta(EPP), opts=in_ns
+        )
+        self.role_binding = k8s.rbac.v1.RoleBinding(
+            f"{name}-epp-role-binding",
+            metadata=_meta("epp-to-inference-model-reader"),
+            subjects=[
+                k8s.rbac.v1.SubjectArgs(
+                    kind="ServiceAccount", name=self.service_account.metadata.name, namespace=NAMESPACE
+                )
+            ],
+            role_ref=k8s.rbac.v1.RoleRefArgs(kind="Role", name=READER_ROLE, api_group="rbac.authorization.k8s.io"),
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace, self.role]),
+        )
+
+    def _deployment(
+        self,
+        name: str,
+        parent: pulumi.Resource,
+        namespace: pulumi.Resource,
+        crd: CrdDependency,
+        nodes: Sequence[pulumi.Resource],
+    ) -> k8s.apps.v1.Deployment:
+        return k8s.apps.v1.Deployment(
+            f"{name}-epp",
+            metadata=_meta(EPP, EPP_LABELS),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=1,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=EPP_LABELS),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=EPP_LABELS),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        service_account_name=self.service_account.metadata.name,
+                        security_context=nonroot_pod(NONROOT_UID, NONROOT_UID),
+                        containers=[_container()],
+                        volumes=[
+                            k8s.core.v1.VolumeArgs(
+                                name="plugins-config-volume",
+                                # The ConfigMap's name from the resource: the picker starts after its config exists.
+                                config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=self.plugins.metadata.name),
+                            )
+                        ],
+                    ),
+                ),
+            ),
+            # After its pool, its rights and the InferenceObjective CRD it watches: EPP v1.1.0 answers its health
+            # checks NOT_SERVING until it has read the pool (cmd/epp/runner/health.go Check L46-55,
+            # pkg/epp/datastore/datastore.go PoolHasSynced L150), and Pulumi waits for a Deployment's pods to be ready
+            # (pulumi-kubernetes provider/pkg/await/deployment.go).
+            opts=pulumi.ResourceOptions(
+                parent=parent,
+                depends_on=[
+                    namespace,
+                    self.plugins,
+                    self.pool,
+                    self.role_binding,
+                    self.service_account,
+                    *crd("inference.networking.x-k8s.io", "InferenceObjective"),
+                    *nodes,
+                ],
+            ),
+        )

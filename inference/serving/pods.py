@@ -1,0 +1,215 @@
+"""The model servers' pod templates: vLLM on a TPU slice reading its weights over GCS FUSE (with the init
+container that waits for them), and the vLLM simulator on the system pool."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pulumi_kubernetes as k8s
+
+from inference.common.kubernetes import (
+    NOBODY,
+    NONROOT_UID,
+    POD_IDENTITY,
+    field_env,
+    nonroot_pod,
+    restricted,
+    seccomp_pod,
+)
+from inference.core.weights_download import MARKER
+
+if TYPE_CHECKING:
+    from inference.serving.model_server import ModelServerArgs, TpuServing
+
+FUSE_DRIVER = "gcsfuse.csi.storage.gke.io"
+WEIGHTS_MOUNT = "/data/weights"
+NETDEV_CLAIM = "netdev"
+# The GCS FUSE sidecar's default CPU, memory and disk limits throttle a 50 GB read; "0" lifts them.
+FUSE_POD_ANNOTATIONS = {
+    "gke-gcsfuse/volumes": "true",
+    "gke-gcsfuse/cpu-limit": "0",
+    "gke-gcsfuse/memory-limit": "0",
+    "gke-gcsfuse/ephemeral-storage-limit": "0",
+}
+# GKE's guidance for serving: parallel downloads into the file cache, range reads cached, metadata
+# cached for the life of the mount and the kernel's directory listings kept (weights never change).
+SERVING_MOUNT_OPTIONS = ",".join(
+    [
+        "implicit-dirs",
+        "file-cache:enable-parallel-downloads:true",
+        "file-cache:parallel-downloads-per-file:100",
+        "file-cache:max-parallel-downloads:-1",
+        "file-cache:download-chunk-size-mb:10",
+        "file-system:kernel-list-cache-ttl-secs:-1",
+    ]
+)
+SERVING_VOLUME_ATTRIBUTES = {
+    "mountOptions": SERVING_MOUNT_OPTIONS,
+    "fileCacheCapacity": "-1",
+    "fileCacheForRangeRead": "true",
+    "metadataCacheTTLSeconds": "-1",
+    "metadataStatCacheCapacity": "-1",
+    "metadataTypeCacheCapacity": "-1",
+    "gcsfuseMetadataPrefetchOnMount": "true",
+}
+# vLLM on TPU compiles its XLA graphs on first start and reuses them from VLLM_XLA_CACHE_PATH
+# (https://docs.vllm.ai/en/latest/configuration/tpu.html, "Compilation and Caching"): kept in the bucket,
+# under the one prefix the serving identity may write (inference/core/model_store.py), a second start in the
+# region (a new replica, a node repair, an upgrade) skips compilation.
+COMPILATION_CACHE_MOUNT = "/data/xla-cache"
+COMPILATION_CACHE_MOUNT_OPTIONS = "implicit-dirs,only-dir=xla-cache"
+# No model server before the weights, at run time too: an init container waits until the download's marker on
+# the read-only weights mount names this model and revision (a download that failed, or was never run, leaves
+# none). GKE runs the FUSE sidecar as a native sidecar, so init containers can read FUSE volumes
+# (GoogleCloudPlatform/gcs-fuse-csi-driver docs/releases.md: "Cloud Storage FUSE volumes in init containers",
+# GKE 1.29.3-gke.1093000 or later; the clusters run 1.34 or later, inference/core/config/compute.py).
+WEIGHTS_WAIT_IMAGE = "busybox:1.37.0"
+WEIGHTS_WAIT_SCRIPT = (
+    'until [ "$(cat "$MARKER" 2>/dev/null)" = "$WANTED" ]; do '
+    'echo "waiting for $WANTED in $MARKER (written when the weights download completes)"; sleep 15; done'
+)
+
+
+def probes(port: int, startup_period: int, startup_failures: int) -> dict:
+    def http(path: str, period: int, failures: int) -> k8s.core.v1.ProbeArgs:
+        return k8s.core.v1.ProbeArgs(
+            http_get=k8s.core.v1.HTTPGetActionArgs(path=path, port=port),
+            period_seconds=period,
+            failure_threshold=failures,
+            timeout_seconds=5,
+        )
+
+    return {
+        "startup_probe": http("/health", startup_period, startup_failures),
+        "readiness_probe": http("/health", 5, 3),
+        "liveness_probe": http("/health", 15, 4),
+    }
+
+
+def vllm_pod(args: ModelServerArgs, tpu: TpuServing, labels: dict[str, str]) -> k8s.core.v1.PodTemplateSpecArgs:
+    port = args.serving_port
+    return k8s.core.v1.PodTemplateSpecArgs(
+        metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels, annotations=FUSE_POD_ANNOTATIONS),
+        spec=k8s.core.v1.PodSpecArgs(
+            service_account_name=args.service_account,
+            node_selector={
+                "cloud.google.com/gke-tpu-accelerator": tpu.accelerator_label,
+                "cloud.google.com/gke-tpu-topology": tpu.topology,
+            },
+            resource_claims=[
+                k8s.core.v1.PodResourceClaimArgs(name=NETDEV_CLAIM, resource_claim_template_name="all-netdev")
+            ],
+            security_context=seccomp_pod(),
+            termination_grace_period_seconds=60,
+            init_containers=[weights_wait(args, tpu)],
+            containers=[
+                k8s.core.v1.ContainerArgs(
+                    name="vllm-tpu",
+                    image=args.image,
+                    command=["python3", "-m", "vllm.entrypoints.openai.api_server"],
+                    args=[
+                        f"--model={WEIGHTS_MOUNT}/{tpu.weights_dir}",
+                        f"--served-model-name={args.served_name}",
+                        f"--tensor-parallel-size={tpu.tensor_parallel_size}",
+                        f"--max-model-len={args.max_model_len}",
+                        "--host=0.0.0.0",
+                        f"--port={port}",
+                    ],
+                    env=[
+                        k8s.core.v1.EnvVarArgs(name="PYTHONUNBUFFERED", value="1"),
+                        k8s.core.v1.EnvVarArgs(name="HF_HUB_OFFLINE", value="1"),  # weights come from the bucket
+                        k8s.core.v1.EnvVarArgs(name="VLLM_XLA_CACHE_PATH", value=COMPILATION_CACHE_MOUNT),
+                    ],
+                    ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=port)],
+                    resources=k8s.core.v1.ResourceRequirementsArgs(
+                        requests={"google.com/tpu": str(tpu.chips), "cpu": "8", "memory": "64Gi"},
+                        limits={"google.com/tpu": str(tpu.chips)},
+                        claims=[k8s.core.v1.ResourceClaimArgs(name=NETDEV_CLAIM)],
+                    ),
+                    # Loading 27B from the bucket and compiling for TPU takes minutes: 30 min budget.
+                    **probes(port, startup_period=30, startup_failures=60),
+                    security_context=k8s.core.v1.SecurityContextArgs(allow_privilege_escalation=False),
+                    volume_mounts=[
+                        k8s.core.v1.VolumeMountArgs(name="dshm", mount_path="/dev/shm"),
+                        k8s.core.v1.VolumeMountArgs(name="weights", mount_path=WEIGHTS_MOUNT, read_only=True),
+                        k8s.core.v1.VolumeMountArgs(name="xla-cache", mount_path=COMPILATION_CACHE_MOUNT),
+                    ],
+                )
+            ],
+            volumes=[
+                k8s.core.v1.VolumeArgs(name="dshm", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(medium="Memory")),
+                k8s.core.v1.VolumeArgs(
+                    name="weights",
+                    csi=k8s.core.v1.CSIVolumeSourceArgs(
+                        driver=FUSE_DRIVER,
+                        read_only=True,
+                        volume_attributes={"bucketName": tpu.bucket, **SERVING_VOLUME_ATTRIBUTES},
+                    ),
+                ),
+                k8s.core.v1.VolumeArgs(
+                    name="xla-cache",
+                    csi=k8s.core.v1.CSIVolumeSourceArgs(
+                        driver=FUSE_DRIVER,
+                        volume_attributes={
+                            "bucketName": tpu.bucket,
+                            "mountOptions": COMPILATION_CACHE_MOUNT_OPTIONS,
+                        },
+                    ),
+                ),
+                # The FUSE file cache lives in RAM: a v6e host has far more memory than the weights need.
+                k8s.core.v1.VolumeArgs(
+                    name="gke-gcsfuse-cache", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(medium="Memory")
+                ),
+            ],
+        ),
+    )
+
+
+def weights_wait(args: ModelServerArgs, tpu: TpuServing) -> k8s.core.v1.ContainerArgs:
+    return k8s.core.v1.ContainerArgs(
+        name="wait-for-weights",
+        image=WEIGHTS_WAIT_IMAGE,
+        command=["sh", "-c", WEIGHTS_WAIT_SCRIPT],
+        env=[
+            k8s.core.v1.EnvVarArgs(name="MARKER", value=f"{WEIGHTS_MOUNT}/{tpu.weights_dir}/{MARKER}"),
+            k8s.core.v1.EnvVarArgs(name="WANTED", value=f"{args.model_id}@{tpu.model_revision}"),
+        ],
+        resources=k8s.core.v1.ResourceRequirementsArgs(
+            requests={"cpu": "10m", "memory": "16Mi"}, limits={"memory": "32Mi"}
+        ),
+        security_context=k8s.core.v1.SecurityContextArgs(
+            run_as_non_root=True,
+            run_as_user=NOBODY,
+            run_as_group=NOBODY,
+            read_only_root_filesystem=True,
+            allow_privilege_escalation=False,
+            capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+        ),
+        volume_mounts=[k8s.core.v1.VolumeMountArgs(name="weights", mount_path=WEIGHTS_MOUNT, read_only=True)],
+    )
+
+
+def simulator_pod(args: ModelServerArgs, labels: dict[str, str]) -> k8s.core.v1.PodTemplateSpecArgs:
+    port = args.serving_port
+    return k8s.core.v1.PodTemplateSpecArgs(
+        metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+        spec=k8s.core.v1.PodSpecArgs(
+            service_account_name=args.service_account,
+            node_selector={"cloud.google.com/gke-nodepool": args.system_pool},
+            security_context=nonroot_pod(NONROOT_UID),
+            containers=[
+                k8s.core.v1.ContainerArgs(
+                    name="vllm-sim",
+                    image=args.image,
+                    args=["--model", args.served_name, "--port", str(port)],
+                    env=field_env(*POD_IDENTITY),
+                    ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=port)],
+                    resources=k8s.core.v1.ResourceRequirementsArgs(
+                        requests={"cpu": "100m", "memory": "128Mi"}, limits={"memory": "512Mi"}
+                    ),
+                    **probes(port, startup_period=5, startup_failures=24),
+                    security_context=restricted(),
+                )
+            ],
+        ),
+    )
