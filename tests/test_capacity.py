@@ -7,7 +7,7 @@ import pytest
 
 from inference.core.facts import machines
 from tests.conftest import plan_of, run
-from tools import capacity, engine
+from tools import capacity, engine, pods
 from tools import plan as plan_tool
 
 API = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1", "Job": "batch/v1", "Pod": "core/v1"}
@@ -77,15 +77,15 @@ def pool_named(result: capacity.Capacity, name: str) -> capacity.Pool:
 
 
 def test_quantities():
-    assert capacity.amount("cpu", "250m") == 250
-    assert capacity.amount("cpu", "4") == 4000
-    assert capacity.amount("cpu", 0.5) == 500
-    assert capacity.amount("cpu", "1e1") == 10000
-    assert capacity.amount("memory", "8Gi") == 8 * 2**30
-    assert capacity.amount("memory", "36M") == 36_000_000
-    assert capacity.amount("google.com/tpu", "4") == 4
+    assert pods.amount("cpu", "250m") == 250
+    assert pods.amount("cpu", "4") == 4000
+    assert pods.amount("cpu", 0.5) == 500
+    assert pods.amount("cpu", "1e1") == 10000
+    assert pods.amount("memory", "8Gi") == 8 * 2**30
+    assert pods.amount("memory", "36M") == 36_000_000
+    assert pods.amount("google.com/tpu", "4") == 4
     with pytest.raises(ValueError):
-        capacity.quantity("four")
+        pods.quantity("four")
 
 
 def test_allocatable_follows_gke_reservations():
@@ -127,7 +127,7 @@ def test_init_containers_count_by_their_peak_not_their_sum():
         "initContainers": [container("migrate", cpu="3", memory="1Gi")],
         "containers": [container("app", cpu="1", memory="2Gi"), container("log", cpu="500m", memory="1Gi")],
     }
-    assert capacity.effective_requests({}, spec) == {"cpu": 3000, "memory": 3 * 2**30, "pods": 1}
+    assert pods.effective_requests({}, spec) == {"cpu": 3000, "memory": 3 * 2**30, "pods": 1}
 
 
 def test_sidecars_add_to_the_containers_and_to_later_init_containers():
@@ -139,12 +139,12 @@ def test_sidecars_add_to_the_containers_and_to_later_init_containers():
         "containers": [container("app", cpu="1", memory="1Gi")],
     }
     # max(app + proxy, migrate + proxy)
-    assert capacity.effective_requests({}, spec) == {"cpu": 2500, "memory": 2**30 + 128 * 2**20, "pods": 1}
+    assert pods.effective_requests({}, spec) == {"cpu": 2500, "memory": 2**30 + 128 * 2**20, "pods": 1}
 
 
 def test_a_limit_without_a_request_is_the_request():
     tpu = {"name": "vllm", "resources": {"limits": {"google.com/tpu": "4", "memory": "1Gi"}, "requests": {"cpu": "8"}}}
-    assert capacity.effective_requests({}, {"containers": [tpu]}) == {
+    assert pods.effective_requests({}, {"containers": [tpu]}) == {
         "cpu": 8000,
         "memory": 2**30,
         "google.com/tpu": 4,
@@ -157,7 +157,7 @@ def test_gke_fuse_sidecars_follow_the_annotations():
     base = {"cpu": 1000, "memory": 2**30, "pods": 1}
 
     def requests(annotations, volumes=()):
-        return capacity.effective_requests({"annotations": annotations}, {**spec, "volumes": list(volumes)})
+        return pods.effective_requests({"annotations": annotations}, {**spec, "volumes": list(volumes)})
 
     assert requests({}) == base  # no annotation, no sidecar
     on = {"gke-gcsfuse/volumes": "true"}
@@ -169,7 +169,7 @@ def test_gke_fuse_sidecars_follow_the_annotations():
     assert requests({**on, "gke-gcsfuse/cpu-request": "0", "gke-gcsfuse/cpu-limit": "0"})["cpu"] == 1000
     prefetch = {
         "name": "w",
-        "csi": {"driver": capacity.FUSE_DRIVER, "volumeAttributes": {"gcsfuseMetadataPrefetchOnMount": "true"}},
+        "csi": {"driver": pods.FUSE_DRIVER, "volumeAttributes": {"gcsfuseMetadataPrefetchOnMount": "true"}},
     }
     assert requests(on, [prefetch]) == {**base, "cpu": 1260, "memory": 2**30 + 266 * 2**20}
 
@@ -253,7 +253,7 @@ def test_pods_without_a_tpu_toleration_never_land_on_the_tpu_pool():
 def test_taints_tolerations_and_affinity_of_custom_pools():
     gpu_taint = {"key": "dedicated", "value": "batch", "effect": "NO_SCHEDULE"}
     pools = [pool("batch", "n2-standard-8", taints=[gpu_taint], labels={"team": "batch"})]
-    pod = capacity.Pod("p", {"cpu": 100})
+    pod = pods.Pod("p", {"cpu": 100})
     [batch] = capacity.analyse(cluster_plan(pools, [])).pools
     assert batch.taints == [{"key": "dedicated", "value": "batch", "effect": "NoSchedule"}]
     assert "taint dedicated=batch:NoSchedule" in capacity.why_not(pod, batch)

@@ -12,258 +12,20 @@ A pod that fits no node, or a pool that cannot hold its pods, is a problem. docs
 
 from __future__ import annotations
 
-import math
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from fractions import Fraction
-from typing import Any
 
 from inference.core.facts import machines
 from tools import engine
+from tools.pods import Pod, Workload, add, fits, fmt, sub, workload_of
 
 NODE_POOL = "gcp:container/nodePool:NodePool"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
 CHART = "kubernetes:helm.sh/v4:Chart"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "Job", "DaemonSet", "Pod")
 POOL_LABEL = "cloud.google.com/gke-nodepool"
 # GKE's API spells taint effects as enums (NodeTaint.effect).
 TAINT_EFFECTS = {"NO_SCHEDULE": "NoSchedule", "PREFER_NO_SCHEDULE": "PreferNoSchedule", "NO_EXECUTE": "NoExecute"}
-
-# --- the Cloud Storage FUSE sidecars ---------------------------------------------------------------------
-# A pod annotated gke-gcsfuse/volumes: "true" gets the gke-gcsfuse-sidecar from GKE's mutating webhook,
-# as a native sidecar (an init container with restartPolicy Always) on GKE 1.29+
-# (https://cloud.google.com/kubernetes-engine/docs/how-to/cloud-storage-fuse-csi-driver-sidecar
-# #configure-sidecar-resources). Defaults 250m / 256Mi; the annotations gke-gcsfuse/cpu-request,
-# -cpu-limit, -memory-request, -memory-limit override them: an unset request takes the limit, except that
-# a limit of "0" (no limit) leaves the request at its default; a request of "0" is no request.
-# (GoogleCloudPlatform/gcs-fuse-csi-driver pkg/webhook/config.go populateResource and cmd/webhook/main.go
-# flag defaults @5fcdc04; GKE's injected requests 250m / 256Mi / 5Gi seen in gcs-fuse-csi-driver #314.)
-# A FUSE volume with gcsfuseMetadataPrefetchOnMount adds gke-gcsfuse-metadata-prefetch: 10m / 10Mi by
-# default, its memory under gke-gcsfuse/metadata-prefetch-memory-{request,limit}.
-FUSE_DRIVER = "gcsfuse.csi.storage.gke.io"
-_FUSE_DEFAULT = {
-    "cpu": f"{machines.FUSE_SIDECAR_CPU_MILLI}m",
-    "memory": f"{machines.FUSE_SIDECAR_MEMORY // machines.MI}Mi",
-}
-FUSE_SIDECAR = ("gke-gcsfuse/", _FUSE_DEFAULT, _FUSE_DEFAULT)
-FUSE_PREFETCH = ("gke-gcsfuse/metadata-prefetch-", {"cpu": "10m", "memory": "10Mi"}, {"cpu": "50m", "memory": "250Mi"})
-
-_QUANTITY = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)([a-zA-Z]*)$")
-_SUFFIXES = {
-    "": 1,
-    "m": Fraction(1, 1000),
-    "k": 10**3,
-    "M": 10**6,
-    "G": 10**9,
-    "T": 10**12,
-    "P": 10**15,
-    "E": 10**18,
-    "Ki": 2**10,
-    "Mi": 2**20,
-    "Gi": 2**30,
-    "Ti": 2**40,
-    "Pi": 2**50,
-    "Ei": 2**60,
-}
-
-
-def quantity(value: Any) -> Fraction:
-    """A Kubernetes resource quantity ("250m", "8Gi", "1e3", 4) as an exact number."""
-    if isinstance(value, (int, float)):
-        return Fraction(value)
-    match = _QUANTITY.match(str(value).strip())
-    if not match or match.group(2) not in _SUFFIXES:
-        raise ValueError(f"not a Kubernetes quantity: {value!r}")
-    return Fraction(match.group(1)) * _SUFFIXES[match.group(2)]
-
-
-def amount(resource: str, value: Any) -> int:
-    """Integer units: millicores for cpu, bytes for memory, counts for everything else (rounded up)."""
-    q = quantity(value)
-    return math.ceil(q * 1000 if resource == "cpu" else q)
-
-
-def counted(resource: str) -> bool:
-    """cpu, memory and extended resources (google.com/tpu); ephemeral storage and hugepages are not modelled."""
-    return resource in ("cpu", "memory") or ("/" in resource and not resource.startswith("kubernetes.io/"))
-
-
-def _add(a: dict[str, int], b: dict[str, int], times: int = 1) -> dict[str, int]:
-    out = dict(a)
-    for k, v in b.items():
-        out[k] = out.get(k, 0) + v * times
-    return out
-
-
-def _sub(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
-    return _add(a, b, -1)
-
-
-def _fits(request: dict[str, int], free: dict[str, int]) -> bool:
-    return all(v <= free.get(k, 0) for k, v in request.items() if v > 0)
-
-
-def _num(x: float) -> str:
-    digits = 0 if abs(x) >= 100 else 1 if abs(x) >= 10 else 2
-    return f"{x:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{x:.0f}"
-
-
-def fmt(res: dict[str, int]) -> str:
-    """cpu in cores (or millicores below one core), memory in Gi (or Mi below 1Gi), then extended resources."""
-    parts = []
-    if "cpu" in res:
-        cpu = res["cpu"]
-        parts.append(f"cpu {_num(cpu / 1000)}" if abs(cpu) >= 1000 or cpu == 0 else f"cpu {cpu}m")
-    if "memory" in res:
-        m = res["memory"]
-        parts.append(
-            f"memory {_num(m / machines.GI)}Gi"
-            if abs(m) >= machines.GI or m == 0
-            else f"memory {math.ceil(m / machines.MI)}Mi"
-        )
-    parts += [f"{k} {v}" for k, v in sorted(res.items()) if k not in ("cpu", "memory", "pods") and v]
-    return ", ".join(parts)
-
-
-# --- pods ------------------------------------------------------------------------------------------------
-
-
-def _container_requests(container: dict) -> dict[str, int]:
-    """A container's requests; a resource with a limit and no request requests its limit (API defaulting)."""
-    resources = container.get("resources") or {}
-    limits, requests = resources.get("limits") or {}, resources.get("requests") or {}
-    return {r: amount(r, v) for r, v in {**limits, **requests}.items() if counted(r)}
-
-
-def _sidecar(annotations: dict, prefix: str, default_request: dict, default_limit: dict) -> dict[str, int]:
-    """Requests of a GKE FUSE sidecar from the pod's annotations (the webhook's populateResource)."""
-    out = {}
-    for r in ("cpu", "memory"):
-        request, limit = annotations.get(f"{prefix}{r}-request"), annotations.get(f"{prefix}{r}-limit")
-        if request is None and limit is None:
-            request = default_request[r]
-        elif request is None:
-            request = default_request[r] if quantity(limit) == 0 else limit
-        if quantity(request) > 0:
-            out[r] = amount(r, request)
-    return out
-
-
-def fuse_sidecars(pod_meta: dict, pod_spec: dict) -> list[dict[str, int]]:
-    """The requests of the sidecars GKE injects into this pod, in injection order."""
-    annotations = pod_meta.get("annotations") or {}
-    if str(annotations.get("gke-gcsfuse/volumes", "")).lower() != "true":
-        return []
-    sidecars = [_sidecar(annotations, *FUSE_SIDECAR)]
-    prefetch = any(
-        (v.get("csi") or {}).get("driver") == FUSE_DRIVER
-        and str(((v.get("csi") or {}).get("volumeAttributes") or {}).get("gcsfuseMetadataPrefetchOnMount")).lower()
-        == "true"
-        for v in pod_spec.get("volumes") or []
-    )
-    if prefetch:
-        sidecars.append(_sidecar(annotations, *FUSE_PREFETCH))
-    return sidecars
-
-
-def effective_requests(pod_meta: dict, pod_spec: dict) -> dict[str, int]:
-    """Kubernetes' effective request of a pod, per resource: the larger of (every container + every sidecar)
-    and, for each init container, its own request + the sidecars started before it; pod-level requests
-    replace the containers' for cpu and memory; the pod's overhead is added.
-    (https://kubernetes.io/docs/concepts/workloads/pods/init-containers/#resource-sharing-within-containers,
-    .../sidecar-containers/#resource-sharing-within-containers, .../assign-pod-level-resources/)"""
-    sidecars = fuse_sidecars(pod_meta, pod_spec)  # injected first: GKE places them before other init containers
-    peaks: list[dict[str, int]] = []
-    running: dict[str, int] = {}
-    for sidecar in sidecars:
-        running = _add(running, sidecar)
-    for init in pod_spec.get("initContainers") or []:
-        if init.get("restartPolicy") == "Always":
-            running = _add(running, _container_requests(init))
-        else:
-            peaks.append(_add(running, _container_requests(init)))
-    main: dict[str, int] = dict(running)
-    for container in pod_spec.get("containers") or []:
-        main = _add(main, _container_requests(container))
-    effective: dict[str, int] = {}
-    for phase in [main, *peaks]:
-        for k, v in phase.items():
-            effective[k] = max(effective.get(k, 0), v)
-    pod_level = (pod_spec.get("resources") or {}).get("requests") or {}
-    for r in ("cpu", "memory"):
-        if r in pod_level:
-            effective[r] = amount(r, pod_level[r])
-    overhead = {r: amount(r, v) for r, v in (pod_spec.get("overhead") or {}).items() if counted(r)}
-    return {**_add(effective, overhead), "pods": 1}
-
-
-@dataclass
-class Pod:
-    owner: str  # "Deployment inference/vllm-gemma"
-    requests: dict[str, int]
-    node_selector: dict[str, str] = field(default_factory=dict)
-    affinity_terms: list[dict] | None = None  # required node affinity: OR of terms
-    tolerations: list[dict] = field(default_factory=list)
-    system: bool = False  # a GKE system pod, not a workload
-    missing: str = ""  # why its requests count as zero
-
-
-def _pod_of(owner: str, meta: dict, spec: dict) -> Pod:
-    requests = effective_requests(meta, spec)
-    containers = [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]
-    bare = [c.get("name", "?") for c in containers if not _container_requests(c)]
-    terms = (
-        (((spec.get("affinity") or {}).get("nodeAffinity") or {}).get("requiredDuringSchedulingIgnoredDuringExecution"))
-        or {}
-    ).get("nodeSelectorTerms")
-    tolerations = list(spec.get("tolerations") or [])
-    # ExtendedResourceToleration: a pod requesting an extended resource tolerates the taint of that name.
-    # GKE runs this admission plugin: the codelab's vLLM pods carry no TPU toleration yet schedule on the
-    # tainted slice (https://kubernetes.io/docs/reference/access-authn-authz/admission-controllers/
-    # #extendedresourcetoleration).
-    tolerations += [
-        {"key": r, "operator": "Exists", "effect": "NoSchedule"} for r, v in requests.items() if "/" in r and v
-    ]
-    return Pod(
-        owner,
-        requests,
-        dict(spec.get("nodeSelector") or {}),
-        terms,
-        tolerations,
-        missing=f"container(s) {', '.join(bare)} request nothing" if bare else "",
-    )
-
-
-@dataclass
-class Workload:
-    kind: str
-    owner: str
-    pod: Pod
-    count: int  # pods at once (per node for a DaemonSet)
-
-
-def workload_of(reg: engine.Registration) -> Workload | None:
-    """The pods an object runs: program-created or chart-rendered inputs have the same shape."""
-    kind = reg.type.rsplit(":", 1)[-1]
-    if kind not in WORKLOAD_KINDS or not reg.type.startswith("kubernetes:"):
-        return None
-    obj = engine.to_json(reg.inputs)
-    meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
-    owner = f"{kind} {meta.get('namespace', 'default')}/{meta.get('name') or reg.name}"
-    if kind == "Pod":
-        return Workload(kind, owner, _pod_of(owner, meta, spec), 1)
-    template = spec.get("template") or {}
-    pod = _pod_of(owner, template.get("metadata") or {}, template.get("spec") or {})
-    if kind == "Job":
-        count = 1 if spec.get("parallelism") is None else int(spec["parallelism"])
-        if spec.get("completions") is not None:
-            count = min(count, int(spec["completions"]))
-    else:
-        count = 1 if kind == "DaemonSet" or spec.get("replicas") is None else int(spec["replicas"])
-    return Workload(kind, owner, pod, count)
-
 
 # --- pools -----------------------------------------------------------------------------------------------
 
@@ -290,7 +52,7 @@ class Pool:
     @property
     def room(self) -> dict[str, int]:
         """What one node has for the other pods once every DaemonSet runs on it."""
-        return _sub(_sub(self.allocatable, self.node_system), self.node_daemons)
+        return sub(sub(self.allocatable, self.node_system), self.node_daemons)
 
 
 def pool_of(cluster: str, reg: engine.Registration) -> Pool:
@@ -330,7 +92,7 @@ def pool_of(cluster: str, reg: engine.Registration) -> Pool:
         pool.allocatable = machines.allocatable(machine)
         daemons = [*machines.NODE_SYSTEM_PODS, *(machines.TPU_NODE_SYSTEM_PODS if machine.tpu_chips else ())]
         for d in daemons:
-            pool.node_system = _add(pool.node_system, {"cpu": d.cpu_milli, "memory": d.memory, "pods": 1})
+            pool.node_system = add(pool.node_system, {"cpu": d.cpu_milli, "memory": d.memory, "pods": 1})
     return pool
 
 
@@ -493,46 +255,57 @@ def check(plan: engine.Plan) -> list[Problem]:
     return analyse(plan).problems
 
 
-def _pack(cluster: str, pools: list[Pool], workloads: list[Workload]) -> list[Problem]:
-    if not pools:  # no pool of a known machine type: already a problem
-        return []
+def _daemons(cluster: str, pools: list[Pool], workloads: list[Workload]) -> list[Problem]:
+    """Every node starts with its allocatable less GKE's DaemonSets and the workloads' DaemonSets."""
     problems: list[Problem] = []
-    # Every node starts with its allocatable less GKE's DaemonSets and the workloads' DaemonSets.
     for pool in pools:
-        pool.system = _add({}, pool.node_system, pool.nodes)
+        pool.system = add({}, pool.node_system, pool.nodes)
     for w in [w for w in workloads if w.kind == "DaemonSet"]:
         for pool in pools:
             if why_not(w.pod, pool):
                 continue
-            pool.workloads = _add(pool.workloads, w.pod.requests, pool.nodes)
-            if _fits(w.pod.requests, pool.room):
-                pool.node_daemons = _add(pool.node_daemons, w.pod.requests)
+            pool.workloads = add(pool.workloads, w.pod.requests, pool.nodes)
+            if fits(w.pod.requests, pool.room):
+                pool.node_daemons = add(pool.node_daemons, w.pod.requests)
             else:  # Pending on every node: it takes nothing there
                 problems.append(_too_big(cluster, w.owner, w.pod, [pool]))
-    nodes = [(pool, pool.room) for pool in pools for _ in range(pool.nodes)]
-    free = [room for _, room in nodes]
+    return problems
+
+
+def _pods(workloads: list[Workload]) -> list[Pod]:
+    """Every pod the cluster runs besides DaemonSets, GKE's own included, largest first (first-fit decreasing)."""
     pods = [w.pod for w in workloads if w.kind != "DaemonSet" for _ in range(w.count)]
     for s in machines.CLUSTER_SYSTEM_PODS:
         pods += [Pod(f"GKE {s.name}", {"cpu": s.cpu_milli, "memory": s.memory, "pods": 1}, system=True)] * s.replicas
     order = (machines.TPU_RESOURCE, "cpu", "memory")
-    pods.sort(key=lambda p: tuple(p.requests.get(r, 0) for r in order), reverse=True)  # first-fit decreasing
+    return sorted(pods, key=lambda p: tuple(p.requests.get(r, 0) for r in order), reverse=True)
+
+
+def _unschedulable(cluster: str, pod: Pod, pools: list[Pool]) -> Problem:
+    reasons = "; ".join(f"pool {p.name}: {why_not(pod, p)}" for p in pools) or "the cluster has no pool"
+    return Problem(cluster, "", (pod.owner,), f"cluster {cluster}: {pod.owner} fits no pool: {reasons}")
+
+
+def _pack(cluster: str, pools: list[Pool], workloads: list[Workload]) -> list[Problem]:
+    if not pools:  # no pool of a known machine type: already a problem
+        return []
+    problems = _daemons(cluster, pools, workloads)
+    nodes = [(pool, pool.room) for pool in pools for _ in range(pool.nodes)]
+    free = [room for _, room in nodes]
     unplaced: dict[str, list[Pod]] = defaultdict(list)  # pool name -> pods that fit no node left there
     reported: set[str] = set()
-    for pod in pods:
+    for pod in _pods(workloads):
         eligible = [pool for pool in pools if not why_not(pod, pool)]
-        i = next((i for i, (pool, _) in enumerate(nodes) if pool in eligible and _fits(pod.requests, free[i])), None)
+        i = next((i for i, (pool, _) in enumerate(nodes) if pool in eligible and fits(pod.requests, free[i])), None)
         if i is not None:
-            free[i] = _sub(free[i], pod.requests)
+            free[i] = sub(free[i], pod.requests)
             pool = nodes[i][0]
         elif not eligible:
             if pod.owner not in reported:
-                reasons = "; ".join(f"pool {p.name}: {why_not(pod, p)}" for p in pools) or "the cluster has no pool"
-                problems.append(
-                    Problem(cluster, "", (pod.owner,), f"cluster {cluster}: {pod.owner} fits no pool: {reasons}")
-                )
+                problems.append(_unschedulable(cluster, pod, pools))
                 reported.add(pod.owner)
             continue
-        elif roomy := [p for p in eligible if _fits(pod.requests, p.room)]:
+        elif roomy := [p for p in eligible if fits(pod.requests, p.room)]:
             pool = roomy[0]  # it would fit on an empty node there: the pool is full
             unplaced[pool.name].append(pod)
         else:
@@ -541,12 +314,10 @@ def _pack(cluster: str, pools: list[Pool], workloads: list[Workload]) -> list[Pr
                 reported.add(pod.owner)
             pool = eligible[0]
         if pod.system:
-            pool.system = _add(pool.system, pod.requests)
+            pool.system = add(pool.system, pod.requests)
         else:
-            pool.workloads = _add(pool.workloads, pod.requests)
-    for pool in pools:
-        if unplaced[pool.name]:
-            problems.append(_overflow(cluster, pool, unplaced[pool.name]))
+            pool.workloads = add(pool.workloads, pod.requests)
+    problems += [_overflow(cluster, pool, unplaced[pool.name]) for pool in pools if unplaced[pool.name]]
     return problems
 
 
@@ -571,13 +342,13 @@ def _overflow(cluster: str, pool: Pool, pods: list[Pod]) -> Problem:
     left = ", ".join(
         f"{n} x {owner} ({fmt(next(p.requests for p in pods if p.owner == owner))})" for owner, n in counts.items()
     )
-    capacity = _add({}, pool.allocatable, pool.nodes)
+    capacity = add({}, pool.allocatable, pool.nodes)
     return Problem(
         cluster,
         pool.name,
         tuple(counts),
         f"cluster {cluster}: {pool.label} cannot hold its pods: {left} fit on no node after first-fit-decreasing "
-        f"packing; its pods request {fmt(_add(pool.workloads, pool.system))} against {fmt(capacity)} allocatable",
+        f"packing; its pods request {fmt(add(pool.workloads, pool.system))} against {fmt(capacity)} allocatable",
     )
 
 
@@ -589,8 +360,8 @@ def render(result: Capacity) -> str:
     lines = ["Capacity per pool (requests against allocatable; GKE system pods per inference/core/facts/machines.py):"]
     rows = [("cluster", "pool", "machine x nodes", "allocatable per node", "workloads", "GKE system", "free")]
     for p in result.pools:
-        total = _add({}, p.allocatable, p.nodes)
-        free = _sub(_sub(total, p.workloads), p.system)
+        total = add({}, p.allocatable, p.nodes)
+        free = sub(sub(total, p.workloads), p.system)
         keys = ["cpu", "memory", *([machines.TPU_RESOURCE] if machines.TPU_RESOURCE in p.allocatable else [])]
         cells = [
             fmt({k: r.get(k, 0) for k in keys}) if p.machine else "unknown"

@@ -87,10 +87,9 @@ def _namespaced(obj: dict, crds: dict[tuple[str, str], dict]) -> bool:
     return crd["spec"].get("scope") == "Namespaced" if crd else obj["kind"] in NAMESPACED
 
 
-def expand(chart: engine.Registration, root: Path) -> list[engine.Registration]:
-    """The registrations the provider would make for `chart`'s objects."""
-    inputs = chart.inputs
-    where = f"chart {chart.name}"
+def _chart_path(chart: engine.Registration, root: Path) -> Path:
+    """The local chart a Chart resource names; anything the offline engine cannot render is an error."""
+    inputs, where = chart.inputs, f"chart {chart.name}"
     unsupported = [k for k in UNSUPPORTED if inputs.get(k)]
     if unsupported:
         raise ChartRenderError(f"{where}: the offline engine does not render {', '.join(unsupported)}")
@@ -100,6 +99,43 @@ def expand(chart: engine.Registration, root: Path) -> list[engine.Registration]:
     path = Path(source) if Path(source).is_absolute() else root / source
     if not (path / "Chart.yaml").is_file():
         raise ChartRenderError(f"{where}: no chart at {source} (looked for {path / 'Chart.yaml'})")
+    return path
+
+
+def _registration(
+    chart: engine.Registration, obj: dict, name: str, waits: list[str | None], secret: bool
+) -> engine.Registration:
+    """One rendered object as the provider registers it under the chart."""
+    type_ = type_token(obj["apiVersion"], obj["kind"])
+    meta = obj["metadata"]
+    # yaml.go marks a Secret's data secret; secret values may be anywhere in what they rendered.
+    hidden = [k for k in obj if k not in ("apiVersion", "kind", "metadata")] if secret else []
+    hidden += [k for k in ("data", "stringData") if obj["kind"] == "Secret" and k in obj and k not in hidden]
+    for key in hidden:
+        obj[key] = engine.Secret(obj[key])
+    keep = (meta.get("annotations") or {}).get("helm.sh/resource-policy") == "keep"  # chart.go preregister
+    return engine.Registration(
+        urn=child_urn(chart.urn, type_, name),
+        type=type_,
+        name=name,
+        parent=chart.urn,
+        custom=True,
+        remote=False,
+        inputs=obj,
+        outputs={**obj, **mocks.kubernetes_object(None, obj, name)},
+        provider=chart.provider,
+        # The provider constructs the chart once its dependencies exist, so its objects wait for them.
+        dependencies=sorted({*chart.dependencies, *filter(None, waits)}),
+        property_dependencies={},
+        options={"retainOnDelete": True} if keep else {},
+        rendered_by=chart.urn,
+    )
+
+
+def expand(chart: engine.Registration, root: Path) -> list[engine.Registration]:
+    """The registrations the provider would make for `chart`'s objects."""
+    inputs = chart.inputs
+    path = _chart_path(chart, root)
     values = inputs.get("values") or {}
     secret = engine.to_json(values) != engine.to_json(values, reveal=True)
     release = inputs.get("name") or chart.name  # chart.go: the release name defaults to the resource name
@@ -108,8 +144,7 @@ def expand(chart: engine.Registration, root: Path) -> list[engine.Registration]:
     try:
         objs = render(path, release, namespace, engine.to_json(values, reveal=True), not inputs.get("skipCrds"))
     except ChartRenderError as e:
-        raise ChartRenderError(f"{where}: {e}") from None
-
+        raise ChartRenderError(f"chart {chart.name}: {e}") from None
     crds = {
         (o["spec"]["group"], o["spec"]["names"]["kind"]): o for o in objs if o["kind"] == "CustomResourceDefinition"
     }
@@ -119,43 +154,19 @@ def expand(chart: engine.Registration, root: Path) -> list[engine.Registration]:
         meta = obj.setdefault("metadata", {})
         if not meta.get("namespace") and _namespaced(obj, crds):
             meta["namespace"] = namespace
-        type_ = type_token(obj["apiVersion"], obj["kind"])
         name = f"{meta['namespace']}/{meta['name']}" if meta.get("namespace") else meta["name"]
         name = f"{prefix}:{name}" if prefix else name
-        urn = child_urn(chart.urn, type_, name)
         # yaml.go Register: a dependency graph orders a CRD before its objects, a namespace before its own.
         waits = [
             first.get(("crd", obj["apiVersion"].rpartition("/")[0], obj["kind"])),
             first.get(("ns", meta.get("namespace"))),
         ]
+        reg = _registration(chart, obj, name, waits, secret)
         if obj["kind"] == "CustomResourceDefinition":
-            first[("crd", obj["spec"]["group"], obj["spec"]["names"]["kind"])] = urn
+            first[("crd", obj["spec"]["group"], obj["spec"]["names"]["kind"])] = reg.urn
         if obj["kind"] == "Namespace":
-            first[("ns", meta["name"])] = urn
-        # yaml.go marks a Secret's data secret; secret values may be anywhere in what they rendered.
-        hidden = [k for k in obj if k not in ("apiVersion", "kind", "metadata")] if secret else []
-        hidden += [k for k in ("data", "stringData") if obj["kind"] == "Secret" and k in obj and k not in hidden]
-        for key in hidden:
-            obj[key] = engine.Secret(obj[key])
-        keep = (meta.get("annotations") or {}).get("helm.sh/resource-policy") == "keep"  # chart.go preregister
-        regs.append(
-            engine.Registration(
-                urn=urn,
-                type=type_,
-                name=name,
-                parent=chart.urn,
-                custom=True,
-                remote=False,
-                inputs=obj,
-                outputs={**obj, **mocks.kubernetes_object(None, obj, name)},
-                provider=chart.provider,
-                # The provider constructs the chart once its dependencies exist, so its objects wait for them.
-                dependencies=sorted({*chart.dependencies, *filter(None, waits)}),
-                property_dependencies={},
-                options={"retainOnDelete": True} if keep else {},
-                rendered_by=chart.urn,
-            )
-        )
+            first[("ns", meta["name"])] = reg.urn
+        regs.append(reg)
     return regs
 
 

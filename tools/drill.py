@@ -307,12 +307,7 @@ def run_drill(
         log(f"starting the client pod {client} in {survivor.name}")
         state["client"] = True
         cluster.start_client(survivor.context, ns, client)
-        for r in target.regions.values():
-            ready, answer = cluster.ready_replicas(r.context, ns, deployment), send(r.address)
-            report.precheck[r.name] = f"{ready} ready, HTTP {answer.status}"
-            if ready < 1 or not answer.ok:
-                report.problems.append(f"{r.name} does not serve before the drill ({report.precheck[r.name]})")
-        if report.problems:
+        if not _precheck(report, cluster, target, send):
             return report
         report.original_replicas = cluster.replicas(down.context, ns, deployment)
         if target.hpa:
@@ -332,6 +327,16 @@ def run_drill(
     finally:
         _restore(report, cluster, target, down, send, state, client, survivor, recovery_timeout, clock, sleep, log)
     return report
+
+
+def _precheck(report: Report, cluster: Cluster, target: Target, send: Callable[[str], Response]) -> bool:
+    """Every region serves before one is taken down; the report says what each answered."""
+    for r in target.regions.values():
+        ready, answer = cluster.ready_replicas(r.context, target.namespace, target.deployment), send(r.address)
+        report.precheck[r.name] = f"{ready} ready, HTTP {answer.status}"
+        if ready < 1 or not answer.ok:
+            report.problems.append(f"{r.name} does not serve before the drill ({report.precheck[r.name]})")
+    return not report.problems
 
 
 def _measure(report, cluster, target, down, send, t0, rps, timeout, stable, slack, clock, sleep) -> None:

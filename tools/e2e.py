@@ -251,20 +251,22 @@ def run(
     finally:
         step(f"pulumi destroy ({stack.name})", stack.destroy)
         destroyed = steps[-1].ok
-
-        def check() -> str:
-            for attempt in range(settle_attempts):
-                found = leftovers(list_project(), base, network)
-                if not found:
-                    return f"nothing of {base} left in {project}"
-                if attempt + 1 < settle_attempts:
-                    sleep(settle_seconds)  # a deletion still in progress shows up once or twice
-            raise RuntimeError(f"left in {project}: " + ", ".join(found))
-
-        step("leftovers", check)
+        settle = (sleep, settle_attempts, settle_seconds)
+        step("leftovers", lambda: _no_leftovers(list_project, project, base, network, *settle))
         if destroyed and steps[-1].ok:
             step("remove the stack", stack.remove)
     return steps
+
+
+def _no_leftovers(list_project, project: str, base: str, network: str, sleep, attempts: int, seconds: float) -> str:
+    """Nothing of the stack is left in the project once the deletions have settled."""
+    for attempt in range(attempts):
+        found = leftovers(list_project(), base, network)
+        if not found:
+            return f"nothing of {base} left in {project}"
+        if attempt + 1 < attempts:
+            sleep(seconds)  # a deletion still in progress shows up once or twice
+    raise RuntimeError(f"left in {project}: " + ", ".join(found))
 
 
 def summary(steps: list[Step]) -> str:

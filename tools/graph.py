@@ -27,15 +27,18 @@ def _reduce(edges: dict[str, set[str]]) -> dict[str, set[str]]:
     return {u: {v for v in vs if not any(v in reachable(w) for w in vs - {v})} for u, vs in edges.items()}
 
 
-def mermaid(plan: engine.Plan, top_component) -> str:
-    """`top_component(reg)` names the group a resource is drawn in."""
-    regs = {r.urn: r for r in plan.registrations if r.custom or r.remote}
+def _ids(regs: dict[str, engine.Registration]) -> dict[str, str]:
+    """A Mermaid node id per resource, from its name."""
     ids: dict[str, str] = {}
     for urn in sorted(regs, key=lambda u: (regs[u].name, regs[u].type)):
         base = re.sub(r"\W", "_", regs[urn].name)
         ids[urn] = base if base not in ids.values() else f"{base}_{len(ids)}"
+    return ids
 
-    edges: dict[str, set[str]] = {u: set() for u in regs}  # prerequisite -> dependents
+
+def _edges(regs: dict[str, engine.Registration]) -> tuple[dict[str, set[str]], set[tuple[str, str]]]:
+    """Prerequisite -> dependents, transitively reduced, and the edges that are a provider's."""
+    edges: dict[str, set[str]] = {u: set() for u in regs}
     via_provider: set[tuple[str, str]] = set()
     for urn, reg in regs.items():
         for dep in timing.prerequisites(reg):
@@ -43,10 +46,16 @@ def mermaid(plan: engine.Plan, top_component) -> str:
                 edges[dep].add(urn)
                 if reg.provider.startswith(dep + "::"):
                     via_provider.add((dep, urn))
-    edges = _reduce(edges)
+    return _reduce(edges), via_provider
+
+
+def mermaid(plan: engine.Plan, top_component) -> str:
+    """`top_component(reg)` names the group a resource is drawn in."""
+    regs = {r.urn: r for r in plan.registrations if r.custom or r.remote}
+    ids = _ids(regs)
+    edges, via_provider = _edges(regs)
     critical = [link.reg.urn for link in timing.critical_path(plan)]
     on_path = set(zip(critical, critical[1:], strict=False))
-
     groups: dict[str, list[str]] = {}
     for urn in ids:
         groups.setdefault(top_component(regs[urn]), []).append(urn)
@@ -60,15 +69,9 @@ def mermaid(plan: engine.Plan, top_component) -> str:
                 f'{timing.minutes(timing.seconds_of(reg))}"]'
             )
         lines.append("  end")
-    links = []
-    for u in sorted(edges, key=ids.__getitem__):
-        for v in sorted(edges[u], key=ids.__getitem__):
-            arrow = "-.->" if (u, v) in via_provider else "-->"
-            links.append((u, v))
-            lines.append(f"  {ids[u]} {arrow} {ids[v]}")
+    links = [(u, v) for u in sorted(edges, key=ids.__getitem__) for v in sorted(edges[u], key=ids.__getitem__)]
+    lines += [f"  {ids[u]} {'-.->' if (u, v) in via_provider else '-->'} {ids[v]}" for u, v in links]
     lines.append("  classDef critical stroke:#d33,stroke-width:3px")
     lines.append(f"  class {','.join(ids[u] for u in critical)} critical")
-    for n, link in enumerate(links):
-        if link in on_path:
-            lines.append(f"  linkStyle {n} stroke:#d33,stroke-width:3px")
+    lines += [f"  linkStyle {n} stroke:#d33,stroke-width:3px" for n, link in enumerate(links) if link in on_path]
     return "\n".join(lines) + "\n"

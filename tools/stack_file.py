@@ -74,12 +74,7 @@ _StackFileLoader.yaml_implicit_resolvers = {
 _StackFileLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
-def _read_stack_file(root: Path, stack: str) -> dict[str, Any]:
-    """`Pulumi.<stack>.yaml`'s `config:` as the CLI reads it: `namespace:key` -> value, where a scalar is
-    the text written in the file (a YAML null is "", pulumi/pulumi sdk/go/common/resource/config/value.go)
-    and an object or a list is plain data. A file the CLI could not read, or one whose keys would do
-    nothing, is one clear error naming the file (never a traceback)."""
-    path = root / f"Pulumi.{stack}.yaml"
+def _text(path: Path, root: Path) -> str:
     label = path.name
     if not path.is_file():
         stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
@@ -87,74 +82,96 @@ def _read_stack_file(root: Path, stack: str) -> dict[str, Any]:
             f"no stack file {label} in {root}; the stacks here are: {', '.join(stacks) or 'none'}"
         )
     try:
-        text = path.read_bytes().decode("utf-8")
+        return path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as e:
         raise cli_config.CliConfigError(f"{label}: is not UTF-8 text (byte {e.start})") from None
     except OSError as e:
         raise cli_config.CliConfigError(f"{label}: cannot be read ({e.strerror})") from None
+
+
+def _config_node(loader: _StackFileLoader, document: yaml.Node, label: str) -> yaml.Node | None:
+    """The document's `config:` mapping; top-level keys the CLI would not read are errors."""
+    if not isinstance(document, yaml.MappingNode):
+        kind = "a list" if isinstance(document, yaml.SequenceNode) else f"the text {document.value[:40]!r}"
+        raise cli_config.CliConfigError(f"{label}: the top level must be a mapping with a config: section, not {kind}")
+    loader.construct_mapping(document, deep=True)  # duplicate keys at the top level
+    config = None
+    for key_node, value_node in document.value:
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+        if key == "config":
+            config = value_node
+        elif ":" in key:
+            raise cli_config.CliConfigError(
+                f"{label}: line {key_node.start_mark.line + 1}: '{key[:80]}' sits at the top level, outside "
+                "config:, so nothing reads it; indent it under config:"
+            )
+        elif key not in STACK_FILE_KEYS:
+            raise cli_config.CliConfigError(
+                f"{label}: line {key_node.start_mark.line + 1}: '{key[:80]}' is not a stack file key "
+                f"({', '.join(STACK_FILE_KEYS)}): Pulumi ignores it, so it would do nothing"
+            )
+    if config is None or (isinstance(config, yaml.ScalarNode) and config.tag == "tag:yaml.org,2002:null"):
+        return None
+    if not isinstance(config, yaml.MappingNode):
+        kind = "a list" if isinstance(config, yaml.SequenceNode) else "text"
+        raise cli_config.CliConfigError(f"{label}: config: must be a mapping of namespace:key: value, not {kind}")
+    return config
+
+
+def _key(key_node: yaml.Node, label: str, root: Path) -> str:
+    """A config key as the CLI namespaces it (sdk/go/common/workspace/loaders.go)."""
+    line = key_node.start_mark.line + 1
+    if not isinstance(key_node, yaml.ScalarNode):
+        raise cli_config.CliConfigError(f"{label}: line {line}: a config key must be text")
+    key = key_node.value
+    if ":" not in key:  # `stackConfigNamespacedWithProject`
+        key = f"{project_file(root)['name']}:{key}"
+    parts = key.split(":")
+    if len(parts) == 3 and parts[1] == "config":  # the old `<namespace>:config:<name>` form
+        return f"{parts[0]}:{parts[2]}"
+    if len(parts) != 2:
+        raise cli_config.CliConfigError(
+            f"{label}: line {line}: could not parse {key[:80]} as a configuration key "
+            "(configuration keys should be of the form `<namespace>:<name>`)"
+        )
+    return key
+
+
+def _values(loader: _StackFileLoader, config: yaml.Node, label: str, root: Path) -> dict[str, Any]:
+    loader.construct_mapping(config, deep=True)  # duplicate config keys
+    values: dict[str, Any] = {}
+    for key_node, value_node in config.value:
+        key = _key(key_node, label, root)
+        if isinstance(value_node, yaml.ScalarNode):
+            null = value_node.tag == "tag:yaml.org,2002:null"
+            values[key] = "" if null else value_node.value
+            continue
+        value = loader.construct_object(value_node, deep=True)
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            raise cli_config.CliConfigError(
+                f"{label}: line {key_node.start_mark.line + 1}: the value of {key[:80]} is not plain data (numbers, "
+                "text, true/false, lists and mappings)"
+            ) from None
+        values[key] = value
+    return values
+
+
+def _read_stack_file(root: Path, stack: str) -> dict[str, Any]:
+    """`Pulumi.<stack>.yaml`'s `config:` as the CLI reads it: `namespace:key` -> value, where a scalar is
+    the text written in the file (a YAML null is "", pulumi/pulumi sdk/go/common/resource/config/value.go)
+    and an object or a list is plain data. A file the CLI could not read, or one whose keys would do
+    nothing, is one clear error naming the file (never a traceback)."""
+    path = root / f"Pulumi.{stack}.yaml"
+    label = path.name
+    text = _text(path, root)
     loader = None
     try:
         loader = _StackFileLoader(text)
         document = loader.get_single_node()
-        if document is None:
-            return {}
-        if not isinstance(document, yaml.MappingNode):
-            kind = "a list" if isinstance(document, yaml.SequenceNode) else f"the text {document.value[:40]!r}"
-            raise cli_config.CliConfigError(
-                f"{label}: the top level must be a mapping with a config: section, not {kind}"
-            )
-        loader.construct_mapping(document, deep=True)  # duplicate keys at the top level
-        config = None
-        for key_node, value_node in document.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
-            if key == "config":
-                config = value_node
-            elif ":" in key:
-                raise cli_config.CliConfigError(
-                    f"{label}: line {key_node.start_mark.line + 1}: '{key[:80]}' sits at the top level, outside "
-                    "config:, so nothing reads it; indent it under config:"
-                )
-            elif key not in STACK_FILE_KEYS:
-                raise cli_config.CliConfigError(
-                    f"{label}: line {key_node.start_mark.line + 1}: '{key[:80]}' is not a stack file key "
-                    f"({', '.join(STACK_FILE_KEYS)}): Pulumi ignores it, so it would do nothing"
-                )
-        if config is None or (isinstance(config, yaml.ScalarNode) and config.tag == "tag:yaml.org,2002:null"):
-            return {}
-        if not isinstance(config, yaml.MappingNode):
-            kind = "a list" if isinstance(config, yaml.SequenceNode) else "text"
-            raise cli_config.CliConfigError(f"{label}: config: must be a mapping of namespace:key: value, not {kind}")
-        loader.construct_mapping(config, deep=True)  # duplicate config keys
-        values: dict[str, Any] = {}
-        for key_node, value_node in config.value:
-            line = key_node.start_mark.line + 1
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise cli_config.CliConfigError(f"{label}: line {line}: a config key must be text")
-            key = key_node.value
-            if ":" not in key:  # `stackConfigNamespacedWithProject` (sdk/go/common/workspace/loaders.go)
-                key = f"{project_file(root)['name']}:{key}"
-            parts = key.split(":")
-            if len(parts) == 3 and parts[1] == "config":  # the old `<namespace>:config:<name>` form
-                key = f"{parts[0]}:{parts[2]}"
-            elif len(parts) != 2:
-                raise cli_config.CliConfigError(
-                    f"{label}: line {line}: could not parse {key[:80]} as a configuration key "
-                    "(configuration keys should be of the form `<namespace>:<name>`)"
-                )
-            if isinstance(value_node, yaml.ScalarNode):
-                null = value_node.tag == "tag:yaml.org,2002:null"
-                values[key] = "" if null else value_node.value
-            else:
-                value = loader.construct_object(value_node, deep=True)
-                try:
-                    json.dumps(value)
-                except (TypeError, ValueError):
-                    raise cli_config.CliConfigError(
-                        f"{label}: line {line}: the value of {key[:80]} is not plain data (numbers, text, true/false, "
-                        "lists and mappings)"
-                    ) from None
-                values[key] = value
-        return values
+        config = _config_node(loader, document, label) if document is not None else None
+        return _values(loader, config, label, root) if config is not None else {}
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -35,6 +35,17 @@ class ModelStoreArgs:
     depends_on: Sequence[pulumi.Resource] = ()  # Storage and IAM APIs
 
 
+def _cache_only(bucket: gcp.storage.Bucket) -> gcp.storage.BucketIAMMemberConditionArgs:
+    """Objects under the compilation cache's prefix of this bucket, and nothing else."""
+    return gcp.storage.BucketIAMMemberConditionArgs(
+        title="compilation-cache-only",
+        description="vLLM's XLA compilation cache; the weights stay read-only",
+        expression=bucket.name.apply(
+            lambda b: f'resource.name.startsWith("projects/_/buckets/{b}/objects/{COMPILATION_CACHE_PREFIX}")'
+        ),
+    )
+
+
 class ModelStore(pulumi.ComponentResource):
     """Buckets live next to the clusters that read them (one per region by default), so a cold start
     never pulls 50 GB of weights across an ocean. Serving can only read; only the downloader writes."""
@@ -42,10 +53,28 @@ class ModelStore(pulumi.ComponentResource):
     def __init__(self, name: str, args: ModelStoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inference:storage:ModelStore", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
+        self.buckets = self._buckets(name, args, child)
+        self.reader = gcp.serviceaccount.Account(
+            f"{name}-reader",
+            project=args.project,
+            account_id=args.reader_account_id,
+            display_name="Model servers: read model weights through GCS FUSE",
+            opts=child,
+        )
+        # What each identity needs on each bucket before a pod or job may use it, for those to wait on.
+        self.reader_grants = self._reader_grants(name, args, child)
+        self.writer_grants: dict[str, list[pulumi.Resource]] = {location: [] for location in self.buckets}
+        self.writer = self._writer(name, args, child) if args.writer_account_id else None
+        self.bucket_names = {location: bucket.name for location, bucket in self.buckets.items()}
+        self.reader_email = self.reader.email
+        self.writer_email = self.writer.email if self.writer else None
+        self.register_outputs({"buckets": self.bucket_names, "reader": self.reader_email, "writer": self.writer_email})
 
+    def _buckets(self, name: str, args: ModelStoreArgs, child: pulumi.ResourceOptions) -> dict[str, gcp.storage.Bucket]:
         # Bucket names are global across all of Google Cloud; a stable random suffix keeps ours unique.
         suffix = random.RandomId(f"{name}-suffix", byte_length=4, opts=pulumi.ResourceOptions(parent=self))
-        self.buckets: dict[str, gcp.storage.Bucket] = {
+        kept = pulumi.ResourceOptions(protect=args.protect, retain_on_delete=args.retain_on_delete)
+        return {
             location: gcp.storage.Bucket(
                 f"{name}-{location.lower()}",
                 project=args.project,
@@ -56,25 +85,17 @@ class ModelStore(pulumi.ComponentResource):
                 public_access_prevention="enforced",
                 force_destroy=args.force_destroy,
                 labels=dict(args.labels),
-                opts=pulumi.ResourceOptions.merge(
-                    child, pulumi.ResourceOptions(protect=args.protect, retain_on_delete=args.retain_on_delete)
-                ),
+                opts=pulumi.ResourceOptions.merge(child, kept),
             )
             for location, stem in args.bucket_stems.items()
         }
 
-        self.reader = gcp.serviceaccount.Account(
-            f"{name}-reader",
-            project=args.project,
-            account_id=args.reader_account_id,
-            display_name="Model servers: read model weights through GCS FUSE",
-            opts=child,
-        )
-        # What each identity needs on each bucket before a pod or job may use it, for those to wait on.
-        self.reader_grants: dict[str, list[pulumi.Resource]] = {location: [] for location in self.buckets}
-        self.writer_grants: dict[str, list[pulumi.Resource]] = {location: [] for location in self.buckets}
+    def _reader_grants(
+        self, name: str, args: ModelStoreArgs, child: pulumi.ResourceOptions
+    ) -> dict[str, list[pulumi.Resource]]:
+        grants: dict[str, list[pulumi.Resource]] = {location: [] for location in self.buckets}
         for location, bucket in self.buckets.items():
-            self.reader_grants[location].append(
+            grants[location].append(
                 gcp.storage.BucketIAMMember(
                     f"{name}-{location.lower()}-read",
                     bucket=bucket.name,
@@ -84,26 +105,16 @@ class ModelStore(pulumi.ComponentResource):
                 )
             )
             if args.compilation_cache:
-                self.reader_grants[location].append(
+                grants[location].append(
                     gcp.storage.BucketIAMMember(
                         f"{name}-{location.lower()}-compilation-cache",
                         bucket=bucket.name,
                         role=WRITER_ROLE,
                         member=self.reader.member,
-                        condition=gcp.storage.BucketIAMMemberConditionArgs(
-                            title="compilation-cache-only",
-                            description="vLLM's XLA compilation cache; the weights stay read-only",
-                            expression=bucket.name.apply(
-                                lambda b: (
-                                    f'resource.name.startsWith("projects/_/buckets/{b}/objects/'
-                                    f'{COMPILATION_CACHE_PREFIX}")'
-                                )
-                            ),
-                        ),
+                        condition=_cache_only(bucket),
                         opts=child,
                     )
                 )
-
         # Workload Identity: a member on the service account (never a project-wide binding) lets exactly
         # one Kubernetes service account act as it, in every cluster of the fleet. Only where the model
         # servers read the weights: the simulator reads nothing, so no pod may act as the reader there.
@@ -117,31 +128,27 @@ class ModelStore(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-            for grants in self.reader_grants.values():
-                grants.append(reader_identity)
+            for location_grants in grants.values():
+                location_grants.append(reader_identity)
+        return grants
 
-        # The download job's own identity (Cloud Run runs it as this account: no Workload Identity).
-        self.writer: gcp.serviceaccount.Account | None = None
-        if args.writer_account_id:
-            self.writer = gcp.serviceaccount.Account(
-                f"{name}-writer",
-                project=args.project,
-                account_id=args.writer_account_id,
-                display_name="Weights download job: write model weights",
-                opts=child,
-            )
-            for location, bucket in self.buckets.items():
-                self.writer_grants[location].append(
-                    gcp.storage.BucketIAMMember(
-                        f"{name}-{location.lower()}-write",
-                        bucket=bucket.name,
-                        role=WRITER_ROLE,
-                        member=self.writer.member,
-                        opts=child,
-                    )
+    def _writer(self, name: str, args: ModelStoreArgs, child: pulumi.ResourceOptions) -> gcp.serviceaccount.Account:
+        """The download job's own identity (Cloud Run runs it as this account: no Workload Identity)."""
+        writer = gcp.serviceaccount.Account(
+            f"{name}-writer",
+            project=args.project,
+            account_id=args.writer_account_id,
+            display_name="Weights download job: write model weights",
+            opts=child,
+        )
+        for location, bucket in self.buckets.items():
+            self.writer_grants[location].append(
+                gcp.storage.BucketIAMMember(
+                    f"{name}-{location.lower()}-write",
+                    bucket=bucket.name,
+                    role=WRITER_ROLE,
+                    member=writer.member,
+                    opts=child,
                 )
-
-        self.bucket_names = {location: bucket.name for location, bucket in self.buckets.items()}
-        self.reader_email = self.reader.email
-        self.writer_email = self.writer.email if self.writer else None
-        self.register_outputs({"buckets": self.bucket_names, "reader": self.reader_email, "writer": self.writer_email})
+            )
+        return writer

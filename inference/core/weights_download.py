@@ -166,53 +166,8 @@ class WeightsDownload(pulumi.ComponentResource):
                     # (https://cloud.google.com/run/docs/configuring/task-timeout).
                     max_retries=RETRIES,
                     timeout=f"{args.timeout_minutes * 60}s",
-                    containers=[
-                        run.JobTemplateTemplateContainerArgs(
-                            image=args.image,
-                            commands=["python3", "-c", DOWNLOAD_SCRIPT],
-                            envs=[
-                                run.JobTemplateTemplateContainerEnvArgs(name=k, value=v)
-                                for k, v in (
-                                    ("MODEL_ID", args.model_id),
-                                    ("REVISION", args.revision),
-                                    ("TARGET_DIR", f"{WEIGHTS_MOUNT}/{weights_dir(args.model_id, args.revision)}"),
-                                    ("HF_TOKEN_FILE", f"{TOKEN_MOUNT}/token"),
-                                    ("PARALLEL_FILES", str(PARALLEL_FILES)),
-                                    *DOWNLOAD_ENV,
-                                )
-                            ],
-                            resources=run.JobTemplateTemplateContainerResourcesArgs(
-                                limits={"cpu": CPU, "memory": MEMORY}
-                            ),
-                            volume_mounts=[
-                                run.JobTemplateTemplateContainerVolumeMountArgs(
-                                    name="weights", mount_path=WEIGHTS_MOUNT
-                                ),
-                                run.JobTemplateTemplateContainerVolumeMountArgs(
-                                    name="hf-token", mount_path=TOKEN_MOUNT
-                                ),
-                            ],
-                        )
-                    ],
-                    volumes=[
-                        run.JobTemplateTemplateVolumeArgs(
-                            name="weights",
-                            gcs=run.JobTemplateTemplateVolumeGcsArgs(
-                                bucket=target.bucket, read_only=False, mount_options=["implicit-dirs"]
-                            ),
-                        ),
-                        run.JobTemplateTemplateVolumeArgs(
-                            name="hf-token",
-                            secret=run.JobTemplateTemplateVolumeSecretArgs(
-                                secret=self.secret.secret_id,
-                                items=[
-                                    run.JobTemplateTemplateVolumeSecretItemArgs(
-                                        path="token", version=self.version.version
-                                    )
-                                ],
-                            ),
-                        ),
-                    ],
+                    containers=[_container(args)],
+                    volumes=self._volumes(target),
                 ),
             ),
             opts=pulumi.ResourceOptions(
@@ -226,3 +181,44 @@ class WeightsDownload(pulumi.ComponentResource):
                 custom_timeouts=pulumi.CustomTimeouts(create=f"{waited}m", update=f"{waited}m"),
             ),
         )
+
+    def _volumes(self, target: DownloadTarget) -> list[gcp.cloudrunv2.JobTemplateTemplateVolumeArgs]:
+        """The bucket, mounted read-write, and the token's secret version as a file."""
+        run = gcp.cloudrunv2
+        return [
+            run.JobTemplateTemplateVolumeArgs(
+                name="weights",
+                gcs=run.JobTemplateTemplateVolumeGcsArgs(
+                    bucket=target.bucket, read_only=False, mount_options=["implicit-dirs"]
+                ),
+            ),
+            run.JobTemplateTemplateVolumeArgs(
+                name="hf-token",
+                secret=run.JobTemplateTemplateVolumeSecretArgs(
+                    secret=self.secret.secret_id,
+                    items=[run.JobTemplateTemplateVolumeSecretItemArgs(path="token", version=self.version.version)],
+                ),
+            ),
+        ]
+
+
+def _container(args: WeightsDownloadArgs) -> gcp.cloudrunv2.JobTemplateTemplateContainerArgs:
+    run = gcp.cloudrunv2
+    env = (
+        ("MODEL_ID", args.model_id),
+        ("REVISION", args.revision),
+        ("TARGET_DIR", f"{WEIGHTS_MOUNT}/{weights_dir(args.model_id, args.revision)}"),
+        ("HF_TOKEN_FILE", f"{TOKEN_MOUNT}/token"),
+        ("PARALLEL_FILES", str(PARALLEL_FILES)),
+        *DOWNLOAD_ENV,
+    )
+    return run.JobTemplateTemplateContainerArgs(
+        image=args.image,
+        commands=["python3", "-c", DOWNLOAD_SCRIPT],
+        envs=[run.JobTemplateTemplateContainerEnvArgs(name=k, value=v) for k, v in env],
+        resources=run.JobTemplateTemplateContainerResourcesArgs(limits={"cpu": CPU, "memory": MEMORY}),
+        volume_mounts=[
+            run.JobTemplateTemplateContainerVolumeMountArgs(name="weights", mount_path=WEIGHTS_MOUNT),
+            run.JobTemplateTemplateContainerVolumeMountArgs(name="hf-token", mount_path=TOKEN_MOUNT),
+        ],
+    )

@@ -86,15 +86,7 @@ def _peering_range(c: Reader, regions: Sequence[Region]) -> str | None:
     return value
 
 
-def apigee_create(
-    a: Reader, *, project: str | None, production: bool, regions: Sequence[Region]
-) -> ApigeeCreate | None:
-    """None when the stack uses an existing organization (no `create` key)."""
-    c = a.mapping("create", optional=True)
-    if c is None:
-        return None
-    gateway_region = regions[0].name if regions else None
-    before = len(c.problems)
+def _billing(c: Reader, production: bool) -> str | None:
     billing = c.choice("billingType", NOT_SET, guard_facts.APIGEE_BILLING_TYPES) if c.given("billingType") else None
     if not c.given("billingType"):
         c.problem(
@@ -111,17 +103,14 @@ def apigee_create(
             f"deleted ({guard_facts.APIGEE_EVALUATION_SOURCE}), in a production stack",
             "choose PAYG or SUBSCRIPTION, or set production to false",
         )
-    analytics = c.string(
-        "analyticsRegion",
-        gateway_region,
-        pattern=_REGION,
-        why="is not a Google Cloud region",
-        fix=f"write a region where Apigee stores analytics ({guard_facts.APIGEE_LOCATIONS_SOURCE})",
-    )
-    environment_type = None
+    return billing
+
+
+def _environment_type(c: Reader, billing: str | None) -> str | None:
+    """Only a Pay-as-you-go organization chooses its environment's type."""
     if billing == "PAYG":
-        environment_type = c.choice("environmentType", "INTERMEDIATE", guard_facts.APIGEE_EXTENSION_ENVIRONMENT_TYPES)
-    elif c.given("environmentType"):
+        return c.choice("environmentType", "INTERMEDIATE", guard_facts.APIGEE_EXTENSION_ENVIRONMENT_TYPES)
+    if c.given("environmentType"):
         c.get("environmentType")
         c.problem(
             "environmentType",
@@ -130,7 +119,10 @@ def apigee_create(
             "organization's environment has none to choose",
             "remove guards.apigee.create.environmentType, or set billingType: PAYG",
         )
-    hostnames = _hostnames(c)
+    return None
+
+
+def _networking(c: Reader, regions: Sequence[Region]) -> tuple[str | None, str | None]:
     network = c.choice("network", "psc", guard_facts.APIGEE_NETWORKING)
     peering_range = _peering_range(c, regions) if network == "peering" else None
     if network == "psc" and c.given("peeringRange"):
@@ -141,6 +133,29 @@ def apigee_create(
             "reserves a range for VPC peering, which network: psc does not use",
             "remove guards.apigee.create.peeringRange, or set network: peering",
         )
+    return network, peering_range
+
+
+def apigee_create(
+    a: Reader, *, project: str | None, production: bool, regions: Sequence[Region]
+) -> ApigeeCreate | None:
+    """None when the stack uses an existing organization (no `create` key)."""
+    c = a.mapping("create", optional=True)
+    if c is None:
+        return None
+    gateway_region = regions[0].name if regions else None
+    before = len(c.problems)
+    billing = _billing(c, production)
+    analytics = c.string(
+        "analyticsRegion",
+        gateway_region,
+        pattern=_REGION,
+        why="is not a Google Cloud region",
+        fix=f"write a region where Apigee stores analytics ({guard_facts.APIGEE_LOCATIONS_SOURCE})",
+    )
+    environment_type = _environment_type(c, billing)
+    hostnames = _hostnames(c)
+    network, peering_range = _networking(c, regions)
     c.finish()
     if len(c.problems) > before or not (billing and analytics and hostnames and network and project and gateway_region):
         return None

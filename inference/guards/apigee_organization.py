@@ -63,6 +63,14 @@ class ApigeeOrganization(pulumi.ComponentResource):
             retention=None if args.protect else "MINIMUM",
             opts=pulumi.ResourceOptions.merge(kept, pulumi.ResourceOptions(depends_on=before_org)),
         )
+        self.ready = self._environment(name, args, kept)
+        self.register_outputs({"organization": self.organization.id})
+
+    def _environment(
+        self, name: str, args: ApigeeOrganizationArgs, kept: pulumi.ResourceOptions
+    ) -> list[pulumi.Resource]:
+        """The instance in the Gateway's region, the environment and its group, both attached: what the
+        operator needs of an environment it does not generate (install guide, "Create an Apigee environment")."""
         in_org = pulumi.ResourceOptions.merge(kept, pulumi.ResourceOptions(depends_on=[self.organization]))
         self.instance = gcp.apigee.Instance(
             f"{name}-instance",
@@ -76,8 +84,6 @@ class ApigeeOrganization(pulumi.ComponentResource):
             name=args.environment,
             org_id=self.organization.id,
             type=args.environment_type,
-            # What the APIM operator needs of an environment it does not generate (install guide, "Create an
-            # Apigee environment": generateEnv=FALSE).
             deployment_type=guard_facts.APIGEE_ENVIRONMENT_DEPLOYMENT_TYPE,
             api_proxy_type=guard_facts.APIGEE_ENVIRONMENT_PROXY_TYPE,
             properties=gcp.apigee.EnvironmentPropertiesArgs(
@@ -95,7 +101,7 @@ class ApigeeOrganization(pulumi.ComponentResource):
             hostnames=list(args.hostnames),
             opts=in_org,
         )
-        self.ready: list[pulumi.Resource] = [
+        return [
             gcp.apigee.InstanceAttachment(
                 f"{name}-instance-attachment",
                 instance_id=self.instance.id,
@@ -109,7 +115,6 @@ class ApigeeOrganization(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             ),
         ]
-        self.register_outputs({"organization": self.organization.id})
 
     def _peering(
         self, name: str, project: str, peering: ApigeePeering, after_apis: pulumi.ResourceOptions

@@ -173,6 +173,25 @@ def guards(
             "remove guards.manageProjectGrants, or turn guards.modelArmor on",
         )
     g.finish()
+    _check_attachment(g, armor, apigee, gateway_class)
+    if armor and project and served_model:
+        _check_metadata(g, armor, project, served_model)
+    if apigee and base:
+        why = name_problem(f"{base}-{OPERATOR_ACCOUNT}", "service-account")
+        if why:
+            top.problem("prefix", base, f"{why} (the Apigee operator's service account)", "shorten the prefix")
+    attachable = not gateway_class or gateway_class in guard_facts.TRAFFIC_EXTENSION_CLASSES  # else refused above
+    if apigee and attachable and namespace and namespace != guard_facts.APIGEE_GATEWAY_NAMESPACE:
+        _refuse_apigee_namespace(g, namespace)
+    if (armor or apigee) and attachable and gateway_name:
+        _derived_names(top, gateway_name)
+    if armor is None and apigee is None:
+        return None
+    return Guards(armor, apigee, manage_project_grants=project_grants is not False)
+
+
+def _check_attachment(g: Reader, armor: ModelArmor | None, apigee: Apigee | None, gateway_class: str | None) -> None:
+    """A guard needs a Gateway class whose load balancer runs traffic extensions."""
     extension_classes = guard_facts.TRAFFIC_EXTENSION_CLASSES
     for key, on in (("modelArmor", armor), ("apigee", apigee)):
         if on and gateway_class and gateway_class not in extension_classes:
@@ -185,37 +204,31 @@ def guards(
                 f"{', '.join(c for c in single_cluster_facts.GATEWAY_CLASSES if c in extension_classes)}"
                 ", or turn this guard off",
             )
-    if armor and project and served_model:
-        settings = model_armor_settings(project, armor, served_model)
-        if len(settings) > METADATA_LONGEST or not _METADATA_VALUE.fullmatch(settings):
-            g.problem(
-                "modelArmor.templateId",
-                armor.template_id,
-                f"makes the extension's model_armor_settings metadata {len(settings)} characters (the "
-                f"GCPTrafficExtension CRD allows {METADATA_LONGEST} of [A-Za-z0-9/-._~%!$&'()*+,;=:\"] and spaces)",
-                "shorten the template id, or model.servedName",
-            )
-    if apigee and base:
-        why = name_problem(f"{base}-{OPERATOR_ACCOUNT}", "service-account")
-        if why:
-            top.problem("prefix", base, f"{why} (the Apigee operator's service account)", "shorten the prefix")
-    attachable = not gateway_class or gateway_class in guard_facts.TRAFFIC_EXTENSION_CLASSES  # else refused above
-    if apigee and attachable and namespace and namespace != guard_facts.APIGEE_GATEWAY_NAMESPACE:
-        # The operator's overview, "Limitations": with an ApigeeBackendService, "deploy all gateway resources in
-        # the default namespace" (facts.APIGEE_NAMESPACE_SOURCE).
+
+
+def _check_metadata(g: Reader, armor: ModelArmor, project: str, served_model: str) -> None:
+    settings = model_armor_settings(project, armor, served_model)
+    if len(settings) > METADATA_LONGEST or not _METADATA_VALUE.fullmatch(settings):
         g.problem(
-            "apigee.enabled",
-            True,
-            f"needs the Gateway and its extension in the {guard_facts.APIGEE_GATEWAY_NAMESPACE} namespace, and "
-            f"modelServer.namespace is {namespace!r} (the Apigee operator's known limitation: "
-            f"{guard_facts.APIGEE_DEFAULT_NAMESPACE_SOURCE})",
-            f"set modelServer.namespace: {guard_facts.APIGEE_GATEWAY_NAMESPACE}, or turn Apigee off",
+            "modelArmor.templateId",
+            armor.template_id,
+            f"makes the extension's model_armor_settings metadata {len(settings)} characters (the "
+            f"GCPTrafficExtension CRD allows {METADATA_LONGEST} of [A-Za-z0-9/-._~%!$&'()*+,;=:\"] and spaces)",
+            "shorten the template id, or model.servedName",
         )
-    if (armor or apigee) and attachable and gateway_name:
-        _derived_names(top, gateway_name)
-    if armor is None and apigee is None:
-        return None
-    return Guards(armor, apigee, manage_project_grants=project_grants is not False)
+
+
+def _refuse_apigee_namespace(g: Reader, namespace: str) -> None:
+    """The operator's overview, "Limitations": with an ApigeeBackendService, "deploy all gateway resources in
+    the default namespace" (guard_facts.APIGEE_DEFAULT_NAMESPACE_SOURCE)."""
+    g.problem(
+        "apigee.enabled",
+        True,
+        f"needs the Gateway and its extension in the {guard_facts.APIGEE_GATEWAY_NAMESPACE} namespace, and "
+        f"modelServer.namespace is {namespace!r} (the Apigee operator's known limitation: "
+        f"{guard_facts.APIGEE_DEFAULT_NAMESPACE_SOURCE})",
+        f"set modelServer.namespace: {guard_facts.APIGEE_GATEWAY_NAMESPACE}, or turn Apigee off",
+    )
 
 
 def _derived_names(top: Reader, gateway: str) -> None:

@@ -247,37 +247,7 @@ class GatewayGuard(pulumi.ComponentResource):
         """The APIM operator (install guide: its Google service account and roles, Workload Identity for the
         `apim/apim-ksa` Kubernetes service account its chart creates, the CRD chart, the operator chart) and
         the ApigeeBackendService the extension calls, in every region the Gateway serves."""
-        child = pulumi.ResourceOptions(parent=self, depends_on=list(apigee.depends_on))
-        self.operator_account = gcp.serviceaccount.Account(
-            f"{name}-apim",
-            project=args.project,
-            account_id=apigee.operator_account_id,
-            display_name="Apigee APIM operator",
-            opts=child,
-        )
-        grants: list[pulumi.Resource] = [
-            gcp.projects.IAMMember(
-                f"{name}-apim-{role.split('/')[1].replace('.', '-').lower()}",
-                project=args.project,
-                role=role,
-                member=self.operator_account.member,
-                opts=child,
-            )
-            for role in OPERATOR_ROLES
-        ]
-        grants.append(
-            gcp.serviceaccount.IAMMember(
-                f"{name}-apim-workload-identity",
-                service_account_id=self.operator_account.name,
-                role="roles/iam.workloadIdentityUser",
-                member=pulumi.Output.concat(
-                    "serviceAccount:",
-                    apigee.workload_pool,
-                    f"[{guard_facts.APIGEE_NAMESPACE}/{guard_facts.APIGEE_KSA}]",
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-        )
+        grants = self._operator_identity(name, args, apigee)
         # OCI charts in Google's Artifact Registry, not vendored: their sources are not public (README § Guards).
         crds = k8s.helm.v3.Release(
             f"{name}-apim-crds",
@@ -307,18 +277,24 @@ class GatewayGuard(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[crds, *grants]),
         )
+        return self._backend_service(name, args, apigee, [crds, operator])
+
+    def _backend_service(
+        self, name: str, args: GatewayGuardArgs, apigee: ApigeeArgs, operator: list[pulumi.Resource]
+    ) -> pulumi.Resource:
+        """What the extension calls; the operator turns it into an Apigee extension processor."""
         return k8s.apiextensions.CustomResource(
             f"{name}-apigee-backend",
             api_version="apim.googleapis.com/v1",
             kind="ApigeeBackendService",
-            # The seed's `kubectl wait`: the operator has made the Apigee extension processor.
+            # The guide's `kubectl wait`: the operator has made the Apigee extension processor.
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=apigee.backend_service,
                 namespace=args.namespace,
                 annotations={"pulumi.com/waitFor": BACKEND_CREATED},
             ),
             # `locations` as a list of full resource names, one per region, as the operator's users write it
-            # (the seed writes one mapping of short names); no public CRD exists to check it against.
+            # (the guide writes one mapping of short names); no public CRD exists to check it against.
             spec={
                 "apigeeEnv": apigee.environment,
                 "defaultSecurityEnabled": True,
@@ -330,7 +306,39 @@ class GatewayGuard(pulumi.ComponentResource):
             # The operator turns it into an Apigee extension processor; its CRD comes with the CRD chart.
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[crds, operator, *self._namespace(args)],
+                depends_on=[*operator, *self._namespace(args)],
                 custom_timeouts=self._timeouts(args),
             ),
         )
+
+    def _operator_identity(self, name: str, args: GatewayGuardArgs, apigee: ApigeeArgs) -> list[pulumi.Resource]:
+        """The operator's Google service account, its project roles, and its Kubernetes account acting as it."""
+        child = pulumi.ResourceOptions(parent=self, depends_on=list(apigee.depends_on))
+        self.operator_account = gcp.serviceaccount.Account(
+            f"{name}-apim",
+            project=args.project,
+            account_id=apigee.operator_account_id,
+            display_name="Apigee APIM operator",
+            opts=child,
+        )
+        grants: list[pulumi.Resource] = [
+            gcp.projects.IAMMember(
+                f"{name}-apim-{role.split('/')[1].replace('.', '-').lower()}",
+                project=args.project,
+                role=role,
+                member=self.operator_account.member,
+                opts=child,
+            )
+            for role in OPERATOR_ROLES
+        ]
+        ksa = f"[{guard_facts.APIGEE_NAMESPACE}/{guard_facts.APIGEE_KSA}]"
+        grants.append(
+            gcp.serviceaccount.IAMMember(
+                f"{name}-apim-workload-identity",
+                service_account_id=self.operator_account.name,
+                role="roles/iam.workloadIdentityUser",
+                member=pulumi.Output.concat("serviceAccount:", apigee.workload_pool, ksa),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        )
+        return grants

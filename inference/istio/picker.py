@@ -140,7 +140,12 @@ class EndpointPicker:
             # installed (pulumi/pulumi-kubernetes#1833, the maintainers' answer of 2024-06-06).
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace, *istio]),
         )
-        self.pool = k8s.apiextensions.CustomResource(
+        self.pool = self._pool(name, parent, namespace, crd)
+        self._rights(name, parent, namespace, in_ns)
+        self.deployment = self._deployment(name, parent, namespace, crd, nodes)
+
+    def _pool(self, name: str, parent: pulumi.Resource, namespace: pulumi.Resource, crd: CrdDependency):
+        return k8s.apiextensions.CustomResource(
             f"{name}-pool",
             api_version="inference.networking.k8s.io/v1",
             kind="InferencePool",
@@ -158,8 +163,6 @@ class EndpointPicker:
                 depends_on=[namespace, self.service, *crd("inference.networking.k8s.io", "InferencePool")],
             ),
         )
-        self._rights(name, parent, namespace, in_ns)
-        self.deployment = self._deployment(name, parent, namespace, crd, nodes)
 
     def _rights(self, name: str, parent: pulumi.Resource, namespace: pulumi.Resource, in_ns) -> None:
         self.role = k8s.rbac.v1.Role(

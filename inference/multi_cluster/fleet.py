@@ -70,12 +70,22 @@ class Fleet(pulumi.ComponentResource):
         if not args.manage_features:
             self.register_outputs({"memberships": {r: m.id for r, m in self.memberships.items()}})
             return
-
-        memberships = list(self.memberships.values())
         # Features depend on the memberships so that destroy removes them first: with the features
         # gone, GKE's controllers stop re-creating firewall rules and NEGs on the network.
-        # The MCS importer reads the VPC to create the NEGs of imported services; GKE's MCS setup grants
-        # it `roles/compute.networkViewer` through Workload Identity (inference/multi_cluster/facts.py PERMISSIONS).
+        memberships = list(self.memberships.values())
+        self.features["multiclusterservicediscovery"] = self._services(name, args, memberships)
+        self.features["multiclusteringress"] = self._ingress(name, args, memberships)
+        self.register_outputs(
+            {
+                "memberships": {r: m.id for r, m in self.memberships.items()},
+                "config_membership": self.config_membership.id,
+            }
+        )
+
+    def _services(self, name: str, args: FleetArgs, memberships: list) -> gcp.gkehub.Feature:
+        """Multi-cluster services. The MCS importer reads the VPC to create the NEGs of imported services;
+        GKE's MCS setup grants it `roles/compute.networkViewer` through Workload Identity
+        (inference/multi_cluster/facts.py PERMISSIONS)."""
         self.mcs_importer_role = gcp.projects.IAMMember(
             f"{name}-mcs-importer-network-viewer",
             project=args.project,
@@ -85,7 +95,7 @@ class Fleet(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.iam_apis)),
         )
-        self.features["multiclusterservicediscovery"] = gcp.gkehub.Feature(
+        return gcp.gkehub.Feature(
             f"{name}-mcs",
             project=args.project,
             name="multiclusterservicediscovery",
@@ -96,8 +106,10 @@ class Fleet(pulumi.ComponentResource):
             ),
         )
 
-        # The MCI service agent needs container.admin on the project (Google's documented requirement).
-        # Its identity is created first, then IAM is given time to propagate before the grant is used.
+    def _ingress(self, name: str, args: FleetArgs, memberships: list) -> gcp.gkehub.Feature:
+        """Multi-cluster ingress, run from the config membership. Its service agent needs container.admin on
+        the project (Google's documented requirement): the identity is created first, then IAM is given
+        time to propagate before the grant is used."""
         self.mci_identity = gcp.projects.ServiceIdentity(
             f"{name}-mci-identity",
             project=args.project,
@@ -116,7 +128,7 @@ class Fleet(pulumi.ComponentResource):
             member=self.mci_identity.member,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[propagation, *args.iam_apis]),
         )
-        self.features["multiclusteringress"] = gcp.gkehub.Feature(
+        return gcp.gkehub.Feature(
             f"{name}-mci",
             project=args.project,
             name="multiclusteringress",
@@ -130,10 +142,4 @@ class Fleet(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[*args.hub_apis, *args.mci_apis, *memberships, self.mci_role]
             ),
-        )
-        self.register_outputs(
-            {
-                "memberships": {r: m.id for r, m in self.memberships.items()},
-                "config_membership": self.config_membership.id,
-            }
         )

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-GATEWAY_CLASS = "gke-l7-cross-regional-internal-managed-mc"
+from inference.multi_cluster.facts import GATEWAY_CLASS
+
 POOL_IMPORT = {"group": "networking.gke.io", "kind": "GCPInferencePoolImport"}
 
 
@@ -48,6 +49,48 @@ class MultiClusterGatewayArgs:
     network: Sequence[pulumi.Resource] = ()
 
 
+def health_check_spec(args: MultiClusterGatewayArgs) -> dict:
+    """The load balancer's HTTP check of every imported backend on the serving port's /health."""
+    hc = args.health_check
+    return {
+        "targetRef": {**POOL_IMPORT, "name": args.pool_name},
+        "default": {
+            "checkIntervalSec": hc.interval_sec,
+            "timeoutSec": hc.timeout_sec,
+            "healthyThreshold": hc.healthy_threshold,
+            "unhealthyThreshold": hc.unhealthy_threshold,
+            "config": {"type": "HTTP", "httpHealthCheck": {"requestPath": "/health", "port": args.serving_port}},
+        },
+    }
+
+
+def backend_policy_spec(args: MultiClusterGatewayArgs) -> dict:
+    """Balancing on the pools' KV-cache use (the AutoscalingMetric export), and the access logs."""
+    return {
+        "targetRef": {**POOL_IMPORT, "name": args.pool_name},
+        "default": {
+            "timeoutSec": args.timeout_sec,
+            # Logging sits on this policy: in the multi-cluster topology it is the one that targets the pool
+            # the load balancer's backend is built from (the import), and the chart's own policy on each
+            # cluster's InferencePool is a different target, so the two never conflict.
+            **(
+                {"logging": {"enabled": True, "sampleRate": args.access_log_sample_rate}}
+                if args.access_log_sample_rate is not None
+                else {}
+            ),
+            "balancingMode": "CUSTOM_METRICS",
+            "trafficDuration": "LONG",
+            "customMetrics": [
+                {
+                    "name": f"gke.named_metrics.{args.metric_export_name}",
+                    "dryRun": args.dry_run,
+                    "maxUtilizationPercent": args.max_utilization_percent,
+                }
+            ],
+        },
+    }
+
+
 class MultiClusterGateway(pulumi.ComponentResource):
     """Listens on one internal address per region; the load balancer sends each request to the
     healthiest pool with KV-cache headroom, preferring the caller's region, and fails over to the
@@ -56,15 +99,13 @@ class MultiClusterGateway(pulumi.ComponentResource):
     def __init__(self, name: str, args: MultiClusterGatewayArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inference:gateway:MultiClusterGateway", name, None, opts)
         requires = list(args.requires)
-        meta = lambda n, **kw: k8s.meta.v1.ObjectMetaArgs(name=n, namespace=args.namespace, **kw)  # noqa: E731
-        target = {**POOL_IMPORT, "name": args.pool_name}
-
+        timeout = f"{args.programmed_timeout_minutes}m"
         self.gateway = k8s.apiextensions.CustomResource(
             f"{name}-gateway",
             api_version="gateway.networking.k8s.io/v1",
             kind="Gateway",
             # Pulumi waits until GKE has programmed the load balancer in every region.
-            metadata=meta(args.gateway_name, annotations={"pulumi.com/waitFor": "condition=Programmed"}),
+            metadata=self._meta(args, args.gateway_name, annotations={"pulumi.com/waitFor": "condition=Programmed"}),
             spec={
                 "gatewayClassName": GATEWAY_CLASS,
                 "addresses": [
@@ -80,75 +121,40 @@ class MultiClusterGateway(pulumi.ComponentResource):
                 parent=self,
                 depends_on=[*requires, *args.network],
                 # Deleting waits for the controller's finalizer to tear the load balancer down.
-                custom_timeouts=pulumi.CustomTimeouts(
-                    create=f"{args.programmed_timeout_minutes}m",
-                    update=f"{args.programmed_timeout_minutes}m",
-                    delete=f"{args.programmed_timeout_minutes}m",
-                ),
+                custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout, delete=timeout),
             ),
         )
         self.route = k8s.apiextensions.CustomResource(
             f"{name}-route",
             api_version="gateway.networking.k8s.io/v1",
             kind="HTTPRoute",
-            metadata=meta(args.route_name),
+            metadata=self._meta(args, args.route_name),
             spec={
                 "parentRefs": [{"name": args.gateway_name, "kind": "Gateway"}],
-                "rules": [{"backendRefs": [{**target, "port": args.serving_port}]}],
+                "rules": [{"backendRefs": [{**POOL_IMPORT, "name": args.pool_name, "port": args.serving_port}]}],
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*requires, *args.exports]),
         )
-        hc = args.health_check
-        self.health_check = k8s.apiextensions.CustomResource(
-            f"{name}-health-check",
-            api_version="networking.gke.io/v1",
-            kind="HealthCheckPolicy",
-            metadata=meta(f"{args.pool_name}-health-check"),
-            spec={
-                "targetRef": target,
-                "default": {
-                    "checkIntervalSec": hc.interval_sec,
-                    "timeoutSec": hc.timeout_sec,
-                    "healthyThreshold": hc.healthy_threshold,
-                    "unhealthyThreshold": hc.unhealthy_threshold,
-                    "config": {
-                        "type": "HTTP",
-                        "httpHealthCheck": {"requestPath": "/health", "port": args.serving_port},
-                    },
-                },
-            },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*requires, *args.exports]),
-        )
-        self.backend_policy = k8s.apiextensions.CustomResource(
-            f"{name}-backend-policy",
-            api_version="networking.gke.io/v1",
-            kind="GCPBackendPolicy",
-            metadata=meta(f"{args.pool_name}-backend-policy"),
-            spec={
-                "targetRef": target,
-                "default": {
-                    "timeoutSec": args.timeout_sec,
-                    # Logging sits on this policy: in the multi-cluster topology it is the one that targets
-                    # the pool the load balancer's backend is built from (the import), and the chart's own
-                    # policy on each cluster's InferencePool is a different target, so the two never conflict.
-                    **(
-                        {"logging": {"enabled": True, "sampleRate": args.access_log_sample_rate}}
-                        if args.access_log_sample_rate is not None
-                        else {}
-                    ),
-                    "balancingMode": "CUSTOM_METRICS",
-                    "trafficDuration": "LONG",
-                    "customMetrics": [
-                        {
-                            "name": f"gke.named_metrics.{args.metric_export_name}",
-                            "dryRun": args.dry_run,
-                            "maxUtilizationPercent": args.max_utilization_percent,
-                        }
-                    ],
-                },
-            },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*requires, *args.exports]),
-        )
+        self.health_check = self._policy(name, "health-check", "HealthCheckPolicy", args, health_check_spec(args))
+        self.backend_policy = self._policy(name, "backend-policy", "GCPBackendPolicy", args, backend_policy_spec(args))
         self.name = args.gateway_name
         self.namespace = args.namespace
         self.register_outputs({"gateway": args.gateway_name, "namespace": args.namespace})
+
+    @staticmethod
+    def _meta(args: MultiClusterGatewayArgs, name: str, **kw) -> k8s.meta.v1.ObjectMetaArgs:
+        return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=args.namespace, **kw)
+
+    def _policy(
+        self, name: str, what: str, kind: str, args: MultiClusterGatewayArgs, spec: dict
+    ) -> k8s.apiextensions.CustomResource:
+        """A networking.gke.io policy on the imported pool, named `<pool>-<what>`; made once every cluster
+        exported its pool, like the route."""
+        return k8s.apiextensions.CustomResource(
+            f"{name}-{what}",
+            api_version="networking.gke.io/v1",
+            kind=kind,
+            metadata=self._meta(args, f"{args.pool_name}-{what}"),
+            spec=spec,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.requires, *args.exports]),
+        )

@@ -164,75 +164,78 @@ class ObservabilityArgs:
     depends_on: Sequence[pulumi.Resource] = ()  # the Monitoring and Logging APIs
 
 
+def _alert_policy(name: str, args: ObservabilityArgs, rule, opts: pulumi.ResourceOptions) -> gcp.monitoring.AlertPolicy:
+    return gcp.monitoring.AlertPolicy(
+        f"{name}-{rule.name}",
+        project=args.project,
+        display_name=f"{args.name_prefix}: {rule.name}",
+        combiner="OR",
+        severity=rule.severity.upper(),
+        conditions=[
+            gcp.monitoring.AlertPolicyConditionArgs(
+                display_name=rule.name,
+                condition_prometheus_query_language=gcp.monitoring.AlertPolicyConditionConditionPrometheusQueryLanguageArgs(
+                    query=rule.query,
+                    duration="300s",  # the rule's `for: 5m`
+                    evaluation_interval="30s",
+                    rule_group=RULE_GROUP,
+                    alert_rule=rule.name,
+                    labels={"severity": rule.severity, **rule.labels},
+                    # Monitoring refuses a PromQL condition on a metric with no series yet (an error
+                    # counter has none until the first error), which would fail the first `pulumi up`
+                    # (terraform-provider-google#20491, the API's `disableMetricValidation`).
+                    disable_metric_validation=True,
+                ),
+            )
+        ],
+        documentation=gcp.monitoring.AlertPolicyDocumentationArgs(
+            subject=documentation_text(rule.title),
+            content=documentation_text(rule.description),
+            mime_type="text/markdown",
+        ),
+        notification_channels=list(args.notification_channels),
+        user_labels={**args.labels, "severity": rule.severity, **rule.labels},
+        opts=opts,
+    )
+
+
+def _error_metric(name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions) -> gcp.logging.Metric:
+    """The guide's LogMetric: counts load-balancer log entries by their `proxyStatus` error detail. Log metric
+    names are unique per project: the stack's prefix keeps dev and prod apart there."""
+    return gcp.logging.Metric(
+        f"{name}-error-detail",
+        project=args.project,
+        name=f"{args.name_prefix}-error_detail_metric",
+        description="Metric to extract error details from load balancer logs.",
+        # This stack's load balancer (the multi-cluster Gateway names its resources
+        # `gkemcg1-<namespace>-<gateway>-<hash>`), and only entries that carry an error detail.
+        filter=f'resource.type="{LOAD_BALANCER_LOG_RESOURCE}" '
+        f'AND resource.labels.url_map_name:"gkemcg1-{args.gateway_namespace}-{args.gateway_name}-" '
+        "AND jsonPayload.proxyStatus:*",
+        metric_descriptor=gcp.logging.MetricMetricDescriptorArgs(
+            metric_kind="DELTA",
+            value_type="INT64",
+            labels=[
+                gcp.logging.MetricMetricDescriptorLabelArgs(
+                    key="error_detail",
+                    value_type="STRING",
+                    description="The detailed error string from the load balancer.",
+                )
+            ],
+        ),
+        label_extractors={"error_detail": "EXTRACT(jsonPayload.proxyStatus)"},
+        opts=opts,
+    )
+
+
 class Observability(pulumi.ComponentResource):
     """Per stack: the EPP metrics of every cluster land in one project, so one set suffices."""
 
     def __init__(self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inference:observability:Observability", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
-        self.alert_policies = [
-            gcp.monitoring.AlertPolicy(
-                f"{name}-{rule.name}",
-                project=args.project,
-                display_name=f"{args.name_prefix}: {rule.name}",
-                combiner="OR",
-                severity=rule.severity.upper(),
-                conditions=[
-                    gcp.monitoring.AlertPolicyConditionArgs(
-                        display_name=rule.name,
-                        condition_prometheus_query_language=gcp.monitoring.AlertPolicyConditionConditionPrometheusQueryLanguageArgs(
-                            query=rule.query,
-                            duration="300s",  # the rule's `for: 5m`
-                            evaluation_interval="30s",
-                            rule_group=RULE_GROUP,
-                            alert_rule=rule.name,
-                            labels={"severity": rule.severity, **rule.labels},
-                            # Monitoring refuses a PromQL condition on a metric with no series yet (an error
-                            # counter has none until the first error), which would fail the first `pulumi up`
-                            # (terraform-provider-google#20491, the API's `disableMetricValidation`).
-                            disable_metric_validation=True,
-                        ),
-                    )
-                ],
-                documentation=gcp.monitoring.AlertPolicyDocumentationArgs(
-                    subject=documentation_text(rule.title),
-                    content=documentation_text(rule.description),
-                    mime_type="text/markdown",
-                ),
-                notification_channels=list(args.notification_channels),
-                user_labels={**args.labels, "severity": rule.severity, **rule.labels},
-                opts=child,
-            )
-            for rule in args.alerts
-        ]
-        self.error_metric = None
-        if args.error_metric:
-            # The seed's LogMetric: counts load-balancer log entries by their `proxyStatus` error detail.
-            # Log metric names are unique per project: the stack's prefix keeps dev and prod apart there.
-            self.error_metric = gcp.logging.Metric(
-                f"{name}-error-detail",
-                project=args.project,
-                name=f"{args.name_prefix}-error_detail_metric",
-                description="Metric to extract error details from load balancer logs.",
-                # This stack's load balancer (the multi-cluster Gateway names its resources
-                # `gkemcg1-<namespace>-<gateway>-<hash>`), and only entries that carry an error detail.
-                filter=f'resource.type="{LOAD_BALANCER_LOG_RESOURCE}" '
-                f'AND resource.labels.url_map_name:"gkemcg1-{args.gateway_namespace}-{args.gateway_name}-" '
-                "AND jsonPayload.proxyStatus:*",
-                metric_descriptor=gcp.logging.MetricMetricDescriptorArgs(
-                    metric_kind="DELTA",
-                    value_type="INT64",
-                    labels=[
-                        gcp.logging.MetricMetricDescriptorLabelArgs(
-                            key="error_detail",
-                            value_type="STRING",
-                            description="The detailed error string from the load balancer.",
-                        )
-                    ],
-                ),
-                label_extractors={"error_detail": "EXTRACT(jsonPayload.proxyStatus)"},
-                opts=child,
-            )
+        self.alert_policies = [_alert_policy(name, args, rule, child) for rule in args.alerts]
+        self.error_metric = _error_metric(name, args, child) if args.error_metric else None
         self.dashboard = None
         self.dashboard_url: pulumi.Output[str] | None = None
         if args.dashboard:

@@ -73,9 +73,9 @@ _CPU_QUANTITY = re.compile(r"[1-9][0-9]{0,6}m|[0-9]{1,4}(\.[0-9]{1,3})?")
 _MEMORY_QUANTITY = re.compile(r"[1-9][0-9]{0,6}(Ki|Mi|Gi|Ti)")
 
 
-def model_server(top: Reader, accelerator: Accelerator | None) -> ModelServer | None:
-    r = top.mapping("modelServer")
-    before = len(top.problems)
+def _backend(top: Reader, r: Reader, accelerator: Accelerator | None) -> str | None:
+    """The backend, and what it refuses: TPU without an accelerator, an accelerator the simulator would not use,
+    and keys only the other backend reads (refused like a misspelt key)."""
     backend = r.choice("backend", "vllm-tpu", BACKENDS)
     if backend == "vllm-tpu" and accelerator is None and "accelerator" not in top.raw:
         r.problem(
@@ -91,16 +91,20 @@ def model_server(top: Reader, accelerator: Accelerator | None) -> ModelServer | 
             "would create TPU pools the simulator backend never uses",
             "remove accelerator, or use backend: vllm-tpu",
         )
-    # Keys only the other backend reads do nothing: refused, like a misspelt key.
     unused = ("image", "downloaderImage", "downloadTimeoutMinutes") if backend == "simulator" else ("simulatorImage",)
+    other = "vllm-tpu" if backend == "simulator" else "simulator"
     for name in unused:
         if r.raw.get(name) is not None:
             r.problem(
                 name,
                 r.raw[name],
                 f"does nothing with backend {backend}",
-                f"remove modelServer.{name}, or use backend: {'vllm-tpu' if backend == 'simulator' else 'simulator'}",
+                f"remove modelServer.{name}, or use backend: {other}",
             )
+    return backend
+
+
+def _namespace(r: Reader) -> str | None:
     namespace = k8s_name(r, "namespace", "default", "dns-1123-label")
     if namespace and (
         namespace in name_rules.K8S_INITIAL_NAMESPACES[1:]
@@ -113,8 +117,19 @@ def model_server(top: Reader, accelerator: Accelerator | None) -> ModelServer | 
             "(https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/)",
             "use a namespace of your own, e.g. inference",
         )
-        namespace = None
+        return None
+    return namespace
+
+
+def model_server(top: Reader, accelerator: Accelerator | None) -> ModelServer | None:
+    r = top.mapping("modelServer")
+    before = len(top.problems)
+    backend = _backend(top, r, accelerator)
+    namespace = _namespace(r)
     slots = accelerator.max_nodes if accelerator else 100
+    replicas_fix = (
+        f"each replica takes a whole TPU slice: use 0..{slots} (accelerator.maxNodes)" if accelerator else "use 0..100"
+    )
     vllm_image = image(r, "image", VLLM_TPU_IMAGE)
     server = ModelServer(
         namespace=namespace,
@@ -123,15 +138,7 @@ def model_server(top: Reader, accelerator: Accelerator | None) -> ModelServer | 
         # The Service `<name>-service` is an RFC 1035 label: the strictest of the names derived from it.
         name=k8s_name(r, "name", "vllm-gemma", "dns-1035-label", derived="{}-service"),
         app_label=_label_value(r, "appLabel", "gemma-server"),
-        replicas=r.integer(
-            "replicas",
-            1,
-            low=0,
-            high=slots,
-            fix=f"each replica takes a whole TPU slice: use 0..{slots} (accelerator.maxNodes)"
-            if accelerator
-            else "use 0..100",
-        ),
+        replicas=r.integer("replicas", 1, low=0, high=slots, fix=replicas_fix),
         max_model_len=r.integer("maxModelLen", 8192, low=256, high=131072),
         image=vllm_image,
         simulator_image=image(r, "simulatorImage", SIMULATOR_IMAGE),

@@ -93,36 +93,26 @@ class InferencePoolArgs:
     objectives: Mapping[str, int] | None = None
 
 
+def kv_cache_metric_spec(args: InferencePoolArgs) -> dict:
+    """vLLM's KV-cache utilisation, exported to Cloud Monitoring under the pool's export name."""
+    return {
+        "selector": {"matchLabels": dict(args.match_labels)},
+        "endpoints": [
+            {
+                "port": args.serving_port,
+                "path": "/metrics",
+                "metrics": [{"name": KV_CACHE_METRIC, "exportName": args.metric_export_name}],
+            }
+        ],
+    }
+
+
 class InferencePool(pulumi.ComponentResource):
     """Created the same way in every cluster, so the Gateway sees one pool that spans regions."""
 
     def __init__(self, name: str, args: InferencePoolArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inference:serving:InferencePool", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, depends_on=list(args.requires))
-        meta = lambda n: k8s.meta.v1.ObjectMetaArgs(name=n, namespace=args.namespace)  # noqa: E731
-
-        crd = objective_crd(args.chart_version)
-        self.objective_crd = k8s.apiextensions.v1.CustomResourceDefinition(
-            f"{name}-objective-crd",
-            metadata=crd["metadata"],
-            spec=crd["spec"],
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        # The CR depends on the CRD resource itself: preview must know the kind before it exists.
-        self.objectives = [
-            k8s.apiextensions.CustomResource(
-                f"{name}-objective" if args.objectives is None else f"{name}-objective-{objective}",
-                api_version="inference.networking.x-k8s.io/v1alpha2",
-                kind="InferenceObjective",
-                metadata=meta(objective),
-                spec={
-                    "priority": priority,
-                    "poolRef": {"name": args.pool_name, "group": "inference.networking.k8s.io"},
-                },
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.objective_crd, *args.requires]),
-            )
-            for objective, priority in (args.objectives or {args.objective_name: args.priority}).items()
-        ]
+        self._objectives(name, args)
         # Exports vLLM's KV-cache utilisation to Cloud Monitoring; the backend policy balances on it.
         self.metric = None
         if args.kv_cache_metric:
@@ -130,18 +120,9 @@ class InferencePool(pulumi.ComponentResource):
                 f"{name}-kv-cache-metric",
                 api_version="autoscaling.gke.io/v1beta1",
                 kind="AutoscalingMetric",
-                metadata=meta(args.metric_export_name),
-                spec={
-                    "selector": {"matchLabels": dict(args.match_labels)},
-                    "endpoints": [
-                        {
-                            "port": args.serving_port,
-                            "path": "/metrics",
-                            "metrics": [{"name": KV_CACHE_METRIC, "exportName": args.metric_export_name}],
-                        }
-                    ],
-                },
-                opts=child,
+                metadata=self._meta(args, args.metric_export_name),
+                spec=kv_cache_metric_spec(args),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.requires)),
             )
         self.chart = k8s.helm.v4.Chart(
             f"{name}-chart",
@@ -168,3 +149,32 @@ class InferencePool(pulumi.ComponentResource):
             )
         self.pool_name = args.pool_name
         self.register_outputs({"pool": args.pool_name})
+
+    @staticmethod
+    def _meta(args: InferencePoolArgs, name: str) -> k8s.meta.v1.ObjectMetaArgs:
+        return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=args.namespace)
+
+    def _objectives(self, name: str, args: InferencePoolArgs) -> None:
+        """The InferenceObjective CRD of the chart's release, and the pool's objectives."""
+        crd = objective_crd(args.chart_version)
+        self.objective_crd = k8s.apiextensions.v1.CustomResourceDefinition(
+            f"{name}-objective-crd",
+            metadata=crd["metadata"],
+            spec=crd["spec"],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # The CR depends on the CRD resource itself: preview must know the kind before it exists.
+        self.objectives = [
+            k8s.apiextensions.CustomResource(
+                f"{name}-objective" if args.objectives is None else f"{name}-objective-{objective}",
+                api_version="inference.networking.x-k8s.io/v1alpha2",
+                kind="InferenceObjective",
+                metadata=self._meta(args, objective),
+                spec={
+                    "priority": priority,
+                    "poolRef": {"name": args.pool_name, "group": "inference.networking.k8s.io"},
+                },
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.objective_crd, *args.requires]),
+            )
+            for objective, priority in (args.objectives or {args.objective_name: args.priority}).items()
+        ]

@@ -87,7 +87,6 @@ def probes(port: int, startup_period: int, startup_failures: int) -> dict:
 
 
 def vllm_pod(args: ModelServerArgs, tpu: TpuServing, labels: dict[str, str]) -> k8s.core.v1.PodTemplateSpecArgs:
-    port = args.serving_port
     return k8s.core.v1.PodTemplateSpecArgs(
         metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels, annotations=FUSE_POD_ANNOTATIONS),
         spec=k8s.core.v1.PodSpecArgs(
@@ -102,67 +101,70 @@ def vllm_pod(args: ModelServerArgs, tpu: TpuServing, labels: dict[str, str]) -> 
             security_context=seccomp_pod(),
             termination_grace_period_seconds=60,
             init_containers=[weights_wait(args, tpu)],
-            containers=[
-                k8s.core.v1.ContainerArgs(
-                    name="vllm-tpu",
-                    image=args.image,
-                    command=["python3", "-m", "vllm.entrypoints.openai.api_server"],
-                    args=[
-                        f"--model={WEIGHTS_MOUNT}/{tpu.weights_dir}",
-                        f"--served-model-name={args.served_name}",
-                        f"--tensor-parallel-size={tpu.tensor_parallel_size}",
-                        f"--max-model-len={args.max_model_len}",
-                        "--host=0.0.0.0",
-                        f"--port={port}",
-                    ],
-                    env=[
-                        k8s.core.v1.EnvVarArgs(name="PYTHONUNBUFFERED", value="1"),
-                        k8s.core.v1.EnvVarArgs(name="HF_HUB_OFFLINE", value="1"),  # weights come from the bucket
-                        k8s.core.v1.EnvVarArgs(name="VLLM_XLA_CACHE_PATH", value=COMPILATION_CACHE_MOUNT),
-                    ],
-                    ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=port)],
-                    resources=k8s.core.v1.ResourceRequirementsArgs(
-                        requests={"google.com/tpu": str(tpu.chips), "cpu": "8", "memory": "64Gi"},
-                        limits={"google.com/tpu": str(tpu.chips)},
-                        claims=[k8s.core.v1.ResourceClaimArgs(name=NETDEV_CLAIM)],
-                    ),
-                    # Loading 27B from the bucket and compiling for TPU takes minutes: 30 min budget.
-                    **probes(port, startup_period=30, startup_failures=60),
-                    security_context=k8s.core.v1.SecurityContextArgs(allow_privilege_escalation=False),
-                    volume_mounts=[
-                        k8s.core.v1.VolumeMountArgs(name="dshm", mount_path="/dev/shm"),
-                        k8s.core.v1.VolumeMountArgs(name="weights", mount_path=WEIGHTS_MOUNT, read_only=True),
-                        k8s.core.v1.VolumeMountArgs(name="xla-cache", mount_path=COMPILATION_CACHE_MOUNT),
-                    ],
-                )
-            ],
-            volumes=[
-                k8s.core.v1.VolumeArgs(name="dshm", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(medium="Memory")),
-                k8s.core.v1.VolumeArgs(
-                    name="weights",
-                    csi=k8s.core.v1.CSIVolumeSourceArgs(
-                        driver=FUSE_DRIVER,
-                        read_only=True,
-                        volume_attributes={"bucketName": tpu.bucket, **SERVING_VOLUME_ATTRIBUTES},
-                    ),
-                ),
-                k8s.core.v1.VolumeArgs(
-                    name="xla-cache",
-                    csi=k8s.core.v1.CSIVolumeSourceArgs(
-                        driver=FUSE_DRIVER,
-                        volume_attributes={
-                            "bucketName": tpu.bucket,
-                            "mountOptions": COMPILATION_CACHE_MOUNT_OPTIONS,
-                        },
-                    ),
-                ),
-                # The FUSE file cache lives in RAM: a v6e host has far more memory than the weights need.
-                k8s.core.v1.VolumeArgs(
-                    name="gke-gcsfuse-cache", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(medium="Memory")
-                ),
-            ],
+            containers=[_vllm(args, tpu)],
+            volumes=_vllm_volumes(tpu),
         ),
     )
+
+
+def _vllm(args: ModelServerArgs, tpu: TpuServing) -> k8s.core.v1.ContainerArgs:
+    port = args.serving_port
+    return k8s.core.v1.ContainerArgs(
+        name="vllm-tpu",
+        image=args.image,
+        command=["python3", "-m", "vllm.entrypoints.openai.api_server"],
+        args=[
+            f"--model={WEIGHTS_MOUNT}/{tpu.weights_dir}",
+            f"--served-model-name={args.served_name}",
+            f"--tensor-parallel-size={tpu.tensor_parallel_size}",
+            f"--max-model-len={args.max_model_len}",
+            "--host=0.0.0.0",
+            f"--port={port}",
+        ],
+        env=[
+            k8s.core.v1.EnvVarArgs(name="PYTHONUNBUFFERED", value="1"),
+            k8s.core.v1.EnvVarArgs(name="HF_HUB_OFFLINE", value="1"),  # weights come from the bucket
+            k8s.core.v1.EnvVarArgs(name="VLLM_XLA_CACHE_PATH", value=COMPILATION_CACHE_MOUNT),
+        ],
+        ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=port)],
+        resources=k8s.core.v1.ResourceRequirementsArgs(
+            requests={"google.com/tpu": str(tpu.chips), "cpu": "8", "memory": "64Gi"},
+            limits={"google.com/tpu": str(tpu.chips)},
+            claims=[k8s.core.v1.ResourceClaimArgs(name=NETDEV_CLAIM)],
+        ),
+        # Loading 27B from the bucket and compiling for TPU takes minutes: 30 min budget.
+        **probes(port, startup_period=30, startup_failures=60),
+        security_context=k8s.core.v1.SecurityContextArgs(allow_privilege_escalation=False),
+        volume_mounts=[
+            k8s.core.v1.VolumeMountArgs(name="dshm", mount_path="/dev/shm"),
+            k8s.core.v1.VolumeMountArgs(name="weights", mount_path=WEIGHTS_MOUNT, read_only=True),
+            k8s.core.v1.VolumeMountArgs(name="xla-cache", mount_path=COMPILATION_CACHE_MOUNT),
+        ],
+    )
+
+
+def _vllm_volumes(tpu: TpuServing) -> list[k8s.core.v1.VolumeArgs]:
+    memory = k8s.core.v1.EmptyDirVolumeSourceArgs(medium="Memory")
+    return [
+        k8s.core.v1.VolumeArgs(name="dshm", empty_dir=memory),
+        k8s.core.v1.VolumeArgs(
+            name="weights",
+            csi=k8s.core.v1.CSIVolumeSourceArgs(
+                driver=FUSE_DRIVER,
+                read_only=True,
+                volume_attributes={"bucketName": tpu.bucket, **SERVING_VOLUME_ATTRIBUTES},
+            ),
+        ),
+        k8s.core.v1.VolumeArgs(
+            name="xla-cache",
+            csi=k8s.core.v1.CSIVolumeSourceArgs(
+                driver=FUSE_DRIVER,
+                volume_attributes={"bucketName": tpu.bucket, "mountOptions": COMPILATION_CACHE_MOUNT_OPTIONS},
+            ),
+        ),
+        # The FUSE file cache lives in RAM: a v6e host has far more memory than the weights need.
+        k8s.core.v1.VolumeArgs(name="gke-gcsfuse-cache", empty_dir=memory),
+    ]
 
 
 def weights_wait(args: ModelServerArgs, tpu: TpuServing) -> k8s.core.v1.ContainerArgs:
