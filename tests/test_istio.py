@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
+from inference.common import images
 from inference.configuration import stack as config
 from inference.istio import facts as istio_facts
 from inference.serving import inference_pool
@@ -214,7 +215,7 @@ def test_endpoint_picker_is_the_seeds_with_a_released_image(byo):
     assert "automountServiceAccountToken" not in pod  # the picker reads pools, pods and objectives
     # The release matching the Inference Extension CRDs the program installs.
     assert c["image"] == "registry.k8s.io/gateway-api-inference-extension/epp:v1.1.0"
-    tag = istio_facts.EPP_IMAGE.rsplit(":", 1)[1]
+    tag = images.ISTIO_EPP_IMAGE.rsplit(":", 1)[1]
     assert f"gateway-api-inference-extension-{tag}" in {f.split("/")[0] for f in istio_facts.CRD_FILES}
     _hardened(pod)
 

@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from inference.common import name_rules
+from inference.common import images, name_rules
 from inference.common.reader import name_problem
 from inference.configuration import stack as config
 from inference.core import weights_download
@@ -256,7 +256,7 @@ def pod_of(plan: engine.Plan, region: str) -> dict:
 def test_vllm_waits_at_run_time_for_its_revisions_marker(prod, region):
     spec = pod_of(prod, region)["spec"]
     (wait,) = spec["initContainers"]
-    assert wait["image"] == pods.WEIGHTS_WAIT_IMAGE == "busybox:1.37.0"  # pinned
+    assert wait["image"] == images.WEIGHTS_WAIT_IMAGE == "busybox:1.37.0"  # pinned
     assert wait["command"] == ["sh", "-c", pods.WEIGHTS_WAIT_SCRIPT]
     assert {e["name"]: e["value"] for e in wait["env"]} == {
         "MARKER": "/data/weights/google/gemma-3-27b-it/main/.download-complete",

@@ -16,11 +16,11 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
+from inference.common.images import ADAPTER_IMAGE
 from inference.common.kubernetes import restricted, seccomp_pod
 
 ADAPTER_NAMESPACE = "custom-metrics"
 ADAPTER = "custom-metrics-stackdriver-adapter"
-ADAPTER_IMAGE = "gcr.io/gke-release/custom-metrics-stackdriver-adapter:v0.15.2-gke.1"  # the seed's pin
 ADAPTER_RESOURCES = {"cpu": "250m", "memory": "200Mi"}  # the seed's requests = limits
 ADAPTER_LABELS = {"run": ADAPTER, "k8s-app": ADAPTER}
 # The External metric the adapter serves for a Managed Prometheus gauge: `prometheus.googleapis.com|<name>|gauge`.

@@ -54,8 +54,6 @@ PLUGINS_FILE = "default-plugins.yaml"
 GATEWAY = "gateway"
 ROUTE = "httproute-for-inferencepool"
 SERVING_PORT = 8000
-# The guide runs a staging build (epp:v20251119-2aaf2a6); the release matching the CRDs above is pinned instead.
-EPP_IMAGE = "registry.k8s.io/gateway-api-inference-extension/epp:v1.1.0"
 ISTIO_HUB = "docker.io/istio"  # where istio/release-builder points the released charts' `hub`
 BASE_MODEL = "meta-llama/Llama-3.1-8B-Instruct"
 ADAPTER = "reviews-1"

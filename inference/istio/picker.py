@@ -9,11 +9,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from inference.common.images import ISTIO_EPP_IMAGE
 from inference.common.kubernetes import NONROOT_UID, nonroot_pod, restricted
 from inference.istio.facts import (
     EPP,
     EPP_HEALTH_PORT,
-    EPP_IMAGE,
     EPP_LABELS,
     EPP_PORT,
     EPP_SERVICE,
@@ -59,7 +59,7 @@ def _grpc_probe() -> k8s.core.v1.ProbeArgs:
 def _container() -> k8s.core.v1.ContainerArgs:
     return k8s.core.v1.ContainerArgs(
         name="epp",
-        image=EPP_IMAGE,
+        image=ISTIO_EPP_IMAGE,
         image_pull_policy="Always",
         args=[
             "--pool-name",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pulumi_kubernetes as k8s
 
+from inference.common.images import WEIGHTS_WAIT_IMAGE
 from inference.common.kubernetes import (
     NOBODY,
     NONROOT_UID,
@@ -63,7 +64,6 @@ COMPILATION_CACHE_MOUNT_OPTIONS = "implicit-dirs,only-dir=xla-cache"
 # none). GKE runs the FUSE sidecar as a native sidecar, so init containers can read FUSE volumes
 # (GoogleCloudPlatform/gcs-fuse-csi-driver docs/releases.md: "Cloud Storage FUSE volumes in init containers",
 # GKE 1.29.3-gke.1093000 or later; the clusters run 1.34 or later, inference/core/config/compute.py).
-WEIGHTS_WAIT_IMAGE = "busybox:1.37.0"
 WEIGHTS_WAIT_SCRIPT = (
     'until [ "$(cat "$MARKER" 2>/dev/null)" = "$WANTED" ]; do '
     'echo "waiting for $WANTED in $MARKER (written when the weights download completes)"; sleep 15; done'

@@ -10,7 +10,8 @@ from __future__ import annotations
 # https://llm-d.ai/docs/infrastructure/gateway/gke), and the seeds 000/001, whose Gateway is
 # gke-l7-regional-external-managed. The capability table lists both as single-cluster classes
 # (https://cloud.google.com/kubernetes-engine/docs/how-to/gatewayclass-capabilities).
-GATEWAY_CLASSES = ("gke-l7-regional-external-managed", "gke-l7-rilb")
+EXTERNAL_CLASS, INTERNAL_CLASS = "gke-l7-regional-external-managed", "gke-l7-rilb"
+GATEWAY_CLASSES = (EXTERNAL_CLASS, INTERNAL_CLASS)
 # Regional Envoy-based load balancers run their proxies in REGIONAL_MANAGED_PROXY subnets
 # (https://cloud.google.com/load-balancing/docs/proxy-only-subnets#envoy-lb; GKE:
 # https://cloud.google.com/kubernetes-engine/docs/how-to/deploying-gateways#configure_a_proxy-only_subnet).

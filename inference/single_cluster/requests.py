@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 from inference.common.images import CURL_IMAGE
+from inference.single_cluster.facts import INTERNAL_CLASS  # the one class whose address is internal
 
 GATEWAY_PORT = 80  # the single-cluster Gateway's HTTP listener (inference/single_cluster/gateway.py)
-INTERNAL_CLASS = "gke-l7-rilb"  # the one single-cluster class whose address is internal
 
 
 def completion(
