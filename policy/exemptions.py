@@ -15,9 +15,10 @@ EXEMPTIONS = (
     (
         "roles/container.admin",
         re.compile(r"^serviceAccount:service-\d+@gcp-sa-dep\.iam\.gserviceaccount\.com$"),
-        "the Service Extensions service agent; seed 002's Model Armor setup grants it (inference/guards/guard.py). "
+        "the Service Extensions service agent; the customisation guide's Model Armor setup grants it "
+        "(inference/guards/guard.py). "
         "Google's Model Armor page lists calloutUser, serviceUsageConsumer and user for it, not container.admin: "
-        "that one is the seed's (docs/policy.md)",
+        "that one is the guide's (docs/policy.md)",
     ),
     *(
         (
@@ -46,7 +47,7 @@ CHART_EXEMPTIONS = (
         re.compile(r"inference:serving:InferencePool\$kubernetes:helm\.sh/v4:Chart\$kubernetes:apps/v1:Deployment::"),
         "epp",
         "registry.k8s.io/gateway-api-inference-extension/epp:v1.1.0",
-        "the endpoint picker of the InferencePool chart v1.1.0 (the codelab's pin): its "
+        "the endpoint picker of the InferencePool chart v1.1.0 (the walkthrough's pin): its "
         "templates/epp-deployment.yaml has no value for resources; v1.5.0's has one (and defaults it)",
     ),
     (

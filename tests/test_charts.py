@@ -22,7 +22,7 @@ EPP_IMAGE = "registry.k8s.io/gateway-api-inference-extension/epp:{}"
 
 
 @functools.cache
-def codelab_plan() -> engine.Plan:
+def walkthrough_plan() -> engine.Plan:
     return run("prod", overrides={"inferencePool": {"chartVersion": "v1.1.0"}})
 
 
@@ -179,9 +179,9 @@ def test_a_changed_value_changes_what_is_rendered():
     assert pool["spec"]["selector"] == {"matchLabels": {"a": "b"}}
 
 
-def test_the_codelab_release_renders_its_own_endpoint_picker():
+def test_the_walkthrough_release_renders_its_own_endpoint_picker():
     for region in REGIONS:
-        (epp,) = rendered(codelab_plan(), "Deployment", region)
+        (epp,) = rendered(walkthrough_plan(), "Deployment", region)
         (container,) = epp.inputs["spec"]["template"]["spec"]["containers"]
         assert container["image"] == EPP_IMAGE.format("v1.1.0")
         assert "resources" not in container  # v1.1.0 has no value for them (the policy pack's exemption)

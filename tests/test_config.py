@@ -39,7 +39,7 @@ def with_region(**changes) -> list[dict]:
     return regions
 
 
-def test_prod_config_is_the_codelab_system():
+def test_prod_config_is_the_walkthrough_system():
     cfg = config.parse(stack_settings("prod"), "prod")
     assert [(r.name, r.zone, r.node_cidr, r.proxy_cidr) for r in cfg.regions] == [
         ("europe-west4", "europe-west4-a", "10.0.1.0/24", "10.1.1.0/24"),
@@ -1218,7 +1218,7 @@ COMBINATIONS = [
     ),
 ]
 
-# Gateway mode istio (seed 003), on the program's GKE (prod, dev) or on an existing cluster (istio).
+# Gateway mode istio (Istio's guide), on the program's GKE (prod, dev) or on an existing cluster (istio).
 ISTIO_ON_DEV = {"gateway": {"mode": "istio"}, "autoscaling": None, "inferencePool": None, "modelStore": None}
 GKE_MODES_ONLY = {"autoscaling": None, "inferencePool": None, "modelStore": None, "observability": None, "fleet": None}
 ISTIO = [
@@ -1237,7 +1237,7 @@ ISTIO = [
         {"gateway": {"mode": "istio"}, **GKE_MODES_ONLY},
         "modelServer.backend",
         '"vllm-tpu"',
-        "runs the seed's vLLM simulator",
+        "runs the guide's vLLM simulator",
     ),
     Bad(
         "istio mode with autoscaling",

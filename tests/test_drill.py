@@ -152,7 +152,7 @@ def test_a_good_failover_passes_and_restores_the_region():
     world = World(detect=5.0)
     code, report = run(world)
     assert code == 0 and report["ok"] and report["problems"] == []
-    # The config region (the codelab's us-east5) goes down; requests go from europe-west4 to its address.
+    # The config region (the walkthrough's us-east5) goes down; requests go from europe-west4 to its address.
     assert (report["down_region"], report["client_region"], report["address"]) == (US, EU, ADDRESS[US])
     assert report["precheck"] == {EU: "2 ready, HTTP 200", US: "2 ready, HTTP 200"}
     assert report["down_after_seconds"] == pytest.approx(2.0, abs=0.5)

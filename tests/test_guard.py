@@ -1,5 +1,5 @@
-"""Guards in front of the model (seed 002): the Model Armor template, the Service Extensions agent's grants,
-the Apigee operator, and the Gateway's one traffic extension, on the checked-in `guarded` stack."""
+"""Guards in front of the model (the customisation guide): the Model Armor template, the Service Extensions
+agent's grants, the Apigee operator, and the Gateway's one traffic extension, on the checked-in `guarded` stack."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def extension_of(plan):
     return ext
 
 
-def test_the_template_has_the_seeds_filters_and_logging(guarded):
+def test_the_template_has_the_guides_filters_and_logging(guarded):
     template = guarded.one(TEMPLATE, "guard-template")
     # `<prefix>-<stack>`: two guarded stacks in one project and location never share a template id.
     assert (template.inputs["location"], template.inputs["templateId"]) == ("us-central1", "tpu-gke-dranet-guarded")
@@ -61,7 +61,7 @@ def test_the_template_has_the_seeds_filters_and_logging(guarded):
     assert api.urn in template.dependencies
 
 
-def test_the_agent_gets_the_seeds_four_roles_as_members_with_the_projects_number(guarded):
+def test_the_agent_gets_the_guides_four_roles_as_members_with_the_projects_number(guarded):
     grants = [r for r in guarded.by_type("gcp:projects/iAMMember:IAMMember") if AGENT.fullmatch(r.inputs["member"])]
     assert {g.inputs["role"] for g in grants} == SEED_AGENT_ROLES and len(grants) == 4
     identity = guarded.one("gcp:projects/serviceIdentity:ServiceIdentity", "service-extensions-modelarmor-identity")
@@ -162,7 +162,7 @@ def test_the_extension_comes_after_the_gateway_the_template_the_grants_and_the_a
     assert guarded.one(BACKEND, "guard-apigee-backend").urn in ext.dependencies
     agent_grants = [r for r in guarded.registrations if AGENT.fullmatch(str(r.inputs.get("member", "")))]
     assert agent_grants and all(g.urn in deps for g in agent_grants)
-    # Pulumi waits as the seed's `kubectl wait` does.
+    # Pulumi waits as the guide's `kubectl wait` does.
     assert ext.inputs["metadata"]["annotations"] == {"pulumi.com/waitFor": guard.PROGRAMMED}
 
 
@@ -211,7 +211,7 @@ def test_the_apigee_backend_covers_every_region_the_gateway_serves(guarded):
     }
 
 
-def test_the_seeds_two_apigee_requests_are_output_ready_to_paste(guarded):
+def test_the_guides_two_apigee_requests_are_output_ready_to_paste(guarded):
     requests = guarded.outputs["apigeeTestRequests"]
     for command in requests.values():
         assert "get gateway/inference-gateway -o jsonpath='{.status.addresses[0].value}'" in command

@@ -1,4 +1,4 @@
-"""Gateway mode istio (seed 003): the seed's objects and values on an existing cluster (Pulumi.istio.yaml)
+"""Gateway mode istio (Istio's guide): the guide's objects and values on an existing cluster (Pulumi.istio.yaml)
 and on dev's config cluster, their order, the absence of GKE gateway objects, and the upstream schemas."""
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ def obj(plan: engine.Plan, kind: str, name: str) -> engine.Registration:
     return reg
 
 
-def seed_documents() -> dict[tuple[str, str], dict]:
-    """The YAML documents of the seed's `kubectl apply` heredocs, by kind and name."""
+def guide_documents() -> dict[tuple[str, str], dict]:
+    """The YAML documents of the guide's `kubectl apply` heredocs, by kind and name."""
     docs = [doc for doc in yaml.safe_load_all(GUIDE.read_text()) if doc]
     return {(doc["kind"], doc["metadata"]["name"]): doc for doc in docs}
 
@@ -69,7 +69,7 @@ def rendered(plan: engine.Plan, kind: str, name: str) -> engine.Registration:
     return reg
 
 
-# What Pulumi.istio.yaml plans: the seed's objects, one per `kubectl apply` document or install step.
+# What Pulumi.istio.yaml plans: the guide's objects, one per `kubectl apply` document or install step.
 ISTIO_RESOURCES = Counter(
     {
         "pulumi:providers:kubernetes": 1,  # the kubeconfig's context
@@ -80,7 +80,7 @@ ISTIO_RESOURCES = Counter(
         "kubernetes:apps/v1:Deployment": 2,  # the simulator and the endpoint picker
         "kubernetes:core/v1:Service": 1,  # endpoint-picker-svc
         "kubernetes:core/v1:ConfigMap": 1,  # plugins-config
-        "kubernetes:core/v1:ServiceAccount": 1,  # the picker's own (the seed binds `default`)
+        "kubernetes:core/v1:ServiceAccount": 1,  # the picker's own (the guide binds `default`)
         "kubernetes:gateway.networking.k8s.io/v1:Gateway": 1,
         "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": 1,
         "kubernetes:inference.networking.k8s.io/v1:InferencePool": 1,
@@ -108,7 +108,7 @@ ISTIO_RENDERED = Counter(
 )
 
 
-def test_the_istio_stack_plans_the_seeds_resources(byo):
+def test_the_istio_stack_plans_the_guides_resources(byo):
     declared = Counter(r.type for r in byo.registrations if (r.custom or r.remote) and not r.rendered_by)
     assert declared == ISTIO_RESOURCES
     assert Counter(r.type for r in byo.registrations if r.rendered_by) == ISTIO_RENDERED
@@ -161,7 +161,7 @@ def test_the_stack_file_passes_the_cli_without_a_project_and_asks_for_the_kubeco
     assert "apiVersion" not in str(err.value)
 
 
-# ------------------------------------------------------------------------------------ the seed's objects
+# ------------------------------------------------------------------------------------ the guide's objects
 
 
 def test_namespaces(byo):
@@ -184,34 +184,34 @@ def _hardened(pod: dict) -> None:
 
 
 @pytest.mark.parametrize("plan_name", ["byo", "gke"])
-def test_simulator_deployment_is_the_seeds_plus_requests_limits_and_security(plan_name, request):
+def test_simulator_deployment_is_the_guides_plus_requests_limits_and_security(plan_name, request):
     plan = request.getfixturevalue(plan_name)
-    seed = seed_documents()[("Deployment", "inference-model-server-deployment")]
+    guide = guide_documents()[("Deployment", "inference-model-server-deployment")]
     ours = manifest(obj(plan, "Deployment", "inference-model-server-deployment"))
-    assert ours["metadata"] == {**seed["metadata"]}
-    assert ours["spec"]["replicas"] == seed["spec"]["replicas"] == 3
-    assert ours["spec"]["selector"] == seed["spec"]["selector"]
-    pod, seed_pod = ours["spec"]["template"]["spec"], seed["spec"]["template"]["spec"]
-    (c,), (s,) = pod["containers"], seed_pod["containers"]
+    assert ours["metadata"] == {**guide["metadata"]}
+    assert ours["spec"]["replicas"] == guide["spec"]["replicas"] == 3
+    assert ours["spec"]["selector"] == guide["spec"]["selector"]
+    pod, guide_pod = ours["spec"]["template"]["spec"], guide["spec"]["template"]["spec"]
+    (c,), (s,) = pod["containers"], guide_pod["containers"]
     for key in ("name", "image", "imagePullPolicy", "args", "ports", "env"):
         assert c[key] == s[key], key
     assert c["resources"]["requests"]["cpu"] == s["resources"]["requests"]["cpu"] == "20m"
-    assert pod["automountServiceAccountToken"] is False and "automountServiceAccountToken" not in seed_pod
+    assert pod["automountServiceAccountToken"] is False and "automountServiceAccountToken" not in guide_pod
     _hardened(pod)
 
 
-def test_endpoint_picker_is_the_seeds_with_a_released_image(byo):
-    seed = seed_documents()[("Deployment", "inference-endpoint-picker")]
+def test_endpoint_picker_is_the_guides_with_a_released_image(byo):
+    guide = guide_documents()[("Deployment", "inference-endpoint-picker")]
     ours = manifest(obj(byo, "Deployment", "inference-endpoint-picker"))
-    assert ours["metadata"] == seed["metadata"]
-    assert ours["spec"]["replicas"] == 1 and ours["spec"]["selector"] == seed["spec"]["selector"]
-    pod, seed_pod = ours["spec"]["template"]["spec"], seed["spec"]["template"]["spec"]
-    (c,), (s,) = pod["containers"], seed_pod["containers"]
+    assert ours["metadata"] == guide["metadata"]
+    assert ours["spec"]["replicas"] == 1 and ours["spec"]["selector"] == guide["spec"]["selector"]
+    pod, guide_pod = ours["spec"]["template"]["spec"], guide["spec"]["template"]["spec"]
+    (c,), (s,) = pod["containers"], guide_pod["containers"]
     assert c["args"] == [*s["args"], "--metrics-endpoint-auth=false", "--tracing=false"]
-    assert pod["serviceAccountName"] == "inference-endpoint-picker" and "serviceAccountName" not in seed_pod
+    assert pod["serviceAccountName"] == "inference-endpoint-picker" and "serviceAccountName" not in guide_pod
     for key in ("name", "ports", "livenessProbe", "readinessProbe", "volumeMounts", "imagePullPolicy"):
         assert c[key] == s[key], key
-    assert pod["volumes"] == seed_pod["volumes"]
+    assert pod["volumes"] == guide_pod["volumes"]
     assert "automountServiceAccountToken" not in pod  # the picker reads pools, pods and objectives
     # The release matching the Inference Extension CRDs the program installs.
     assert c["image"] == "registry.k8s.io/gateway-api-inference-extension/epp:v1.1.0"
@@ -231,24 +231,24 @@ def test_endpoint_picker_is_the_seeds_with_a_released_image(byo):
         ("HTTPRoute", "httproute-for-inferencepool"),
     ],
 )
-def test_objects_equal_the_seeds(byo, kind, name):
-    seed = seed_documents()[(kind, name)]
+def test_objects_equal_the_guides(byo, kind, name):
+    guide = guide_documents()[(kind, name)]
     ours = manifest(obj(byo, kind, name))
     if kind == "ConfigMap":  # the same EndpointPickerConfig, written from the configured weights
-        assert ours["metadata"] == seed["metadata"]
+        assert ours["metadata"] == guide["metadata"]
         assert yaml.safe_load(ours["data"]["default-plugins.yaml"]) == yaml.safe_load(
-            seed["data"]["default-plugins.yaml"]
+            guide["data"]["default-plugins.yaml"]
         )
         return
-    assert ours == seed
+    assert ours == guide
 
 
-def test_the_seeds_role_binding_binds_the_pickers_own_service_account(byo):
-    seed = seed_documents()[("RoleBinding", "epp-to-inference-model-reader")]
+def test_the_guides_role_binding_binds_the_pickers_own_service_account(byo):
+    guide = guide_documents()[("RoleBinding", "epp-to-inference-model-reader")]
     ours = manifest(obj(byo, "RoleBinding", "epp-to-inference-model-reader"))
-    assert seed["subjects"] == [{"kind": "ServiceAccount", "name": "default", "namespace": "inference-model-server"}]
+    assert guide["subjects"] == [{"kind": "ServiceAccount", "name": "default", "namespace": "inference-model-server"}]
     assert ours == {
-        **seed,
+        **guide,
         "subjects": [
             {"kind": "ServiceAccount", "name": "inference-endpoint-picker", "namespace": "inference-model-server"}
         ],
@@ -257,11 +257,11 @@ def test_the_seeds_role_binding_binds_the_pickers_own_service_account(byo):
     assert account["metadata"] == {"name": "inference-endpoint-picker", "namespace": "inference-model-server"}
 
 
-def test_role_grants_the_seeds_rules_and_the_objectives_epp_v1_1_watches(byo):
-    seed = seed_documents()[("Role", "inference-model-reader")]
+def test_role_grants_the_guides_rules_and_the_objectives_epp_v1_1_watches(byo):
+    guide = guide_documents()[("Role", "inference-model-reader")]
     ours = manifest(obj(byo, "Role", "inference-model-reader"))
-    assert ours["metadata"] == seed["metadata"]
-    assert ours["rules"][:2] == seed["rules"]
+    assert ours["metadata"] == guide["metadata"]
+    assert ours["rules"][:2] == guide["rules"]
     assert ours["rules"][2:] == [
         {
             "apiGroups": ["inference.networking.x-k8s.io"],
@@ -286,10 +286,10 @@ def test_scorer_weights_come_from_config():
     ]
 
 
-def test_the_seeds_test_request_is_an_output(byo):
+def test_the_guides_test_request_is_an_output(byo):
     request = byo.outputs["testRequest"]
     assert request["model"] == "reviews-1" and request["expectedHeader"] == "server: istio-envoy"
-    # The seed's two steps before its curl, with the stack's context.
+    # The guide's two steps before its curl, with the stack's context.
     assert request["wait"] == (
         "kubectl --context kind-inference wait -n istio-ingress --for=condition=programmed "
         "gateways.gateway.networking.k8s.io gateway"
@@ -298,9 +298,9 @@ def test_the_seeds_test_request_is_an_output(byo):
         "export INGRESS_HOST=$(kubectl --context kind-inference get gateways.gateway.networking.k8s.io gateway "
         "-n istio-ingress -ojsonpath='{.status.addresses[0].value}')"
     )
-    seed = GUIDE_STEPS.read_text()
+    guide = GUIDE_STEPS.read_text()
     for step in ("wait -n istio-ingress --for=condition=programmed", "-ojsonpath='{.status.addresses[0].value}')"):
-        assert step in seed and any(step in value for value in request.values()), step
+        assert step in guide and any(step in value for value in request.values()), step
     assert "What do reviewers think about The Comedy of Errors?" in request["command"]
     assert request["command"].startswith('curl -s -i "http://$INGRESS_HOST/v1/completions" -d ')
 
@@ -308,7 +308,7 @@ def test_the_seeds_test_request_is_an_output(byo):
 # ------------------------------------------------------------------------------------ Istio and the CRDs
 
 
-def test_istio_comes_from_its_vendored_charts_with_the_seeds_switches(byo):
+def test_istio_comes_from_its_vendored_charts_with_the_guides_switches(byo):
     base = byo.one("kubernetes:helm.sh/v4:Chart", "istio-istio-base")
     istiod = byo.one("kubernetes:helm.sh/v4:Chart", "istio-istiod")
     assert (base.inputs["chart"], base.inputs["namespace"]) == ("./components/charts/istio-base-1.29.6", "istio-system")
@@ -332,7 +332,7 @@ def test_istio_comes_from_its_vendored_charts_with_the_seeds_switches(byo):
     assert rendered(byo, "CustomResourceDefinition", "destinationrules.networking.istio.io").rendered_by == base.urn
 
 
-def test_the_seeds_crds_are_installed_from_the_reference_copies(byo):
+def test_the_guides_crds_are_installed_from_the_reference_copies(byo):
     crds = {
         r.inputs["metadata"]["name"]
         for r in byo.by_type("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition")
@@ -492,7 +492,7 @@ def test_on_gke_the_gateway_is_an_internal_load_balancer_unless_external_is_chos
     assert obj(gke, "Gateway", "gateway").inputs["spec"]["infrastructure"] == internal
     external = run("dev", overrides=ISTIO_ON_DEV | {"istio": {"loadBalancer": "external"}})
     assert "infrastructure" not in obj(external, "Gateway", "gateway").inputs["spec"]
-    assert "infrastructure" not in obj(byo, "Gateway", "gateway").inputs["spec"]  # the seed's, on any cluster
+    assert "infrastructure" not in obj(byo, "Gateway", "gateway").inputs["spec"]  # the guide's, on any cluster
 
 
 @pytest.mark.parametrize("plan_name", ["byo", "gke"])

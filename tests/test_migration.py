@@ -1,4 +1,4 @@
-"""The v1alpha2 -> v1 migration (seeds 000/001) on Pulumi.migration.yaml: every phase rendered offline, the
+"""The v1alpha2 -> v1 migration (the migration guide) on Pulumi.migration.yaml: every phase rendered offline, the
 route's backends and weights, the objects of each phase, their order, and what each `pulumi up` changes."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ READINESS = "pulumi-python:dynamic/gateway:RouteReadiness"
 GATE = "pulumi-python:dynamic/migration:Gate"
 ALPHA = {"group": "inference.networking.x-k8s.io", "kind": "InferencePool", "name": "vllm-llama3-8b-instruct-preview"}
 V1 = {"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": "vllm-llama3-8b-instruct-ga"}
-# The route in each phase: the seeds' split is 50/50; a weight of 0 keeps a pool named but sends it nothing.
+# The route in each phase: the guides' split is 50/50; a weight of 0 keeps a pool named but sends it nothing.
 BACKENDS = {
     "alpha": [{**ALPHA, "weight": 100}],
     "side-by-side": [{**V1, "weight": 0}, {**ALPHA, "weight": 100}],
@@ -54,7 +54,7 @@ def charts(p) -> dict[str, object]:
     return {r.inputs["name"]: r for r in p.by_type("kubernetes:helm.sh/v4:Chart")}
 
 
-def test_the_stack_file_is_the_seeds_system_before_the_migration():
+def test_the_stack_file_is_the_guides_system_before_the_migration():
     p = plan_of(STACK)
     gateway = p.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "gateway-gateway")
     assert gateway.inputs["metadata"]["name"] == "inference-gateway"
@@ -90,7 +90,7 @@ def test_the_split_takes_its_weights_from_config():
 
 
 @pytest.mark.parametrize("phase", PHASES)
-def test_each_phase_has_the_objects_the_seed_has_at_that_step(phase):
+def test_each_phase_has_the_objects_the_guide_has_at_that_step(phase):
     p = plan(phase)
     legacy = phase != "cleanup"
     v1 = phase != "alpha"
@@ -235,7 +235,7 @@ def test_a_legacy_side_installed_by_another_tool_is_only_named():
     assert p.outputs["migration"]["legacyManagedByStack"] is False
 
 
-def test_the_seeds_detection_commands_and_test_request_are_outputs():
+def test_the_guides_detection_commands_and_test_request_are_outputs():
     out = plan("v1").outputs
     context = out["kubeContexts"]["us-central1"]
     assert out["migration"]["detectAlphaResources"] == [

@@ -1,5 +1,5 @@
-"""Seed 002's observability and autoscaling: alert policies, the error metric, the dashboard, access
-logs, the metrics adapter and the HPAs, against the seed's values and with its corrections."""
+"""The customisation guide's observability and autoscaling: alert policies, the error metric, the dashboard, access
+logs, the metrics adapter and the HPAs, against the guide's values and with its corrections."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tests.conftest import closure, run
 from tests.test_serving import REGIONS, cluster_of
 from tools import capacity, engine
 
-SEED_RULES = {  # seed 002 alerts.yaml: rule -> (severity, extra labels)
+SEED_RULES = {  # the customisation guide alerts.yaml: rule -> (severity, extra labels)
     "HighInferenceRequestLatencyP99": ("warning", {}),
     "HighInferenceErrorRate": ("critical", {"impact": "availability"}),
     "HighInferencePoolAvgQueueSize": ("critical", {"impact": "performance"}),
@@ -35,7 +35,7 @@ def autoscaling_objects(plan: engine.Plan, region: str) -> dict[str, engine.Regi
 # ------------------------------------------------------------------------------------ alerts
 
 
-def test_the_seeds_four_rules_are_alert_policies_on_what_the_pinned_epp_exports(prod):
+def test_the_guides_four_rules_are_alert_policies_on_what_the_pinned_epp_exports(prod):
     policies = {
         p.inputs["conditions"][0]["displayName"]: p for p in prod.by_type("gcp:monitoring/alertPolicy:AlertPolicy")
     }
@@ -117,7 +117,7 @@ def test_the_error_metric_extracts_the_proxy_status_of_this_gateways_load_balanc
     (metric,) = prod.by_type("gcp:logging/metric:Metric")
     i = metric.inputs
     assert i["name"] == "tpu-gke-dranet-prod-error_detail_metric"  # per stack: names are unique per project
-    # The cross-region internal Application Load Balancer's logs (the seed's MONITORED_RESOURCE placeholder),
+    # The cross-region internal Application Load Balancer's logs (the guide's MONITORED_RESOURCE placeholder),
     # of this stack's Gateway only, and only entries with an error detail.
     assert i["filter"] == (
         'resource.type="internal_http_lb_rule" '
@@ -183,14 +183,14 @@ def test_one_dashboard_per_stack_with_the_operators_panels(prod, dev):
 
 
 @pytest.mark.parametrize("region", REGIONS)
-def test_the_adapter_is_upstreams_manifest_as_typed_objects_with_the_seeds_image_and_size(prod, region):
+def test_the_adapter_is_upstreams_manifest_as_typed_objects_with_the_guides_image_and_size(prod, region):
     upstream = [d for d in yaml.safe_load_all(ADAPTER_MANIFEST.read_text()) if d]
     objects = autoscaling_objects(prod, region)
     expected = {f"{d['kind']}/{d['metadata']['name']}" for d in upstream} | {"HorizontalPodAutoscaler/gemma-pool"}
     assert set(objects) == expected
     deployment = objects["Deployment/custom-metrics-stackdriver-adapter"].inputs
     (c,) = deployment["spec"]["template"]["spec"]["containers"]
-    assert c["image"] == "gcr.io/gke-release/custom-metrics-stackdriver-adapter:v0.15.2-gke.1"  # the seed's pin
+    assert c["image"] == "gcr.io/gke-release/custom-metrics-stackdriver-adapter:v0.15.2-gke.1"  # the guide's pin
     assert c["resources"] == {
         "requests": {"cpu": "250m", "memory": "200Mi"},
         "limits": {"cpu": "250m", "memory": "200Mi"},
@@ -232,7 +232,7 @@ def test_one_hpa_per_pool_scales_the_model_servers_on_the_pools_kv_cache(prod, r
     hpa = objects["HorizontalPodAutoscaler/gemma-pool"]
     assert hpa.inputs["metadata"] == {"name": "gemma-pool", "namespace": "inference"}
     assert hpa.inputs["spec"] == {
-        # the seed names the pool as the Deployment: here the pool's model servers are `vllm-gemma`
+        # the guide names the pool as the Deployment: here the pool's model servers are `vllm-gemma`
         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "vllm-gemma"},
         "minReplicas": 1,
         "maxReplicas": 2,

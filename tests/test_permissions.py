@@ -92,7 +92,7 @@ def test_secrets_encryption_adds_only_the_gke_agents_use_of_the_key():
 def test_every_grant_says_why_and_cites_its_source():
     for grant in PERMISSIONS:
         assert grant.identity in IDENTITIES and grant.why
-        assert grant.source.startswith(("https://", "hashicorp/", "seed 002")), grant
+        assert grant.source.startswith(("https://", "hashicorp/", "the customisation guide")), grant
         assert grant.when in ("always", "features", "kms", "autoscaling", "tpu", "armor", "apigee")
 
 
@@ -100,7 +100,7 @@ def test_project_wide_grants_are_read_or_write_only_roles_except_those_google_pr
     broad = {(g.identity, g.role) for g in PERMISSIONS if g.scope == "project" and "admin" in g.role.lower()}
     assert broad == {
         ("mci-agent", "roles/container.admin"),  # Google's multi-cluster Gateway setup
-        ("service-extensions-agent", "roles/container.admin"),  # seed 002's Model Armor setup
+        ("service-extensions-agent", "roles/container.admin"),  # the customisation guide's Model Armor setup
         # Apigee's operator install guide, for the operator's own account
         ("apigee-operator", "roles/apigee.admin"),
         ("apigee-operator", "roles/networkservices.serviceExtensionsAdmin"),

@@ -559,7 +559,7 @@ def test_the_pack_sees_every_object_the_charts_render(prod):
     assert all(policies.containers(registration_args(r)) for r in epps)
 
 
-def test_the_codelab_chart_needs_its_exemption_and_only_it(monkeypatch):
+def test_the_walkthrough_chart_needs_its_exemption_and_only_it(monkeypatch):
     """v1.1.0's endpoint picker has no resources value: exempt, and the only thing exempt."""
     plan = run("prod", overrides={"inferencePool": {"chartVersion": "v1.1.0"}})
     assert analyze(plan)[MANDATORY] == set()

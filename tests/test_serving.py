@@ -363,7 +363,7 @@ def test_inferencepool_chart_in_every_cluster(prod):
         }
 
 
-def test_codelab_chart_version_reads_the_kv_cache_metric():
+def test_walkthrough_chart_version_reads_the_kv_cache_metric():
     plan = run("prod", overrides={"inferencePool": {"chartVersion": "v1.1.0"}})
     for chart in charts_by_region(plan).values():
         assert chart.inputs["chart"] == "./components/charts/inferencepool-v1.1.0"
@@ -465,7 +465,8 @@ def test_backend_policy_balances_on_kv_cache(prod):
         "targetRef": {"group": "networking.gke.io", "kind": "GCPInferencePoolImport", "name": "gemma-pool"},
         "default": {
             "timeoutSec": 100,
-            # seed 002's access logging, on the policy of the pool the load balancer's backend is built from
+            # the customisation guide's access logging, on the policy of the pool the load balancer's backend is
+            # built from
             "logging": {"enabled": True, "sampleRate": 500000},
             "balancingMode": "CUSTOM_METRICS",
             "trafficDuration": "LONG",

@@ -1,4 +1,4 @@
-"""Single-cluster Gateway mode (seeds 000/001): one cluster, a regional Gateway, a route straight to the
+"""Single-cluster Gateway mode (the migration guide): one cluster, a regional Gateway, a route straight to the
 InferencePool, the regional proxy-only subnet, and none of the multi-cluster pieces."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Whole stacks: prod is the codelab's sections 3-4, dev and prod coexist, N regions build, order is right."""
+"""Whole stacks: prod is the walkthrough's sections 3-4, dev and prod coexist, N regions build, order is right."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tests.conftest import closure, run
 from tools import engine
 from tools.benchmark import regions
 
-# The resources of codelab sections 3-8 (network.tf, fuse.tf, gke.tf, fleet.tf, then the kubectl and
+# The resources of walkthrough sections 3-8 (network.tf, fuse.tf, gke.tf, fleet.tf, then the kubectl and
 # helm steps) and what prod has for each: same count, except the deliberate departures noted.
 PROD_RESOURCES = Counter(
     {
@@ -30,12 +30,12 @@ PROD_RESOURCES = Counter(
         # workload_identity_binding, as a member on the serving SA; the download job runs on Cloud Run as its
         # own service account and needs none
         "gcp:serviceaccount/iAMMember:IAMMember": 1,
-        # mci_sa_admin, the MCS importer's network viewer, the node identity's four roles, seed 002's
+        # mci_sa_admin, the MCS importer's network viewer, the node identity's four roles, the customisation guide's
         # metrics adapter's monitoring viewer
         "gcp:projects/iAMMember:IAMMember": 7,
         "gcp:container/cluster:Cluster": 2,  # clusters
         "gcp:container/nodePool:NodePool": 4,  # tpu_pools + the system pools replacing the default pool
-        "pulumi:providers:kubernetes": 2,  # the codelab's kubectl contexts
+        "pulumi:providers:kubernetes": 2,  # the walkthrough's kubectl contexts
         "gcp:projects/serviceIdentity:ServiceIdentity": 1,  # mci_sa
         # wait_for_apis (IAM propagation), and each download job's wait for its own grants
         "time:index/sleep:Sleep": 3,
@@ -53,7 +53,7 @@ PROD_RESOURCES = Counter(
         "gcp:secretmanager/secretIamMember:SecretIamMember": 1,
         "kubernetes:resource.k8s.io/v1:ResourceClaimTemplate": 2,  # all-netdev
         "kubernetes:apps/v1:Deployment": 2,  # vllm-gemma
-        "kubernetes:policy/v1:PodDisruptionBudget": 2,  # architecture § 12.10, not in the codelab
+        "kubernetes:policy/v1:PodDisruptionBudget": 2,  # architecture § 12.10, not in the walkthrough
         "kubernetes:core/v1:Service": 2,  # vllm-gemma-service
         "kubernetes:monitoring.googleapis.com/v1:PodMonitoring": 2,  # vllm-gemma-monitoring
         "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": 2,  # the InferenceObjective CRD
@@ -68,7 +68,7 @@ PROD_RESOURCES = Counter(
     }
 ) + Counter(
     {
-        # Seed 002: the alert rules, the error metric and a dashboard per stack; in each cluster the
+        # The customisation guide: the alert rules, the error metric and a dashboard per stack; in each cluster the
         # custom metrics adapter (namespace, account, RBAC, Deployment, Service, three APIServices) and
         # one HorizontalPodAutoscaler per pool.
         "gcp:monitoring/alertPolicy:AlertPolicy": 4,
@@ -111,7 +111,7 @@ REQUIRED_APIS = {
 }
 
 
-def test_prod_has_exactly_the_codelab_resources(prod):
+def test_prod_has_exactly_the_walkthrough_resources(prod):
     """What the program declares; the objects its charts render are counted in test_charts.py."""
     assert Counter(r.type for r in prod.registrations if (r.custom or r.remote) and not r.rendered_by) == PROD_RESOURCES
 

@@ -31,16 +31,16 @@ def test_prod_critical_path_is_pinned(prod):
     assert timing.total_seconds(chain) == 21 * 60 + 42
 
 
-def test_prod_serves_in_at_most_half_the_codelabs_sequential_time(prod):
-    assert timing.codelab_seconds() == 44 * 60 + 30  # 4 + 12.5 + 4 + 7.5 + 7.5 + 9 min
-    assert timing.total_seconds(timing.critical_path(prod)) / timing.codelab_seconds() <= 0.5
-    assert all(stage.source.startswith(timing.CODELAB) for stage in timing.CODELAB_STAGES)
+def test_prod_serves_in_at_most_half_the_walkthroughs_sequential_time(prod):
+    assert timing.walkthrough_seconds() == 44 * 60 + 30  # 4 + 12.5 + 4 + 7.5 + 7.5 + 9 min
+    assert timing.total_seconds(timing.critical_path(prod)) / timing.walkthrough_seconds() <= 0.5
+    assert all(stage.source.startswith(timing.WALKTHROUGH) for stage in timing.WALKTHROUGH_STAGES)
 
 
-def test_the_plan_prints_the_time_to_serve_the_codelabs_sum_and_the_ratio(prod):
+def test_the_plan_prints_the_time_to_serve_the_walkthroughs_sum_and_the_ratio(prod):
     lines = timing.render(timing.critical_path(prod)).splitlines()
     assert lines[0] == "Time to serve (modelled, empty project to the last resource ready): 21:42 min"
-    assert lines[1] == "Codelab's stages one after another (midpoints of its stated times): 44:30 min; ratio 0.49"
+    assert lines[1] == "Walkthrough's stages one after another (midpoints of its stated times): 44:30 min; ratio 0.49"
 
 
 def test_the_weights_download_needs_no_cluster_and_ends_before_the_tpu_slices(prod):
@@ -58,8 +58,8 @@ def test_dev_critical_path_ends_at_the_programmed_gateway(dev):
     assert timing.minutes(timing.total_seconds(chain)) == "21:10"
 
 
-def test_prod_is_faster_than_the_codelabs_staged_flow(prod):
-    """The codelab runs §3–§8 one after another: 3+10+3+5+5+8 = 34 min at the low end of its ranges."""
+def test_prod_is_faster_than_the_walkthroughs_staged_flow(prod):
+    """The walkthrough runs §3–§8 one after another: 3+10+3+5+5+8 = 34 min at the low end of its ranges."""
     chain = timing.critical_path(prod)
     assert timing.total_seconds(chain) < 34 * 60
 
@@ -156,14 +156,14 @@ def test_the_time_to_serve_doc_documents_every_duration_with_its_source():
 
 
 def test_the_readme_and_the_doc_state_the_current_figures(prod):
-    """The README's summary and the doc's critical path give prod's modelled time, the codelab's sum and
+    """The README's summary and the doc's critical path give prod's modelled time, the walkthrough's sum and
     the ratio as the model computes them, and the README links the doc."""
     total = timing.total_seconds(timing.critical_path(prod))
-    ratio = f"{total / timing.codelab_seconds():.2f}"
+    ratio = f"{total / timing.walkthrough_seconds():.2f}"
     summary = README[README.index("### Time to serve") :].split("\n## ", 1)[0].split("\n### ", 1)[0]
     for text in (summary, TIME_TO_SERVE_DOC):
         assert f"{timing.minutes(total)} min" in text
-        assert f"{timing.minutes(timing.codelab_seconds())} min" in text
+        assert f"{timing.minutes(timing.walkthrough_seconds())} min" in text
         assert f"**{ratio}**" in text
     assert "docs/time-to-serve.md" in summary
 

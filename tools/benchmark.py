@@ -15,7 +15,7 @@ from tools import diff, engine, plan, timing
 from tools.plan import OPERATOR_STAND_INS as SECRETS
 
 # One TPU v6e zone per region, from the validated table (inference/core/facts/places.py TPU_V6E_ZONES), the
-# codelab's first.
+# walkthrough's first.
 _FIRST: dict[str, str] = {}
 for _zone in ("europe-west4-a", "us-east5-b", "us-east1-d", *places.TPU_V6E_ZONES):
     if _zone not in places.ai_zones_of(_zone.rsplit("-", 1)[0]):  # a zonal cluster needs a standard zone
@@ -61,9 +61,9 @@ def main() -> None:
     prod = plan.render("prod", secrets=SECRETS)  # also warms the imports
     for n in REGION_COUNTS:
         print(by_regions(n))
-    serve, codelab = timing.total_seconds(timing.critical_path(prod)), timing.codelab_seconds()
-    print(f"\nmodelled time to serve of prod: {timing.minutes(serve)} min; the codelab's stages one after another:")
-    print(f"{timing.minutes(codelab)} min; ratio {serve / codelab:.2f}")
+    serve, walkthrough = timing.total_seconds(timing.critical_path(prod)), timing.walkthrough_seconds()
+    print(f"\nmodelled time to serve of prod: {timing.minutes(serve)} min; the walkthrough's stages one after another:")
+    print(f"{timing.minutes(walkthrough)} min; ratio {serve / walkthrough:.2f}")
 
 
 def by_regions(n: int) -> str:

@@ -204,7 +204,7 @@ def _pod_of(owner: str, meta: dict, spec: dict) -> Pod:
     ).get("nodeSelectorTerms")
     tolerations = list(spec.get("tolerations") or [])
     # ExtendedResourceToleration: a pod requesting an extended resource tolerates the taint of that name.
-    # GKE runs this admission plugin: the codelab's vLLM pods carry no TPU toleration yet schedule on the
+    # GKE runs this admission plugin: the walkthrough's vLLM pods carry no TPU toleration yet schedule on the
     # tainted slice (https://kubernetes.io/docs/reference/access-authn-authz/admission-controllers/
     # #extendedresourcetoleration).
     tolerations += [

@@ -2,7 +2,7 @@
 
 `pulumi up` creates a resource as soon as everything it depends on exists, so the time from an empty
 project to a gateway serving traffic is the longest chain of the captured dependency graph, each
-resource weighted by how long its creation typically takes. The durations are the codelab's stated
+resource weighted by how long its creation typically takes. The durations are the walkthrough's stated
 times split over the resources its steps create, and Google's documentation where it states one.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from tools import engine
 
-CODELAB = "the codelab (docs/time-to-serve.md)"
+WALKTHROUGH = "the walkthrough (docs/time-to-serve.md)"
 
 
 @dataclass(frozen=True)
@@ -24,33 +24,35 @@ class Step:
 
 # What Pulumi waits for, per kind of resource. Keep docs/time-to-serve.md § Durations in step with this table.
 STEPS: dict[str, Step] = {
-    "api-enablement": Step(60, "Service Usage: enabling an API takes up to a few minutes; codelab §3 (3–5 min) and §4"),
-    "network": Step(40, f"{CODELAB} §3: VPC, subnets, addresses, firewalls, bucket and IAM in 3–5 min"),
-    "subnet": Step(30, f"{CODELAB} §3 (3–5 min for the network and storage step)"),
-    "address-or-firewall": Step(15, f"{CODELAB} §3 (3–5 min for the network and storage step)"),
-    "router-or-nat": Step(30, f"{CODELAB} §3 (3–5 min for the network and storage step)"),
-    "bucket": Step(5, f"{CODELAB} §3 (3–5 min for the network and storage step)"),
-    "identity": Step(10, f"{CODELAB} §3 (3–5 min for the network and storage step)"),
-    "iam-member": Step(10, f"{CODELAB} §3 and §4 (one read-modify-write of a policy)"),
-    "iam-propagation-sleep": Step(60, f"{CODELAB} §4: time_sleep of 60 s (the Sleep's own createDuration wins)"),
-    "gke-cluster": Step(480, f"{CODELAB} §3: clusters and TPU pools in 10–15 min"),
-    "node-pool": Step(180, f"{CODELAB} §3: clusters and TPU pools in 10–15 min"),
-    "tpu-node-pool": Step(240, f"{CODELAB} §3: clusters and TPU pools in 10–15 min (capacity permitting)"),
-    "fleet-membership": Step(30, f"{CODELAB} §4: fleet registration and features in 3–5 min"),
-    "fleet-feature": Step(90, f"{CODELAB} §4: fleet registration and features in 3–5 min"),
+    "api-enablement": Step(
+        60, "Service Usage: enabling an API takes up to a few minutes; walkthrough §3 (3–5 min) and §4"
+    ),
+    "network": Step(40, f"{WALKTHROUGH} §3: VPC, subnets, addresses, firewalls, bucket and IAM in 3–5 min"),
+    "subnet": Step(30, f"{WALKTHROUGH} §3 (3–5 min for the network and storage step)"),
+    "address-or-firewall": Step(15, f"{WALKTHROUGH} §3 (3–5 min for the network and storage step)"),
+    "router-or-nat": Step(30, f"{WALKTHROUGH} §3 (3–5 min for the network and storage step)"),
+    "bucket": Step(5, f"{WALKTHROUGH} §3 (3–5 min for the network and storage step)"),
+    "identity": Step(10, f"{WALKTHROUGH} §3 (3–5 min for the network and storage step)"),
+    "iam-member": Step(10, f"{WALKTHROUGH} §3 and §4 (one read-modify-write of a policy)"),
+    "iam-propagation-sleep": Step(60, f"{WALKTHROUGH} §4: time_sleep of 60 s (the Sleep's own createDuration wins)"),
+    "gke-cluster": Step(480, f"{WALKTHROUGH} §3: clusters and TPU pools in 10–15 min"),
+    "node-pool": Step(180, f"{WALKTHROUGH} §3: clusters and TPU pools in 10–15 min"),
+    "tpu-node-pool": Step(240, f"{WALKTHROUGH} §3: clusters and TPU pools in 10–15 min (capacity permitting)"),
+    "fleet-membership": Step(30, f"{WALKTHROUGH} §4: fleet registration and features in 3–5 min"),
+    "fleet-feature": Step(90, f"{WALKTHROUGH} §4: fleet registration and features in 3–5 min"),
     "weights-download": Step(
         450,
-        f"{CODELAB} §5: download of gemma-3-27b-it in 5–10 min; here a Cloud Run job execution, which the "
+        f"{WALKTHROUGH} §5: download of gemma-3-27b-it in 5–10 min; here a Cloud Run job execution, which the "
         "provider waits for (pulumi-gcp cloudrunv2.Job runExecutionToken)",
     ),
     # Before its first execution Cloud Run pulls the downloader image, the multi-GB vLLM TPU image from Docker
     # Hub; no published figure. Counted into the job's own duration (seconds_of).
     "cloud-run-image-import": Step(180, "pull of the multi-GB downloader image before the first execution, estimate"),
     "secret-write": Step(5, "one Secret Manager API write (a secret, or a version of it)"),
-    "model-load": Step(450, f"{CODELAB} §6: vLLM rollout in both regions in 5–10 min"),
+    "model-load": Step(450, f"{WALKTHROUGH} §6: vLLM rollout in both regions in 5–10 min"),
     "workload-rollout": Step(30, "a small CPU Deployment becoming ready (the simulator), estimate"),
-    "inference-pool-chart": Step(60, f"{CODELAB} §7: helm install of the InferencePool and its endpoint picker"),
-    "gateway-programming": Step(540, f"{CODELAB} §8: the Gateway is programmed in 8–10 min"),
+    "inference-pool-chart": Step(60, f"{WALKTHROUGH} §7: helm install of the InferencePool and its endpoint picker"),
+    "gateway-programming": Step(540, f"{WALKTHROUGH} §8: the Gateway is programmed in 8–10 min"),
     "istio-chart": Step(60, "helm install of Istio's base or istiod chart, istiod ready; estimate"),
     "istio-gateway": Step(
         30,
@@ -228,21 +230,21 @@ class Stage:
         return (self.low_minutes + self.high_minutes) * 30  # the midpoint of the stated range
 
 
-# The codelab runs its stages one after another, each with its stated duration; the table above splits
-# the same durations over the resources each stage creates. Lines of the seed file.
-CODELAB_STAGES = (
-    Stage("network, bucket and IAM (network.tf, fuse.tf)", 3, 5, f"{CODELAB} §3, line 207"),
-    Stage("clusters and TPU pools (gke.tf)", 10, 15, f"{CODELAB} §3, line 267"),
-    Stage("fleet registration and features (fleet.tf)", 3, 5, f"{CODELAB} §4, line 359"),
-    Stage("weights download Job", 5, 10, f"{CODELAB} §5, line 435"),
-    Stage("vLLM in both regions", 5, 10, f"{CODELAB} §6, line 563"),
-    Stage("Gateway programmed", 8, 10, f"{CODELAB} §8, line 651"),
+# The walkthrough runs its stages one after another, each with its stated duration; the table above splits
+# the same durations over the resources each stage creates. Lines of the guide file.
+WALKTHROUGH_STAGES = (
+    Stage("network, bucket and IAM (network.tf, fuse.tf)", 3, 5, f"{WALKTHROUGH} §3, line 207"),
+    Stage("clusters and TPU pools (gke.tf)", 10, 15, f"{WALKTHROUGH} §3, line 267"),
+    Stage("fleet registration and features (fleet.tf)", 3, 5, f"{WALKTHROUGH} §4, line 359"),
+    Stage("weights download Job", 5, 10, f"{WALKTHROUGH} §5, line 435"),
+    Stage("vLLM in both regions", 5, 10, f"{WALKTHROUGH} §6, line 563"),
+    Stage("Gateway programmed", 8, 10, f"{WALKTHROUGH} §8, line 651"),
 )
 
 
-def codelab_seconds() -> int:
-    """The codelab's sequential sum: every stage waits for the one before it."""
-    return sum(stage.seconds for stage in CODELAB_STAGES)
+def walkthrough_seconds() -> int:
+    """The walkthrough's sequential sum: every stage waits for the one before it."""
+    return sum(stage.seconds for stage in WALKTHROUGH_STAGES)
 
 
 def minutes(seconds: int) -> str:
@@ -253,8 +255,9 @@ def render(chain: list[Link]) -> str:
     total = total_seconds(chain)
     lines = [f"Time to serve (modelled, empty project to the last resource ready): {minutes(total)} min"]
     lines.append(
-        f"Codelab's stages one after another (midpoints of its stated times): {minutes(codelab_seconds())} min; "
-        f"ratio {total / codelab_seconds():.2f}"
+        "Walkthrough's stages one after another (midpoints of its stated times): "
+        f"{minutes(walkthrough_seconds())} min; "
+        f"ratio {total / walkthrough_seconds():.2f}"
     )
     lines.append("Critical path (start → +duration):")
     for link in chain:

@@ -11,7 +11,7 @@ PERMISSIONS = (
         "roles/monitoring.viewer",
         "project",
         "the Custom Metrics Stackdriver Adapter reads the pools' KV-cache metric for the HPAs",
-        "seed 002 (Konfigurasi penskalaan otomatis, step 3); "
+        "the customisation guide (Konfigurasi penskalaan otomatis, step 3); "
         "https://cloud.google.com/kubernetes-engine/docs/tutorials/autoscaling-metrics",
         "autoscaling",
     ),

@@ -1,10 +1,10 @@
-"""Autoscaling on KV-cache use (seed 002): the Custom Metrics Stackdriver Adapter of one cluster, and
+"""Autoscaling on KV-cache use (the customisation guide): the Custom Metrics Stackdriver Adapter of one cluster, and
 one HorizontalPodAutoscaler per InferencePool that scales its model servers on the pool's average
 KV-cache utilisation, which the endpoint picker exports to Managed Prometheus.
 
 The adapter is upstream's manifest (GoogleCloudPlatform/k8s-stackdriver,
 `custom-metrics-stackdriver-adapter/deploy/production/adapter_new_resource_model.yaml`, vendored in
-components/manifests/) as typed objects, with the seed's image and resources.
+components/manifests/) as typed objects, with the guide's image and resources.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from inference.common.kubernetes import restricted, seccomp_pod
 
 ADAPTER_NAMESPACE = "custom-metrics"
 ADAPTER = "custom-metrics-stackdriver-adapter"
-ADAPTER_RESOURCES = {"cpu": "250m", "memory": "200Mi"}  # the seed's requests = limits
+ADAPTER_RESOURCES = {"cpu": "250m", "memory": "200Mi"}  # the guide's requests = limits
 ADAPTER_LABELS = {"run": ADAPTER, "k8s-app": ADAPTER}
 # The External metric the adapter serves for a Managed Prometheus gauge: `prometheus.googleapis.com|<name>|gauge`.
 KV_CACHE_METRIC = "prometheus.googleapis.com|inference_pool_average_kv_cache_utilization|gauge"
@@ -51,7 +51,7 @@ class AdapterAccessArgs:
 
 class AdapterAccess(pulumi.ComponentResource):
     """`roles/monitoring.viewer` for every cluster's adapter: one Workload Identity principal per project
-    (the seed's `gcloud projects add-iam-policy-binding`, as a non-authoritative member)."""
+    (the guide's `gcloud projects add-iam-policy-binding`, as a non-authoritative member)."""
 
     def __init__(self, name: str, args: AdapterAccessArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inference:autoscaling:AdapterAccess", name, None, opts)
@@ -81,8 +81,8 @@ class PoolAutoscalingArgs:
 
 
 def hpa_spec(args: PoolAutoscalingArgs) -> k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs:
-    """The seed's HPA, with two corrections: the target is a fraction (the metric is 0-1, not the
-    seed's 0-100), and of type `Value`: the metric is already the pool's average, and `AverageValue`
+    """The guide's HPA, with two corrections: the target is a fraction (the metric is 0-1, not the
+    guide's 0-100), and of type `Value`: the metric is already the pool's average, and `AverageValue`
     would divide it by the replica count again (desired = ceil(metric / target), at most ceil(1 / target)
     replicas), while `Value` scales the replicas by metric / target
     (https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#algorithm-details)."""

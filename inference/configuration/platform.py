@@ -69,7 +69,7 @@ class PlatformConfig:
         return Names(f"{self.prefix}-{self.stack}")
 
     def kube_context(self, region: Region) -> str:
-        """The context name `gcloud container clusters get-credentials` writes (the codelab's CTX_*)."""
+        """The context name `gcloud container clusters get-credentials` writes (the walkthrough's CTX_*)."""
         return f"gke_{self.project}_{region.zone}_{self.names.cluster(region.name)}"
 
     def bucket_locations(self) -> dict[str, str]:

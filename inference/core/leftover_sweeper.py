@@ -1,7 +1,7 @@
 """Removes, on `pulumi destroy`, what GKE's controllers left on this stack's VPC and no Pulumi resource owns.
 
 - Firewall rules of the multi-cluster controllers: `gke-<cluster>-<hash>-mcsd` (multi-cluster services),
-  `k8s-fw-l7-<hash>` (the codelab's hunt) and `gkemcg1-l7-<network>-<region|global>` (multi-cluster
+  `k8s-fw-l7-<hash>` (the walkthrough's hunt) and `gkemcg1-l7-<network>-<region|global>` (multi-cluster
   Gateway), as GKE's firewall-rules page lists them
   (https://cloud.google.com/kubernetes-engine/docs/concepts/firewall-rules). While they exist the VPC
   cannot be deleted.

@@ -35,7 +35,7 @@ DOWNLOAD_ENV = (
 RETRIES = 3  # a retried task resumes where the last attempt stopped
 # Cloud Run checks at job creation that the job's identity can read its secrets, and fails the creation if it
 # cannot (https://cloud.google.com/run/docs/configuring/jobs/secrets, "How secrets are checked"): the job
-# waits this long after its grants, as the codelab's time_sleep does for the fleet's grants.
+# waits this long after its grants, as the walkthrough's time_sleep does for the fleet's grants.
 IAM_PROPAGATION = "60s"
 # A completed download leaves a marker naming the model and revision: a re-run (a new job execution with
 # the same model, a retried task) finishes at once; an interrupted one resumes, huggingface_hub skips the

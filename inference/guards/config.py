@@ -1,4 +1,4 @@
-"""`guards` (seed 002): Model Armor screening and Apigee API management in front of the model, each off
+"""`guards` (the customisation guide): Model Armor screening and Apigee API management in front of the model, each off
 by default. The checks that make an extension attach: a Gateway class that takes traffic extensions, a
 location where Model Armor runs, an Apigee organization and environment to use or to create
 (inference/guards/apigee_config.py), and metadata that fits the GCPTrafficExtension CRD."""
@@ -42,7 +42,7 @@ class Guards:
 
 
 # Model Armor template ids and Apigee environment names: the conservative common form (lowercase letters,
-# digits and hyphens, starting with a letter) that both APIs accept; the seed's `llm` is one, and so is the
+# digits and hyphens, starting with a letter) that both APIs accept; the guide's `llm` is one, and so is the
 # default `<prefix>-<stack>`. Model Armor's rule: letters, digits and hyphens, at most 63 characters, no spaces,
 # not starting with a hyphen (https://cloud.google.com/security-command-center/docs/configure-model-armor,
 # "Create a Model Armor template", read 2026-11-25).
@@ -65,7 +65,7 @@ def template_path(project: str, armor: ModelArmor) -> str:
 
 
 def model_armor_settings(project: str, armor: ModelArmor, served_model: str) -> str:
-    """The seed's `model_armor_settings` metadata: the served model, screened with the template both ways."""
+    """The guide's `model_armor_settings` metadata: the served model, screened with the template both ways."""
     template = template_path(project, armor)
     return json.dumps(
         [{"model": served_model, "model_response_template_id": template, "user_prompt_template_id": template}],
@@ -122,7 +122,8 @@ def _apigee(g: Reader, *, project: str | None, production: bool, regions: Sequen
         why="is not an Apigee environment name",
         fix="use lowercase letters, digits and hyphens",
         required_fix="set guards.apigee.environment to an Intermediate or Comprehensive environment attached to "
-        "an instance in the Gateway's region (seed 002 prerequisites), or the one guards.apigee.create makes",
+        "an instance in the Gateway's region (the customisation guide's prerequisites), or the one "
+        "guards.apigee.create makes",
         longest=32,
     )
     version = a.string(

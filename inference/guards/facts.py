@@ -7,7 +7,7 @@ from __future__ import annotations
 from inference.common.permissions import Grant
 
 # ======================================================================================================
-# Guards in front of the model (seed 002): where Model Armor runs, which Gateway classes take a traffic
+# Guards in front of the model (the customisation guide): where Model Armor runs, which Gateway classes take a traffic
 # extension, and the Apigee operator's charts (used by inference/guards/config.py), read 2026-11-25
 # ======================================================================================================
 
@@ -18,7 +18,7 @@ GUARDS_READ_ON = "2026-11-25"
 # stored copy dated "Last updated 2025-12-05" lists only the first ten below, which the data-residency page
 # https://cloud.google.com/model-armor/data-residency also lists). The page also lists the multi-regions `us` and
 # `eu`; the load balancer's callout names a regional endpoint (`<service>.<region>.rep.googleapis.com`, the
-# GCPTrafficExtension CRD's googleAPIServiceName), so only regions are accepted (us-east5, the codelab's
+# GCPTrafficExtension CRD's googleAPIServiceName), so only regions are accepted (us-east5, the walkthrough's
 # second region, is not one).
 MODEL_ARMOR_LOCATIONS_SOURCE = "https://cloud.google.com/model-armor/locations"
 MODEL_ARMOR_LOCATIONS: tuple[str, ...] = (
@@ -113,7 +113,7 @@ APIGEE_ENVIRONMENT_PROPERTIES = {"apigee-service-extension-enabled": "true"}
 #   guide has a non-peered variant (https://cloud.google.com/apigee/docs/api-platform/get-started/install-cli-non-peered-eval).
 # - Evaluation organizations expire after 60 days (the same guide; "Compare evaluation and paid organizations").
 # - Pay-as-you-go environment types Base, Intermediate, Comprehensive; a PAYG organization is provisioned with
-#   an Intermediate environment (APIGEE_ENVIRONMENT_TYPES_SOURCE). Seed 002 needs Intermediate or
+#   an Intermediate environment (APIGEE_ENVIRONMENT_TYPES_SOURCE). The customisation guide needs Intermediate or
 #   Comprehensive for the Extension Processor, so Base is not offered.
 # - Networking (https://cloud.google.com/apigee/docs/api-platform/get-started/networking-options): `psc`, no
 #   VPC peering (Private Service Connect), or `peering`: private services access from the stack's VPC through a
@@ -140,7 +140,7 @@ APIGEE_ENVIRONMENT_TYPES_SOURCE = (
 APIGEE_LOCATIONS_SOURCE = "https://cloud.google.com/apigee/docs/locations"
 APIGEE_PRICING_SOURCE = "https://cloud.google.com/apigee/pricing"
 
-# Guards in front of the model (seed 002): the Service Extensions service agent, which calls Model Armor
+# Guards in front of the model (the customisation guide): the Service Extensions service agent, which calls Model Armor
 # for the load balancer, and the Apigee Operator for Kubernetes' Google service account.
 IDENTITIES = {
     "service-extensions-agent": "service-PROJECT_NUMBER@gcp-sa-dep.iam.gserviceaccount.com",
@@ -151,7 +151,7 @@ IDENTITIES = {
 SERVICE_EXTENSIONS_TO_GOOGLE = (
     "https://cloud.google.com/service-extensions/docs/configure-extensions-to-google-services"
 )
-_SEED_ARMOR = "seed 002 (Mengonfigurasi pemeriksaan keamanan dan keselamatan AI, step 2)"
+_SEED_ARMOR = "the customisation guide (Mengonfigurasi pemeriksaan keamanan dan keselamatan AI, step 2)"
 _APIM_INSTALL = "https://cloud.google.com/apigee/docs/api-platform/apigee-kubernetes/apigee-apim-operator-install"
 PERMISSIONS = (
     tuple(
@@ -159,7 +159,7 @@ PERMISSIONS = (
             "service-extensions-agent", role, "project", why, f"{_SEED_ARMOR}; {SERVICE_EXTENSIONS_TO_GOOGLE}", "armor"
         )
         for role, why in (
-            ("roles/container.admin", "the seed grants it to the agent that programs the Gateway's extension"),
+            ("roles/container.admin", "the guide grants it to the agent that programs the Gateway's extension"),
             ("roles/modelarmor.calloutUser", "the load balancer's callout to Model Armor"),
             ("roles/serviceusage.serviceUsageConsumer", "the callout is billed to and quota-checked in the project"),
             ("roles/modelarmor.user", "the callout screens with the stack's template"),

@@ -1,5 +1,5 @@
-"""Guards in front of the model (seed 002): Model Armor screens prompts and responses, Apigee checks API keys
-and applies quotas, both as Service Extensions the Gateway's load balancer calls.
+"""Guards in front of the model (the customisation guide): Model Armor screens prompts and responses, Apigee
+checks API keys and applies quotas, both as Service Extensions the Gateway's load balancer calls.
 
 A forwarding rule takes one traffic extension, so the Gateway gets one GCPTrafficExtension with one chain:
 Apigee first (a request without a key is refused before anything is screened or served), then Model Armor.
@@ -19,11 +19,11 @@ import pulumi_kubernetes as k8s
 
 from inference.guards import facts as guard_facts
 
-CONFIDENCE = "MEDIUM_AND_ABOVE"  # the seed's level for every filter
-RAI_FILTERS = ("HATE_SPEECH", "DANGEROUS", "HARASSMENT", "SEXUALLY_EXPLICIT")  # the seed's `--rai-settings-filters`
+CONFIDENCE = "MEDIUM_AND_ABOVE"  # the guide's level for every filter
+RAI_FILTERS = ("HATE_SPEECH", "DANGEROUS", "HARASSMENT", "SEXUALLY_EXPLICIT")  # the guide's `--rai-settings-filters`
 AGENT_ROLES = tuple(g.role for g in guard_facts.PERMISSIONS if g.identity == "service-extensions-agent")
 OPERATOR_ROLES = tuple(g.role for g in guard_facts.PERMISSIONS if g.identity == "apigee-operator")
-# The seed's extensions: every event of the exchange for Model Armor, the headers and the response body for
+# The guide's extensions: every event of the exchange for Model Armor, the headers and the response body for
 # Apigee; a one-second timeout per message; fail closed (a failed callout answers 500, nothing passes unscreened).
 ARMOR_EVENTS = (
     "RequestHeaders",
@@ -36,7 +36,8 @@ ARMOR_EVENTS = (
 APIGEE_EVENTS = ("RequestHeaders", "ResponseHeaders", "ResponseBody")
 TIMEOUT = "1s"
 APIGEE_PORT = 443
-# Seed 002's readiness checks (`kubectl wait --for=jsonpath=...`), as pulumi-kubernetes `waitFor` annotations.
+# The customisation guide's readiness checks (`kubectl wait --for=jsonpath=...`), as pulumi-kubernetes
+# `waitFor` annotations.
 BACKEND_CREATED = "jsonpath={.status.currentState}=CREATED"
 PROGRAMMED = 'jsonpath={.status.ancestors[0].conditions[?(@.type=="Programmed")].status}=True'
 
@@ -57,7 +58,7 @@ class ServiceExtensionsAccessArgs:
 
 
 class ServiceExtensionsAccess(pulumi.ComponentResource):
-    """The seed's four project roles for the Service Extensions service agent, as non-authoritative members.
+    """The guide's four project roles for the Service Extensions service agent, as non-authoritative members.
     The agent's address holds the project number: it is read from Model Armor's own service identity
     (`service-PROJECT_NUMBER@gcp-sa-modelarmor...`, which Service Usage returns when it creates that agent),
     never guessed from the project ID; the plan calls no provider function. Network Services' service identity
@@ -133,7 +134,7 @@ class GatewayGuardArgs:
 
 
 def armor_filters() -> gcp.modelarmor.TemplateFilterConfigArgs:
-    """The seed's template: prompt injection and jailbreak detection enforced, and the four Responsible AI
+    """The guide's template: prompt injection and jailbreak detection enforced, and the four Responsible AI
     filters, all at MEDIUM_AND_ABOVE."""
     return gcp.modelarmor.TemplateFilterConfigArgs(
         pi_and_jailbreak_filter_settings=gcp.modelarmor.TemplateFilterConfigPiAndJailbreakFilterSettingsArgs(
@@ -224,7 +225,7 @@ class GatewayGuard(pulumi.ComponentResource):
             f"{name}-extension",
             api_version="networking.gke.io/v1",
             kind="GCPTrafficExtension",
-            # The seed's `kubectl wait`: Pulumi waits until the load balancer runs the extension.
+            # The guide's `kubectl wait`: Pulumi waits until the load balancer runs the extension.
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=args.extension_name,
                 namespace=args.namespace,

@@ -16,8 +16,8 @@ _EXACT_RELEASE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+")
 # The scorer plugins the endpoint picker release the program runs (EPP v1.1.0) registers:
 # kubernetes-sigs/gateway-api-inference-extension v1.1.0 cmd/epp/runner/runner.go L383-390.
 SCORERS = ("queue-scorer", "kv-cache-utilization-scorer", "prefix-cache-scorer", "lora-affinity-scorer")
-# The seed's EndpointPickerConfig weights.
-SEED_WEIGHTS = {"queue-scorer": 2, "kv-cache-utilization-scorer": 2, "prefix-cache-scorer": 3}
+# The guide's EndpointPickerConfig weights.
+GUIDE_WEIGHTS = {"queue-scorer": 2, "kv-cache-utilization-scorer": 2, "prefix-cache-scorer": 3}
 MAX_WEIGHT = 1000
 
 # How the Istio Gateway's Service is exposed on the program's GKE: GKE makes an internal passthrough Network
@@ -32,7 +32,7 @@ class Istio:
     install: bool  # False: Istio (with the inference extension switched on) is already on the cluster
     install_crds: bool  # the Gateway API and Inference Extension CRDs; GKE manages its own
     scorers: tuple[tuple[str, int], ...]  # (EPP scorer plugin, weight), in the order written
-    load_balancer: str | None = None  # GKE: internal or external; None on an existing cluster (the seed's Service)
+    load_balancer: str | None = None  # GKE: internal or external; None on an existing cluster (the guide's Service)
 
 
 def istio(top: Reader, *, on_gke: bool) -> Istio:
@@ -74,7 +74,7 @@ def istio(top: Reader, *, on_gke: bool) -> Istio:
         r.problem(
             "loadBalancer",
             r.get("loadBalancer"),
-            "chooses a GKE load balancer; on an existing cluster the Gateway's Service is as the seed has it",
+            "chooses a GKE load balancer; on an existing cluster the Gateway's Service is as the guide has it",
             "remove istio.loadBalancer (it applies to the program's own GKE clusters)",
         )
     r.finish()
@@ -92,7 +92,7 @@ _GKE_MODES_ONLY = {
 
 
 def check_gke_serving(top: Reader, raw: Mapping[str, Any], model_server: Any, autoscaling: Any) -> None:
-    """On the program's own GKE, Istio mode serves the seed's simulator in the config cluster: the TPU
+    """On the program's own GKE, Istio mode serves the guide's simulator in the config cluster: the TPU
     model servers, their weights, pools, fleet, HPA and the GKE Gateway belong to the GKE gateway modes."""
     for section, keys in _GKE_MODES_ONLY.items():
         given = raw.get(section, {}) if section else raw
@@ -109,7 +109,7 @@ def check_gke_serving(top: Reader, raw: Mapping[str, Any], model_server: Any, au
         top.problem(
             "modelServer.backend",
             model_server.backend,
-            "is not served in gateway mode istio, which runs the seed's vLLM simulator",
+            "is not served in gateway mode istio, which runs the guide's vLLM simulator",
             "set modelServer.backend: simulator, or use gateway.mode: multi-cluster",
         )
     if autoscaling:
@@ -124,7 +124,7 @@ def check_gke_serving(top: Reader, raw: Mapping[str, Any], model_server: Any, au
 def _scorers(r: Reader) -> tuple[tuple[str, int], ...]:
     s = r.mapping("scorers", optional=True)
     if s is None:
-        return tuple(SEED_WEIGHTS.items())
+        return tuple(GUIDE_WEIGHTS.items())
     if not s.raw:
         r.problem("scorers", {}, "has no scorer: the endpoint picker would pick at random", "list at least one")
     result = []

@@ -1,10 +1,10 @@
 """`migration`: moving a single-cluster Gateway's pool from the alpha API (v1alpha2 InferencePool and
-InferenceModel) to v1 (InferencePool v1 and InferenceObjective), one phase per `pulumi up` (seeds 000/001).
+InferenceModel) to v1 (InferencePool v1 and InferenceObjective), one phase per `pulumi up` (the migration guide).
 
 Phases, in order (the zero-downtime path):
   alpha         the legacy system alone; the route sends everything to the alpha pool
   side-by-side  the v1 pool and its InferenceObjectives beside it; the route still sends everything to alpha
-  split         the route splits requests by `weights` (the seeds' 50/50)
+  split         the route splits requests by `weights` (the guides' 50/50)
   v1            the route sends everything to the v1 pool; the alpha pool is still there to go back to
   cleanup       the route names only the v1 pool; the alpha chart, InferenceModels and CRDs are deleted
 The simple path (with downtime) goes from `alpha` to `cleanup` in one `pulumi up`.
@@ -36,7 +36,7 @@ class MigratedModel:
 
 @dataclass(frozen=True)
 class Migration:
-    """v1alpha2 -> v1 migration of a single-cluster Gateway's pool (seeds 000/001), one phase per `pulumi up`."""
+    """v1alpha2 -> v1 migration of a single-cluster Gateway's pool (the migration guide), one phase per `pulumi up`."""
 
     phase: str  # one of inference/migration/phases.py PHASES
     path: str  # zero-downtime | simple
@@ -60,7 +60,7 @@ CRITICALITIES = ("Critical", "Standard", "Sheddable")  # v1alpha2 InferenceModel
 MAX_WEIGHT = 1_000_000
 # (alpha, v1) weights of the phases that set them; `split` takes them from `migration.weights`.
 PHASE_WEIGHTS = {"alpha": (100, 0), "side-by-side": (100, 0), "v1": (0, 100), "cleanup": (0, 100)}
-DEFAULT_SPLIT = {"alpha": 50, "v1": 50}  # the seeds' 50/50
+DEFAULT_SPLIT = {"alpha": 50, "v1": 50}  # the guides' 50/50
 
 
 def migration(top: Reader, gateway: Gateway, pool_name: str | None) -> Migration | None:
@@ -71,7 +71,7 @@ def migration(top: Reader, gateway: Gateway, pool_name: str | None) -> Migration
         m.problem(
             "phase",
             m.raw.get("phase"),
-            f"moves a single-cluster Gateway's route between InferencePools (seeds 000/001), and this stack's "
+            f"moves a single-cluster Gateway's route between InferencePools (the migration guide), and this stack's "
             f"Gateway is {gateway.mode}, whose route goes to the pools it imports",
             "set gateway.mode: single-cluster, or remove migration",
         )
@@ -136,7 +136,7 @@ def _weights(m: Reader, phase: str | None) -> tuple[int, int] | None:
                     "is required once migration.weights is given: one weight alone would leave this one at the "
                     f"default {DEFAULT_SPLIT[key]}",
                     "set both migration.weights.alpha and migration.weights.v1, or remove migration.weights for "
-                    "the seeds' 50/50",
+                    "the guides' 50/50",
                 )
     alpha = w.integer("alpha", DEFAULT_SPLIT["alpha"], low=0, high=MAX_WEIGHT, fix=_WEIGHT_FIX)
     v1 = w.integer("v1", DEFAULT_SPLIT["v1"], low=0, high=MAX_WEIGHT, fix=_WEIGHT_FIX)
@@ -196,7 +196,7 @@ def _models(m: Reader) -> tuple[MigratedModel, ...] | None:
 
 def _check_objective_keys(top: Reader, phase: str | None) -> None:
     """The v1 pool's InferenceObjectives come from `migration.models`; the single objective of
-    `inferencePool` would be a third one the seeds do not have. And the HPA scales the v1 pool, which the
+    `inferencePool` would be a third one the guides do not have. And the HPA scales the v1 pool, which the
     alpha phase does not have yet."""
     pool = top.raw.get("inferencePool")
     for key in ("objectiveName", "priority"):

@@ -1,4 +1,4 @@
-"""LegacyInferencePool: the alpha side of the v1alpha2 -> v1 migration (seeds 000/001) when the stack manages
+"""LegacyInferencePool: the alpha side of the v1alpha2 -> v1 migration (the migration guide) when the stack manages
 it: the v1alpha2 InferencePool and InferenceModel CRDs, the last alpha `inferencepool` chart (v0.5.1) and an
 InferenceModel per model, all from kubernetes-sigs/gateway-api-inference-extension v0.5.1."""
 
@@ -33,9 +33,10 @@ def legacy_crd(kind: str) -> dict:
 
 def legacy_chart_values(match_labels: Mapping[str, str], serving_port: int, namespace: str, pool_name: str) -> dict:
     """Only keys the v0.5.1 templates read: the pool selects the same model servers as the v1 pool
-    (seed: `inferencePool.modelServers.matchLabels.app`), on the serving port (`targetPortNumber`), and the
-    GKE provider renders its HealthCheckPolicy, GCPBackendPolicy and a ClusterPodMonitoring of the endpoint
-    picker that authenticates with the token in `gke.monitoringSecret` (templates/gke.yaml)."""
+    (the migration guide: `inferencePool.modelServers.matchLabels.app`), on the serving port
+    (`targetPortNumber`), and the GKE provider renders its HealthCheckPolicy, GCPBackendPolicy and a
+    ClusterPodMonitoring of the endpoint picker that authenticates with the token in `gke.monitoringSecret`
+    (templates/gke.yaml)."""
     return {
         "inferencePool": {"modelServers": {"matchLabels": dict(match_labels)}, "targetPortNumber": serving_port},
         "provider": {"name": "gke"},
@@ -63,7 +64,7 @@ class LegacyInferencePoolArgs:
 
 class LegacyInferencePool(pulumi.ComponentResource):
     """Deleted as a whole at clean-up, after the route stopped naming the alpha pool: Pulumi deletes the
-    InferenceModels and the chart before the CRDs they depend on (the seeds' `helm uninstall`, then
+    InferenceModels and the chart before the CRDs they depend on (the guides' `helm uninstall`, then
     `kubectl delete` of the CRDs)."""
 
     def __init__(self, name: str, args: LegacyInferencePoolArgs, opts: pulumi.ResourceOptions | None = None):

@@ -51,7 +51,7 @@ def _alerts(o: Reader) -> Alerts | None:
                 "is not a notification channel name",
                 "write projects/PROJECT/notificationChannels/ID (`gcloud beta monitoring channels list`)",
             )
-    latency = a.get("latencyP99Seconds", 10.0)  # the seed's thresholds
+    latency = a.get("latencyP99Seconds", 10.0)  # the guide's thresholds
     if isinstance(latency, str) and NUMBER.fullmatch(latency):
         latency = float(latency)
     if isinstance(latency, bool) or not isinstance(latency, (int, float)) or not 0 < latency <= 3600:
@@ -73,7 +73,7 @@ def _alerts(o: Reader) -> Alerts | None:
 def observability(top: Reader) -> Observability:
     o = top.mapping("observability")
     logs = o.mapping("accessLogging")
-    # The seed's sample rate: 500,000 per million, half of the requests (GCPBackendPolicy `logging.sampleRate`).
+    # The guide's sample rate: 500,000 per million, half of the requests (GCPBackendPolicy `logging.sampleRate`).
     sample = logs.integer("sampleRate", 500000, low=1, high=1000000, fix="a number of requests per million")
     sample = sample if logs.boolean("enabled", True) else None
     logs.finish()

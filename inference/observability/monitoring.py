@@ -1,7 +1,7 @@
-"""Observability of the inference platform (seed 002): the inference gateway's alert rules as Cloud
+"""Observability of the inference platform (the customisation guide): the inference gateway's alert rules as Cloud
 Monitoring alert policies, a log-based metric of the load balancer's error details, and a dashboard.
 
-The seed creates the alerts with `gcloud alpha monitoring policies migrate` from Prometheus rules, the
+The guide creates the alerts with `gcloud alpha monitoring policies migrate` from Prometheus rules, the
 metric with `gcloud logging metrics create`, and leaves the dashboard to the console; here each is a
 declarative resource, so a second `pulumi up` shows no change and `pulumi destroy` removes it.
 """
@@ -16,27 +16,27 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-RULE_GROUP = "gateway-api-inference-extension"  # the seed's Prometheus rule group
+RULE_GROUP = "gateway-api-inference-extension"  # the guide's Prometheus rule group
 # The monitored resource of internal Application Load Balancers' request logs, regional and cross-region
-# alike (https://cloud.google.com/load-balancing/docs/l7-internal/monitoring): the seed leaves it as a
+# alike (https://cloud.google.com/load-balancing/docs/l7-internal/monitoring): the guide leaves it as a
 # placeholder (MONITORED_RESOURCE) to pick per Gateway class.
 LOAD_BALANCER_LOG_RESOURCE = "internal_http_lb_rule"
 
 
 @dataclass(frozen=True)
 class AlertRule:
-    """One of the seed's Prometheus alert rules, with the metric names the pinned EPP exports."""
+    """One of the guide's Prometheus alert rules, with the metric names the pinned EPP exports."""
 
     name: str
     title: str
     description: str
     query: str
-    severity: str  # the seed's `severity` label, also the policy's severity
+    severity: str  # the guide's `severity` label, also the policy's severity
     labels: Mapping[str, str]
 
 
 def alert_rules(latency_p99_seconds: float, error_rate: float, queue_size: int, kv_cache: float) -> list[AlertRule]:
-    """The seed's four rules (`for: 5m`). EPP v1.0 renamed `inference_model_*` to `inference_objective_*`
+    """The guide's four rules (`for: 5m`). EPP v1.0 renamed `inference_model_*` to `inference_objective_*`
     (gateway-api-inference-extension v1.5.0 `pkg/epp/metrics/metrics.go`: subsystem
     `inference_objective`, labels `model_name`, `target_model_name`; pool metrics keep `inference_pool_*`
     with the label `name`), so the first two rules query the names that are really exported."""
@@ -57,7 +57,7 @@ def alert_rules(latency_p99_seconds: float, error_rate: float, queue_size: int, 
             "High error rate for model {{ $labels.model_name }}",
             "The error rate for model {{ $labels.model_name }} and target model {{ $labels.target_model_name }} "
             f"has been consistently above {error_rate:.0%} for 5 minutes.",
-            # by cluster too, so an incident says which region (the seed sums by model only)
+            # by cluster too, so an incident says which region (the guide sums by model only)
             "sum by (model_name, cluster) (rate(inference_objective_request_error_total[5m])) / "
             f"sum by (model_name, cluster) (rate(inference_objective_request_total[5m])) > {error_rate}",
             "critical",

@@ -80,7 +80,7 @@ class InferencePoolArgs:
     objective_name: str
     priority: int
     metric_export_name: str
-    epp_monitoring: bool  # the codelab turns on EPP monitoring in the config cluster only
+    epp_monitoring: bool  # the walkthrough turns on EPP monitoring in the config cluster only
     endpoint_picker: EndpointPickerResources | None  # None: the chart's own (v1.1.0 has none)
     requires: Sequence[pulumi.Resource] = ()  # the namespace
     nodes: Sequence[pulumi.Resource] = ()  # the pool the endpoint picker runs on
@@ -89,7 +89,7 @@ class InferencePoolArgs:
     export: bool = True  # False: a single-cluster Gateway routes to the pool itself, nothing imports it
     # The KV-cache metric export: only the multi-cluster Gateway's GCPBackendPolicy balances on it.
     kv_cache_metric: bool = True
-    # Objective name -> priority, instead of the one objective above (a migration's models, seeds 000/001).
+    # Objective name -> priority, instead of the one objective above (a migration's models, the migration guide).
     objectives: Mapping[str, int] | None = None
 
 

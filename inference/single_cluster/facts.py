@@ -7,7 +7,7 @@ from __future__ import annotations
 # regional internal Application Load Balancer. Sources: GKE "Deploy GKE Inference Gateway"
 # (https://cloud.google.com/kubernetes-engine/docs/how-to/deploy-gke-inference-gateway, "Deploy the
 # Gateway"), llm-d's GKE guide which mirrors it ("GKE supports two types of Application Load Balancers":
-# https://llm-d.ai/docs/infrastructure/gateway/gke), and the seeds 000/001, whose Gateway is
+# https://llm-d.ai/docs/infrastructure/gateway/gke), and the the migration guide, whose Gateway is
 # gke-l7-regional-external-managed. The capability table lists both as single-cluster classes
 # (https://cloud.google.com/kubernetes-engine/docs/how-to/gatewayclass-capabilities).
 EXTERNAL_CLASS, INTERNAL_CLASS = "gke-l7-regional-external-managed", "gke-l7-rilb"

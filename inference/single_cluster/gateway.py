@@ -1,5 +1,5 @@
 """SingleClusterGateway: a regional Gateway in one cluster and its HTTPRoute straight to InferencePools
-(seeds 000/001; GKE "Deploy GKE Inference Gateway")."""
+(the migration guide; GKE "Deploy GKE Inference Gateway")."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ class SingleClusterGateway(pulumi.ComponentResource):
                 custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout),
             ),
         )
-        # The seeds' "verify before the next step", on every create and every change of the route: the
+        # The guides' "verify before the next step", on every create and every change of the route: the
         # Gateway accepted this generation of the route and resolved every pool it names.
         self.route_ready = RouteReadiness(
             f"{name}-route-ready",

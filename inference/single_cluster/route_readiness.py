@@ -1,5 +1,5 @@
 """RouteReadiness: waits, on every create and every update of an HTTPRoute, until the Gateway controller
-has applied the route's current spec (the seeds' "verify before the next step", `kubectl wait`).
+has applied the route's current spec (the guides' "verify before the next step", `kubectl wait`).
 
 A `pulumi.com/waitFor` JSONPath on the route itself is not enough: it reads the condition's `status`
 only, and on an update the previous generation's `ResolvedRefs=True` is still there until the controller

@@ -288,7 +288,7 @@ def mtu(top: Reader) -> int | None:
         8896,
         low=MTU_RANGE[0],
         high=MTU_RANGE[1],
-        fix="GCP VPCs accept an MTU from 1300 to 8896; the codelab uses 8896",
+        fix="GCP VPCs accept an MTU from 1300 to 8896; the walkthrough uses 8896",
     )
     net.finish()
     return value
