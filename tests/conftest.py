@@ -55,3 +55,19 @@ def closure(plan: engine.Plan, urn: str) -> set[str]:
 
 def names(regs: Iterable[engine.Registration]) -> list[str]:
     return sorted(r.name for r in regs)
+
+
+def components(build) -> engine.Plan:
+    """What `build()` registers: components made from small args, under the same mocks as the stacks."""
+    return engine.run_components(build)
+
+
+PLACEHOLDER = "time:index/sleep:Sleep"
+
+
+def placeholder(name: str):
+    """A custom resource to hand a component where its args want one (a node pool, a job, a grant) without
+    building that: depending on it shows as its URN in the dependencies."""
+    import pulumiverse_time as time
+
+    return time.Sleep(name, create_duration="1s")

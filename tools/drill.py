@@ -10,7 +10,7 @@ failure, Ctrl-C or SIGTERM (a second signal during the restore is ignored until 
 The Gateway's addresses are internal to the VPC, so requests go from a curl pod the drill starts in the
 surviving region's cluster (and deletes at the end), through `kubectl exec`. Everything that touches the
 cluster or the network goes through `Cluster` (`Kubectl` is the real one), and time through the `clock` and
-`sleep` arguments, so tests/test_drill.py runs the drill against a fake cluster and a fake clock.
+`sleep` arguments, so tests/tools/test_drill.py runs the drill against a fake cluster and a fake clock.
 
 HorizontalPodAutoscaler: an HPA does not scale a target whose replica count is 0 while its `minReplicas` is
 above 0 ("implicit maintenance-mode deactivation",

@@ -14,6 +14,7 @@ import json
 import runpy
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,6 +166,26 @@ def _recording_monitor(mocks: PlatformMocks, log: list[Registration]):
     return RecordingMonitor(mocks)
 
 
+def _in_thread(fn: Callable[[], Plan], timeout: float, what: str) -> Plan:
+    """`fn` in a thread of its own context, so a future that never resolves cannot hang the caller."""
+    result: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            result["plan"] = fn()
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+            result["error"] = e
+
+    thread = threading.Thread(target=lambda: contextvars.Context().run(target), daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise EngineTimeout(f"the offline run of {what} did not finish in {timeout:.0f}s (an output never resolved)")
+    if "error" in result:
+        raise result["error"]
+    return result["plan"]
+
+
 def run(
     stack: str,
     *,
@@ -178,30 +199,44 @@ def run(
     config, secret_keys, stand_ins = stack_file.stack_config(stack, root, overrides, secrets)
     project_name = stack_file.project_file(root)["name"]
     project_id = config.get(f"{project_name}:project", "offline-project")
-    result: dict[str, Any] = {}
 
-    def target() -> None:
+    def program() -> None:
+        sys.path.insert(0, str(root))
         try:
-            result["plan"] = _run_in_fresh_runtime(stack, project_name, project_id, config, secret_keys, root)
-        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
-            result["error"] = e
+            runpy.run_path(str(root / "__main__.py"), run_name="__main__")
+        finally:
+            sys.path.remove(str(root))
 
-    thread = threading.Thread(target=lambda: contextvars.Context().run(target), daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
-        raise EngineTimeout(
-            f"the offline run of stack '{stack}' did not finish in {timeout:.0f}s (an output never resolved)"
-        )
-    if "error" in result:
-        raise result["error"]
-    plan: Plan = result["plan"]
+    plan = _in_thread(
+        lambda: _run_in_fresh_runtime(stack, project_name, project_id, config, secret_keys, program),
+        timeout,
+        f"stack '{stack}'",
+    )
     plan.stand_ins = stand_ins
     return plan
 
 
+def run_components(
+    build: Callable[[], Any],
+    *,
+    stack: str = "test",
+    project_id: str = "test-project",
+    timeout: float = TIMEOUT_SECONDS,
+) -> Plan:
+    """Runs `build()` (a few components made from small args, no configuration) under the same mocks and
+    returns what it registered: a component's own tests, without a whole stack."""
+    return _in_thread(
+        lambda: _run_in_fresh_runtime(stack, "inference-platform", project_id, {}, [], build), timeout, "components"
+    )
+
+
 def _run_in_fresh_runtime(
-    stack: str, project_name: str, project_id: str, config: dict[str, str], secret_keys: list[str], root: Path
+    stack: str,
+    project_name: str,
+    project_id: str,
+    config: dict[str, str],
+    secret_keys: list[str],
+    body: Callable[[], Any],
 ) -> Plan:
     import pulumi
     from pulumi.runtime import mocks as pulumi_mocks
@@ -223,11 +258,7 @@ def _run_in_fresh_runtime(
     outputs: dict[str, Any] = {}
 
     async def program() -> None:
-        sys.path.insert(0, str(root))
-        try:
-            runpy.run_path(str(root / "__main__.py"), run_name="__main__")
-        finally:
-            sys.path.remove(str(root))
+        body()
         stack_resource = settings.get_root_resource()
         for name, value in stack_resource.outputs.items():
             output = pulumi.Output.from_input(value)

@@ -1,5 +1,5 @@
 """An IAM grant a feature needs, with why and its source: each feature package lists its own
-(`PERMISSIONS` in its facts); tests/test_permissions.py holds the plan to all of them."""
+(`PERMISSIONS` in its facts); tests/stacks/test_permissions.py holds the plan to all of them."""
 
 from __future__ import annotations
 

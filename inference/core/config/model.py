@@ -51,7 +51,7 @@ class ModelStore:
 
 def download_regions(top: Reader, regions: list[str], config_region: str, store: ModelStore) -> dict[str, str]:
     """Bucket location -> Cloud Run region of its download job. A regional bucket is filled from its own
-    region (every TPU v6e region offers Cloud Run, tests/test_weights_download.py); a dual- or multi-region
+    region (every TPU v6e region offers Cloud Run, tests/core/test_weights_download.py); a dual- or multi-region
     bucket from the first of the stack's regions inside it, the config region first, so the 50 GB never
     leave the bucket's location."""
     if store.layout == "per-region":
