@@ -207,3 +207,10 @@ def test_plan_fails_with_the_config_error_for_a_bad_stack_file(tmp_path, capsys,
     assert "network.mtu: 9001 — must be in 1300..8896 — GCP VPCs accept an MTU from 1300 to 8896" in err
     assert not (tmp_path / "out").exists()
     assert plan.main(["missing"]) == 2
+
+
+def test_the_readme_holds_no_figure_that_goes_stale_with_a_commit():
+    """Test counts, resource counts and timings belong to `make bench` and the docs, not the front door."""
+    readme = (engine.ROOT / "README.md").read_text()
+    stale = re.findall(r"\b\d+ (?:tests|resources)\b|\(\d{2,4}\) \||\b\d+\.\d+ s\b|\b\d+:\d\d min\b", readme)
+    assert stale == []
