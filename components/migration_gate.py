@@ -1,3 +1,3 @@
-"""The migration gate's provider at its former import path (components/README.md)."""
+"""The migration gate's provider at its former import path, kept for good (components/README.md)."""
 
 from inference.migration.gate import _GateProvider  # noqa: F401
