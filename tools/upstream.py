@@ -3,7 +3,7 @@
 Everything the program installs or the tests validate against (Helm charts, CRDs, manifests) is vendored
 under components/ and listed in components/UPSTREAM.txt with the sha256 of the upstream file and its URL.
 Without `--fetch` the copies are checked against the list (what `make test` runs); with `--fetch` each URL
-is downloaded and compared, which needs the network and is for whoever moves a pin (docs/upstream.md).
+is downloaded and compared, which needs the network and is for whoever moves a pin (components/README.md).
 """
 
 from __future__ import annotations

@@ -13,9 +13,16 @@ NOBODY = 65534
 POD_IDENTITY = (("POD_NAME", "metadata.name"), ("NAMESPACE", "metadata.namespace"), ("POD_IP", "status.podIP"))
 
 
-def restricted(*, add: Sequence[str] = ()) -> k8s.core.v1.SecurityContextArgs:
-    """No privilege escalation and no capability but those in `add` (Pod Security's restricted level)."""
+def restricted(
+    *, add: Sequence[str] = (), user: int | None = None, read_only_root: bool | None = None
+) -> k8s.core.v1.SecurityContextArgs:
+    """No privilege escalation and no capability but those in `add` (Pod Security's restricted level); with
+    `user`, the container runs as that non-root user and group whatever its pod says."""
     return k8s.core.v1.SecurityContextArgs(
+        run_as_non_root=True if user is not None else None,
+        run_as_user=user,
+        run_as_group=user,
+        read_only_root_filesystem=read_only_root,
         allow_privilege_escalation=False,
         capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"], add=list(add) or None),
     )

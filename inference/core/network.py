@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
+from inference.core.facts.ranges import GLOBAL_PROXY_PURPOSE
 from inference.core.leftover_sweeper import LeftoverSweeper
 
 # Google's health-check probers (https://cloud.google.com/load-balancing/docs/health-check-concepts#ip-ranges).
@@ -36,9 +37,8 @@ class NetworkArgs:
     firewall_names: Mapping[str, str]  # "internal" | "health-checks" | "proxies" -> rule name
     serving_port: int
     nat: bool = False  # private nodes have no external IPs: Cloud NAT gives them egress per region
-    # The Gateway class's proxy-only subnet purpose (each mode's facts PROXY_SUBNET_PURPOSE): the cross-region
-    # internal load balancer's GLOBAL_MANAGED_PROXY, or REGIONAL_MANAGED_PROXY for a regional class.
-    proxy_purpose: str = "GLOBAL_MANAGED_PROXY"
+    # The Gateway class's proxy-only subnet purpose (each mode's facts PROXY_SUBNET_PURPOSE).
+    proxy_purpose: str = GLOBAL_PROXY_PURPOSE
     labels: Mapping[str, str] = field(default_factory=dict)
     depends_on: Sequence[pulumi.Resource] = ()  # the Compute Engine API
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from inference.common import modes
 from inference.common.reader import NOT_SET, ConfigError, Reader
 from inference.istio.config import Istio, istio
 
@@ -51,7 +52,7 @@ def existing_cluster(
         top.problem("kubeconfig", "[not shown]", "is stored in plain text in the stack file", kubeconfig_fix(context))
     g = top.mapping("gateway")
     mode = g.get("mode", NOT_SET)
-    if mode != "istio":
+    if mode != modes.ISTIO:
         g.problem(
             "mode",
             mode,

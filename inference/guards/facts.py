@@ -5,6 +5,7 @@ their identities, each with its source and the date it was read."""
 from __future__ import annotations
 
 from inference.common.permissions import Grant
+from inference.single_cluster import facts as single_cluster
 
 # ======================================================================================================
 # Guards in front of the model (the customisation guide): where Model Armor runs, which Gateway classes take a traffic
@@ -58,8 +59,8 @@ SERVICE_EXTENSIONS_SOURCE = "https://cloud.google.com/kubernetes-engine/docs/how
 SERVICE_EXTENSIONS_LBS_SOURCE = "https://cloud.google.com/service-extensions/docs/lb-extensions-overview#supported-lbs"
 GATEWAY_CLASS_LBS_SOURCE = "https://cloud.google.com/kubernetes-engine/docs/concepts/gateway-api#gatewayclass"
 TRAFFIC_EXTENSION_CLASSES: tuple[str, ...] = (
-    "gke-l7-rilb",  # regional internal Application Load Balancer: GA
-    "gke-l7-regional-external-managed",  # regional external Application Load Balancer: GA
+    single_cluster.INTERNAL_CLASS,  # regional internal Application Load Balancer: GA
+    single_cluster.EXTERNAL_CLASS,  # regional external Application Load Balancer: GA
     "gke-l7-global-external-managed",  # global external Application Load Balancer: GA
 )
 # The Service Extensions service agent, which makes the load balancer's callouts to Google services
@@ -151,12 +152,12 @@ IDENTITIES = {
 SERVICE_EXTENSIONS_TO_GOOGLE = (
     "https://cloud.google.com/service-extensions/docs/configure-extensions-to-google-services"
 )
-_SEED_ARMOR = "the customisation guide (Mengonfigurasi pemeriksaan keamanan dan keselamatan AI, step 2)"
+_ARMOR_GUIDE = "the customisation guide (Mengonfigurasi pemeriksaan keamanan dan keselamatan AI, step 2)"
 _APIM_INSTALL = "https://cloud.google.com/apigee/docs/api-platform/apigee-kubernetes/apigee-apim-operator-install"
 PERMISSIONS = (
     tuple(
         Grant(
-            "service-extensions-agent", role, "project", why, f"{_SEED_ARMOR}; {SERVICE_EXTENSIONS_TO_GOOGLE}", "armor"
+            "service-extensions-agent", role, "project", why, f"{_ARMOR_GUIDE}; {SERVICE_EXTENSIONS_TO_GOOGLE}", "armor"
         )
         for role, why in (
             ("roles/container.admin", "the guide grants it to the agent that programs the Gateway's extension"),

@@ -28,8 +28,9 @@ OBJECTIVE_CRD_FILE = "gateway-api-inference-extension-v1.1.0/inference.networkin
 # classes and descriptions from deploymentcontroller.go getBuiltinClasses/getClassInfos; `istio-remote` because
 # PILOT_MULTI_NETWORK_DISCOVER_GATEWAY_API defaults to true in pilot/pkg/features/pilot.go). Declared before
 # istiod starts, so Pulumi owns them and `pulumi destroy` deletes them; istiod leaves an existing class alone.
+GATEWAY_CLASS = "istio"  # the class the program's Gateway uses
 GATEWAY_CLASSES = {
-    "istio": ("istio.io/gateway-controller", "The default Istio GatewayClass"),
+    GATEWAY_CLASS: ("istio.io/gateway-controller", "The default Istio GatewayClass"),
     "istio-remote": ("istio.io/unmanaged-gateway", "Remote to this cluster. Does not deploy or affect configuration."),
 }
 # istiod copies a Gateway's spec.infrastructure.annotations onto the Service it generates (istio 1.29.6

@@ -26,6 +26,7 @@ from inference.istio.facts import (
     CRD_FILES,
     CRDS,
     GATEWAY,
+    GATEWAY_CLASS,
     GATEWAY_CLASSES,
     INGRESS_NAMESPACE,
     INTERNAL_LOAD_BALANCER,
@@ -125,7 +126,7 @@ def _simulator_pod() -> k8s.core.v1.PodTemplateSpecArgs:
 
 def _gateway_spec(internal_load_balancer: bool) -> dict:
     return {
-        "gatewayClassName": "istio",
+        "gatewayClassName": GATEWAY_CLASS,
         **({"infrastructure": {"annotations": INTERNAL_LOAD_BALANCER}} if internal_load_balancer else {}),
         "listeners": [
             {

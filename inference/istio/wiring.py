@@ -11,13 +11,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from inference.configuration.platform import PlatformConfig
+from inference.core.facts.ranges import GLOBAL_PROXY_PURPOSE
 from inference.core.wiring import Platform, platform_outputs
 from inference.istio.config import Istio
 from inference.istio.plane import IstioInferenceGateway, IstioInferenceGatewayArgs, test_request
 
 APIS: tuple[str, ...] = ()  # nothing beyond the core's
 # Istio's Gateway uses no Google load-balancer proxy; the subnets stay as multi-cluster mode makes them.
-PROXY_SUBNET_PURPOSE = "GLOBAL_MANAGED_PROXY"
+PROXY_SUBNET_PURPOSE = GLOBAL_PROXY_PURPOSE
 GATEWAY_ADDRESSES = False
 
 

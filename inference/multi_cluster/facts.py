@@ -4,13 +4,13 @@ fleet's agents need (Multi Cluster Ingress, the MCS importer), each with its sou
 from __future__ import annotations
 
 from inference.common.permissions import Grant
+from inference.core.facts.ranges import GLOBAL_PROXY_PURPOSE
 
 # The multi-cluster inference gateway's class: a cross-region internal Application Load Balancer across
 # the fleet (https://cloud.google.com/kubernetes-engine/docs/how-to/setup-multicluster-inference-gateway).
 GATEWAY_CLASS = "gke-l7-cross-regional-internal-managed-mc"
-# Cross-region internal Envoy-based load balancers run their proxies in GLOBAL_MANAGED_PROXY subnets
-# (https://cloud.google.com/load-balancing/docs/proxy-only-subnets#envoy-lb).
-PROXY_SUBNET_PURPOSE = "GLOBAL_MANAGED_PROXY"
+# A cross-region internal load balancer: its proxies run in GLOBAL_MANAGED_PROXY subnets.
+PROXY_SUBNET_PURPOSE = GLOBAL_PROXY_PURPOSE
 
 IDENTITIES = {
     "mci-agent": "service-PROJECT_NUMBER@gcp-sa-multiclusteringress.iam.gserviceaccount.com",

@@ -10,12 +10,11 @@ import pulumi
 
 from inference.configuration.platform import PlatformConfig
 from inference.core.cluster import InferenceCluster
+from inference.core.facts import machines
 from inference.core.weights_download import weights_dir
 from inference.core.wiring import Platform, Weights
 from inference.serving.inference_pool import EndpointPickerResources, InferencePool, InferencePoolArgs
 from inference.serving.model_server import ModelServer, ModelServerArgs, TpuServing
-
-TPU_ACCELERATOR = "tpu-v6e-slice"  # the node label cloud.google.com/gke-tpu-accelerator of a v6e slice
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ def _tpu(cfg: PlatformConfig, region: str, cluster: InferenceCluster, weights: W
     location = cfg.bucket_locations()[region]
     store = weights.store
     return TpuServing(
-        accelerator_label=TPU_ACCELERATOR,
+        accelerator_label=machines.MACHINE_TYPES[cfg.accelerator.machine_type].tpu_accelerator,
         topology=cfg.accelerator.topology,
         chips=cfg.accelerator.chips,
         tensor_parallel_size=cfg.model.tensor_parallel_size,

@@ -20,7 +20,7 @@ BACKEND = "kubernetes:apim.googleapis.com/v1:ApigeeBackendService"
 TEMPLATE = "gcp:modelarmor/template:Template"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 AGENT = re.compile(r"serviceAccount:service-(\d+)@gcp-sa-dep\.iam\.gserviceaccount\.com")
-SEED_AGENT_ROLES = {
+GUIDE_AGENT_ROLES = {
     "roles/container.admin",
     "roles/modelarmor.calloutUser",
     "roles/serviceusage.serviceUsageConsumer",
@@ -63,7 +63,7 @@ def test_the_template_has_the_guides_filters_and_logging(guarded):
 
 def test_the_agent_gets_the_guides_four_roles_as_members_with_the_projects_number(guarded):
     grants = [r for r in guarded.by_type("gcp:projects/iAMMember:IAMMember") if AGENT.fullmatch(r.inputs["member"])]
-    assert {g.inputs["role"] for g in grants} == SEED_AGENT_ROLES and len(grants) == 4
+    assert {g.inputs["role"] for g in grants} == GUIDE_AGENT_ROLES and len(grants) == 4
     identity = guarded.one("gcp:projects/serviceIdentity:ServiceIdentity", "service-extensions-modelarmor-identity")
     number = re.fullmatch(r"service-(\d+)@gcp-sa-modelarmor\.iam\.gserviceaccount\.com", identity.outputs["email"])
     assert {AGENT.fullmatch(g.inputs["member"]).group(1) for g in grants} == {number.group(1)}

@@ -15,7 +15,7 @@ from tests.conftest import closure, run
 from tests.serving.test_serving import REGIONS, cluster_of
 from tools import capacity, engine
 
-SEED_RULES = {  # the customisation guide alerts.yaml: rule -> (severity, extra labels)
+GUIDE_RULES = {  # the customisation guide alerts.yaml: rule -> (severity, extra labels)
     "HighInferenceRequestLatencyP99": ("warning", {}),
     "HighInferenceErrorRate": ("critical", {"impact": "availability"}),
     "HighInferencePoolAvgQueueSize": ("critical", {"impact": "performance"}),
@@ -39,8 +39,8 @@ def test_the_guides_four_rules_are_alert_policies_on_what_the_pinned_epp_exports
     policies = {
         p.inputs["conditions"][0]["displayName"]: p for p in prod.by_type("gcp:monitoring/alertPolicy:AlertPolicy")
     }
-    assert sorted(policies) == sorted(SEED_RULES)
-    for rule, (severity, labels) in SEED_RULES.items():
+    assert sorted(policies) == sorted(GUIDE_RULES)
+    for rule, (severity, labels) in GUIDE_RULES.items():
         policy = policies[rule].inputs
         assert policy["displayName"] == f"tpu-gke-dranet-prod: {rule}"
         assert policy["severity"] == severity.upper() and policy["combiner"] == "OR"

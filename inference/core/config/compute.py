@@ -14,7 +14,7 @@ from inference.core.facts import machines, versions
 TPU_V6E_SHAPES: Mapping[str, tuple[str, int]] = {
     name: (m.tpu_topology, m.tpu_chips)
     for name, m in machines.MACHINE_TYPES.items()
-    if m.tpu_accelerator == "tpu-v6e-slice"
+    if m.tpu_accelerator == machines.TPU_V6E_ACCELERATOR
 }
 
 RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")

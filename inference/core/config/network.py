@@ -14,8 +14,6 @@ from inference.common.reader import _MISSING, Problem, Reader, did_you_mean
 from inference.core.config.compute import Accelerator, SystemPool
 from inference.core.facts import places, ranges
 
-MTU_RANGE = (1300, 8896)  # what a GCP VPC accepts
-
 
 @dataclass(frozen=True)
 class Region:
@@ -283,12 +281,9 @@ def check_range_sizes(top: Reader, found: list[tuple[int, Region]], nodes: int) 
 
 def mtu(top: Reader) -> int | None:
     net = top.mapping("network")
-    value = net.integer(
-        "mtu",
-        8896,
-        low=MTU_RANGE[0],
-        high=MTU_RANGE[1],
-        fix="GCP VPCs accept an MTU from 1300 to 8896; the walkthrough uses 8896",
+    low, high = ranges.MTU_RANGE
+    value = net.integer(  # the largest by default, as the walkthrough's VPC
+        "mtu", high, low=low, high=high, fix=f"GCP VPCs accept an MTU from {low} to {high}; the walkthrough uses {high}"
     )
     net.finish()
     return value

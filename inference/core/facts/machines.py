@@ -21,6 +21,7 @@ GI = 2**30
 GENERAL_PURPOSE = "https://cloud.google.com/compute/docs/general-purpose-machines"
 TPU_V6E = "https://cloud.google.com/tpu/docs/v6e"
 GKE_PLAN_TPUS = "https://cloud.google.com/kubernetes-engine/docs/concepts/plan-tpus#choose-tpu-version"
+TPU_V6E_ACCELERATOR = "tpu-v6e-slice"  # the node label cloud.google.com/gke-tpu-accelerator of a v6e slice
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ MACHINE_TYPES: dict[str, MachineType] = {
         176,
         f"{TPU_V6E} (VM types); {GKE_PLAN_TPUS}",
         tpu_chips=1,
-        tpu_accelerator="tpu-v6e-slice",
+        tpu_accelerator=TPU_V6E_ACCELERATOR,
         tpu_topology="1x1",
         note="sources disagree on memory: a copy of GKE's plan-tpus table says 448 GiB; a measured VM shows "
         "172 GB and a GKE user reports ~163 GB allocatable, both consistent with 176 GB: the smaller is used",
@@ -67,7 +68,7 @@ MACHINE_TYPES: dict[str, MachineType] = {
         720,
         f"{TPU_V6E} (VM types); {GKE_PLAN_TPUS}",
         tpu_chips=4,
-        tpu_accelerator="tpu-v6e-slice",
+        tpu_accelerator=TPU_V6E_ACCELERATOR,
         tpu_topology="2x2",
     ),
     "ct6e-standard-8t": MachineType(
@@ -75,7 +76,7 @@ MACHINE_TYPES: dict[str, MachineType] = {
         1440,
         f"{TPU_V6E} (VM types); {GKE_PLAN_TPUS}",
         tpu_chips=8,
-        tpu_accelerator="tpu-v6e-slice",
+        tpu_accelerator=TPU_V6E_ACCELERATOR,
         tpu_topology="2x4",
     ),
 }

@@ -8,6 +8,13 @@ from __future__ import annotations
 
 NETWORK_READ_ON = "2026-11-25"
 
+# A proxy-only subnet's purpose: cross-region internal Envoy-based load balancers run their proxies in
+# GLOBAL_MANAGED_PROXY subnets, regional ones in REGIONAL_MANAGED_PROXY subnets
+# (https://cloud.google.com/load-balancing/docs/proxy-only-subnets#envoy-lb).
+GLOBAL_PROXY_PURPOSE, REGIONAL_PROXY_PURPOSE = "GLOBAL_MANAGED_PROXY", "REGIONAL_MANAGED_PROXY"
+# The MTUs a VPC accepts (https://cloud.google.com/vpc/docs/mtu).
+MTU_RANGE = (1300, 8896)
+
 # "Valid IPv4 ranges" of https://cloud.google.com/vpc/docs/subnets#valid-ranges. Privately used public
 # ranges (any other public range that Google does not own) are valid for a subnet too, but a GKE cluster
 # then needs default SNAT disabled (https://cloud.google.com/kubernetes-engine/docs/how-to/alias-ips
