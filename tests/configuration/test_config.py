@@ -1893,6 +1893,39 @@ DERIVED_NAMES_AND_LOCATIONS = [
         '"europe-north2"', "guards.apigee.create puts the instance there", "guarded"),
 ]  # fmt: skip
 
+DEV_SCALING = {"enabled": True, "minReplicas": 2, "maxReplicas": 4, "targetKvCacheUtilization": 0.5}
+
+
+def alerts(**changes) -> dict:
+    return {"observability": {"alerts": {"enabled": True, **changes}}}
+
+
+SECTIONS = [
+    Bad("notification channel without its project", alerts(notificationChannels=["123456"]),
+        "observability.alerts.notificationChannels[0]", '"123456"', "projects/PROJECT/notificationChannels/ID"),
+    Bad("latency threshold as a word", alerts(latencyP99Seconds="fast"), "observability.alerts.latencyP99Seconds",
+        '"fast"', "must be a number of seconds"),
+    Bad("error rate as a percentage", alerts(errorRate=5), "observability.alerts.errorRate", "5",
+        "write the error ratio, e.g. 0.05 for 5 %"),
+    Bad("access logs sampling nothing", {"observability": {"accessLogging": {"enabled": True, "sampleRate": 0}}},
+        "observability.accessLogging.sampleRate", "0", "a number of requests per million"),
+    Bad("KV-cache target as a percentage", {"autoscaling": {**DEV_SCALING, "targetKvCacheUtilization": 50}},
+        "autoscaling.targetKvCacheUtilization", "50", "the metric is a fraction of the KV cache", "dev"),
+    Bad("autoscaling without the picker's metrics",
+        {"autoscaling": DEV_SCALING, "observability": {"eppMetrics": False}}, "autoscaling.enabled", "true",
+        "observability.eppMetrics: false turns off", "dev"),
+    Bad("autoscaled past the TPU slices", {"autoscaling": {**DEV_SCALING, "minReplicas": 1, "maxReplicas": 3}},
+        "autoscaling.maxReplicas", "3", "the TPU pool holds at most 2"),
+    Bad("fleet features as a word", {"fleet": {"manageFeatures": "no"}}, "fleet.manageFeatures", '"no"',
+        "must be true or false"),
+    Bad("serving port below 1024", {"servingPort": 80}, "servingPort", "80", "use an unprivileged port"),
+    Bad("release channel in lowercase", {"releaseChannel": "rapid"}, "releaseChannel", '"rapid"',
+        "choose one of RAPID, REGULAR, STABLE, EXTENDED"),
+    Bad("existing cluster with a misspelt key", {"existingCluster": {"kubeContext": "kind-inference",
+                                                                     "kubeContex": "kind-inference"}},
+        "existingCluster.kubeContex", '"kind-inference"', "did you mean 'existingCluster.kubeContext'?", "istio"),
+]  # fmt: skip
+
 CLASSES = {
     "places": PLACES,
     "machine types": MACHINES,
@@ -1911,6 +1944,7 @@ CLASSES = {
     "weights in HBM": WEIGHTS_IN_HBM,
     "secrets": SECRETS,
     "derived names and locations": DERIVED_NAMES_AND_LOCATIONS,
+    "every section": SECTIONS,
 }
 BAD_INPUTS = [bad for rows in CLASSES.values() for bad in rows]
 
@@ -2002,6 +2036,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "weights in HBM": 6,
         "secrets": 9,
         "derived names and locations": 7,
+        "every section": 11,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)
 
