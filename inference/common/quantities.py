@@ -52,8 +52,8 @@ def parse(value: Any) -> Fraction | None:
         return None
     if isinstance(value, int):
         return Fraction(value)
-    if isinstance(value, float):
-        return Fraction(value) if math.isfinite(value) else None
+    if isinstance(value, float):  # as written (0.1 is a tenth, not the nearest binary fraction)
+        return Fraction(repr(value)) if math.isfinite(value) else None
     if not isinstance(value, str):
         return None
     match = _GRAMMAR.fullmatch(value)

@@ -101,8 +101,11 @@ def _quantity_text(r: Reader, name: str, default: str, fix: str) -> tuple[str, F
     value = r.get(name, default)
     if value is None:
         return None
+    if isinstance(value, str) and len(value) > 32:  # no request needs more digits: a slip, or garbage
+        r.problem(name, value, f"is {len(value)} characters long, at most 32", fix)
+        return None
     amount = quantities.parse(value)
-    if amount is None or isinstance(value, str) and len(value) > 32:
+    if amount is None:
         why = f"is not a Kubernetes quantity ({quantities.QUANTITY_SOURCE}: a number and a suffix such as m, Mi, G)"
         r.problem(name, value, why, fix)
         return None

@@ -1795,6 +1795,8 @@ QUANTITIES = [
         "m is thousandths"),
     Bad("memory beyond any machine", epp(memoryLimit="2Pi"), "inferencePool.endpointPicker.memoryLimit", '"2Pi"',
         "no machine type the checks know has more than"),
+    Bad("quantity of 36 digits", epp(cpuRequest="0." + "0" * 33 + "1"), "inferencePool.endpointPicker.cpuRequest",
+        '"0.' + "0" * 33 + '1"', "is 36 characters long, at most 32"),
     Bad("quantity with a space", epp(cpuRequest="500 m"), "inferencePool.endpointPicker.cpuRequest", '"500 m"',
         "is not a Kubernetes quantity"),
 ]  # fmt: skip
@@ -2030,7 +2032,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "guards": 27,
         "gateway modes": 7,
         "migrations": 13,
-        "quantities": 6,
+        "quantities": 7,
         "image references": 5,
         "revisions and reservations": 6,
         "weights in HBM": 6,

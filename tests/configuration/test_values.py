@@ -40,6 +40,7 @@ from tools import engine, kube_api, pods
         ("1.5e-3", Fraction(3, 2000)),
         (2, 2),
         (0.5, Fraction(1, 2)),
+        (0.1, Fraction(1, 10)),
     ],
 )
 def test_every_form_apimachinery_parses_is_a_quantity(text, value):
@@ -54,6 +55,10 @@ def test_what_apimachinery_refuses_is_no_quantity(text):
 
 def test_a_huge_exponent_is_refused_without_computing_it():
     assert quantities.parse("1e999999999") is None
+
+
+def test_a_cpu_written_as_a_yaml_number_counts_the_millicores_written():
+    assert quantities.cpu_millicores(0.1) == 100 and quantities.cpu_millicores("0.0015") == 2  # finer: rounded up
 
 
 def test_quantities_the_api_accepts_pass_in_every_form():
