@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from tools import engine, helm, mocks
+from tools import engine, helm, kube_api, mocks
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 # Offline there is no API server to ask: the oldest minor the clusters can run (every release channel
@@ -107,6 +107,7 @@ def _registration(
 ) -> engine.Registration:
     """One rendered object as the provider registers it under the chart."""
     type_ = type_token(obj["apiVersion"], obj["kind"])
+    kube_api.check(obj, f"{obj['kind']} {name} of chart {chart.name}")
     meta = obj["metadata"]
     # yaml.go marks a Secret's data secret; secret values may be anywhere in what they rendered.
     hidden = [k for k in obj if k not in ("apiVersion", "kind", "metadata")] if secret else []

@@ -8,6 +8,8 @@ import hashlib
 import ipaddress
 from collections.abc import Callable
 
+from tools import kube_api
+
 
 def _digits(seed: str, n: int) -> str:
     return str(int(hashlib.sha256(seed.encode()).hexdigest(), 16))[:n]
@@ -39,6 +41,8 @@ class PlatformMocks:
                 handler = kubernetes_object
             else:
                 raise RuntimeError(f"no offline outputs for resource type {args.typ}; add them to tools/engine.py")
+        if args.typ.startswith("kubernetes:") and args.custom and "kind" in inputs:
+            kube_api.check(inputs, f"{inputs['kind']} {args.name}")
         computed = handler(self, inputs, args.name)
         state = {**inputs, **computed}
         return state.get("id") or f"{args.name}-id", state

@@ -5,11 +5,11 @@ of a plan that run pods (tools/capacity.py packs them onto the pools)."""
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from inference.common import quantities
 from inference.core.facts import machines
 from tools import engine
 
@@ -34,33 +34,10 @@ _FUSE_DEFAULT = {
 FUSE_SIDECAR = ("gke-gcsfuse/", _FUSE_DEFAULT, _FUSE_DEFAULT)
 FUSE_PREFETCH = ("gke-gcsfuse/metadata-prefetch-", {"cpu": "10m", "memory": "10Mi"}, {"cpu": "50m", "memory": "250Mi"})
 
-_QUANTITY = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)([a-zA-Z]*)$")
-_SUFFIXES = {
-    "": 1,
-    "m": Fraction(1, 1000),
-    "k": 10**3,
-    "M": 10**6,
-    "G": 10**9,
-    "T": 10**12,
-    "P": 10**15,
-    "E": 10**18,
-    "Ki": 2**10,
-    "Mi": 2**20,
-    "Gi": 2**30,
-    "Ti": 2**40,
-    "Pi": 2**50,
-    "Ei": 2**60,
-}
-
 
 def quantity(value: Any) -> Fraction:
-    """A Kubernetes resource quantity ("250m", "8Gi", "1e3", 4) as an exact number."""
-    if isinstance(value, (int, float)):
-        return Fraction(value)
-    match = _QUANTITY.match(str(value).strip())
-    if not match or match.group(2) not in _SUFFIXES:
-        raise ValueError(f"not a Kubernetes quantity: {value!r}")
-    return Fraction(match.group(1)) * _SUFFIXES[match.group(2)]
+    """A Kubernetes resource quantity ("250m", "8Gi", "1e3", 4) as an exact number (inference/common/quantities.py)."""
+    return quantities.quantity(value)
 
 
 def amount(resource: str, value: Any) -> int:

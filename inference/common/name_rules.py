@@ -115,6 +115,18 @@ NAME_RULES: dict[str, NameRule] = {
         "helm/helm pkg/chartutil/validate_name.go ValidateReleaseName",
     ),
 }
+# The inferencepool charts (v0.5.1, v1.1.0, v1.5.0, components/charts/) name the endpoint picker's Deployment,
+# Service and service account `{{ .Release.Name | trunc 40 }}-epp` (templates/_helpers.tpl
+# "gateway-api-inference-extension.name"): two releases whose names share their first 40 characters in one
+# namespace would name the same Service.
+INFERENCEPOOL_EPP_NAME_SOURCE = "the inferencepool chart's _helpers.tpl: trunc 40, then -epp"
+INFERENCEPOOL_RELEASE_KEPT = 40
+# Charts v1.1.0 and v1.5.0 name their ClusterRole and its binding `printf "%s-%s-epp" <release, trunc 40>
+# <namespace, trunc 40> | quote | trunc 84` ("gateway-api-inference-extension.cluster-rbac-name"): the quotes count
+# towards the 84, so past 84 the closing quote is cut and `helm template` fails on its own YAML ("did not find
+# expected key", seen rendering a 53-character release in a 63-character namespace).
+INFERENCEPOOL_CLUSTER_RBAC_SOURCE = "the inferencepool chart's _helpers.tpl cluster-rbac-name: quote | trunc 84"
+INFERENCEPOOL_CLUSTER_RBAC_LONGEST = 84
 # Bucket names must not start with "goog" nor contain "google" or close misspellings of it such as
 # "g00gle" (https://cloud.google.com/storage/docs/buckets#naming). The misspellings are read as the
 # letter-for-digit swaps below.

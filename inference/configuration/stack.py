@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import pulumi
 
 from inference.autoscaling import config as autoscaling
+from inference.common import credentials
 from inference.common.modes import ISTIO, SINGLE_CLUSTER
 from inference.common.reader import NOT_SET, ConfigError, Problem, Reader, did_you_mean
 from inference.configuration.gateway import gateway
 from inference.configuration.platform import PROVIDER_NAMESPACES, PlatformConfig
 from inference.core.config import compute, model, names, network, security
-from inference.existing_cluster.config import ExistingClusterConfig, existing_cluster
+from inference.existing_cluster.config import ExistingClusterConfig, existing_cluster, kubeconfig_fix
 from inference.guards import config as guards
 from inference.istio import config as istio
 from inference.migration import config as migration
@@ -35,6 +36,9 @@ PROJECT = "inference-platform"  # the project's config namespace (Pulumi.yaml `n
 _PROJECT_ID = re.compile(r"[a-z][-a-z0-9]{4,28}[a-z0-9]")
 _PREFIX = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 _HF_FIX = "run `pulumi config set --secret hfToken <token>` (a Hugging Face token with access to the model)"
+_NO_KUBECONFIG = {
+    "kubeconfig": "remove it, and rotate the credentials it holds: a stack that creates its GKE clusters reads none"
+}
 _NO_WEIGHTS = "remove it, or use backend: vllm-tpu with an accelerator"
 
 
@@ -116,12 +120,13 @@ def _unused_without_weights(top: Reader, fields: dict[str, Any]) -> None:
     server = fields["model_server"]
     if server is None or server.backend != "simulator":
         return
-    for section, key in (("model", "tensorParallelSize"), ("model", "revision"), ("modelStore", "downloadAttempt")):
+    keys = (("model", "tensorParallelSize"), ("model", "revision"), ("model", "billionParameters"))
+    for section, key in (*keys, ("modelStore", "downloadAttempt")):
         given = top.raw.get(section)
         if isinstance(given, Mapping) and key in given:
             why = (
                 "does nothing with backend simulator: nothing is sharded across TPU chips"
-                if key == "tensorParallelSize"
+                if key in ("tensorParallelSize", "billionParameters")
                 else "does nothing with backend simulator: no weights are downloaded"
             )
             top.problem(f"{section}.{key}", given[key], why, _NO_WEIGHTS)
@@ -133,7 +138,10 @@ def _serving(top: Reader, fields: dict[str, Any]) -> None:
     fields["model_store"] = model.model_store(top)
     fields["model_server"] = serving.model_server(top, accelerator)
     _unused_without_weights(top, fields)
-    fields["inference_pool"] = serving.inference_pool(top)
+    fields["inference_pool"] = pool = serving.inference_pool(top)
+    server = fields["model_server"]
+    if server and server.namespace and pool.name:
+        serving.check_chart_names(top, server, pool)
 
 
 def _modes(top: Reader, fields: dict[str, Any]) -> None:
@@ -169,16 +177,13 @@ def _modes(top: Reader, fields: dict[str, Any]) -> None:
         )
 
 
-def _weights(top: Reader, fields: dict[str, Any], hf_token_is_secret: bool) -> bool:
+def _weights(top: Reader, fields: dict[str, Any]) -> bool:
     """The Hugging Face token and where each bucket's download runs; True when weights are downloaded."""
     server = fields["model_server"]
     tpu_serving = server is not None and server.backend == "vllm-tpu"
     hf_token = top.get("hfToken", NOT_SET)
-    if tpu_serving:
-        if hf_token is NOT_SET:
-            top.problem("hfToken", NOT_SET, "is required to download the weights for the vllm-tpu backend", _HF_FIX)
-        elif hf_token is not None and not hf_token_is_secret:
-            top.problem("hfToken", "[not shown]", "is stored in plain text in the stack file", _HF_FIX)
+    if tpu_serving and hf_token is NOT_SET:
+        top.problem("hfToken", NOT_SET, "is required to download the weights for the vllm-tpu backend", _HF_FIX)
     top.known.add("kubeconfig")  # an operator secret of stacks on an existing cluster: ignored here
     store, region_names = fields["model_store"], [r.name for r in fields["regions"]]
     fields["download_regions"] = {}
@@ -227,42 +232,54 @@ def parse(
     raw: Mapping[str, Any],
     stack: str,
     *,
-    hf_token_is_secret: bool = True,
     hf_token_output: Any = None,
     other_namespaces: Mapping[str, Any] | None = None,
     project_name: str = PROJECT,
-    kubeconfig_is_secret: bool = True,
     kubeconfig_output: Any = None,
+    secret_keys: Collection[str] | None = None,
 ) -> PlatformConfig | ExistingClusterConfig:
     """Validates the project's config namespace (key -> parsed value) for `stack`; `other_namespaces`
     holds the stack's keys of every other namespace (`ns:key` -> value).
 
-    The Hugging Face token's value is never inspected or printed: `hf_token_is_secret` says how it
-    is stored and `hf_token_output` is the secret Output handed on to the model servers; the same goes
-    for the kubeconfig of a stack on an existing cluster (`existingCluster`), which creates no GCP resource.
+    `secret_keys` are the keys set with `--secret` (bare in the project's namespace, `ns:key` in another; None:
+    every credential is, as the tests hand them over): a credential outside it is refused, in every mode
+    (inference/common/credentials.py), and no error shows a secret's value. The Hugging Face token's value is never
+    inspected: `hf_token_output` is the secret Output handed on to the model servers; the same goes for the
+    kubeconfig of a stack on an existing cluster (`existingCluster`), which creates no GCP resource.
     """
     problems: list[Problem] = []
     top = Reader(raw, "", problems)
-    if "existingCluster" in raw:
-        _other_namespaces(top, other_namespaces or {}, project_name)
-        return existing_cluster(
-            top, stack, kubeconfig_is_secret=kubeconfig_is_secret, kubeconfig_output=kubeconfig_output
-        )
+    cluster = raw.get("existingCluster")
+    context = cluster.get("kubeContext") if isinstance(cluster, Mapping) else None
+    fixes = {"kubeconfig": kubeconfig_fix(context if isinstance(context, str) else None)} if cluster else _NO_KUBECONFIG
+    problems += credentials.plain_text(raw, other_namespaces or {}, secret_keys, fixes)
+    try:
+        return _parse(top, stack, other_namespaces or {}, project_name, hf_token_output, kubeconfig_output)
+    except ConfigError as e:
+        raise ConfigError(stack, credentials.masked(e.problems, secret_keys, raw)) from None
+
+
+def _parse(
+    top: Reader, stack: str, other: Mapping[str, Any], project_name: str, hf_token: Any, kubeconfig: Any
+) -> PlatformConfig | ExistingClusterConfig:
+    if "existingCluster" in top.raw:
+        _other_namespaces(top, other, project_name)
+        return existing_cluster(top, stack, kubeconfig_output=kubeconfig)
     fields: dict[str, Any] = {"stack": stack}
     _project(top, fields)
     indexed = _regions(top, fields)
     _compute(top, indexed, fields)
     _serving(top, fields)
     _modes(top, fields)
-    download = _weights(top, fields, hf_token_is_secret)
+    download = _weights(top, fields)
     _operations(top, fields)
     top.finish()
-    _other_namespaces(top, other_namespaces or {}, project_name)
-    if fields["prefix"] and not problems:
+    _other_namespaces(top, other, project_name)
+    if fields["prefix"] and not top.problems:
         _derived_names(top, fields, download)
-    if problems:
-        raise ConfigError(stack, problems)
-    fields["hf_token"] = hf_token_output if download else None
+    if top.problems:
+        raise ConfigError(stack, top.problems)
+    fields["hf_token"] = hf_token if download else None
     return PlatformConfig(**fields)
 
 
@@ -281,20 +298,21 @@ def load() -> PlatformConfig | ExistingClusterConfig:
     reads are reported."""
     namespace = pulumi.get_project()
     everything = {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
-    raw, other = {}, {}
+    raw, other, secret = {}, {}, set()
     for full_key, value in everything.items():
         ns, _, key = full_key.partition(":")
         if ns == namespace:
             raw[key] = _decode(value)
         else:
             other[full_key] = _decode(value)
+        if pulumi.runtime.is_config_secret(full_key):
+            secret.add(key if ns == namespace else full_key)
     return parse(
         raw,
         pulumi.get_stack(),
-        hf_token_is_secret=pulumi.runtime.is_config_secret(f"{namespace}:hfToken"),
         hf_token_output=pulumi.Config().get_secret("hfToken"),
         other_namespaces=other,
         project_name=namespace,
-        kubeconfig_is_secret=pulumi.runtime.is_config_secret(f"{namespace}:kubeconfig"),
         kubeconfig_output=pulumi.Config().get_secret("kubeconfig"),
+        secret_keys=secret,
     )

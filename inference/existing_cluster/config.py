@@ -32,9 +32,7 @@ class ExistingClusterConfig:
     kubeconfig: Any  # pulumi.Output[str], secret
 
 
-def existing_cluster(
-    top: Reader, stack: str, *, kubeconfig_is_secret: bool, kubeconfig_output: Any
-) -> ExistingClusterConfig:
+def existing_cluster(top: Reader, stack: str, *, kubeconfig_output: Any) -> ExistingClusterConfig:
     """A stack with `existingCluster`: its context, the secret kubeconfig, Istio mode and nothing of GCP.
     `top` reads the project's keys and may already hold problems."""
     raw = top.raw
@@ -46,10 +44,8 @@ def existing_cluster(
     )
     c.finish()
     kubeconfig = top.get("kubeconfig", NOT_SET)
-    if kubeconfig is NOT_SET:
+    if kubeconfig is NOT_SET:  # in plain text, it was refused before (inference/common/credentials.py)
         top.problem("kubeconfig", NOT_SET, "is required to reach an existing cluster", kubeconfig_fix(context))
-    elif kubeconfig is not None and not kubeconfig_is_secret:
-        top.problem("kubeconfig", "[not shown]", "is stored in plain text in the stack file", kubeconfig_fix(context))
     g = top.mapping("gateway")
     mode = g.get("mode", NOT_SET)
     if mode != modes.ISTIO:

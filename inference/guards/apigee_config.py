@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from inference.common.reader import NOT_SET, Reader, shown
-from inference.core.config.network import Region, cidr
+from inference.common.reader import NOT_SET, Problem, Reader, shown
+from inference.core.config.network import Region, cidr, region_problem
 from inference.guards import facts as guard_facts
 
 
@@ -29,7 +29,6 @@ class ApigeeCreate:
     peering_range: str | None = None  # VPC peering through this range of the stack's VPC; None: Private Service Connect
 
 
-_REGION = re.compile(r"[a-z]+-[a-z]+[0-9]{1,2}")
 # An environment group's hostnames: DNS names (RFC 1123 labels, lowercase), at least two labels.
 _HOSTNAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
 
@@ -136,6 +135,26 @@ def _networking(c: Reader, regions: Sequence[Region]) -> tuple[str | None, str |
     return network, peering_range
 
 
+def apigee_region_problem(region: str) -> tuple[str, str] | None:
+    """(why, fix) when Apigee does not run in `region` (guard_facts.APIGEE_REGIONS, where its table was read)."""
+    if problem := region_problem(region):
+        return problem
+    read = region.startswith(guard_facts.APIGEE_REGIONS_READ_IN_FULL)
+    if read and region not in guard_facts.APIGEE_REGIONS:
+        near = [r for r in guard_facts.APIGEE_REGIONS if r.split("-")[0] == region.split("-")[0]]
+        why = f"is not a region where Apigee runs ({guard_facts.APIGEE_LOCATIONS_SOURCE}, read 2026-11-25)"
+        return why, f"choose one of {', '.join(near)}"
+    return None
+
+
+def _apigee_region(c: Reader, key: str, region: str | None) -> str | None:
+    problem = apigee_region_problem(region) if region else None
+    if problem:
+        c.problem(key, region, *problem)
+        return None
+    return region
+
+
 def apigee_create(
     a: Reader, *, project: str | None, production: bool, regions: Sequence[Region]
 ) -> ApigeeCreate | None:
@@ -146,13 +165,14 @@ def apigee_create(
     gateway_region = regions[0].name if regions else None
     before = len(c.problems)
     billing = _billing(c, production)
-    analytics = c.string(
-        "analyticsRegion",
-        gateway_region,
-        pattern=_REGION,
-        why="is not a Google Cloud region",
-        fix=f"write a region where Apigee stores analytics ({guard_facts.APIGEE_LOCATIONS_SOURCE})",
-    )
+    instance = apigee_region_problem(gateway_region) if gateway_region else None
+    if instance:  # the instance goes in the Gateway's region
+        why, fix = instance
+        c.problems.append(
+            Problem("regions[0].name", gateway_region, f"{why}, and guards.apigee.create puts the instance there", fix)
+        )
+    analytics = c.string("analyticsRegion", gateway_region, longest=64)
+    analytics = _apigee_region(c, "analyticsRegion", analytics) if c.given("analyticsRegion") or not instance else None
     environment_type = _environment_type(c, billing)
     hostnames = _hostnames(c)
     network, peering_range = _networking(c, regions)

@@ -139,6 +139,21 @@ APIGEE_ENVIRONMENT_TYPES_SOURCE = (
     "https://cloud.google.com/apigee/docs/api-platform/reference/pay-as-you-go-environment-types"
 )
 APIGEE_LOCATIONS_SOURCE = "https://cloud.google.com/apigee/docs/locations"
+# "Available Apigee runtime regions" (APIGEE_LOCATIONS_SOURCE), read 2026-11-25 from the stored copies: the
+# Americas and Europe tables in full, the Asia Pacific one up to Tokyo (the Middle East and Africa not at all).
+# The page's analytics table could not be read; an organization's analytics region is checked against the same
+# runtime table, and only in the geographies read in full (APIGEE_REGIONS_READ_IN_FULL): elsewhere any Google
+# Cloud region passes.
+APIGEE_REGIONS: tuple[str, ...] = (
+    "us-central1", "us-west1", "us-west2", "us-west3", "us-west4", "northamerica-northeast1",
+    "northamerica-northeast2", "northamerica-south1", "us-east1", "us-east4", "us-east5", "us-south1",
+    "southamerica-west1", "southamerica-east1",
+    "europe-west1", "europe-west2", "europe-west3", "europe-west4", "europe-west6", "europe-west8", "europe-west9",
+    "europe-west10", "europe-west12", "europe-central2", "europe-southwest1", "europe-north1",
+    "australia-southeast1", "australia-southeast2", "asia-south1", "asia-south2", "asia-southeast1",
+    "asia-southeast2", "asia-northeast1",
+)  # fmt: skip
+APIGEE_REGIONS_READ_IN_FULL = ("us-", "northamerica-", "southamerica-", "europe-")
 APIGEE_PRICING_SOURCE = "https://cloud.google.com/apigee/pricing"
 
 # Guards in front of the model (the customisation guide): the Service Extensions service agent, which calls Model Armor

@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from inference.common import name_rules
 from inference.common.modes import SINGLE_CLUSTER
 from inference.common.reader import _MISSING, NOT_SET, Reader
-from inference.common.validators import k8s_name
+from inference.common.validators import epp_service, helm_release, k8s_name
 from inference.configuration.gateway import Gateway
 from inference.migration.phases import PATHS, PHASES, SIMPLE_PHASES
 
@@ -86,23 +87,43 @@ def migration(top: Reader, gateway: Gateway, pool_name: str | None) -> Migration
             "set phase alpha or cleanup, or path: zero-downtime",
         )
     weights = _weights(m, phase)
-    legacy = m.mapping("legacy")
-    legacy_pool = k8s_name(legacy, "poolName", "vllm-llama3-8b-instruct-preview", "dns-1123-subdomain")
-    legacy_managed = legacy.boolean("managed", True)
-    legacy.finish()
-    if legacy_pool and legacy_pool == pool_name:
-        m.problem(
-            "legacy.poolName",
-            legacy_pool,
-            "is the v1 pool's name (inferencePool.name): the two pools run side by side and need their own names",
-            "name the alpha pool as it is in the cluster, and the v1 pool another name",
-        )
+    legacy_pool, legacy_managed = _legacy(m, pool_name)
     models = _models(m)
     m.finish()
     _check_objective_keys(top, phase)
     if None in (phase, path, weights, legacy_pool, legacy_managed, models):
         return None
     return Migration(phase, path, *weights, legacy_pool, legacy_managed, models)
+
+
+def _legacy(m: Reader, pool_name: str | None) -> tuple[str | None, bool | None]:
+    """The alpha pool: a release of the alpha chart when the stack manages it (Helm's and the chart's name rules),
+    else an InferencePool that is there already; its endpoint picker must not share the v1 pool's name."""
+    legacy = m.mapping("legacy")
+    managed = legacy.boolean("managed", True)
+    default = "vllm-llama3-8b-instruct-preview"
+    if managed is False:
+        name = k8s_name(legacy, "poolName", default, "dns-1123-subdomain")
+    else:
+        name = helm_release(legacy, "poolName", default, "the alpha pool's name")
+    legacy.finish()
+    if name and name == pool_name:
+        m.problem(
+            "legacy.poolName",
+            name,
+            "is the v1 pool's name (inferencePool.name): the two pools run side by side and need their own names",
+            "name the alpha pool as it is in the cluster, and the v1 pool another name",
+        )
+    elif name and pool_name and managed and epp_service(name) == epp_service(pool_name):
+        m.problem(
+            "legacy.poolName",
+            name,
+            f"shares its first {name_rules.INFERENCEPOOL_RELEASE_KEPT} characters with inferencePool.name, so both "
+            f"charts would name their endpoint picker {epp_service(name)} in one namespace "
+            f"({name_rules.INFERENCEPOOL_EPP_NAME_SOURCE})",
+            f"make the two names differ within their first {name_rules.INFERENCEPOOL_RELEASE_KEPT} characters",
+        )
+    return name, managed
 
 
 def _weights(m: Reader, phase: str | None) -> tuple[int, int] | None:

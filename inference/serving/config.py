@@ -4,15 +4,13 @@ system pool it runs on."""
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass
 
 from inference.common import name_rules
 from inference.common.images import SIMULATOR_IMAGE, VLLM_TPU_IMAGE
-from inference.common.quantities import cpu_cores, memory_bytes
-from inference.common.reader import Reader, name_problem
-from inference.common.validators import image, k8s_name
+from inference.common.quantities import cpu_millicores, memory_bytes
+from inference.common.reader import NOT_SET, Reader, name_problem
+from inference.common.validators import cpu, helm_release, image, image_problem, k8s_name, memory
 from inference.core.config import compute
 from inference.core.config.compute import Accelerator, SystemPool
 from inference.core.facts import machines
@@ -64,13 +62,6 @@ class InferencePool:
     priority: int
     metric_export_name: str  # the AutoscalingMetric export the backend policy balances on
     endpoint_picker: EndpointPicker | None  # None: the chart version has no value for them (v1.1.0)
-
-
-# Kubernetes quantities, in the forms the program accepts: cores or millicores; bytes with a suffix.
-_CPU_QUANTITY = re.compile(r"[1-9][0-9]{0,6}m|[0-9]{1,4}(\.[0-9]{1,3})?")
-
-
-_MEMORY_QUANTITY = re.compile(r"[1-9][0-9]{0,6}(Ki|Mi|Gi|Ti)")
 
 
 def _backend(top: Reader, r: Reader, accelerator: Accelerator | None) -> str | None:
@@ -143,12 +134,25 @@ def model_server(top: Reader, accelerator: Accelerator | None) -> ModelServer | 
         image=vllm_image,
         simulator_image=image(r, "simulatorImage", SIMULATOR_IMAGE),
         # The vLLM image already carries huggingface_hub, so the download needs no install at run time.
-        downloader_image=image(r, "downloaderImage", vllm_image or VLLM_TPU_IMAGE),
+        downloader_image=_downloader_image(r, vllm_image),
         download_timeout_minutes=r.integer("downloadTimeoutMinutes", 90, low=5, high=1440),
         load_timeout_minutes=r.integer("loadTimeoutMinutes", 40, low=5, high=240),
     )
     r.finish()
     return server if len(top.problems) == before else None
+
+
+def _downloader_image(r: Reader, vllm_image: str | None) -> str | None:
+    """The weights download's image: the vLLM image unless set, and Cloud Run must be able to import it."""
+    if r.given("downloaderImage") or vllm_image is None:
+        return image(r, "downloaderImage", vllm_image or VLLM_TPU_IMAGE, pulled_by_cloud_run=True)
+    problem = image_problem(vllm_image, VLLM_TPU_IMAGE, pulled_by_cloud_run=True)
+    if problem:  # modelServer.image suits GKE's nodes, and Cloud Run cannot import it
+        why = f"takes modelServer.image, {vllm_image}, which {problem[0]}"
+        fix = "set modelServer.downloaderImage to a copy of it in Artifact Registry, or in Docker Hub"
+        r.problem("downloaderImage", NOT_SET, why, fix)
+        return None
+    return vllm_image
 
 
 def _label_value(r: Reader, name: str, default: str) -> str | None:
@@ -180,22 +184,16 @@ def _endpoint_picker(pool: Reader, chart_version: str | None) -> EndpointPicker 
             )
         return None
     r = r or Reader({}, pool.key("endpointPicker"), pool.problems)
-    cpu = r.string(
-        "cpuRequest",
-        "4",
-        pattern=_CPU_QUANTITY,
-        why="is not a CPU quantity",
-        fix='write CPU as cores or millicores, e.g. "1" or "500m"',
-        longest=16,
-    )
-    memory_fix = 'write memory with a binary suffix, e.g. "2Gi" or "512Mi"'
-    why = "is not a memory quantity"
-    memory = r.string("memoryRequest", "8Gi", pattern=_MEMORY_QUANTITY, why=why, fix=memory_fix, longest=16)
-    limit = r.string("memoryLimit", "16Gi", pattern=_MEMORY_QUANTITY, why=why, fix=memory_fix, longest=16)
-    if memory and limit and memory_bytes(limit) < memory_bytes(memory):
-        r.problem("memoryLimit", limit, f"is below memoryRequest ({memory})", "set memoryLimit >= memoryRequest")
+    # It runs on the system pool: more than its largest machine type has is a slip (the fit check follows).
+    largest = max((machines.MACHINE_TYPES[n] for n in compute.CPU_MACHINE_TYPES), key=lambda m: m.vcpus)
+    most_memory = max(machines.MACHINE_TYPES[n].memory_gib for n in compute.CPU_MACHINE_TYPES) * machines.GI
+    cpu_request = cpu(r, "cpuRequest", "4", most_cores=largest.vcpus)
+    request = memory(r, "memoryRequest", "8Gi", least=machines.MI, most=most_memory)
+    limit = memory(r, "memoryLimit", "16Gi", least=machines.MI, most=most_memory)
+    if request and limit and memory_bytes(limit) < memory_bytes(request):
+        r.problem("memoryLimit", limit, f"is below memoryRequest ({request})", "set memoryLimit >= memoryRequest")
     r.finish()
-    return EndpointPicker(cpu, memory, limit) if cpu and memory and limit else None
+    return EndpointPicker(cpu_request, request, limit) if cpu_request and request and limit else None
 
 
 def inference_pool(top: Reader) -> InferencePool:
@@ -205,7 +203,7 @@ def inference_pool(top: Reader) -> InferencePool:
         # The Helm release name (53 characters at most); the chart names the endpoint picker's Service
         # `<name>-epp` (an RFC 1035 label: it must start with a letter) and the Gateway's policies
         # `<name>-health-check` and `<name>-backend-policy`.
-        name=_pool_name(r),
+        name=helm_release(r, "name", "gemma-pool", "the pool's name"),
         chart_version=chart_version,
         objective_name=k8s_name(r, "objectiveName", "gemma-objective", "dns-1123-subdomain"),
         priority=r.integer("priority", 10, low=-1000, high=1000),
@@ -236,21 +234,22 @@ def _export_name(r: Reader) -> str | None:
     return value
 
 
-def _pool_name(r: Reader) -> str | None:
-    value = r.string("name", "gemma-pool", longest=253)
-    if value is None:
-        return None
-    why = name_problem(value, "helm-release") or name_problem(f"{value[:40]}-epp", "dns-1035-label")
-    if why:
-        r.problem(
-            "name",
-            value,
-            f"{why}: the pool's name is its Helm release name ({name_rules.NAME_RULES['helm-release'].source}) and "
-            "names the endpoint picker's Service <name>-epp",
-            "use lowercase letters, digits and hyphens, starting with a letter, at most 53 characters",
+def check_chart_names(top: Reader, server: ModelServer, pool: InferencePool) -> None:
+    """The names the inferencepool chart builds from the release and the namespace together must render."""
+    kept = name_rules.INFERENCEPOOL_RELEASE_KEPT
+    name = f'"{pool.name[:kept]}-{server.namespace[:kept]}-epp"'
+    longest = name_rules.INFERENCEPOOL_CLUSTER_RBAC_LONGEST
+    if len(name) > longest:
+        room = longest - len('"--epp"')
+        top.problem(
+            "inferencePool.name",
+            pool.name,
+            f"in modelServer.namespace {server.namespace!r} makes the chart's ClusterRole name {name} {len(name)} "
+            f"characters with its quotes, and the chart cuts it at {longest}, breaking its own YAML "
+            f"({name_rules.INFERENCEPOOL_CLUSTER_RBAC_SOURCE})",
+            f"keep the first {kept} characters of inferencePool.name and of modelServer.namespace at most {room} "
+            "together: shorten either",
         )
-        return None
-    return value
 
 
 def _cpu(milli: int) -> str:
@@ -284,7 +283,7 @@ def check_system_pool_fit(top: Reader, pool: SystemPool, inference_pool: Inferen
     left += " after GKE's reservations and its system pods (inference/core/facts/machines.py)"
     epp = inference_pool.endpoint_picker
     if epp is not None:
-        cpu = math.ceil(cpu_cores(epp.cpu_request) * 1000)
+        cpu = cpu_millicores(epp.cpu_request)
         memory = memory_bytes(epp.memory_request)
         larger = _smallest_fitting(cpu, memory, pool.machine_type)
         bigger = f", or a systemPool.machineType such as {larger}" if larger else ""
@@ -304,7 +303,7 @@ def check_system_pool_fit(top: Reader, pool: SystemPool, inference_pool: Inferen
             )
     pods = [(s.cpu_milli, s.memory) for s in machines.CLUSTER_SYSTEM_PODS for _ in range(s.replicas)]
     if epp is not None:
-        pods.append((math.ceil(cpu_cores(epp.cpu_request) * 1000), memory_bytes(epp.memory_request)))
+        pods.append((cpu_millicores(epp.cpu_request), memory_bytes(epp.memory_request)))
     if pool.node_count and len(top.problems) == before and not machines.fits_on_nodes(pods, room, pool.node_count):
         top.problem(
             "systemPool.nodeCount",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.common import name_rules
+from inference.common import credentials, name_rules
 from inference.common.reader import ConfigError, name_problem, shown
 from inference.configuration import stack as config
 from inference.configuration.platform import PlatformConfig
@@ -663,7 +663,7 @@ NAMES = [
         {"accelerator": {"reservation": "TPU-RES"}},
         "accelerator.reservation",
         '"TPU-RES"',
-        "name an existing specific reservation",
+        "name a specific reservation in the zone",
     ),
 ]
 
@@ -688,13 +688,6 @@ NOTHING = [
         "labels.cost-center",
         "1234",
         'quote it: "1234"',
-    ),
-    Bad(
-        "unquoted number where a quantity is meant",
-        {"inferencePool": {"endpointPicker": {"cpuRequest": 2}}},
-        "inferencePool.endpointPicker.cpuRequest",
-        "2",
-        'quote it: "2"',
     ),
     Bad(
         "AI zone as the zonal cluster's zone",
@@ -836,7 +829,7 @@ TEXT = [
         {"modelServer": {"namespace": "inference", "image": "vllm/vllm-tpu:v0.12.0\n"}},
         "modelServer.image",
         '"vllm/vllm-tpu:v0.12.0\\n"',
-        "is not pinned",
+        "is not a container image reference",
     ),
     Bad(
         "KMS key with a trailing newline",
@@ -940,28 +933,28 @@ TEXT = [
         {"inferencePool": {"endpointPicker": {"cpuRequest": "1e3"}}},
         "inferencePool.endpointPicker.cpuRequest",
         '"1e3"',
-        "is not a CPU quantity",
+        "is 1,000 cores",
     ),
     Bad(
         "memory in decimal gigabytes",
         {"inferencePool": {"endpointPicker": {"memoryRequest": "8GB"}}},
         "inferencePool.endpointPicker.memoryRequest",
         '"8GB"',
-        "is not a memory quantity",
+        "is not a Kubernetes quantity",
     ),
     Bad(
         "EPP CPU not a quantity",
         {"inferencePool": {"endpointPicker": {"cpuRequest": "four"}}},
         "inferencePool.endpointPicker.cpuRequest",
         '"four"',
-        'e.g. "1" or "500m"',
+        'e.g. "2" or "500m"',
     ),
     Bad(
         "EPP memory without a unit",
         {"inferencePool": {"endpointPicker": {"memoryRequest": "8"}}},
         "inferencePool.endpointPicker.memoryRequest",
         '"8"',
-        'e.g. "2Gi"',
+        "is 8 bytes (a quantity without a suffix counts bytes",
     ),
     Bad("huge text", {"model": {"id": LONG}}, "model.id", f'"{LONG[:118]}…', "is 2000 characters long, at most 200"),
     Bad(
@@ -1185,14 +1178,14 @@ COMBINATIONS = [
         {"modelServer": {"namespace": "inference", "image": "vllm/vllm-tpu:latest"}},
         "modelServer.image",
         '"vllm/vllm-tpu:latest"',
-        "pin a release",
+        "is tagged latest, which moves",
     ),
     Bad(
         "untagged downloader image",
         {"modelServer": {"namespace": "inference", "downloaderImage": "vllm/vllm-tpu"}},
         "modelServer.downloaderImage",
         '"vllm/vllm-tpu"',
-        "pin a release",
+        "names no tag or digest",
     ),
     Bad(
         "token in plain text",
@@ -1524,7 +1517,7 @@ GUARDS = [
         {"guards": {"apigee": {**NEW_APIGEE, "create": {**CREATE_APIGEE, "analyticsRegion": "us-central1-b"}}}},
         "guards.apigee.create.analyticsRegion",
         '"us-central1-b"',
-        "is not a Google Cloud region",
+        "is a zone of us-central1, not a region",
         "guarded",
     ),
     Bad(
@@ -1772,6 +1765,169 @@ MIGRATIONS = [
     ),
 ]
 
+# Issue 26: the values each API defines (a quantity, an image reference, a git ref, a reservation, a region), names
+# the charts derive, credentials in plain text, and weights that cannot fit a slice's HBM, in every section.
+ONE_CHIP = {"machineType": "ct6e-standard-1t", "topology": "1x1", "nodesPerPool": 1, "maxNodes": 2, "spot": False}
+FOUR_CHIPS = {"machineType": "ct6e-standard-4t", "topology": "2x2", "nodesPerPool": 1, "maxNodes": 2, "spot": False}
+KUBECONFIG_SET = {"kubeconfig": {"secure": "v1:set-outside-the-repository"}}
+POOL_40 = "vllm-llama3-8b-instruct-served-on-tpu-v6e"  # 41 characters: the charts keep the first 40
+
+
+def epp(**changes) -> dict:
+    return {"inferencePool": {"endpointPicker": {**SMALL_EPP["endpointPicker"], **changes}}}
+
+
+def apigee_in(region: str, zone: str, **create) -> dict:
+    """The guarded stack creating its Apigee organization, with its one region moved to `region`."""
+    regions = [{**stack_settings("guarded")["regions"][0], "name": region, "zone": zone}]
+    apigee = {**NEW_APIGEE, "create": {**CREATE_APIGEE, **create}}
+    return {"regions": regions, "guards": {"modelArmor": {"enabled": False}, "apigee": apigee}}
+
+
+QUANTITIES = [
+    Bad("CPU in mega, not milli", epp(cpuRequest="500M"), "inferencePool.endpointPicker.cpuRequest", '"500M"',
+        "is 500,000,000 cores (M is mega"),
+    Bad("CPU finer than a millicore", epp(cpuRequest="0.0001"), "inferencePool.endpointPicker.cpuRequest",
+        '"0.0001"', "finer than 1m"),
+    Bad("negative memory", epp(memoryRequest="-1Gi"), "inferencePool.endpointPicker.memoryRequest", '"-1Gi"',
+        "is negative"),
+    Bad("memory in millibytes", epp(memoryLimit="512m"), "inferencePool.endpointPicker.memoryLimit", '"512m"',
+        "m is thousandths"),
+    Bad("memory beyond any machine", epp(memoryLimit="2Pi"), "inferencePool.endpointPicker.memoryLimit", '"2Pi"',
+        "no machine type the checks know has more than"),
+    Bad("quantity of 36 digits", epp(cpuRequest="0." + "0" * 33 + "1"), "inferencePool.endpointPicker.cpuRequest",
+        '"0.' + "0" * 33 + '1"', "is 36 characters long, at most 32"),
+    Bad("quantity with a space", epp(cpuRequest="500 m"), "inferencePool.endpointPicker.cpuRequest", '"500 m"',
+        "is not a Kubernetes quantity"),
+]  # fmt: skip
+
+IMAGES = [
+    Bad("image with a space", {"modelServer": {"namespace": "inference", "image": "vllm/vllm-tpu: v0.12.0"}},
+        "modelServer.image", '"vllm/vllm-tpu: v0.12.0"', "is not a container image reference"),
+    Bad("image in capitals", {"modelServer": {"namespace": "inference", "image": "VLLM/vllm-tpu:v0.12.0"}},
+        "modelServer.image", '"VLLM/vllm-tpu:v0.12.0"', "is not a container image reference"),
+    Bad("simulator image with a short digest",
+        {"modelServer": {"namespace": "inference", "backend": "simulator",
+                         "simulatorImage": "ghcr.io/llm-d/llm-d-inference-sim@sha256:" + "ab" * 16}},
+        "modelServer.simulatorImage", f'"ghcr.io/llm-d/llm-d-inference-sim@sha256:{"ab" * 16}"',
+        "not sha256: and 64 lowercase hex digits", "dev"),
+    Bad("downloader image Cloud Run cannot import",
+        {"modelServer": {"namespace": "inference", "downloaderImage": "quay.io/vllm/vllm-tpu:v0.12.0"}},
+        "modelServer.downloaderImage", '"quay.io/vllm/vllm-tpu:v0.12.0"', "is in the registry quay.io"),
+    Bad("vLLM image from a private registry, downloaded by Cloud Run",
+        {"modelServer": {"namespace": "inference", "image": "registry.example.com:5000/vllm/vllm-tpu:v0.12.0"}},
+        "modelServer.downloaderImage", "(not set)", "takes modelServer.image"),
+]  # fmt: skip
+
+REVISIONS_AND_RESERVATIONS = [
+    Bad("model revision ending in .lock", {"model": {"id": "google/gemma-3-27b-it", "revision": "v1.lock"}},
+        "model.revision", '"v1.lock"', "ends with .lock"),
+    Bad("model revision with a space", {"model": {"id": "google/gemma-3-27b-it", "revision": "my branch"}},
+        "model.revision", '"my branch"', "holds a space or a control character"),
+    Bad("model revision ending in a slash", {"model": {"id": "google/gemma-3-27b-it", "revision": "release/"}},
+        "model.revision", '"release/"', "begins or ends with a slash"),
+    Bad("model revision with a Kubernetes variable", {"model": {"id": "google/gemma-3-27b-it", "revision": "$(HOME)"}},
+        "model.revision", '"$(HOME)"', "which Kubernetes expands"),
+    Bad("shared reservation of a malformed project",
+        {"accelerator": {**FOUR_CHIPS, "reservation": "projects/Other/reservations/tpu-res"}},
+        "accelerator.reservation", '"projects/Other/reservations/tpu-res"', "is not a Google Cloud project ID"),
+    Bad("reservation given as a zonal path",
+        {"accelerator": {**FOUR_CHIPS, "reservation": "zones/us-east5-b/reservations/tpu-res"}},
+        "accelerator.reservation", '"zones/us-east5-b/reservations/tpu-res"', "projects/PROJECT/reservations/NAME"),
+]  # fmt: skip
+
+WEIGHTS_IN_HBM = [
+    Bad("27B model on a one-chip slice", {"accelerator": ONE_CHIP, "model": {"id": "google/gemma-3-27b-it"}},
+        "model.id", '"google/gemma-3-27b-it"', "its weights take 51.0 GiB"),
+    Bad("70B model on four chips", {"model": {"id": "meta-llama/Llama-3.1-70B-Instruct"}}, "model.id",
+        '"meta-llama/Llama-3.1-70B-Instruct"', "tensorParallelSize 4 chips x 32 GiB HBM"),
+    Bad("model sized by its name", {"model": {"id": "Qwen/Qwen2.5-72B-Instruct"}}, "model.id",
+        '"Qwen/Qwen2.5-72B-Instruct"', "the size in its name"),
+    Bad("stated size over the slice", {"model": {"id": "my-org/private-model", "billionParameters": 120}},
+        "model.id", '"my-org/private-model"', "use accelerator.machineType ct6e-standard-8t"),
+    Bad("model size as a word", {"model": {"id": "my-org/private-model", "billionParameters": "large"}},
+        "model.billionParameters", '"large"', "must be a number of billions"),
+    Bad("model size on the simulator", {"model": {"id": "google/gemma-3-27b-it", "billionParameters": 27.4}},
+        "model.billionParameters", "27.4", "does nothing with backend simulator", "dev"),
+]  # fmt: skip
+
+SECRETS = [
+    Bad("token in plain text on the simulator", {"hfToken": "hf_PlainTextTokenValue"}, "hfToken", '"[not shown]"',
+        "is stored in plain text", "dev"),
+    Bad("kubeconfig in plain text", {"kubeconfig": "apiVersion: v1"}, "kubeconfig", '"[not shown]"',
+        "--context kind-inference", "istio"),
+    Bad("token in plain text on an existing cluster", {"hfToken": "hf_PlainTextTokenValue", **KUBECONFIG_SET},
+        "hfToken", '"[not shown]"', "is stored in plain text", "istio"),
+    Bad("kubeconfig in plain text in a GKE stack", {"kubeconfig": "apiVersion: v1"}, "kubeconfig", '"[not shown]"',
+        "a stack that creates its GKE clusters reads none", "dev"),
+    Bad("service account key in plain text", {"gcp:credentials": '{"private_key": "-----BEGIN"}'},
+        "gcp:credentials", '"[not shown]"', "pulumi config set --secret gcp:credentials", "guarded"),
+    Bad("access token in plain text", {"gcp:accessToken": "ya29.PlainTextAccessToken"}, "gcp:accessToken",
+        '"[not shown]"', "gcloud auth application-default login", "migration"),
+    Bad("Kubernetes provider kubeconfig in plain text", {"kubernetes:kubeconfig": "apiVersion: v1", **KUBECONFIG_SET},
+        "kubernetes:kubeconfig", '"[not shown]"', "rotate the credentials", "istio"),
+    Bad("password under a key nothing reads", {"apiPassword": "hunter2-plain"}, "apiPassword", '"[not shown]"',
+        "the program reads no such key"),
+    Bad("secret under a misspelt key", {"hfTokne": {"secure": "v1:set-outside-the-repository"}}, "hfTokne",
+        '"[secret]"', "did you mean 'hfToken'?"),
+]  # fmt: skip
+
+DERIVED_NAMES_AND_LOCATIONS = [
+    Bad("alpha pool name too long for Helm", migration(legacy={"poolName": "l" * 54}), "migration.legacy.poolName",
+        f'"{"l" * 54}"', "is 54 characters, the API allows 1 to 53", "migration"),
+    Bad("alpha pool name with a dot", migration(legacy={"poolName": "vllm.alpha"}), "migration.legacy.poolName",
+        '"vllm.alpha"', "'vllm.alpha-epp'", "migration"),
+    Bad("two pools whose endpoint pickers share a name",
+        {**migration(legacy={"poolName": f"{POOL_40[:40]}-alpha"}),
+         "inferencePool": {"name": f"{POOL_40[:40]}-v1", **SMALL_EPP}},
+        "migration.legacy.poolName", f'"{POOL_40[:40]}-alpha"', "would name their endpoint picker", "migration"),
+    Bad("pool name and namespace the chart cannot render together",
+        {"inferencePool": {"name": "p" * 40, **SMALL_EPP},
+         "modelServer": {"namespace": "n" * 38, "backend": "simulator"}},
+        "inferencePool.name", f'"{"p" * 40}"', "breaking its own YAML", "dev"),
+    Bad("Apigee analytics where Apigee does not run",
+        {"guards": {"apigee": {**NEW_APIGEE, "create": {**CREATE_APIGEE, "analyticsRegion": "europe-north2"}}}},
+        "guards.apigee.create.analyticsRegion", '"europe-north2"', "is not a region where Apigee runs", "guarded"),
+    Bad("Apigee analytics region misspelt",
+        {"guards": {"apigee": {**NEW_APIGEE, "create": {**CREATE_APIGEE, "analyticsRegion": "us-centrall1"}}}},
+        "guards.apigee.create.analyticsRegion", '"us-centrall1"', "did you mean 'us-central1'?", "guarded"),
+    Bad("Apigee instance where Apigee does not run", apigee_in("europe-north2", "europe-north2-a"), "regions[0].name",
+        '"europe-north2"', "guards.apigee.create puts the instance there", "guarded"),
+]  # fmt: skip
+
+DEV_SCALING = {"enabled": True, "minReplicas": 2, "maxReplicas": 4, "targetKvCacheUtilization": 0.5}
+
+
+def alerts(**changes) -> dict:
+    return {"observability": {"alerts": {"enabled": True, **changes}}}
+
+
+SECTIONS = [
+    Bad("notification channel without its project", alerts(notificationChannels=["123456"]),
+        "observability.alerts.notificationChannels[0]", '"123456"', "projects/PROJECT/notificationChannels/ID"),
+    Bad("latency threshold as a word", alerts(latencyP99Seconds="fast"), "observability.alerts.latencyP99Seconds",
+        '"fast"', "must be a number of seconds"),
+    Bad("error rate as a percentage", alerts(errorRate=5), "observability.alerts.errorRate", "5",
+        "write the error ratio, e.g. 0.05 for 5 %"),
+    Bad("access logs sampling nothing", {"observability": {"accessLogging": {"enabled": True, "sampleRate": 0}}},
+        "observability.accessLogging.sampleRate", "0", "a number of requests per million"),
+    Bad("KV-cache target as a percentage", {"autoscaling": {**DEV_SCALING, "targetKvCacheUtilization": 50}},
+        "autoscaling.targetKvCacheUtilization", "50", "the metric is a fraction of the KV cache", "dev"),
+    Bad("autoscaling without the picker's metrics",
+        {"autoscaling": DEV_SCALING, "observability": {"eppMetrics": False}}, "autoscaling.enabled", "true",
+        "observability.eppMetrics: false turns off", "dev"),
+    Bad("autoscaled past the TPU slices", {"autoscaling": {**DEV_SCALING, "minReplicas": 1, "maxReplicas": 3}},
+        "autoscaling.maxReplicas", "3", "the TPU pool holds at most 2"),
+    Bad("fleet features as a word", {"fleet": {"manageFeatures": "no"}}, "fleet.manageFeatures", '"no"',
+        "must be true or false"),
+    Bad("serving port below 1024", {"servingPort": 80}, "servingPort", "80", "use an unprivileged port"),
+    Bad("release channel in lowercase", {"releaseChannel": "rapid"}, "releaseChannel", '"rapid"',
+        "choose one of RAPID, REGULAR, STABLE, EXTENDED"),
+    Bad("existing cluster with a misspelt key", {"existingCluster": {"kubeContext": "kind-inference",
+                                                                     "kubeContex": "kind-inference"}},
+        "existingCluster.kubeContex", '"kind-inference"', "did you mean 'existingCluster.kubeContext'?", "istio"),
+]  # fmt: skip
+
 CLASSES = {
     "places": PLACES,
     "machine types": MACHINES,
@@ -1784,6 +1940,13 @@ CLASSES = {
     "guards": GUARDS,
     "gateway modes": GATEWAY_MODES,
     "migrations": MIGRATIONS,
+    "quantities": QUANTITIES,
+    "image references": IMAGES,
+    "revisions and reservations": REVISIONS_AND_RESERVATIONS,
+    "weights in HBM": WEIGHTS_IN_HBM,
+    "secrets": SECRETS,
+    "derived names and locations": DERIVED_NAMES_AND_LOCATIONS,
+    "every section": SECTIONS,
 }
 BAD_INPUTS = [bad for rows in CLASSES.values() for bad in rows]
 
@@ -1811,8 +1974,8 @@ def test_every_reviewed_message_belongs_to_a_case():
 @pytest.mark.parametrize("bad", BAD_INPUTS, ids=[b.desc for b in BAD_INPUTS])
 def test_bad_input_names_the_key_shows_the_value_offers_the_fix_and_registers_nothing(bad):
     with pytest.raises(ConfigError) as err:
-        # the token case checks a token set in plain text instead of with `--secret`
-        (engine.run if "hfToken" in bad.change else run)(bad.stack, overrides=bad.change)
+        # the credential cases set an operator secret in plain text instead of with `--secret`
+        (engine.run if set(bad.change) & set(OPERATOR_SECRETS) else run)(bad.stack, overrides=bad.change)
     assert [p.key for p in err.value.problems] == [bad.key], f"one clear error expected, got: {err.value}"
     assert err.value.registrations == [], "resources were registered before validation"
     (problem,) = err.value.problems
@@ -1822,7 +1985,8 @@ def test_bad_input_names_the_key_shows_the_value_offers_the_fix_and_registers_no
     # The whole message, the fix offered included, exactly as reviewed (tests/configuration/bad_inputs.txt; regenerate
     # with UPDATE_BAD_INPUTS=1 and review the diff).
     assert str(problem) == reviewed_message(bad.desc, str(problem))
-    for secret in ("hf_PlainTextTokenValue", STAND_IN.format(key="hfToken")):
+    given = [v for k, v in bad.change.items() if credentials.is_credential(k) and isinstance(v, str)]
+    for secret in (*given, "hf_PlainTextTokenValue", *(STAND_IN.format(key=k) for k in OPERATOR_SECRETS)):
         assert secret not in str(err.value)
 
 
@@ -1861,13 +2025,20 @@ def test_the_table_covers_every_class_of_bad_input():
         "machine types": 13,
         "network ranges": 28,
         "names": 31,
-        "keys that do nothing": 18,  # + downloadAttempt on the simulator
+        "keys that do nothing": 17,  # - a quantity as a YAML number, which the API takes
         "text that only looks right": 38,  # + a negative downloadAttempt
         "combinations": 25,  # + an image cache disk without image streaming
         "istio mode": 23,
         "guards": 27,
         "gateway modes": 7,
         "migrations": 13,
+        "quantities": 7,
+        "image references": 5,
+        "revisions and reservations": 6,
+        "weights in HBM": 6,
+        "secrets": 9,
+        "derived names and locations": 7,
+        "every section": 11,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)
 

@@ -23,6 +23,7 @@ from tools.stack_file import stack_config
 
 STACK = "garbage"
 PROD_TEXT = (engine.ROOT / "Pulumi.prod.yaml").read_text()
+MIGRATION_TEXT = (engine.ROOT / "Pulumi.migration.yaml").read_text()
 PROD = stack_settings("prod")
 
 
@@ -116,6 +117,22 @@ MALFORMED = [
         PROD_TEXT + "  inference_platform:labels:\n    team: ml\n",
         'inference_platform:labels: {"team": "ml"} — is in namespace \'inference_platform\'',
     ),
+    # Names Helm would refuse, or a chart would break on, are refused before anything reaches Helm.
+    (
+        MIGRATION_TEXT.replace("poolName: vllm-llama3-8b-instruct-preview", "poolName: " + "l" * 60),
+        'migration.legacy.poolName: "' + "l" * 60 + '" — Helm release name',
+    ),
+    (
+        MIGRATION_TEXT.replace("name: vllm-llama3-8b-instruct-ga", "name: " + "p" * 40).replace(
+            "namespace: inference", "namespace: " + "n" * 40
+        ),
+        'inferencePool.name: "' + "p" * 40 + '" — in modelServer.namespace',
+    ),
+    # A credential written into the file is refused, and not repeated.
+    (
+        PROD_TEXT + '  gcp:credentials: \'{"private_key": "k"}\'\n',
+        'gcp:credentials: "[not shown]" — is stored in plain',
+    ),
 ]
 
 
@@ -124,6 +141,7 @@ def test_a_malformed_stack_file_gets_one_clear_error(plan_garbage, content, mess
     code, err = plan_garbage(content)
     refused(code, err)
     assert message in err
+    assert "private_key" not in err
 
 
 def _mutations(count: int, seed: int = 10) -> list[str]:

@@ -83,10 +83,7 @@ def accelerator(top: Reader) -> Accelerator | None:
     if nodes is not None and most is not None and most < nodes:
         r.problem("maxNodes", most, f"is below nodesPerPool ({nodes})", "set maxNodes >= nodesPerPool")
     spot = r.boolean("spot", False)
-    reservation = r.string("reservation", None, longest=63)
-    if reservation and (why := name_problem(reservation, "gce")):
-        r.problem("reservation", reservation, why, "name an existing specific reservation in the zone")
-        reservation = None
+    reservation = _reservation(r)
     if spot and reservation:
         r.problem(
             "reservation",
@@ -115,6 +112,34 @@ def accelerator(top: Reader) -> Accelerator | None:
     if len(top.problems) > before:
         return None
     return Accelerator(machine, topology, nodes, most, spot, reservation, image_cache, streaming)
+
+
+# A node pool's reservationAffinity `values`: "a name to a reservation in the same project or
+# projects/different-project/reservations/some-reservation-name to target a shared reservation in the same zone
+# but in a different project" (https://cloud.google.com/compute/docs/reference/rest/v1/ReservationAffinity).
+RESERVATION_SOURCE = "https://cloud.google.com/compute/docs/reference/rest/v1/ReservationAffinity"
+_SHARED_RESERVATION = re.compile(r"projects/(?P<project>[^/]*)/reservations/(?P<name>[^/]*)")
+_PROJECT_ID = re.compile(r"[a-z][-a-z0-9]{4,28}[a-z0-9]")
+
+
+def _reservation(r: Reader) -> str | None:
+    """A specific reservation: its name in the stack's project, or projects/P/reservations/NAME when shared."""
+    value = r.string("reservation", None, longest=128)
+    if value is None:
+        return None
+    shared = _SHARED_RESERVATION.fullmatch(value)
+    name = shared["name"] if shared else value
+    if shared and not _PROJECT_ID.fullmatch(shared["project"]):
+        why = f"names the project {shared['project']!r}, which is not a Google Cloud project ID"
+    elif "/" in value and not shared:
+        why = f"is neither a reservation name nor projects/PROJECT/reservations/NAME ({RESERVATION_SOURCE})"
+    else:
+        why = name_problem(name, "gce")
+    if why:
+        fix = "name a specific reservation in the zone, or projects/PROJECT/reservations/NAME for a shared one"
+        r.problem("reservation", value, why, fix)
+        return None
+    return value
 
 
 def system_pool(top: Reader) -> SystemPool:

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 from inference.common import name_rules
 from inference.common.reader import Reader, did_you_mean
+from inference.common.validators import NUMBER, git_revision
+from inference.core.config.compute import TPU_V6E_SHAPES as SHAPES
 from inference.core.config.compute import Accelerator
-from inference.core.facts import places
+from inference.core.facts import machines, models, places
 
 _HF_PART = r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?"
 
@@ -23,10 +25,6 @@ _SERVED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}")
 
 
 _BUCKET_LOCATION = re.compile(r"[A-Za-z0-9-]{1,64}")
-
-
-# A git ref or commit as huggingface_hub's `revision` takes it (it also names the download's marker).
-_REVISION = re.compile(r"(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")
 
 
 MODEL_STORE_LAYOUTS = ("per-region", "single")
@@ -108,16 +106,54 @@ def model(top: Reader, accelerator: Accelerator | None) -> Model:
             f"{accelerator.machine_type} has {chips} chips and vLLM shards the model across all of them",
             f"set tensorParallelSize to {chips}",
         )
-    revision = m.string(
-        "revision",
-        "main",
-        pattern=_REVISION,
-        why="is not a Hugging Face branch, tag or commit",
-        fix="use a branch or tag name, or a 40-character commit hash, e.g. main",
-        longest=100,
-    )
+    billions = _billion_parameters(m)
+    if accelerator and model_id and tp == chips:
+        _check_fits_hbm(m, model_id, accelerator, tp, billions)
+    # huggingface_hub's `revision`: a branch, a tag or a commit of the model's git repository.
+    revision = git_revision(m, "revision", "main")
     m.finish()
     return Model(model_id, served or model_id, tp, revision)
+
+
+def _billion_parameters(m: Reader) -> float | None:
+    """`model.billionParameters`: the model's size, for a model the table does not know and whose name does not say."""
+    value = m.get("billionParameters", None)
+    if value is None:
+        return None
+    if isinstance(value, str) and NUMBER.fullmatch(value):
+        value = float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 10_000:
+        m.problem("billionParameters", value, "must be a number of billions in (0, 10000]", "write e.g. 27.4")
+        return None
+    return float(value)
+
+
+def _check_fits_hbm(m: Reader, model_id: str, accelerator: Accelerator, tp: int, given: float | None) -> None:
+    """vLLM shards the weights across the slice's `tp` chips, and the weights must fit the HBM it uses, with room
+    left for the KV cache: refused, with the arithmetic, when they cannot."""
+    known = (given, "model.billionParameters") if given is not None else models.billion_parameters(model_id)
+    if known is None:
+        return
+    billions, source = known
+    weights = billions * 1e9 * models.BYTES_PER_PARAMETER
+    per_chip = machines.TPU_V6E_HBM_BYTES_PER_CHIP
+    hbm = tp * per_chip
+    usable = hbm * models.VLLM_MEMORY_UTILIZATION
+    if weights < usable:
+        return
+    room = {t: c * machines.TPU_V6E_HBM_BYTES_PER_CHIP * models.VLLM_MEMORY_UTILIZATION for t, (_, c) in SHAPES.items()}
+    bigger = next((t for t in sorted(room, key=room.get) if weights < room[t]), None)
+    m.problem(
+        "id",
+        model_id,
+        f"has {billions:g}B parameters ({source}): at {models.BYTES_PER_PARAMETER} bytes each (bf16, as vLLM serves "
+        f"it) its weights take {weights / machines.GI:.1f} GiB, and {accelerator.machine_type} shards them across "
+        f"tensorParallelSize {tp} chip{'s' if tp > 1 else ''} x {per_chip // machines.GI} GiB HBM "
+        f"({machines.TPU_V6E_HBM_SOURCE}) = {hbm / machines.GI:.0f} GiB, of which vLLM uses "
+        f"{models.VLLM_MEMORY_UTILIZATION:g} ({models.VLLM_MEMORY_UTILIZATION_SOURCE}): {usable / machines.GI:.1f} "
+        "GiB, with nothing left for the KV cache",
+        f"use accelerator.machineType {bigger}, or a smaller model" if bigger else "serve a smaller model",
+    )
 
 
 def model_store(top: Reader) -> ModelStore:

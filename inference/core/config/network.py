@@ -132,18 +132,27 @@ def subnet_range(r: Reader, key: str, value: str) -> ipaddress.IPv4Network | Non
     return net
 
 
+def region_problem(value: str) -> tuple[str, str] | None:
+    """(why, fix) when `value` is not a Compute Engine region of inference/core/facts/places.py: every location
+    key that names a region is checked against the same list."""
+    if value in places.REGION_ZONES:
+        return None
+    owner = next((reg for reg in places.REGION_ZONES if value in places.zones_of(reg)), None)
+    if owner:
+        return f"is a zone of {owner}, not a region", f"use its region {owner}"
+    close = did_you_mean(value, sorted(places.REGION_ZONES))
+    return (
+        f"is not a Google Cloud region (inference/core/facts/places.py, from {places.REGIONS_SOURCE}, read "
+        f"{places.PLACES_READ_ON})",
+        f"did you mean '{close}'?" if close else "use a region such as us-east5 or europe-west4",
+    )
+
+
 def _name_and_zone(r: Reader, seen: set[str]) -> tuple[str | None, str | None]:
     name = r.string("name", required_fix="set a Compute Engine region such as us-east5", longest=64)
     zone = r.string("zone", required_fix="set the zone that has TPU v6e capacity, e.g. us-east5-b", longest=64)
-    if name and name not in places.REGION_ZONES:
-        close = did_you_mean(name, sorted(places.REGION_ZONES))
-        r.problem(
-            "name",
-            name,
-            f"is not a Google Cloud region (inference/core/facts/places.py, from {places.REGIONS_SOURCE}, read "
-            f"{places.PLACES_READ_ON})",
-            f"did you mean '{close}'?" if close else "use a region such as us-east5 or europe-west4",
-        )
+    if name and (problem := region_problem(name)):
+        r.problem("name", name, *problem)
         return None, None
     if name and name in seen:
         r.problem("name", name, "appears twice", "list each region once")

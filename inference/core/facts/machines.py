@@ -81,6 +81,12 @@ MACHINE_TYPES: dict[str, MachineType] = {
     ),
 }
 
+# HBM per v6e chip: the v6e page's "System architecture" table says "HBM capacity per chip | 32 GB" (read
+# 2026-11-25); the stacks are binary (HuggingFace optimum-tpu's hardware page: "32GB for v6e"), so 32 GiB is used,
+# the larger reading: the HBM check refuses only what cannot fit either way.
+TPU_V6E_HBM_BYTES_PER_CHIP = 32 * GI
+TPU_V6E_HBM_SOURCE = f"{TPU_V6E} (System architecture: HBM capacity per chip)"
+
 # GKE taints every TPU slice node google.com/tpu=present:NoSchedule itself
 # (https://cloud.google.com/kubernetes-engine/docs/concepts/tpus#how_tpus_work).
 TPU_TAINT = {"key": "google.com/tpu", "value": "present", "effect": "NoSchedule"}
