@@ -181,10 +181,10 @@ class IstioInferenceGateway(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[serving_ns, *nodes]),
         )
-        self._routing(name, args, ingress_ns, serving_ns, istio)
         self.picker = EndpointPicker(
             name, self, namespace=serving_ns, istio=istio, crd=self._crd, nodes=nodes, scorers=args.scorers
         )
+        self._routing(name, args, ingress_ns, serving_ns, istio)
         self.register_outputs({"gateway": GATEWAY, "pool": POOL})
 
     def _crds(
@@ -283,8 +283,15 @@ class IstioInferenceGateway(pulumi.ComponentResource):
             kind="HTTPRoute",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ROUTE, namespace=NAMESPACE),
             spec=ROUTE_SPEC,
+            # After the pool it names and its running picker: a request routed earlier finds no pool, or no picker.
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[serving_ns, self.gateway, *self._crd("gateway.networking.k8s.io", "HTTPRoute")],
+                depends_on=[
+                    serving_ns,
+                    self.gateway,
+                    self.picker.pool,
+                    self.picker.deployment,
+                    *self._crd("gateway.networking.k8s.io", "HTTPRoute"),
+                ],
             ),
         )

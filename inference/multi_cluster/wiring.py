@@ -67,6 +67,7 @@ def _gateway(cfg: PlatformConfig, platform: Platform, fleet: Fleet, pools: servi
             programmed_timeout_minutes=gw.programmed_timeout_minutes,
             access_log_sample_rate=cfg.observability.access_log_sample_rate,
             exports=[p.export for p in pools.pools.values()],
+            objectives=[o for p in pools.pools.values() for o in p.objectives],
             requires=[*pools.namespace(cfg.config_region), *fleet.features.values()],
             network=[
                 *network.proxy_subnets.values(),

@@ -152,6 +152,11 @@ class InferencePool(pulumi.ComponentResource):
         self.pool_name = args.pool_name
         self.register_outputs({"pool": args.pool_name})
 
+    def routable(self) -> list[pulumi.Resource]:
+        """What a route naming this pool waits for: the pool (its chart) and every objective of it, so no request
+        reaches the pool before the priorities its endpoint picker schedules by."""
+        return [self.chart, *self.objectives]
+
     @staticmethod
     def _meta(args: InferencePoolArgs, name: str) -> k8s.meta.v1.ObjectMetaArgs:
         return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=args.namespace)

@@ -1,5 +1,6 @@
 """Orders the real systems need, checked in every plan the program makes (each stack file, each migration phase,
-the other chart release, Istio on GKE): a token Secret after its ServiceAccount."""
+the other chart release, Istio on GKE): a token Secret after its ServiceAccount, a route after every pool it
+names and every objective of those pools."""
 
 from __future__ import annotations
 
@@ -95,3 +96,64 @@ def test_the_chart_pools_metrics_reader_tokens_are_checked():
     for name in ("prod", "prod-chart-v1.1.0", "migration-alpha"):
         secrets = [s for s in of_kind(plan(name), "Secret") if s.inputs.get("type") == TOKEN]
         assert secrets, name
+
+
+# ------------------------------------------------------------------------------------ routes
+
+
+def _targets(p: engine.Plan, route: engine.Registration) -> list[engine.Registration]:
+    """The InferencePools a route names: in its own cluster, or, through a GCPInferencePoolImport, in every one."""
+    pools = of_kind(p, "InferencePool")
+    found = []
+    for rule in route.inputs["spec"].get("rules", []):
+        for ref in rule.get("backendRefs", []):
+            if ref.get("kind") == "InferencePool":
+                found += [
+                    pool
+                    for pool in pools
+                    if meta(pool).get("name") == ref["name"]
+                    and pool.inputs["apiVersion"].startswith(f"{ref['group']}/")
+                    and pool.provider == route.provider
+                ]
+            elif ref.get("kind") == "GCPInferencePoolImport":
+                found += [pool for pool in pools if meta(pool).get("name") == ref["name"]]
+    return found
+
+
+def _objectives(p: engine.Plan, pool: engine.Registration) -> list[engine.Registration]:
+    """The pool's InferenceObjectives (v1) or InferenceModels (v1alpha2): what its endpoint picker schedules by."""
+    group = pool.inputs["apiVersion"].rpartition("/")[0]
+    return [
+        o
+        for kind in ("InferenceObjective", "InferenceModel")
+        for o in of_kind(p, kind)
+        if o.provider == pool.provider
+        and o.inputs["spec"]["poolRef"]["name"] == meta(pool)["name"]
+        and o.inputs["spec"]["poolRef"].get("group", "inference.networking.x-k8s.io") == group
+    ]
+
+
+@pytest.mark.parametrize("name", PLANS)
+def test_every_route_waits_for_every_pool_it_names_and_their_objectives(name):
+    p = plan(name)
+    missing = []
+    for route in of_kind(p, "HTTPRoute"):
+        waited = waits_for(p, route.urn)
+        for pool in _targets(p, route):
+            missing += [(route.name, r.name) for r in [pool, *_objectives(p, pool)] if r.urn not in waited]
+    assert missing == []
+
+
+def test_the_route_rule_sees_objectives_in_every_mode():
+    """Not vacuous: the multi-cluster route, the single-cluster one in each migration phase with a v1 pool, and
+    the alpha pool's InferenceModels are all checked."""
+    for name, kinds in (
+        ("prod", {"InferenceObjective"}),
+        ("migration-split", {"InferenceObjective", "InferenceModel"}),
+        ("migration-v1", {"InferenceObjective", "InferenceModel"}),  # the alpha pool still named, at weight 0
+    ):
+        p = plan(name)
+        seen = {
+            kind_of(o) for route in of_kind(p, "HTTPRoute") for pool in _targets(p, route) for o in _objectives(p, pool)
+        }
+        assert seen == kinds, name
