@@ -38,6 +38,15 @@ GATEWAY_CLASSES = {
 # it an internal passthrough Network Load Balancer
 # (https://cloud.google.com/kubernetes-engine/docs/concepts/service-load-balancer-parameters).
 INTERNAL_LOAD_BALANCER = {"networking.gke.io/load-balancer-type": "Internal"}
+# A Gateway annotation istiod 1.29.6 reads for the type of the Service it generates (deploymentcontroller.go
+# L516-518, `annotation.NetworkingServiceType`; its testdata/deployment/cluster-ip.yaml): a ClusterIP Service needs
+# no load-balancer implementation, which kind lacks.
+CLUSTER_IP_SERVICE = {"networking.istio.io/service-type": "ClusterIP"}
+# istiod sets Programmed once the generated Service has endpoints and, for a LoadBalancer Service, an address
+# (conversion.go setProgrammedCondition, context.go ResolveGatewayInstances: "address pending" otherwise); the
+# provider's default wait is 10 minutes (pulumi-kubernetes provider/pkg/await/await.go), stated here.
+PROGRAMMED = "condition=Programmed"
+PROGRAMMED_TIMEOUT = "10m"
 ISTIO_NAMESPACE = "istio-system"
 INGRESS_NAMESPACE = "istio-ingress"
 NAMESPACE = "inference-model-server"

@@ -23,6 +23,7 @@ from inference.common.kubernetes import NONROOT_UID, POD_IDENTITY, field_env, no
 from inference.istio.facts import (
     ADAPTER,
     BASE_MODEL,
+    CLUSTER_IP_SERVICE,
     CRD_FILES,
     CRDS,
     GATEWAY,
@@ -35,6 +36,8 @@ from inference.istio.facts import (
     OBJECTIVE_CRD_FILE,
     PILOT_ENV,
     POOL,
+    PROGRAMMED,
+    PROGRAMMED_TIMEOUT,
     ROUTE,
     SERVER,
     SERVER_LABELS,
@@ -86,6 +89,7 @@ class IstioInferenceGatewayArgs:
     nodes: Sequence[pulumi.Resource] = ()  # what pods need first (a GKE cluster's node pool); objects don't
     install_objective_crd: bool = False  # without install_crds: the picker's InferenceObjective CRD (GKE lacks it)
     internal_load_balancer: bool = False  # GKE: the Gateway's Service becomes an internal load balancer
+    cluster_ip: bool = False  # the Gateway's Service is a ClusterIP one: no load balancer is needed or made
 
 
 def _simulator_pod() -> k8s.core.v1.PodTemplateSpecArgs:
@@ -121,6 +125,12 @@ def _simulator_pod() -> k8s.core.v1.PodTemplateSpecArgs:
             ],
         ),
     )
+
+
+def _gateway_annotations(cluster_ip: bool) -> dict:
+    """`pulumi up` waits until istiod has programmed the Gateway (the guide's `kubectl wait`), so its printed test
+    request can be sent as soon as it ends; the Service type istiod reads from the Gateway's own annotations."""
+    return {"pulumi.com/waitFor": PROGRAMMED, **(CLUSTER_IP_SERVICE if cluster_ip else {})}
 
 
 def _gateway_spec(internal_load_balancer: bool) -> dict:
@@ -260,15 +270,19 @@ class IstioInferenceGateway(pulumi.ComponentResource):
         serving_ns: pulumi.Resource,
         istio: list[pulumi.Resource],
     ) -> None:
-        """The Gateway of the `istio` class, which istiod programs, and the route to the pool."""
+        """The Gateway of the `istio` class, made once istiod runs and awaited until istiod has programmed it, and
+        the route to the pool."""
         self.gateway = k8s.apiextensions.CustomResource(
             f"{name}-gateway",
             api_version="gateway.networking.k8s.io/v1",
             kind="Gateway",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=GATEWAY, namespace=INGRESS_NAMESPACE),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=GATEWAY, namespace=INGRESS_NAMESPACE, annotations=_gateway_annotations(args.cluster_ip)
+            ),
             spec=_gateway_spec(args.internal_load_balancer),
             opts=pulumi.ResourceOptions(
                 parent=self,
+                custom_timeouts=pulumi.CustomTimeouts(create=PROGRAMMED_TIMEOUT, update=PROGRAMMED_TIMEOUT),
                 depends_on=[
                     ingress_ns,
                     *istio,

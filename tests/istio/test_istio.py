@@ -240,6 +240,11 @@ def test_objects_equal_the_guides(byo, kind, name):
             guide["data"]["default-plugins.yaml"]
         )
         return
+    if kind == "Gateway":  # the guide's `kubectl wait --for=condition=programmed`, and kind's ClusterIP Service
+        assert ours["metadata"].pop("annotations") == {
+            "pulumi.com/waitFor": "condition=Programmed",
+            "networking.istio.io/service-type": "ClusterIP",
+        }
     assert ours == guide
 
 
@@ -493,6 +498,21 @@ def test_on_gke_the_gateway_is_an_internal_load_balancer_unless_external_is_chos
     external = run("dev", overrides=ISTIO_ON_DEV | {"istio": {"loadBalancer": "external"}})
     assert "infrastructure" not in obj(external, "Gateway", "gateway").inputs["spec"]
     assert "infrastructure" not in obj(byo, "Gateway", "gateway").inputs["spec"]  # the guide's, on any cluster
+
+
+def test_load_balancer_none_makes_the_gateways_service_cluster_ip_on_any_cluster(gke, byo):
+    """istiod reads the Service type from the Gateway's own annotations (deploymentcontroller.go L516-518): kind,
+    with no load-balancer implementation, needs ClusterIP for the Gateway to become Programmed."""
+    cluster_ip = {"networking.istio.io/service-type": "ClusterIP"}
+    assert obj(byo, "Gateway", "gateway").inputs["metadata"]["annotations"].items() >= cluster_ip.items()
+    on_gke = run("dev", overrides=ISTIO_ON_DEV | {"istio": {"loadBalancer": "none"}})
+    gateway = obj(on_gke, "Gateway", "gateway").inputs
+    assert gateway["metadata"]["annotations"].items() >= cluster_ip.items() and "infrastructure" not in gateway["spec"]
+    guide = run("istio", overrides={"istio": {"version": "1.29.6"}})  # the stack file's `none` dropped
+    assert obj(guide, "Gateway", "gateway").inputs["metadata"]["annotations"] == {
+        "pulumi.com/waitFor": "condition=Programmed"
+    }
+    assert "networking.istio.io/service-type" not in obj(gke, "Gateway", "gateway").inputs["metadata"]["annotations"]
 
 
 @pytest.mark.parametrize("plan_name", ["byo", "gke"])

@@ -1,6 +1,6 @@
 """Orders the real systems need, checked in every plan the program makes (each stack file, each migration phase,
 the other chart release, Istio on GKE): a token Secret after its ServiceAccount, a route after every pool it
-names and every objective of those pools."""
+names and every objective of those pools, a Gateway after its controller and awaited until it is Programmed."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ VARIANTS = {
 }  # fmt: skip
 PLANS = [*STACKS, *(f"migration-{phase}" for phase in PHASES), *VARIANTS]
 TOKEN = "kubernetes.io/service-account-token"
+# Who programs a Gateway of each class: istiod (a chart's Deployment, when the stack installs Istio), or GKE's
+# controllers, which run once the cluster exists and, for the multi-cluster class, once Multi Cluster Ingress is on.
+GKE_CLASSES = ("gke-l7-cross-regional-internal-managed-mc", "gke-l7-regional-external-managed", "gke-l7-rilb")
 
 
 @functools.cache
@@ -157,3 +160,45 @@ def test_the_route_rule_sees_objectives_in_every_mode():
             kind_of(o) for route in of_kind(p, "HTTPRoute") for pool in _targets(p, route) for o in _objectives(p, pool)
         }
         assert seen == kinds, name
+
+
+# ------------------------------------------------------------------------------------ Gateways
+
+
+def _controllers(p: engine.Plan, gateway: engine.Registration) -> list[engine.Registration]:
+    """What programs the Gateway, in this plan."""
+    cls = gateway.inputs["spec"]["gatewayClassName"]
+    if cls == "istio":
+        return [d for d in of_kind(p, "Deployment") if d.rendered_by and meta(d)["name"] == "istiod"
+                and d.provider == gateway.provider]  # fmt: skip
+    assert cls in GKE_CLASSES, cls
+    provider = p.by_urn()[gateway.provider.rsplit("::", 1)[0]]
+    found = [c for c in p.by_type("gcp:container/cluster:Cluster") if c.urn in provider.dependencies]
+    if cls.endswith("-mc"):
+        found += [f for f in p.by_type("gcp:gkehub/feature:Feature") if f.inputs["name"] == "multiclusteringress"]
+    return found
+
+
+@pytest.mark.parametrize("name", PLANS)
+def test_every_gateway_waits_for_its_controller_and_is_awaited_until_programmed(name):
+    """`pulumi up` ends with each Gateway programmed, so the test request it prints can be sent at once."""
+    p = plan(name)
+    for gateway in of_kind(p, "Gateway"):
+        annotations = meta(gateway).get("annotations") or {}
+        assert "condition=Programmed" in annotations.get("pulumi.com/waitFor", ""), gateway.name
+        assert gateway.options.get("customTimeouts", {}).get("create"), gateway.name
+        waited = waits_for(p, gateway.urn)
+        assert [c.name for c in _controllers(p, gateway) if c.urn not in waited] == [], gateway.name
+
+
+def test_the_gateway_rule_finds_a_controller_wherever_the_stack_makes_one():
+    found = {
+        name: sorted(kind_of(c) for g in of_kind(plan(name), "Gateway") for c in _controllers(plan(name), g))
+        for name in ("prod", "istio", "istio-on-gke", "migration-alpha")
+    }
+    assert found == {
+        "prod": ["Cluster", "Feature"],
+        "istio": ["Deployment"],
+        "istio-on-gke": ["Deployment"],
+        "migration-alpha": ["Cluster"],
+    }
