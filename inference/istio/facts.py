@@ -7,6 +7,9 @@ from __future__ import annotations
 from inference.common import vendored
 
 CRDS = vendored.CRDS
+# istioctl's profiles at the vendored release (components/manifests/): what the guide's `--set profile=minimal`
+# means, against which the tests compare the two charts the program installs (docs/istio.md).
+PROFILES = vendored.MANIFESTS / "istio-profiles-1.29.6"
 # The CRDs the guide installs with `kubectl kustomize .../config/crd`: Gateway API v1.4.0 (the six files its
 # `config/crd/kustomization.yaml` lists, all of `config/crd/standard/`) and the Inference Extension's
 # `config/crd/kustomization.yaml` at the EPP's release (v1.1.0: both InferencePools and InferenceObjective).
