@@ -63,6 +63,12 @@ EPP_PORT = 9002
 EPP_HEALTH_PORT = 9003
 PLUGINS_CONFIG = "plugins-config"
 PLUGINS_FILE = "default-plugins.yaml"
+# EPP v1.1.0 traces by default (cmd/epp/runner/runner.go `flag.Bool("tracing", true, ...)`) and, without
+# OTEL_TRACES_EXPORTER, exports every span pretty-printed to its log (pkg/common/telemetry.go initTraceExporter:
+# "console"); Istio mode runs no collector. Upstream's own chart turns tracing off unless asked (v1.1.0 values.yaml
+# `inferenceExtension.tracing.enabled: false`), so the picker runs with `--tracing=false`, the form a Go bool flag
+# takes (the chart's separate "false" argument would end flag parsing; fixed upstream after v1.1.0, #1777).
+TRACING_OFF = "--tracing=false"
 GATEWAY = "gateway"
 ROUTE = "httproute-for-inferencepool"
 SERVING_PORT = 8000

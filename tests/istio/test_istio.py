@@ -87,6 +87,9 @@ ISTIO_RESOURCES = Counter(
         "kubernetes:networking.istio.io/v1:DestinationRule": 1,
         "kubernetes:rbac.authorization.k8s.io/v1:Role": 1,
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 1,
+        # the token and access reviews of the picker's authenticated /metrics, as the v1.1.0 chart grants them
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": 1,
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": 1,
     }
 )
 # What the two Istio charts render (helm template, as the provider expands them).
@@ -207,7 +210,8 @@ def test_endpoint_picker_is_the_guides_with_a_released_image(byo):
     assert ours["spec"]["replicas"] == 1 and ours["spec"]["selector"] == guide["spec"]["selector"]
     pod, guide_pod = ours["spec"]["template"]["spec"], guide["spec"]["template"]["spec"]
     (c,), (s,) = pod["containers"], guide_pod["containers"]
-    assert c["args"] == [*s["args"], "--metrics-endpoint-auth=false", "--tracing=false"]
+    # Upstream's defaults but one: tracing, off as upstream's chart has it (inference/istio/facts.py TRACING_OFF).
+    assert c["args"] == [*s["args"], "--tracing=false"]
     assert pod["serviceAccountName"] == "inference-endpoint-picker" and "serviceAccountName" not in guide_pod
     for key in ("name", "ports", "livenessProbe", "readinessProbe", "volumeMounts", "imagePullPolicy"):
         assert c[key] == s[key], key
@@ -246,6 +250,21 @@ def test_objects_equal_the_guides(byo, kind, name):
             "networking.istio.io/service-type": "ClusterIP",
         }
     assert ours == guide
+
+
+def test_the_pickers_metrics_keep_upstreams_authentication_with_the_rights_it_needs(byo):
+    """EPP v1.1.0 authenticates /metrics by default (runner.go `metrics-endpoint-auth`); the rights are the ones the
+    v1.1.0 chart gives its picker for it (templates/rbac.yaml), bound to the picker's own ServiceAccount."""
+    chart = charts.render(inference_pool.CHARTS["v1.1.0"], "pool", "ns", {"inferencePool": {"modelServers": {
+        "matchLabels": {"app": "x"}}, "targetPorts": [{"number": 8000}]}})  # fmt: skip
+    (upstream,) = [o for o in chart if o["kind"] == "ClusterRole"]
+    role = manifest(obj(byo, "ClusterRole", "inference-model-server-inference-endpoint-picker-metrics-auth"))
+    assert role["rules"] == [r for r in upstream["rules"] if "nonResourceURLs" not in r]
+    binding = obj(byo, "ClusterRoleBinding", role["metadata"]["name"])
+    assert binding.inputs["subjects"] == [
+        {"kind": "ServiceAccount", "name": "inference-endpoint-picker", "namespace": "inference-model-server"}
+    ]
+    assert binding.urn in obj(byo, "Deployment", "inference-endpoint-picker").dependencies
 
 
 def test_the_guides_role_binding_binds_the_pickers_own_service_account(byo):
