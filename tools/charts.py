@@ -6,7 +6,11 @@ chart is one opaque registration, so the engine does the provider's part here wi
 (tools/helm.py): same chart, release name, namespace and values, every object a `Registration` with the
 type token, name, parent and provider the provider would give it. Source of each rule:
 pulumi/pulumi-kubernetes `provider/pkg/provider/helm/v4/chart.go` (Construct) and
-`provider/pkg/provider/yaml/v2/yaml.go` (Normalize, Register).
+`provider/pkg/provider/yaml/v2/yaml.go` (Normalize, Register), whose dependency graph also honours the
+`config.kubernetes.io/depends-on` annotation between a chart's own objects (`provider/pkg/gen/examples/overlays/
+chartV4.md`, "Resource Ordering"); a `postRenderer` runs on Helm's output first (chart.go, helm's
+`postrender.NewExec`: the manifests on stdin, the result on stdout, in the provider's working directory, the
+program's).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ CHART = "kubernetes:helm.sh/v4:Chart"
 # offered 1.35 or later by GKE's release notes of 2026-04-09; inference/core/facts/versions.py CHANNEL_VERSIONS).
 KUBE_VERSION = "1.35"
 # Chart inputs the provider understands that this renderer does not: refuse rather than mis-render.
-UNSUPPORTED = ("valueYamlFiles", "postRenderer", "dependencyUpdate", "repositoryOpts", "devel", "verify", "keyring")
+UNSUPPORTED = ("valueYamlFiles", "dependencyUpdate", "repositoryOpts", "devel", "verify", "keyring")
 # Built-in namespaced kinds, from pulumi-kubernetes `provider/pkg/kinds/kinds.go` (Kind.Namespaced):
 # the provider puts the chart's namespace on these when the template left it out.
 NAMESPACED = {
@@ -38,6 +42,7 @@ NAMESPACED = {
     "StatefulSet",
 }  # fmt: skip
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+DEPENDS_ON = "config.kubernetes.io/depends-on"
 
 
 class ChartRenderError(RuntimeError):
@@ -45,10 +50,12 @@ class ChartRenderError(RuntimeError):
 
 
 @functools.lru_cache(maxsize=64)
-def _render(chart: str, release: str, namespace: str, values: str, include_crds: bool) -> tuple[dict, ...]:
-    """`helm template` as the provider runs it (chart.go: IncludeCRDs = !skipCrds, DisableHooks = true),
-    parsed. Cached by path, not content: plans with the same chart and values (every plan of a test
-    session) render once."""
+def _render(
+    chart: str, release: str, namespace: str, values: str, include_crds: bool, post_render: tuple[str, ...], cwd: str
+) -> tuple[dict, ...]:
+    """`helm template` as the provider runs it (chart.go: IncludeCRDs = !skipCrds, DisableHooks = true), piped
+    through the post-renderer `post_render` (command and arguments, run in `cwd`, the project root), parsed.
+    Cached by path, not content: plans with the same chart and values (every plan of a test session) render once."""
     with tempfile.NamedTemporaryFile("w", suffix=".json") as file:
         file.write(values)
         file.flush()
@@ -57,14 +64,29 @@ def _render(chart: str, release: str, namespace: str, values: str, include_crds:
         done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=60)
     if done.returncode != 0:
         raise ChartRenderError(f"helm template of {chart} (release {release}) failed:\n{done.stderr.strip()}")
+    if post_render:
+        done = subprocess.run(
+            list(post_render), input=done.stdout, capture_output=True, text=True, check=False, timeout=60, cwd=cwd
+        )
+        if done.returncode != 0:
+            raise ChartRenderError(f"post-renderer {' '.join(post_render)} failed:\n{done.stderr.strip()}")
     docs = [d for d in yaml.load_all(done.stdout, Loader=_Loader) if d]
     # yaml/v2 Normalize: a List expands to its items.
     return tuple(item for d in docs for item in (d.get("items") or [] if d.get("kind", "").endswith("List") else [d]))
 
 
-def render(chart: Path, release: str, namespace: str, values: dict, include_crds: bool = True) -> list[dict]:
+def render(
+    chart: Path,
+    release: str,
+    namespace: str,
+    values: dict,
+    include_crds: bool = True,
+    post_render: tuple[str, ...] = (),
+    root: Path | None = None,
+) -> list[dict]:
     """The objects of one chart release, each a fresh copy the caller may change."""
-    objs = _render(str(chart), release, namespace, json.dumps(values, sort_keys=True), include_crds)
+    values_json = json.dumps(values, sort_keys=True)
+    objs = _render(str(chart), release, namespace, values_json, include_crds, post_render, str(root or engine.ROOT))
     return copy.deepcopy(list(objs))
 
 
@@ -142,8 +164,11 @@ def expand(chart: engine.Registration, root: Path) -> list[engine.Registration]:
     release = inputs.get("name") or chart.name  # chart.go: the release name defaults to the resource name
     namespace = inputs.get("namespace") or "default"  # ... and the namespace to the provider's, "default"
     prefix = inputs.get("resourcePrefix", chart.name)
+    post = inputs.get("postRenderer") or {}
+    post_render = (post["command"], *(post.get("args") or [])) if post else ()
     try:
-        objs = render(path, release, namespace, engine.to_json(values, reveal=True), not inputs.get("skipCrds"))
+        revealed = engine.to_json(values, reveal=True)
+        objs = render(path, release, namespace, revealed, not inputs.get("skipCrds"), post_render, root)
     except ChartRenderError as e:
         raise ChartRenderError(f"chart {chart.name}: {e}") from None
     crds = {
@@ -168,7 +193,35 @@ def expand(chart: engine.Registration, root: Path) -> list[engine.Registration]:
         if obj["kind"] == "Namespace":
             first[("ns", meta["name"])] = reg.urn
         regs.append(reg)
+    _explicit_dependencies(chart, regs)
     return regs
+
+
+def object_reference(obj: dict) -> str:
+    """The reference a `config.kubernetes.io/depends-on` annotation names an object by: `<group>/namespaces/
+    <namespace>/<kind>/<name>`, or `<group>/<kind>/<name>` when cluster-scoped; the core group is empty."""
+    group = obj["apiVersion"].rpartition("/")[0]
+    group = "" if group == "core" else group
+    meta = obj["metadata"]
+    where = f"namespaces/{meta['namespace']}/" if meta.get("namespace") else ""
+    return f"{group}/{where}{obj['kind']}/{meta['name']}"
+
+
+def _explicit_dependencies(chart: engine.Registration, regs: list[engine.Registration]) -> None:
+    """yaml.go Register: an object waits for every object of the chart its depends-on annotation lists. The
+    provider ignores a reference to an object outside the chart ("references to resources outside the Chart
+    aren't supported"); offline it is an error, since the order it asks for would not happen."""
+    by_reference = {object_reference(r.inputs): r.urn for r in regs}
+    for reg in regs:
+        listed = ((reg.inputs["metadata"].get("annotations") or {}).get(DEPENDS_ON) or "").split(",")
+        wanted = [ref.strip() for ref in listed if ref.strip()]
+        missing = [ref for ref in wanted if ref not in by_reference]
+        if missing:
+            raise ChartRenderError(
+                f"chart {chart.name}: {object_reference(reg.inputs)} depends on {', '.join(missing)}, "
+                "which the chart does not render"
+            )
+        reg.dependencies = sorted({*reg.dependencies, *(by_reference[ref] for ref in wanted)})
 
 
 def expand_all(registrations: list[engine.Registration], root: Path) -> list[engine.Registration]:

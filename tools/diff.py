@@ -22,6 +22,12 @@ from tools import engine, replacements, timing
 
 SECRET = "[secret]"
 MAX_VALUE = 120
+# Inputs a provider sends with every update of a resource and the API accepts once only: terraform-provider-google
+# `resource_cloud_run_v2_job.go` Update PATCHes `runExecutionToken` / `startExecutionToken` whenever they are set,
+# and Cloud Run refuses an execution name it already has ("Resource '<job>-<token>' already exists",
+# GoogleCloudPlatform/magic-modules#19060; hashicorp/terraform-provider-google#24451). An update that keeps such an
+# input fails `pulumi up`.
+ONCE_PER_UPDATE = {"gcp:cloudrunv2/job:Job": ("runExecutionToken", "startExecutionToken")}
 
 
 def secret_digests(value: Any, path: str = "") -> dict[str, str]:
@@ -69,6 +75,18 @@ class Change:
     properties: list[tuple[str, Any, Any]] = field(default_factory=list)  # path, old, new
     reasons: list[str] = field(default_factory=list)  # why a replace is one
     possible: bool = False  # a replace that the changes may, not surely, force
+    refusals: list[str] = field(default_factory=list)  # why the provider or API would refuse this update
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """An input taken from a resource that is replaced: unknown until that one is recreated (the engine then
+    updates this resource with the new value)."""
+
+    source: str  # the replaced resource's name
+
+    def __str__(self) -> str:
+        return f"(known once **{self.source}** is replaced)"
 
 
 _MISSING = object()
@@ -187,9 +205,38 @@ def compare(base: dict, head: dict) -> list[Change]:
     for urn, found in props.items():
         if urn in replaced:
             changes.append(Change("replace", new[urn], old[urn], found, reasons[urn], not replaced[urn]))
-        elif found:
-            changes.append(Change("update", new[urn], old[urn], found))
+        elif found := found + _unknown_inputs(old[urn], new[urn], found, replaced, new):
+            changes.append(Change("update", new[urn], old[urn], found, refusals=_refusals(new[urn], found)))
     return changes
+
+
+def _unknown_inputs(
+    old: dict, new: dict, found: list[tuple[str, Any, Any]], replaced: dict[str, bool], head: dict[str, dict]
+) -> list[tuple[str, Any, Any]]:
+    """The inputs of a resource that is not replaced taken from one that surely is: their new values are known
+    only once it exists again, and the engine updates the resource with them."""
+    seen = {path.split(".")[0].split("[")[0] for path, _, _ in found}
+    unknown = []
+    for key, deps in sorted((new.get("propertyDependencies") or {}).items()):
+        gone = [d for d in deps if replaced.get(d)]
+        if key not in seen and gone:
+            unknown.append((key, old["inputs"].get(key, _MISSING), Unknown(head[gone[0]]["name"])))
+    return unknown
+
+
+def _refusals(new: dict, found: list[tuple[str, Any, Any]]) -> list[str]:
+    """An update that sends a once-only input it does not change (ONCE_PER_UPDATE)."""
+    changed = {path.split(".")[0].split("[")[0] for path, _, _ in found}
+    return [
+        f"the provider sends `{key}` with every update and the API accepts each value once: change it with the update"
+        for key in ONCE_PER_UPDATE.get(new["type"], ())
+        if new["inputs"].get(key) and key not in changed
+    ]
+
+
+def refusals(base: dict, head: dict) -> list[tuple[str, str]]:
+    """(resource name, why) of every update of `head` over `base` that would be refused."""
+    return [(c.resource["name"], why) for c in compare(base, head) for why in c.refusals]
 
 
 _SYMBOL = {"add": "+", "delete": "-", "replace": "+-", "rename": "+-", "update": "~"}
@@ -199,6 +246,8 @@ POSSIBLE = "+-?"  # a replacement the changes may force (docs/diff.md)
 def _value(v: Any) -> str:
     if v is _MISSING:
         return "(none)"
+    if isinstance(v, Unknown):
+        return str(v)
     text = SECRET if v == SECRET else json.dumps(v, sort_keys=True)
     return (text[: MAX_VALUE - 1] + "…") if len(text) > MAX_VALUE else text
 
@@ -242,6 +291,7 @@ def markdown(stack: str, base: dict, head: dict) -> str:
                 what += f" ({'; '.join(shield)})" if shield else ""
             lines.append(f"- `{POSSIBLE if c.possible else _SYMBOL[c.action]}` {what} {_label(r)}")
             lines += [f"  - `{p}`: `{_value(a)}` → `{_value(b)}`" for p, a, b in c.properties]
+            lines += [f"  - **refused**: {why}" for why in c.refusals]
     return "\n".join(lines) + "\n"
 
 

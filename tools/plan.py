@@ -254,8 +254,11 @@ def main(argv: list[str] | None = None) -> int:
     path = write(plan, out, regions)
     graph_path = write_graph(plan, out)
     manifests = write_manifests(plan, out)
+    refused: list[tuple[str, str]] = []
     if base is not None:
-        print(diff.markdown(args.stack, base, json.loads(path.read_text())), end="")
+        head = json.loads(path.read_text())
+        print(diff.markdown(args.stack, base, head), end="")
+        refused = diff.refusals(base, head)
     else:
         print(summary(plan, regions))
         print(f"\nWrote {path}, {graph_path} and {len(manifests)} Kubernetes manifests under {out / 'manifests'}")
@@ -263,7 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print(f"error: {capacity.error(problems)}", file=sys.stderr)
         return 2
-    return 0
+    for name, why in refused:  # updates `pulumi up` would fail on (tools/diff.py ONCE_PER_UPDATE)
+        print(f"error: the update of {name} would be refused: {why}", file=sys.stderr)
+    return 2 if refused else 0
 
 
 if __name__ == "__main__":

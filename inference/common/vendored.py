@@ -8,6 +8,7 @@ from pathlib import Path
 
 VENDORED = Path(__file__).resolve().parents[2] / "components"
 CRDS = VENDORED / "crds"
+MANIFESTS = VENDORED / "manifests"
 
 
 def chart(folder: str) -> str:

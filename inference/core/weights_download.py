@@ -4,8 +4,10 @@ and waits for, as soon as the bucket exists, instead of a Kubernetes Job that wa
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
@@ -65,12 +67,37 @@ def weights_dir(model_id: str, revision: str) -> str:
     return f"{model_id}/{revision}"
 
 
-def execution_token(model_id: str, revision: str, attempt: int) -> str:
-    """The job runs again exactly when this changes: pulumi-gcp starts a new execution when
-    `run_execution_token` changes (https://www.pulumi.com/registry/packages/gcp/api-docs/cloudrunv2/job/).
-    `attempt` (modelStore.downloadAttempt) forces a new execution of the same revision."""
-    text = f"{weights_dir(model_id, revision)}#{attempt}"
+def execution_token(model_id: str, revision: str, attempt: int, spec: str = "") -> str:
+    """The job's `run_execution_token`: a new execution starts whenever it changes (pulumi-gcp cloudrunv2.Job,
+    https://www.pulumi.com/registry/packages/gcp/api-docs/cloudrunv2/job/), and the provider sends it with every
+    update of the job, which Cloud Run refuses when the execution `<job>-<token>` already exists
+    (terraform-provider-google resource_cloud_run_v2_job.go Update; GoogleCloudPlatform/magic-modules#19060).
+    So it covers the whole job (`spec`, the canonical text of every other input): any update of the job is a new
+    execution. `attempt` (modelStore.downloadAttempt) forces a new execution of an unchanged job."""
+    text = f"{weights_dir(model_id, revision)}#{attempt}#{spec}"
     return hashlib.sha256(text.encode()).hexdigest()[: name_rules.DOWNLOAD_TOKEN_LENGTH]
+
+
+def canonical(value: Any) -> Any:
+    """A resolved input (dicts, lists, typed `*Args`, scalars) as plain data: an args class by its properties."""
+    if isinstance(value, dict):
+        return {str(k): canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [canonical(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return {k: canonical(v) for k, v in vars(value).items()}
+
+
+def job_token(args: WeightsDownloadArgs, inputs: Mapping[str, Any]) -> pulumi.Output[str]:
+    """`execution_token` of a job with these inputs: known once they are (a rotated token's new secret version
+    is known only when it exists, so the job's token is too)."""
+    resolved = pulumi.Output.from_input(dict(inputs))
+    return resolved.apply(
+        lambda plain: execution_token(
+            args.model_id, args.revision, args.attempt, json.dumps(canonical(plain), sort_keys=True)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -130,15 +157,12 @@ class WeightsDownload(pulumi.ComponentResource):
             member=args.writer_member,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        token = execution_token(args.model_id, args.revision, args.attempt)
         self.jobs = {
-            location: self._job(f"{name}-{location.lower()}", args, target, token)
-            for location, target in args.targets.items()
+            location: self._job(f"{name}-{location.lower()}", args, target) for location, target in args.targets.items()
         }
         self.register_outputs({"jobs": {loc: job.name for loc, job in self.jobs.items()}})
 
-    def _job(self, name: str, args: WeightsDownloadArgs, target: DownloadTarget, token: str) -> gcp.cloudrunv2.Job:
-        run = gcp.cloudrunv2
+    def _job(self, name: str, args: WeightsDownloadArgs, target: DownloadTarget) -> gcp.cloudrunv2.Job:
         # Each job waits after its own grants only, so a region never waits for another region's bucket.
         iam_propagation = time.Sleep(
             f"{name}-iam-propagation",
@@ -146,17 +170,36 @@ class WeightsDownload(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.access, *target.writer_grants]),
         )
         waited = args.timeout_minutes * (RETRIES + 1)
-        return run.Job(
+        inputs = self._job_inputs(args, target)
+        return gcp.cloudrunv2.Job(
             name,
+            **inputs,
+            # Creating or updating the job starts an execution and waits until it has completed; every update of
+            # the job has a new token (execution_token), so no update reuses an execution's name.
+            # `start_execution_token` would not wait.
+            run_execution_token=job_token(args, inputs),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[*args.depends_on, self.access, *target.writer_grants, iam_propagation],
+                # `pulumi up --replace <this job's URN>` re-runs a failed download (docs/weights.md): the old job
+                # goes first, since the new one has the same name. The job holds no data.
+                delete_before_replace=True,
+                # The resource is ready when the execution has completed (a 27B model is about 55 GB): Pulumi
+                # waits for every attempt the task may take.
+                custom_timeouts=pulumi.CustomTimeouts(create=f"{waited}m", update=f"{waited}m"),
+            ),
+        )
+
+    def _job_inputs(self, args: WeightsDownloadArgs, target: DownloadTarget) -> dict[str, Any]:
+        """Every input of the job but its execution token, which is made from them."""
+        run = gcp.cloudrunv2
+        return dict(
             project=args.project,
             name=target.job_name,
             location=target.region,
             # The provider refuses to delete a job unless this is false; the job holds no data.
             deletion_protection=False,
             labels=dict(args.labels),
-            # Creating or updating the job starts an execution and waits until it has completed; a new token
-            # (another model or revision) starts another. `start_execution_token` would not wait.
-            run_execution_token=token,
             template=run.JobTemplateArgs(
                 task_count=1,
                 template=run.JobTemplateTemplateArgs(
@@ -169,16 +212,6 @@ class WeightsDownload(pulumi.ComponentResource):
                     containers=[_container(args)],
                     volumes=self._volumes(target),
                 ),
-            ),
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                depends_on=[*args.depends_on, self.access, *target.writer_grants, iam_propagation],
-                # `pulumi up --replace <this job's URN>` re-runs a failed download (docs/weights.md): the old job
-                # goes first, since the new one has the same name. The job holds no data.
-                delete_before_replace=True,
-                # The resource is ready when the execution has completed (a 27B model is about 55 GB): Pulumi
-                # waits for every attempt the task may take.
-                custom_timeouts=pulumi.CustomTimeouts(create=f"{waited}m", update=f"{waited}m"),
             ),
         )
 

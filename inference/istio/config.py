@@ -22,8 +22,10 @@ MAX_WEIGHT = 1000
 
 # How the Istio Gateway's Service is exposed on the program's GKE: GKE makes an internal passthrough Network
 # Load Balancer for the annotation `networking.gke.io/load-balancer-type: "Internal"` and an external one
-# without it (https://cloud.google.com/kubernetes-engine/docs/concepts/service-load-balancer-parameters).
-LOAD_BALANCERS = ("internal", "external")
+# without it (https://cloud.google.com/kubernetes-engine/docs/concepts/service-load-balancer-parameters);
+# `none`: a ClusterIP Service (inference/istio/facts.py CLUSTER_IP_SERVICE), on any cluster.
+LOAD_BALANCERS = ("internal", "external", "none")
+EXISTING_CLUSTER_LOAD_BALANCERS = ("none",)
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,8 @@ class Istio:
     install: bool  # False: Istio (with the inference extension switched on) is already on the cluster
     install_crds: bool  # the Gateway API and Inference Extension CRDs; GKE manages its own
     scorers: tuple[tuple[str, int], ...]  # (EPP scorer plugin, weight), in the order written
-    load_balancer: str | None = None  # GKE: internal or external; None on an existing cluster (the guide's Service)
+    # internal, external (GKE) or none (a ClusterIP Service); None on an existing cluster: the guide's LoadBalancer
+    load_balancer: str | None = None
 
 
 def istio(top: Reader, *, on_gke: bool) -> Istio:
@@ -70,13 +73,16 @@ def istio(top: Reader, *, on_gke: bool) -> Istio:
     load_balancer = None
     if on_gke:
         load_balancer = r.choice("loadBalancer", "internal", LOAD_BALANCERS)
-    elif r.given("loadBalancer"):
+    elif r.given("loadBalancer") and r.get("loadBalancer") not in EXISTING_CLUSTER_LOAD_BALANCERS:
         r.problem(
             "loadBalancer",
             r.get("loadBalancer"),
-            "chooses a GKE load balancer; on an existing cluster the Gateway's Service is as the guide has it",
-            "remove istio.loadBalancer (it applies to the program's own GKE clusters)",
+            "chooses a GKE load balancer; on an existing cluster the Gateway's Service is the guide's LoadBalancer",
+            "remove istio.loadBalancer, or set it to none for a ClusterIP Service (a cluster without a load-balancer "
+            "implementation, such as kind)",
         )
+    elif r.given("loadBalancer"):
+        load_balancer = r.choice("loadBalancer", None, EXISTING_CLUSTER_LOAD_BALANCERS)
     r.finish()
     return Istio(
         version=version, install=install, install_crds=install_crds, scorers=scorers, load_balancer=load_balancer

@@ -7,6 +7,9 @@ from __future__ import annotations
 from inference.common import vendored
 
 CRDS = vendored.CRDS
+# istioctl's profiles at the vendored release (components/manifests/): what the guide's `--set profile=minimal`
+# means, against which the tests compare the two charts the program installs (docs/istio.md).
+PROFILES = vendored.MANIFESTS / "istio-profiles-1.29.6"
 # The CRDs the guide installs with `kubectl kustomize .../config/crd`: Gateway API v1.4.0 (the six files its
 # `config/crd/kustomization.yaml` lists, all of `config/crd/standard/`) and the Inference Extension's
 # `config/crd/kustomization.yaml` at the EPP's release (v1.1.0: both InferencePools and InferenceObjective).
@@ -39,6 +42,15 @@ GATEWAY_CLASSES = {
 # it an internal passthrough Network Load Balancer
 # (https://cloud.google.com/kubernetes-engine/docs/concepts/service-load-balancer-parameters).
 INTERNAL_LOAD_BALANCER = {"networking.gke.io/load-balancer-type": "Internal"}
+# A Gateway annotation istiod 1.29.6 reads for the type of the Service it generates (deploymentcontroller.go
+# L516-518, `annotation.NetworkingServiceType`; its testdata/deployment/cluster-ip.yaml): a ClusterIP Service needs
+# no load-balancer implementation, which kind lacks.
+CLUSTER_IP_SERVICE = {"networking.istio.io/service-type": "ClusterIP"}
+# istiod sets Programmed once the generated Service has endpoints and, for a LoadBalancer Service, an address
+# (conversion.go setProgrammedCondition, context.go ResolveGatewayInstances: "address pending" otherwise); the
+# provider's default wait is 10 minutes (pulumi-kubernetes provider/pkg/await/await.go), stated here.
+PROGRAMMED = "condition=Programmed"
+PROGRAMMED_TIMEOUT = "10m"
 ISTIO_NAMESPACE = "istio-system"
 INGRESS_NAMESPACE = "istio-ingress"
 NAMESPACE = "inference-model-server"
@@ -52,6 +64,12 @@ EPP_PORT = 9002
 EPP_HEALTH_PORT = 9003
 PLUGINS_CONFIG = "plugins-config"
 PLUGINS_FILE = "default-plugins.yaml"
+# EPP v1.1.0 traces by default (cmd/epp/runner/runner.go `flag.Bool("tracing", true, ...)`) and, without
+# OTEL_TRACES_EXPORTER, exports every span pretty-printed to its log (pkg/common/telemetry.go initTraceExporter:
+# "console"); Istio mode runs no collector. Upstream's own chart turns tracing off unless asked (v1.1.0 values.yaml
+# `inferenceExtension.tracing.enabled: false`), so the picker runs with `--tracing=false`, the form a Go bool flag
+# takes (the chart's separate "false" argument would end flag parsing; fixed upstream after v1.1.0, #1777).
+TRACING_OFF = "--tracing=false"
 GATEWAY = "gateway"
 ROUTE = "httproute-for-inferencepool"
 SERVING_PORT = 8000

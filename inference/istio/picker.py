@@ -23,10 +23,16 @@ from inference.istio.facts import (
     POOL,
     SERVER_LABELS,
     SERVING_PORT,
+    TRACING_OFF,
 )
 
 CrdDependency = Callable[[str, str], list[pulumi.Resource]]  # (group, kind) -> the CRD a custom resource waits for
 READER_ROLE = "inference-model-reader"
+# The cluster-wide rights the metrics endpoint's authentication needs, named like the v1.1.0 chart's (templates/
+# rbac.yaml: `<namespace>-<release>-epp`, here the picker's own name): controller-runtime's
+# filters.WithAuthenticationAndAuthorization checks each scrape's bearer token with a TokenReview and its right
+# to GET /metrics with a SubjectAccessReview (cmd/epp/runner/runner.go, `metrics-endpoint-auth`, default true).
+METRICS_AUTH_ROLE = f"{NAMESPACE}-{EPP}-metrics-auth"
 
 
 def plugins_config(scorers: Sequence[tuple[str, int]]) -> str:
@@ -72,12 +78,9 @@ def _container() -> k8s.core.v1.ContainerArgs:
             "json",
             "--config-file",
             f"/config/{PLUGINS_FILE}",
-            # The guide grants no token or access reviews, which the metrics endpoint's auth needs; the
-            # v1.1.0 chart turns it off the same way without Prometheus.
-            "--metrics-endpoint-auth=false",
-            # v1.1.0 traces by default to a console exporter (runner.go `tracing`, pkg/common/telemetry.go);
-            # `=` because a Go bool flag takes no separate value, as upstream's chart passes it since #1777.
-            "--tracing=false",
+            # The one upstream default turned off, for the reason in inference/istio/facts.py TRACING_OFF; the
+            # metrics endpoint keeps its authentication and authorization on (upstream's default).
+            TRACING_OFF,
         ],  # fmt: skip
         ports=[
             k8s.core.v1.ContainerPortArgs(container_port=EPP_PORT),
@@ -189,6 +192,7 @@ class EndpointPicker:
         self.service_account = k8s.core.v1.ServiceAccount(
             f"{name}-epp-service-account", metadata=_meta(EPP), opts=in_ns
         )
+        self._metrics_auth(name, parent, namespace)
         self.role_binding = k8s.rbac.v1.RoleBinding(
             f"{name}-epp-role-binding",
             metadata=_meta("epp-to-inference-model-reader"),
@@ -199,6 +203,35 @@ class EndpointPicker:
             ],
             role_ref=k8s.rbac.v1.RoleRefArgs(kind="Role", name=READER_ROLE, api_group="rbac.authorization.k8s.io"),
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace, self.role]),
+        )
+
+    def _metrics_auth(self, name: str, parent: pulumi.Resource, namespace: pulumi.Resource) -> None:
+        """Token and access reviews for the picker's authenticated /metrics, as the v1.1.0 chart grants them."""
+        self.metrics_auth_role = k8s.rbac.v1.ClusterRole(
+            f"{name}-epp-metrics-auth",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=METRICS_AUTH_ROLE),
+            rules=[
+                k8s.rbac.v1.PolicyRuleArgs(
+                    api_groups=["authentication.k8s.io"], resources=["tokenreviews"], verbs=["create"]
+                ),
+                k8s.rbac.v1.PolicyRuleArgs(
+                    api_groups=["authorization.k8s.io"], resources=["subjectaccessreviews"], verbs=["create"]
+                ),
+            ],
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        self.metrics_auth_binding = k8s.rbac.v1.ClusterRoleBinding(
+            f"{name}-epp-metrics-auth-binding",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=METRICS_AUTH_ROLE),
+            subjects=[
+                k8s.rbac.v1.SubjectArgs(
+                    kind="ServiceAccount", name=self.service_account.metadata.name, namespace=NAMESPACE
+                )
+            ],
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                kind="ClusterRole", name=METRICS_AUTH_ROLE, api_group="rbac.authorization.k8s.io"
+            ),
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace, self.metrics_auth_role]),
         )
 
     def _deployment(
@@ -242,6 +275,7 @@ class EndpointPicker:
                     self.plugins,
                     self.pool,
                     self.role_binding,
+                    self.metrics_auth_binding,
                     self.service_account,
                     *crd("inference.networking.x-k8s.io", "InferenceObjective"),
                     *nodes,

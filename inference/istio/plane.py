@@ -23,6 +23,7 @@ from inference.common.kubernetes import NONROOT_UID, POD_IDENTITY, field_env, no
 from inference.istio.facts import (
     ADAPTER,
     BASE_MODEL,
+    CLUSTER_IP_SERVICE,
     CRD_FILES,
     CRDS,
     GATEWAY,
@@ -36,6 +37,8 @@ from inference.istio.facts import (
     OBJECTIVE_CRD_FILE,
     PILOT_ENV,
     POOL,
+    PROGRAMMED,
+    PROGRAMMED_TIMEOUT,
     ROUTE,
     SERVER,
     SERVER_LABELS,
@@ -87,6 +90,7 @@ class IstioInferenceGatewayArgs:
     nodes: Sequence[pulumi.Resource] = ()  # what pods need first (a GKE cluster's node pool); objects don't
     install_objective_crd: bool = False  # without install_crds: the picker's InferenceObjective CRD (GKE lacks it)
     internal_load_balancer: bool = False  # GKE: the Gateway's Service becomes an internal load balancer
+    cluster_ip: bool = False  # the Gateway's Service is a ClusterIP one: no load balancer is needed or made
 
 
 def _simulator_pod() -> k8s.core.v1.PodTemplateSpecArgs:
@@ -122,6 +126,12 @@ def _simulator_pod() -> k8s.core.v1.PodTemplateSpecArgs:
             ],
         ),
     )
+
+
+def _gateway_annotations(cluster_ip: bool) -> dict:
+    """`pulumi up` waits until istiod has programmed the Gateway (the guide's `kubectl wait`), so its printed test
+    request can be sent as soon as it ends; the Service type istiod reads from the Gateway's own annotations."""
+    return {"pulumi.com/waitFor": PROGRAMMED, **(CLUSTER_IP_SERVICE if cluster_ip else {})}
 
 
 def _gateway_spec(internal_load_balancer: bool) -> dict:
@@ -182,10 +192,10 @@ class IstioInferenceGateway(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[serving_ns, *nodes]),
         )
-        self._routing(name, args, ingress_ns, serving_ns, istio)
         self.picker = EndpointPicker(
             name, self, namespace=serving_ns, istio=istio, crd=self._crd, nodes=nodes, scorers=args.scorers
         )
+        self._routing(name, args, ingress_ns, serving_ns, istio)
         self.register_outputs({"gateway": GATEWAY, "pool": POOL})
 
     def _crds(
@@ -261,15 +271,19 @@ class IstioInferenceGateway(pulumi.ComponentResource):
         serving_ns: pulumi.Resource,
         istio: list[pulumi.Resource],
     ) -> None:
-        """The Gateway of the `istio` class, which istiod programs, and the route to the pool."""
+        """The Gateway of the `istio` class, made once istiod runs and awaited until istiod has programmed it, and
+        the route to the pool."""
         self.gateway = k8s.apiextensions.CustomResource(
             f"{name}-gateway",
             api_version="gateway.networking.k8s.io/v1",
             kind="Gateway",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=GATEWAY, namespace=INGRESS_NAMESPACE),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=GATEWAY, namespace=INGRESS_NAMESPACE, annotations=_gateway_annotations(args.cluster_ip)
+            ),
             spec=_gateway_spec(args.internal_load_balancer),
             opts=pulumi.ResourceOptions(
                 parent=self,
+                custom_timeouts=pulumi.CustomTimeouts(create=PROGRAMMED_TIMEOUT, update=PROGRAMMED_TIMEOUT),
                 depends_on=[
                     ingress_ns,
                     *istio,
@@ -284,8 +298,15 @@ class IstioInferenceGateway(pulumi.ComponentResource):
             kind="HTTPRoute",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ROUTE, namespace=NAMESPACE),
             spec=ROUTE_SPEC,
+            # After the pool it names and its running picker: a request routed earlier finds no pool, or no picker.
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[serving_ns, self.gateway, *self._crd("gateway.networking.k8s.io", "HTTPRoute")],
+                depends_on=[
+                    serving_ns,
+                    self.gateway,
+                    self.picker.pool,
+                    self.picker.deployment,
+                    *self._crd("gateway.networking.k8s.io", "HTTPRoute"),
+                ],
             ),
         )

@@ -42,6 +42,7 @@ def plane(
             nodes=list(nodes),
             install_objective_crd=on_gke,
             internal_load_balancer=istio.load_balancer == "internal",
+            cluster_ip=istio.load_balancer == "none",
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
     )

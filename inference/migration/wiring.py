@@ -72,17 +72,18 @@ class MigrationRouting:
         )
 
     def route(self, cfg: PlatformConfig, cluster: InferenceCluster, serving: Serving, region: str) -> Route:
-        """The route names a pool only in phases where it exists, and waits for the pools it names; the v1
-        pool first, so at clean-up the route only drops its last backendRef, the alpha pool's."""
+        """The route names a pool only in phases where it exists, and waits for the pools it names and their
+        objectives (the alpha pool's InferenceModels); the v1 pool first, so at clean-up the route only drops its
+        last backendRef, the alpha pool's."""
         mig = cfg.migration
         legacy = self._legacy(cfg, cluster, serving, region) if mig.legacy_managed and mig.legacy_present else None
         backends, pools = [], []
         if region in serving.pools:
             backends.append(RouteBackend(cfg.inference_pool.name, weight=mig.v1_weight))
-            pools.append(serving.pools[region].chart)
+            pools += serving.pools[region].routable()
         if mig.legacy_present:
             backends.append(RouteBackend(mig.legacy_pool, ALPHA_GROUP, mig.alpha_weight))
-            pools += [legacy.chart] if legacy else []
+            pools += [legacy.chart, *legacy.models] if legacy else []
         return Route(backends, pools, [self.gate], {"migration": outputs(cfg, cluster.kube_context)})
 
 

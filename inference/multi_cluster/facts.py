@@ -12,6 +12,17 @@ GATEWAY_CLASS = "gke-l7-cross-regional-internal-managed-mc"
 # A cross-region internal load balancer: its proxies run in GLOBAL_MANAGED_PROXY subnets.
 PROXY_SUBNET_PURPOSE = GLOBAL_PROXY_PURPOSE
 
+# The APIs each fleet feature calls beyond GKE Hub. Multi-cluster Services "configures Cloud DNS zones and records
+# for each exported Service in your fleet clusters" and uses Cloud Service Mesh (Traffic Director) "as a control
+# plane to keep track of endpoints and their health across clusters"
+# (https://cloud.google.com/kubernetes-engine/docs/how-to/multi-cluster-services, "Google Cloud resources managed by
+# MCS"): its controller manages Cloud DNS in the fleet's project, which needs the Cloud DNS API on. Multi Cluster
+# Ingress (the multi-cluster Gateway controller) runs on the Network Services API
+# (https://cloud.google.com/kubernetes-engine/docs/how-to/enabling-multi-cluster-gateways).
+MCS_APIS = ("multiclusterservicediscovery.googleapis.com", "trafficdirector.googleapis.com", "dns.googleapis.com")
+MCI_APIS = ("multiclusteringress.googleapis.com", "networkservices.googleapis.com")
+FEATURE_APIS = {"multiclusterservicediscovery": MCS_APIS, "multiclusteringress": MCI_APIS}
+
 IDENTITIES = {
     "mci-agent": "service-PROJECT_NUMBER@gcp-sa-multiclusteringress.iam.gserviceaccount.com",
     "mcs-importer": "PROJECT.svc.id.goog[gke-mcs/gke-mcs-importer], through Workload Identity",

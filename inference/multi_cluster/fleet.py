@@ -30,7 +30,7 @@ class FleetArgs:
     iam_propagation: str = "60s"
     labels: Mapping[str, str] = field(default_factory=dict)
     hub_apis: Sequence[pulumi.Resource] = ()  # GKE Hub
-    mcs_apis: Sequence[pulumi.Resource] = ()  # Multi-cluster Service Discovery, Traffic Director
+    mcs_apis: Sequence[pulumi.Resource] = ()  # Multi-cluster Service Discovery, Traffic Director, Cloud DNS
     mci_apis: Sequence[pulumi.Resource] = ()  # Multi-cluster Ingress, Network Services
     iam_apis: Sequence[pulumi.Resource] = ()  # Resource Manager: project IAM
     # The project's Workload Identity pool (`PROJECT.svc.id.goog`), from a cluster: IAM refuses a member

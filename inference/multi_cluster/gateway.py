@@ -39,6 +39,8 @@ class MultiClusterGatewayArgs:
     # HTTP access logs of the load balancer's backend, a sample of `n` in 1,000,000 requests; None: off.
     access_log_sample_rate: int | None
     exports: Sequence[pulumi.Resource]  # every cluster's pool export: the import exists only after them
+    # Every cluster's InferenceObjectives: no request reaches a pool before the priorities its picker reads.
+    objectives: Sequence[pulumi.Resource] = ()
     # The namespace, and the multi-cluster features: the Gateway class exists only once MCI is on, and
     # on destroy the Gateway must go before the features that clean up after it.
     requires: Sequence[pulumi.Resource] = ()
@@ -133,7 +135,7 @@ class MultiClusterGateway(pulumi.ComponentResource):
                 "parentRefs": [{"name": args.gateway_name, "kind": "Gateway"}],
                 "rules": [{"backendRefs": [{**POOL_IMPORT, "name": args.pool_name, "port": args.serving_port}]}],
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*requires, *args.exports]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*requires, *args.exports, *args.objectives]),
         )
         self.health_check = self._policy(name, "health-check", "HealthCheckPolicy", args, health_check_spec(args))
         self.backend_policy = self._policy(name, "backend-policy", "GCPBackendPolicy", args, backend_policy_spec(args))

@@ -17,13 +17,9 @@ from inference.multi_cluster.gateway import HealthCheckArgs, MultiClusterGateway
 from inference.serving import wiring as serving
 from inference.serving.wiring import PoolOptions, Served
 
-# What only the multi-cluster Gateway uses: the fleet, multi-cluster services and ingress.
-APIS = (
-    "gkehub.googleapis.com",
-    "multiclusterservicediscovery.googleapis.com",
-    "multiclusteringress.googleapis.com",
-    "trafficdirector.googleapis.com",
-)
+# What only the multi-cluster Gateway uses: the fleet, multi-cluster services and ingress (facts.FEATURE_APIS;
+# the core enables the Network Services API for every mode).
+APIS = ("gkehub.googleapis.com", *facts.MCS_APIS, "multiclusteringress.googleapis.com")
 PROXY_SUBNET_PURPOSE = facts.PROXY_SUBNET_PURPOSE
 GATEWAY_ADDRESSES = True  # the Gateway listens on a reserved internal address in every region
 
@@ -39,8 +35,8 @@ def _fleet(cfg: PlatformConfig, platform: Platform) -> Fleet:
             manage_features=cfg.fleet.manage_features,
             labels=cfg.resource_labels,
             hub_apis=apis.of("gkehub.googleapis.com"),
-            mcs_apis=apis.of("multiclusterservicediscovery.googleapis.com", "trafficdirector.googleapis.com"),
-            mci_apis=apis.of("multiclusteringress.googleapis.com", "networkservices.googleapis.com"),
+            mcs_apis=apis.of(*facts.MCS_APIS),
+            mci_apis=apis.of(*facts.MCI_APIS),
             iam_apis=apis.of("cloudresourcemanager.googleapis.com"),
             workload_pool=platform.config_cluster.workload_pool,
         ),
@@ -67,6 +63,7 @@ def _gateway(cfg: PlatformConfig, platform: Platform, fleet: Fleet, pools: servi
             programmed_timeout_minutes=gw.programmed_timeout_minutes,
             access_log_sample_rate=cfg.observability.access_log_sample_rate,
             exports=[p.export for p in pools.pools.values()],
+            objectives=[o for p in pools.pools.values() for o in p.objectives],
             requires=[*pools.namespace(cfg.config_region), *fleet.features.values()],
             network=[
                 *network.proxy_subnets.values(),

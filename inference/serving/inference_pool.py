@@ -10,7 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from inference.common import vendored
+from inference.common import post_render, vendored
 
 # The vendored `inferencepool` chart of each release (components/charts/, docs/charts.md): what the offline
 # plan renders is what deploys. Relative to the project root, where Pulumi runs the program, so the
@@ -132,6 +132,8 @@ class InferencePool(pulumi.ComponentResource):
             values=chart_values(
                 args.chart_version, args.match_labels, args.serving_port, args.epp_monitoring, args.endpoint_picker
             ),
+            # The metrics reader's token Secret after its ServiceAccount (inference/common/post_render.py).
+            post_renderer=k8s.helm.v4.PostRendererArgs(command=post_render.COMMAND, args=[post_render.SCRIPT]),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.requires, *args.nodes]),
         )
         # The chart has no value for the pool's annotations: a server-side-apply patch owns just this
@@ -149,6 +151,11 @@ class InferencePool(pulumi.ComponentResource):
             )
         self.pool_name = args.pool_name
         self.register_outputs({"pool": args.pool_name})
+
+    def routable(self) -> list[pulumi.Resource]:
+        """What a route naming this pool waits for: the pool (its chart) and every objective of it, so no request
+        reaches the pool before the priorities its endpoint picker schedules by."""
+        return [self.chart, *self.objectives]
 
     @staticmethod
     def _meta(args: InferencePoolArgs, name: str) -> k8s.meta.v1.ObjectMetaArgs:

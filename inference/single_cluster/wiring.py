@@ -27,7 +27,8 @@ class Route:
     """The route's backends, what it waits for, and what it adds to the stack's outputs."""
 
     backends: Sequence[RouteBackend]
-    pools: Sequence[pulumi.Resource]  # the charts of the pools it names: it never routes to a missing one
+    # The pools it names and their objectives (InferencePool.routable): it never routes to a missing one.
+    pools: Sequence[pulumi.Resource]
     gate: Sequence[pulumi.Resource] = ()  # a refused migration step changes no route
     outputs: Mapping[str, Any] = field(default_factory=dict)
 
@@ -47,7 +48,7 @@ class Direct:
     objectives: Mapping[str, int] | None = None
 
     def route(self, cfg: PlatformConfig, cluster: InferenceCluster, serving: Serving, region: str) -> Route:
-        return Route([RouteBackend(cfg.inference_pool.name)], [serving.pools[region].chart])
+        return Route([RouteBackend(cfg.inference_pool.name)], serving.pools[region].routable())
 
 
 def _gateway(

@@ -29,11 +29,12 @@ PROD = stack_settings("prod")
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    """A copy of the project whose stack files the tests write (the program itself is linked in)."""
+    """A copy of the project whose stack files the tests write (the program and its virtualenv, which runs the
+    charts' post-renderer, are linked in)."""
     root = tmp_path_factory.mktemp("project")
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(engine.ROOT / name, root / name)
-    for name in ("inference", "components"):
+    for name in ("inference", "components", "venv"):
         (root / name).symlink_to(engine.ROOT / name)
     return root
 

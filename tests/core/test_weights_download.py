@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -36,8 +37,11 @@ def test_one_job_per_bucket_in_its_region_run_and_waited_for(prod, region):
     assert j.inputs["location"] == region
     assert j.inputs["project"] == "tpu-inference-prod"
     # runExecutionToken, not startExecutionToken: the resource is ready only when the execution completed.
-    assert j.inputs["runExecutionToken"] == weights_download.execution_token("google/gemma-3-27b-it", "main", 0)
+    assert re.fullmatch(r"[0-9a-f]{12}", j.inputs["runExecutionToken"])
     assert "startExecutionToken" not in j.inputs
+    # Made from every other input of the job: it waits for whatever they wait for (a new secret version included).
+    others = {u for key, urns in j.property_dependencies.items() if key != "runExecutionToken" for u in urns}
+    assert others and set(j.property_dependencies["runExecutionToken"]) == others
     assert len(j.inputs["name"]) + len(j.inputs["runExecutionToken"]) < 63  # the provider's limit
     assert j.inputs["deletionProtection"] is False  # or `pulumi destroy` fails on it
     assert j.options["customTimeouts"] == {"create": "360m", "update": "360m"}  # four attempts of 90 min
@@ -139,12 +143,16 @@ def test_no_model_server_starts_before_its_bucket_holds_the_weights(prod, region
     assert job(prod, other).urn not in closure(prod, deployment.urn)  # each region waits for its own bucket
 
 
-def test_a_new_model_or_revision_runs_the_job_again_and_the_same_one_does_not():
-    base = weights_download.execution_token("google/gemma-3-27b-it", "main", 0)
-    assert weights_download.execution_token("google/gemma-3-27b-it", "main", 0) == base
-    assert weights_download.execution_token("google/gemma-3-12b-it", "main", 0) != base
-    assert weights_download.execution_token("google/gemma-3-27b-it", "0123abc", 0) != base
-    assert weights_download.execution_token("google/gemma-3-27b-it", "main", 1) != base
+def test_a_changed_job_runs_again_and_an_unchanged_one_does_not(prod):
+    """The token is the job's whole spec with the model, revision and attempt: the same job never runs twice,
+    and no update of the job reuses an execution name (tests/tools/test_diff.py: labels, image, timeout, token)."""
+    base = weights_download.execution_token("google/gemma-3-27b-it", "main", 0, "{}")
+    assert weights_download.execution_token("google/gemma-3-27b-it", "main", 0, "{}") == base
+    assert weights_download.execution_token("google/gemma-3-12b-it", "main", 0, "{}") != base
+    assert weights_download.execution_token("google/gemma-3-27b-it", "0123abc", 0, "{}") != base
+    assert weights_download.execution_token("google/gemma-3-27b-it", "main", 1, "{}") != base
+    assert weights_download.execution_token("google/gemma-3-27b-it", "main", 0, '{"labels": {}}') != base
+    assert job(run("prod"), "us-east5").inputs["runExecutionToken"] == job(prod, "us-east5").inputs["runExecutionToken"]
     plan = run(
         "prod",
         overrides={
@@ -152,9 +160,8 @@ def test_a_new_model_or_revision_runs_the_job_again_and_the_same_one_does_not():
             "modelStore": {"downloadAttempt": 2},
         },
     )
-    assert job(plan, "us-east5").inputs["runExecutionToken"] == weights_download.execution_token(
-        "google/gemma-3-27b-it", "v2", 2
-    )
+    tokens = {job(p, "us-east5").inputs["runExecutionToken"] for p in (prod, plan)}
+    assert len(tokens) == 2
     # A new revision goes to its own directory: the servers roll to it, never read a half-replaced model.
     deployment = plan.one("kubernetes:apps/v1:Deployment", "model-server-us-east5-deployment")
     (vllm,) = deployment.inputs["spec"]["template"]["spec"]["containers"]
@@ -325,6 +332,6 @@ def test_job_name_and_token_stay_under_the_providers_limit_for_any_accepted_pref
                 continue
             accepted += 1
             for location in cfg.download_regions:
-                token = weights_download.execution_token(cfg.model.id, cfg.model.revision, 9999)
+                token = weights_download.execution_token(cfg.model.id, cfg.model.revision, 9999, "{}")
                 assert len(cfg.names.download_job(location)) + len(token) < name_rules.RUN_EXECUTION_NAME_LIMIT
     assert accepted

@@ -19,7 +19,7 @@ from inference.serving import inference_pool
 from tests import schemas
 from tests.conftest import closure, plan_of, run
 from tests.stacks.test_policy import MANDATORY, analyze
-from tools import capacity, engine, replacements, stack_file, timing, upstream
+from tools import capacity, charts, engine, replacements, stack_file, timing, upstream
 from tools.plan import manifest
 
 # The YAML of the Istio guide's `kubectl apply` steps (components/README.md).
@@ -87,6 +87,9 @@ ISTIO_RESOURCES = Counter(
         "kubernetes:networking.istio.io/v1:DestinationRule": 1,
         "kubernetes:rbac.authorization.k8s.io/v1:Role": 1,
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 1,
+        # the token and access reviews of the picker's authenticated /metrics, as the v1.1.0 chart grants them
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": 1,
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": 1,
     }
 )
 # What the two Istio charts render (helm template, as the provider expands them).
@@ -207,7 +210,8 @@ def test_endpoint_picker_is_the_guides_with_a_released_image(byo):
     assert ours["spec"]["replicas"] == 1 and ours["spec"]["selector"] == guide["spec"]["selector"]
     pod, guide_pod = ours["spec"]["template"]["spec"], guide["spec"]["template"]["spec"]
     (c,), (s,) = pod["containers"], guide_pod["containers"]
-    assert c["args"] == [*s["args"], "--metrics-endpoint-auth=false", "--tracing=false"]
+    # Upstream's defaults but one: tracing, off as upstream's chart has it (inference/istio/facts.py TRACING_OFF).
+    assert c["args"] == [*s["args"], "--tracing=false"]
     assert pod["serviceAccountName"] == "inference-endpoint-picker" and "serviceAccountName" not in guide_pod
     for key in ("name", "ports", "livenessProbe", "readinessProbe", "volumeMounts", "imagePullPolicy"):
         assert c[key] == s[key], key
@@ -240,7 +244,27 @@ def test_objects_equal_the_guides(byo, kind, name):
             guide["data"]["default-plugins.yaml"]
         )
         return
+    if kind == "Gateway":  # the guide's `kubectl wait --for=condition=programmed`, and kind's ClusterIP Service
+        assert ours["metadata"].pop("annotations") == {
+            "pulumi.com/waitFor": "condition=Programmed",
+            "networking.istio.io/service-type": "ClusterIP",
+        }
     assert ours == guide
+
+
+def test_the_pickers_metrics_keep_upstreams_authentication_with_the_rights_it_needs(byo):
+    """EPP v1.1.0 authenticates /metrics by default (runner.go `metrics-endpoint-auth`); the rights are the ones the
+    v1.1.0 chart gives its picker for it (templates/rbac.yaml), bound to the picker's own ServiceAccount."""
+    chart = charts.render(inference_pool.CHARTS["v1.1.0"], "pool", "ns", {"inferencePool": {"modelServers": {
+        "matchLabels": {"app": "x"}}, "targetPorts": [{"number": 8000}]}})  # fmt: skip
+    (upstream,) = [o for o in chart if o["kind"] == "ClusterRole"]
+    role = manifest(obj(byo, "ClusterRole", "inference-model-server-inference-endpoint-picker-metrics-auth"))
+    assert role["rules"] == [r for r in upstream["rules"] if "nonResourceURLs" not in r]
+    binding = obj(byo, "ClusterRoleBinding", role["metadata"]["name"])
+    assert binding.inputs["subjects"] == [
+        {"kind": "ServiceAccount", "name": "inference-endpoint-picker", "namespace": "inference-model-server"}
+    ]
+    assert binding.urn in obj(byo, "Deployment", "inference-endpoint-picker").dependencies
 
 
 def test_the_guides_role_binding_binds_the_pickers_own_service_account(byo):
@@ -330,6 +354,80 @@ def test_istio_comes_from_its_vendored_charts_with_the_guides_switches(byo):
     deployments = [r.inputs["metadata"]["name"] for r in byo.registrations if r.type.endswith(":Deployment")]
     assert sorted(deployments) == ["inference-endpoint-picker", "inference-model-server-deployment", "istiod"]
     assert rendered(byo, "CustomResourceDefinition", "destinationrules.networking.istio.io").rendered_by == base.urn
+
+
+def _istioctl_merge(base: dict, top: dict) -> dict:
+    """values.Map MergeFrom (istio operator/pkg/values): maps merge key by key, anything else is replaced."""
+    out = dict(base)
+    for key, value in top.items():
+        both = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = _istioctl_merge(out[key], value) if both else value
+    return out
+
+
+def istioctl_install(profile: str, version: str) -> tuple[dict, dict]:
+    """(components, chart values) of the guide's `istioctl install --set profile=<profile> --set
+    values.pilot.env...` with a released istioctl: istio 1.29.6 operator/pkg/render/manifest.go MergeInputs
+    (readProfile: `default` first, the profile on top; hubTagOverlay: the release's hub and tag;
+    translateIstioOperatorToHelm: `pilot.enabled`, `pilot.cni.enabled`), then the --set values. `spec.profile`
+    itself never becomes a chart value: the charts' `profile` value (zzz_profile.yaml) stays unset."""
+    read = lambda name: yaml.safe_load((istio_facts.PROFILES / f"{name}.yaml").read_text())  # noqa: E731
+    merged = _istioctl_merge(read("default"), read(profile))["spec"]
+    components = merged["components"]
+    overlay = {
+        "global": {"hub": istio_facts.ISTIO_HUB, "tag": version},
+        "pilot": {
+            "enabled": components["pilot"]["enabled"],
+            "cni": {"enabled": bool((components.get("cni") or {}).get("enabled"))},
+            "env": dict(istio_facts.PILOT_ENV),
+        },
+    }
+    return components, _istioctl_merge(merged["values"], overlay)
+
+
+RELEASE_LABELS = ("release", "app.kubernetes.io/instance")
+
+
+def _release_neutral(value, release: str):
+    """The objects with the Helm release's name in its two labels replaced: the one thing a release name changes."""
+    if isinstance(value, dict):
+        return {
+            k: "<release>" if k in RELEASE_LABELS and v == release else _release_neutral(v, release)
+            for k, v in value.items()
+        }
+    return [_release_neutral(v, release) for v in value] if isinstance(value, list) else value
+
+
+def _keyed(objs: list[dict], release: str) -> dict[tuple[str, str], dict]:
+    return {(o["kind"], o["metadata"]["name"]): _release_neutral(o, release) for o in objs}
+
+
+def test_the_two_charts_with_the_programs_values_are_istioctls_minimal_profile(byo):
+    """The guide installs with istioctl's `minimal` profile, which the Helm charts do not have as a file (their
+    `profile` value is another thing: `--set profile=minimal` fails with "unknown profile"). istioctl's profile
+    picks components and values; rendering both charts both ways shows what differs."""
+    components, values = istioctl_install("minimal", "1.29.6")
+    enabled = {name for name, c in components.items() if isinstance(c, dict) and c.get("enabled")}
+    gateways = [g for c in components.values() if isinstance(c, list) for g in c if g.get("enabled")]
+    assert (enabled, gateways) == ({"base", "pilot"}, [])  # operator/pkg/component: charts base, istio-discovery
+    differences = {}
+    for chart in ("istio-base", "istiod"):
+        reg = byo.one("kubernetes:helm.sh/v4:Chart", f"istio-{chart}")
+        path = engine.ROOT / reg.inputs["chart"]
+        release = reg.inputs["name"]
+        ours = _keyed(charts.render(path, release, "istio-system", reg.inputs.get("values") or {}), release)
+        # istioctl renders every chart as release `istio` (helm.Render("istio", ...) in manifest.go).
+        theirs = _keyed(charts.render(path, "istio", "istio-system", values), "istio")
+        differences[chart] = sorted(
+            {*(ours.keys() ^ theirs.keys()), *(k for k in ours.keys() & theirs.keys() if ours[k] != theirs[k])}
+        )
+    assert differences == {
+        # The profile's `defaultRevision: ""` keeps this webhook out of the chart; istioctl then creates the same
+        # one itself (operator/pkg/webhook WebhooksToDeploy, istioctl/pkg/tag/generate.go "istiod-default-validator").
+        "istio-base": [("ValidatingWebhookConfiguration", "istiod-default-validator")],
+        # istiod's record of the values it was installed with (templates/configmap-values.yaml).
+        "istiod": [("ConfigMap", "values")],
+    }
 
 
 def test_the_guides_crds_are_installed_from_the_reference_copies(byo):
@@ -493,6 +591,21 @@ def test_on_gke_the_gateway_is_an_internal_load_balancer_unless_external_is_chos
     external = run("dev", overrides=ISTIO_ON_DEV | {"istio": {"loadBalancer": "external"}})
     assert "infrastructure" not in obj(external, "Gateway", "gateway").inputs["spec"]
     assert "infrastructure" not in obj(byo, "Gateway", "gateway").inputs["spec"]  # the guide's, on any cluster
+
+
+def test_load_balancer_none_makes_the_gateways_service_cluster_ip_on_any_cluster(gke, byo):
+    """istiod reads the Service type from the Gateway's own annotations (deploymentcontroller.go L516-518): kind,
+    with no load-balancer implementation, needs ClusterIP for the Gateway to become Programmed."""
+    cluster_ip = {"networking.istio.io/service-type": "ClusterIP"}
+    assert obj(byo, "Gateway", "gateway").inputs["metadata"]["annotations"].items() >= cluster_ip.items()
+    on_gke = run("dev", overrides=ISTIO_ON_DEV | {"istio": {"loadBalancer": "none"}})
+    gateway = obj(on_gke, "Gateway", "gateway").inputs
+    assert gateway["metadata"]["annotations"].items() >= cluster_ip.items() and "infrastructure" not in gateway["spec"]
+    guide = run("istio", overrides={"istio": {"version": "1.29.6"}})  # the stack file's `none` dropped
+    assert obj(guide, "Gateway", "gateway").inputs["metadata"]["annotations"] == {
+        "pulumi.com/waitFor": "condition=Programmed"
+    }
+    assert "networking.istio.io/service-type" not in obj(gke, "Gateway", "gateway").inputs["metadata"]["annotations"]
 
 
 @pytest.mark.parametrize("plan_name", ["byo", "gke"])

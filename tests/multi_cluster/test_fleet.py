@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import run
+from inference.multi_cluster import facts
+from tests.conftest import closure, run
 
 P = "tpu-gke-dranet-prod"
 PROJECT = "tpu-inference-prod"
@@ -30,6 +31,18 @@ def test_features_and_config_membership(prod):
         "multiclusteringress": {"configMembership": f"projects/{PROJECT}/locations/global/memberships/{P}-us-east5"}
     }
     assert prod.outputs["configMembership"] == f"projects/{PROJECT}/locations/global/memberships/{P}-us-east5"
+
+
+def test_each_fleet_feature_waits_for_every_api_its_controller_calls(prod):
+    """MCS manages Cloud DNS zones and Traffic Director resources for the exported pools, MCI the load balancers:
+    a feature turned on before those APIs would leave its controller failing its calls (facts.FEATURE_APIS)."""
+    apis = {r.inputs["service"]: r.urn for r in prod.by_type("gcp:projects/service:Service")}
+    features = {f.inputs["name"]: f for f in prod.by_type("gcp:gkehub/feature:Feature")}
+    assert sorted(features) == sorted(facts.FEATURE_APIS)
+    for name, feature in features.items():
+        needed = {"gkehub.googleapis.com", *facts.FEATURE_APIS[name]}
+        assert {a for a in needed if apis[a] not in closure(prod, feature.urn)} == set(), name
+    assert "dns.googleapis.com" in facts.FEATURE_APIS["multiclusterservicediscovery"]
 
 
 def test_mci_service_agent_gets_container_admin_as_a_member(prod):

@@ -16,7 +16,7 @@ PROD_RESOURCES = Counter(
     {
         # base_apis + fleet_apis, plus IAM, Network Services, Autoscaling, ..., and Cloud Run and Secret
         # Manager for the weights download, and the Container File System API for image streaming on the TPU pools
-        "gcp:projects/service:Service": 16,
+        "gcp:projects/service:Service": 17,
         "gcp:compute/network:Network": 1,  # vpc
         "gcp:compute/subnetwork:Subnetwork": 4,  # subnets + proxy_subnets
         "gcp:compute/address:Address": 2,  # gateway_ips
@@ -329,6 +329,7 @@ def test_apis_are_never_disabled_on_destroy(prod):
             "multiclusterservicediscovery",
             "multiclusteringress",
             "trafficdirector",
+            "dns",  # multi-cluster Services manage Cloud DNS zones (inference/multi_cluster/facts.py MCS_APIS)
             "networkservices",
             "autoscaling",
             "monitoring",

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from inference.common import post_render
 from inference.serving import inference_pool
 from tests.conftest import run
 from tools import charts, diff, engine, helm, plan
@@ -298,3 +299,98 @@ def test_a_local_chart_in_a_tiny_project_is_expanded_with_its_values_and_secrets
         {"name": "web-cm", "namespace": "apps"},
     )
     assert cm.inputs["data"] == engine.Secret({"word": "hush"})  # rendered from a secret value: kept secret
+
+
+# ------------------------------------------------------------------------------------- ordering
+
+TOKEN_CHART = {
+    "sa.yaml": "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: reader, namespace: apps}\n",
+    "token.yaml": (
+        "apiVersion: v1\nkind: Secret\ntype: kubernetes.io/service-account-token\n"
+        "metadata:\n  name: reader-token\n  namespace: apps\n  labels: {app: web}\n"
+        "  annotations: {kubernetes.io/service-account.name: reader}\n"
+    ),
+    "cm.yaml": 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: "0755", flag: "yes"}\n',
+}
+
+
+def token_chart_project(tmp_path: Path, post_renderer: bool, extra: dict[str, str] | None = None) -> Path:
+    chart = tmp_path / "charts" / "web"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 1.0.0\n")
+    for name, text in {**TOKEN_CHART, **(extra or {})}.items():
+        (chart / "templates" / name).write_text(text)
+    root = tiny_chart_project(tmp_path, "./charts/web")
+    (root / "venv").symlink_to(engine.ROOT / "venv")
+    (root / "inference").symlink_to(engine.ROOT / "inference")
+    if post_renderer:
+        main = (
+            (root / "__main__.py")
+            .read_text()
+            .replace(
+                "values={})",
+                f'values={{}}, post_renderer={{"command": "{post_render.COMMAND}", "args": ["{post_render.SCRIPT}"]}})',
+            )
+        )
+        (root / "__main__.py").write_text(main)
+    return root
+
+
+def by_kind(plan_: engine.Plan) -> dict[str, engine.Registration]:
+    return {r.type.rsplit(":", 1)[-1]: r for r in plan_.registrations if r.rendered_by}
+
+
+def test_without_an_order_a_charts_token_secret_and_its_service_account_are_created_together(tmp_path):
+    """What the provider does with a chart's objects (yaml.go Register): no edge between a Secret and the
+    ServiceAccount it names, so the token controller may see the Secret first and delete it."""
+    objs = by_kind(plan.render("test", root=token_chart_project(tmp_path, post_renderer=False)))
+    assert objs["ServiceAccount"].urn not in objs["Secret"].dependencies
+
+
+def test_the_post_renderer_orders_the_token_secret_after_its_service_account(tmp_path):
+    objs = by_kind(plan.render("test", root=token_chart_project(tmp_path, post_renderer=True)))
+    secret, account = objs["Secret"], objs["ServiceAccount"]
+    assert secret.inputs["metadata"]["annotations"] == {
+        "kubernetes.io/service-account.name": "reader",
+        charts.DEPENDS_ON: "/namespaces/apps/ServiceAccount/reader",
+    }
+    assert account.urn in secret.dependencies
+    assert secret.inputs["metadata"]["labels"] == {"app": "web"}  # nothing else of the Secret changes
+    assert objs["ConfigMap"].inputs["data"] == {"mode": "0755", "flag": "yes"}  # other documents pass untouched
+
+
+def test_the_post_renderer_passes_every_other_document_through_byte_for_byte():
+    stream = "---\n# Source: web/templates/cm.yaml\n" + TOKEN_CHART["cm.yaml"] + "---\n" + TOKEN_CHART["sa.yaml"]
+    assert post_render.order_token_secrets(stream) == stream
+    ordered = post_render.order_token_secrets(
+        stream + "---\n# Source: web/templates/token.yaml\n" + TOKEN_CHART["token.yaml"]
+    )
+    assert ordered.startswith(stream + "---\n# Source: web/templates/token.yaml\n")
+    assert post_render.order_token_secrets(ordered) == ordered  # idempotent
+
+
+def test_a_token_secret_for_an_account_outside_the_chart_is_left_alone():
+    """The provider refuses nothing for it, but a depends-on to an object outside the chart would do nothing."""
+    assert post_render.order_token_secrets("---\n" + TOKEN_CHART["token.yaml"]) == "---\n" + TOKEN_CHART["token.yaml"]
+
+
+def test_a_depends_on_annotation_orders_objects_of_the_chart(tmp_path):
+    """yaml.go Register honours `config.kubernetes.io/depends-on` (chartV4.md, "Resource Ordering")."""
+    extra = {"cm.yaml": TOKEN_CHART["cm.yaml"].replace("{name: settings}", "{name: settings, annotations: "
+             "{config.kubernetes.io/depends-on: /namespaces/apps/ServiceAccount/reader}}")}  # fmt: skip
+    objs = by_kind(plan.render("test", root=token_chart_project(tmp_path, post_renderer=False, extra=extra)))
+    assert objs["ServiceAccount"].urn in objs["ConfigMap"].dependencies
+
+
+def test_a_depends_on_annotation_naming_nothing_in_the_chart_is_refused(tmp_path):
+    extra = {"cm.yaml": TOKEN_CHART["cm.yaml"].replace("{name: settings}", "{name: settings, annotations: "
+             "{config.kubernetes.io/depends-on: /namespaces/apps/ServiceAccount/writer}}")}  # fmt: skip
+    root = token_chart_project(tmp_path, post_renderer=False, extra=extra)
+    with pytest.raises(charts.ChartRenderError, match="depends on /namespaces/apps/ServiceAccount/writer"):
+        plan.render("test", root=root)
+
+
+def test_the_post_renderer_runs_with_the_virtualenv_pulumi_gives_the_program():
+    runtime = yaml.safe_load((engine.ROOT / "Pulumi.yaml").read_text())["runtime"]
+    assert f"{runtime['options']['virtualenv']}/bin/python" == post_render.COMMAND
+    assert (engine.ROOT / post_render.SCRIPT).is_file()

@@ -31,14 +31,14 @@ def rendered(stack: str = "prod", region_count: int = 2, **overrides) -> dict:
 
 def test_no_change_prints_no_changes():
     assert diff.markdown("prod", rendered(), rendered()) == (
-        "**prod**: no changes (170 resources) · time to serve 21:42 min (unchanged)\n"
+        "**prod**: no changes (171 resources) · time to serve 21:42 min (unchanged)\n"
     )
 
 
 def test_a_third_region_is_added_in_its_own_groups():
     text = diff.markdown("prod", rendered(), rendered(region_count=3))
     first = text.splitlines()[0]
-    assert first.startswith("**prod**: 60 to add, 4 to change, 0 to replace, 0 to delete (166 unchanged)")
+    assert first.startswith("**prod**: 60 to add, 4 to change, 0 to replace, 0 to delete (167 unchanged)")
     assert "#### cluster-us-east1 (InferenceCluster) · us-east1" in text
     assert "- `+` add `gcp:container/cluster:Cluster` **cluster-us-east1-gke** `tpu-gke-dranet-prod-us-east1`" in text
     assert "- `+` add `gcp:compute/subnetwork:Subnetwork` **network-proxy-us-east1**" in text
@@ -61,7 +61,7 @@ def test_a_removed_region_is_deleted():
 def test_a_changed_value_shows_its_path_old_and_new():
     text = diff.markdown("prod", rendered(), rendered(servingPort=8080))
     assert text.splitlines()[0].startswith(
-        "**prod**: 0 to add, 18 to change, 0 to replace, 0 to delete (152 unchanged)"
+        "**prod**: 0 to add, 18 to change, 0 to replace, 0 to delete (153 unchanged)"
     )
     assert '  - `allows[0].ports[0]`: `"8000"` → `"8080"`' in text
     assert "  - `spec.ports[0].targetPort`: `8000` → `8080`" in text
@@ -174,6 +174,20 @@ def test_the_command_diffs_against_a_base_folder_without_overwriting_it(tmp_path
     assert capsys.readouterr().out.startswith("**dev**: 1 to add, 0 to change")
 
 
+def test_the_command_fails_a_diff_with_an_update_the_api_would_refuse(tmp_path, capsys):
+    """A base whose download job differs from the head in a label only: the head's update keeps its token."""
+    base = tmp_path / "base"
+    data = json.loads(json.dumps(rendered()))  # a copy: rendered() is shared
+    job = next(r for r in data["resources"] if r["name"] == "weights-download-us-east5")
+    job["inputs"]["labels"] = {**job["inputs"]["labels"], "team": "another"}
+    base.mkdir()
+    (base / "resources.json").write_text(json.dumps(data))
+    assert plan_tool.main(["prod", "--diff", str(base), "--out", str(tmp_path / "head")]) == 2
+    printed = capsys.readouterr()
+    assert "  - **refused**: the provider sends `runExecutionToken` with every update" in printed.out
+    assert "error: the update of weights-download-us-east5 would be refused" in printed.err
+
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_rendered_plans_hold_no_secret_value(stack):
     text = json.dumps(rendered(stack))
@@ -209,9 +223,11 @@ def test_moving_a_zone_replaces_the_cluster_its_pools_membership_provider_and_ev
     assert text.splitlines()[0].startswith(
         # the cluster, its provider, its membership, and the three grants whose member names the project's
         # identity pool (the MCS importer's, the metrics adapter's, the serving identity's), an output of
-        # this (the config) cluster: unknown until it is replaced
-        f"**prod**: 0 to add, 0 to change, {len(on_it) + len(pools) + 6} to replace, 0 to delete"
+        # this (the config) cluster: unknown until it is replaced; and MCI's config membership changes with it
+        f"**prod**: 0 to add, 1 to change, {len(on_it) + len(pools) + 6} to replace, 0 to delete"
     )
+    assert "- `~` change `gcp:gkehub/feature:Feature` **fleet-mci** `multiclusteringress`" in text
+    assert "  - `spec`: " in text and "→ `(known once **fleet-us-east5** is replaced)`" in text
     assert (
         "- `+-` replace (forces replacement: `location`; protected: `pulumi up` stops until it is unprotected; "
         "`deletionProtection` is on: the provider refuses to delete "
@@ -270,9 +286,64 @@ def test_a_new_downloader_image_updates_the_download_jobs_only():
         rendered(),
         rendered(modelServer='{"namespace": "inference", "downloaderImage": "vllm/vllm-tpu:v0.11.0"}'),
     )
-    # Same model and revision, same execution token: the jobs change in place and download nothing again.
+    # The jobs change in place, each with a new execution token: the new execution finds the revision's marker
+    # and ends at once, nothing is downloaded again.
     assert text.splitlines()[0].startswith("**prod**: 0 to add, 2 to change, 0 to replace, 0 to delete")
     assert '  - `template.template.containers[0].image`: `"vllm/vllm-tpu:v0.12.0"` → `"vllm/vllm-tpu:v0.11.0"`' in text
+    assert "  - `runExecutionToken`: " in text and "**refused**" not in text
+
+
+@functools.cache
+def rotated() -> dict:
+    """prod after `pulumi config set --secret hfToken <another token>`."""
+    plan = plan_tool.render("prod", secrets={**plan_tool.OPERATOR_STAND_INS, "hfToken": "hf_rotated"})
+    return json.loads(json.dumps(plan_tool.document(plan, TWO)))
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["labels", "image", "timeout", "attempt", "token rotation"],
+)
+def test_every_update_of_a_download_job_carries_a_new_execution_token(change):
+    """terraform-provider-google sends the token with every update of the job, and Cloud Run refuses an execution
+    name it already has: each change the job sees must come with a new token (diff.ONCE_PER_UPDATE)."""
+    head = {
+        "labels": lambda: rendered(labels='{"environment": "prod", "team": "ml-platform", "cost-center": "ai"}'),
+        "image": lambda: rendered(modelServer='{"namespace": "inference", "downloaderImage": "vllm/vllm-tpu:v0.11.0"}'),
+        "timeout": lambda: rendered(modelServer='{"namespace": "inference", "downloadTimeoutMinutes": 120}'),
+        "attempt": lambda: rendered(modelStore='{"layout": "per-region", "protect": true, "downloadAttempt": 1}'),
+        "token rotation": rotated,
+    }[change]()
+    jobs = [c for c in diff.compare(rendered(), head) if c.resource["type"] == "gcp:cloudrunv2/job:Job"]
+    assert [c.action for c in jobs] == ["update", "update"]
+    for c in jobs:
+        assert "runExecutionToken" in {path for path, _, _ in c.properties}, c.resource["name"]
+    assert diff.refusals(rendered(), head) == []
+
+
+def _job(label: str, token: str, **deps) -> engine.Registration:
+    inputs = {"name": "dl", "location": "us-east5", "labels": {"v": label}, "runExecutionToken": token}
+    return resource("dl", inputs, "gcp:cloudrunv2/job:Job", deps=deps)
+
+
+def test_an_update_that_keeps_the_execution_token_is_refused():
+    text = diff.markdown("prod", doc(_job("1", "abc")), doc(_job("2", "abc")))
+    assert "- `~` change `gcp:cloudrunv2/job:Job` **dl** `dl`" in text
+    assert "  - **refused**: the provider sends `runExecutionToken` with every update" in text
+    ((name, why),) = diff.refusals(doc(_job("1", "abc")), doc(_job("2", "abc")))
+    assert name == "dl" and "the API accepts each value once" in why
+    assert diff.refusals(doc(_job("1", "abc")), doc(_job("2", "def"))) == []
+
+
+def test_a_job_fed_by_a_replaced_secret_version_needs_its_token_fed_by_it_too():
+    """A rotated token is a new secret version, known once it exists: the job's mount of it changes then, and so
+    must its execution token, or the update is refused."""
+    version = resource("v", {"secretData": "a"}, "gcp:secretmanager/secretVersion:SecretVersion")
+    rotated_version = resource("v", {"secretData": "b"}, "gcp:secretmanager/secretVersion:SecretVersion")
+    only_mount = _job("1", "abc", labels=[version.urn])  # the version feeds an input, not the token
+    assert diff.refusals(doc(version, only_mount), doc(rotated_version, only_mount)) != []
+    both = _job("1", "abc", labels=[version.urn], runExecutionToken=[version.urn])
+    assert diff.refusals(doc(version, both), doc(rotated_version, both)) == []
 
 
 def test_one_bucket_instead_of_one_per_region():
@@ -317,7 +388,7 @@ def test_labels_and_replicas_update_in_place(overrides, expected):
 
 def test_a_replaced_resource_replaces_what_takes_a_force_new_input_from_it():
     # The mock's RandomId output does not change with its keepers; a real one is regenerated, and with it
-    # the bucket named from it and the grant on that bucket. A label taken from it updates in place.
+    # the bucket named from it and the grant on that bucket. A label taken from it updates in place, once known.
     suffix = resource(
         "suffix", {"byteLength": 4, "keepers": {"layout": "per-region"}}, "random:index/randomId:RandomId"
     )
@@ -338,7 +409,10 @@ def test_a_replaced_resource_replaces_what_takes_a_force_new_input_from_it():
         deps={"labels": [suffix.urn]},
     )
     text = diff.markdown("prod", doc(suffix, bucket, grant, tagged), doc(changed, bucket, grant, tagged))
-    assert text.startswith("**prod**: 0 to add, 0 to change, 3 to replace, 0 to delete (1 unchanged)")
+    assert text.startswith("**prod**: 0 to add, 1 to change, 3 to replace, 0 to delete (0 unchanged)")
+    # The label is unknown until the suffix exists again, and the engine updates the bucket with it.
+    assert '- `~` change `gcp:storage/bucket:Bucket` **logs** `logs`\n  - `labels`: `{"s": "1a2b"}` → ' in text
+    assert "`(known once **suffix** is replaced)`" in text
     assert "- `+-` replace (forces replacement: `keepers`) `random:index/randomId:RandomId` **suffix**" in text
     assert (
         "- `+-` replace (because **suffix** is replaced (`name`)) `gcp:storage/bucket:Bucket` **weights** `w-1a2b`"
@@ -346,7 +420,7 @@ def test_a_replaced_resource_replaces_what_takes_a_force_new_input_from_it():
     )
     grant_line = "- `+-` replace (because **weights** is replaced (`bucket`))"
     assert f"{grant_line} `gcp:storage/bucketIAMMember:BucketIAMMember` **read**" in text
-    assert "**logs**" not in text
+    assert "replace (because **suffix** is replaced (`labels`))" not in text  # a label is no force-new input
 
 
 def kube(cluster_id: str | None, kubeconfig: str = "ca-1", **extra) -> engine.Registration:
