@@ -235,7 +235,7 @@ def test_ctrl_c_mid_drill_restores_the_region():
 
 def test_sigterm_mid_drill_restores_the_region_and_a_second_signal_does_not_stop_the_restore():
     world = World(detect=30.0)
-    before = signal.getsignal(signal.SIGTERM)
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
     sent = []
 
     def terminate(w):
@@ -253,7 +253,8 @@ def test_sigterm_mid_drill_restores_the_region_and_a_second_signal_does_not_stop
     assert sent == ["SIGTERM", "SIGINT"]
     assert code == drill.EXIT_INTERRUPTED and report["problems"] == ["interrupted (signal SIGTERM)"]
     restored(world, report)
-    assert signal.getsignal(signal.SIGTERM) == before and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # The drill hands both signals back as it found them (a CI runner may start it with SIGINT ignored).
+    assert {sig: signal.getsignal(sig) for sig in before} == before
 
 
 def test_a_region_that_does_not_serve_before_is_not_taken_down():
