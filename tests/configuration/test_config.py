@@ -1799,6 +1799,14 @@ QUANTITIES = [
         '"0.' + "0" * 33 + '1"', "is 36 characters long, at most 32"),
     Bad("quantity with a space", epp(cpuRequest="500 m"), "inferencePool.endpointPicker.cpuRequest", '"500 m"',
         "is not a Kubernetes quantity"),
+    Bad("memory in binary exa", epp(memoryLimit="1Ei"), "inferencePool.endpointPicker.memoryLimit", '"1Ei"',
+        "no machine type the checks know has more than"),
+    Bad("CPU in binary exa", epp(cpuRequest="2Ei"), "inferencePool.endpointPicker.cpuRequest", '"2Ei"',
+        "is 2.305843009e+18 cores"),
+    Bad("CPU past a float", epp(cpuRequest="1e400"), "inferencePool.endpointPicker.cpuRequest", '"1e400"',
+        "is 1.000000000e+400 cores"),
+    Bad("memory past a float", epp(memoryRequest="1e400"), "inferencePool.endpointPicker.memoryRequest", '"1e400"',
+        "no machine type the checks know has more than"),
 ]  # fmt: skip
 
 IMAGES = [

@@ -35,6 +35,9 @@ from tools import engine, kube_api, pods
         ("1e3", 1000),
         ("1E3", 1000),
         ("1E", 10**18),
+        ("1Ei", 2**60),  # the binary exa suffix, not an exponent
+        ("0.5Ei", 2**59),
+        ("1e400", 10**400),
         ("100u", Fraction(1, 10**4)),
         ("3n", Fraction(3, 10**9)),
         ("1.5e-3", Fraction(3, 2000)),
