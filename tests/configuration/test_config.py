@@ -1878,6 +1878,14 @@ SECRETS = [
         "the program reads no such key"),
     Bad("secret under a misspelt key", {"hfTokne": {"secure": "v1:set-outside-the-repository"}}, "hfTokne",
         '"[secret]"', "did you mean 'hfToken'?"),
+    Bad("token in plain text under a misspelt key", {"hfTokne": "hf_PlainTextTokenValue"}, "hfTokne",
+        '"[not shown]"', "did you mean 'hfToken'?"),
+    Bad("token in plain text nested under a known key", {"modelServer": {"namespace": "inference",
+        "hfToken": "hf_PlainTextTokenValue"}}, "modelServer.hfToken", '"[not shown]"', "is not a known key"),
+    Bad("client secret nested under a guard", {"observability": {"apigeeClientSecret": "s3cr3t-plain"}},
+        "observability.apigeeClientSecret", '"[not shown]"', "is not a known key"),
+    Bad("credentials inside an unknown mapping", {"modelStores": {"key": '{"private_key": "-----BEGIN"}'}},
+        "modelStores", '"[not shown]"', "did you mean 'modelStore'?"),
 ]  # fmt: skip
 
 DERIVED_NAMES_AND_LOCATIONS = [
@@ -2040,11 +2048,11 @@ def test_the_table_covers_every_class_of_bad_input():
         "guards": 27,
         "gateway modes": 7,
         "migrations": 13,
-        "quantities": 7,
+        "quantities": 11,
         "image references": 5,
         "revisions and reservations": 6,
         "weights in HBM": 6,
-        "secrets": 9,
+        "secrets": 13,
         "derived names and locations": 7,
         "every section": 11,
     }

@@ -9,7 +9,7 @@ from fractions import Fraction
 import pytest
 
 from inference.common import credentials, image_reference, quantities
-from inference.common.reader import ConfigError
+from inference.common.reader import ConfigError, Problem
 from inference.common.validators import git_ref_problem
 from inference.configuration import stack as config
 from inference.core.facts import models
@@ -399,3 +399,28 @@ def test_no_error_shows_a_secret_value():
     with pytest.raises(ConfigError) as err:
         config.parse(raw, "prod", secret_keys={"hfToken", "modelServer"})
     assert secret not in str(err.value) and '"[secret]"' in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "hf_PlainTextTokenValue",
+        "ya29.a0AfB",
+        '{"type": "service_account", "private_key": "x"}',
+        "apiVersion: v1\nusers:\n- user:\n    token: abc\n",
+        "-----BEGIN RSA PRIVATE KEY-----\nMII",
+        {"nested": {"clientSecret": "x"}},
+        [{"key": "hf_abc"}],
+    ],
+)
+def test_a_credential_is_recognised_by_its_form_whatever_key_holds_it(value):
+    assert credentials.holds_credential(value)
+    (problem,) = credentials.masked([Problem("someKey", value, "is not a known key", "remove it")], set(), {})
+    assert problem.value == credentials.PLAIN_TEXT and "rotate the credential" in problem.fix
+
+
+@pytest.mark.parametrize("value", ["google/gemma-3-27b-it", "tokenizer-free", {"port": 8000}, ["hf", "x"], 8000, None])
+def test_ordinary_values_are_shown(value):
+    assert not credentials.holds_credential(value)
+    (problem,) = credentials.masked([Problem("servingPort", value, "is wrong", "fix it")], set(), {})
+    assert problem.value == value and problem.fix == "fix it"
