@@ -199,8 +199,16 @@ def test_models_that_fit_their_slice_pass():
     assert config.parse(prod | small, "prod").accelerator.chips == 1
     stated = {"accelerator": ONE_CHIP, "model": {"id": "my-org/private", "billionParameters": 13}}  # 24.2 < 29.4 GiB
     assert config.parse(prod | stated, "prod").model.id == "my-org/private"
-    unknown = {"accelerator": ONE_CHIP, "model": {"id": "my-org/private"}}  # no size known: nothing to check
-    assert config.parse(prod | unknown, "prod").model.id == "my-org/private"
+    quantized = {"accelerator": ONE_CHIP, "model": {"id": "my-org/private-AWQ"}}  # bytes a parameter unknown
+    assert config.parse(prod | quantized, "prod").model.id == "my-org/private-AWQ"
+
+
+def test_a_model_of_unknown_size_on_a_slice_needs_its_size():
+    unknown = {"model": {"id": "my-org/private"}}
+    with pytest.raises(ConfigError) as err:
+        config.parse(stack_settings("prod") | unknown, "prod")
+    assert [p.key for p in err.value.problems] == ["model.billionParameters"]
+    assert config.parse(stack_settings("dev") | unknown, "dev").model.id == "my-org/private"  # the simulator
 
 
 @pytest.mark.parametrize(
