@@ -169,6 +169,9 @@ def test_a_changed_value_changes_what_is_rendered():
         assert pool.inputs["spec"]["targetPorts"] == [{"number": 8080}]
         (check,) = rendered(changed, "HealthCheckPolicy", region)
         assert check.inputs["spec"]["default"]["config"]["httpHealthCheck"]["port"] == 8080
+    # The program's own check of the imported pool, which the cross-region load balancer fails over on.
+    (own,) = [r for r in changed.by_type("kubernetes:networking.gke.io/v1:HealthCheckPolicy") if not r.rendered_by]
+    assert own.inputs["spec"]["default"]["config"]["httpHealthCheck"]["port"] == 8080
     objs = charts.render(
         VENDORED / "inferencepool-v1.5.0",
         "other",
