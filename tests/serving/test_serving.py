@@ -539,8 +539,11 @@ def test_each_clusters_objects_use_that_clusters_provider(prod):
     providers = {r.urn: r for r in prod.by_type("pulumi:providers:kubernetes")}
     objects = [r for r in prod.registrations if r.type.startswith("kubernetes:") and (r.custom or r.remote)]
     objects = [r for r in objects if r.type != "pulumi:providers:kubernetes" and not r.rendered_by]
-    # 12 serving objects and 14 of autoscaling in each cluster, plus the Gateway, its route and two policies
-    assert len(objects) == 2 * (12 + 14) + 4
+    # Both clusters hold objects of serving and autoscaling; the Gateway and its route only the config cluster.
+    assert {cluster_of(prod, r) for r in objects} == {"europe-west4", "us-east5"}
+    gateway = [r for r in objects if r.type.startswith("kubernetes:gateway.networking.k8s.io/")]
+    (config_region,) = {cluster_of(prod, r) for r in gateway}
+    assert prod.outputs["clusters"][config_region]["name"] == prod.outputs["gateway"]["cluster"]
     for reg in objects:
         provider_urn = reg.provider.rsplit("::", 1)[0]
         assert provider_urn in providers, reg.name

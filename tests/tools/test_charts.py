@@ -239,7 +239,7 @@ def test_no_kubernetes_object_is_declared_twice_on_a_cluster(prod, dev):
 def test_a_second_plan_has_the_same_urns_and_no_changes(prod):
     again = run("prod")
     urns = lambda p: sorted(r.urn for r in p.registrations if r.rendered_by)  # noqa: E731
-    assert urns(again) == urns(prod) and len(set(urns(prod))) == 40
+    assert urns(again) == urns(prod) and urns(prod) and len(set(urns(prod))) == len(urns(prod))
     regions = plan.regions_of("prod")
     assert diff.compare(plan.document(prod, regions), plan.document(again, regions)) == []
 
