@@ -32,7 +32,8 @@ def prod() -> dict:
 def _set(inputs: dict, path: str, value) -> None:
     *parents, last = path.split(".")
     for part in parents:
-        inputs = inputs.setdefault(part, {})
+        name, _, index = part.partition("[")
+        inputs = inputs.setdefault(name, {}) if not index else inputs[name][int(index.rstrip("]"))]
     inputs[last] = value
 
 
@@ -104,6 +105,11 @@ PROD_CASES = [
     ("weights-us-east5-read", "member", "serviceAccount:other@tpu-inference-prod.iam.gserviceaccount.com", "+-"),
     ("weights-suffix", "byteLength", 8, "+-"),
     ("cluster-us-east5-k8s", "clusterIdentifier", "gke_tpu-inference-prod_us-east5-a_other", "+-"),
+    # The objects on the clusters: a Deployment's selector and a Service's cluster IP are immutable.
+    ("model-server-us-east5-deployment", "spec.selector.matchLabels.app", "another-server", "+-"),
+    ("model-server-us-east5-deployment", "spec.template.spec.containers[0].image", "vllm/vllm-tpu:v0.13.0", "~"),
+    ("model-server-us-east5-service", "spec.clusterIP", "10.96.0.10", "+-"),
+    ("model-server-us-east5-service", "metadata.namespace", "serving", "+-"),
 ]
 
 
@@ -115,7 +121,7 @@ def test_a_change_to_prods_saved_plan_gets_the_providers_verdict(name, path, val
     (target,) = [r for r in head["resources"] if r["name"] == name]
     _set(target["inputs"], path, value)
     line = verdict(diff.markdown("prod", prod(), head), name)
-    top = path.split(".")[0] if path.startswith("placementPolicy") else path
+    top = next((p for p in ("placementPolicy", "spec.selector") if path.startswith(p)), path)
     if expected == "+-":
         assert re.match(forces(top), line), line
     elif expected == "+-?":
@@ -323,3 +329,79 @@ def test_a_new_tpu_placement_may_replace_the_pool(field, value):
     old, new = (one_resource(type_, {"placementPolicy": p}) for p in (placement, placement | {field: value}))
     line = verdict(diff.markdown("prod", old, new), "r")
     assert line.startswith(f"- `+-?` replace (possible replacement: `placementPolicy.{field}`)"), line
+
+
+# Kubernetes objects: pulumi-kubernetes' force-new properties (provider/pkg/provider/diff.go at the pinned commit,
+# docs/diff.md), and the identity every kind is replaced on (provider.go Diff).
+POD_SPEC = fields(
+    "affinity automountServiceAccountToken dnsConfig dnsPolicy enableServiceLinks hostAliases hostIPC hostNetwork "
+    "hostPID hostname imagePullSecrets nodeName nodeSelector overhead preemptionPolicy priority priorityClassName "
+    "readinessGates restartPolicy runtimeClassName schedulerName securityContext serviceAccount serviceAccountName "
+    "shareProcessNamespace subdomain terminationGracePeriodSeconds volumes"
+)
+CONTAINER = fields(
+    "args command env image imagePullPolicy lifecycle livenessProbe ports readinessProbe resources securityContext "
+    "stdin stdinOnce terminationMessagePath terminationMessagePolicy tty volumeDevices volumeMounts workingDir"
+)
+PV_SOURCES = fields(
+    "awsElasticBlockStore azureDisk azureFile cephfs cinder csi fc flexVolume flocker gcePersistentDisk glusterfs "
+    "hostPath iscsi local nfs photonPersistentDisk portworxVolume quobyte rbd scaleIO storageos vsphereVolume"
+)
+STATEFUL_SET = fields(
+    "spec.podManagementPolicy spec.revisionHistoryLimit spec.selector spec.serviceName spec.volumeClaimTemplates"
+)
+JOB = fields("spec.completions spec.parallelism spec.selector spec.template")
+K8S_FORCE_NEW: dict[str, list[str]] = {
+    "apps/v1:Deployment": ["spec.selector"],
+    "apps/v1:DaemonSet": ["spec.selector"],
+    "apps/v1beta2:Deployment": ["spec.selector"],
+    "apps/v1:StatefulSet": STATEFUL_SET,
+    "apps/v1beta1:StatefulSet": STATEFUL_SET,
+    "batch/v1:Job": JOB,
+    "batch/v1beta1:Job": JOB,
+    "core/v1:PersistentVolumeClaim": fields("spec.accessModes spec.selector spec.storageClassName spec.volumeName"),
+    "core/v1:PersistentVolume": [f"spec.{s}" for s in PV_SOURCES],
+    "core/v1:Pod": [f"spec.{f}" for f in POD_SPEC]
+    + [f"spec.{c}[*].{f}" for c in ("containers", "initContainers") for f in CONTAINER],
+    "core/v1:ResourceQuota": ["spec.scopes"],
+    "core/v1:Service": ["spec.clusterIP"],
+    # Secrets and ConfigMaps replace on their data unless the provider makes them mutable (provider.go).
+    "core/v1:Secret": ["type", "data", "stringData"],
+    "core/v1:ConfigMap": ["data", "binaryData"],
+    "policy/v1beta1:PodDisruptionBudget": ["spec"],
+    "rbac.authorization.k8s.io/v1:RoleBinding": ["roleRef"],
+    "rbac.authorization.k8s.io/v1:ClusterRoleBinding": ["roleRef"],
+    "storage.k8s.io/v1:StorageClass": ["parameters", "provisioner"],
+}
+K8S_KINDS = [*K8S_FORCE_NEW, "core/v1:Namespace", "inference.networking.k8s.io/v1:InferencePool"]
+K8S_CASES = [(f"kubernetes:{t}", f) for t, fs in K8S_FORCE_NEW.items() for f in fs] + [
+    (f"kubernetes:{t}", f) for t in K8S_KINDS for f in ("metadata.name", "metadata.namespace")
+]
+
+
+@pytest.mark.parametrize(("type_", "field"), K8S_CASES, ids=[f"{t.split(':', 1)[1]}.{f}" for t, f in K8S_CASES])
+def test_a_kubernetes_force_new_field_replaces_its_object(type_, field):
+    keep = {"metadata": {"name": "o", "namespace": "ns", "labels": {"team": "ml"}}}
+    before, after = (_deep_merge(keep, _nested(field, v)) for v in ("old-value", "new-value"))
+    line = verdict(diff.markdown("prod", one_resource(type_, before), one_resource(type_, after)), "r")
+    assert re.match(forces(field), line), line
+
+
+@pytest.mark.parametrize(
+    ("type_", "field"),
+    [
+        ("apps/v1:Deployment", "spec.replicas"),
+        ("apps/v1:Deployment", "spec.template"),  # a rollout, not a replacement
+        ("core/v1:Service", "spec.type"),
+        ("policy/v1:PodDisruptionBudget", "spec.maxUnavailable"),
+        ("core/v1:PersistentVolumeClaim", "spec.resources"),  # a volume may grow in place
+        ("inference.networking.k8s.io/v1:InferencePool", "spec.targetPorts"),
+        ("core/v1:Namespace", "metadata.labels"),
+    ],
+)
+def test_other_kubernetes_fields_update_in_place(type_, field):
+    keep = {"metadata": {"name": "o", "namespace": "ns"}}
+    before, after = (_deep_merge(keep, _nested(field, v)) for v in ("old-value", "new-value"))
+    type_ = f"kubernetes:{type_}"
+    line = verdict(diff.markdown("prod", one_resource(type_, before), one_resource(type_, after)), "r")
+    assert line.startswith("- `~` change "), line
