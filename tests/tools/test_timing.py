@@ -1,5 +1,5 @@
-"""Time-to-serve model and dependency graph: the critical path of prod is pinned, and the graph is as
-parallel as the real dependencies allow."""
+"""Time-to-serve model and dependency graph: prod's critical path runs through its slow steps one after another,
+and the graph is as parallel as the real dependencies allow."""
 
 from __future__ import annotations
 
