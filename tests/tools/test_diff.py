@@ -349,7 +349,10 @@ def test_a_new_downloader_image_updates_the_download_jobs_only():
     changes = diff.compare(
         rendered(), rendered(modelServer='{"namespace": "inference", "downloaderImage": "vllm/vllm-tpu:v0.11.0"}')
     )
-    assert {(c.action, c.resource["name"]) for c in changes} == {("update", f"weights-download-{r}") for r in TWO}
+    assert {(c.action, c.resource["name"]) for c in changes} == {
+        *(("update", f"weights-download-{r}") for r in TWO),
+        *(("replace", f"weights-download-{r}-execution") for r in TWO),  # a new random execution token
+    }
     assert '  - `template.template.containers[0].image`: `"vllm/vllm-tpu:v0.12.0"` → `"vllm/vllm-tpu:v0.11.0"`' in text
     assert "  - `runExecutionToken`: " in text and "**refused**" not in text
 
@@ -443,8 +446,14 @@ def test_one_bucket_instead_of_one_per_region():
 )
 def test_labels_and_replicas_update_in_place(overrides, expected):
     text = diff.markdown("prod", rendered(), rendered(**overrides))
-    assert " to change, 0 to replace, 0 to delete" in text.splitlines()[0]
-    assert expected in text and not replaced_lines(text)
+    # Nothing is replaced but the download jobs' random execution tokens, drawn again when a job's labels change.
+    tokens = {
+        "- `+-` replace (forces replacement: `keepers`) `random:index/randomId:RandomId` "
+        f"**weights-download-{r}-execution**"
+        for r in TWO
+    }
+    assert set(replaced_lines(text)) <= tokens
+    assert " 0 to delete" in text.splitlines()[0] and expected in text
 
 
 def test_a_replaced_resource_replaces_what_takes_a_force_new_input_from_it():
