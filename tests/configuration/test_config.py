@@ -1818,7 +1818,7 @@ IMAGES = [
         {"modelServer": {"namespace": "inference", "backend": "simulator",
                          "simulatorImage": "ghcr.io/llm-d/llm-d-inference-sim@sha256:" + "ab" * 16}},
         "modelServer.simulatorImage", f'"ghcr.io/llm-d/llm-d-inference-sim@sha256:{"ab" * 16}"',
-        "not sha256: and 64 lowercase hex digits", "dev"),
+        "not sha256: and 64 lowercase hex digits (or sha512", "dev"),
     Bad("downloader image Cloud Run cannot import",
         {"modelServer": {"namespace": "inference", "downloaderImage": "quay.io/vllm/vllm-tpu:v0.12.0"}},
         "modelServer.downloaderImage", '"quay.io/vllm/vllm-tpu:v0.12.0"', "is in the registry quay.io"),

@@ -69,6 +69,7 @@ def test_a_helm_release_must_also_name_the_endpoint_pickers_service():
         "us-docker.pkg.dev/p/r/vllm:1.0",
         "registry.example.com:5000/team/vllm:2",
         "vllm/vllm-tpu@sha256:" + "a" * 64,
+        "vllm/vllm-tpu:v0.12.0@sha512:" + "b" * 128,  # the other algorithm the OCI image spec registers
     ],
 )
 def test_pinned_images_pass(image):
@@ -83,6 +84,7 @@ def test_pinned_images_pass(image):
         ("vllm/vllm-tpu:v0.12.0\n", "is not a container image reference"),
         ("VLLM/vllm-tpu:1", "is not a container image reference"),
         ("vllm/vllm-tpu@sha256:abc", "digest"),
+        ("vllm/vllm-tpu@sha512:" + "b" * 64, "digest"),
     ],
 )
 def test_images_that_do_not_stay_one_release_are_refused(image, why):
