@@ -1386,7 +1386,7 @@ GUARDS = [
         {"guards": {"modelArmor": {"enabled": True, "location": "us"}}},
         "guards.modelArmor.location",
         '"us"',
-        "us-central1",
+        "is a multi-region of Model Armor, and the Gateway's callout names a regional endpoint",
     ),
     Bad(
         "Model Armor without a location",
