@@ -13,9 +13,12 @@ from inference.configuration.platform import PlatformConfig
 from inference.core.cluster import InferenceCluster
 from inference.core.wiring import Platform, Weights
 from inference.serving import wiring as serving
+from inference.serving.body_router import BodyRouter, BodyRouterArgs
+from inference.serving.facts import BODY, MODEL_HEADER
+from inference.serving.models import ServedModel
 from inference.serving.wiring import PoolOptions, Served, Serving
 from inference.single_cluster import facts, requests
-from inference.single_cluster.gateway import RouteBackend, SingleClusterGateway, SingleClusterGatewayArgs
+from inference.single_cluster.gateway import RouteBackend, RouteRule, SingleClusterGateway, SingleClusterGatewayArgs
 
 APIS: tuple[str, ...] = ()  # nothing beyond the core's
 PROXY_SUBNET_PURPOSE = facts.PROXY_SUBNET_PURPOSE
@@ -31,6 +34,7 @@ class Route:
     pools: Sequence[pulumi.Resource]
     gate: Sequence[pulumi.Resource] = ()  # a refused migration step changes no route
     outputs: Mapping[str, Any] = field(default_factory=dict)
+    rules: Sequence[RouteRule] = ()  # several models: a rule per model on the model header
 
 
 class Routing(Protocol):
@@ -48,12 +52,45 @@ class Direct:
     objectives: Mapping[str, int] | None = None
 
     def route(self, cfg: PlatformConfig, cluster: InferenceCluster, serving: Serving, region: str) -> Route:
-        return Route([RouteBackend(cfg.inference_pool.name)], serving.pools[region].routable())
+        if not cfg.models:
+            return Route([RouteBackend(cfg.inference_pool.name)], serving.pools[region].routable())
+        pools = serving.model_pools(region)
+        return Route(
+            [RouteBackend(cfg.inference_pool.name)],
+            [r for _, pool in pools for r in pool.routable()],
+            rules=model_rules(cfg, pools),
+        )
+
+
+def model_rules(cfg: PlatformConfig, pools: Sequence[tuple[ServedModel | None, Any]]) -> list[RouteRule]:
+    """A rule per model: the names its requests may send (the base model's, its adapters') to its pool."""
+    first = cfg.served_models[0]
+    return [
+        RouteRule(MODEL_HEADER, (served or first).served_names, RouteBackend((served or first).pool_name))
+        for served, _ in pools
+    ]
+
+
+def _body_router(cfg: PlatformConfig, cluster: InferenceCluster, serving: Serving, region: str) -> BodyRouter | None:
+    """Body-based routing, when the stack routes several models on the body's `model`."""
+    if cfg.model_routing != BODY:
+        return None
+    return BodyRouter(
+        "body-router",
+        BodyRouterArgs(
+            namespace=cfg.model_server.namespace,
+            gateway_name=cfg.gateway.name,
+            requires=serving.namespace(region),
+            nodes=[cluster.system_pool],
+        ),
+        opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
+    )
 
 
 def _gateway(
-    cfg: PlatformConfig, platform: Platform, region: str, serving: Serving, route: Route
+    cfg: PlatformConfig, platform: Platform, region: str, serving: Serving, route: Route, extra: Sequence = ()
 ) -> SingleClusterGateway:
+    """`extra`: what the route waits for beside its pools (the body router that sets the header it matches)."""
     gw, network, cluster = cfg.gateway, platform.network, platform.clusters[region]
     return SingleClusterGateway(
         "gateway",
@@ -67,8 +104,9 @@ def _gateway(
             endpoint=cluster.cluster.endpoint,
             ca_certificate=cluster.cluster.master_auth.cluster_ca_certificate,
             requires=serving.namespace(region),
-            pools=route.pools,
+            pools=[*route.pools, *extra],
             gate=route.gate,
+            rules=route.rules,
             network=[network.proxy_subnets[region], network.firewalls["health-checks"], network.firewalls["proxies"]],
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
@@ -84,7 +122,8 @@ def wire(cfg: PlatformConfig, platform: Platform, weights: Weights, routing: Rou
     )
     plane = serving.build(cfg, platform, weights, options)
     route = routing.route(cfg, cluster, plane, region)
-    gateway = _gateway(cfg, platform, region, plane, route)
+    router = _body_router(cfg, cluster, plane, region)
+    gateway = _gateway(cfg, platform, region, plane, route, [router.chart] if router else [])
     gw = cfg.gateway
     request = requests.test_request(
         context=cluster.kube_context,
