@@ -13,8 +13,9 @@ from inference.configuration.platform import PlatformConfig
 from inference.core.wiring import Platform, Weights
 from inference.multi_cluster import facts
 from inference.multi_cluster.fleet import Fleet, FleetArgs, FleetMember
-from inference.multi_cluster.gateway import HealthCheckArgs, MultiClusterGateway, MultiClusterGatewayArgs
+from inference.multi_cluster.gateway import HealthCheckArgs, ModelRoute, MultiClusterGateway, MultiClusterGatewayArgs
 from inference.serving import wiring as serving
+from inference.serving.facts import MODEL_HEADER
 from inference.serving.wiring import PoolOptions, Served
 
 # What only the multi-cluster Gateway uses: the fleet, multi-cluster services and ingress (facts.FEATURE_APIS;
@@ -62,17 +63,25 @@ def _gateway(cfg: PlatformConfig, platform: Platform, fleet: Fleet, pools: servi
             timeout_sec=balancing.timeout_sec,
             programmed_timeout_minutes=gw.programmed_timeout_minutes,
             access_log_sample_rate=cfg.observability.access_log_sample_rate,
-            exports=[p.export for p in pools.pools.values()],
-            objectives=[o for p in pools.pools.values() for o in p.objectives],
+            exports=[p.export for p in pools.all_pools()],
+            objectives=[o for p in pools.all_pools() for o in p.objectives],
             requires=[*pools.namespace(cfg.config_region), *fleet.features.values()],
             network=[
                 *network.proxy_subnets.values(),
                 network.firewalls["health-checks"],
                 network.firewalls["proxies"],
             ],
+            model_routes=_model_routes(cfg),
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": platform.config_cluster.provider}),
     )
+
+
+def _model_routes(cfg: PlatformConfig) -> list[ModelRoute]:
+    """Several models: a rule per model on the header the client sets (no routing extension on this class)."""
+    if not cfg.models:
+        return []
+    return [ModelRoute(MODEL_HEADER, m.served_names, m.pool_name, m.metric_export_name) for m in cfg.models]
 
 
 def test_request(cfg: PlatformConfig, context: str, gateway_ip: str) -> str:
