@@ -166,7 +166,9 @@ def _entry(r: Reader, index: int, ctx: dict[str, Any]) -> ServedModel | None:
     adapters = _adapters(r, priority, ctx["simulator"])
     rank = r.get("maxLoraRank", facts.DEFAULT_LORA_RANK)
     if rank not in facts.LORA_RANKS:
-        r.problem("maxLoraRank", rank, "is not a rank vLLM accepts", f"choose one of {facts.LORA_RANKS}")
+        r.problem(
+            "maxLoraRank", rank, "is not a rank vLLM accepts", f"choose one of {', '.join(map(str, facts.LORA_RANKS))}"
+        )
     r.finish()
     if len(r.problems) != before or key is None:
         return None
@@ -240,7 +242,9 @@ def model_routing(top: Reader, served: tuple[ServedModel, ...], mode: str | None
     """`modelRouting`: body (body-based routing sets the model header) where the Gateway class runs routing
     extensions, header (the client sets it) where it does not; None with one model."""
     if not served:
-        if top.given("modelRouting"):
+        if top.given("models"):  # refused: its problem says enough
+            top.known.add("modelRouting")
+        elif top.given("modelRouting"):
             top.get("modelRouting")
             top.problem(
                 "modelRouting", top.raw["modelRouting"], "does nothing with one model", "remove it, or list models"
@@ -267,12 +271,18 @@ def check(top: Reader, served: tuple[ServedModel, ...], fields: Mapping[str, Any
         return
     gw = fields["gateway"]
     if gw.mode == ISTIO or fields.get("migration") is not None:
-        what = "Istio mode brings its own servers and picker" if gw.mode == ISTIO else "a migration moves one model"
+        if gw.mode == ISTIO:
+            what, fix = (
+                "Istio mode brings its own servers and picker",
+                "or gateway.mode single-cluster or multi-cluster",
+            )
+        else:
+            what, fix = "a migration moves one model", "until the migration is done"
         top.problem(
             "models",
             [m.model.id for m in served],
             f"serves several models, and {what}",
-            "serve one model (model), or use gateway.mode single-cluster or multi-cluster without a migration",
+            f"serve one model (model) {fix}",
         )
         return
     _check_replicas(top, served, fields["autoscaling"], fields["accelerator"], fields["model_server"])
