@@ -19,6 +19,7 @@ from inference.core.config.model import Model
 from inference.serving import facts
 from inference.serving.config import InferencePool, ModelServer
 
+_NO_WEIGHTS = "remove it, or use backend: vllm-tpu with an accelerator"
 _WEIGHTS_ONLY = ("revision", "tensorParallelSize", "billionParameters")
 
 
@@ -154,7 +155,7 @@ def _entry(r: Reader, index: int, ctx: dict[str, Any]) -> ServedModel | None:
     if ctx["simulator"]:
         for name in (n for n in _WEIGHTS_ONLY if r.given(n)):
             why = "nothing is sharded across TPU chips" if name != "revision" else "no weights are downloaded"
-            r.problem(name, r.raw[name], f"does nothing with backend simulator: {why}", "remove it, or use vllm-tpu")
+            r.problem(name, r.raw[name], f"does nothing with backend simulator: {why}", _NO_WEIGHTS)
     served = model_config.read_model(r, ctx["accelerator"])
     priority = r.integer("priority", pool.priority if pool.priority is not None else 10, low=-1000, high=1000)
     default_objective = _suffixed(pool.objective_name, key) if pool.objective_name and key is not None else None
