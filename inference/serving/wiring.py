@@ -207,4 +207,13 @@ def outputs(cfg: PlatformConfig) -> dict[str, Any]:
             "servedModel": cfg.model.served_name,
         },
         "inferencePool": cfg.inference_pool.name,
+        # Several models: what a request may name as its model, and the pool it reaches (docs/models.md).
+        **(
+            {
+                "models": {n: m.pool_name for m in cfg.models for n in m.served_names},
+                "modelRouting": cfg.model_routing,
+            }
+            if cfg.models
+            else {}
+        ),
     }
