@@ -2091,6 +2091,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "secrets": 9,
         "derived names and locations": 7,
         "every section": 11,
+        "several models": 18,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)
 
