@@ -79,7 +79,7 @@ def _gateway(cfg: PlatformConfig, platform: Platform, fleet: Fleet, pools: servi
 
 def _model_routes(cfg: PlatformConfig) -> list[ModelRoute]:
     """Several models: a rule per model on the header the client sets (no routing extension on this class)."""
-    if not cfg.models:
+    if len(cfg.models) < 2:  # one pool: it takes every request
         return []
     return [ModelRoute(MODEL_HEADER, m.served_names, m.pool_name, m.metric_export_name) for m in cfg.models]
 

@@ -33,3 +33,6 @@ DEFAULT_LORA_RANK = 16
 LORA_TPU_ENV = (("MODEL_IMPL_TYPE", "vllm"),)
 # llm-d-inference-sim v0.7.1 (README "Command line parameters"): --lora-modules takes space-separated JSON
 # strings {"name", "path", "base_model_name"}, --max-loras the adapters in one batch.
+# An HTTPRoute holds at most 16 rules (one per model) of at most 64 matches (a model's name and its adapters')
+# (kubernetes-sigs/gateway-api v1.4.0 config/crd/standard/gateway.networking.k8s.io_httproutes.yaml maxItems).
+MOST_MODELS, MOST_NAMES_PER_MODEL = 16, 64

@@ -124,6 +124,15 @@ def _adapters(m: Reader, priority: int | None, simulator: bool) -> tuple[Adapter
     if not isinstance(raw, list):
         m.problem("adapters", raw, "must be a list", "list the adapters, each with name and source")
         return None
+    if len(raw) >= facts.MOST_NAMES_PER_MODEL:
+        m.problem(
+            "adapters",
+            f"{len(raw)} adapters",
+            f"makes the model's route rule match {len(raw) + 1} names, and an HTTPRoute rule holds "
+            f"{facts.MOST_NAMES_PER_MODEL} matches (Gateway API v1.4.0)",
+            f"list at most {facts.MOST_NAMES_PER_MODEL - 1} adapters per model",
+        )
+        return None
     found = []
     for i, item in enumerate(raw):
         if not isinstance(item, Mapping):
@@ -205,6 +214,14 @@ def models(
             "models", raw, "must be a non-empty list", "list the models, each with id (and name after the first)"
         )
         return ()
+    if len(raw) > facts.MOST_MODELS:
+        top.problem(
+            "models",
+            f"{len(raw)} models",
+            f"needs a route rule each, and an HTTPRoute holds {facts.MOST_MODELS} rules (Gateway API v1.4.0)",
+            f"list at most {facts.MOST_MODELS} models",
+        )
+        return ()
     if server is None or None in (server.name, server.app_label, pool.name):
         return ()  # the names every model derives from are refused already
     ctx = {"accelerator": accelerator, "server": server, "pool": pool, "simulator": server.backend == "simulator"}
@@ -241,9 +258,9 @@ def _duplicates(top: Reader, found: list[ServedModel]) -> bool:
 
 def model_routing(top: Reader, served: tuple[ServedModel, ...], mode: str | None, class_name: str | None) -> str | None:
     """`modelRouting`: body (body-based routing sets the model header) where the Gateway class runs routing
-    extensions, header (the client sets it) where it does not; None with one model."""
-    if not served:
-        if top.given("models"):  # refused: its problem says enough
+    extensions, header (the client sets it) where it does not; None with one model, adapters or not."""
+    if len(served) < 2:  # one pool takes every request, whatever model (or adapter) it names
+        if top.given("models") and not served:  # refused: its problem says enough
             top.known.add("modelRouting")
         elif top.given("modelRouting"):
             top.get("modelRouting")

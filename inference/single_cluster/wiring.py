@@ -52,7 +52,7 @@ class Direct:
     objectives: Mapping[str, int] | None = None
 
     def route(self, cfg: PlatformConfig, cluster: InferenceCluster, serving: Serving, region: str) -> Route:
-        if not cfg.models:
+        if len(cfg.models) < 2:  # one pool: it takes every request
             return Route([RouteBackend(cfg.inference_pool.name)], serving.pools[region].routable())
         pools = serving.model_pools(region)
         return Route(

@@ -1970,6 +1970,11 @@ SEVERAL_MODELS = [
     Bad("models past the TPU slices", {"model": None, **several(
         {"name": "small", "id": "google/gemma-3-4b-it"}, first={"id": "google/gemma-3-27b-it"})},
         "models", '["google/gemma-3-27b-it", "google/gemma-3-4b-it"]', "each takes a whole TPU slice"),
+    Bad("more models than route rules", {"models": [GEMMA, *({**LLAMA, "name": f"m{i}", "servedName": f"m{i}"}
+        for i in range(16))]}, "models", '"17 models"', "an HTTPRoute holds 16 rules", "models"),
+    Bad("more adapters than a rule matches", several(LLAMA, first={**GEMMA, "adapters": [
+        {"name": f"a{i}", "source": "org/lora"} for i in range(64)]}), "models[0].adapters", '"64 adapters"',
+        "list at most 63 adapters per model", "models"),
     Bad("models in Istio mode", {**ISTIO_ON_DEV, "model": None, **several(LLAMA)}, "models",
         '["google/gemma-3-27b-it", "meta-llama/Llama-3.1-8B-Instruct"]', "Istio mode brings its own", "dev"),
     Bad("models on an existing cluster", several(LLAMA), "models", '[{"id": "google/gemma-3-27b-it", "servedName": '
@@ -2091,7 +2096,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "secrets": 9,
         "derived names and locations": 7,
         "every section": 11,
-        "several models": 18,
+        "several models": 20,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)
 

@@ -14,7 +14,7 @@ from inference.serving import facts
 from inference.serving.body_router import BodyRouter, BodyRouterArgs
 from inference.serving.inference_pool import InferencePool
 from inference.serving.model_server import LoraAdapter, ModelServer, SharedObjects, TpuServing
-from tests.conftest import PLACEHOLDER, closure, components, placeholder, plan_of
+from tests.conftest import PLACEHOLDER, closure, components, placeholder, plan_of, run
 from tests.serving.test_components import DEPLOYMENT, _pool_args, _server_args
 
 OBJECTIVE = "kubernetes:inference.networking.x-k8s.io/v1alpha2:InferenceObjective"
@@ -263,3 +263,9 @@ def test_each_model_has_its_servers_pool_hpa_and_dashboard_tiles(models):
     assert len(_k8s(models, "Namespace")) == 1 + 1  # the serving namespace and the metrics adapter's
     accounts = [a.inputs["metadata"]["name"] for a in models.by_type("kubernetes:core/v1:ServiceAccount")]
     assert accounts.count("gemma-ksa") == 1
+
+
+def test_one_model_in_the_list_plans_exactly_what_the_model_key_plans(dev):
+    """The first model keeps today's names: a one-entry list is the same stack, resource for resource."""
+    listed = run("dev", overrides={"model": None, "models": [{"id": "google/gemma-3-27b-it"}]})
+    assert {r.urn: repr(r.inputs) for r in listed.registrations} == {r.urn: repr(r.inputs) for r in dev.registrations}
