@@ -14,8 +14,10 @@ from inference.serving import facts
 from inference.serving.body_router import BodyRouter, BodyRouterArgs
 from inference.serving.inference_pool import InferencePool
 from inference.serving.model_server import LoraAdapter, ModelServer, SharedObjects, TpuServing
+from tests import schemas
 from tests.conftest import PLACEHOLDER, closure, components, placeholder, plan_of, run
 from tests.serving.test_components import DEPLOYMENT, _pool_args, _server_args
+from tools.plan import manifest
 
 OBJECTIVE = "kubernetes:inference.networking.x-k8s.io/v1alpha2:InferenceObjective"
 ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
@@ -269,3 +271,21 @@ def test_one_model_in_the_list_plans_exactly_what_the_model_key_plans(dev):
     """The first model keeps today's names: a one-entry list is the same stack, resource for resource."""
     listed = run("dev", overrides={"model": None, "models": [{"id": "google/gemma-3-27b-it"}]})
     assert {r.urn: repr(r.inputs) for r in listed.registrations} == {r.urn: repr(r.inputs) for r in dev.registrations}
+
+
+def test_the_models_stacks_custom_resources_fit_their_crds(models):
+    folders = {
+        "InferenceObjective": "gateway-api-inference-extension-v1.5.0",
+        "InferencePool": "gateway-api-inference-extension-v1.5.0",
+        "HTTPRoute": "gateway-api-v1.4.0",
+        "HealthCheckPolicy": "gke-gateway-api",
+        "GCPBackendPolicy": "gke-gateway-api",
+        "GCPRoutingExtension": "gke-gateway-api",
+    }
+    checked = []
+    for reg in models.registrations:
+        obj = manifest(reg) if reg.type.startswith("kubernetes:") and reg.custom else None
+        if obj and obj.get("kind") in folders:
+            schemas.validate_custom(obj, folders[obj["kind"]], patch=reg.type.endswith("Patch"))
+            checked.append(obj["kind"])
+    assert set(checked) == set(folders) and checked.count("InferencePool") == 2
