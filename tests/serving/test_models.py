@@ -289,3 +289,19 @@ def test_the_models_stacks_custom_resources_fit_their_crds(models):
             schemas.validate_custom(obj, folders[obj["kind"]], patch=reg.type.endswith("Patch"))
             checked.append(obj["kind"])
     assert set(checked) == set(folders) and checked.count("InferencePool") == 2
+
+
+def test_on_the_multi_cluster_gateway_the_client_header_routes_to_pools_exported_from_every_cluster():
+    two = [{"id": "google/gemma-3-27b-it", "servedName": "gemma"}, {"name": "llama", "id": "meta-llama/Llama-3.1-8B"}]
+    plan = run("dev", overrides={"model": None, "models": two})
+    (route,) = plan.by_type(ROUTE)
+    rules = {r["backendRefs"][0]["name"]: r for r in route.inputs["spec"]["rules"]}
+    assert {n: [m["headers"][0]["value"] for m in r["matches"]] for n, r in rules.items()} == {
+        "gemma-pool": ["gemma"],
+        "gemma-pool-llama": ["meta-llama/Llama-3.1-8B"],
+    }
+    assert all(r["backendRefs"][0]["kind"] == "GCPInferencePoolImport" for r in rules.values())
+    assert _k8s(plan, "GCPRoutingExtension") == []  # nothing reads the body: the client sets the header
+    exports = plan.by_type("kubernetes:inference.networking.k8s.io/v1:InferencePoolPatch")
+    assert sorted(e.inputs["metadata"]["name"] for e in exports) == ["gemma-pool"] * 2 + ["gemma-pool-llama"] * 2
+    assert {e.urn for e in exports} <= closure(plan, route.urn)
