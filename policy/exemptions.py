@@ -62,7 +62,7 @@ CHART_EXEMPTIONS = (
     ),
     (
         "container-resource-requests",
-        re.compile(r"inference:serving:BodyRouter\$kubernetes:helm\.sh/v4:Chart\$kubernetes:apps/v1:Deployment::"),
+        re.compile(r"inference:models:BodyRouter\$kubernetes:helm\.sh/v4:Chart\$kubernetes:apps/v1:Deployment::"),
         "bbr",
         "registry.k8s.io/gateway-api-inference-extension/bbr:v1.5.0",
         "the body-based router of the body-based-routing chart v1.5.0 (GKE's body-based routing guide): its "

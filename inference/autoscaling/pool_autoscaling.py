@@ -67,7 +67,7 @@ class AdapterAccess(pulumi.ComponentResource):
 
 @dataclass(frozen=True)
 class MorePool:
-    """Another model's pool in the same cluster (inference/serving/models.py): its own HPA on its own metric."""
+    """Another model's pool in the same cluster (inference/models/config.py): its own HPA on its own metric."""
 
     pool_name: str
     deployment: str

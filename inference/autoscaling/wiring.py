@@ -15,7 +15,7 @@ from inference.autoscaling.pool_autoscaling import (
 )
 from inference.configuration.platform import PlatformConfig
 from inference.core.wiring import Platform
-from inference.serving import models
+from inference.models import config as models
 from inference.serving.wiring import Served, Serving
 
 

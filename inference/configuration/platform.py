@@ -15,10 +15,10 @@ from inference.core.config.network import PrivateNodes, Region
 from inference.guards.config import Guards
 from inference.istio.config import Istio
 from inference.migration.config import Migration
+from inference.models.config import ServedModel, single
 from inference.multi_cluster.config import Fleet
 from inference.observability.config import Observability
 from inference.serving.config import InferencePool, ModelServer
-from inference.serving.models import ServedModel, single
 
 # Config namespaces something reads besides the project's own: the default Google Cloud provider
 # (`gcp:project`, ...) and the engine (`pulumi:tags`, ...). Every Kubernetes object uses an explicit
@@ -59,7 +59,7 @@ class PlatformConfig:
     # Bucket location -> the Cloud Run region its weights download runs in; {} for the simulator backend.
     download_regions: Mapping[str, str] = field(default_factory=dict)
     guards: Guards | None = None  # Model Armor and Apigee in front of the model; None: neither
-    # Several models behind the Gateway (inference/serving/models.py); (): the one `model`.
+    # Several models behind the Gateway (inference/models/config.py); (): the one `model`.
     models: tuple[ServedModel, ...] = ()
     model_routing: str | None = None  # "body" | "header" with several models
 

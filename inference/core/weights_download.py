@@ -61,7 +61,7 @@ marker.write_text(wanted)
 print(f"{wanted} downloaded to {target}")
 """
 
-# Several models, or LoRA adapters (inference/serving/models.py): the same steps for each repository in turn, each
+# Several models, or LoRA adapters (inference/models/config.py): the same steps for each repository in turn, each
 # into its own `<repository>/<revision>` with its own marker, so every server waits for exactly what it reads.
 DOWNLOAD_ALL_SCRIPT = """\
 import json, os, pathlib

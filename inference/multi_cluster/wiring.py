@@ -11,11 +11,12 @@ import pulumi
 from inference.common.images import CURL_IMAGE
 from inference.configuration.platform import PlatformConfig
 from inference.core.wiring import Platform, Weights
+from inference.models import wiring as models
+from inference.models.facts import MODEL_HEADER
 from inference.multi_cluster import facts
 from inference.multi_cluster.fleet import Fleet, FleetArgs, FleetMember
 from inference.multi_cluster.gateway import HealthCheckArgs, ModelRoute, MultiClusterGateway, MultiClusterGatewayArgs
 from inference.serving import wiring as serving
-from inference.serving.facts import MODEL_HEADER
 from inference.serving.wiring import PoolOptions, Served
 
 # What only the multi-cluster Gateway uses: the fleet, multi-cluster services and ingress (facts.FEATURE_APIS;
@@ -79,7 +80,7 @@ def _gateway(cfg: PlatformConfig, platform: Platform, fleet: Fleet, pools: servi
 
 def _model_routes(cfg: PlatformConfig) -> list[ModelRoute]:
     """Several models: a rule per model on the header the client sets (no routing extension on this class)."""
-    if len(cfg.models) < 2:  # one pool: it takes every request
+    if not models.several(cfg):  # one pool takes every request
         return []
     return [ModelRoute(MODEL_HEADER, m.served_names, m.pool_name, m.metric_export_name) for m in cfg.models]
 

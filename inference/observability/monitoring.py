@@ -174,7 +174,7 @@ class ObservabilityArgs:
     dashboard: bool
     labels: Mapping[str, str]
     depends_on: Sequence[pulumi.Resource] = ()  # the Monitoring and Logging APIs
-    more_pools: Sequence[str] = ()  # the other models' pools (inference/serving/models.py): their own tiles
+    more_pools: Sequence[str] = ()  # the other models' pools (inference/models/config.py): their own tiles
 
 
 def _alert_policy(name: str, args: ObservabilityArgs, rule, opts: pulumi.ResourceOptions) -> gcp.monitoring.AlertPolicy:

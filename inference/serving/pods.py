@@ -19,7 +19,7 @@ from inference.common.kubernetes import (
     seccomp_pod,
 )
 from inference.core.weights_download import MARKER, weights_dir
-from inference.serving.facts import LORA_TPU_ENV
+from inference.models.facts import LORA_TPU_ENV
 
 if TYPE_CHECKING:
     from inference.serving.model_server import LoraAdapter, ModelServerArgs, TpuServing
@@ -172,7 +172,7 @@ def _vllm_volumes(tpu: TpuServing) -> list[k8s.core.v1.VolumeArgs]:
 
 
 def lora_args(args: ModelServerArgs) -> list[str]:
-    """vLLM's LoRA flags (inference/serving/facts.py): every adapter from its directory in the bucket."""
+    """vLLM's LoRA flags (inference/models/facts.py): every adapter from its directory in the bucket."""
     if not args.adapters:
         return []
     modules = [f"{a.name}={WEIGHTS_MOUNT}/{weights_dir(a.source, a.revision)}" for a in args.adapters]
@@ -240,7 +240,7 @@ def simulator_pod(args: ModelServerArgs, labels: dict[str, str]) -> k8s.core.v1.
 
 
 def simulator_lora_args(args: ModelServerArgs) -> list[str]:
-    """The simulator's LoRA flags (inference/serving/facts.py): one JSON module per adapter, on its base model."""
+    """The simulator's LoRA flags (inference/models/facts.py): one JSON module per adapter, on its base model."""
     if not args.adapters:
         return []
     modules = [

@@ -13,9 +13,9 @@ from inference.core.cluster import InferenceCluster
 from inference.core.facts import machines
 from inference.core.weights_download import weights_dir
 from inference.core.wiring import Platform, Weights
+from inference.models.config import ServedModel
 from inference.serving.inference_pool import EndpointPickerResources, InferencePool, InferencePoolArgs
 from inference.serving.model_server import LoraAdapter, ModelServer, ModelServerArgs, SharedObjects, TpuServing
-from inference.serving.models import ServedModel
 
 
 @dataclass(frozen=True)
@@ -207,13 +207,4 @@ def outputs(cfg: PlatformConfig) -> dict[str, Any]:
             "servedModel": cfg.model.served_name,
         },
         "inferencePool": cfg.inference_pool.name,
-        # Several models: what a request may name as its model, and the pool it reaches (docs/models.md).
-        **(
-            {
-                "models": {n: m.pool_name for m in cfg.models for n in m.served_names},
-                "modelRouting": cfg.model_routing,
-            }
-            if cfg.models
-            else {}
-        ),
     }

@@ -12,10 +12,10 @@ import pulumi
 from inference.configuration.platform import PlatformConfig
 from inference.core.cluster import InferenceCluster
 from inference.core.wiring import Platform, Weights
+from inference.models import wiring as models
+from inference.models.config import ServedModel
+from inference.models.facts import MODEL_HEADER
 from inference.serving import wiring as serving
-from inference.serving.body_router import BodyRouter, BodyRouterArgs
-from inference.serving.facts import BODY, MODEL_HEADER
-from inference.serving.models import ServedModel
 from inference.serving.wiring import PoolOptions, Served, Serving
 from inference.single_cluster import facts, requests
 from inference.single_cluster.gateway import RouteBackend, RouteRule, SingleClusterGateway, SingleClusterGatewayArgs
@@ -52,7 +52,7 @@ class Direct:
     objectives: Mapping[str, int] | None = None
 
     def route(self, cfg: PlatformConfig, cluster: InferenceCluster, serving: Serving, region: str) -> Route:
-        if len(cfg.models) < 2:  # one pool: it takes every request
+        if not models.several(cfg):  # one pool takes every request
             return Route([RouteBackend(cfg.inference_pool.name)], serving.pools[region].routable())
         pools = serving.model_pools(region)
         return Route(
@@ -69,22 +69,6 @@ def model_rules(cfg: PlatformConfig, pools: Sequence[tuple[ServedModel | None, A
         RouteRule(MODEL_HEADER, (served or first).served_names, RouteBackend((served or first).pool_name))
         for served, _ in pools
     ]
-
-
-def _body_router(cfg: PlatformConfig, cluster: InferenceCluster, serving: Serving, region: str) -> BodyRouter | None:
-    """Body-based routing, when the stack routes several models on the body's `model`."""
-    if cfg.model_routing != BODY:
-        return None
-    return BodyRouter(
-        "body-router",
-        BodyRouterArgs(
-            namespace=cfg.model_server.namespace,
-            gateway_name=cfg.gateway.name,
-            requires=serving.namespace(region),
-            nodes=[cluster.system_pool],
-        ),
-        opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
-    )
 
 
 def _gateway(
@@ -122,7 +106,7 @@ def wire(cfg: PlatformConfig, platform: Platform, weights: Weights, routing: Rou
     )
     plane = serving.build(cfg, platform, weights, options)
     route = routing.route(cfg, cluster, plane, region)
-    router = _body_router(cfg, cluster, plane, region)
+    router = models.body_router(cfg, cluster, plane.namespace(region))
     gateway = _gateway(cfg, platform, region, plane, route, [router.chart] if router else [])
     gw = cfg.gateway
     request = requests.test_request(

@@ -1,5 +1,5 @@
 """BodyRouter: body-based routing in front of several models' pools, as GKE documents it (the vendored
-`body-based-routing` chart with provider gke, inference/serving/facts.py): an ext_proc server that copies the
+`body-based-routing` chart with provider gke, inference/models/facts.py): an ext_proc server that copies the
 request body's `model` into the X-Gateway-Model-Name header, attached to the Gateway as a GCPRoutingExtension,
 so the route's per-model rules can match it."""
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from inference.serving import facts
+from inference.models import facts
 
 RELEASE = "body-based-router"  # the release name GKE's guide installs the chart under
 
@@ -32,7 +32,7 @@ def chart_values(gateway_name: str) -> dict:
 
 class BodyRouter(pulumi.ComponentResource):
     def __init__(self, name: str, args: BodyRouterArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("inference:serving:BodyRouter", name, None, opts)
+        super().__init__("inference:models:BodyRouter", name, None, opts)
         self.chart = k8s.helm.v4.Chart(
             f"{name}-chart",
             chart=facts.BODY_ROUTER_CHART,

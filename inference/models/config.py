@@ -16,7 +16,7 @@ from inference.common.validators import epp_service, git_revision
 from inference.core.config import model as model_config
 from inference.core.config.compute import Accelerator
 from inference.core.config.model import Model
-from inference.serving import facts
+from inference.models import facts
 from inference.serving.config import InferencePool, ModelServer
 
 _NO_WEIGHTS = "remove it, or use backend: vllm-tpu with an accelerator"

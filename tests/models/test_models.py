@@ -1,4 +1,4 @@
-"""Several models behind one Gateway (inference/serving/models.py, docs/models.md): the components from small args
+"""Several models behind one Gateway (inference/models/config.py, docs/models.md): the components from small args
 (LoRA adapters on both backends, the objects the models of a cluster share, a pool's adapter objectives, the
 body router, the download of every repository, the multi-cluster rules), and the checked-in `models` stack."""
 
@@ -9,9 +9,9 @@ import json
 import pytest
 
 from inference.core.weights_download import DOWNLOAD_ALL_SCRIPT, DownloadTarget, WeightsDownload, WeightsDownloadArgs
+from inference.models import facts
+from inference.models.body_router import BodyRouter, BodyRouterArgs
 from inference.multi_cluster.gateway import HealthCheckArgs, ModelRoute, MultiClusterGateway, MultiClusterGatewayArgs
-from inference.serving import facts
-from inference.serving.body_router import BodyRouter, BodyRouterArgs
 from inference.serving.inference_pool import InferencePool
 from inference.serving.model_server import LoraAdapter, ModelServer, SharedObjects, TpuServing
 from tests import schemas
