@@ -240,7 +240,12 @@ def _duplicates(top: Reader, found: list[ServedModel]) -> bool:
     """Two models (or adapters) by one name would make one route rule shadow the other."""
     seen: dict[str, str] = {}
     for i, m in enumerate(found):
-        for name, what in ((m.key, "name"), *((n, "servedName") for n in m.served_names)):
+        named = (
+            (m.key, "name"),
+            *((n, "servedName") for n in m.served_names),
+            *((o, "objectiveName") for o in m.objectives),
+        )
+        for name, what in named:
             if not name:
                 continue
             label = f"{what}:{name}"

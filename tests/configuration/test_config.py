@@ -1950,6 +1950,9 @@ SEVERAL_MODELS = [
     Bad("adapter named like another model", several(LLAMA, first={**GEMMA, "adapters": [
         {"name": "llama-3.1-8b", "source": "org/lora"}]}), "models[1]", '"llama-3.1-8b"',
         "each model and adapter needs its own", "models"),
+    Bad("adapter objective named like a model's", several(LLAMA, first={**GEMMA, "adapters": [
+        {"name": "sql", "source": "org/lora", "objectiveName": "gemma-objective-llama"}]}), "models[1]",
+        '"gemma-objective-llama"', "repeats the objectiveName of models[0]", "models"),
     Bad("adapter without a source", several(LLAMA, first={**GEMMA, "adapters": [{"name": "sql"}]}),
         "models[0].adapters[0].source", "(not set)", "is required", "models"),
     Bad("adapter revision on the simulator", several(LLAMA, first={**GEMMA, "adapters": [
@@ -2096,7 +2099,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "secrets": 9,
         "derived names and locations": 7,
         "every section": 11,
-        "several models": 20,
+        "several models": 21,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)
 
