@@ -171,8 +171,9 @@ def _entry(r: Reader, index: int, ctx: dict[str, Any]) -> ServedModel | None:
     objective = _objective_name(r, default_objective) if default_objective else None
     slots = ctx["accelerator"].max_nodes if ctx["accelerator"] else 100
     replicas = r.integer("replicas", None, low=0, high=slots) if r.given("replicas") else None
-    low = r.integer("minReplicas", None, low=0, high=100) if r.given("minReplicas") else None
-    high = r.integer("maxReplicas", None, low=1, high=100) if r.given("maxReplicas") else None
+    scale_fix = "at least 1: an HPA never scales to zero here"
+    low = r.integer("minReplicas", None, low=1, high=1000, fix=scale_fix) if r.given("minReplicas") else None
+    high = r.integer("maxReplicas", None, low=1, high=1000) if r.given("maxReplicas") else None
     adapters = _adapters(r, priority, ctx["simulator"])
     rank = r.get("maxLoraRank", facts.DEFAULT_LORA_RANK)
     if rank not in facts.LORA_RANKS:

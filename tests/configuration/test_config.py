@@ -1970,6 +1970,8 @@ SEVERAL_MODELS = [
         "is owned by the HorizontalPodAutoscaler", "models"),
     Bad("model bounds upside down", several({**LLAMA, "minReplicas": 3, "maxReplicas": 2}),
         "models[1].minReplicas", "3", "is above maxReplicas", "models"),
+    Bad("model scaled to zero", several({**LLAMA, "minReplicas": 0}), "models[1].minReplicas", "0",
+        "an HPA never scales to zero here", "models"),
     Bad("models past the TPU slices", {"model": None, **several(
         {"name": "small", "id": "google/gemma-3-4b-it"}, first={"id": "google/gemma-3-27b-it"})},
         "models", '["google/gemma-3-27b-it", "google/gemma-3-4b-it"]', "each takes a whole TPU slice"),
@@ -2099,7 +2101,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "secrets": 9,
         "derived names and locations": 7,
         "every section": 11,
-        "several models": 21,
+        "several models": 22,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)
 
