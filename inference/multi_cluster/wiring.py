@@ -85,12 +85,14 @@ def _model_routes(cfg: PlatformConfig) -> list[ModelRoute]:
     return [ModelRoute(MODEL_HEADER, m.served_names, m.pool_name, m.metric_export_name) for m in cfg.models]
 
 
-def test_request(cfg: PlatformConfig, context: str, gateway_ip: str) -> str:
+def test_request(cfg: PlatformConfig, context: str, gateway_ip: str, model: str | None = None) -> str:
     """A chat completion from a throwaway pod in the same region as the address: the Gateway's addresses are
-    internal, so the client has to be inside the VPC."""
+    internal, so the client has to be inside the VPC. `model`: one of several models, named in the header too
+    (the route matches it, and nothing on this class reads the body)."""
+    header = f"-H '{MODEL_HEADER}: {model}' " if model else ""
     body = json.dumps(
         {
-            "model": cfg.model.served_name,
+            "model": model or cfg.model.served_name,
             "messages": [{"role": "user", "content": "What is the capital of France?"}],
             "max_tokens": 100,
         }
@@ -98,7 +100,7 @@ def test_request(cfg: PlatformConfig, context: str, gateway_ip: str) -> str:
     return (
         f"kubectl --context {context} -n {cfg.model_server.namespace} run curl-test --rm -i --restart=Never "
         f"--image={CURL_IMAGE} -- curl -s -X POST http://{gateway_ip}/v1/chat/completions "
-        f"-H 'Content-Type: application/json' -d '{body}'"
+        f"-H 'Content-Type: application/json' {header}-d '{body}'"
     )
 
 
@@ -121,6 +123,22 @@ def _outputs(cfg: PlatformConfig, platform: Platform, fleet: Fleet, gateway: Mul
             )
             for region in clusters
         },
+        **_model_requests(cfg, platform),
+    }
+
+
+def _model_requests(cfg: PlatformConfig, platform: Platform) -> dict[str, Any]:
+    """Several models: a test request per model and adapter, from the config region, with the model header."""
+    if not models.several(cfg):
+        return {}
+    region, address = cfg.config_region, platform.network.gateway_addresses[cfg.config_region].address
+    context = platform.clusters[region].kube_context
+    return {
+        "modelTestRequests": {
+            name: address.apply(lambda ip, name=name: test_request(cfg, context, ip, name))
+            for m in cfg.models
+            for name in m.served_names
+        }
     }
 
 

@@ -14,7 +14,7 @@ from inference.core.cluster import InferenceCluster
 from inference.core.wiring import Platform, Weights
 from inference.models import wiring as models
 from inference.models.config import ServedModel
-from inference.models.facts import MODEL_HEADER
+from inference.models.facts import HEADER, MODEL_HEADER
 from inference.serving import wiring as serving
 from inference.serving.wiring import PoolOptions, Served, Serving
 from inference.single_cluster import facts, requests
@@ -97,6 +97,27 @@ def _gateway(
     )
 
 
+def _model_requests(cfg: PlatformConfig, cluster: InferenceCluster) -> dict[str, Any]:
+    """Several models: a test request naming each model and adapter (with the header, when the client sets it)."""
+    if not models.several(cfg):
+        return {}
+    gw = cfg.gateway
+    header = MODEL_HEADER if cfg.model_routing == HEADER else None
+    requests_ = {
+        name: requests.test_request(
+            context=cluster.kube_context,
+            namespace=cfg.model_server.namespace,
+            gateway=gw.name,
+            class_name=gw.class_name,
+            served_model=name,
+            model_header=header,
+        )
+        for m in cfg.models
+        for name in m.served_names
+    }
+    return {"modelTestRequests": requests_}
+
+
 def wire(cfg: PlatformConfig, platform: Platform, weights: Weights, routing: Routing | None = None) -> Served:
     """The model server and pool of the one cluster, and the Gateway and route in front of them."""
     routing = routing or Direct()
@@ -127,5 +148,6 @@ def wire(cfg: PlatformConfig, platform: Platform, weights: Weights, routing: Rou
         },
         "testRequests": {region: request},
         **route.outputs,
+        **_model_requests(cfg, cluster),
     }
     return Served(plane, gateway.gateway, cluster, region, outputs)

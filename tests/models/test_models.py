@@ -247,6 +247,9 @@ def test_the_route_waits_for_every_pool_every_objective_and_the_body_router(mode
 
 
 def test_body_based_routing_attaches_to_the_gateway_on_a_class_that_supports_it(models):
+    requests = models.outputs["modelTestRequests"]
+    assert set(requests) == {"gemma-3-27b", "gemma-sql", "llama-3.1-8b"}
+    assert all("X-Gateway-Model-Name" not in r for r in requests.values())  # the body router sets it
     (extension,) = _k8s(models, "GCPRoutingExtension")
     assert extension.inputs["spec"]["targetRefs"][0]["name"] == "inference-gateway"
     (gateway,) = _k8s(models, "Gateway")
@@ -305,3 +308,6 @@ def test_on_the_multi_cluster_gateway_the_client_header_routes_to_pools_exported
     exports = plan.by_type("kubernetes:inference.networking.k8s.io/v1:InferencePoolPatch")
     assert sorted(e.inputs["metadata"]["name"] for e in exports) == ["gemma-pool"] * 2 + ["gemma-pool-llama"] * 2
     assert {e.urn for e in exports} <= closure(plan, route.urn)
+    requests = plan.outputs["modelTestRequests"]
+    assert set(requests) == {"gemma", "meta-llama/Llama-3.1-8B"}
+    assert "-H 'X-Gateway-Model-Name: gemma'" in requests["gemma"] and '"model": "gemma"' in requests["gemma"]
