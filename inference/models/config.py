@@ -174,6 +174,14 @@ def _entry(r: Reader, index: int, ctx: dict[str, Any]) -> ServedModel | None:
     scale_fix = "at least 1: an HPA never scales to zero here"
     low = r.integer("minReplicas", None, low=1, high=1000, fix=scale_fix) if r.given("minReplicas") else None
     high = r.integer("maxReplicas", None, low=1, high=1000) if r.given("maxReplicas") else None
+    if r.given("accelerator"):  # every model shares the cluster's TPU pool (docs/models.md)
+        r.get("accelerator")
+        r.problem(
+            "accelerator",
+            r.raw["accelerator"],
+            "is not supported: every model is served on the stack's accelerator (one TPU pool per cluster)",
+            "remove it, and size accelerator for the largest model (or serve that model from another stack)",
+        )
     adapters = _adapters(r, priority, ctx["simulator"])
     rank = r.get("maxLoraRank", facts.DEFAULT_LORA_RANK)
     if rank not in facts.LORA_RANKS:

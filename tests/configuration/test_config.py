@@ -1970,6 +1970,9 @@ SEVERAL_MODELS = [
         "is owned by the HorizontalPodAutoscaler", "models"),
     Bad("model bounds upside down", several({**LLAMA, "minReplicas": 3, "maxReplicas": 2}),
         "models[1].minReplicas", "3", "is above maxReplicas", "models"),
+    Bad("an accelerator of a model's own", several({**LLAMA, "accelerator": {"machineType": "ct6e-standard-1t"}}),
+        "models[1].accelerator", '{"machineType": "ct6e-standard-1t"}', "every model is served on the stack's",
+        "models"),
     Bad("model scaled to zero", several({**LLAMA, "minReplicas": 0}), "models[1].minReplicas", "0",
         "an HPA never scales to zero here", "models"),
     Bad("models past the TPU slices", {"model": None, **several(
@@ -2101,7 +2104,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "secrets": 9,
         "derived names and locations": 7,
         "every section": 11,
-        "several models": 22,
+        "several models": 23,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)
 
