@@ -183,11 +183,12 @@ def _entry(r: Reader, index: int, ctx: dict[str, Any]) -> ServedModel | None:
             "remove it, and size accelerator for the largest model (or serve that model from another stack)",
         )
     adapters = _adapters(r, priority, ctx["simulator"])
-    rank = r.get("maxLoraRank", facts.DEFAULT_LORA_RANK)
-    if rank not in facts.LORA_RANKS:
-        r.problem(
-            "maxLoraRank", rank, "is not a rank vLLM accepts", f"choose one of {', '.join(map(str, facts.LORA_RANKS))}"
-        )
+    rank = r.integer("maxLoraRank", facts.DEFAULT_LORA_RANK, low=1, high=max(facts.LORA_RANKS))
+    ranks = ", ".join(map(str, facts.LORA_RANKS))
+    if rank is not None and rank not in facts.LORA_RANKS:
+        r.problem("maxLoraRank", rank, "is not a rank vLLM accepts", f"choose one of {ranks}")
+    elif r.given("maxLoraRank") and not adapters:
+        r.problem("maxLoraRank", rank, "does nothing without adapters", "remove it, or list the model's adapters")
     r.finish()
     if len(r.problems) != before or key is None:
         return None
@@ -364,7 +365,7 @@ def bounds(m: ServedModel, scaling) -> tuple[int, int]:
 
 
 def replicas(m: ServedModel, server: ModelServer) -> int:
-    return m.replicas if m.replicas is not None else server.replicas
+    return m.replicas if m.replicas is not None else server.replicas or 0
 
 
 def single(served: Model, server: ModelServer, pool: InferencePool) -> ServedModel:

@@ -1962,6 +1962,8 @@ SEVERAL_MODELS = [
         '"main"', "no weights are downloaded", "models"),
     Bad("LoRA rank vLLM refuses", several(LLAMA, first={**GEMMA, "maxLoraRank": 12}), "models[0].maxLoraRank",
         "12", "is not a rank vLLM accepts", "models"),
+    Bad("LoRA rank without adapters", several({**LLAMA, "maxLoraRank": 32}), "models[1].maxLoraRank", "32",
+        "does nothing without adapters", "models"),
     Bad("body-based routing on the multi-cluster Gateway", {"model": None, **several(LLAMA), "modelRouting": "body"},
         "modelRouting", '"body"', "use modelRouting: header", "dev"),
     Bad("model routing with one model", {"modelRouting": "header"}, "modelRouting", '"header"',
@@ -2104,7 +2106,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "secrets": 9,
         "derived names and locations": 7,
         "every section": 11,
-        "several models": 23,
+        "several models": 24,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)
 
