@@ -148,7 +148,7 @@ def _billion_parameters(m: Reader) -> float | None:
 def _check_fits_hbm(m: Reader, model_id: str, accelerator: Accelerator, tp: int, given: float | None) -> None:
     """vLLM shards the weights across the slice's `tp` chips, and the weights must fit the HBM it uses, with room
     left for the KV cache: refused, with the arithmetic, when they cannot."""
-    known = (given, "model.billionParameters") if given is not None else models.billion_parameters(model_id)
+    known = (given, m.key("billionParameters")) if given is not None else models.billion_parameters(model_id)
     if known is None:
         if not models.QUANTIZED_NAME.search(model_id):  # a quantized checkpoint's bytes per parameter vary
             m.problem(
@@ -156,7 +156,7 @@ def _check_fits_hbm(m: Reader, model_id: str, accelerator: Accelerator, tp: int,
                 NOT_SET,
                 f"is required for {model_id}: the checks know no size for it (inference/core/facts/models.py) and "
                 f"its name states none, so whether its weights fit {accelerator.machine_type}'s HBM cannot be checked",
-                "set model.billionParameters to its parameter count in billions, from its model card (e.g. 27.4)",
+                f"set {m.key('billionParameters')} to its parameter count in billions, from its model card (e.g. 27.4)",
             )
         return
     billions, source = known
