@@ -17,6 +17,7 @@ from inference.existing_cluster.config import ExistingClusterConfig
 from inference.guards import wiring as guards
 from inference.istio import wiring as istio
 from inference.migration import wiring as migration
+from inference.models import wiring as models
 from inference.multi_cluster import wiring as multi_cluster
 from inference.observability import wiring as observability
 from inference.serving.wiring import Served
@@ -57,6 +58,7 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
         **core.platform_outputs(platform),
         **core.weights_outputs(cfg, platform, weights),
         **served.outputs,
+        **models.outputs(cfg),
         **observability.wire(cfg, platform),
         **autoscaling.wire(cfg, platform, served),
         **guards.wire(cfg, platform, served),

@@ -15,6 +15,7 @@ from inference.core.config.network import PrivateNodes, Region
 from inference.guards.config import Guards
 from inference.istio.config import Istio
 from inference.migration.config import Migration
+from inference.models.config import ServedModel, single
 from inference.multi_cluster.config import Fleet
 from inference.observability.config import Observability
 from inference.serving.config import InferencePool, ModelServer
@@ -58,11 +59,19 @@ class PlatformConfig:
     # Bucket location -> the Cloud Run region its weights download runs in; {} for the simulator backend.
     download_regions: Mapping[str, str] = field(default_factory=dict)
     guards: Guards | None = None  # Model Armor and Apigee in front of the model; None: neither
+    # Several models behind the Gateway (inference/models/config.py); (): the one `model`.
+    models: tuple[ServedModel, ...] = ()
+    model_routing: str | None = None  # "body" | "header" with several models
 
     @property
     def resource_labels(self) -> dict[str, str]:
         """The labels every labelled resource carries: the stack's own, and which stack manages it."""
         return {**self.labels, **program_labels(self.stack)}
+
+    @property
+    def served_models(self) -> tuple[ServedModel, ...]:
+        """Every model the stack serves: the `models` list, or the one `model`."""
+        return self.models or (single(self.model, self.model_server, self.inference_pool),)
 
     @property
     def names(self) -> Names:

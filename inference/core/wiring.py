@@ -240,8 +240,18 @@ def _download(cfg: PlatformConfig, store: ModelStore, platform: Platform) -> Wei
             },
             labels=cfg.resource_labels,
             depends_on=platform.apis.of(*DOWNLOAD_APIS),
+            more=_more_downloads(cfg),
         ),
     )
+
+
+def _more_downloads(cfg: PlatformConfig) -> list[tuple[str, str]]:
+    """The other models' weights and every LoRA adapter, after the first model's weights."""
+    served = cfg.served_models
+    return [
+        *((m.model.id, m.model.revision) for m in served[1:]),
+        *((a.source, a.revision) for m in served for a in m.adapters),
+    ]
 
 
 def build_weights(cfg: PlatformConfig, platform: Platform) -> Weights:

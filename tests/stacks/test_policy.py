@@ -14,7 +14,7 @@ import yaml
 from pulumi_policy import EnforcementLevel, PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from tests.conftest import run
+from tests.conftest import plan_of, run
 from tests.stacks.test_security import KEYS
 from tools import engine
 
@@ -568,6 +568,17 @@ def test_the_walkthrough_chart_needs_its_exemption_and_only_it(monkeypatch):
     assert len(names) == 2
     assert analyze(plan)[MANDATORY] == {
         ("container-resource-requests", name, "container epp sets no resources.requests.") for name in names
+    }
+
+
+def test_the_body_router_needs_its_exemption_and_only_it_in_the_models_stack(monkeypatch):
+    """The body-based-routing chart's router has no resources value: exempt, and the only thing exempt there."""
+    plan = plan_of("models")
+    assert analyze(plan)[MANDATORY] == set()
+    monkeypatch.setattr(policies, "CHART_EXEMPTIONS", ())
+    (router,) = [r for r in plan.by_type("kubernetes:apps/v1:Deployment") if "BodyRouter" in r.urn]
+    assert analyze(plan)[MANDATORY] == {
+        ("container-resource-requests", router.name, "container bbr sets no resources.requests.")
     }
 
 
