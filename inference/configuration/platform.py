@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inference.autoscaling.config import Autoscaling
+from inference.capacity.config import Capacity
 from inference.configuration.gateway import Gateway
 from inference.core.config.compute import Accelerator, SystemPool
 from inference.core.config.model import Model, ModelStore
@@ -58,6 +59,7 @@ class PlatformConfig:
     # Bucket location -> the Cloud Run region its weights download runs in; {} for the simulator backend.
     download_regions: Mapping[str, str] = field(default_factory=dict)
     guards: Guards | None = None  # Model Armor and Apigee in front of the model; None: neither
+    capacity: Capacity | None = None  # the TPU capacity ladder (inference/capacity/); None: one TPU pool
 
     @property
     def resource_labels(self) -> dict[str, str]:

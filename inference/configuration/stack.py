@@ -17,6 +17,7 @@ from typing import Any
 import pulumi
 
 from inference.autoscaling import config as autoscaling
+from inference.capacity import config as capacity
 from inference.common import credentials
 from inference.common.modes import ISTIO, SINGLE_CLUSTER
 from inference.common.reader import NOT_SET, ConfigError, Problem, Reader, did_you_mean
@@ -110,6 +111,7 @@ def _compute(top: Reader, indexed: list[tuple[int, network.Region]], fields: dic
         network.check_range_sizes(top, indexed, network.nodes_per_cluster(system_pool, accelerator))
     release_channel = top.choice("releaseChannel", "RAPID", compute.RELEASE_CHANNELS)
     fields["accelerator"] = accelerator
+    fields["capacity"] = capacity.capacity(top, indexed, accelerator)
     fields["system_pool"] = system_pool
     fields["release_channel"] = release_channel
     fields["gke_version"] = compute.gke_version(top, release_channel, needs_dranet=accelerator is not None)

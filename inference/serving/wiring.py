@@ -50,7 +50,9 @@ class Served:
     outputs: dict[str, Any]
 
 
-def _tpu(cfg: PlatformConfig, region: str, cluster: InferenceCluster, weights: Weights) -> TpuServing | None:
+def _tpu(
+    cfg: PlatformConfig, region: str, cluster: InferenceCluster, weights: Weights, ladder: Any = None
+) -> TpuServing | None:
     if not weights.download:
         return None
     location = cfg.bucket_locations()[region]
@@ -65,14 +67,17 @@ def _tpu(cfg: PlatformConfig, region: str, cluster: InferenceCluster, weights: W
         model_revision=cfg.model.revision,
         reader_gsa=store.reader_email,
         reader_grants=store.reader_grants[location],
-        tpu_pool=cluster.tpu_pool,
+        tpu_pool=ladder or cluster.tpu_pool,  # a capacity ladder: its pools and ComputeClass
+        compute_class=ladder.class_name if ladder else None,
         weights=weights.download.jobs[location],
     )
 
 
-def _server(cfg: PlatformConfig, region: str, cluster: InferenceCluster, weights: Weights) -> ModelServer:
+def _server(
+    cfg: PlatformConfig, region: str, cluster: InferenceCluster, weights: Weights, ladder: Any = None
+) -> ModelServer:
     ms = cfg.model_server
-    tpu = _tpu(cfg, region, cluster, weights)
+    tpu = _tpu(cfg, region, cluster, weights, ladder)
     return ModelServer(
         f"model-server-{region}",
         ModelServerArgs(
@@ -131,7 +136,7 @@ def build(cfg: PlatformConfig, platform: Platform, weights: Weights, options: Po
     """A model server in every cluster, and the InferencePool over it (unless `options` says none)."""
     servers, pools = {}, {}
     for region, cluster in platform.clusters.items():
-        servers[region] = _server(cfg, region, cluster, weights)
+        servers[region] = _server(cfg, region, cluster, weights, platform.ladders.get(region))
         if options.with_pools:
             pools[region] = _pool(cfg, region, cluster, servers[region], options)
     return Serving(servers, pools)

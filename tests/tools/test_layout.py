@@ -22,6 +22,7 @@ FEATURES = (
     "observability",
     "autoscaling",
     "migration",
+    "capacity",
 )
 
 
