@@ -8,7 +8,7 @@ import pytest
 
 from inference.capacity import facts
 from tests.conftest import run
-from tools import engine, timing
+from tools import capacity, engine, timing
 
 LADDER = {
     "capacity": {
@@ -82,3 +82,9 @@ def test_the_outputs_say_what_each_rung_costs(laddered):
 
 def test_time_to_serve_is_prods_the_first_rung_holding_the_slices(laddered, prod):
     assert timing.total_seconds(timing.critical_path(laddered)) == timing.total_seconds(timing.critical_path(prod))
+
+
+def test_the_capacity_check_counts_the_ladders_pools_with_their_cluster(laddered):
+    assert capacity.check(laddered) == []
+    pools = {(p.cluster, p.name) for p in capacity.analyse(laddered).pools}
+    assert ("tpu-gke-dranet-prod-us-east5", "tpu-v6e-3-spot") in pools
