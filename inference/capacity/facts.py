@@ -18,8 +18,9 @@ COMPUTE_CLASS_CRD = "https://cloud.google.com/kubernetes-engine/docs/reference/c
 COMPUTE_CLASS_API_VERSION = "cloud.google.com/v1"
 COMPUTE_CLASS_KIND = "ComputeClass"
 COMPUTE_CLASS_LABEL = "cloud.google.com/compute-class"
-# GKE 1.30.3-gke.1451000 or later runs custom compute classes (COMPUTE_CLASSES, "Overview"); every channel's
-# default is past it (inference/core/facts/versions.py CHANNEL_VERSIONS).
+# GKE 1.30.3-gke.1451000 or later runs custom compute classes (COMPUTE_CLASSES, "Overview"), and TPU flex-start
+# needs 1.33.0-gke.1712000 (FLEX_START_SOURCE below): the TPU pools already need 1.34.1-gke.1829001 for managed
+# DRANET (inference/core/facts/versions.py DRANET_MINIMUM, which the configuration enforces), past both.
 COMPUTE_CLASS_MINIMUM = "1.30.3-gke.1451000"
 # Google's reference platform ladders TPU v6e the same way (specific reservation, on-demand, flex-start, Spot):
 # GoogleCloudPlatform/accelerated-platforms platforms/gke/base/core/custom_compute_class/templates/manifests/tpu/
@@ -58,8 +59,9 @@ FLEX_START_TPU_MINIMUM = "1.33.0-gke.1712000"
 
 # Spot: Compute Engine may preempt a Spot VM at any time with a 30 s notice; GKE's graceful node shutdown gives
 # non-system Pods up to 15 s of it (https://cloud.google.com/kubernetes-engine/docs/concepts/spot-vms,
-# "Termination and graceful shutdown of Spot VMs"). A Spot node consumes no reservation: GKE refuses a Spot pool
-# with reservation affinity (accelerator.spot with accelerator.reservation is refused the same way).
+# "Termination and graceful shutdown of Spot VMs"). A Spot rung names no reservation: a reservation is its own
+# rung, so a ladder never asks GKE for Spot VMs from a reservation (accelerator.spot with accelerator.reservation
+# is refused the same way).
 SPOT_SOURCE = "https://cloud.google.com/kubernetes-engine/docs/concepts/spot-vms"
 SPOT_NOTICE_SECONDS = 30
 SPOT_POD_GRACE_SECONDS = 15
