@@ -106,12 +106,13 @@ def _compute(top: Reader, indexed: list[tuple[int, network.Region]], fields: dic
     accelerator = compute.accelerator(top)
     if accelerator:
         network.check_tpu_zones(top, indexed, accelerator)
+    fields["capacity"] = ladder = capacity.capacity(top, indexed, accelerator)
     system_pool = compute.system_pool(top)
     if None not in (system_pool.machine_type, system_pool.node_count):
-        network.check_range_sizes(top, indexed, network.nodes_per_cluster(system_pool, accelerator))
+        rungs = max((len(rs) for rs in ladder.ladders.values()), default=1) if ladder else 1
+        network.check_range_sizes(top, indexed, network.nodes_per_cluster(system_pool, accelerator, rungs - 1))
     release_channel = top.choice("releaseChannel", "RAPID", compute.RELEASE_CHANNELS)
     fields["accelerator"] = accelerator
-    fields["capacity"] = capacity.capacity(top, indexed, accelerator)
     fields["system_pool"] = system_pool
     fields["release_channel"] = release_channel
     fields["gke_version"] = compute.gke_version(top, release_channel, needs_dranet=accelerator is not None)
