@@ -20,6 +20,7 @@ from pulumi_policy import (
     ResourceValidationPolicy,
     StackValidationPolicy,
 )
+from tpu_pools import preemptible, tpu_pools_by_zone
 
 PRIMITIVE_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
 AUTHORITATIVE_IAM = {
@@ -377,29 +378,13 @@ def production_safeguards(args, report_violation: ReportViolation) -> None:
         report_violation("a production bucket must have the protect resource option.")
 
 
-def _tpu_pools_by_zone(resources: Any) -> dict[str, list[Any]]:
-    """The TPU node pools (Cloud TPU machine types are the ct* family) of each zone: one cluster per zone here."""
-    zones: dict[str, list[Any]] = {}
-    for resource in resources:
-        if resource.resource_type != NODE_POOL:
-            continue
-        if str(_get(resource.props, "nodeConfig", "machineType") or "").startswith("ct"):
-            zones.setdefault(str(resource.props.get("location")), []).append(resource)
-    return zones
-
-
-def _preemptible(pool: Any) -> bool:
-    node = pool.props.get("nodeConfig")
-    return _get(node, "spot") is True or _get(node, "preemptible") is True
-
-
 def production_not_spot_alone(args, report_violation: ReportViolation) -> None:
     """A production cluster whose every TPU pool is Spot loses all its slices to one preemption wave
     (docs/capacity-ladder.md): it keeps a reservation, on-demand or flex-start pool beside any Spot one."""
-    for zone, pools in _tpu_pools_by_zone(args.resources).items():
+    for zone, pools in tpu_pools_by_zone(args.resources, NODE_POOL).items():
         if stack_of(pools[0].urn) not in setting(args, PRODUCTION_STACKS):
             continue
-        if all(_preemptible(p) for p in pools):
+        if all(preemptible(p) for p in pools):
             report_violation(
                 f"production TPU capacity in {zone} is Spot only: add a reservation, on-demand or flex-start "
                 "rung (capacity.ladder) beside it.",
