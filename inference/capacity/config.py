@@ -13,6 +13,7 @@ from inference.core.config.compute import Accelerator, reservation_value
 from inference.core.config.network import Region
 
 MOST_RUNGS = 6  # more pools than this per cluster is a ladder nobody can reason about
+_KIND_FIX = f"set kind to one of {', '.join(facts.KINDS)}"
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,6 @@ def _rung(r: Reader, region: Region | None) -> Rung | None:
     if kind == facts.FLEX_START:
         return _flex_start_rung(r, region)
     return Rung(kind)
-
-
-_KIND_FIX = f"set kind to one of {', '.join(facts.KINDS)}"
 
 
 def _ladder(top: Reader, key: str, raw: Any, region: Region | None) -> tuple[Rung, ...] | None:
