@@ -220,12 +220,10 @@ def node_config_problems(node_config: Any, where: str) -> list[str]:
     return problems
 
 
-def management_problems(management: Any, where: str) -> list[str]:
-    return [
-        f"{where}: management.{flag} must be true."
-        for flag in ("autoRepair", "autoUpgrade")
-        if _get(management, flag) is not True
-    ]
+def management_problems(management: Any, where: str, flex_start: bool = False) -> list[str]:
+    # GKE creates flex-start pools without auto-repair (--no-enable-autorepair; docs/capacity-ladder.md).
+    flags = ("autoUpgrade",) if flex_start else ("autoRepair", "autoUpgrade")
+    return [f"{where}: management.{flag} must be true." for flag in flags if _get(management, flag) is not True]
 
 
 def gke_cluster_hardening(args, report_violation: ReportViolation) -> None:
@@ -256,7 +254,8 @@ def gke_node_pool_hardening(args, report_violation: ReportViolation) -> None:
     if args.resource_type != NODE_POOL:
         return
     problems = node_config_problems(args.props.get("nodeConfig"), "nodeConfig")
-    for problem in problems + management_problems(args.props.get("management"), "nodePool"):
+    flex_start = _get(args.props, "nodeConfig", "flexStart") is True
+    for problem in problems + management_problems(args.props.get("management"), "nodePool", flex_start):
         report_violation(problem)
 
 

@@ -53,6 +53,10 @@ RESERVATION_NAME_KEY = "compute.googleapis.com/reservation-name"
 # concepts/dws, "Requirements"; the Cloud TPU page https://cloud.google.com/tpu/docs/request-using-flex-start lists
 # asia-northeast1-b and us-east5-a).
 FLEX_START_SOURCE = "https://cloud.google.com/kubernetes-engine/docs/concepts/dws"
+# A flex-start pool is created autoscaled from zero nodes, with the ANY location policy, no reservation and no
+# auto-repair: `--flex-start --enable-autoscaling --location-policy=ANY --reservation-affinity=none
+# --no-enable-autorepair`, the flags Google's TPU cluster tool xpk creates a flex-start TPU pool with.
+FLEX_START_POOL = "AI-Hypercomputer/xpk src/xpk/core/capacity.py @446cfe1 (CapacityType.FLEX_START)"
 FLEX_START_MAX_RUN_HOURS = 7 * 24
 FLEX_START_V6E_ZONES = ("asia-northeast1-b", "us-east5-a", "us-east5-b")
 FLEX_START_TPU_MINIMUM = "1.33.0-gke.1712000"

@@ -13,6 +13,10 @@ import pulumi_kubernetes as k8s
 from inference.capacity import facts
 from inference.core.cluster import DRANET_LABEL, MANAGEMENT, _image_cache, _image_streaming, _pool_node_config
 
+# GKE creates flex-start pools without auto-repair, autoscaled from zero with the ANY location policy
+# (facts.FLEX_START_POOL).
+FLEX_START_MANAGEMENT = gcp.container.NodePoolManagementArgs(auto_repair=False, auto_upgrade=True)
+
 
 @dataclass(frozen=True)
 class LadderRung:
@@ -103,6 +107,7 @@ class CapacityLadder(pulumi.ComponentResource):
         self.register_outputs({"class_name": self.class_name, "pools": [r.pool_name for r in args.rungs]})
 
     def _pool(self, name: str, index: int, args: CapacityLadderArgs, rung: LadderRung) -> gcp.container.NodePool:
+        flex = rung.kind == facts.FLEX_START
         return gcp.container.NodePool(
             f"{name}-{index}-{rung.kind}",
             project=args.project,
@@ -111,12 +116,14 @@ class CapacityLadder(pulumi.ComponentResource):
             location=args.zone,
             node_count=rung.min_nodes,
             autoscaling=gcp.container.NodePoolAutoscalingArgs(
-                min_node_count=rung.min_nodes, max_node_count=rung.max_nodes
+                min_node_count=rung.min_nodes,
+                max_node_count=rung.max_nodes,
+                location_policy="ANY" if flex else None,  # flex-start takes capacity where it finds it
             ),
             # Managed DRANET, as on the single TPU pool (inference/core/cluster.py).
             network_config=gcp.container.NodePoolNetworkConfigArgs(accelerator_network_profile="auto"),
             node_config=node_config(args, rung),
-            management=MANAGEMENT,
+            management=FLEX_START_MANAGEMENT if flex else MANAGEMENT,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=args.protect,

@@ -77,6 +77,11 @@ def test_a_pool_per_rung_with_its_provisioning_model():
     assert "reservationAffinity" not in config["p-od"] and not config["p-od"].get("spot")
     assert config["p-flex"]["flexStart"] is True and config["p-flex"]["maxRunDuration"] == "7200s"
     assert config["p-flex"]["reservationAffinity"] == {"consumeReservationType": "NO_RESERVATION"}
+    assert pools["p-flex"]["management"] == {"autoRepair": False, "autoUpgrade": True}  # facts.FLEX_START_POOL
+    assert pools["p-flex"]["autoscaling"]["locationPolicy"] == "ANY"
+    others = [inputs for name, inputs in pools.items() if name != "p-flex"]
+    assert all(i["management"] == {"autoRepair": True, "autoUpgrade": True} for i in others)
+    assert not any("locationPolicy" in i["autoscaling"] for i in others)
     assert config["p-spot"]["spot"] is True and "reservationAffinity" not in config["p-spot"]
     assert not any(c.get("flexStart") for name, c in config.items() if name != "p-flex")
 
@@ -94,9 +99,10 @@ def test_every_pool_carries_the_class_label_and_taint_and_the_tpu_pool_settings(
 
 
 def test_only_the_first_rung_holds_slices_and_each_autoscales_to_the_most():
-    floors = {p.inputs["name"]: (p.inputs["nodeCount"], p.inputs["autoscaling"]) for p in _ladder().by_type(NODE_POOL)}
+    pools = [p for p in _ladder().by_type(NODE_POOL) if p.inputs["name"] != "p-flex"]
+    floors = {p.inputs["name"]: (p.inputs["nodeCount"], p.inputs["autoscaling"]) for p in pools}
     assert floors.pop("p-res") == (1, {"minNodeCount": 1, "maxNodeCount": 3})
-    assert len(floors) == 4 and all(f == (0, {"minNodeCount": 0, "maxNodeCount": 3}) for f in floors.values())
+    assert len(floors) == 3 and all(f == (0, {"minNodeCount": 0, "maxNodeCount": 3}) for f in floors.values())
 
 
 def test_the_compute_class_names_the_pools_in_the_ladders_order():

@@ -55,3 +55,20 @@ def test_a_stack_that_is_not_production_may_run_on_spot_alone():
 def test_the_pack_runs_the_stack_policy_as_mandatory():
     (policy,) = [p for p in policies.POLICIES if p.name == "production-not-spot-alone"]
     assert policy.enforcement_level == pack.MANDATORY
+
+
+def test_a_flex_start_pool_may_run_without_auto_repair_and_no_other_pool_may():
+    hardening = policies.gke_node_pool_hardening
+    node = {
+        "workloadMetadataConfig": {"mode": "GKE_METADATA"},
+        "shieldedInstanceConfig": {"enableSecureBoot": True, "enableIntegrityMonitoring": True},
+    }
+    no_repair = {"autoRepair": False, "autoUpgrade": True}
+    flex = {"nodeConfig": node | {"flexStart": True}, "management": no_repair}
+    assert pack.check(hardening, policies.NODE_POOL, flex) == []
+    assert pack.check(hardening, policies.NODE_POOL, {"nodeConfig": node, "management": no_repair}) == [
+        "nodePool: management.autoRepair must be true."
+    ]
+    assert pack.check(hardening, policies.NODE_POOL, flex | {"management": {"autoRepair": False}}) == [
+        "nodePool: management.autoUpgrade must be true."
+    ]
