@@ -4,6 +4,9 @@ the Gateway's failover, the rest of the URNs) stays what prod has."""
 
 from __future__ import annotations
 
+import functools
+import json
+
 import pytest
 
 from inference.capacity import facts
@@ -26,9 +29,19 @@ NODE_POOL = "gcp:container/nodePool:NodePool"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 
 
+@functools.cache
+def _planned(overrides: str) -> engine.Plan:
+    return run("prod", overrides=json.loads(overrides))
+
+
+def prod_with(overrides: dict) -> engine.Plan:
+    """prod with `overrides`, planned once per worker for every test of the ladder that asks for the same."""
+    return _planned(json.dumps(overrides, sort_keys=True))
+
+
 @pytest.fixture(scope="module")
 def laddered() -> engine.Plan:
-    return run("prod", overrides=LADDER)
+    return prod_with(LADDER)
 
 
 def _pools(plan: engine.Plan, region: str) -> list[engine.Registration]:

@@ -6,8 +6,7 @@ import pytest
 from pulumi_policy import PolicyResource, StackValidationArgs
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from tests.capacity.test_capacity import LADDER
-from tests.conftest import run
+from tests.capacity.test_capacity import LADDER, prod_with
 from tests.stacks import test_policy as pack
 from tools import engine
 
@@ -33,7 +32,7 @@ def spot_alone(plan: engine.Plan, config=None) -> list[str]:
 
 def test_prod_and_a_ladder_with_other_rungs_pass(prod):
     assert spot_alone(prod) == []
-    assert spot_alone(run("prod", overrides=LADDER)) == []
+    assert spot_alone(prod_with(LADDER)) == []
 
 
 @pytest.mark.parametrize(
@@ -42,13 +41,13 @@ def test_prod_and_a_ladder_with_other_rungs_pass(prod):
     ids=["the single pool on Spot", "a ladder of Spot alone"],
 )
 def test_production_on_spot_alone_is_refused(change):
-    found = spot_alone(run("prod", overrides=change))
+    found = spot_alone(prod_with(change))
     assert len(found) == 2 and all("is Spot only" in m for m in found)  # one per cluster
     assert {m.split(" in ")[1].split(" is ")[0] for m in found} == {"europe-west4-a", "us-east5-b"}
 
 
 def test_a_stack_that_is_not_production_may_run_on_spot_alone():
-    plan = run("prod", overrides={"capacity": {"ladder": [{"kind": "spot"}]}})
+    plan = prod_with({"capacity": {"ladder": [{"kind": "spot"}]}})
     assert spot_alone(plan, {"productionStacks": ["staging"]}) == []
 
 
