@@ -82,12 +82,12 @@ class RungCost:
 
 COSTS = {
     RESERVATION: RungCost(
-        "the node pool's creation (capacity is held for you)",
+        "a node from the capacity held for you, as fast as GKE creates one",
         "never preempted; maintenance events only",
         "a steady base load you pay for whether or not it serves",
     ),
     ON_DEMAND: RungCost(
-        "the node pool's creation when the zone has free v6e; a stockout leaves Pods pending",
+        "a node when the zone has free v6e; on a stockout the autoscaler tries the next rung",
         "never preempted",
         "the default: no commitment, no preemption, no guarantee of capacity",
     ),
@@ -97,7 +97,7 @@ COSTS = {
         "burst capacity that can wait, at a discount, without a reservation",
     ),
     SPOT: RungCost(
-        "the node pool's creation when Spot capacity is free",
+        "a node when Spot capacity is free",
         f"preempted at any time with {SPOT_NOTICE_SECONDS} s notice ({SPOT_POD_GRACE_SECONDS} s for the Pods)",
         "the cheapest last rung, never the only one in production",
     ),
