@@ -2084,11 +2084,11 @@ def test_the_table_covers_every_class_of_bad_input():
         "quantities": 7,
         "image references": 5,
         "revisions and reservations": 6,
-        "capacity ladder": 19,
         "weights in HBM": 6,
         "secrets": 9,
         "derived names and locations": 7,
         "every section": 11,
+        "capacity ladder": 19,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)
 
