@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 
 from inference.autoscaling import wiring as autoscaling
+from inference.capacity import wiring as capacity
 from inference.common.modes import ISTIO, MULTI_CLUSTER, SINGLE_CLUSTER
 from inference.configuration.platform import PlatformConfig
 from inference.core import wiring as core
@@ -49,7 +50,7 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
     if isinstance(cfg, ExistingClusterConfig):
         return existing_cluster.wire(cfg)
     routing = migration.routing(cfg)  # first: a step the runbook does not allow fails before anything changes
-    platform = _platform(cfg)
+    platform = capacity.wire(cfg, _platform(cfg))  # a capacity ladder's pools, when one replaces the TPU pool
     if cfg.gateway.mode == ISTIO:
         return istio.wire(cfg, platform)
     weights = core.build_weights(cfg, platform)
@@ -59,6 +60,7 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
         **core.weights_outputs(cfg, platform, weights),
         **served.outputs,
         **models.outputs(cfg),
+        **capacity.outputs(cfg),
         **observability.wire(cfg, platform),
         **autoscaling.wire(cfg, platform, served),
         **guards.wire(cfg, platform, served),

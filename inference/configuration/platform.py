@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inference.autoscaling.config import Autoscaling
+from inference.capacity.config import Capacity
 from inference.configuration.gateway import Gateway
 from inference.core.config.compute import Accelerator, SystemPool
 from inference.core.config.model import Model, ModelStore
@@ -62,6 +63,7 @@ class PlatformConfig:
     # Several models behind the Gateway (inference/models/config.py); (): the one `model`.
     models: tuple[ServedModel, ...] = ()
     model_routing: str | None = None  # "body" | "header" with several models
+    capacity: Capacity | None = None  # the TPU capacity ladder (inference/capacity/); None: one TPU pool
 
     @property
     def resource_labels(self) -> dict[str, str]:

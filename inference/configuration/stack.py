@@ -17,6 +17,7 @@ from typing import Any
 import pulumi
 
 from inference.autoscaling import config as autoscaling
+from inference.capacity import config as capacity
 from inference.common import credentials
 from inference.common.modes import ISTIO, SINGLE_CLUSTER
 from inference.common.reader import NOT_SET, ConfigError, Problem, Reader, did_you_mean
@@ -106,9 +107,11 @@ def _compute(top: Reader, indexed: list[tuple[int, network.Region]], fields: dic
     accelerator = compute.accelerator(top)
     if accelerator:
         network.check_tpu_zones(top, indexed, accelerator)
+    fields["capacity"] = ladder = capacity.capacity(top, indexed, accelerator)
     system_pool = compute.system_pool(top)
     if None not in (system_pool.machine_type, system_pool.node_count):
-        network.check_range_sizes(top, indexed, network.nodes_per_cluster(system_pool, accelerator))
+        rungs = max((len(rs) for rs in ladder.ladders.values()), default=1) if ladder else 1
+        network.check_range_sizes(top, indexed, network.nodes_per_cluster(system_pool, accelerator, rungs - 1))
     release_channel = top.choice("releaseChannel", "RAPID", compute.RELEASE_CHANNELS)
     fields["accelerator"] = accelerator
     fields["system_pool"] = system_pool

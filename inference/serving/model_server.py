@@ -26,6 +26,7 @@ class TpuServing:
     weights: pulumi.Resource  # the download job: ready once its execution has filled the bucket
     # The bucket roles and Workload Identity member behind the serving identity: pods start after them.
     reader_grants: Sequence[pulumi.Resource] = ()
+    compute_class: str | None = None  # a capacity ladder's ComputeClass (inference/capacity/); None: the TPU pool
 
 
 @dataclass(frozen=True)

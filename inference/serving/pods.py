@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pulumi_kubernetes as k8s
 
+from inference.capacity.facts import COMPUTE_CLASS_LABEL
 from inference.common.images import WEIGHTS_WAIT_IMAGE
 from inference.common.kubernetes import (
     NOBODY,
@@ -96,7 +97,9 @@ def vllm_pod(args: ModelServerArgs, tpu: TpuServing, labels: dict[str, str]) -> 
             node_selector={
                 "cloud.google.com/gke-tpu-accelerator": tpu.accelerator_label,
                 "cloud.google.com/gke-tpu-topology": tpu.topology,
+                **({COMPUTE_CLASS_LABEL: tpu.compute_class} if tpu.compute_class else {}),
             },
+            tolerations=_class_toleration(tpu.compute_class),
             resource_claims=[
                 k8s.core.v1.PodResourceClaimArgs(name=NETDEV_CLAIM, resource_claim_template_name="all-netdev")
             ],
@@ -107,6 +110,15 @@ def vllm_pod(args: ModelServerArgs, tpu: TpuServing, labels: dict[str, str]) -> 
             volumes=_vllm_volumes(tpu),
         ),
     )
+
+
+def _class_toleration(compute_class: str | None) -> list[k8s.core.v1.TolerationArgs] | None:
+    """A capacity ladder's pools are tainted with their ComputeClass; its Pods tolerate that taint."""
+    if not compute_class:
+        return None
+    return [
+        k8s.core.v1.TolerationArgs(key=COMPUTE_CLASS_LABEL, operator="Equal", value=compute_class, effect="NoSchedule")
+    ]
 
 
 def _vllm(args: ModelServerArgs, tpu: TpuServing) -> k8s.core.v1.ContainerArgs:

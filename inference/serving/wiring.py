@@ -71,7 +71,12 @@ class Served:
 
 
 def _tpu(
-    cfg: PlatformConfig, region: str, cluster: InferenceCluster, weights: Weights, served: ServedModel
+    cfg: PlatformConfig,
+    region: str,
+    cluster: InferenceCluster,
+    weights: Weights,
+    served: ServedModel,
+    ladder: Any = None,
 ) -> TpuServing | None:
     if not weights.download:
         return None
@@ -87,7 +92,8 @@ def _tpu(
         model_revision=served.model.revision,
         reader_gsa=store.reader_email,
         reader_grants=store.reader_grants[location],
-        tpu_pool=cluster.tpu_pool,
+        tpu_pool=ladder or cluster.tpu_pool,  # a capacity ladder: its pools and ComputeClass
+        compute_class=ladder.class_name if ladder else None,
         weights=weights.download.jobs[location],
     )
 
@@ -104,10 +110,12 @@ def _server(
     weights: Weights,
     served: ServedModel,
     first: ModelServer | None = None,
+    ladder: Any = None,
 ) -> ModelServer:
-    """`first`: the first model's servers in the cluster, whose identity and claim template the others share."""
+    """`first`: the first model's servers in the cluster, whose identity and claim template the others share;
+    `ladder`: the cluster's capacity ladder, whose ComputeClass the TPU servers select."""
     ms = cfg.model_server
-    tpu = _tpu(cfg, region, cluster, weights, served)
+    tpu = _tpu(cfg, region, cluster, weights, served, ladder)
     return ModelServer(
         _named("model-server", served, region),
         ModelServerArgs(
@@ -180,12 +188,13 @@ def build(cfg: PlatformConfig, platform: Platform, weights: Weights, options: Po
     servers, pools, more = {}, {}, []
     for region, cluster in platform.clusters.items():
         first, *others = cfg.served_models
-        servers[region] = _server(cfg, region, cluster, weights, first)
+        ladder = platform.ladders.get(region)
+        servers[region] = _server(cfg, region, cluster, weights, first, ladder=ladder)
         requires = [servers[region].namespace_resource] if servers[region].namespace_resource else []
         if options.with_pools:
             pools[region] = _pool(cfg, region, cluster, requires, options, first, None)
         for served in others:
-            server = _server(cfg, region, cluster, weights, served, servers[region])
+            server = _server(cfg, region, cluster, weights, served, servers[region], ladder)
             extra = ModelServing(served, region, server, None)
             if options.with_pools:
                 crd = pools[region].objective_crd

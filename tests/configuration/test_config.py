@@ -1844,6 +1844,54 @@ REVISIONS_AND_RESERVATIONS = [
         "accelerator.reservation", '"zones/us-east5-b/reservations/tpu-res"', "projects/PROJECT/reservations/NAME"),
 ]  # fmt: skip
 
+# Issue 22: the capacity ladder's rungs (inference/capacity/config.py), each refused as GKE would or as doing nothing.
+OD, SPOT_RUNG = {"kind": "on-demand"}, {"kind": "spot"}
+CAPACITY_LADDER = [
+    Bad("capacity rung of an unknown kind", {"capacity": {"ladder": [{"kind": "preemptible"}]}},
+        "capacity.ladder[0].kind", '"preemptible"', "choose one of reservation, on-demand, flex-start, spot"),
+    Bad("capacity rung without a kind", {"capacity": {"ladder": [{}]}}, "capacity.ladder[0].kind", "(not set)",
+        "set kind to one of"),
+    Bad("capacity ladder empty", {"capacity": {"ladder": []}}, "capacity.ladder", "[]", "must be a list of 1..6"),
+    Bad("capacity ladder longer than six rungs", {"capacity": {"ladder": [OD] + [{"kind": "reservation",
+        "reservation": f"r{i}"} for i in range(6)]}}, "capacity.ladder",
+        '[{"kind": "on-demand"}, {"kind": "reservation", "reservation": "r0"}, {"kind": "reservation", '
+        '"reservation": "r1"}, {"k…', "must be a list of 1..6"),
+    Bad("capacity rung listed twice", {"capacity": {"ladder": [OD, OD]}}, "capacity.ladder[1].kind", '"on-demand"',
+        "list each way to get capacity once"),
+    Bad("reservation rung without a name", {"capacity": {"ladder": [{"kind": "reservation"}]}},
+        "capacity.ladder[0].reservation", "(not set)", "projects/PROJECT/reservations/NAME"),
+    Bad("reservation rung with an uppercase name", {"capacity": {"ladder": [{"kind": "reservation",
+        "reservation": "TPU-RES"}]}}, "capacity.ladder[0].reservation", '"TPU-RES"', "name a specific reservation"),
+    Bad("reservation rung shared by a malformed project", {"capacity": {"ladder": [{"kind": "reservation",
+        "reservation": "projects/Other/reservations/r"}]}}, "capacity.ladder[0].reservation",
+        '"projects/Other/reservations/r"', "is not a Google Cloud project ID"),
+    Bad("reservation affinity misspelt", {"capacity": {"ladder": [{"kind": "reservation", "reservation": "r",
+        "affinity": "specfic"}]}}, "capacity.ladder[0].affinity", '"specfic"', "did you mean 'specific'?"),
+    Bad("reservation affinity any with a name", {"capacity": {"ladder": [{"kind": "reservation", "affinity": "any",
+        "reservation": "r"}]}}, "capacity.ladder[0].reservation", '"r"', "takes no name"),
+    Bad("spot rung with a reservation", {"capacity": {"ladder": [OD, {"kind": "spot", "reservation": "r"}]}},
+        "capacity.ladder[1].reservation", '"r"', "a Spot or flex-start node consumes no reservation"),
+    Bad("flex-start run longer than seven days", {"capacity": {"ladder": [OD, {"kind": "flex-start",
+        "maxRunDurationHours": 200}], "regions": {"europe-west4": [OD]}}}, "capacity.ladder[1].maxRunDurationHours",
+        "200", "flex-start nodes run at most seven days"),
+    Bad("run duration on an on-demand rung", {"capacity": {"ladder": [{"kind": "on-demand",
+        "maxRunDurationHours": 24}]}}, "capacity.ladder[0].maxRunDurationHours", "24", "only applies to a flex-start"),
+    Bad("flex-start in a zone without flex-start v6e", {"capacity": {"ladder": [OD, {"kind": "flex-start"}]}},
+        "capacity.ladder[1].kind", '"flex-start"', "europe-west4-a, europe-west4's zone"),
+    Bad("flex-start as the first rung", {"capacity": {"ladder": [OD], "regions": {"us-east5": [
+        {"kind": "flex-start"}, SPOT_RUNG]}}}, "capacity.regions.us-east5[0].kind", '"flex-start"',
+        "put a reservation, on-demand or spot rung first"),
+    Bad("ladder for a region the stack does not serve", {"capacity": {"ladder": [OD], "regions": {
+        "asia-east1": [OD]}}}, "capacity.regions.asia-east1", '[{"kind": "on-demand"}]',
+        "use one of europe-west4, us-east5"),
+    Bad("ladder missing for a region", {"capacity": {"regions": {"us-east5": [OD]}}}, "capacity.ladder", "(not set)",
+        "europe-west4 has no ladder of its own"),
+    Bad("capacity without an accelerator", {"capacity": {"ladder": [OD]}}, "capacity",
+        '{"ladder": [{"kind": "on-demand"}]}', "does nothing without accelerator", stack="dev"),
+    Bad("accelerator spot beside a ladder", {"accelerator": {**FOUR_CHIPS, "spot": True}, "capacity": {"ladder": [OD]}},
+        "accelerator.spot", "true", "add a spot rung to the ladder"),
+]  # fmt: skip
+
 WEIGHTS_IN_HBM = [
     Bad("27B model on a one-chip slice", {"accelerator": ONE_CHIP, "model": {"id": "google/gemma-3-27b-it"}},
         "model.id", '"google/gemma-3-27b-it"', "its weights take 51.0 GiB"),
@@ -2029,6 +2077,7 @@ CLASSES = {
     "quantities": QUANTITIES,
     "image references": IMAGES,
     "revisions and reservations": REVISIONS_AND_RESERVATIONS,
+    "capacity ladder": CAPACITY_LADDER,
     "weights in HBM": WEIGHTS_IN_HBM,
     "secrets": SECRETS,
     "derived names and locations": DERIVED_NAMES_AND_LOCATIONS,
@@ -2127,6 +2176,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "derived names and locations": 7,
         "every section": 11,
         "several models": 24,
+        "capacity ladder": 19,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)
 

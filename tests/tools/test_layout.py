@@ -23,6 +23,7 @@ FEATURES = (
     "autoscaling",
     "migration",
     "models",
+    "capacity",
 )
 
 
