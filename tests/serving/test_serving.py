@@ -444,19 +444,33 @@ def test_route_to_the_imported_pool_after_every_export(prod):
     assert len(exports) == 2 and exports <= set(route.dependencies)
 
 
-def test_health_check_policy(prod):
+def test_health_check_policy_checks_as_the_charts_own_policy_and_detects_a_failure_in_6_s(prod):
+    """Every 2 s with a 2 s timeout, as the inferencepool chart checks its own pool, and GKE's thresholds of 2:
+    a region that dies just after a passed probe is out after two more probes, the last one timed out."""
     policy = one(prod, "HealthCheckPolicy", "us-east5")
     assert policy.inputs["spec"] == {
         "targetRef": {"group": "networking.gke.io", "kind": "GCPInferencePoolImport", "name": "gemma-pool"},
         "default": {
-            "checkIntervalSec": 5,
-            "timeoutSec": 5,
+            "checkIntervalSec": 2,
+            "timeoutSec": 2,
             "healthyThreshold": 2,
             "unhealthyThreshold": 2,
             "config": {"type": "HTTP", "httpHealthCheck": {"requestPath": "/health", "port": 8000}},
         },
     }
-    assert prod.outputs["failoverDetectionSeconds"] == 2 * 5 + 5
+    assert prod.outputs["failoverDetectionSeconds"] == 2 * 2 + 2 <= 6
+
+
+def test_the_gateways_health_check_is_the_one_the_inferencepool_chart_gives_its_own_pool(prod):
+    (chart, *_) = [
+        r.inputs["spec"]["default"]
+        for r in prod.registrations
+        if r.type.endswith(":HealthCheckPolicy")
+        and r.rendered_by
+        and r.inputs["spec"]["targetRef"]["kind"] == "InferencePool"
+    ]
+    ours = one(prod, "HealthCheckPolicy", "us-east5").inputs["spec"]["default"]
+    assert (ours["checkIntervalSec"], ours["timeoutSec"]) == (chart["checkIntervalSec"], chart["timeoutSec"])
 
 
 def test_backend_policy_balances_on_kv_cache(prod):
