@@ -84,11 +84,11 @@ _NODE_CONFIG = tuple(
 _NODE_CONFIG_BLOCKS = ("nodeConfig", "nodeConfig.sandboxConfig", "nodeConfig.advancedMachineFeatures")
 
 
-def _iam_member(parent: str, source: str) -> Rule:
+def _iam_member(parent: str, source: str, *more: str) -> Rule:
     """google_*_iam_member: role, member and condition (tpgiamresource/resource_iam_member.go), and the
     resource the grant is on (the parent's IAM schema)."""
     return Rule(
-        forces=(parent, "role", "member", "condition"),
+        forces=(parent, *more, "role", "member", "condition"),
         source=f"{_TPG}tpgiamresource/resource_iam_member.go, {_TPG}{source}",
     )
 
@@ -303,7 +303,17 @@ GCP: dict[str, Rule] = {
     # A global address has no update of its range; the connection's network and service are its identity,
     # its reserved ranges update in place (Service Networking's `connections.patch`).
     "gcp:compute/globalAddress:GlobalAddress": Rule(
-        forces=("name", "address", "prefixLength", "network", "purpose", "addressType", "project"),
+        forces=(
+            "name",
+            "address",
+            "prefixLength",
+            "network",
+            "purpose",
+            "addressType",
+            "project",
+            "description",
+            "ipVersion",
+        ),
         source=f"{_TPG}services/compute/resource_compute_global_address.go",
     ),
     "gcp:servicenetworking/connection:Connection": Rule(
@@ -317,7 +327,7 @@ GCP: dict[str, Rule] = {
     "gcp:storage/bucketIAMMember:BucketIAMMember": _iam_member("bucket", "services/storage/iam_storage_bucket.go"),
     "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": _iam_member("cryptoKeyId", "services/kms/iam_kms_crypto_key.go"),
     "gcp:secretmanager/secretIamMember:SecretIamMember": _iam_member(
-        "secretId", "services/secretmanager/iam_secret_manager_secret.go"
+        "secretId", "services/secretmanager/iam_secret_manager_secret.go", "project"
     ),
     # A new run_execution_token updates the job and starts an execution; only these replace it.
     "gcp:cloudrunv2/job:Job": Rule(
@@ -332,7 +342,7 @@ GCP: dict[str, Rule] = {
     ),
     # A new token value is a new version: the job's secret volume then names the new version number.
     "gcp:secretmanager/secretVersion:SecretVersion": Rule(
-        forces=("secret", "secretData", "secretDataWoVersion", "project"),
+        forces=("secret", "secretData", "secretDataWoVersion", "isSecretDataBase64", "project"),
         source=f"{_TPG}services/secretmanager/resource_secret_manager_secret_version.go",
     ),
     # terraform-plugin-framework providers: `RequiresReplace` plan modifiers.

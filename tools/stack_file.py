@@ -6,6 +6,8 @@ the result to the program, and the plan and the workflows read stack files throu
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import re
 from pathlib import Path
@@ -20,7 +22,13 @@ STAND_IN = "offline-stand-in-for-{key}"  # for `secure:` values, which need the 
 
 
 def project_file(root: Path | None = None) -> dict[str, Any]:
-    return yaml.safe_load(((root or ROOT) / "Pulumi.yaml").read_text())
+    return copy.deepcopy(_parsed_project(((root or ROOT) / "Pulumi.yaml").read_text()))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_project(text: str) -> dict[str, Any]:
+    """Pulumi.yaml parsed once per content: every plan and stack-file read needs it."""
+    return yaml.safe_load(text)
 
 
 # The keys of a stack file (pulumi/pulumi sdk/go/common/workspace/project.go `ProjectStack`).

@@ -4,6 +4,7 @@ mode, refuses one, and no error message ever shows a secret's value."""
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -32,6 +33,14 @@ CREDENTIAL_KEYS: dict[str, str] = {
 # in their name but hold none (Cloud KMS key ids).
 _CREDENTIAL_NAME = re.compile(r"token|passw|secret|credential|kubeconfig|api[-_]?key|private[-_]?key", re.I)
 NOT_CREDENTIALS = ("secretsEncryptionKeys",)
+# Values that are credentials whatever key holds them (a misspelt or nested key): the prefixes their issuers give
+# them (Hugging Face hf_, Google OAuth ya29., API keys AIza, GitHub ghp_/github_pat_, GitLab glpat-, Slack xox),
+# PEM private keys, a service-account key's JSON and a kubeconfig's client credentials.
+_CREDENTIAL_VALUE = re.compile(
+    r"^(hf_|ya29\.|AIza|ghp_|github_pat_|glpat-|xox[abprs]-)|-----BEGIN [A-Z ]*PRIVATE KEY|\"private_key\"\s*:"
+    r"|client-key-data|client-certificate-data|^\s*token:",
+    re.M,
+)
 _UNKNOWN_FIX = "remove it (the program reads no such key), and rotate the credential: the stack file may be in git"
 
 
@@ -66,6 +75,30 @@ def masked(problems: list[Problem], secret_keys: Collection[str] | None, raw: Ma
     out = []
     for p in problems:
         top = p.key if ":" in p.key.split(".", 1)[0] else re.split(r"[.\[]", p.key, maxsplit=1)[0]
-        hidden = top in secret and p.value is not NOT_SET and p.value != PLAIN_TEXT
-        out.append(Problem(p.key, SECRET, p.why, p.fix) if hidden else p)
+        shown = p.value is not NOT_SET and p.value not in (PLAIN_TEXT, SECRET)
+        if shown and top in secret:
+            p = Problem(p.key, SECRET, p.why, p.fix)
+        elif shown and (_names_a_credential(p.key) or holds_credential(p.value)):
+            p = Problem(p.key, PLAIN_TEXT, p.why, f"{p.fix}, then rotate the credential: the stack file may be in git")
+        out.append(p)
     return out
+
+
+def _names_a_credential(key: str) -> bool:
+    """A key path with a segment that is, or is a typo of, a credential's name (`hfTokne`, `apigee.clientSecret`)."""
+    segments = [s for s in re.split(r"[.\[\]]", key) if s and not s.isdigit()]
+    known = [k.split(":")[-1] for k in CREDENTIAL_KEYS]
+    return any(is_credential(s) or difflib.get_close_matches(s, known, n=1, cutoff=0.8) for s in segments)
+
+
+def holds_credential(value: Any, depth: int = 0) -> bool:
+    """`value`, or anything inside it, looks like a credential by its form or by the key that holds it."""
+    if depth > 16:
+        return False
+    if isinstance(value, str):
+        return bool(_CREDENTIAL_VALUE.search(value[:100_000]))
+    if isinstance(value, Mapping):
+        return any(is_credential(str(k)) or holds_credential(v, depth + 1) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(holds_credential(v, depth + 1) for v in value)
+    return False

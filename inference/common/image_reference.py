@@ -7,7 +7,7 @@ The grammar is distribution/reference's (regexp.go, reference.go; containerd and
     domain      := host [ ":" port ]   (a DNS name, an IPv4 address or a bracketed IPv6 address)
     path-component := [a-z0-9]+ ( ( "." | "_" | "__" | "-"+ ) [a-z0-9]+ )*
     tag         := [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
-    digest      := algorithm ":" hex   (sha256: 64 hex digits)
+    digest      := algorithm ":" hex   (sha256: 64 hex digits, sha512: 128)
 
 The first component is a registry host only when it holds a "." or a ":" or is `localhost` (normalize.go
 splitDockerDomain); otherwise the image is on Docker Hub.
@@ -29,7 +29,8 @@ _REFERENCE = re.compile(
     r"(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?"
 )
 _COMPONENT_RE = re.compile(_COMPONENT)
-_SHA256 = re.compile(r"sha256:[0-9a-f]{64}")  # opencontainers/go-digest: the one algorithm registries serve
+# The algorithms the OCI image spec registers (opencontainers/image-spec descriptor.md "Registered algorithms").
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
 
 # Cloud Run imports an image when a job is deployed, from the registries "Supported container registries and
 # images" lists (https://cloud.google.com/run/docs/deploying, read 2026-11-25): Artifact Registry, and public
@@ -67,8 +68,8 @@ def parse(text: str) -> ImageReference | None:
 
 
 def digest_problem(ref: ImageReference) -> str | None:
-    if ref.digest and not _SHA256.fullmatch(ref.digest):
-        return f"has the digest {ref.digest[:20]}…, not sha256: and 64 lowercase hex digits"
+    if ref.digest and not _DIGEST.fullmatch(ref.digest):
+        return f"has the digest {ref.digest[:20]}…, not sha256: and 64 lowercase hex digits (or sha512: and 128)"
     return None
 
 

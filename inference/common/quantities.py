@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
@@ -60,7 +61,7 @@ def parse(value: Any) -> Fraction | None:
     if not match:
         return None
     number, suffix = Fraction(match["number"]), match["suffix"]
-    if suffix[:1] in ("e", "E") and len(suffix) > 1:
+    if suffix not in _SUFFIXES:  # a decimal exponent (`Ei` is the binary exa suffix, not one)
         exponent = suffix[1:].lstrip("+-")
         if len(exponent.lstrip("0")) > _EXPONENT_DIGITS:
             return None
@@ -94,9 +95,16 @@ def shown_bytes(amount: int | Fraction) -> str:
     """A byte count as a person reads it: 1.5 GiB, 512 MiB, 8 bytes."""
     for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if amount >= size:
-            return f"{float(amount) / size:.4g} {unit}"
-    return f"{float(amount):.4g} bytes"
+            return f"{_decimal(Fraction(amount) / size):.4g} {unit}"
+    return f"{_decimal(Fraction(amount)):.4g} bytes"
 
 
 def shown_cores(amount: Fraction) -> str:
-    return f"{float(amount):,.10g} cores"
+    return f"{_decimal(amount):,.10g} cores"
+
+
+def _decimal(amount: Fraction) -> Decimal:
+    """Exact enough to print, however large: a float overflows past 1e308, and `1e400` is a quantity."""
+    with localcontext() as context:
+        context.prec = 12
+        return Decimal(amount.numerator) / Decimal(amount.denominator)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
+import pulumi_random as random
 import pulumiverse_time as time
 
 from inference.common import name_rules
@@ -171,13 +172,21 @@ class WeightsDownload(pulumi.ComponentResource):
         )
         waited = args.timeout_minutes * (RETRIES + 1)
         inputs = self._job_inputs(args, target)
+        # A new random token whenever the job's inputs change, back to earlier ones too (a revert): Cloud Run
+        # refuses an execution name it has had, which a hash of the inputs alone would repeat.
+        execution = random.RandomId(
+            f"{name}-execution",
+            byte_length=name_rules.DOWNLOAD_TOKEN_LENGTH // 2,
+            keepers={"job": job_token(args, inputs)},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         return gcp.cloudrunv2.Job(
             name,
             **inputs,
             # Creating or updating the job starts an execution and waits until it has completed; every update of
-            # the job has a new token (execution_token), so no update reuses an execution's name.
-            # `start_execution_token` would not wait.
-            run_execution_token=job_token(args, inputs),
+            # the job has a new token, so no update reuses an execution's name. `start_execution_token` would
+            # not wait.
+            run_execution_token=execution.hex,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[*args.depends_on, self.access, *target.writer_grants, iam_propagation],

@@ -81,12 +81,13 @@ def _model_armor(g: Reader, base: str) -> ModelArmor | None:
     locations = ", ".join(guard_facts.MODEL_ARMOR_LOCATIONS)
     location = m.string("location", required_fix=f"set guards.modelArmor.location to one of {locations}", longest=64)
     if location and location not in guard_facts.MODEL_ARMOR_LOCATIONS:
-        m.problem(
-            "location",
-            location,
-            f"is not a region where Model Armor runs ({guard_facts.MODEL_ARMOR_LOCATIONS_SOURCE})",
-            f"choose one of {locations}",
+        multi = location.lower() in guard_facts.MODEL_ARMOR_MULTI_REGIONS
+        why = (
+            "is a multi-region of Model Armor, and the Gateway's callout names a regional endpoint (docs/guards.md)"
+            if multi
+            else f"is not a region where Model Armor runs ({guard_facts.MODEL_ARMOR_LOCATIONS_SOURCE})"
         )
+        m.problem("location", location, why, f"choose one of {locations}")
         location = None
     # `<prefix>-<stack>` by default: two guarded stacks in one project and location never share a template.
     template_id = m.string(

@@ -22,6 +22,7 @@ GUARDS_READ_ON = "2026-11-25"
 # GCPTrafficExtension CRD's googleAPIServiceName), so only regions are accepted (us-east5, the walkthrough's
 # second region, is not one).
 MODEL_ARMOR_LOCATIONS_SOURCE = "https://cloud.google.com/model-armor/locations"
+MODEL_ARMOR_MULTI_REGIONS = ("us", "eu")  # listed on the same page; the traffic extension needs a region
 MODEL_ARMOR_LOCATIONS: tuple[str, ...] = (
     "asia-southeast1",
     "asia-south1",

@@ -1400,7 +1400,7 @@ GUARDS = [
         {"guards": {"modelArmor": {"enabled": True, "location": "us"}}},
         "guards.modelArmor.location",
         '"us"',
-        "us-central1",
+        "is a multi-region of Model Armor, and the Gateway's callout names a regional endpoint",
     ),
     Bad(
         "Model Armor without a location",
@@ -1813,6 +1813,14 @@ QUANTITIES = [
         '"0.' + "0" * 33 + '1"', "is 36 characters long, at most 32"),
     Bad("quantity with a space", epp(cpuRequest="500 m"), "inferencePool.endpointPicker.cpuRequest", '"500 m"',
         "is not a Kubernetes quantity"),
+    Bad("memory in binary exa", epp(memoryLimit="1Ei"), "inferencePool.endpointPicker.memoryLimit", '"1Ei"',
+        "no machine type the checks know has more than"),
+    Bad("CPU in binary exa", epp(cpuRequest="2Ei"), "inferencePool.endpointPicker.cpuRequest", '"2Ei"',
+        "is 2.305843009e+18 cores"),
+    Bad("CPU past a float", epp(cpuRequest="1e400"), "inferencePool.endpointPicker.cpuRequest", '"1e400"',
+        "is 1.000000000e+400 cores"),
+    Bad("memory past a float", epp(memoryRequest="1e400"), "inferencePool.endpointPicker.memoryRequest", '"1e400"',
+        "no machine type the checks know has more than"),
 ]  # fmt: skip
 
 IMAGES = [
@@ -1824,7 +1832,7 @@ IMAGES = [
         {"modelServer": {"namespace": "inference", "backend": "simulator",
                          "simulatorImage": "ghcr.io/llm-d/llm-d-inference-sim@sha256:" + "ab" * 16}},
         "modelServer.simulatorImage", f'"ghcr.io/llm-d/llm-d-inference-sim@sha256:{"ab" * 16}"',
-        "not sha256: and 64 lowercase hex digits", "dev"),
+        "not sha256: and 64 lowercase hex digits (or sha512", "dev"),
     Bad("downloader image Cloud Run cannot import",
         {"modelServer": {"namespace": "inference", "downloaderImage": "quay.io/vllm/vllm-tpu:v0.12.0"}},
         "modelServer.downloaderImage", '"quay.io/vllm/vllm-tpu:v0.12.0"', "is in the registry quay.io"),
@@ -1859,6 +1867,10 @@ WEIGHTS_IN_HBM = [
         '"Qwen/Qwen2.5-72B-Instruct"', "the size in its name"),
     Bad("stated size over the slice", {"model": {"id": "my-org/private-model", "billionParameters": 120}},
         "model.id", '"my-org/private-model"', "use accelerator.machineType ct6e-standard-8t"),
+    Bad("model of unknown size on a TPU slice", {"model": {"id": "my-org/private-model"}},
+        "model.billionParameters", "(not set)", "set model.billionParameters to its parameter count"),
+    Bad("mixture of experts sized by its experts", {"model": {"id": "mistralai/Mixtral-8x22B-Instruct-v0.1"}},
+        "model.billionParameters", "(not set)", "its name states none"),
     Bad("model size as a word", {"model": {"id": "my-org/private-model", "billionParameters": "large"}},
         "model.billionParameters", '"large"', "must be a number of billions"),
     Bad("model size on the simulator", {"model": {"id": "google/gemma-3-27b-it", "billionParameters": 27.4}},
@@ -1884,6 +1896,14 @@ SECRETS = [
         "the program reads no such key"),
     Bad("secret under a misspelt key", {"hfTokne": {"secure": "v1:set-outside-the-repository"}}, "hfTokne",
         '"[secret]"', "did you mean 'hfToken'?"),
+    Bad("token in plain text under a misspelt key", {"hfTokne": "hf_PlainTextTokenValue"}, "hfTokne",
+        '"[not shown]"', "did you mean 'hfToken'?"),
+    Bad("token in plain text nested under a known key", {"modelServer": {"namespace": "inference",
+        "hfToken": "hf_PlainTextTokenValue"}}, "modelServer.hfToken", '"[not shown]"', "is not a known key"),
+    Bad("client secret nested under a guard", {"observability": {"apigeeClientSecret": "s3cr3t-plain"}},
+        "observability.apigeeClientSecret", '"[not shown]"', "is not a known key"),
+    Bad("credentials inside an unknown mapping", {"modelStores": {"key": '{"private_key": "-----BEGIN"}'}},
+        "modelStores", '"[not shown]"', "did you mean 'modelStore'?"),
 ]  # fmt: skip
 
 DERIVED_NAMES_AND_LOCATIONS = [
@@ -2046,11 +2066,11 @@ def test_the_table_covers_every_class_of_bad_input():
         "guards": 27,
         "gateway modes": 7,
         "migrations": 13,
-        "quantities": 7,
+        "quantities": 11,
         "image references": 5,
         "revisions and reservations": 6,
-        "weights in HBM": 6,
-        "secrets": 9,
+        "weights in HBM": 8,
+        "secrets": 13,
         "derived names and locations": 7,
         "every section": 11,
     }

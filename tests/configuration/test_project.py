@@ -164,15 +164,26 @@ def test_runtime_requirements_are_pinned():
 def test_plan_prints_the_summary_and_writes_resources_json(tmp_path, capsys):
     assert plan.main(["prod", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert printed.startswith("Stack prod: 171 resources in 17 components")  # 131 declared, 40 rendered
-    assert "\n40 of them rendered by Helm from 2 charts, as the Kubernetes provider expands them\n" in printed
-    assert "cluster-us-east5 (InferenceCluster): 4\n  us-east5\n" in printed
-    assert "   17  gcp:projects/service:Service" in printed
+    data = json.loads((tmp_path / "resources.json").read_text())
+    # The summary counts what resources.json holds: resources (custom or remote), components, Helm's objects.
+    resources = [r for r in data["resources"] if r["custom"] or r["remote"]]
+    rendered = [r for r in resources if r["renderedBy"]]
+    components = len(data["resources"]) - len(resources)
+    assert printed.startswith(f"Stack prod: {len(resources)} resources in {components} components")
+    charts = {r["renderedBy"] for r in rendered}
+    assert charts == {r["urn"] for r in resources if r["type"] == "kubernetes:helm.sh/v4:Chart"}
+    assert f"\n{len(rendered)} of them rendered by Helm from {len(charts)} charts, as the Kubernetes" in printed
+    cluster = [r for r in resources if r["component"] == "cluster-us-east5 (InferenceCluster)"]
+    assert {r["region"] for r in cluster} == {"us-east5"}
+    assert f"cluster-us-east5 (InferenceCluster): {len(cluster)}\n  us-east5\n" in printed
+    services = [r for r in resources if r["type"] == "gcp:projects/service:Service"]
+    assert f"  {len(services):>3}  gcp:projects/service:Service" in printed
     context = "gke_tpu-inference-prod_europe-west4-a_tpu-gke-dranet-prod-europe-west4"
     assert f'  kubeContexts: {{"europe-west4": "{context}"' in printed
     manifests = {p.relative_to(tmp_path / "manifests").as_posix() for p in (tmp_path / "manifests").rglob("*.yaml")}
-    # the program's objects (serving, autoscaling), then each object its two charts render
-    assert len(manifests) == 28 + 28 + 40
+    # One manifest per Kubernetes object (the program's and each its charts render), under its cluster.
+    objects = [r for r in resources if r["type"].startswith("kubernetes:")]
+    assert rendered and len(manifests) == len(objects)
     assert "tpu-gke-dranet-prod-us-east5/Gateway-inference-cross-region-gateway.yaml" in manifests
     assert not [m for m in manifests if m.startswith("tpu-gke-dranet-prod-europe-west4/Gateway")]
     deployment = yaml.safe_load(
@@ -186,9 +197,6 @@ def test_plan_prints_the_summary_and_writes_resources_json(tmp_path, capsys):
         (tmp_path / "manifests/tpu-gke-dranet-prod-us-east5/Deployment-inference-gemma-pool-epp.yaml").read_text()
     )
     assert epp["spec"]["template"]["spec"]["containers"][0]["image"].endswith("/epp:v1.5.0")
-    data = json.loads((tmp_path / "resources.json").read_text())
-    assert len(data["resources"]) == 148 + 40  # every registration (components too), then the rendered objects
-    assert sum(1 for r in data["resources"] if r["renderedBy"]) == 40
     assert data["outputs"]["network"] == "tpu-gke-dranet-prod-vpc"
 
 

@@ -9,7 +9,7 @@ from fractions import Fraction
 import pytest
 
 from inference.common import credentials, image_reference, quantities
-from inference.common.reader import ConfigError
+from inference.common.reader import ConfigError, Problem
 from inference.common.validators import git_ref_problem
 from inference.configuration import stack as config
 from inference.core.facts import models
@@ -35,6 +35,9 @@ from tools import engine, kube_api, pods
         ("1e3", 1000),
         ("1E3", 1000),
         ("1E", 10**18),
+        ("1Ei", 2**60),  # the binary exa suffix, not an exponent
+        ("0.5Ei", 2**59),
+        ("1e400", 10**400),
         ("100u", Fraction(1, 10**4)),
         ("3n", Fraction(3, 10**9)),
         ("1.5e-3", Fraction(3, 2000)),
@@ -196,8 +199,16 @@ def test_models_that_fit_their_slice_pass():
     assert config.parse(prod | small, "prod").accelerator.chips == 1
     stated = {"accelerator": ONE_CHIP, "model": {"id": "my-org/private", "billionParameters": 13}}  # 24.2 < 29.4 GiB
     assert config.parse(prod | stated, "prod").model.id == "my-org/private"
-    unknown = {"accelerator": ONE_CHIP, "model": {"id": "my-org/private"}}  # no size known: nothing to check
-    assert config.parse(prod | unknown, "prod").model.id == "my-org/private"
+    quantized = {"accelerator": ONE_CHIP, "model": {"id": "my-org/private-AWQ"}}  # bytes a parameter unknown
+    assert config.parse(prod | quantized, "prod").model.id == "my-org/private-AWQ"
+
+
+def test_a_model_of_unknown_size_on_a_slice_needs_its_size():
+    unknown = {"model": {"id": "my-org/private"}}
+    with pytest.raises(ConfigError) as err:
+        config.parse(stack_settings("prod") | unknown, "prod")
+    assert [p.key for p in err.value.problems] == ["model.billionParameters"]
+    assert config.parse(stack_settings("dev") | unknown, "dev").model.id == "my-org/private"  # the simulator
 
 
 @pytest.mark.parametrize(
@@ -396,3 +407,28 @@ def test_no_error_shows_a_secret_value():
     with pytest.raises(ConfigError) as err:
         config.parse(raw, "prod", secret_keys={"hfToken", "modelServer"})
     assert secret not in str(err.value) and '"[secret]"' in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "hf_PlainTextTokenValue",
+        "ya29.a0AfB",
+        '{"type": "service_account", "private_key": "x"}',
+        "apiVersion: v1\nusers:\n- user:\n    token: abc\n",
+        "-----BEGIN RSA PRIVATE KEY-----\nMII",
+        {"nested": {"clientSecret": "x"}},
+        [{"key": "hf_abc"}],
+    ],
+)
+def test_a_credential_is_recognised_by_its_form_whatever_key_holds_it(value):
+    assert credentials.holds_credential(value)
+    (problem,) = credentials.masked([Problem("someKey", value, "is not a known key", "remove it")], set(), {})
+    assert problem.value == credentials.PLAIN_TEXT and "rotate the credential" in problem.fix
+
+
+@pytest.mark.parametrize("value", ["google/gemma-3-27b-it", "tokenizer-free", {"port": 8000}, ["hf", "x"], 8000, None])
+def test_ordinary_values_are_shown(value):
+    assert not credentials.holds_credential(value)
+    (problem,) = credentials.masked([Problem("servingPort", value, "is wrong", "fix it")], set(), {})
+    assert problem.value == value and problem.fix == "fix it"

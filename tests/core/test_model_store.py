@@ -30,7 +30,7 @@ def test_one_bucket_per_region_in_that_region(prod):
 
 
 def test_bucket_names_share_one_stable_random_suffix(prod):
-    (suffix,) = prod.by_type("random:index/randomId:RandomId")
+    suffix = prod.one("random:index/randomId:RandomId", "weights-suffix")
     assert suffix.inputs == {"byteLength": 4}
     for bucket in prod.by_type("gcp:storage/bucket:Bucket"):
         assert bucket.inputs["name"].endswith("-" + suffix.outputs["hex"])

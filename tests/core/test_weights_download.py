@@ -30,6 +30,10 @@ def job(plan: engine.Plan, region: str) -> engine.Registration:
     return plan.one("gcp:cloudrunv2/job:Job", f"weights-download-{region}")
 
 
+def execution(plan: engine.Plan, region: str) -> engine.Registration:
+    return plan.one("random:index/randomId:RandomId", f"weights-download-{region}-execution")
+
+
 @pytest.mark.parametrize("region", REGIONS)
 def test_one_job_per_bucket_in_its_region_run_and_waited_for(prod, region):
     j = job(prod, region)
@@ -39,9 +43,13 @@ def test_one_job_per_bucket_in_its_region_run_and_waited_for(prod, region):
     # runExecutionToken, not startExecutionToken: the resource is ready only when the execution completed.
     assert re.fullmatch(r"[0-9a-f]{12}", j.inputs["runExecutionToken"])
     assert "startExecutionToken" not in j.inputs
-    # Made from every other input of the job: it waits for whatever they wait for (a new secret version included).
+    # A random token, new whenever any other input of the job changes (its keepers are made from them all, so it
+    # waits for whatever they wait for, a new secret version included).
+    token = execution(prod, region)
+    assert j.property_dependencies["runExecutionToken"] == [token.urn]
+    assert j.inputs["runExecutionToken"] == token.outputs["hex"]
     others = {u for key, urns in j.property_dependencies.items() if key != "runExecutionToken" for u in urns}
-    assert others and set(j.property_dependencies["runExecutionToken"]) == others
+    assert others and set(token.property_dependencies["keepers"]) == others
     assert len(j.inputs["name"]) + len(j.inputs["runExecutionToken"]) < 63  # the provider's limit
     assert j.inputs["deletionProtection"] is False  # or `pulumi destroy` fails on it
     assert j.options["customTimeouts"] == {"create": "360m", "update": "360m"}  # four attempts of 90 min
@@ -152,7 +160,8 @@ def test_a_changed_job_runs_again_and_an_unchanged_one_does_not(prod):
     assert weights_download.execution_token("google/gemma-3-27b-it", "0123abc", 0, "{}") != base
     assert weights_download.execution_token("google/gemma-3-27b-it", "main", 1, "{}") != base
     assert weights_download.execution_token("google/gemma-3-27b-it", "main", 0, '{"labels": {}}') != base
-    assert job(run("prod"), "us-east5").inputs["runExecutionToken"] == job(prod, "us-east5").inputs["runExecutionToken"]
+    # The random token is kept while the keepers are the same, and drawn again when they change.
+    assert execution(run("prod"), "us-east5").inputs["keepers"] == execution(prod, "us-east5").inputs["keepers"]
     plan = run(
         "prod",
         overrides={
@@ -160,8 +169,8 @@ def test_a_changed_job_runs_again_and_an_unchanged_one_does_not(prod):
             "modelStore": {"downloadAttempt": 2},
         },
     )
-    tokens = {job(p, "us-east5").inputs["runExecutionToken"] for p in (prod, plan)}
-    assert len(tokens) == 2
+    keepers = {execution(p, "us-east5").inputs["keepers"]["job"] for p in (prod, plan)}
+    assert len(keepers) == 2
     # A new revision goes to its own directory: the servers roll to it, never read a half-replaced model.
     deployment = plan.one("kubernetes:apps/v1:Deployment", "model-server-us-east5-deployment")
     (vllm,) = deployment.inputs["spec"]["template"]["spec"]["containers"]

@@ -3,6 +3,8 @@ its route, health check and backend policy."""
 
 from __future__ import annotations
 
+import pytest
+
 from inference.multi_cluster import facts
 from inference.multi_cluster.fleet import Fleet, FleetArgs, FleetMember
 from inference.multi_cluster.gateway import HealthCheckArgs, MultiClusterGateway, MultiClusterGatewayArgs
@@ -36,29 +38,41 @@ def test_a_fleet_that_leaves_the_features_to_another_stack_only_registers_its_cl
     assert plan.by_type("gcp:gkehub/feature:Feature") == [] and plan.by_type("gcp:projects/iAMMember:IAMMember") == []
 
 
-def test_the_gateway_listens_in_every_region_and_its_policies_wait_for_every_export():
-    def build():
-        MultiClusterGateway(
-            "g",
-            MultiClusterGatewayArgs(
-                namespace="ns",
-                gateway_name="gw",
-                route_name="rt",
-                pool_name="pool",
-                serving_port=9000,
-                addresses={"a-r1": "ip-a", "b-r1": "ip-b"},
-                health_check=HealthCheckArgs(4, 3, 2, 3),
-                metric_export_name="kv",
-                max_utilization_percent=70,
-                dry_run=True,
-                timeout_sec=30,
-                programmed_timeout_minutes=15,
-                access_log_sample_rate=None,
-                exports=[placeholder("export-a"), placeholder("export-b")],
-            ),
-        )
+def _gateway(serving_port: int = 9000) -> None:
+    MultiClusterGateway(
+        "g",
+        MultiClusterGatewayArgs(
+            namespace="ns",
+            gateway_name="gw",
+            route_name="rt",
+            pool_name="pool",
+            serving_port=serving_port,
+            addresses={"a-r1": "ip-a", "b-r1": "ip-b"},
+            health_check=HealthCheckArgs(4, 3, 2, 3),
+            metric_export_name="kv",
+            max_utilization_percent=70,
+            dry_run=True,
+            timeout_sec=30,
+            programmed_timeout_minutes=15,
+            access_log_sample_rate=None,
+            exports=[placeholder("export-a"), placeholder("export-b")],
+        ),
+    )
 
-    plan = components(build)
+
+@pytest.mark.parametrize("port", [8000, 9000, 18080])
+def test_the_health_check_probes_the_serving_port(port):
+    """The load balancer fails over on this check: probing another port than the servers' marks every backend
+    down (or none)."""
+    plan = components(lambda: _gateway(serving_port=port))
+    check = plan.one("kubernetes:networking.gke.io/v1:HealthCheckPolicy", "g-health-check")
+    assert check.inputs["spec"]["default"]["config"]["httpHealthCheck"]["port"] == port
+    route = plan.one("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "g-route")
+    assert route.inputs["spec"]["rules"][0]["backendRefs"][0]["port"] == port
+
+
+def test_the_gateway_listens_in_every_region_and_its_policies_wait_for_every_export():
+    plan = components(_gateway)
     gateway = plan.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "g-gateway")
     assert gateway.inputs["spec"]["gatewayClassName"] == facts.GATEWAY_CLASS
     assert [a["value"] for a in gateway.inputs["spec"]["addresses"]] == [

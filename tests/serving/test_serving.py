@@ -8,8 +8,10 @@ import json
 import pytest
 import yaml
 
+from inference.configuration import stack as config
 from inference.serving import inference_pool
 from tests import schemas
+from tests.configuration.test_config import stack_settings
 from tests.conftest import closure, run
 from tools import engine, upstream
 from tools.plan import manifest
@@ -444,24 +446,30 @@ def test_route_to_the_imported_pool_after_every_export(prod):
     assert len(exports) == 2 and exports <= set(route.dependencies)
 
 
-def test_health_check_policy_checks_as_the_charts_own_policy_and_detects_a_failure_in_6_s(prod):
-    """Every 2 s with a 2 s timeout, as the inferencepool chart checks its own pool, and GKE's thresholds of 2:
-    a region that dies just after a passed probe is out after two more probes, the last one timed out."""
+def test_health_check_policy(prod):
+    """prod's health check as its configuration sets it (defaults included), on the serving port; the output
+    `failoverDetectionSeconds` is the worst case from a backend failing to the load balancer marking it down:
+    unhealthyThreshold failed checks, one an interval, the last one timing out."""
+    cfg = config.parse(stack_settings("prod"), "prod")
+    hc = cfg.gateway.balancing.health_check
     policy = one(prod, "HealthCheckPolicy", "us-east5")
     assert policy.inputs["spec"] == {
-        "targetRef": {"group": "networking.gke.io", "kind": "GCPInferencePoolImport", "name": "gemma-pool"},
+        "targetRef": {"group": "networking.gke.io", "kind": "GCPInferencePoolImport", "name": cfg.inference_pool.name},
         "default": {
-            "checkIntervalSec": 2,
-            "timeoutSec": 2,
-            "healthyThreshold": 2,
-            "unhealthyThreshold": 2,
-            "config": {"type": "HTTP", "httpHealthCheck": {"requestPath": "/health", "port": 8000}},
+            "checkIntervalSec": hc.interval_sec,
+            "timeoutSec": hc.timeout_sec,
+            "healthyThreshold": hc.healthy_threshold,
+            "unhealthyThreshold": hc.unhealthy_threshold,
+            "config": {"type": "HTTP", "httpHealthCheck": {"requestPath": "/health", "port": cfg.serving_port}},
         },
     }
-    assert prod.outputs["failoverDetectionSeconds"] == 2 * 2 + 2 <= 6
+    detection = hc.unhealthy_threshold * hc.interval_sec + hc.timeout_sec
+    assert prod.outputs["failoverDetectionSeconds"] == detection
 
 
-def test_the_gateways_health_check_is_the_one_the_inferencepool_chart_gives_its_own_pool(prod):
+def test_prods_health_check_detects_a_failure_in_6_s_as_the_inferencepool_chart_checks_its_own_pool(prod):
+    """The defaults: every 2 s with a 2 s timeout, as the chart's own policy on the InferencePool, and GKE's
+    thresholds of 2, so a region that dies just after a passed probe is out after two more, the last timed out."""
     (chart, *_) = [
         r.inputs["spec"]["default"]
         for r in prod.registrations
@@ -470,7 +478,9 @@ def test_the_gateways_health_check_is_the_one_the_inferencepool_chart_gives_its_
         and r.inputs["spec"]["targetRef"]["kind"] == "InferencePool"
     ]
     ours = one(prod, "HealthCheckPolicy", "us-east5").inputs["spec"]["default"]
-    assert (ours["checkIntervalSec"], ours["timeoutSec"]) == (chart["checkIntervalSec"], chart["timeoutSec"])
+    assert (ours["checkIntervalSec"], ours["timeoutSec"]) == (chart["checkIntervalSec"], chart["timeoutSec"]) == (2, 2)
+    assert (ours["healthyThreshold"], ours["unhealthyThreshold"]) == (2, 2)
+    assert prod.outputs["failoverDetectionSeconds"] == 6
 
 
 def test_backend_policy_balances_on_kv_cache(prod):
@@ -545,8 +555,11 @@ def test_each_clusters_objects_use_that_clusters_provider(prod):
     providers = {r.urn: r for r in prod.by_type("pulumi:providers:kubernetes")}
     objects = [r for r in prod.registrations if r.type.startswith("kubernetes:") and (r.custom or r.remote)]
     objects = [r for r in objects if r.type != "pulumi:providers:kubernetes" and not r.rendered_by]
-    # 12 serving objects and 14 of autoscaling in each cluster, plus the Gateway, its route and two policies
-    assert len(objects) == 2 * (12 + 14) + 4
+    # Both clusters hold objects of serving and autoscaling; the Gateway and its route only the config cluster.
+    assert {cluster_of(prod, r) for r in objects} == {"europe-west4", "us-east5"}
+    gateway = [r for r in objects if r.type.startswith("kubernetes:gateway.networking.k8s.io/")]
+    (config_region,) = {cluster_of(prod, r) for r in gateway}
+    assert prod.outputs["clusters"][config_region]["name"] == prod.outputs["gateway"]["cluster"]
     for reg in objects:
         provider_urn = reg.provider.rsplit("::", 1)[0]
         assert provider_urn in providers, reg.name

@@ -112,16 +112,26 @@ def containers(reg: engine.Registration) -> list[dict]:
 # container securityContext (v1.5.0 epplib/templates/_deployment.yaml, v1.1.0 epp-deployment.yaml), so
 # it runs with the runtime's defaults. Pinned so that a chart or a transform that sets one shows here.
 WITHOUT_SECURITY_CONTEXT = {"epp"}
+WORKLOAD_KINDS = {"Deployment", "DaemonSet", "StatefulSet", "Job", "Pod"}
 
 
 @pytest.mark.parametrize("stack", ["prod", "dev"])
 def test_every_container_is_pinned_bounded_and_unprivileged(stack, prod, dev):
     plan = {"prod": prod, "dev": dev}[stack]
     found = [(r, c) for r in plan.registrations if r.type.startswith("kubernetes:") for c in containers(r)]
-    # the model servers, the metrics adapter and the chart's endpoint picker per cluster, and on TPU the model
-    # server's wait for its weights (the download runs on Cloud Run: tests/core/test_weights_download.py checks its
-    # pinned image)
-    assert len(found) == 2 + 2 + 2 + (2 if stack == "prod" else 0)
+    # Every workload's pods are looked at: the model servers, the metrics adapter and the chart's endpoint picker
+    # in each cluster, and on TPU the model server's wait for its weights (the download runs on Cloud Run:
+    # tests/core/test_weights_download.py checks its pinned image).
+    workloads = {
+        r.urn
+        for r in plan.registrations
+        if r.type.startswith("kubernetes:") and r.type.split(":")[-1] in WORKLOAD_KINDS
+    }
+    assert workloads and {r.urn for r, _ in found} == workloads
+    clusters = {r.provider for r in plan.by_type("kubernetes:apps/v1:Deployment")}
+    assert len(clusters) == len(plan.outputs["kubeContexts"])
+    waits = [c for r, c in found if c["name"] == "wait-for-weights"]
+    assert len(waits) == (len(plan.outputs["kubeContexts"]) if stack == "prod" else 0)
     for reg, c in found:
         assert PINNED.match(c["image"]), c["image"]
         assert c["resources"]["requests"], c["name"]

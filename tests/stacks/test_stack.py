@@ -21,7 +21,7 @@ PROD_RESOURCES = Counter(
         "gcp:compute/subnetwork:Subnetwork": 4,  # subnets + proxy_subnets
         "gcp:compute/address:Address": 2,  # gateway_ips
         "gcp:compute/firewall:Firewall": 3,  # allow_internal + allow_hc, and the proxies' own rule
-        "random:index/randomId:RandomId": 1,  # globally unique bucket names
+        "random:index/randomId:RandomId": 3,  # globally unique bucket names; each download job's execution token
         "gcp:storage/bucket:Bucket": 2,  # model_bucket: one per region instead of one US bucket
         "gcp:serviceaccount/account:Account": 3,  # gcs_fuse_sa, plus the downloader and the node identity
         # objectAdmin split into read (serving) / write (the download job), and the serving identity's write

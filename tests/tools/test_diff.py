@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import plan_of, run
-from tools import diff, engine, replacements, stack_file
+from tools import diff, engine, replacements, stack_file, timing
 from tools import plan as plan_tool
 from tools.benchmark import regions
 
@@ -29,16 +29,44 @@ def rendered(stack: str = "prod", region_count: int = 2, **overrides) -> dict:
     return json.loads(json.dumps(plan_tool.document(plan, names)))
 
 
+def counts(text: str) -> dict[str, int]:
+    """The summary line's figures: add, change, replace, delete, unchanged."""
+    found = re.match(r"\*\*\w+\*\*: (\d+) to add, (\d+) to change, (\d+) to replace.*?, (\d+) to delete \((\d+)", text)
+    return dict(zip(("add", "change", "replace", "delete", "unchanged"), map(int, found.groups()), strict=True))
+
+
+def total(plan: dict) -> int:
+    return sum(1 for r in plan["resources"] if r["custom"] or r["remote"])
+
+
 def test_no_change_prints_no_changes():
-    assert diff.markdown("prod", rendered(), rendered()) == (
-        "**prod**: no changes (171 resources) · time to serve 21:42 min (unchanged)\n"
+    base = rendered()
+    serve = timing.minutes(base["timeToServeSeconds"])
+    assert diff.markdown("prod", base, base) == (
+        f"**prod**: no changes ({total(base)} resources) · time to serve {serve} min (unchanged)\n"
     )
 
 
+# A region's resources are its own; what the regions share gains an entry for it, in place.
+SHARED = {
+    "gateway-gateway": ["spec.addresses[2].type", "spec.addresses[2].value"],  # the Gateway listens in it too
+    "network-allow-internal": ["sourceRanges[2]"],  # its node range
+    "network-allow-proxies": ["sourceRanges[2]"],  # its proxy-only range
+    "network-leftover-sweeper": ["subnetworks[2]"],  # sweeps its subnet's leftovers too
+}
+
+
 def test_a_third_region_is_added_in_its_own_groups():
-    text = diff.markdown("prod", rendered(), rendered(region_count=3))
-    first = text.splitlines()[0]
-    assert first.startswith("**prod**: 60 to add, 4 to change, 0 to replace, 0 to delete (167 unchanged)")
+    base, head = rendered(), rendered(region_count=3)
+    text = diff.markdown("prod", base, head)
+    changes = diff.compare(base, head)
+    added = {c.resource["urn"] for c in changes if c.action == "add"}
+    assert added == {r["urn"] for r in head["resources"] if (r["custom"] or r["remote"]) and r["region"] == "us-east1"}
+    updated = {c.resource["name"]: [p for p, _, _ in c.properties] for c in changes if c.action == "update"}
+    assert updated == SHARED and {c.action for c in changes} == {"add", "update"}
+    assert counts(text) == {
+        "add": len(added), "change": len(SHARED), "replace": 0, "delete": 0, "unchanged": total(base) - len(SHARED)
+    }  # fmt: skip
     assert "#### cluster-us-east1 (InferenceCluster) · us-east1" in text
     assert "- `+` add `gcp:container/cluster:Cluster` **cluster-us-east1-gke** `tpu-gke-dranet-prod-us-east1`" in text
     assert "- `+` add `gcp:compute/subnetwork:Subnetwork` **network-proxy-us-east1**" in text
@@ -49,8 +77,17 @@ def test_a_third_region_is_added_in_its_own_groups():
 
 
 def test_a_removed_region_is_deleted():
-    text = diff.markdown("prod", rendered(region_count=3), rendered())
-    assert text.splitlines()[0].startswith("**prod**: 0 to add, 4 to change, 0 to replace, 60 to delete")
+    base, head = rendered(region_count=3), rendered()
+    text = diff.markdown("prod", base, head)
+    changes = diff.compare(base, head)
+    deleted = {c.resource["urn"] for c in changes if c.action == "delete"}
+    assert deleted == {
+        r["urn"] for r in base["resources"] if (r["custom"] or r["remote"]) and r["region"] == "us-east1"
+    }
+    assert {c.resource["name"] for c in changes if c.action == "update"} == set(SHARED)
+    assert counts(text) | {"unchanged": 0} == {
+        "add": 0, "change": len(SHARED), "replace": 0, "delete": len(deleted), "unchanged": 0
+    }  # fmt: skip
     # a production stack protects its TPU pools: the diff says `pulumi up` would stop there
     assert (
         "- `-` delete (protected: `pulumi up` stops until it is unprotected) `gcp:container/nodePool:NodePool` "
@@ -59,12 +96,23 @@ def test_a_removed_region_is_deleted():
 
 
 def test_a_changed_value_shows_its_path_old_and_new():
-    text = diff.markdown("prod", rendered(), rendered(servingPort=8080))
-    assert text.splitlines()[0].startswith(
-        "**prod**: 0 to add, 18 to change, 0 to replace, 0 to delete (153 unchanged)"
-    )
+    base, head = rendered(), rendered(servingPort=8080)
+    text = diff.markdown("prod", base, head)
+    changes = diff.compare(base, head)
+    # Only updates, each of a value that held the port: it goes from the default to the new port.
+    assert changes and {c.action for c in changes} == {"update"}
+    for c in changes:
+        for _, old, new in c.properties:
+            assert "8000" in str(old) and str(old).replace("8000", "8080") == str(new), c.resource["name"]
+    # It reaches everything that serves, checks or allows the port, in every region.
+    names = {c.resource["name"] for c in changes}
+    for region in TWO:
+        assert {f"model-server-{region}-{k}" for k in ("deployment", "service", "monitoring")} <= names
+    assert {"gateway-health-check", "gateway-route", "network-allow-health-checks", "network-allow-proxies"} <= names
+    assert counts(text)["change"] == len(changes) and counts(text)["unchanged"] == total(base) - len(changes)
     assert '  - `allows[0].ports[0]`: `"8000"` → `"8080"`' in text
     assert "  - `spec.ports[0].targetPort`: `8000` → `8080`" in text
+    assert "  - `spec.default.config.httpHealthCheck.port`: `8000` → `8080`" in text
     assert "#### network (Network) · global" in text
 
 
@@ -219,13 +267,20 @@ def test_moving_a_zone_replaces_the_cluster_its_pools_membership_provider_and_ev
     provider = next(r for r in head["resources"] if r["name"] == "cluster-us-east5-k8s")
     on_it = [r for r in head["resources"] if r["provider"].startswith(provider["urn"] + "::")]
     pools = [r for r in head["resources"] if r["type"] == "gcp:container/nodePool:NodePool" and "east5" in r["name"]]
-    assert len(on_it) > 20 and len(pools) >= 2
-    assert text.splitlines()[0].startswith(
-        # the cluster, its provider, its membership, and the three grants whose member names the project's
-        # identity pool (the MCS importer's, the metrics adapter's, the serving identity's), an output of
-        # this (the config) cluster: unknown until it is replaced; and MCI's config membership changes with it
-        f"**prod**: 0 to add, 1 to change, {len(on_it) + len(pools) + 6} to replace, 0 to delete"
-    )
+    assert on_it and len(pools) >= 2
+    # The grants whose member names the project's identity pool (the MCS importer's, the metrics adapter's, the
+    # serving identity's): an output of this (the config) cluster, unknown until it is replaced.
+    cluster = next(r for r in head["resources"] if r["name"] == "cluster-us-east5-gke")
+    grants = [r for r in head["resources"] if cluster["urn"] in (r["propertyDependencies"] or {}).get("member", [])]
+    assert grants
+    by_name = {r["name"]: r["urn"] for r in head["resources"] if not r["renderedBy"]}
+    replaced = {c.resource["urn"] for c in diff.compare(rendered(), head) if c.action == "replace"}
+    assert replaced == {
+        *(r["urn"] for r in [*on_it, *pools, *grants]),
+        *(by_name[n] for n in ("cluster-us-east5-gke", "cluster-us-east5-k8s", "fleet-us-east5")),
+    }
+    # and MCI's config membership changes with it
+    assert text.splitlines()[0].startswith(f"**prod**: 0 to add, 1 to change, {len(replaced)} to replace, 0 to delete")
     assert "- `~` change `gcp:gkehub/feature:Feature` **fleet-mci** `multiclusteringress`" in text
     assert "  - `spec`: " in text and "→ `(known once **fleet-us-east5** is replaced)`" in text
     assert (
@@ -261,7 +316,10 @@ def test_a_new_tpu_shape_may_replace_the_tpu_pools_and_updates_the_servers():
             model='{"id": "google/gemma-3-27b-it", "tensorParallelSize": 8}',
         ),
     )
-    assert text.splitlines()[0].startswith("**prod**: 0 to add, 2 to change, 2 to replace (2 possible), 0 to delete")
+    # Only the TPU pools may be replaced (possibly), and the servers follow the new slice in place.
+    assert text.splitlines()[0].startswith(
+        f"**prod**: 0 to add, {len(TWO)} to change, {len(TWO)} to replace ({len(TWO)} possible)"
+    )
     assert replaced_lines(text) == [
         "- `+-?` replace (possible replacement: `nodeConfig.machineType`; protected: `pulumi up` stops until it is "
         "unprotected) `gcp:container/nodePool:NodePool` "
@@ -288,7 +346,13 @@ def test_a_new_downloader_image_updates_the_download_jobs_only():
     )
     # The jobs change in place, each with a new execution token: the new execution finds the revision's marker
     # and ends at once, nothing is downloaded again.
-    assert text.splitlines()[0].startswith("**prod**: 0 to add, 2 to change, 0 to replace, 0 to delete")
+    changes = diff.compare(
+        rendered(), rendered(modelServer='{"namespace": "inference", "downloaderImage": "vllm/vllm-tpu:v0.11.0"}')
+    )
+    assert {(c.action, c.resource["name"]) for c in changes} == {
+        *(("update", f"weights-download-{r}") for r in TWO),
+        *(("replace", f"weights-download-{r}-execution") for r in TWO),  # a new random execution token
+    }
     assert '  - `template.template.containers[0].image`: `"vllm/vllm-tpu:v0.12.0"` → `"vllm/vllm-tpu:v0.11.0"`' in text
     assert "  - `runExecutionToken`: " in text and "**refused**" not in text
 
@@ -382,8 +446,14 @@ def test_one_bucket_instead_of_one_per_region():
 )
 def test_labels_and_replicas_update_in_place(overrides, expected):
     text = diff.markdown("prod", rendered(), rendered(**overrides))
-    assert " to change, 0 to replace, 0 to delete" in text.splitlines()[0]
-    assert expected in text and not replaced_lines(text)
+    # Nothing is replaced but the download jobs' random execution tokens, drawn again when a job's labels change.
+    tokens = {
+        "- `+-` replace (forces replacement: `keepers`) `random:index/randomId:RandomId` "
+        f"**weights-download-{r}-execution**"
+        for r in TWO
+    }
+    assert set(replaced_lines(text)) <= tokens
+    assert " 0 to delete" in text.splitlines()[0] and expected in text
 
 
 def test_a_replaced_resource_replaces_what_takes_a_force_new_input_from_it():

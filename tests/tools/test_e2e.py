@@ -4,34 +4,31 @@ gcloud and kubectl command lines, and the refusal to run in a project a checked-
 
 from __future__ import annotations
 
+import functools
 import json
 import shlex
 import subprocess
 
 import pytest
 
-from tools import drill, e2e
+from tests.conftest import run as plan_run
+from tools import drill, e2e, engine
 
 BASE, VPC = "tpu-gke-dranet-dev", "tpu-gke-dranet-dev-vpc"
 LINK = "https://www.googleapis.com/compute/v1/projects/e2e-scratch"
-US_REQUEST = (
-    "kubectl --context gke_e2e-scratch_us-east5-b_tpu-gke-dranet-dev-us-east5 -n inference run curl-test --rm -i "
-    "--restart=Never --image=curlimages/curl:8.11.1 -- curl -s -X POST http://10.10.2.213/v1/chat/completions "
-    '-H \'Content-Type: application/json\' -d \'{"model": "google/gemma-3-27b-it", "messages": [{"role": '
-    '"user", "content": "What is the capital of France?"}], "max_tokens": 100}\''
-)
-OUTPUTS = {
-    "clusters": {
-        "europe-west4": {"name": "tpu-gke-dranet-dev-europe-west4", "location": "europe-west4-a"},
-        "us-east5": {"name": "tpu-gke-dranet-dev-us-east5", "location": "us-east5-b"},
-    },
-    "kubeContexts": {
-        "europe-west4": "gke_e2e-scratch_europe-west4-a_tpu-gke-dranet-dev-europe-west4",
-        "us-east5": "gke_e2e-scratch_us-east5-b_tpu-gke-dranet-dev-us-east5",
-    },
-    "modelServer": {"namespace": "inference"},
-    "testRequests": {"europe-west4": US_REQUEST.replace("us-east5", "europe-west4"), "us-east5": US_REQUEST},
-}
+PROJECT = "e2e-scratch"
+
+
+@functools.cache
+def _outputs() -> str:
+    return json.dumps(engine.to_json(plan_run("dev", overrides={"project": PROJECT}).outputs))
+
+
+def outputs() -> dict:
+    """The outputs the run reads once `up` is done: dev's offline plan in the disposable project, as the run's
+    `configure` step sets it (a fresh copy each time)."""
+    return json.loads(_outputs())
+
 
 # gcloud's JSON listings of a project after a destroy that left some of everything behind, next to what
 # belongs to others: the default network, another stack (dev2: same prefix, longer stack name), a user.
@@ -116,7 +113,7 @@ class FakeStack:
         return self._call("up")
 
     def outputs(self):
-        return self._call("outputs", OUTPUTS)
+        return self._call("outputs", outputs())
 
     def destroy(self):
         return self._call("destroy")
@@ -126,8 +123,13 @@ class FakeStack:
 
 
 def report(ok: bool) -> drill.Report:
-    r = drill.Report("dev", "us-east5", "europe-west4", "10.10.2.213", 15)
-    r.problems = [] if ok else ["slow failover: 40.0 s, more than failoverDetectionSeconds 15 s"]
+    """What the drill reports for the stack's outputs: its default region down, requests from another."""
+    target = drill.target_from_outputs("dev", outputs())
+    down = target.regions[target.config_region]
+    client = next(r for r in target.regions if r != down.name)
+    r = drill.Report("dev", down.name, client, down.address, target.detection_seconds)
+    budget = target.detection_seconds
+    r.problems = [] if ok else [f"slow failover: {budget + 60:.1f} s, more than failoverDetectionSeconds {budget:g} s"]
     return r
 
 
@@ -216,38 +218,52 @@ def test_gcloud_lists_every_kind_in_the_project_as_json():
 
 
 def test_credentials_are_fetched_for_every_cluster():
-    fake = FakeRun()
-    e2e.get_credentials(OUTPUTS, "e2e-scratch", run=fake)
-    assert fake.calls[1] == [
-        "gcloud", "container", "clusters", "get-credentials", "tpu-gke-dranet-dev-us-east5", "--zone=us-east5-b",
-        "--project=e2e-scratch",
-    ]  # fmt: skip
+    fake, clusters = FakeRun(), outputs()["clusters"]
+    e2e.get_credentials(outputs(), PROJECT, run=fake)
+    assert sorted(fake.calls) == sorted(
+        [
+            "gcloud",
+            "container",
+            "clusters",
+            "get-credentials",
+            c["name"],
+            f"--zone={c['location']}",
+            f"--project={PROJECT}",
+        ]
+        for c in clusters.values()
+    )
+    # The contexts gcloud writes are the ones the stack outputs name: gke_<project>_<zone>_<cluster>.
+    for region, c in clusters.items():
+        assert outputs()["kubeContexts"][region] == f"gke_{PROJECT}_{c['location']}_{c['name']}"
 
 
 def test_the_test_requests_run_the_stacks_own_commands_until_each_answers():
-    tries = {"us-east5": 0}
+    out = outputs()
+    first, settling = sorted(out["testRequests"])  # the second region's Gateway answers on its second try
+    tries = {settling: 0}
 
     def answer(command):
         if command[0] == "kubectl" and "curl" in command:
-            region = "us-east5" if "us-east5" in command[2] else "europe-west4"
-            if region == "us-east5" and tries["us-east5"] == 0:
-                tries["us-east5"] += 1
+            region = next(r for r, ctx in out["kubeContexts"].items() if command[2] == ctx)
+            if region == settling and tries[settling] == 0:
+                tries[settling] += 1
                 return 0, "no healthy upstream"  # the Gateway still settling
             return 0, '{"id": "x", "choices": [{"message": {"content": "Paris"}}]}pod "curl-test" deleted\n'
         return 0, ""
 
     fake, slept = FakeRun(answer), []
-    text = e2e.send_test_requests(OUTPUTS, run=fake, clock=lambda: 0.0, sleep=slept.append)
-    assert slept == [30] and text.startswith('europe-west4: {"id": "x", "choices"')
+    text = e2e.send_test_requests(out, run=fake, clock=lambda: 0.0, sleep=slept.append)
+    assert slept == [30] and text.startswith(f'{first}: {{"id": "x", "choices"')
     requests = [c for c in fake.calls if "curl" in c]
-    assert len(requests) == 3 and requests[0] == shlex.split(OUTPUTS["testRequests"]["europe-west4"])
-    assert json.loads(requests[-1][-1])["model"] == "google/gemma-3-27b-it"  # the quoted body survives
+    assert requests == [shlex.split(out["testRequests"][r]) for r in (first, settling, settling)]
+    served = out["modelServer"]["servedModel"]
+    assert json.loads(requests[-1][-1])["model"] == served  # the quoted body survives
     # Before each attempt, a curl-test pod an earlier attempt may have left is deleted.
     assert fake.calls[0][-4:] == ["delete", "pod", "curl-test", "--ignore-not-found"]
-    with pytest.raises(RuntimeError, match="no chat completion from europe-west4, us-east5 within 60 s"):
+    with pytest.raises(RuntimeError, match=f"no chat completion from {first}, {settling} within 60 s"):
         ticks = iter(range(0, 1000, 45))
         e2e.send_test_requests(
-            OUTPUTS, run=FakeRun(lambda c: (1, "")), clock=lambda: next(ticks), sleep=lambda s: None, timeout=60
+            out, run=FakeRun(lambda c: (1, "")), clock=lambda: next(ticks), sleep=lambda s: None, timeout=60
         )
 
 

@@ -1,5 +1,5 @@
-"""Time-to-serve model and dependency graph: the critical path of prod is pinned, and the graph is as
-parallel as the real dependencies allow."""
+"""Time-to-serve model and dependency graph: prod's critical path runs through its slow steps one after another,
+and the graph is as parallel as the real dependencies allow."""
 
 from __future__ import annotations
 
@@ -15,20 +15,29 @@ README = (engine.ROOT / "README.md").read_text()
 TIME_TO_SERVE_DOC = (engine.ROOT / "docs" / "time-to-serve.md").read_text()
 
 
-def test_prod_critical_path_is_pinned(prod):
+def test_prod_critical_path_runs_through_the_slow_steps_one_after_another(prod):
     chain = timing.critical_path(prod)
-    assert [(link.reg.name, timing.minutes(link.start)) for link in chain] == [
-        ("apis-compute", "0:00"),
-        ("network-vpc", "1:00"),
-        ("network-node-europe-west4", "1:40"),
-        ("network-leftover-sweeper", "2:10"),  # waits for the node subnets, so destroy sweeps before them
-        ("cluster-europe-west4-gke", "2:10"),
+    assert [link.reg.name for link in chain] == [
+        "apis-compute",
+        "network-vpc",
+        "network-node-europe-west4",
+        "network-leftover-sweeper",  # waits for the node subnets, so destroy sweeps before them
+        "cluster-europe-west4-gke",
         # The weights are in the bucket by now (a Cloud Run job, tests below): the model waits for its slice.
-        ("cluster-europe-west4-tpu", "10:10"),
-        ("model-server-europe-west4-deployment", "14:10"),
-        ("autoscaling-europe-west4-hpa", "21:40"),  # takes over the replica count once the model serves
+        "cluster-europe-west4-tpu",
+        "model-server-europe-west4-deployment",
+        "autoscaling-europe-west4-hpa",  # takes over the replica count once the model serves
     ]
-    assert timing.total_seconds(chain) == 21 * 60 + 42
+    assert chain[0].start == 0
+    finish = timing.finish_times(prod)
+    for before, link in zip(chain, chain[1:], strict=False):
+        # Each link starts once the one before it is done, and takes its step's typical duration...
+        assert link.start == finish[before.reg.name] and link.seconds == timing.seconds_of(link.reg)
+        # ...and is on the path because that one is among what it waits for.
+        assert before.reg.urn in closure(prod, link.reg.urn)
+    assert timing.total_seconds(chain) == chain[-1].start + chain[-1].seconds == max(finish.values())
+    # The sweeper takes no time: the cluster starts with it, right after the node subnet.
+    assert chain[3].seconds == 0 and chain[4].start == chain[3].start
 
 
 def test_prod_serves_in_at_most_half_the_walkthroughs_sequential_time(prod):
@@ -38,9 +47,25 @@ def test_prod_serves_in_at_most_half_the_walkthroughs_sequential_time(prod):
 
 
 def test_the_plan_prints_the_time_to_serve_the_walkthroughs_sum_and_the_ratio(prod):
-    lines = timing.render(timing.critical_path(prod)).splitlines()
-    assert lines[0] == "Time to serve (modelled, empty project to the last resource ready): 21:42 min"
-    assert lines[1] == "Walkthrough's stages one after another (midpoints of its stated times): 44:30 min; ratio 0.49"
+    chain = timing.critical_path(prod)
+    total, walkthrough = timing.total_seconds(chain), timing.walkthrough_seconds()
+    lines = timing.render(chain).splitlines()
+    assert (
+        lines[0] == f"Time to serve (modelled, empty project to the last resource ready): {timing.minutes(total)} min"
+    )
+    assert lines[1] == (
+        "Walkthrough's stages one after another (midpoints of its stated times): "
+        f"{timing.minutes(walkthrough)} min; ratio {total / walkthrough:.2f}"
+    )
+    assert timing.minutes(90) == "1:30" and timing.minutes(21 * 60 + 5) == "21:05"
+    # One line per link: its start, its duration, its step and its name.
+    for link, line in zip(chain, lines[3:], strict=True):
+        assert line.replace("+", " ").split() == [
+            timing.minutes(link.start),
+            timing.minutes(link.seconds),
+            timing.step_of(link.reg),
+            link.reg.name,
+        ]
 
 
 def test_the_weights_download_needs_no_cluster_and_ends_before_the_tpu_slices(prod):
@@ -55,7 +80,9 @@ def test_the_weights_download_needs_no_cluster_and_ends_before_the_tpu_slices(pr
 def test_dev_critical_path_ends_at_the_programmed_gateway(dev):
     chain = timing.critical_path(dev)
     assert [link.reg.name for link in chain][-3:] == ["fleet-europe-west4", "fleet-mci", "gateway-gateway"]
-    assert timing.minutes(timing.total_seconds(chain)) == "21:10"
+    # The simulator needs no TPU slice: nothing after the Gateway, which is the last resource ready.
+    assert timing.total_seconds(chain) == max(timing.finish_times(dev).values())
+    assert not [link for link in chain if link.reg.type == "gcp:container/nodePool:NodePool"]
 
 
 def test_prod_is_faster_than_the_walkthroughs_staged_flow(prod):

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from inference.common import name_rules
-from inference.common.reader import Reader, did_you_mean
+from inference.common.reader import NOT_SET, Reader, did_you_mean
 from inference.common.validators import NUMBER, git_revision
 from inference.core.config.compute import TPU_V6E_SHAPES as SHAPES
 from inference.core.config.compute import Accelerator
@@ -133,6 +133,14 @@ def _check_fits_hbm(m: Reader, model_id: str, accelerator: Accelerator, tp: int,
     left for the KV cache: refused, with the arithmetic, when they cannot."""
     known = (given, "model.billionParameters") if given is not None else models.billion_parameters(model_id)
     if known is None:
+        if not models.QUANTIZED_NAME.search(model_id):  # a quantized checkpoint's bytes per parameter vary
+            m.problem(
+                "billionParameters",
+                NOT_SET,
+                f"is required for {model_id}: the checks know no size for it (inference/core/facts/models.py) and "
+                f"its name states none, so whether its weights fit {accelerator.machine_type}'s HBM cannot be checked",
+                "set model.billionParameters to its parameter count in billions, from its model card (e.g. 27.4)",
+            )
         return
     billions, source = known
     weights = billions * 1e9 * models.BYTES_PER_PARAMETER
