@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 
 from inference.autoscaling import wiring as autoscaling
+from inference.capacity import wiring as capacity
 from inference.common.modes import ISTIO, MULTI_CLUSTER, SINGLE_CLUSTER
 from inference.configuration.platform import PlatformConfig
 from inference.core import wiring as core
@@ -17,6 +18,7 @@ from inference.existing_cluster.config import ExistingClusterConfig
 from inference.guards import wiring as guards
 from inference.istio import wiring as istio
 from inference.migration import wiring as migration
+from inference.models import wiring as models
 from inference.multi_cluster import wiring as multi_cluster
 from inference.observability import wiring as observability
 from inference.serving.wiring import Served
@@ -48,7 +50,7 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
     if isinstance(cfg, ExistingClusterConfig):
         return existing_cluster.wire(cfg)
     routing = migration.routing(cfg)  # first: a step the runbook does not allow fails before anything changes
-    platform = _platform(cfg)
+    platform = capacity.wire(cfg, _platform(cfg))  # a capacity ladder's pools, when one replaces the TPU pool
     if cfg.gateway.mode == ISTIO:
         return istio.wire(cfg, platform)
     weights = core.build_weights(cfg, platform)
@@ -57,6 +59,8 @@ def build(cfg: PlatformConfig | ExistingClusterConfig) -> dict[str, Any]:
         **core.platform_outputs(platform),
         **core.weights_outputs(cfg, platform, weights),
         **served.outputs,
+        **models.outputs(cfg),
+        **capacity.outputs(cfg),
         **observability.wire(cfg, platform),
         **autoscaling.wire(cfg, platform, served),
         **guards.wire(cfg, platform, served),

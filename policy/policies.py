@@ -13,7 +13,14 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from exemptions import CHART_EXEMPTIONS, EXEMPTIONS
-from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ReportViolation, ResourceValidationPolicy
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+)
+from tpu_pools import preemptible, tpu_pools_by_zone
 
 PRIMITIVE_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
 AUTHORITATIVE_IAM = {
@@ -213,12 +220,10 @@ def node_config_problems(node_config: Any, where: str) -> list[str]:
     return problems
 
 
-def management_problems(management: Any, where: str) -> list[str]:
-    return [
-        f"{where}: management.{flag} must be true."
-        for flag in ("autoRepair", "autoUpgrade")
-        if _get(management, flag) is not True
-    ]
+def management_problems(management: Any, where: str, flex_start: bool = False) -> list[str]:
+    # GKE creates flex-start pools without auto-repair (--no-enable-autorepair; docs/capacity-ladder.md).
+    flags = ("autoUpgrade",) if flex_start else ("autoRepair", "autoUpgrade")
+    return [f"{where}: management.{flag} must be true." for flag in flags if _get(management, flag) is not True]
 
 
 def gke_cluster_hardening(args, report_violation: ReportViolation) -> None:
@@ -249,7 +254,8 @@ def gke_node_pool_hardening(args, report_violation: ReportViolation) -> None:
     if args.resource_type != NODE_POOL:
         return
     problems = node_config_problems(args.props.get("nodeConfig"), "nodeConfig")
-    for problem in problems + management_problems(args.props.get("management"), "nodePool"):
+    flex_start = _get(args.props, "nodeConfig", "flexStart") is True
+    for problem in problems + management_problems(args.props.get("management"), "nodePool", flex_start):
         report_violation(problem)
 
 
@@ -371,6 +377,20 @@ def production_safeguards(args, report_violation: ReportViolation) -> None:
         report_violation("a production bucket must have the protect resource option.")
 
 
+def production_not_spot_alone(args, report_violation: ReportViolation) -> None:
+    """A production cluster whose every TPU pool is Spot loses all its slices to one preemption wave
+    (docs/capacity-ladder.md): it keeps a reservation, on-demand or flex-start pool beside any Spot one."""
+    for zone, pools in tpu_pools_by_zone(args.resources, NODE_POOL).items():
+        if stack_of(pools[0].urn) not in setting(args, PRODUCTION_STACKS):
+            continue
+        if all(preemptible(p) for p in pools):
+            report_violation(
+                f"production TPU capacity in {zone} is Spot only: add a reservation, on-demand or flex-start "
+                "rung (capacity.ladder) beside it.",
+                pools[0].urn,
+            )
+
+
 def _policy(
     name: str,
     description: str,
@@ -465,5 +485,12 @@ POLICIES = [
         "Production stacks keep deletion protection on clusters and protect on buckets.",
         production_safeguards,
         schema=PRODUCTION_STACKS,
+    ),
+    StackValidationPolicy(
+        name="production-not-spot-alone",
+        description="Production stacks serve from more than Spot TPU capacity in every cluster.",
+        enforcement_level=EnforcementLevel.MANDATORY,
+        validate=production_not_spot_alone,
+        config_schema=PolicyConfigSchema(properties=dict(PRODUCTION_STACKS)),
     ),
 ]

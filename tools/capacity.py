@@ -20,6 +20,7 @@ from tools import engine
 from tools.pods import Pod, Workload, add, fits, fmt, sub, workload_of
 
 NODE_POOL = "gcp:container/nodePool:NodePool"
+CLUSTER = "inference:cluster:InferenceCluster::"  # in the URN of the cluster component (its type and name)
 K8S_PROVIDER = "pulumi:providers:kubernetes"
 CHART = "kubernetes:helm.sh/v4:Chart"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
@@ -192,11 +193,16 @@ def analyse(plan: engine.Plan) -> Capacity:
     names: dict[str, str] = {}
     problems: list[Problem] = []
     notes: list[str] = []
+    # A pool outside the cluster's component (a capacity ladder's) counts with the cluster it names.
+    owners = {
+        str(engine.to_json(r.inputs).get("cluster")): r.parent for r in plan.by_type(NODE_POOL) if CLUSTER in r.parent
+    }
     for reg in plan.by_type(NODE_POOL):
         cluster = engine.to_json(reg.inputs).get("cluster")
-        names.setdefault(reg.parent, cluster if isinstance(cluster, str) else reg.parent.rsplit("::", 1)[-1])
-        pool = pool_of(names[reg.parent], reg)
-        pools_of[reg.parent].append(pool)
+        owner = owners.get(str(cluster), reg.parent)
+        names.setdefault(owner, cluster if isinstance(cluster, str) else owner.rsplit("::", 1)[-1])
+        pool = pool_of(names[owner], reg)
+        pools_of[owner].append(pool)
         if pool.machine is None:
             problems.append(
                 Problem(

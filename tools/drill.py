@@ -151,6 +151,8 @@ class Target:
     hpa: str | None  # the HPA's name (the pool's) when the stack autoscales
     detection_seconds: float
     config_region: str
+    # Region -> its capacity ladder's rungs (the output `capacityLadder`, docs/capacity-ladder.md); {}: one TPU pool.
+    capacity: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
 
 def target_from_outputs(stack: str, outputs: dict[str, Any]) -> Target:
@@ -173,6 +175,7 @@ def target_from_outputs(stack: str, outputs: dict[str, Any]) -> Target:
         hpa=outputs.get("inferencePool") if "autoscaling" in outputs else None,
         detection_seconds=float(outputs["failoverDetectionSeconds"]),
         config_region=config[0] if config else next(iter(regions)),
+        capacity=dict(outputs.get("capacityLadder") or {}),
     )
 
 
@@ -203,6 +206,8 @@ class Report:
     recovered_after_seconds: float | None = None
     interrupted: bool = False
     problems: list[str] = field(default_factory=list)
+    # The downed region's capacity rungs: how a real slice of each would go away, beside the drill's scale-down.
+    capacity: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -228,6 +233,7 @@ class Report:
             f"  restored:  {'yes' if self.restored else 'NO' if self.restore_attempted else '-'}, serving again "
             f"after {sec(self.recovered_after_seconds)}",
         ]
+        lines += [f"  capacity:  {r['kind']} ({r['pool']}): {r['loss']}" for r in self.capacity]
         lines += [f"  problem:   {p}" for p in self.problems]
         lines.append("  result:    " + ("PASSED" if self.ok else "INTERRUPTED" if self.interrupted else "FAILED"))
         return "\n".join(lines)
@@ -298,6 +304,7 @@ def run_drill(
     ns, deployment = target.namespace, target.deployment
     client = f"failover-drill-{uuid.uuid4().hex[:8]}"
     report = Report(target.stack, down.name, survivor.name, down.address, target.detection_seconds)
+    report.capacity = list(target.capacity.get(down.name, []))
     state = {"client": False, "scaled": False}
 
     def send(address: str) -> Response:

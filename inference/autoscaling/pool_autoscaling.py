@@ -10,7 +10,7 @@ components/manifests/) as typed objects, with the guide's image and resources.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pulumi
 import pulumi_gcp as gcp
@@ -66,6 +66,17 @@ class AdapterAccess(pulumi.ComponentResource):
 
 
 @dataclass(frozen=True)
+class MorePool:
+    """Another model's pool in the same cluster (inference/models/config.py): its own HPA on its own metric."""
+
+    pool_name: str
+    deployment: str
+    min_replicas: int
+    max_replicas: int
+    requires: Sequence[pulumi.Resource] = ()  # its model servers and its pool's chart
+
+
+@dataclass(frozen=True)
 class PoolAutoscalingArgs:
     cluster_name: str  # the metric's `resource.labels.cluster`
     namespace: str
@@ -78,6 +89,7 @@ class PoolAutoscalingArgs:
     adapter_access: pulumi.Resource | None  # the adapter's project grant; None: another stack's
     nodes: Sequence[pulumi.Resource] = ()  # the system pool the adapter runs on
     requires: Sequence[pulumi.Resource] = ()  # what the HPA scales and reads: the model servers, the pool's chart
+    more_pools: Sequence[MorePool] = ()  # the other models' pools, one HPA each on the same adapter
 
 
 def hpa_spec(args: PoolAutoscalingArgs) -> k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs:
@@ -178,14 +190,34 @@ class PoolAutoscaling(pulumi.ComponentResource):
         )
         self.api_services = self._api_services(name, in_namespace)
         # Named after the pool, in the pool's namespace, as the guide does; it waits for the metrics API.
+        self._hpa_reads_binding = self._hpa_reads(name)
         self.hpa = k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{name}-hpa",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=args.pool_name, namespace=args.namespace),
             spec=hpa_spec(args),
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[*self.api_services, self._hpa_reads(name), *args.requires]
+                parent=self, depends_on=[*self.api_services, self._hpa_reads_binding, *args.requires]
             ),
         )
+        self.more_hpas = [
+            k8s.autoscaling.v2.HorizontalPodAutoscaler(
+                f"{name}-hpa-{more.pool_name}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=more.pool_name, namespace=args.namespace),
+                spec=hpa_spec(
+                    replace(
+                        args,
+                        pool_name=more.pool_name,
+                        deployment=more.deployment,
+                        min_replicas=more.min_replicas,
+                        max_replicas=more.max_replicas,
+                    )
+                ),
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[*self.api_services, self._hpa_reads_binding, *more.requires]
+                ),
+            )
+            for more in args.more_pools
+        ]
         self.register_outputs({"hpa": args.pool_name})
 
     def _adapter_rights(self, name: str, namespace, in_namespace) -> list[pulumi.Resource]:

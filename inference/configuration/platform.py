@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inference.autoscaling.config import Autoscaling
+from inference.capacity.config import Capacity
 from inference.configuration.gateway import Gateway
 from inference.core.config.compute import Accelerator, SystemPool
 from inference.core.config.model import Model, ModelStore
@@ -15,6 +16,7 @@ from inference.core.config.network import PrivateNodes, Region
 from inference.guards.config import Guards
 from inference.istio.config import Istio
 from inference.migration.config import Migration
+from inference.models.config import ServedModel, single
 from inference.multi_cluster.config import Fleet
 from inference.observability.config import Observability
 from inference.serving.config import InferencePool, ModelServer
@@ -58,11 +60,20 @@ class PlatformConfig:
     # Bucket location -> the Cloud Run region its weights download runs in; {} for the simulator backend.
     download_regions: Mapping[str, str] = field(default_factory=dict)
     guards: Guards | None = None  # Model Armor and Apigee in front of the model; None: neither
+    # Several models behind the Gateway (inference/models/config.py); (): the one `model`.
+    models: tuple[ServedModel, ...] = ()
+    model_routing: str | None = None  # "body" | "header" with several models
+    capacity: Capacity | None = None  # the TPU capacity ladder (inference/capacity/); None: one TPU pool
 
     @property
     def resource_labels(self) -> dict[str, str]:
         """The labels every labelled resource carries: the stack's own, and which stack manages it."""
         return {**self.labels, **program_labels(self.stack)}
+
+    @property
+    def served_models(self) -> tuple[ServedModel, ...]:
+        """Every model the stack serves: the `models` list, or the one `model`."""
+        return self.models or (single(self.model, self.model_server, self.inference_pool),)
 
     @property
     def names(self) -> Names:

@@ -17,6 +17,7 @@ from typing import Any
 import pulumi
 
 from inference.autoscaling import config as autoscaling
+from inference.capacity import config as capacity
 from inference.common import credentials
 from inference.common.modes import ISTIO, SINGLE_CLUSTER
 from inference.common.reader import NOT_SET, ConfigError, Problem, Reader, did_you_mean
@@ -27,6 +28,7 @@ from inference.existing_cluster.config import ExistingClusterConfig, existing_cl
 from inference.guards import config as guards
 from inference.istio import config as istio
 from inference.migration import config as migration
+from inference.models import config as models_config
 from inference.multi_cluster import config as multi_cluster
 from inference.observability import config as observability
 from inference.serving import config as serving
@@ -105,9 +107,11 @@ def _compute(top: Reader, indexed: list[tuple[int, network.Region]], fields: dic
     accelerator = compute.accelerator(top)
     if accelerator:
         network.check_tpu_zones(top, indexed, accelerator)
+    fields["capacity"] = ladder = capacity.capacity(top, indexed, accelerator)
     system_pool = compute.system_pool(top)
     if None not in (system_pool.machine_type, system_pool.node_count):
-        network.check_range_sizes(top, indexed, network.nodes_per_cluster(system_pool, accelerator))
+        rungs = max((len(rs) for rs in ladder.ladders.values()), default=1) if ladder else 1
+        network.check_range_sizes(top, indexed, network.nodes_per_cluster(system_pool, accelerator, rungs - 1))
     release_channel = top.choice("releaseChannel", "RAPID", compute.RELEASE_CHANNELS)
     fields["accelerator"] = accelerator
     fields["system_pool"] = system_pool
@@ -134,7 +138,8 @@ def _unused_without_weights(top: Reader, fields: dict[str, Any]) -> None:
 
 def _serving(top: Reader, fields: dict[str, Any]) -> None:
     accelerator = fields["accelerator"]
-    fields["model"] = model.model(top, accelerator)
+    several = top.given("models") and not top.given("model")  # `models`: the first entry is the stack's model
+    fields["model"] = None if several else model.model(top, accelerator)
     fields["model_store"] = model.model_store(top)
     fields["model_server"] = serving.model_server(top, accelerator)
     _unused_without_weights(top, fields)
@@ -142,6 +147,9 @@ def _serving(top: Reader, fields: dict[str, Any]) -> None:
     server = fields["model_server"]
     if server and server.namespace and pool.name:
         serving.check_chart_names(top, server, pool)
+    fields["models"] = models_config.models(top, accelerator, server, pool)
+    if several:
+        fields["model"] = fields["models"][0].model if fields["models"] else None
 
 
 def _modes(top: Reader, fields: dict[str, Any]) -> None:
@@ -167,6 +175,8 @@ def _modes(top: Reader, fields: dict[str, Any]) -> None:
         top.problem(
             "istio", raw["istio"], "does nothing unless gateway.mode is istio", "set gateway.mode: istio, or remove it"
         )
+    fields["model_routing"] = models_config.model_routing(top, fields["models"], gw.mode, gw.class_name)
+    models_config.check(top, fields["models"], fields)
     replicas_given = isinstance(raw.get("modelServer"), Mapping) and "replicas" in raw["modelServer"]
     if scaling and replicas_given and not any(p.key == "modelServer.replicas" for p in top.problems):
         top.problem(

@@ -62,6 +62,27 @@ marker.write_text(wanted)
 print(f"{wanted} downloaded to {target}")
 """
 
+# Several models, or LoRA adapters (inference/models/config.py): the same steps for each repository in turn, each
+# into its own `<repository>/<revision>` with its own marker, so every server waits for exactly what it reads.
+DOWNLOAD_ALL_SCRIPT = """\
+import json, os, pathlib
+from huggingface_hub import snapshot_download
+
+root = pathlib.Path(os.environ["WEIGHTS_ROOT"])
+token = pathlib.Path(os.environ["HF_TOKEN_FILE"]).read_text().strip()
+for model, revision in json.loads(os.environ["DOWNLOADS"]):
+    target = root / model / revision
+    marker = target / ".download-complete"
+    wanted = f"{model}@{revision}"
+    if marker.exists() and marker.read_text().strip() == wanted:
+        print(f"{wanted} is already in the bucket; nothing to do")
+        continue
+    snapshot_download(repo_id=model, revision=revision, local_dir=target, token=token,
+                      max_workers=int(os.environ["PARALLEL_FILES"]), ignore_patterns=["original/*"])
+    marker.write_text(wanted)
+    print(f"{wanted} downloaded to {target}")
+"""
+
 
 def weights_dir(model_id: str, revision: str) -> str:
     """Where a revision's files live in the bucket: the download's TARGET_DIR and vLLM's --model."""
@@ -124,6 +145,8 @@ class WeightsDownloadArgs:
     targets: Mapping[str, DownloadTarget]  # by bucket location
     labels: Mapping[str, str] = field(default_factory=dict)
     depends_on: Sequence[pulumi.Resource] = ()  # Cloud Run and Secret Manager APIs
+    # (repository, revision) of every other model and LoRA adapter the servers read, downloaded after the first.
+    more: Sequence[tuple[str, str]] = ()
 
 
 class WeightsDownload(pulumi.ComponentResource):
@@ -244,19 +267,30 @@ class WeightsDownload(pulumi.ComponentResource):
         ]
 
 
-def _container(args: WeightsDownloadArgs) -> gcp.cloudrunv2.JobTemplateTemplateContainerArgs:
-    run = gcp.cloudrunv2
-    env = (
+def _script_and_env(args: WeightsDownloadArgs) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """One model: the script and variables every deployed job has; several: every repository in turn."""
+    if args.more:
+        downloads = json.dumps([[args.model_id, args.revision], *(list(m) for m in args.more)])
+        return DOWNLOAD_ALL_SCRIPT, (("DOWNLOADS", downloads), ("WEIGHTS_ROOT", WEIGHTS_MOUNT))
+    return DOWNLOAD_SCRIPT, (
         ("MODEL_ID", args.model_id),
         ("REVISION", args.revision),
         ("TARGET_DIR", f"{WEIGHTS_MOUNT}/{weights_dir(args.model_id, args.revision)}"),
+    )
+
+
+def _container(args: WeightsDownloadArgs) -> gcp.cloudrunv2.JobTemplateTemplateContainerArgs:
+    run = gcp.cloudrunv2
+    script, which = _script_and_env(args)
+    env = (
+        *which,
         ("HF_TOKEN_FILE", f"{TOKEN_MOUNT}/token"),
         ("PARALLEL_FILES", str(PARALLEL_FILES)),
         *DOWNLOAD_ENV,
     )
     return run.JobTemplateTemplateContainerArgs(
         image=args.image,
-        commands=["python3", "-c", DOWNLOAD_SCRIPT],
+        commands=["python3", "-c", script],
         envs=[run.JobTemplateTemplateContainerEnvArgs(name=k, value=v) for k, v in env],
         resources=run.JobTemplateTemplateContainerResourcesArgs(limits={"cpu": CPU, "memory": MEMORY}),
         volume_mounts=[

@@ -3,8 +3,8 @@ and the weights (buckets, their identities, the download)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from inference.configuration.platform import PlatformConfig
@@ -52,6 +52,9 @@ class Platform:
     nodes: NodeIdentity
     clusters: dict[str, InferenceCluster]  # by region
     config_region: str
+    # By region, when a capacity ladder (inference/capacity/) replaces the single TPU pool: the model servers
+    # select its ComputeClass and wait for its pools.
+    ladders: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def config_cluster(self) -> InferenceCluster:
@@ -112,7 +115,7 @@ def _network(cfg: PlatformConfig, apis_: ProjectApis, proxy_purpose: str, gatewa
 
 def _tpu_pool(cfg: PlatformConfig) -> TpuPool | None:
     accel = cfg.accelerator
-    if not accel:
+    if not accel or cfg.capacity:  # a capacity ladder brings its own pools
         return None
     return TpuPool(
         accel.machine_type,
@@ -240,8 +243,18 @@ def _download(cfg: PlatformConfig, store: ModelStore, platform: Platform) -> Wei
             },
             labels=cfg.resource_labels,
             depends_on=platform.apis.of(*DOWNLOAD_APIS),
+            more=_more_downloads(cfg),
         ),
     )
+
+
+def _more_downloads(cfg: PlatformConfig) -> list[tuple[str, str]]:
+    """The other models' weights and every LoRA adapter, after the first model's weights."""
+    served = cfg.served_models
+    return [
+        *((m.model.id, m.model.revision) for m in served[1:]),
+        *((a.source, a.revision) for m in served for a in m.adapters),
+    ]
 
 
 def build_weights(cfg: PlatformConfig, platform: Platform) -> Weights:

@@ -4,7 +4,7 @@ pool imported from every cluster, the health check and the KV-cache-aware backen
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -20,6 +20,17 @@ class HealthCheckArgs:
     timeout_sec: int
     healthy_threshold: int
     unhealthy_threshold: int
+
+
+@dataclass(frozen=True)
+class ModelRoute:
+    """Several models: requests whose `header` names one of `models` go to the pool imported as `pool_name`, whose
+    KV-cache metric export is `metric_export_name` (its backend policy balances on it)."""
+
+    header: str
+    models: Sequence[str]
+    pool_name: str
+    metric_export_name: str
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,21 @@ class MultiClusterGatewayArgs:
     # while a load balancer uses it, so destroy must remove the Gateway (whose deletion waits for the
     # controller's finalizer to tear the load balancer down) before these.
     network: Sequence[pulumi.Resource] = ()
+    # Several models: a rule per model (the first is `pool_name`'s); the other pools get their own policies.
+    model_routes: Sequence[ModelRoute] = ()
+
+
+def route_rules(args: MultiClusterGatewayArgs) -> list[dict]:
+    """One rule to the imported pool, or, with several models, a rule per model on its header."""
+    if not args.model_routes:
+        return [{"backendRefs": [{**POOL_IMPORT, "name": args.pool_name, "port": args.serving_port}]}]
+    return [
+        {
+            "matches": [{"headers": [{"type": "Exact", "name": r.header, "value": m}]} for m in r.models],
+            "backendRefs": [{**POOL_IMPORT, "name": r.pool_name, "port": args.serving_port}],
+        }
+        for r in args.model_routes
+    ]
 
 
 def health_check_spec(args: MultiClusterGatewayArgs) -> dict:
@@ -133,12 +159,23 @@ class MultiClusterGateway(pulumi.ComponentResource):
             metadata=self._meta(args, args.route_name),
             spec={
                 "parentRefs": [{"name": args.gateway_name, "kind": "Gateway"}],
-                "rules": [{"backendRefs": [{**POOL_IMPORT, "name": args.pool_name, "port": args.serving_port}]}],
+                "rules": route_rules(args),
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*requires, *args.exports, *args.objectives]),
         )
         self.health_check = self._policy(name, "health-check", "HealthCheckPolicy", args, health_check_spec(args))
         self.backend_policy = self._policy(name, "backend-policy", "GCPBackendPolicy", args, backend_policy_spec(args))
+        self.more_policies = []
+        for route in args.model_routes[1:]:  # the other models' imported pools: the same two policies each
+            of = replace(args, pool_name=route.pool_name, metric_export_name=route.metric_export_name)
+            self.more_policies += [
+                self._policy(
+                    f"{name}-{route.pool_name}", "health-check", "HealthCheckPolicy", of, health_check_spec(of)
+                ),
+                self._policy(
+                    f"{name}-{route.pool_name}", "backend-policy", "GCPBackendPolicy", of, backend_policy_spec(of)
+                ),
+            ]
         self.name = args.gateway_name
         self.namespace = args.namespace
         self.register_outputs({"gateway": args.gateway_name, "namespace": args.namespace})

@@ -11,9 +11,11 @@ import pulumi
 from inference.common.images import CURL_IMAGE
 from inference.configuration.platform import PlatformConfig
 from inference.core.wiring import Platform, Weights
+from inference.models import wiring as models
+from inference.models.facts import MODEL_HEADER
 from inference.multi_cluster import facts
 from inference.multi_cluster.fleet import Fleet, FleetArgs, FleetMember
-from inference.multi_cluster.gateway import HealthCheckArgs, MultiClusterGateway, MultiClusterGatewayArgs
+from inference.multi_cluster.gateway import HealthCheckArgs, ModelRoute, MultiClusterGateway, MultiClusterGatewayArgs
 from inference.serving import wiring as serving
 from inference.serving.wiring import PoolOptions, Served
 
@@ -62,25 +64,35 @@ def _gateway(cfg: PlatformConfig, platform: Platform, fleet: Fleet, pools: servi
             timeout_sec=balancing.timeout_sec,
             programmed_timeout_minutes=gw.programmed_timeout_minutes,
             access_log_sample_rate=cfg.observability.access_log_sample_rate,
-            exports=[p.export for p in pools.pools.values()],
-            objectives=[o for p in pools.pools.values() for o in p.objectives],
+            exports=[p.export for p in pools.all_pools()],
+            objectives=[o for p in pools.all_pools() for o in p.objectives],
             requires=[*pools.namespace(cfg.config_region), *fleet.features.values()],
             network=[
                 *network.proxy_subnets.values(),
                 network.firewalls["health-checks"],
                 network.firewalls["proxies"],
             ],
+            model_routes=_model_routes(cfg),
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": platform.config_cluster.provider}),
     )
 
 
-def test_request(cfg: PlatformConfig, context: str, gateway_ip: str) -> str:
+def _model_routes(cfg: PlatformConfig) -> list[ModelRoute]:
+    """Several models: a rule per model on the header the client sets (no routing extension on this class)."""
+    if not models.several(cfg):  # one pool takes every request
+        return []
+    return [ModelRoute(MODEL_HEADER, m.served_names, m.pool_name, m.metric_export_name) for m in cfg.models]
+
+
+def test_request(cfg: PlatformConfig, context: str, gateway_ip: str, model: str | None = None) -> str:
     """A chat completion from a throwaway pod in the same region as the address: the Gateway's addresses are
-    internal, so the client has to be inside the VPC."""
+    internal, so the client has to be inside the VPC. `model`: one of several models, named in the header too
+    (the route matches it, and nothing on this class reads the body)."""
+    header = f"-H '{MODEL_HEADER}: {model}' " if model else ""
     body = json.dumps(
         {
-            "model": cfg.model.served_name,
+            "model": model or cfg.model.served_name,
             "messages": [{"role": "user", "content": "What is the capital of France?"}],
             "max_tokens": 100,
         }
@@ -88,7 +100,7 @@ def test_request(cfg: PlatformConfig, context: str, gateway_ip: str) -> str:
     return (
         f"kubectl --context {context} -n {cfg.model_server.namespace} run curl-test --rm -i --restart=Never "
         f"--image={CURL_IMAGE} -- curl -s -X POST http://{gateway_ip}/v1/chat/completions "
-        f"-H 'Content-Type: application/json' -d '{body}'"
+        f"-H 'Content-Type: application/json' {header}-d '{body}'"
     )
 
 
@@ -111,6 +123,22 @@ def _outputs(cfg: PlatformConfig, platform: Platform, fleet: Fleet, gateway: Mul
             )
             for region in clusters
         },
+        **_model_requests(cfg, platform),
+    }
+
+
+def _model_requests(cfg: PlatformConfig, platform: Platform) -> dict[str, Any]:
+    """Several models: a test request per model and adapter, from the config region, with the model header."""
+    if not models.several(cfg):
+        return {}
+    region, address = cfg.config_region, platform.network.gateway_addresses[cfg.config_region].address
+    context = platform.clusters[region].kube_context
+    return {
+        "modelTestRequests": {
+            name: address.apply(lambda ip, name=name: test_request(cfg, context, ip, name))
+            for m in cfg.models
+            for name in m.served_names
+        }
     }
 
 

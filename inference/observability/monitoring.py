@@ -91,7 +91,20 @@ def documentation_text(template: str) -> str:
     return re.sub(r"\{\{\s*\$labels\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}", r"${metric_or_resource.label.\1}", template)
 
 
-def dashboard_json(title: str, pool: str, tpu_pool: str | None) -> str:
+def _pool_tiles(pool: str, named: bool) -> list[tuple[str, str]]:
+    """A pool's queue, KV-cache and ready-server tiles; `named`: the titles say which pool (several models)."""
+    of = f" — pool {pool}" if named else ""
+    return [
+        (f"Average queue size, by region{of}", f'inference_pool_average_queue_size{{name="{pool}"}}'),
+        (
+            f"Average KV-cache utilisation (0-1), by region{of}",
+            f'inference_pool_average_kv_cache_utilization{{name="{pool}"}}',
+        ),
+        (f"Ready model servers, by region{of}", f'inference_pool_ready_pods{{name="{pool}"}}'),
+    ]
+
+
+def dashboard_json(title: str, pool: str, tpu_pool: str | None, more_pools: Sequence[str] = ()) -> str:
     """A Cloud Monitoring dashboard (mosaic layout, PromQL tiles) per stack: requests, errors, latency,
     queue size, KV-cache use and ready replicas of the pool in every region (`cluster` label), and the
     TPU pool's nodes."""
@@ -103,13 +116,12 @@ def dashboard_json(title: str, pool: str, tpu_pool: str | None) -> str:
             "histogram_quantile(0.99, sum by (le, cluster) "
             "(rate(inference_objective_request_duration_seconds_bucket[5m])))",
         ),
-        ("Average queue size, by region", f'inference_pool_average_queue_size{{name="{pool}"}}'),
-        (
-            "Average KV-cache utilisation (0-1), by region",
-            f'inference_pool_average_kv_cache_utilization{{name="{pool}"}}',
-        ),
-        ("Ready model servers, by region", f'inference_pool_ready_pods{{name="{pool}"}}'),
+        *(t for p in (pool, *more_pools) for t in _pool_tiles(p, bool(more_pools))),
     ]
+    if more_pools:  # several models: which model (or adapter) the requests name
+        tiles.insert(
+            1, ("Requests per second, by model", "sum by (model_name) (rate(inference_objective_request_total[5m]))")
+        )
     if tpu_pool:
         # GKE system metrics in PromQL (https://cloud.google.com/monitoring/promql); node names carry the pool.
         tiles.append(
@@ -162,6 +174,7 @@ class ObservabilityArgs:
     dashboard: bool
     labels: Mapping[str, str]
     depends_on: Sequence[pulumi.Resource] = ()  # the Monitoring and Logging APIs
+    more_pools: Sequence[str] = ()  # the other models' pools (inference/models/config.py): their own tiles
 
 
 def _alert_policy(name: str, args: ObservabilityArgs, rule, opts: pulumi.ResourceOptions) -> gcp.monitoring.AlertPolicy:
@@ -242,7 +255,9 @@ class Observability(pulumi.ComponentResource):
             self.dashboard = gcp.monitoring.Dashboard(
                 f"{name}-dashboard",
                 project=args.project,
-                dashboard_json=dashboard_json(f"{args.name_prefix} inference", args.pool_name, args.tpu_pool),
+                dashboard_json=dashboard_json(
+                    f"{args.name_prefix} inference", args.pool_name, args.tpu_pool, args.more_pools
+                ),
                 opts=child,
             )
             # The dashboard's id is projects/<number>/dashboards/<id>.

@@ -34,6 +34,7 @@ def wire(cfg: PlatformConfig, platform: Platform) -> dict[str, Any]:
             dashboard=obs.dashboard,
             labels=cfg.resource_labels,
             depends_on=platform.apis.of("monitoring.googleapis.com", "logging.googleapis.com"),
+            more_pools=[m.pool_name for m in cfg.served_models[1:]],
         ),
     )
     return {"dashboardUrl": observability.dashboard_url} if observability.dashboard_url is not None else {}

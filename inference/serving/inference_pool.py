@@ -91,6 +91,11 @@ class InferencePoolArgs:
     kv_cache_metric: bool = True
     # Objective name -> priority, instead of the one objective above (a migration's models, the migration guide).
     objectives: Mapping[str, int] | None = None
+    # More objectives beside the pool's own (its model's LoRA adapters'): objective name -> priority.
+    adapter_objectives: Mapping[str, int] | None = None
+    # The cluster's InferenceObjective CRD when another pool there installed it: a CRD is cluster-wide, so one
+    # resource owns it (deleting a second copy would delete every objective).
+    objective_crd: pulumi.Resource | None = None
 
 
 def kv_cache_metric_spec(args: InferencePoolArgs) -> dict:
@@ -163,13 +168,16 @@ class InferencePool(pulumi.ComponentResource):
 
     def _objectives(self, name: str, args: InferencePoolArgs) -> None:
         """The InferenceObjective CRD of the chart's release, and the pool's objectives."""
-        crd = objective_crd(args.chart_version)
-        self.objective_crd = k8s.apiextensions.v1.CustomResourceDefinition(
-            f"{name}-objective-crd",
-            metadata=crd["metadata"],
-            spec=crd["spec"],
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        if args.objective_crd is not None:
+            self.objective_crd = args.objective_crd
+        else:
+            crd = objective_crd(args.chart_version)
+            self.objective_crd = k8s.apiextensions.v1.CustomResourceDefinition(
+                f"{name}-objective-crd",
+                metadata=crd["metadata"],
+                spec=crd["spec"],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         # The CR depends on the CRD resource itself: preview must know the kind before it exists.
         self.objectives = [
             k8s.apiextensions.CustomResource(
@@ -184,4 +192,18 @@ class InferencePool(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.objective_crd, *args.requires]),
             )
             for objective, priority in (args.objectives or {args.objective_name: args.priority}).items()
+        ]
+        self.objectives += [
+            k8s.apiextensions.CustomResource(
+                f"{name}-objective-{objective}",
+                api_version="inference.networking.x-k8s.io/v1alpha2",
+                kind="InferenceObjective",
+                metadata=self._meta(args, objective),
+                spec={
+                    "priority": priority,
+                    "poolRef": {"name": args.pool_name, "group": "inference.networking.k8s.io"},
+                },
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.objective_crd, *args.requires]),
+            )
+            for objective, priority in (args.adapter_objectives or {}).items()
         ]

@@ -26,6 +26,25 @@ class TpuServing:
     weights: pulumi.Resource  # the download job: ready once its execution has filled the bucket
     # The bucket roles and Workload Identity member behind the serving identity: pods start after them.
     reader_grants: Sequence[pulumi.Resource] = ()
+    compute_class: str | None = None  # a capacity ladder's ComputeClass (inference/capacity/); None: the TPU pool
+
+
+@dataclass(frozen=True)
+class LoraAdapter:
+    """A LoRA adapter the servers load: clients send `name` as the model; on TPU its files are the download's
+    `<source>/<revision>` in the bucket, and the servers wait for its marker like the base weights'."""
+
+    name: str
+    source: str
+    revision: str
+
+
+@dataclass(frozen=True)
+class SharedObjects:
+    """What the first model's servers of a cluster own and the other models' reuse: one object per namespace."""
+
+    service_account: pulumi.Resource  # the serving identity (on TPU, the weights' reader)
+    claim_template: pulumi.Resource | None  # the `all-netdev` claim template (TPU only)
 
 
 @dataclass(frozen=True)
@@ -46,6 +65,9 @@ class ModelServerArgs:
     # That pool: pods wait for its nodes on create and go before it on destroy.
     system_nodes: pulumi.Resource
     tpu: TpuServing | None  # None: the simulator backend
+    adapters: Sequence[LoraAdapter] = ()  # LoRA adapters loaded into every server (--enable-lora when any)
+    max_lora_rank: int = 16  # vLLM's --max-lora-rank (its default)
+    shares: SharedObjects | None = None  # another model's identity and claim template; None: this one owns them
 
 
 def _meta(args: ModelServerArgs, name: str, **extra) -> k8s.meta.v1.ObjectMetaArgs:
@@ -89,7 +111,7 @@ class ModelServer(pulumi.ComponentResource):
             )
         depends = [self.namespace_resource] if self.namespace_resource else []
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=depends)
-        self.service_account = self._service_account(name, args, in_ns)
+        self.service_account = args.shares.service_account if args.shares else self._service_account(name, args, in_ns)
         self.deployment = self._deployment(name, args, depends, in_ns)
         self._around(name, args, in_ns)
         self.register_outputs({"deployment": self.deployment.metadata.name, "service": self.service.metadata.name})
@@ -112,10 +134,12 @@ class ModelServer(pulumi.ComponentResource):
     def _deployment(self, name: str, args: ModelServerArgs, depends: list, in_ns: pulumi.ResourceOptions):
         tpu = args.tpu
         waits_for: list[pulumi.Resource] = []
+        self.claim_template = args.shares.claim_template if args.shares else None
         if tpu:
-            self.claim_template = k8s.resource.v1.ResourceClaimTemplate(
-                f"{name}-all-netdev", metadata=_meta(args, "all-netdev"), spec=_NETDEV_CLAIM_SPEC, opts=in_ns
-            )
+            if self.claim_template is None:
+                self.claim_template = k8s.resource.v1.ResourceClaimTemplate(
+                    f"{name}-all-netdev", metadata=_meta(args, "all-netdev"), spec=_NETDEV_CLAIM_SPEC, opts=in_ns
+                )
             # No model server starts before its bucket holds the weights, its network claim and its slice exist.
             waits_for = [tpu.weights, self.claim_template, tpu.tpu_pool]
         return k8s.apps.v1.Deployment(

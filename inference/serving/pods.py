@@ -3,10 +3,12 @@ container that waits for them), and the vLLM simulator on the system pool."""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import pulumi_kubernetes as k8s
 
+from inference.capacity.facts import COMPUTE_CLASS_LABEL
 from inference.common.images import WEIGHTS_WAIT_IMAGE
 from inference.common.kubernetes import (
     NOBODY,
@@ -17,10 +19,11 @@ from inference.common.kubernetes import (
     restricted,
     seccomp_pod,
 )
-from inference.core.weights_download import MARKER
+from inference.core.weights_download import MARKER, weights_dir
+from inference.models.facts import LORA_TPU_ENV
 
 if TYPE_CHECKING:
-    from inference.serving.model_server import ModelServerArgs, TpuServing
+    from inference.serving.model_server import LoraAdapter, ModelServerArgs, TpuServing
 
 FUSE_DRIVER = "gcsfuse.csi.storage.gke.io"
 WEIGHTS_MOUNT = "/data/weights"
@@ -94,17 +97,28 @@ def vllm_pod(args: ModelServerArgs, tpu: TpuServing, labels: dict[str, str]) -> 
             node_selector={
                 "cloud.google.com/gke-tpu-accelerator": tpu.accelerator_label,
                 "cloud.google.com/gke-tpu-topology": tpu.topology,
+                **({COMPUTE_CLASS_LABEL: tpu.compute_class} if tpu.compute_class else {}),
             },
+            tolerations=_class_toleration(tpu.compute_class),
             resource_claims=[
                 k8s.core.v1.PodResourceClaimArgs(name=NETDEV_CLAIM, resource_claim_template_name="all-netdev")
             ],
             security_context=seccomp_pod(),
             termination_grace_period_seconds=60,
-            init_containers=[weights_wait(args, tpu)],
+            init_containers=[weights_wait(args, tpu), *(adapter_wait(args, a, i) for i, a in enumerate(args.adapters))],
             containers=[_vllm(args, tpu)],
             volumes=_vllm_volumes(tpu),
         ),
     )
+
+
+def _class_toleration(compute_class: str | None) -> list[k8s.core.v1.TolerationArgs] | None:
+    """A capacity ladder's pools are tainted with their ComputeClass; its Pods tolerate that taint."""
+    if not compute_class:
+        return None
+    return [
+        k8s.core.v1.TolerationArgs(key=COMPUTE_CLASS_LABEL, operator="Equal", value=compute_class, effect="NoSchedule")
+    ]
 
 
 def _vllm(args: ModelServerArgs, tpu: TpuServing) -> k8s.core.v1.ContainerArgs:
@@ -120,11 +134,13 @@ def _vllm(args: ModelServerArgs, tpu: TpuServing) -> k8s.core.v1.ContainerArgs:
             f"--max-model-len={args.max_model_len}",
             "--host=0.0.0.0",
             f"--port={port}",
+            *lora_args(args),
         ],
         env=[
             k8s.core.v1.EnvVarArgs(name="PYTHONUNBUFFERED", value="1"),
             k8s.core.v1.EnvVarArgs(name="HF_HUB_OFFLINE", value="1"),  # weights come from the bucket
             k8s.core.v1.EnvVarArgs(name="VLLM_XLA_CACHE_PATH", value=COMPILATION_CACHE_MOUNT),
+            *(k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in (LORA_TPU_ENV if args.adapters else ())),
         ],
         ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=port)],
         resources=k8s.core.v1.ResourceRequirementsArgs(
@@ -167,14 +183,39 @@ def _vllm_volumes(tpu: TpuServing) -> list[k8s.core.v1.VolumeArgs]:
     ]
 
 
+def lora_args(args: ModelServerArgs) -> list[str]:
+    """vLLM's LoRA flags (inference/models/facts.py): every adapter from its directory in the bucket."""
+    if not args.adapters:
+        return []
+    modules = [f"{a.name}={WEIGHTS_MOUNT}/{weights_dir(a.source, a.revision)}" for a in args.adapters]
+    return [
+        "--enable-lora",
+        f"--max-loras={len(args.adapters)}",
+        f"--max-lora-rank={args.max_lora_rank}",
+        "--lora-modules",
+        *modules,
+    ]
+
+
+def adapter_wait(args: ModelServerArgs, adapter: LoraAdapter, index: int) -> k8s.core.v1.ContainerArgs:
+    """The weights' wait, for an adapter's marker: the same download writes it (inference/core/weights_download.py)."""
+    return _marker_wait(
+        f"wait-for-adapter-{index}", weights_dir(adapter.source, adapter.revision), adapter.source, adapter.revision
+    )
+
+
 def weights_wait(args: ModelServerArgs, tpu: TpuServing) -> k8s.core.v1.ContainerArgs:
+    return _marker_wait("wait-for-weights", tpu.weights_dir, args.model_id, tpu.model_revision)
+
+
+def _marker_wait(name: str, directory: str, repo: str, revision: str) -> k8s.core.v1.ContainerArgs:
     return k8s.core.v1.ContainerArgs(
-        name="wait-for-weights",
+        name=name,
         image=WEIGHTS_WAIT_IMAGE,
         command=["sh", "-c", WEIGHTS_WAIT_SCRIPT],
         env=[
-            k8s.core.v1.EnvVarArgs(name="MARKER", value=f"{WEIGHTS_MOUNT}/{tpu.weights_dir}/{MARKER}"),
-            k8s.core.v1.EnvVarArgs(name="WANTED", value=f"{args.model_id}@{tpu.model_revision}"),
+            k8s.core.v1.EnvVarArgs(name="MARKER", value=f"{WEIGHTS_MOUNT}/{directory}/{MARKER}"),
+            k8s.core.v1.EnvVarArgs(name="WANTED", value=f"{repo}@{revision}"),
         ],
         resources=k8s.core.v1.ResourceRequirementsArgs(
             requests={"cpu": "10m", "memory": "16Mi"}, limits={"memory": "32Mi"}
@@ -196,7 +237,7 @@ def simulator_pod(args: ModelServerArgs, labels: dict[str, str]) -> k8s.core.v1.
                 k8s.core.v1.ContainerArgs(
                     name="vllm-sim",
                     image=args.image,
-                    args=["--model", args.served_name, "--port", str(port)],
+                    args=["--model", args.served_name, "--port", str(port), *simulator_lora_args(args)],
                     env=field_env(*POD_IDENTITY),
                     ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=port)],
                     resources=k8s.core.v1.ResourceRequirementsArgs(
@@ -208,3 +249,14 @@ def simulator_pod(args: ModelServerArgs, labels: dict[str, str]) -> k8s.core.v1.
             ],
         ),
     )
+
+
+def simulator_lora_args(args: ModelServerArgs) -> list[str]:
+    """The simulator's LoRA flags (inference/models/facts.py): one JSON module per adapter, on its base model."""
+    if not args.adapters:
+        return []
+    modules = [
+        json.dumps({"name": a.name, "path": a.source, "base_model_name": args.served_name}, sort_keys=True)
+        for a in args.adapters
+    ]
+    return ["--max-loras", str(len(args.adapters)), "--lora-modules", *modules]

@@ -13,8 +13,9 @@ from inference.core.cluster import InferenceCluster
 from inference.core.facts import machines
 from inference.core.weights_download import weights_dir
 from inference.core.wiring import Platform, Weights
+from inference.models.config import ServedModel
 from inference.serving.inference_pool import EndpointPickerResources, InferencePool, InferencePoolArgs
-from inference.serving.model_server import ModelServer, ModelServerArgs, TpuServing
+from inference.serving.model_server import LoraAdapter, ModelServer, ModelServerArgs, SharedObjects, TpuServing
 
 
 @dataclass(frozen=True)
@@ -29,9 +30,28 @@ class PoolOptions:
 
 
 @dataclass(frozen=True)
+class ModelServing:
+    """The servers and pool of one more model (of `models` after the first) in one region."""
+
+    served: ServedModel
+    region: str
+    server: ModelServer
+    pool: InferencePool | None
+
+
+@dataclass(frozen=True)
 class Serving:
-    servers: dict[str, ModelServer]  # by region
+    servers: dict[str, ModelServer]  # by region: the first (or only) model's
     pools: dict[str, InferencePool] = field(default_factory=dict)  # by region; empty without pools
+    others: tuple[ModelServing, ...] = ()  # the other models', in every region
+
+    def model_pools(self, region: str) -> list[tuple[ServedModel | None, InferencePool]]:
+        """Every pool of a region, the first model's first (None: take the first model from the config)."""
+        first = [(None, self.pools[region])] if region in self.pools else []
+        return first + [(o.served, o.pool) for o in self.others if o.region == region and o.pool]
+
+    def all_pools(self) -> list[InferencePool]:
+        return [*self.pools.values(), *(o.pool for o in self.others if o.pool)]
 
     def namespace(self, region: str) -> list[pulumi.Resource]:
         """The serving namespace of a region's cluster, when the program creates it."""
@@ -50,7 +70,14 @@ class Served:
     outputs: dict[str, Any]
 
 
-def _tpu(cfg: PlatformConfig, region: str, cluster: InferenceCluster, weights: Weights) -> TpuServing | None:
+def _tpu(
+    cfg: PlatformConfig,
+    region: str,
+    cluster: InferenceCluster,
+    weights: Weights,
+    served: ServedModel,
+    ladder: Any = None,
+) -> TpuServing | None:
     if not weights.download:
         return None
     location = cfg.bucket_locations()[region]
@@ -59,82 +86,123 @@ def _tpu(cfg: PlatformConfig, region: str, cluster: InferenceCluster, weights: W
         accelerator_label=machines.MACHINE_TYPES[cfg.accelerator.machine_type].tpu_accelerator,
         topology=cfg.accelerator.topology,
         chips=cfg.accelerator.chips,
-        tensor_parallel_size=cfg.model.tensor_parallel_size,
+        tensor_parallel_size=served.model.tensor_parallel_size,
         bucket=store.buckets[location].name,
-        weights_dir=weights_dir(cfg.model.id, cfg.model.revision),
-        model_revision=cfg.model.revision,
+        weights_dir=weights_dir(served.model.id, served.model.revision),
+        model_revision=served.model.revision,
         reader_gsa=store.reader_email,
         reader_grants=store.reader_grants[location],
-        tpu_pool=cluster.tpu_pool,
+        tpu_pool=ladder or cluster.tpu_pool,  # a capacity ladder: its pools and ComputeClass
+        compute_class=ladder.class_name if ladder else None,
         weights=weights.download.jobs[location],
     )
 
 
-def _server(cfg: PlatformConfig, region: str, cluster: InferenceCluster, weights: Weights) -> ModelServer:
+def _named(kind: str, served: ServedModel, region: str) -> str:
+    """A component's name: the first model keeps today's, the others add their key."""
+    return f"{kind}-{served.key}-{region}" if served.key else f"{kind}-{region}"
+
+
+def _server(
+    cfg: PlatformConfig,
+    region: str,
+    cluster: InferenceCluster,
+    weights: Weights,
+    served: ServedModel,
+    first: ModelServer | None = None,
+    ladder: Any = None,
+) -> ModelServer:
+    """`first`: the first model's servers in the cluster, whose identity and claim template the others share;
+    `ladder`: the cluster's capacity ladder, whose ComputeClass the TPU servers select."""
     ms = cfg.model_server
-    tpu = _tpu(cfg, region, cluster, weights)
+    tpu = _tpu(cfg, region, cluster, weights, served, ladder)
     return ModelServer(
-        f"model-server-{region}",
+        _named("model-server", served, region),
         ModelServerArgs(
             namespace=ms.namespace,
-            create_namespace=ms.namespace != "default",
-            name=ms.name,
-            labels=ms.labels,
+            # One Namespace resource per cluster: the first model's servers own it.
+            create_namespace=ms.namespace != "default" and not served.key,
+            name=served.server_name,
+            labels={"app": served.app_label},
             service_account=ms.service_account,
             serving_port=cfg.serving_port,
-            replicas=None if cfg.autoscaling else ms.replicas,
-            model_id=cfg.model.id,
-            served_name=cfg.model.served_name,
+            replicas=None if cfg.autoscaling else (served.replicas if served.replicas is not None else ms.replicas),
+            model_id=served.model.id,
+            served_name=served.model.served_name,
             max_model_len=ms.max_model_len,
             image=ms.image if tpu else ms.simulator_image,
             load_timeout_minutes=ms.load_timeout_minutes,
             system_pool=cluster.system_pool_name,
             system_nodes=cluster.system_pool,
             tpu=tpu,
+            adapters=[LoraAdapter(a.name, a.source, a.revision) for a in served.adapters],
+            max_lora_rank=served.max_lora_rank,
+            shares=SharedObjects(first.service_account, first.claim_template) if first else None,
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
     )
 
 
 def _pool(
-    cfg: PlatformConfig, region: str, cluster: InferenceCluster, server: ModelServer, options: PoolOptions
+    cfg: PlatformConfig,
+    region: str,
+    cluster: InferenceCluster,
+    requires: Sequence[pulumi.Resource],
+    options: PoolOptions,
+    served: ServedModel,
+    crd: pulumi.Resource | None,
 ) -> InferencePool:
     pool, ms = cfg.inference_pool, cfg.model_server
     epp = pool.endpoint_picker
+    adapters = {a.objective: a.priority for a in served.adapters}
     return InferencePool(
-        f"inference-pool-{region}",
+        _named("inference-pool", served, region),
         InferencePoolArgs(
             namespace=ms.namespace,
-            pool_name=pool.name,
+            pool_name=served.pool_name,
             chart_version=pool.chart_version,
-            match_labels=ms.labels,
+            match_labels={"app": served.app_label},
             serving_port=cfg.serving_port,
-            objective_name=pool.objective_name,
-            priority=pool.priority,
-            metric_export_name=pool.metric_export_name,
+            objective_name=served.objective,
+            priority=served.priority,
+            metric_export_name=served.metric_export_name,
             epp_monitoring=cfg.observability.epp_metrics,
             endpoint_picker=EndpointPickerResources(epp.cpu_request, epp.memory_request, epp.memory_limit)
             if epp
             else None,
-            requires=[server.namespace_resource] if server.namespace_resource else [],
+            requires=requires,
             nodes=[cluster.system_pool],
             fleet_features=options.fleet_features,
             export=options.export,
             kv_cache_metric=options.kv_cache_metric,
             objectives=options.objectives,
+            adapter_objectives=adapters or None,
+            objective_crd=crd,
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
     )
 
 
 def build(cfg: PlatformConfig, platform: Platform, weights: Weights, options: PoolOptions) -> Serving:
-    """A model server in every cluster, and the InferencePool over it (unless `options` says none)."""
-    servers, pools = {}, {}
+    """Every model's servers in every cluster, and the InferencePool over them (unless `options` says none)."""
+    servers, pools, more = {}, {}, []
     for region, cluster in platform.clusters.items():
-        servers[region] = _server(cfg, region, cluster, weights)
+        first, *others = cfg.served_models
+        ladder = platform.ladders.get(region)
+        servers[region] = _server(cfg, region, cluster, weights, first, ladder=ladder)
+        requires = [servers[region].namespace_resource] if servers[region].namespace_resource else []
         if options.with_pools:
-            pools[region] = _pool(cfg, region, cluster, servers[region], options)
-    return Serving(servers, pools)
+            pools[region] = _pool(cfg, region, cluster, requires, options, first, None)
+        for served in others:
+            server = _server(cfg, region, cluster, weights, served, servers[region], ladder)
+            extra = ModelServing(served, region, server, None)
+            if options.with_pools:
+                crd = pools[region].objective_crd
+                extra = ModelServing(
+                    served, region, server, _pool(cfg, region, cluster, requires, options, served, crd)
+                )
+            more.append(extra)
+    return Serving(servers, pools, tuple(more))
 
 
 def outputs(cfg: PlatformConfig) -> dict[str, Any]:

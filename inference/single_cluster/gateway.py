@@ -28,6 +28,21 @@ class RouteBackend:
 
 
 @dataclass(frozen=True)
+class RouteRule:
+    """A rule of a route over several models: requests whose model header names one of `models` go to `backend`."""
+
+    header: str
+    models: Sequence[str]
+    backend: RouteBackend
+
+    def spec(self) -> dict:
+        return {
+            "matches": [{"headers": [{"type": "Exact", "name": self.header, "value": m}]} for m in self.models],
+            "backendRefs": [self.backend.ref()],
+        }
+
+
+@dataclass(frozen=True)
 class SingleClusterGatewayArgs:
     namespace: str
     gateway_name: str
@@ -45,6 +60,7 @@ class SingleClusterGatewayArgs:
     # The proxy-only subnet and firewall rules the load balancer uses: destroyed only after the Gateway.
     network: Sequence[pulumi.Resource] = ()
     gate: Sequence[pulumi.Resource] = ()  # a migration's gate: a refused step changes no route
+    rules: Sequence[RouteRule] = ()  # several models: a rule per model on its header; (): `backends` take all
 
 
 class SingleClusterGateway(pulumi.ComponentResource):
@@ -77,7 +93,7 @@ class SingleClusterGateway(pulumi.ComponentResource):
         )
         route_spec = {
             "parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": args.gateway_name}],
-            "rules": [{"backendRefs": [b.ref() for b in args.backends]}],
+            "rules": [r.spec() for r in args.rules] or [{"backendRefs": [b.ref() for b in args.backends]}],
         }
         self.route = k8s.apiextensions.CustomResource(
             f"{name}-route",

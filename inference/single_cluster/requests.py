@@ -21,6 +21,7 @@ def completion(
     body: dict[str, Any],
     pod: str,
     api_key: bool = False,
+    model_header: str | None = None,
 ) -> str:
     """A completion request to the Gateway; with `api_key`, curl reads the `x-api-key` header from its
     standard input, so the key is neither in the stack's outputs, nor in the pod's spec, nor in a command line."""
@@ -31,13 +32,24 @@ def completion(
     )
     key = "printf 'x-api-key: %s\\n' \"${API_KEY:?export API_KEY first}\" | " if api_key else ""
     header = " -H @-" if api_key else ""
+    if model_header:  # header routing (docs/models.md): the client names the model the body names
+        header += f" -H '{model_header}: {body['model']}'"
     curl = f"curl -i http://${{IP}}:{GATEWAY_PORT}/v1/completions -H 'Content-Type: application/json'{header}"
     return f"{address} && {key}{in_pod}{curl} -d '{json.dumps(body)}'"
 
 
-def test_request(*, context: str, namespace: str, gateway: str, class_name: str, served_model: str) -> str:
-    """The migration guide's check: a completion request to the single-cluster Gateway."""
+def test_request(
+    *, context: str, namespace: str, gateway: str, class_name: str, served_model: str, model_header: str | None = None
+) -> str:
+    """The migration guide's check: a completion request to the single-cluster Gateway; `model_header`: the header
+    the client sets to the model when the route matches it and nothing reads the body."""
     body = {"model": served_model, "prompt": "What is the capital of France?", "max_tokens": 100, "temperature": 0}
     return completion(
-        context=context, namespace=namespace, gateway=gateway, class_name=class_name, body=body, pod="curl-test"
+        context=context,
+        namespace=namespace,
+        gateway=gateway,
+        class_name=class_name,
+        body=body,
+        pod="curl-test",
+        model_header=model_header,
     )

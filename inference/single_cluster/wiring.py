@@ -12,10 +12,13 @@ import pulumi
 from inference.configuration.platform import PlatformConfig
 from inference.core.cluster import InferenceCluster
 from inference.core.wiring import Platform, Weights
+from inference.models import wiring as models
+from inference.models.config import ServedModel
+from inference.models.facts import HEADER, MODEL_HEADER
 from inference.serving import wiring as serving
 from inference.serving.wiring import PoolOptions, Served, Serving
 from inference.single_cluster import facts, requests
-from inference.single_cluster.gateway import RouteBackend, SingleClusterGateway, SingleClusterGatewayArgs
+from inference.single_cluster.gateway import RouteBackend, RouteRule, SingleClusterGateway, SingleClusterGatewayArgs
 
 APIS: tuple[str, ...] = ()  # nothing beyond the core's
 PROXY_SUBNET_PURPOSE = facts.PROXY_SUBNET_PURPOSE
@@ -31,6 +34,7 @@ class Route:
     pools: Sequence[pulumi.Resource]
     gate: Sequence[pulumi.Resource] = ()  # a refused migration step changes no route
     outputs: Mapping[str, Any] = field(default_factory=dict)
+    rules: Sequence[RouteRule] = ()  # several models: a rule per model on the model header
 
 
 class Routing(Protocol):
@@ -48,12 +52,29 @@ class Direct:
     objectives: Mapping[str, int] | None = None
 
     def route(self, cfg: PlatformConfig, cluster: InferenceCluster, serving: Serving, region: str) -> Route:
-        return Route([RouteBackend(cfg.inference_pool.name)], serving.pools[region].routable())
+        if not models.several(cfg):  # one pool takes every request
+            return Route([RouteBackend(cfg.inference_pool.name)], serving.pools[region].routable())
+        pools = serving.model_pools(region)
+        return Route(
+            [RouteBackend(cfg.inference_pool.name)],
+            [r for _, pool in pools for r in pool.routable()],
+            rules=model_rules(cfg, pools),
+        )
+
+
+def model_rules(cfg: PlatformConfig, pools: Sequence[tuple[ServedModel | None, Any]]) -> list[RouteRule]:
+    """A rule per model: the names its requests may send (the base model's, its adapters') to its pool."""
+    first = cfg.served_models[0]
+    return [
+        RouteRule(MODEL_HEADER, (served or first).served_names, RouteBackend((served or first).pool_name))
+        for served, _ in pools
+    ]
 
 
 def _gateway(
-    cfg: PlatformConfig, platform: Platform, region: str, serving: Serving, route: Route
+    cfg: PlatformConfig, platform: Platform, region: str, serving: Serving, route: Route, extra: Sequence = ()
 ) -> SingleClusterGateway:
+    """`extra`: what the route waits for beside its pools (the body router that sets the header it matches)."""
     gw, network, cluster = cfg.gateway, platform.network, platform.clusters[region]
     return SingleClusterGateway(
         "gateway",
@@ -67,12 +88,34 @@ def _gateway(
             endpoint=cluster.cluster.endpoint,
             ca_certificate=cluster.cluster.master_auth.cluster_ca_certificate,
             requires=serving.namespace(region),
-            pools=route.pools,
+            pools=[*route.pools, *extra],
             gate=route.gate,
+            rules=route.rules,
             network=[network.proxy_subnets[region], network.firewalls["health-checks"], network.firewalls["proxies"]],
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
     )
+
+
+def _model_requests(cfg: PlatformConfig, cluster: InferenceCluster) -> dict[str, Any]:
+    """Several models: a test request naming each model and adapter (with the header, when the client sets it)."""
+    if not models.several(cfg):
+        return {}
+    gw = cfg.gateway
+    header = MODEL_HEADER if cfg.model_routing == HEADER else None
+    requests_ = {
+        name: requests.test_request(
+            context=cluster.kube_context,
+            namespace=cfg.model_server.namespace,
+            gateway=gw.name,
+            class_name=gw.class_name,
+            served_model=name,
+            model_header=header,
+        )
+        for m in cfg.models
+        for name in m.served_names
+    }
+    return {"modelTestRequests": requests_}
 
 
 def wire(cfg: PlatformConfig, platform: Platform, weights: Weights, routing: Routing | None = None) -> Served:
@@ -84,7 +127,8 @@ def wire(cfg: PlatformConfig, platform: Platform, weights: Weights, routing: Rou
     )
     plane = serving.build(cfg, platform, weights, options)
     route = routing.route(cfg, cluster, plane, region)
-    gateway = _gateway(cfg, platform, region, plane, route)
+    router = models.body_router(cfg, cluster, plane.namespace(region))
+    gateway = _gateway(cfg, platform, region, plane, route, [router.chart] if router else [])
     gw = cfg.gateway
     request = requests.test_request(
         context=cluster.kube_context,
@@ -104,5 +148,6 @@ def wire(cfg: PlatformConfig, platform: Platform, weights: Weights, routing: Rou
         },
         "testRequests": {region: request},
         **route.outputs,
+        **_model_requests(cfg, cluster),
     }
     return Served(plane, gateway.gateway, cluster, region, outputs)

@@ -1858,6 +1858,54 @@ REVISIONS_AND_RESERVATIONS = [
         "accelerator.reservation", '"zones/us-east5-b/reservations/tpu-res"', "projects/PROJECT/reservations/NAME"),
 ]  # fmt: skip
 
+# Issue 22: the capacity ladder's rungs (inference/capacity/config.py), each refused as GKE would or as doing nothing.
+OD, SPOT_RUNG = {"kind": "on-demand"}, {"kind": "spot"}
+CAPACITY_LADDER = [
+    Bad("capacity rung of an unknown kind", {"capacity": {"ladder": [{"kind": "preemptible"}]}},
+        "capacity.ladder[0].kind", '"preemptible"', "choose one of reservation, on-demand, flex-start, spot"),
+    Bad("capacity rung without a kind", {"capacity": {"ladder": [{}]}}, "capacity.ladder[0].kind", "(not set)",
+        "set kind to one of"),
+    Bad("capacity ladder empty", {"capacity": {"ladder": []}}, "capacity.ladder", "[]", "must be a list of 1..6"),
+    Bad("capacity ladder longer than six rungs", {"capacity": {"ladder": [OD] + [{"kind": "reservation",
+        "reservation": f"r{i}"} for i in range(6)]}}, "capacity.ladder",
+        '[{"kind": "on-demand"}, {"kind": "reservation", "reservation": "r0"}, {"kind": "reservation", '
+        '"reservation": "r1"}, {"k…', "must be a list of 1..6"),
+    Bad("capacity rung listed twice", {"capacity": {"ladder": [OD, OD]}}, "capacity.ladder[1].kind", '"on-demand"',
+        "list each way to get capacity once"),
+    Bad("reservation rung without a name", {"capacity": {"ladder": [{"kind": "reservation"}]}},
+        "capacity.ladder[0].reservation", "(not set)", "projects/PROJECT/reservations/NAME"),
+    Bad("reservation rung with an uppercase name", {"capacity": {"ladder": [{"kind": "reservation",
+        "reservation": "TPU-RES"}]}}, "capacity.ladder[0].reservation", '"TPU-RES"', "name a specific reservation"),
+    Bad("reservation rung shared by a malformed project", {"capacity": {"ladder": [{"kind": "reservation",
+        "reservation": "projects/Other/reservations/r"}]}}, "capacity.ladder[0].reservation",
+        '"projects/Other/reservations/r"', "is not a Google Cloud project ID"),
+    Bad("reservation affinity misspelt", {"capacity": {"ladder": [{"kind": "reservation", "reservation": "r",
+        "affinity": "specfic"}]}}, "capacity.ladder[0].affinity", '"specfic"', "did you mean 'specific'?"),
+    Bad("reservation affinity any with a name", {"capacity": {"ladder": [{"kind": "reservation", "affinity": "any",
+        "reservation": "r"}]}}, "capacity.ladder[0].reservation", '"r"', "takes no name"),
+    Bad("spot rung with a reservation", {"capacity": {"ladder": [OD, {"kind": "spot", "reservation": "r"}]}},
+        "capacity.ladder[1].reservation", '"r"', "a Spot or flex-start node consumes no reservation"),
+    Bad("flex-start run longer than seven days", {"capacity": {"ladder": [OD, {"kind": "flex-start",
+        "maxRunDurationHours": 200}], "regions": {"europe-west4": [OD]}}}, "capacity.ladder[1].maxRunDurationHours",
+        "200", "flex-start nodes run at most seven days"),
+    Bad("run duration on an on-demand rung", {"capacity": {"ladder": [{"kind": "on-demand",
+        "maxRunDurationHours": 24}]}}, "capacity.ladder[0].maxRunDurationHours", "24", "only applies to a flex-start"),
+    Bad("flex-start in a zone without flex-start v6e", {"capacity": {"ladder": [OD, {"kind": "flex-start"}]}},
+        "capacity.ladder[1].kind", '"flex-start"', "europe-west4-a, europe-west4's zone"),
+    Bad("flex-start as the first rung", {"capacity": {"ladder": [OD], "regions": {"us-east5": [
+        {"kind": "flex-start"}, SPOT_RUNG]}}}, "capacity.regions.us-east5[0].kind", '"flex-start"',
+        "put a reservation, on-demand or spot rung first"),
+    Bad("ladder for a region the stack does not serve", {"capacity": {"ladder": [OD], "regions": {
+        "asia-east1": [OD]}}}, "capacity.regions.asia-east1", '[{"kind": "on-demand"}]',
+        "use one of europe-west4, us-east5"),
+    Bad("ladder missing for a region", {"capacity": {"regions": {"us-east5": [OD]}}}, "capacity.ladder", "(not set)",
+        "europe-west4 has no ladder of its own"),
+    Bad("capacity without an accelerator", {"capacity": {"ladder": [OD]}}, "capacity",
+        '{"ladder": [{"kind": "on-demand"}]}', "does nothing without accelerator", stack="dev"),
+    Bad("accelerator spot beside a ladder", {"accelerator": {**FOUR_CHIPS, "spot": True}, "capacity": {"ladder": [OD]}},
+        "accelerator.spot", "true", "add a spot rung to the ladder"),
+]  # fmt: skip
+
 WEIGHTS_IN_HBM = [
     Bad("27B model on a one-chip slice", {"accelerator": ONE_CHIP, "model": {"id": "google/gemma-3-27b-it"}},
         "model.id", '"google/gemma-3-27b-it"', "its weights take 51.0 GiB"),
@@ -1962,6 +2010,72 @@ SECTIONS = [
         "existingCluster.kubeContex", '"kind-inference"', "did you mean 'existingCluster.kubeContext'?", "istio"),
 ]  # fmt: skip
 
+GEMMA = {"id": "google/gemma-3-27b-it", "servedName": "gemma-3-27b"}
+LLAMA = {"name": "llama", "id": "meta-llama/Llama-3.1-8B-Instruct", "servedName": "llama-3.1-8b"}
+
+
+def several(*extra: dict, first: dict | None = None) -> dict:
+    return {"models": [first or GEMMA, *extra]}
+
+
+SEVERAL_MODELS = [
+    Bad("models beside model", {"models": [GEMMA]}, "models", '[{"id": "google/gemma-3-27b-it", "servedName": '
+        '"gemma-3-27b"}]', "move model into models[0]", "dev"),
+    Bad("models as an empty list", {"models": []}, "models", "[]", "must be a non-empty list", "models"),
+    Bad("second model without a name", several({"id": "meta-llama/Llama-3.1-8B-Instruct"}), "models[1].name",
+        "(not set)", "its servers and pool are named after it", "models"),
+    Bad("model name in capitals", several({**LLAMA, "name": "Llama"}), "models[1].name", '"Llama"',
+        "is not a short Kubernetes name", "models"),
+    Bad("model name that overflows the pool's release", {**several({**LLAMA, "name": "l" * 20}),
+        "inferencePool": {"name": "p" * 40}}, "models[1].name", '"llllllllllllllllllll"',
+        "the pool's Helm release", "models"),
+    Bad("adapter named like another model", several(LLAMA, first={**GEMMA, "adapters": [
+        {"name": "llama-3.1-8b", "source": "org/lora"}]}), "models[1]", '"llama-3.1-8b"',
+        "each model and adapter needs its own", "models"),
+    Bad("adapter objective named like a model's", several(LLAMA, first={**GEMMA, "adapters": [
+        {"name": "sql", "source": "org/lora", "objectiveName": "gemma-objective-llama"}]}), "models[1]",
+        '"gemma-objective-llama"', "repeats the objectiveName of models[0]", "models"),
+    Bad("adapter without a source", several(LLAMA, first={**GEMMA, "adapters": [{"name": "sql"}]}),
+        "models[0].adapters[0].source", "(not set)", "is required", "models"),
+    Bad("adapter revision on the simulator", several(LLAMA, first={**GEMMA, "adapters": [
+        {"name": "sql", "source": "org/lora", "revision": "v1"}]}), "models[0].adapters[0].revision", '"v1"',
+        "no adapter is downloaded", "models"),
+    Bad("model revision in the list on the simulator", several({**LLAMA, "revision": "main"}), "models[1].revision",
+        '"main"', "no weights are downloaded", "models"),
+    Bad("LoRA rank vLLM refuses", several(LLAMA, first={**GEMMA, "maxLoraRank": 12}), "models[0].maxLoraRank",
+        "12", "is not a rank vLLM accepts", "models"),
+    Bad("LoRA rank without adapters", several({**LLAMA, "maxLoraRank": 32}), "models[1].maxLoraRank", "32",
+        "does nothing without adapters", "models"),
+    Bad("body-based routing on the multi-cluster Gateway", {"model": None, **several(LLAMA), "modelRouting": "body"},
+        "modelRouting", '"body"', "use modelRouting: header", "dev"),
+    Bad("model routing with one model", {"modelRouting": "header"}, "modelRouting", '"header"',
+        "does nothing with one model", "dev"),
+    Bad("model replicas under the HPA", several({**LLAMA, "replicas": 2}), "models[1].replicas", "2",
+        "is owned by the HorizontalPodAutoscaler", "models"),
+    Bad("model bounds upside down", several({**LLAMA, "minReplicas": 3, "maxReplicas": 2}),
+        "models[1].minReplicas", "3", "is above maxReplicas", "models"),
+    Bad("an accelerator of a model's own", several({**LLAMA, "accelerator": {"machineType": "ct6e-standard-1t"}}),
+        "models[1].accelerator", '{"machineType": "ct6e-standard-1t"}', "every model is served on the stack's",
+        "models"),
+    Bad("model scaled to zero", several({**LLAMA, "minReplicas": 0}), "models[1].minReplicas", "0",
+        "an HPA never scales to zero here", "models"),
+    Bad("models past the TPU slices", {"model": None, **several(
+        {"name": "small", "id": "google/gemma-3-4b-it"}, first={"id": "google/gemma-3-27b-it"})},
+        "models", '["google/gemma-3-27b-it", "google/gemma-3-4b-it"]', "each takes a whole TPU slice"),
+    Bad("more models than route rules", {"models": [GEMMA, *({**LLAMA, "name": f"m{i}", "servedName": f"m{i}"}
+        for i in range(16))]}, "models", '"17 models"', "an HTTPRoute holds 16 rules", "models"),
+    Bad("more adapters than a rule matches", several(LLAMA, first={**GEMMA, "adapters": [
+        {"name": f"a{i}", "source": "org/lora"} for i in range(64)]}), "models[0].adapters", '"64 adapters"',
+        "list at most 63 adapters per model", "models"),
+    Bad("models in Istio mode", {**ISTIO_ON_DEV, "model": None, **several(LLAMA)}, "models",
+        '["google/gemma-3-27b-it", "meta-llama/Llama-3.1-8B-Instruct"]', "Istio mode brings its own", "dev"),
+    Bad("models on an existing cluster", several(LLAMA), "models", '[{"id": "google/gemma-3-27b-it", "servedName": '
+        '"gemma-3-27b"}, {"name": "llama", "id": "meta-llama/Llama-3.1-8B-Instruc…',
+        "does nothing on an existing cluster", "istio"),
+    Bad("models during a migration", {"model": None, **several(LLAMA)}, "models",
+        '["google/gemma-3-27b-it", "meta-llama/Llama-3.1-8B-Instruct"]', "a migration moves one model", "migration"),
+]  # fmt: skip
+
 CLASSES = {
     "places": PLACES,
     "machine types": MACHINES,
@@ -1977,10 +2091,12 @@ CLASSES = {
     "quantities": QUANTITIES,
     "image references": IMAGES,
     "revisions and reservations": REVISIONS_AND_RESERVATIONS,
+    "capacity ladder": CAPACITY_LADDER,
     "weights in HBM": WEIGHTS_IN_HBM,
     "secrets": SECRETS,
     "derived names and locations": DERIVED_NAMES_AND_LOCATIONS,
     "every section": SECTIONS,
+    "several models": SEVERAL_MODELS,
 }
 BAD_INPUTS = [bad for rows in CLASSES.values() for bad in rows]
 
@@ -2073,6 +2189,8 @@ def test_the_table_covers_every_class_of_bad_input():
         "secrets": 13,
         "derived names and locations": 7,
         "every section": 11,
+        "several models": 24,
+        "capacity ladder": 19,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)
 

@@ -14,7 +14,7 @@ import yaml
 from pulumi_policy import EnforcementLevel, PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from tests.conftest import run
+from tests.conftest import plan_of, run
 from tests.stacks.test_security import KEYS
 from tools import engine
 
@@ -522,6 +522,8 @@ def analyze(plan: engine.Plan, config: dict | None = None) -> dict[EnforcementLe
     found: dict[EnforcementLevel, set[tuple[str, str, str]]] = {MANDATORY: set(), ADVISORY: set()}
     for reg in plan.registrations:
         for policy in policies.POLICIES:
+            if isinstance(policy, pulumi_policy.StackValidationPolicy):  # over the whole stack: tests/capacity
+                continue
             args = registration_args(reg, (config or {}).get(policy.name))
             for message in violations(policy.validate, args):
                 found[policy.enforcement_level].add((policy.name, reg.name, message))
@@ -568,6 +570,17 @@ def test_the_walkthrough_chart_needs_its_exemption_and_only_it(monkeypatch):
     assert len(names) == 2
     assert analyze(plan)[MANDATORY] == {
         ("container-resource-requests", name, "container epp sets no resources.requests.") for name in names
+    }
+
+
+def test_the_body_router_needs_its_exemption_and_only_it_in_the_models_stack(monkeypatch):
+    """The body-based-routing chart's router has no resources value: exempt, and the only thing exempt there."""
+    plan = plan_of("models")
+    assert analyze(plan)[MANDATORY] == set()
+    monkeypatch.setattr(policies, "CHART_EXEMPTIONS", ())
+    (router,) = [r for r in plan.by_type("kubernetes:apps/v1:Deployment") if "BodyRouter" in r.urn]
+    assert analyze(plan)[MANDATORY] == {
+        ("container-resource-requests", router.name, "container bbr sets no resources.requests.")
     }
 
 
@@ -632,6 +645,7 @@ def test_config_schemas_have_defaults():
         "gke-secrets-encryption-required": policies.REQUIRE_SECRETS_ENCRYPTION,
         "gke-private-nodes-required": policies.REQUIRE_PRIVATE_NODES,
         "production-safeguards": policies.PRODUCTION_STACKS,
+        "production-not-spot-alone": policies.PRODUCTION_STACKS,
     }
     assert all("default" in spec for schema in configured.values() for spec in schema.values())
 

@@ -22,6 +22,8 @@ FEATURES = (
     "observability",
     "autoscaling",
     "migration",
+    "models",
+    "capacity",
 )
 
 

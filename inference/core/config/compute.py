@@ -142,6 +142,10 @@ def _reservation(r: Reader) -> str | None:
     return value
 
 
+# The capacity ladder's reservation rungs (inference/capacity/config.py) name a reservation the same way.
+reservation_value = _reservation
+
+
 def system_pool(top: Reader) -> SystemPool:
     r = top.mapping("systemPool")
     machine = r.string("machineType", "e2-standard-16", longest=64)

@@ -75,28 +75,15 @@ def download_regions(top: Reader, regions: list[str], config_region: str, store:
 
 def model(top: Reader, accelerator: Accelerator | None) -> Model:
     m = top.mapping("model")
-    model_id = m.string("id", "google/gemma-3-27b-it", longest=200)
-    if model_id and (
-        not _MODEL_ID.fullmatch(model_id)
-        or len(model_id.rsplit("/", 1)[-1]) > name_rules.HF_REPO_NAME_LONGEST
-        or "--" in model_id
-        or ".." in model_id
-        or model_id.endswith(".git")
-    ):
-        m.problem(
-            "id",
-            model_id,
-            f"is not a Hugging Face repository id ({name_rules.HF_REPO_ID_SOURCE})",
-            "use namespace/name in ASCII letters, digits, '-', '_' and '.', e.g. google/gemma-3-27b-it",
-        )
-        model_id = None
-    served = m.string(
-        "servedName",
-        None,
-        pattern=_SERVED_NAME,
-        why="is not a model name clients can send",
-        fix="use ASCII letters, digits and . _ : / -, at most 128 characters, e.g. gemma-3-27b",
-    )
+    result = read_model(m, accelerator)
+    m.finish()
+    return result
+
+
+def read_model(m: Reader, accelerator: Accelerator | None) -> Model:
+    """One model's keys (`model`, or an entry of `models`); the caller finishes the mapping."""
+    model_id = repo_id(m, "id", "google/gemma-3-27b-it")
+    served = served_name(m, "servedName", None)
     chips = accelerator.chips if accelerator else 1
     tp = m.integer("tensorParallelSize", chips, low=1, high=256)
     if accelerator and tp is not None and tp != chips:
@@ -111,8 +98,38 @@ def model(top: Reader, accelerator: Accelerator | None) -> Model:
         _check_fits_hbm(m, model_id, accelerator, tp, billions)
     # huggingface_hub's `revision`: a branch, a tag or a commit of the model's git repository.
     revision = git_revision(m, "revision", "main")
-    m.finish()
     return Model(model_id, served or model_id, tp, revision)
+
+
+def repo_id(m: Reader, name: str, default: object) -> str | None:
+    """A Hugging Face repository id (a model's, or a LoRA adapter's)."""
+    model_id = m.string(name, default, longest=200)
+    if model_id and (
+        not _MODEL_ID.fullmatch(model_id)
+        or len(model_id.rsplit("/", 1)[-1]) > name_rules.HF_REPO_NAME_LONGEST
+        or "--" in model_id
+        or ".." in model_id
+        or model_id.endswith(".git")
+    ):
+        m.problem(
+            name,
+            model_id,
+            f"is not a Hugging Face repository id ({name_rules.HF_REPO_ID_SOURCE})",
+            "use namespace/name in ASCII letters, digits, '-', '_' and '.', e.g. google/gemma-3-27b-it",
+        )
+        return None
+    return model_id
+
+
+def served_name(m: Reader, name: str, default: str | None) -> str | None:
+    """A name clients send as the request's `model` (vLLM's --served-model-name, a LoRA module's name)."""
+    return m.string(
+        name,
+        default,
+        pattern=_SERVED_NAME,
+        why="is not a model name clients can send",
+        fix="use ASCII letters, digits and . _ : / -, at most 128 characters, e.g. gemma-3-27b",
+    )
 
 
 def _billion_parameters(m: Reader) -> float | None:
@@ -131,7 +148,7 @@ def _billion_parameters(m: Reader) -> float | None:
 def _check_fits_hbm(m: Reader, model_id: str, accelerator: Accelerator, tp: int, given: float | None) -> None:
     """vLLM shards the weights across the slice's `tp` chips, and the weights must fit the HBM it uses, with room
     left for the KV cache: refused, with the arithmetic, when they cannot."""
-    known = (given, "model.billionParameters") if given is not None else models.billion_parameters(model_id)
+    known = (given, m.key("billionParameters")) if given is not None else models.billion_parameters(model_id)
     if known is None:
         if not models.QUANTIZED_NAME.search(model_id):  # a quantized checkpoint's bytes per parameter vary
             m.problem(
@@ -139,7 +156,7 @@ def _check_fits_hbm(m: Reader, model_id: str, accelerator: Accelerator, tp: int,
                 NOT_SET,
                 f"is required for {model_id}: the checks know no size for it (inference/core/facts/models.py) and "
                 f"its name states none, so whether its weights fit {accelerator.machine_type}'s HBM cannot be checked",
-                "set model.billionParameters to its parameter count in billions, from its model card (e.g. 27.4)",
+                f"set {m.key('billionParameters')} to its parameter count in billions, from its model card (e.g. 27.4)",
             )
         return
     billions, source = known

@@ -249,9 +249,10 @@ def check_tpu_zones(top: Reader, found: list[tuple[int, Region]], accelerator: A
         )
 
 
-def nodes_per_cluster(system_pool: SystemPool, accelerator: Accelerator | None) -> int:
-    """Nodes one cluster can have at once: every pool's nodes and a surge node per pool while upgrading."""
-    pools = [system_pool.node_count] + ([accelerator.nodes_per_pool] if accelerator else [])
+def nodes_per_cluster(system_pool: SystemPool, accelerator: Accelerator | None, empty_pools: int = 0) -> int:
+    """Nodes one cluster can have at once: every pool's nodes and a surge node per pool while upgrading
+    (`empty_pools`: a capacity ladder's rungs past the first, which start with no node)."""
+    pools = [system_pool.node_count] + ([accelerator.nodes_per_pool] if accelerator else []) + [0] * empty_pools
     return sum(pools) + ranges.SURGE_NODES_PER_POOL * len(pools)
 
 

@@ -1,0 +1,104 @@
+"""What GKE accepts for each rung of a TPU v6e capacity ladder and what each rung costs, each with its source and
+the date it was read. Data only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CAPACITY_LADDER_READ_ON = "2026-12-07"
+
+# --- Custom compute classes --------------------------------------------------------------------------------
+# A ComputeClass lists `priorities`; on Standard a priority may name manually created node pools (`nodepools`),
+# which must carry the label and the NoSchedule taint cloud.google.com/compute-class=<class>; Pods select the
+# class with a nodeSelector on that label. `whenUnsatisfiable: DoNotScaleUp` leaves Pods pending rather than
+# creating nodes outside the priorities; `nodePoolAutoCreation` stays off because the program creates the pools
+# (their DRANET network profile and image cache disk are node pool settings a class cannot give).
+COMPUTE_CLASSES = "https://cloud.google.com/kubernetes-engine/docs/concepts/about-custom-compute-classes"
+COMPUTE_CLASS_CRD = "https://cloud.google.com/kubernetes-engine/docs/reference/crds/computeclass"
+COMPUTE_CLASS_API_VERSION = "cloud.google.com/v1"
+COMPUTE_CLASS_KIND = "ComputeClass"
+COMPUTE_CLASS_LABEL = "cloud.google.com/compute-class"
+# GKE 1.30.3-gke.1451000 or later runs custom compute classes (COMPUTE_CLASSES, "Overview"), and TPU flex-start
+# needs 1.33.0-gke.1712000 (FLEX_START_SOURCE below): the TPU pools already need 1.34.1-gke.1829001 for managed
+# DRANET (inference/core/facts/versions.py DRANET_MINIMUM, which the configuration enforces), past both.
+COMPUTE_CLASS_MINIMUM = "1.30.3-gke.1451000"
+# Google's reference platform ladders TPU v6e the same way (specific reservation, on-demand, flex-start, Spot):
+# GoogleCloudPlatform/accelerated-platforms platforms/gke/base/core/custom_compute_class/templates/manifests/tpu/
+# v6e/custom-compute-tpu-v6e-2x2.yaml @1e9748e.
+REFERENCE_LADDER = (
+    "GoogleCloudPlatform/accelerated-platforms platforms/gke/base/core/custom_compute_class/templates/manifests/"
+    "tpu/v6e/custom-compute-tpu-v6e-2x2.yaml @1e9748e"
+)
+
+# --- Rungs -----------------------------------------------------------------------------------------------
+RESERVATION = "reservation"
+ON_DEMAND = "on-demand"
+FLEX_START = "flex-start"
+SPOT = "spot"
+KINDS = (RESERVATION, ON_DEMAND, FLEX_START, SPOT)
+
+# Reservations: a node pool consumes a specific reservation (its name, or projects/P/reservations/NAME when
+# another project shares it) or any matching reservation with automatic consumption
+# (https://cloud.google.com/kubernetes-engine/docs/how-to/consuming-reservations).
+RESERVATIONS = "https://cloud.google.com/kubernetes-engine/docs/how-to/consuming-reservations"
+SPECIFIC = "specific"
+ANY = "any"
+AFFINITIES = {SPECIFIC: "SPECIFIC_RESERVATION", ANY: "ANY_RESERVATION"}
+RESERVATION_NAME_KEY = "compute.googleapis.com/reservation-name"
+
+# Flex-start (Dynamic Workload Scheduler): nodes run for at most seven days (maxRunDurationSeconds, default seven
+# days), come from a pool that needs no reservation (the pool's reservation affinity is none), and are created
+# only for pending Pods: the pool autoscales from zero. TPUs need GKE 1.33.0-gke.1712000 or later; TPU v6e
+# flex-start runs in asia-northeast1-b, us-east5-a and us-east5-b (https://cloud.google.com/kubernetes-engine/docs/
+# concepts/dws, "Requirements"; the Cloud TPU page https://cloud.google.com/tpu/docs/request-using-flex-start lists
+# asia-northeast1-b and us-east5-a).
+FLEX_START_SOURCE = "https://cloud.google.com/kubernetes-engine/docs/concepts/dws"
+# A flex-start pool is created autoscaled from zero nodes, with the ANY location policy, no reservation and no
+# auto-repair: `--flex-start --enable-autoscaling --location-policy=ANY --reservation-affinity=none
+# --no-enable-autorepair`, the flags Google's TPU cluster tool xpk creates a flex-start TPU pool with.
+FLEX_START_POOL = "AI-Hypercomputer/xpk src/xpk/core/capacity.py @446cfe1 (CapacityType.FLEX_START)"
+FLEX_START_MAX_RUN_HOURS = 7 * 24
+FLEX_START_V6E_ZONES = ("asia-northeast1-b", "us-east5-a", "us-east5-b")
+FLEX_START_TPU_MINIMUM = "1.33.0-gke.1712000"
+
+# Spot: Compute Engine may preempt a Spot VM at any time with a 30 s notice; GKE's graceful node shutdown gives
+# non-system Pods up to 15 s of it (https://cloud.google.com/kubernetes-engine/docs/concepts/spot-vms,
+# "Termination and graceful shutdown of Spot VMs"). A Spot rung names no reservation: a reservation is its own
+# rung, so a ladder never asks GKE for Spot VMs from a reservation (accelerator.spot with accelerator.reservation
+# is refused the same way).
+SPOT_SOURCE = "https://cloud.google.com/kubernetes-engine/docs/concepts/spot-vms"
+SPOT_NOTICE_SECONDS = 30
+SPOT_POD_GRACE_SECONDS = 15
+
+
+@dataclass(frozen=True)
+class RungCost:
+    """What a rung costs the service: how long a new slice takes to appear, and how a running one goes away."""
+
+    provisioning: str
+    loss: str
+    use_when: str
+
+
+COSTS = {
+    RESERVATION: RungCost(
+        "a node from the capacity held for you, as fast as GKE creates one",
+        "never preempted; maintenance events only",
+        "a steady base load you pay for whether or not it serves",
+    ),
+    ON_DEMAND: RungCost(
+        "a node when the zone has free v6e; on a stockout the autoscaler tries the next rung",
+        "never preempted",
+        "the default: no commitment, no preemption, no guarantee of capacity",
+    ),
+    FLEX_START: RungCost(
+        "queued: minutes to hours until Dynamic Workload Scheduler finds capacity",
+        f"the node ends after its maximum run duration (at most {FLEX_START_MAX_RUN_HOURS} h) and a new one queues",
+        "burst capacity that can wait, at a discount, without a reservation",
+    ),
+    SPOT: RungCost(
+        "a node when Spot capacity is free",
+        f"preempted at any time with {SPOT_NOTICE_SECONDS} s notice ({SPOT_POD_GRACE_SECONDS} s for the Pods)",
+        "the cheapest last rung, never the only one in production",
+    ),
+}

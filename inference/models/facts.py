@@ -1,0 +1,38 @@
+"""Facts serving several models behind one Gateway relies on, each with its source, read 2026-12-07."""
+
+from __future__ import annotations
+
+from inference.common import vendored
+
+# Body-based routing (BBR): an ext_proc server that copies the OpenAI body's `model` into the request header
+# X-Gateway-Model-Name, which HTTPRoute rules match to pick a model's InferencePool. GKE "Configure Body-Based
+# Routing" (https://cloud.google.com/kubernetes-engine/docs/how-to/configure-body-based-routing) installs it with
+# the Gateway API Inference Extension's `body-based-routing` chart, provider gke, which attaches it to the
+# Gateway as a GCPRoutingExtension (chart templates/gke.yaml), vendored at the inferencepool chart's release.
+BODY_ROUTER_CHART_VERSION = "v1.5.0"
+BODY_ROUTER_CHART = vendored.chart(f"body-based-routing-{BODY_ROUTER_CHART_VERSION}")
+# The chart's `bbr.plugins` default: body-field-to-header writes the body's `model` into this header
+# (gateway-api-inference-extension v1.5.0 config/charts/body-based-routing/values.yaml).
+MODEL_HEADER = "X-Gateway-Model-Name"
+# GCPRoutingExtension is supported on gke-l7-rilb and gke-l7-regional-external-managed only; the global and the
+# multi-cluster classes are not in GKE's table of classes that support it ("Google Cloud Service Extension
+# compatibility with GatewayClasses", https://cloud.google.com/kubernetes-engine/docs/how-to/configure-gke-service-extensions).
+ROUTING_EXTENSION_CLASSES = ("gke-l7-regional-external-managed", "gke-l7-rilb")
+ROUTING_EXTENSION_SOURCE = "https://cloud.google.com/kubernetes-engine/docs/how-to/configure-gke-service-extensions"
+BODY, HEADER = "body", "header"  # modelRouting: BBR sets the model header, or the client does
+MODEL_ROUTINGS = (BODY, HEADER)
+
+# vLLM's LoRA flags (https://docs.vllm.ai/en/latest/features/lora.html): --enable-lora, --lora-modules
+# name=path, --max-loras (adapters in one batch, default 1) and --max-lora-rank, one of these values
+# (vllm-project/vllm vllm/config/lora.py `MaxLoRARanks`; default 16).
+LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
+DEFAULT_LORA_RANK = 16
+# On TPU the pinned vllm-tpu image serves LoRA through its PyTorch (torchax) model path: tpu-inference#711 added
+# multi-LoRA there; its JAX path refuses --enable-lora (tpu-inference#2207, "LoRA is not enabled" on v6e-4).
+# MODEL_IMPL_TYPE=vllm selects it (vllm-project/tpu-inference README, "Run vLLM Pytorch models on the JAX path").
+LORA_TPU_ENV = (("MODEL_IMPL_TYPE", "vllm"),)
+# llm-d-inference-sim v0.7.1 (README "Command line parameters"): --lora-modules takes space-separated JSON
+# strings {"name", "path", "base_model_name"}, --max-loras the adapters in one batch.
+# An HTTPRoute holds at most 16 rules (one per model) of at most 64 matches (a model's name and its adapters')
+# (kubernetes-sigs/gateway-api v1.4.0 config/crd/standard/gateway.networking.k8s.io_httproutes.yaml maxItems).
+MOST_MODELS, MOST_NAMES_PER_MODEL = 16, 64

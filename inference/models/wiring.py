@@ -1,0 +1,46 @@
+"""Several models behind one Gateway: what the feature adds beside the servers and pools serving builds for each
+model (inference/serving/wiring.py) and the rules each mode's route gets: body-based routing on the Gateway,
+and the outputs that say which name reaches which pool."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+
+from inference.configuration.platform import PlatformConfig
+from inference.core.cluster import InferenceCluster
+from inference.models.body_router import BodyRouter, BodyRouterArgs
+from inference.models.facts import BODY
+
+
+def several(cfg: PlatformConfig) -> bool:
+    """Whether requests are routed by the model they name: with two models or more (one pool takes everything)."""
+    return len(cfg.models) > 1
+
+
+def body_router(
+    cfg: PlatformConfig, cluster: InferenceCluster, requires: Sequence[pulumi.Resource]
+) -> BodyRouter | None:
+    """Body-based routing in the Gateway's cluster, when the stack routes several models on the body's `model`;
+    `requires`: the serving namespace."""
+    if cfg.model_routing != BODY:
+        return None
+    return BodyRouter(
+        "body-router",
+        BodyRouterArgs(
+            namespace=cfg.model_server.namespace,
+            gateway_name=cfg.gateway.name,
+            requires=requires,
+            nodes=[cluster.system_pool],
+        ),
+        opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
+    )
+
+
+def outputs(cfg: PlatformConfig) -> dict[str, Any]:
+    """What a request may name as its model, and the pool it reaches (docs/models.md)."""
+    if not cfg.models:
+        return {}
+    return {"models": {n: m.pool_name for m in cfg.models for n in m.served_names}, "modelRouting": cfg.model_routing}

@@ -1,0 +1,124 @@
+"""The capacity ladder built from small args: a pool per rung with that rung's provisioning model, the class's label
+and taint on each, and a ComputeClass that names the pools in the ladder's order."""
+
+from __future__ import annotations
+
+import jsonschema
+
+from inference.capacity import facts
+from inference.capacity.ladder import CapacityLadder, CapacityLadderArgs, LadderRung
+from tests.conftest import components
+
+NODE_POOL = "gcp:container/nodePool:NodePool"
+COMPUTE_CLASS = "kubernetes:cloud.google.com/v1:ComputeClass"
+
+# GKE installs the ComputeClass CRD itself and publishes no manifest of it (no public copy was found to vendor);
+# this is the part of its documented schema the program writes (facts.COMPUTE_CLASS_CRD: spec.priorities[].nodepools,
+# spec.nodePoolAutoCreation.enabled, spec.whenUnsatisfiable), closed so that a misspelt field fails.
+COMPUTE_CLASS_SPEC = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["priorities"],
+    "properties": {
+        "priorities": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["nodepools"],
+                "properties": {"nodepools": {"type": "array", "minItems": 1, "items": {"type": "string"}}},
+            },
+        },
+        "nodePoolAutoCreation": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"enabled": {"type": "boolean"}},
+        },
+        "whenUnsatisfiable": {"enum": ["ScaleUpAnyway", "DoNotScaleUp"]},
+    },
+}
+
+RUNGS = (
+    LadderRung("p-res", facts.RESERVATION, 1, 3, "projects/shared/reservations/r1", "SPECIFIC_RESERVATION"),
+    LadderRung("p-any", facts.RESERVATION, 0, 3, affinity="ANY_RESERVATION"),
+    LadderRung("p-od", facts.ON_DEMAND, 0, 3),
+    LadderRung("p-flex", facts.FLEX_START, 0, 3, max_run_seconds=7200),
+    LadderRung("p-spot", facts.SPOT, 0, 3),
+)
+
+
+def _ladder(rungs=RUNGS, **changes):
+    args = CapacityLadderArgs(
+        project="p",
+        zone="us-east5-b",
+        cluster_name="c",
+        class_name="cls",
+        machine_type="ct6e-standard-4t",
+        rungs=rungs,
+        node_service_account="nodes@p.iam.gserviceaccount.com",
+        labels={"team": "t"},
+        **changes,
+    )
+    return components(lambda: CapacityLadder("ladder", args))
+
+
+def test_a_pool_per_rung_with_its_provisioning_model():
+    plan = _ladder()
+    pools = {p.inputs["name"]: p.inputs for p in plan.by_type(NODE_POOL)}
+    assert sorted(pools) == sorted(r.pool_name for r in RUNGS)
+    config = {name: inputs["nodeConfig"] for name, inputs in pools.items()}
+    assert config["p-res"]["reservationAffinity"] == {
+        "consumeReservationType": "SPECIFIC_RESERVATION",
+        "key": "compute.googleapis.com/reservation-name",
+        "values": ["projects/shared/reservations/r1"],
+    }
+    assert config["p-any"]["reservationAffinity"] == {"consumeReservationType": "ANY_RESERVATION"}
+    assert "reservationAffinity" not in config["p-od"] and not config["p-od"].get("spot")
+    assert config["p-flex"]["flexStart"] is True and config["p-flex"]["maxRunDuration"] == "7200s"
+    assert config["p-flex"]["reservationAffinity"] == {"consumeReservationType": "NO_RESERVATION"}
+    assert pools["p-flex"]["management"] == {"autoRepair": False, "autoUpgrade": True}  # facts.FLEX_START_POOL
+    assert pools["p-flex"]["autoscaling"]["locationPolicy"] == "ANY"
+    others = [inputs for name, inputs in pools.items() if name != "p-flex"]
+    assert all(i["management"] == {"autoRepair": True, "autoUpgrade": True} for i in others)
+    assert not any("locationPolicy" in i["autoscaling"] for i in others)
+    assert config["p-spot"]["spot"] is True and "reservationAffinity" not in config["p-spot"]
+    assert not any(c.get("flexStart") for name, c in config.items() if name != "p-flex")
+
+
+def test_every_pool_carries_the_class_label_and_taint_and_the_tpu_pool_settings():
+    for pool in _ladder(image_streaming=True, protect=True).by_type(NODE_POOL):
+        node = pool.inputs["nodeConfig"]
+        assert node["labels"][facts.COMPUTE_CLASS_LABEL] == "cls"
+        assert node["taints"] == [{"key": facts.COMPUTE_CLASS_LABEL, "value": "cls", "effect": "NO_SCHEDULE"}]
+        assert node["machineType"] == "ct6e-standard-4t" and node["serviceAccount"] == "nodes@p.iam.gserviceaccount.com"
+        assert node["workloadMetadataConfig"] == {"mode": "GKE_METADATA"} and node["gcfsConfig"] == {"enabled": True}
+        assert pool.inputs["networkConfig"] == {"acceleratorNetworkProfile": "auto"}
+        assert pool.inputs["cluster"] == "c" and pool.inputs["location"] == "us-east5-b"
+        assert pool.options["protect"] is True
+
+
+def test_only_the_first_rung_holds_slices_and_each_autoscales_to_the_most():
+    pools = [p for p in _ladder().by_type(NODE_POOL) if p.inputs["name"] != "p-flex"]
+    floors = {p.inputs["name"]: (p.inputs["nodeCount"], p.inputs["autoscaling"]) for p in pools}
+    assert floors.pop("p-res") == (1, {"minNodeCount": 1, "maxNodeCount": 3})
+    assert len(floors) == 3 and all(f == (0, {"minNodeCount": 0, "maxNodeCount": 3}) for f in floors.values())
+
+
+def test_the_compute_class_names_the_pools_in_the_ladders_order():
+    plan = _ladder()
+    (cls,) = plan.by_type(COMPUTE_CLASS)
+    assert cls.inputs["metadata"]["name"] == "cls"
+    spec = cls.inputs["spec"]
+    jsonschema.validate(spec, COMPUTE_CLASS_SPEC)
+    assert [p["nodepools"] for p in spec["priorities"]] == [["p-res"], ["p-any"], ["p-od"], ["p-flex"], ["p-spot"]]
+    assert spec["whenUnsatisfiable"] == "DoNotScaleUp" and spec["nodePoolAutoCreation"] == {"enabled": False}
+
+
+def test_a_misspelt_class_field_fails_the_schema():
+    bad = {"priorities": [{"nodePools": ["p"]}]}
+    try:
+        jsonschema.validate(bad, COMPUTE_CLASS_SPEC)
+    except jsonschema.ValidationError:
+        return
+    raise AssertionError("the schema accepted nodePools")

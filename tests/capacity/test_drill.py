@@ -1,0 +1,70 @@
+"""The failover drill on a stack with a capacity ladder: the target reads the output `capacityLadder`, and the report
+lists how each rung's slice of the downed region would really go away, beside the figure it measures (which the
+ladder does not change)."""
+
+from __future__ import annotations
+
+from inference.capacity import facts
+from tools import drill
+
+EU, US = "europe-west4", "us-east5"
+CTX = {EU: "gke_p_europe-west4-a_c-eu", US: "gke_p_us-east5-b_c-us"}
+OUTPUTS = {
+    "gatewayAddresses": {EU: "10.0.1.10", US: "10.0.2.10"},
+    "kubeContexts": CTX,
+    "modelServer": {"namespace": "inference", "deployment": "vllm-gemma", "servedModel": "gemma"},
+    "gateway": {"kubeContext": CTX[US]},
+    "failoverDetectionSeconds": 15,
+}
+LADDER = [
+    {"kind": "on-demand", "pool": "tpu-v6e-0-on-demand", "loss": facts.COSTS[facts.ON_DEMAND].loss},
+    {"kind": "spot", "pool": "tpu-v6e-1-spot", "loss": facts.COSTS[facts.SPOT].loss},
+]
+
+
+class Unready:
+    """Clusters whose model servers are not ready: the drill stops at its check and takes nothing down."""
+
+    def __init__(self):
+        self.scaled: list[tuple] = []
+
+    def replicas(self, context, namespace, deployment):
+        return 1
+
+    def ready_replicas(self, context, namespace, deployment):
+        return 0
+
+    def scale(self, *args):
+        self.scaled.append(args)
+
+    def hpa(self, context, namespace, name):
+        return None
+
+    def start_client(self, context, namespace, name):
+        pass
+
+    def delete_client(self, context, namespace, name):
+        pass
+
+    def send_request(self, context, namespace, client, address, model):
+        return drill.Response(False, "503")
+
+
+def _report(outputs) -> drill.Report:
+    cluster = Unready()
+    report = drill.run_drill(drill.target_from_outputs("prod", outputs), cluster, log=lambda message: None)
+    assert cluster.scaled == [] and not report.ok  # stopped before taking the region down
+    return report
+
+
+def test_the_report_states_each_rungs_loss_of_the_downed_region():
+    report = _report(OUTPUTS | {"capacityLadder": {US: LADDER, EU: LADDER[:1]}})
+    assert [r["kind"] for r in report.capacity] == ["on-demand", "spot"]  # us-east5, the config region, is downed
+    text = report.text()
+    assert f"capacity:  spot (tpu-v6e-1-spot): preempted at any time with {facts.SPOT_NOTICE_SECONDS} s notice" in text
+    assert "capacity:  on-demand (tpu-v6e-0-on-demand): never preempted" in text
+
+
+def test_without_a_ladder_the_report_has_no_capacity_line():
+    report = _report(OUTPUTS)
+    assert report.capacity == [] and "capacity:" not in report.text()
