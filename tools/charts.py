@@ -20,6 +20,7 @@ import functools
 import json
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
@@ -225,4 +226,7 @@ def _explicit_dependencies(chart: engine.Registration, regs: list[engine.Registr
 
 
 def expand_all(registrations: list[engine.Registration], root: Path) -> list[engine.Registration]:
-    return [child for reg in registrations if reg.type == CHART for child in expand(reg, root)]
+    charts = [reg for reg in registrations if reg.type == CHART]
+    # Each chart mostly waits for its Helm and post-renderer processes: render them side by side, in order.
+    with ThreadPoolExecutor(max_workers=max(1, min(4, len(charts)))) as pool:
+        return [child for children in pool.map(lambda chart: expand(chart, root), charts) for child in children]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 import yaml
 
 from inference.common.reader import OPERATOR_SECRETS, ConfigError
+from inference.configuration import stack as stack_config
 from tools import capacity, charts, diff, engine, graph, stack_file, timing
 from tools.cli_config import CliConfigError
 
@@ -170,9 +170,11 @@ def manifest(reg: engine.Registration) -> dict:
 
 def write_manifests(plan: engine.Plan, out: Path) -> list[Path]:
     """Every Kubernetes object as YAML under <out>/manifests/<cluster>/, for a reviewer to read: the
-    program's and those rendered from its charts, each as `<Kind>-<namespace>-<name>.yaml`."""
+    program's and those rendered from its charts, each as `<Kind>-<namespace>-<name>.yaml`. A file that
+    already says the same is left as it is; one the plan no longer has is removed."""
     regs = plan.by_urn()
     written = []
+    stale = set((out / "manifests").rglob("*.yaml"))
     for reg in plan.registrations:
         provider = provider_of(reg, regs)
         if provider is None or provider.type != "pulumi:providers:kubernetes":
@@ -182,9 +184,17 @@ def write_manifests(plan: engine.Plan, out: Path) -> list[Path]:
         kind = reg.type.rsplit(":", 1)[-1]
         name = "-".join(p for p in (kind, meta.get("namespace"), meta.get("name") or reg.inputs.get("name")) if p)
         path = out / "manifests" / cluster / f"{name}.yaml"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(manifest(reg), sort_keys=False))
+        # PyYAML's own emitter: libyaml's folds long multi-line strings otherwise, and the manifests would change.
+        text = yaml.safe_dump(manifest(reg), sort_keys=False)
+        if path not in stale or path.read_text() != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        stale.discard(path)
         written.append(path)
+    for path in stale:
+        path.unlink()
+        if not any(path.parent.iterdir()):
+            path.parent.rmdir()  # a cluster the plan no longer has
     return written
 
 
@@ -207,21 +217,35 @@ def render(stack: str, **kwargs: Any) -> engine.Plan:
     return plan
 
 
-def run_offline(stack: str) -> tuple[engine.Plan, str]:
-    """The stack's plan, and a note when it needed a stand-in for a secret the operator sets outside
-    the repository: the plan shows the error `pulumi up` would stop with, then plans on."""
+def config_error(stack: str) -> ConfigError | None:
+    """What the program's validation (inference/configuration/stack.py) says of the stack's config as the CLI
+    hands it over, checked without running the program: None when it takes it."""
+    config, secret_keys, _ = stack_file.stack_config(stack, engine.ROOT)
+    project = stack_file.project_file(engine.ROOT)["name"]
+    raw, other, secret = stack_config.split(config, project, set(secret_keys).__contains__)
     try:
-        return render(stack), ""
+        stack_config.parse(raw, stack, other_namespaces=other, project_name=project, secret_keys=secret)
     except ConfigError as e:
-        missing = e.missing_secrets()
-        if not missing:
-            raise
-        secrets = {key: OPERATOR_STAND_INS[key] for key in missing}
-        note = (
-            f"note: {', '.join(missing)} is set with `pulumi config set --secret`, never in Pulumi.{stack}.yaml; "
-            f"until it is, `pulumi up` stops with:\n{e}\nThis plan goes on with a stand-in secret."
-        )
-        return render(stack, secrets=secrets), note
+        return e
+    return None
+
+
+def run_offline(stack: str) -> tuple[engine.Plan, str]:
+    """The stack's plan from one run of the program, and a note when it needed a stand-in for a secret the
+    operator sets outside the repository: the plan shows the error `pulumi up` would stop with, then plans on.
+    The validation decides which stand-ins the run gets, before it."""
+    e = config_error(stack)
+    if e is None:
+        return render(stack), ""
+    missing = e.missing_secrets()
+    if not missing:
+        raise e
+    secrets = {key: OPERATOR_STAND_INS[key] for key in missing}
+    note = (
+        f"note: {', '.join(missing)} is set with `pulumi config set --secret`, never in Pulumi.{stack}.yaml; "
+        f"until it is, `pulumi up` stops with:\n{e}\nThis plan goes on with a stand-in secret."
+    )
+    return render(stack, secrets=secrets), note
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,7 +274,6 @@ def main(argv: list[str] | None = None) -> int:
     regions = regions_of(args.stack)
     base = diff.load(args.diff) if args.diff else None  # read before --out may overwrite it
     out = args.out or engine.ROOT / "build" / "plan" / args.stack
-    shutil.rmtree(out / "manifests", ignore_errors=True)
     path = write(plan, out, regions)
     graph_path = write_graph(plan, out)
     manifests = write_manifests(plan, out)

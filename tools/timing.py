@@ -9,6 +9,7 @@ times split over the resources its steps create, and Google's documentation wher
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tools import engine
@@ -175,7 +176,9 @@ class Link:
     seconds: int
 
 
-def _schedule(plan: engine.Plan) -> tuple[dict[str, engine.Registration], dict[str, int], dict[str, str | None]]:
+def _schedule(
+    plan: engine.Plan, seconds_of: Callable[[engine.Registration], int] = seconds_of
+) -> tuple[dict[str, engine.Registration], dict[str, int], dict[str, str | None]]:
     """Each resource finishes its own duration after its last prerequisite; ties go to the
     prerequisite that sorts first by name, so the critical path is stable between runs."""
     regs = {r.urn: r for r in plan.registrations if r.custom or r.remote}
@@ -199,6 +202,13 @@ def finish_times(plan: engine.Plan) -> dict[str, int]:
     """Seconds from an empty project until each resource (by name) is ready."""
     regs, finish, _ = _schedule(plan)
     return {regs[urn].name: t for urn, t in finish.items()}
+
+
+def floor_seconds(plan: engine.Plan, *steps: str) -> int:
+    """The time to serve if every resource of `steps` took no time at all: the most that shortening those
+    steps can ever give, since the rest of the graph keeps its sourced durations."""
+    _, finish, _ = _schedule(plan, lambda reg: 0 if step_of(reg) in steps else seconds_of(reg))
+    return max(finish.values(), default=0)
 
 
 def critical_path(plan: engine.Plan) -> list[Link]:

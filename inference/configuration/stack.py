@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import pulumi
@@ -303,11 +303,11 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def load() -> PlatformConfig | ExistingClusterConfig:
-    """Reads every key of every config namespace: the project's are parsed, keys of a namespace nothing
-    reads are reported."""
-    namespace = pulumi.get_project()
-    everything = {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+def split(
+    everything: Mapping[str, str], namespace: str, is_secret: Callable[[str], bool]
+) -> tuple[dict[str, Any], dict[str, Any], set[str]]:
+    """The config Pulumi hands the program (`ns:key` -> text) as `parse` takes it: the project's keys, every other
+    namespace's, and which of them are secret."""
     raw, other, secret = {}, {}, set()
     for full_key, value in everything.items():
         ns, _, key = full_key.partition(":")
@@ -315,8 +315,17 @@ def load() -> PlatformConfig | ExistingClusterConfig:
             raw[key] = _decode(value)
         else:
             other[full_key] = _decode(value)
-        if pulumi.runtime.is_config_secret(full_key):
+        if is_secret(full_key):
             secret.add(key if ns == namespace else full_key)
+    return raw, other, secret
+
+
+def load() -> PlatformConfig | ExistingClusterConfig:
+    """Reads every key of every config namespace: the project's are parsed, keys of a namespace nothing
+    reads are reported."""
+    namespace = pulumi.get_project()
+    everything = {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    raw, other, secret = split(everything, namespace, pulumi.runtime.is_config_secret)
     return parse(
         raw,
         pulumi.get_stack(),

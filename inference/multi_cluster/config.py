@@ -28,7 +28,9 @@ class HealthCheck:
 
     @property
     def detection_seconds(self) -> int:
-        """Worst case from a backend failing to the load balancer marking it unhealthy."""
+        """Worst case from a backend failing to the load balancer marking it unhealthy: it fails just after a
+        passed probe, and the last of `unhealthy_threshold` failing probes starts that many intervals later and
+        waits out its timeout (docs/operations.md, "Failover by hand")."""
         return self.unhealthy_threshold * self.interval_sec + self.timeout_sec
 
 
@@ -49,11 +51,12 @@ class Fleet:
 
 def health_check(gateway: Reader) -> HealthCheck:
     h = gateway.mapping("healthCheck")
+    (s_low, s_high), (t_low, t_high) = facts.HEALTH_CHECK_SECONDS_RANGE, facts.HEALTH_CHECK_THRESHOLD_RANGE
     health = HealthCheck(
-        interval_sec=h.integer("intervalSec", 5, low=1, high=300),
-        timeout_sec=h.integer("timeoutSec", 5, low=1, high=300),
-        healthy_threshold=h.integer("healthyThreshold", 2, low=1, high=10),
-        unhealthy_threshold=h.integer("unhealthyThreshold", 2, low=1, high=10),
+        interval_sec=h.integer("intervalSec", facts.HEALTH_CHECK_INTERVAL_SEC, low=s_low, high=s_high),
+        timeout_sec=h.integer("timeoutSec", facts.HEALTH_CHECK_TIMEOUT_SEC, low=s_low, high=s_high),
+        healthy_threshold=h.integer("healthyThreshold", facts.HEALTH_CHECK_THRESHOLD, low=t_low, high=t_high),
+        unhealthy_threshold=h.integer("unhealthyThreshold", facts.HEALTH_CHECK_THRESHOLD, low=t_low, high=t_high),
     )
     if None not in (health.interval_sec, health.timeout_sec) and health.timeout_sec > health.interval_sec:
         h.problem(

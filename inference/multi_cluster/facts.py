@@ -12,6 +12,18 @@ GATEWAY_CLASS = "gke-l7-cross-regional-internal-managed-mc"
 # A cross-region internal load balancer: its proxies run in GLOBAL_MANAGED_PROXY subnets.
 PROXY_SUBNET_PURPOSE = GLOBAL_PROXY_PURPOSE
 
+# The health check of the imported pool, as the inferencepool chart checks its own pool: every 2 s with a 2 s
+# timeout, "more aggressive ... than the default 5s for faster switch over" (chart v1.1.0 templates/gke.yaml;
+# components/charts/inferencepool-v1.1.0), and GKE's default thresholds of 2 (the HealthCheckPolicy CRD,
+# components/crds/gke-gateway-api/networking.gke.io_healthcheckpolicies.yaml). The CRD takes 1..300 s for the
+# interval and the timeout, 1..10 for each threshold, and refuses a timeout above the interval (its CEL rule
+# "timeOutSec cannot exceed checkIntervalSec").
+HEALTH_CHECK_INTERVAL_SEC = 2
+HEALTH_CHECK_TIMEOUT_SEC = 2
+HEALTH_CHECK_THRESHOLD = 2
+HEALTH_CHECK_SECONDS_RANGE = (1, 300)
+HEALTH_CHECK_THRESHOLD_RANGE = (1, 10)
+
 # The APIs each fleet feature calls beyond GKE Hub. Multi-cluster Services "configures Cloud DNS zones and records
 # for each exported Service in your fleet clusters" and uses Cloud Service Mesh (Traffic Director) "as a control
 # plane to keep track of endpoints and their health across clusters"

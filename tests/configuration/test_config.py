@@ -1115,6 +1115,20 @@ COMBINATIONS = [
         "set timeoutSec <= intervalSec",
     ),
     Bad(
+        "health-check timeout of five seconds over the default interval",
+        {"gateway": {"healthCheck": {"timeoutSec": 5}}},
+        "gateway.healthCheck.timeoutSec",
+        "5",
+        "is longer than intervalSec (2)",
+    ),
+    Bad(
+        "health check that never takes a backend out",
+        {"gateway": {"healthCheck": {"unhealthyThreshold": 0}}},
+        "gateway.healthCheck.unhealthyThreshold",
+        "0",
+        "must be in 1..10",
+    ),
+    Bad(
         "utilization over 100 percent",
         {"gateway": {"maxUtilizationPercent": 150}},
         "gateway.maxUtilizationPercent",
@@ -2163,7 +2177,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "names": 31,
         "keys that do nothing": 17,  # - a quantity as a YAML number, which the API takes
         "text that only looks right": 38,  # + a negative downloadAttempt
-        "combinations": 25,  # + an image cache disk without image streaming
+        "combinations": 27,  # + an image cache disk without image streaming, + two health-check rows
         "istio mode": 23,
         "guards": 27,
         "gateway modes": 7,

@@ -467,6 +467,22 @@ def test_health_check_policy(prod):
     assert prod.outputs["failoverDetectionSeconds"] == detection
 
 
+def test_prods_health_check_detects_a_failure_in_6_s_as_the_inferencepool_chart_checks_its_own_pool(prod):
+    """The defaults: every 2 s with a 2 s timeout, as the chart's own policy on the InferencePool, and GKE's
+    thresholds of 2, so a region that dies just after a passed probe is out after two more, the last timed out."""
+    (chart, *_) = [
+        r.inputs["spec"]["default"]
+        for r in prod.registrations
+        if r.type.endswith(":HealthCheckPolicy")
+        and r.rendered_by
+        and r.inputs["spec"]["targetRef"]["kind"] == "InferencePool"
+    ]
+    ours = one(prod, "HealthCheckPolicy", "us-east5").inputs["spec"]["default"]
+    assert (ours["checkIntervalSec"], ours["timeoutSec"]) == (chart["checkIntervalSec"], chart["timeoutSec"]) == (2, 2)
+    assert (ours["healthyThreshold"], ours["unhealthyThreshold"]) == (2, 2)
+    assert prod.outputs["failoverDetectionSeconds"] == 6
+
+
 def test_backend_policy_balances_on_kv_cache(prod):
     policy = one(prod, "GCPBackendPolicy", "us-east5")
     assert policy.inputs["spec"] == {

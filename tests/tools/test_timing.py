@@ -211,3 +211,13 @@ def test_graph_has_every_resource_grouped_and_the_critical_path_marked(prod, tmp
     assert "  apis_compute --> network_node_europe_west4\n" not in text  # implied by network-vpc
     critical = re.search(r"^  class (\S+) critical$", text, re.M).group(1).split(",")
     assert critical == [re.sub(r"\W", "_", link.reg.name) for link in timing.critical_path(prod)]
+
+
+def test_the_gateways_chain_bounds_prod_above_four_tenths_of_the_walkthrough(prod):
+    """A model that loaded in no time would leave the time to serve at the Gateway's chain (cluster, fleet,
+    programming, all at the walkthrough's stated times): 0.40 of the walkthrough needs a shorter Gateway."""
+    assert timing.floor_seconds(prod) == timing.total_seconds(timing.critical_path(prod))  # nothing left out
+    floor = timing.floor_seconds(prod, "model-load", "weights-download")
+    assert floor == timing.finish_times(prod)["gateway-gateway"] < timing.total_seconds(timing.critical_path(prod))
+    assert floor / timing.walkthrough_seconds() > 0.40
+    assert timing.floor_seconds(prod, "model-load", "gateway-programming") / timing.walkthrough_seconds() <= 0.40
