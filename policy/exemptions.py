@@ -50,14 +50,4 @@ CHART_EXEMPTIONS = (
         "the endpoint picker of the InferencePool chart v1.1.0 (the walkthrough's pin): its "
         "templates/epp-deployment.yaml has no value for resources; v1.5.0's has one (and defaults it)",
     ),
-    (
-        "container-resource-requests",
-        re.compile(
-            r"inference:migration:LegacyInferencePool\$kubernetes:helm\.sh/v4:Chart\$kubernetes:apps/v1:Deployment::"
-        ),
-        "epp",
-        "registry.k8s.io/gateway-api-inference-extension/epp:v0.5.1",
-        "the endpoint picker of the alpha InferencePool chart v0.5.1, the legacy side of a v1alpha2 -> v1 "
-        "migration that clean-up deletes: its templates/epp-deployment.yaml has no value for resources",
-    ),
 )
