@@ -26,9 +26,15 @@ from inference.istio.facts import (
     CLUSTER_IP_SERVICE,
     CRD_FILES,
     CRDS,
+    EPP_HEALTH_PORT,
+    EPP_LABELS,
+    EPP_METRICS_PORT,
+    EPP_PORT,
     GATEWAY,
     GATEWAY_CLASS,
     GATEWAY_CLASSES,
+    GATEWAY_POD_LABELS,
+    GMP_NAMESPACE,
     INGRESS_NAMESPACE,
     INTERNAL_LOAD_BALANCER,
     ISTIO_HUB,
@@ -45,6 +51,7 @@ from inference.istio.facts import (
     SERVING_PORT,
 )
 from inference.istio.picker import EndpointPicker
+from inference.serving.network_policy import Peer, ServingNetworkPolicies, ServingNetworkPoliciesArgs
 
 
 def chart_path(chart: str, version: str) -> str:
@@ -207,6 +214,21 @@ class IstioInferenceGateway(pulumi.ComponentResource):
             name, self, namespace=serving_ns, istio=istio, crd=self._crd, nodes=nodes, scorers=args.scorers
         )
         self._routing(name, args, ingress_ns, serving_ns, istio)
+        self.network_policies = ServingNetworkPolicies(
+            f"{name}-network-policies",
+            ServingNetworkPoliciesArgs(
+                namespace=NAMESPACE,
+                serving_port=SERVING_PORT,
+                model_server_labels=SERVER_LABELS,
+                picker_labels=EPP_LABELS,
+                picker_ports=(EPP_PORT, EPP_HEALTH_PORT),
+                picker_metrics_port=EPP_METRICS_PORT,
+                gateway_peers=[Peer(GATEWAY_POD_LABELS, INGRESS_NAMESPACE)],
+                scraper_namespaces=[GMP_NAMESPACE],
+                requires=[serving_ns],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.register_outputs({"gateway": GATEWAY, "pool": POOL})
 
     def _crds(

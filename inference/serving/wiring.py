@@ -11,10 +11,13 @@ import pulumi
 from inference.configuration.platform import PlatformConfig
 from inference.core.cluster import InferenceCluster
 from inference.core.facts import machines
+from inference.core.network import HEALTH_CHECK_RANGES
 from inference.core.weights_download import weights_dir
 from inference.core.wiring import Platform, Weights
+from inference.serving import facts
 from inference.serving.inference_pool import EndpointPickerResources, InferencePool, InferencePoolArgs
 from inference.serving.model_server import ModelServer, ModelServerArgs, TpuServing
+from inference.serving.network_policy import ServingNetworkPolicies, ServingNetworkPoliciesArgs
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class PoolOptions:
 class Serving:
     servers: dict[str, ModelServer]  # by region
     pools: dict[str, InferencePool] = field(default_factory=dict)  # by region; empty without pools
+    policies: dict[str, ServingNetworkPolicies] = field(default_factory=dict)  # by region
 
     def namespace(self, region: str) -> list[pulumi.Resource]:
         """The serving namespace of a region's cluster, when the program creates it."""
@@ -127,14 +131,38 @@ def _pool(
     )
 
 
+def _policies(cfg: PlatformConfig, region: str, cluster: InferenceCluster, server: ModelServer):
+    """Only the Gateway's proxies (the VPC's proxy-only subnets), Google's health checkers, the pickers and
+    Managed Prometheus reach the serving namespace's pods."""
+    ms = cfg.model_server
+    return ServingNetworkPolicies(
+        f"network-policies-{region}",
+        ServingNetworkPoliciesArgs(
+            namespace=ms.namespace,
+            serving_port=cfg.serving_port,
+            model_server_labels=ms.labels,
+            picker_label_keys=[facts.PICKER_LABEL_KEY],
+            picker_ports=facts.PICKER_PORTS,
+            picker_metrics_port=facts.PICKER_METRICS_PORT,
+            gateway_ranges=[r.proxy_cidr for r in cfg.regions],
+            health_check_ranges=HEALTH_CHECK_RANGES,
+            scraper_namespaces=[facts.GMP_NAMESPACE],
+            requires=[server.namespace_resource] if server.namespace_resource else [],
+        ),
+        opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
+    )
+
+
 def build(cfg: PlatformConfig, platform: Platform, weights: Weights, options: PoolOptions) -> Serving:
-    """A model server in every cluster, and the InferencePool over it (unless `options` says none)."""
-    servers, pools = {}, {}
+    """A model server in every cluster, its network policies, and the InferencePool over it (unless `options` says
+    none)."""
+    servers, pools, policies = {}, {}, {}
     for region, cluster in platform.clusters.items():
         servers[region] = _server(cfg, region, cluster, weights)
+        policies[region] = _policies(cfg, region, cluster, servers[region])
         if options.with_pools:
             pools[region] = _pool(cfg, region, cluster, servers[region], options)
-    return Serving(servers, pools)
+    return Serving(servers, pools, policies)
 
 
 def outputs(cfg: PlatformConfig) -> dict[str, Any]:
