@@ -164,15 +164,15 @@ def test_runtime_requirements_are_pinned():
 def test_plan_prints_the_summary_and_writes_resources_json(tmp_path, capsys):
     assert plan.main(["prod", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert printed.startswith("Stack prod: 171 resources in 17 components")  # 131 declared, 40 rendered
+    assert printed.startswith("Stack prod: 177 resources in 19 components")  # 137 declared, 40 rendered
     assert "\n40 of them rendered by Helm from 2 charts, as the Kubernetes provider expands them\n" in printed
     assert "cluster-us-east5 (InferenceCluster): 4\n  us-east5\n" in printed
     assert "   17  gcp:projects/service:Service" in printed
     context = "gke_tpu-inference-prod_europe-west4-a_tpu-gke-dranet-prod-europe-west4"
     assert f'  kubeContexts: {{"europe-west4": "{context}"' in printed
     manifests = {p.relative_to(tmp_path / "manifests").as_posix() for p in (tmp_path / "manifests").rglob("*.yaml")}
-    # the program's objects (serving, autoscaling), then each object its two charts render
-    assert len(manifests) == 28 + 28 + 40
+    # the program's objects (serving, network policies, autoscaling), then each object its two charts render
+    assert len(manifests) == 28 + 6 + 28 + 40
     assert "tpu-gke-dranet-prod-us-east5/Gateway-inference-cross-region-gateway.yaml" in manifests
     assert not [m for m in manifests if m.startswith("tpu-gke-dranet-prod-europe-west4/Gateway")]
     deployment = yaml.safe_load(
@@ -187,7 +187,7 @@ def test_plan_prints_the_summary_and_writes_resources_json(tmp_path, capsys):
     )
     assert epp["spec"]["template"]["spec"]["containers"][0]["image"].endswith("/epp:v1.5.0")
     data = json.loads((tmp_path / "resources.json").read_text())
-    assert len(data["resources"]) == 148 + 40  # every registration (components too), then the rendered objects
+    assert len(data["resources"]) == 156 + 40  # every registration (components too), then the rendered objects
     assert sum(1 for r in data["resources"] if r["renderedBy"]) == 40
     assert data["outputs"]["network"] == "tpu-gke-dranet-prod-vpc"
 

@@ -549,8 +549,9 @@ def test_each_clusters_objects_use_that_clusters_provider(prod):
     providers = {r.urn: r for r in prod.by_type("pulumi:providers:kubernetes")}
     objects = [r for r in prod.registrations if r.type.startswith("kubernetes:") and (r.custom or r.remote)]
     objects = [r for r in objects if r.type != "pulumi:providers:kubernetes" and not r.rendered_by]
-    # 12 serving objects and 14 of autoscaling in each cluster, plus the Gateway, its route and two policies
-    assert len(objects) == 2 * (12 + 14) + 4
+    # 12 serving objects, 3 network policies and 14 of autoscaling in each cluster, plus the Gateway, its route
+    # and two policies
+    assert len(objects) == 2 * (12 + 3 + 14) + 4
     for reg in objects:
         provider_urn = reg.provider.rsplit("::", 1)[0]
         assert provider_urn in providers, reg.name
