@@ -12,6 +12,7 @@ from inference.core.config.compute import Accelerator, SystemPool
 from inference.core.config.model import Model, ModelStore
 from inference.core.config.names import Names, program_labels
 from inference.core.config.network import PrivateNodes, Region
+from inference.core.config.security import ClusterControls
 from inference.guards.config import Guards
 from inference.istio.config import Istio
 from inference.migration.config import Migration
@@ -58,6 +59,7 @@ class PlatformConfig:
     # Bucket location -> the Cloud Run region its weights download runs in; {} for the simulator backend.
     download_regions: Mapping[str, str] = field(default_factory=dict)
     guards: Guards | None = None  # Model Armor and Apigee in front of the model; None: neither
+    cluster_controls: ClusterControls = field(default_factory=ClusterControls)  # intranode visibility, binauthz
 
     @property
     def resource_labels(self) -> dict[str, str]:

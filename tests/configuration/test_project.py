@@ -164,7 +164,7 @@ def test_runtime_requirements_are_pinned():
 def test_plan_prints_the_summary_and_writes_resources_json(tmp_path, capsys):
     assert plan.main(["prod", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert printed.startswith("Stack prod: 177 resources in 19 components")  # 137 declared, 40 rendered
+    assert printed.startswith("Stack prod: 182 resources in 19 components")  # 142 declared, 40 rendered
     assert "\n40 of them rendered by Helm from 2 charts, as the Kubernetes provider expands them\n" in printed
     assert "cluster-us-east5 (InferenceCluster): 4\n  us-east5\n" in printed
     assert "   17  gcp:projects/service:Service" in printed
@@ -187,7 +187,7 @@ def test_plan_prints_the_summary_and_writes_resources_json(tmp_path, capsys):
     )
     assert epp["spec"]["template"]["spec"]["containers"][0]["image"].endswith("/epp:v1.5.0")
     data = json.loads((tmp_path / "resources.json").read_text())
-    assert len(data["resources"]) == 156 + 40  # every registration (components too), then the rendered objects
+    assert len(data["resources"]) == 161 + 40  # every registration (components too), then the rendered objects
     assert sum(1 for r in data["resources"] if r["renderedBy"]) == 40
     assert data["outputs"]["network"] == "tpu-gke-dranet-prod-vpc"
 

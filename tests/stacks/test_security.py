@@ -3,6 +3,7 @@ for Kubernetes Secrets, production safeguards, pinned images and sane containers
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -17,12 +18,25 @@ KEYS = {
 PINNED = re.compile(r"^[a-z0-9][a-z0-9._/-]*:(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]*(@sha256:[0-9a-f]{64})?$")
 
 
-def test_defaults_have_public_nodes_no_nat_and_google_managed_encryption(prod):
+def test_prod_has_private_nodes_and_an_iam_guarded_control_plane_and_dev_says_it_is_open(prod, dev):
     for cluster in prod.by_type("gcp:container/cluster:Cluster"):
-        for key in ("privateClusterConfig", "masterAuthorizedNetworksConfig", "databaseEncryption"):
+        assert cluster.inputs["privateClusterConfig"]["enablePrivateNodes"] is True
+        # The IP endpoint admits no outside address; the DNS endpoint admits whoever IAM lets connect.
+        assert cluster.inputs["masterAuthorizedNetworksConfig"] == {"cidrBlocks": []}
+        assert cluster.inputs["controlPlaneEndpointsConfig"] == {"dnsEndpointConfig": {"allowExternalTraffic": True}}
+        assert "databaseEncryption" not in cluster.inputs and cluster.inputs["enableLegacyAbac"] is False
+    for pool in prod.by_type("gcp:container/nodePool:NodePool"):
+        assert pool.inputs["networkConfig"]["enablePrivateNodes"] is True  # existing pools move too, in place
+    assert len(prod.by_type("gcp:compute/routerNat:RouterNat")) == 2  # egress for private nodes
+    # The provider reaches each cluster through its DNS endpoint, with no cluster CA (a public certificate).
+    for provider in prod.by_type("pulumi:providers:kubernetes"):
+        (entry,) = json.loads(provider.inputs["kubeconfig"])["clusters"]
+        assert entry["cluster"]["server"].endswith(".gke.goog") and "certificate-authority-data" not in entry["cluster"]
+    assert all(a.startswith("DNS endpoint guarded by IAM") for a in prod.outputs["controlPlaneAccess"].values())
+    for cluster in dev.by_type("gcp:container/cluster:Cluster"):
+        for key in ("privateClusterConfig", "masterAuthorizedNetworksConfig", "controlPlaneEndpointsConfig"):
             assert key not in cluster.inputs
-        assert cluster.inputs["enableLegacyAbac"] is False
-    assert prod.by_type("gcp:compute/router:Router") == prod.by_type("gcp:compute/routerNat:RouterNat") == []
+    assert all(a.startswith("OPEN: ") for a in dev.outputs["controlPlaneAccess"].values())  # dev says so
 
 
 def test_private_nodes_with_authorized_networks_and_nat_per_region():

@@ -31,14 +31,14 @@ def rendered(stack: str = "prod", region_count: int = 2, **overrides) -> dict:
 
 def test_no_change_prints_no_changes():
     assert diff.markdown("prod", rendered(), rendered()) == (
-        "**prod**: no changes (177 resources) · time to serve 21:42 min (unchanged)\n"
+        "**prod**: no changes (182 resources) · time to serve 21:42 min (unchanged)\n"
     )
 
 
 def test_a_third_region_is_added_in_its_own_groups():
     text = diff.markdown("prod", rendered(), rendered(region_count=3))
     first = text.splitlines()[0]
-    assert first.startswith("**prod**: 63 to add, 8 to change, 0 to replace, 0 to delete (169 unchanged)")
+    assert first.startswith("**prod**: 65 to add, 8 to change, 0 to replace, 0 to delete (174 unchanged)")
     assert "#### cluster-us-east1 (InferenceCluster) · us-east1" in text
     assert "- `+` add `gcp:container/cluster:Cluster` **cluster-us-east1-gke** `tpu-gke-dranet-prod-us-east1`" in text
     assert "- `+` add `gcp:compute/subnetwork:Subnetwork` **network-proxy-us-east1**" in text
@@ -52,7 +52,7 @@ def test_a_third_region_is_added_in_its_own_groups():
 
 def test_a_removed_region_is_deleted():
     text = diff.markdown("prod", rendered(region_count=3), rendered())
-    assert text.splitlines()[0].startswith("**prod**: 0 to add, 8 to change, 0 to replace, 63 to delete")
+    assert text.splitlines()[0].startswith("**prod**: 0 to add, 8 to change, 0 to replace, 65 to delete")
     # a production stack protects its TPU pools: the diff says `pulumi up` would stop there
     assert (
         "- `-` delete (protected: `pulumi up` stops until it is unprotected) `gcp:container/nodePool:NodePool` "
@@ -63,7 +63,7 @@ def test_a_removed_region_is_deleted():
 def test_a_changed_value_shows_its_path_old_and_new():
     text = diff.markdown("prod", rendered(), rendered(servingPort=8080))
     assert text.splitlines()[0].startswith(
-        "**prod**: 0 to add, 20 to change, 0 to replace, 0 to delete (157 unchanged)"
+        "**prod**: 0 to add, 20 to change, 0 to replace, 0 to delete (162 unchanged)"
     )
     assert '  - `allows[0].ports[0]`: `"8000"` → `"8080"`' in text
     assert "  - `spec.ports[0].targetPort`: `8000` → `8080`" in text
