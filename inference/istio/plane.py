@@ -52,6 +52,7 @@ from inference.istio.facts import (
 )
 from inference.istio.picker import EndpointPicker
 from inference.serving.network_policy import Peer, ServingNetworkPolicies, ServingNetworkPoliciesArgs
+from inference.serving.pods import probes
 
 
 def chart_path(chart: str, version: str) -> str:
@@ -139,6 +140,8 @@ def _simulator_pod() -> k8s.core.v1.PodTemplateSpecArgs:
                     resources=k8s.core.v1.ResourceRequirementsArgs(
                         requests={"cpu": "20m", "memory": "128Mi"}, limits={"memory": "512Mi"}
                     ),
+                    # Not in the guide: the probes the program's own simulator has (inference/serving/pods.py).
+                    **probes(SERVING_PORT, startup_period=5, startup_failures=24),
                     security_context=restricted(read_only_root=True),
                 )
             ],
