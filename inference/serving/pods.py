@@ -139,6 +139,9 @@ def _vllm(args: ModelServerArgs, tpu: TpuServing) -> k8s.core.v1.ContainerArgs:
             k8s.core.v1.EnvVarArgs(name="PYTHONUNBUFFERED", value="1"),
             k8s.core.v1.EnvVarArgs(name="HF_HUB_OFFLINE", value="1"),  # weights come from the bucket
             k8s.core.v1.EnvVarArgs(name="VLLM_XLA_CACHE_PATH", value=COMPILATION_CACHE_MOUNT),
+            # No usage report to vLLM's servers, nor its file under ~/.config on the read-only root
+            # (https://docs.vllm.ai/en/latest/usage/usage_stats.html, "Opting out").
+            k8s.core.v1.EnvVarArgs(name="VLLM_NO_USAGE_STATS", value="1"),
         ],
         ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=port)],
         resources=k8s.core.v1.ResourceRequirementsArgs(

@@ -142,6 +142,7 @@ def test_vllm_deployment_on_the_tpu_slice(prod, region):
     }
     # vLLM keeps its XLA compilation cache in the bucket, under the one prefix the serving identity may write.
     assert {"name": "VLLM_XLA_CACHE_PATH", "value": "/data/xla-cache"} in c["env"]
+    assert {"name": "VLLM_NO_USAGE_STATS", "value": "1"} in c["env"]  # nothing written under ~/.config
     assert volumes["xla-cache"]["csi"] == {
         "driver": "gcsfuse.csi.storage.gke.io",
         "volumeAttributes": {
