@@ -52,16 +52,6 @@ CHART_EXEMPTIONS = (
     ),
     (
         "container-resource-requests",
-        re.compile(
-            r"inference:migration:LegacyInferencePool\$kubernetes:helm\.sh/v4:Chart\$kubernetes:apps/v1:Deployment::"
-        ),
-        "epp",
-        "registry.k8s.io/gateway-api-inference-extension/epp:v0.5.1",
-        "the endpoint picker of the alpha InferencePool chart v0.5.1, the legacy side of a v1alpha2 -> v1 "
-        "migration that clean-up deletes: its templates/epp-deployment.yaml has no value for resources",
-    ),
-    (
-        "container-resource-requests",
         re.compile(r"inference:models:BodyRouter\$kubernetes:helm\.sh/v4:Chart\$kubernetes:apps/v1:Deployment::"),
         "bbr",
         "registry.k8s.io/gateway-api-inference-extension/bbr:v1.5.0",

@@ -321,6 +321,11 @@ GCP: dict[str, Rule] = {
         source=f"{_TPG}services/servicenetworking/resource_service_networking_connection.go",
     ),
     "gcp:projects/iAMMember:IAMMember": _iam_member("project", "services/resourcemanager/iam_project.go"),
+    # google_project_iam_audit_config: the service and the project are its identity; its log configs update.
+    "gcp:projects/iAMAuditConfig:IAMAuditConfig": Rule(
+        forces=("project", "service"),
+        source=f"{_TPG}tpgiamresource/resource_iam_audit_config.go, {_TPG}services/resourcemanager/iam_project.go",
+    ),
     "gcp:serviceaccount/iAMMember:IAMMember": _iam_member(
         "serviceAccountId", "services/resourcemanager/iam_service_account.go"
     ),

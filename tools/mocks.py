@@ -136,6 +136,22 @@ def _cluster(m: PlatformMocks, i: dict, name: str) -> dict:
         "masterAuth": {"clusterCaCertificate": ca, "clientCertificateConfig": {"issueClientCertificate": False}},
         "masterVersion": "1.35.2-gke.1842000",
         "labelFingerprint": _hex(path, 8),
+        **_dns_endpoint(i, path),
+    }
+
+
+def _dns_endpoint(i: dict, path: str) -> dict:
+    """GKE names a cluster's DNS-based endpoint `gke-<hash>-<project number>.<region>.gke.goog`."""
+    dns = (i.get("controlPlaneEndpointsConfig") or {}).get("dnsEndpointConfig")
+    if not dns:
+        return {}
+    region = i["location"].rsplit("-", 1)[0] if i["location"].count("-") == 2 else i["location"]
+    endpoint = f"gke-{_hex(path, 32)}-{_digits(path, 12)}.{region}.gke.goog"
+    return {
+        "controlPlaneEndpointsConfig": {
+            **i["controlPlaneEndpointsConfig"],
+            "dnsEndpointConfig": {**dns, "endpoint": endpoint},
+        }
     }
 
 
@@ -255,6 +271,11 @@ def _cloud_run_job(m: PlatformMocks, i: dict, name: str) -> dict:
     return {"id": path, "uid": _hex(path, 32)}
 
 
+def _audit_config(m: PlatformMocks, i: dict, name: str) -> dict:
+    """The provider's id of a project's audit config: `<project>/audit_config/<service>`."""
+    return {"id": f"{i['project']}/audit_config/{i['service']}", "etag": "BwY" + _hex(name, 9)}
+
+
 def _provider(m: PlatformMocks, i: dict, name: str) -> dict:
     return {"id": _hex(name, 8) + "-" + _hex(name + "/", 4)}
 
@@ -280,6 +301,7 @@ _OUTPUTS: dict[str, Callable[[PlatformMocks, dict, str], dict]] = {
     "gcp:serviceaccount/account:Account": _service_account,
     "gcp:serviceaccount/iAMMember:IAMMember": _iam_member,
     "gcp:projects/iAMMember:IAMMember": _iam_member,
+    "gcp:projects/iAMAuditConfig:IAMAuditConfig": _audit_config,
     "gcp:container/cluster:Cluster": _cluster,
     "gcp:container/nodePool:NodePool": _node_pool,
     "gcp:gkehub/membership:Membership": _membership,

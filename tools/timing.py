@@ -131,7 +131,7 @@ def step_of(reg: engine.Registration) -> str:
         return "istio-gateway"
     if reg.type in _BY_TYPE:
         return _BY_TYPE[reg.type]
-    if reg.type.endswith("IAMMember"):
+    if reg.type.endswith(("IAMMember", "IAMAuditConfig")):  # both one read-modify-write of the project's policy
         return "iam-member"
     if reg.type == "gcp:container/nodePool:NodePool":
         # Cloud TPU machine types are the `ct*` family (ct5lp-, ct6e-, ...).

@@ -17,12 +17,20 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from inference.common.images import ADAPTER_IMAGE
-from inference.common.kubernetes import restricted, seccomp_pod
+from inference.common.kubernetes import NONROOT_UID, nonroot_pod, restricted, scratch
 
 ADAPTER_NAMESPACE = "custom-metrics"
 ADAPTER = "custom-metrics-stackdriver-adapter"
 ADAPTER_RESOURCES = {"cpu": "250m", "memory": "200Mi"}  # the guide's requests = limits
 ADAPTER_LABELS = {"run": ADAPTER, "k8s-app": ADAPTER}
+ADAPTER_PORT = 443  # the adapter's API server (upstream's Service targets it)
+# The adapter's image is distroless/static (upstream's Dockerfile): it runs as distroless's non-root user, which
+# may bind 443 because the pod lowers the first unprivileged port, a namespaced sysctl Kubernetes counts as safe
+# (https://kubernetes.io/docs/tasks/administer-cluster/sysctl-cluster/#safe-and-unsafe-sysctls), instead of
+# keeping NET_BIND_SERVICE as root. Its self-signed serving certificate goes to an emptyDir (`--cert-dir`, the
+# API server library's flag) as its root filesystem is read-only.
+UNPRIVILEGED_PORTS = k8s.core.v1.SysctlArgs(name="net.ipv4.ip_unprivileged_port_start", value=str(ADAPTER_PORT))
+ADAPTER_CERT_DIR = "/tmp/certs"
 # The External metric the adapter serves for a Managed Prometheus gauge: `prometheus.googleapis.com|<name>|gauge`.
 KV_CACHE_METRIC = "prometheus.googleapis.com|inference_pool_average_kv_cache_utilization|gauge"
 # apiregistration: the adapter answers the custom (v1beta1, v1beta2) and external (v1beta1) metrics APIs.
@@ -127,30 +135,44 @@ def hpa_spec(args: PoolAutoscalingArgs) -> k8s.autoscaling.v2.HorizontalPodAutos
     )
 
 
+def _health(period: int, failures: int | None = None, delay: int | None = None) -> k8s.core.v1.ProbeArgs:
+    return k8s.core.v1.ProbeArgs(
+        http_get=k8s.core.v1.HTTPGetActionArgs(path="/healthz", port=ADAPTER_PORT, scheme="HTTPS"),
+        period_seconds=period,
+        failure_threshold=failures,
+        initial_delay_seconds=delay,
+    )
+
+
 def _adapter_pod(system_pool: str) -> k8s.core.v1.PodTemplateSpecArgs:
     return k8s.core.v1.PodTemplateSpecArgs(
         metadata=k8s.meta.v1.ObjectMetaArgs(labels={**ADAPTER_LABELS, "kubernetes.io/cluster-service": "true"}),
         spec=k8s.core.v1.PodSpecArgs(
             service_account_name=ADAPTER,
             node_selector={"cloud.google.com/gke-nodepool": system_pool},
-            security_context=seccomp_pod(),
+            security_context=nonroot_pod(NONROOT_UID, NONROOT_UID, sysctls=[UNPRIVILEGED_PORTS]),
+            volumes=scratch(("tmp", "/tmp"))[0],
             containers=[
                 k8s.core.v1.ContainerArgs(
                     name=f"pod-{ADAPTER}",
                     image=ADAPTER_IMAGE,
                     image_pull_policy="IfNotPresent",
-                    command=["/adapter", "--use-new-resource-model=true", "--fallback-for-container-metrics=true"],
+                    command=[
+                        "/adapter",
+                        "--use-new-resource-model=true",
+                        "--fallback-for-container-metrics=true",
+                        f"--cert-dir={ADAPTER_CERT_DIR}",
+                    ],
                     resources=k8s.core.v1.ResourceRequirementsArgs(
                         requests=ADAPTER_RESOURCES, limits=ADAPTER_RESOURCES
                     ),
                     # Ready when its API server answers, so the APIServices wait for it (upstream's current
                     # adapter_new_resource_model.yaml probes the same endpoint).
-                    readiness_probe=k8s.core.v1.ProbeArgs(
-                        http_get=k8s.core.v1.HTTPGetActionArgs(path="/healthz", port=443, scheme="HTTPS"),
-                        period_seconds=10,
-                    ),
-                    # It serves on 443; every other capability goes.
-                    security_context=restricted(add=["NET_BIND_SERVICE"]),
+                    readiness_probe=_health(period=10),
+                    # Restarted when its API server stops answering for a minute.
+                    liveness_probe=_health(period=20, failures=3, delay=30),
+                    security_context=restricted(read_only_root=True),
+                    volume_mounts=scratch(("tmp", "/tmp"))[1],
                 )
             ],
         ),
@@ -269,7 +291,7 @@ class PoolAutoscaling(pulumi.ComponentResource):
                 labels={**ADAPTER_LABELS, "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "Adapter"},
             ),
             spec=k8s.core.v1.ServiceSpecArgs(
-                ports=[k8s.core.v1.ServicePortArgs(port=443, protocol="TCP", target_port=443)],
+                ports=[k8s.core.v1.ServicePortArgs(port=ADAPTER_PORT, protocol="TCP", target_port=ADAPTER_PORT)],
                 selector=ADAPTER_LABELS,
                 type="ClusterIP",
             ),

@@ -37,11 +37,25 @@ def seccomp_pod() -> k8s.core.v1.PodSecurityContextArgs:
     return k8s.core.v1.PodSecurityContextArgs(seccomp_profile=runtime_default())
 
 
-def nonroot_pod(user: int = NONROOT_UID, group: int | None = None) -> k8s.core.v1.PodSecurityContextArgs:
+def nonroot_pod(
+    user: int = NONROOT_UID, group: int | None = None, sysctls: Sequence[k8s.core.v1.SysctlArgs] = ()
+) -> k8s.core.v1.PodSecurityContextArgs:
     """A non-root user (and group) for every container, and the runtime's seccomp profile."""
     return k8s.core.v1.PodSecurityContextArgs(
-        run_as_non_root=True, run_as_user=user, run_as_group=group, seccomp_profile=runtime_default()
+        run_as_non_root=True,
+        run_as_user=user,
+        run_as_group=group,
+        seccomp_profile=runtime_default(),
+        sysctls=list(sysctls) or None,
     )
+
+
+def scratch(*mounts: tuple[str, str], memory: bool = False) -> tuple[list, list]:
+    """Writable emptyDir volumes for a container whose root filesystem is read-only: (name, mount path) each;
+    returns (volumes, volume mounts)."""
+    source = k8s.core.v1.EmptyDirVolumeSourceArgs(medium="Memory" if memory else None)
+    volumes = [k8s.core.v1.VolumeArgs(name=name, empty_dir=source) for name, _ in mounts]
+    return volumes, [k8s.core.v1.VolumeMountArgs(name=name, mount_path=path) for name, path in mounts]
 
 
 def field_env(*pairs: tuple[str, str]) -> list[k8s.core.v1.EnvVarArgs]:

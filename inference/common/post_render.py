@@ -1,18 +1,29 @@
 """A Helm post-renderer that orders every service-account token Secret of a chart after the ServiceAccount it
-names, with the `config.kubernetes.io/depends-on` annotation the Kubernetes provider's Chart v4 honours.
+names, with the `config.kubernetes.io/depends-on` annotation the Kubernetes provider's Chart v4 honours, and
+hardens every pod template the chart renders (`harden_pods`).
 
 Pulumi registers a chart's objects in parallel unless something orders them; the token controller deletes a
 `kubernetes.io/service-account-token` Secret whose ServiceAccount does not exist yet (kubernetes/kubernetes#111556),
 which is why Helm installs ServiceAccounts before Secrets (helm/helm#7355). The chart's Secret and ServiceAccount
 stay as upstream renders them; this adds only the annotation (docs/charts.md).
 
+The inferencepool charts render the endpoint picker with no securityContext at all (v1.5.0
+`charts/inference-extension/templates/_deployment.yaml`, v0.5.1 `templates/epp-deployment.yaml`) and v0.5.1 with
+no resources; neither has a value for them. The picker's image is distroless's `nonroot` user
+(gateway-api-inference-extension `Dockerfile`, `BASE_IMAGE=gcr.io/distroless/static:nonroot`) and writes no file,
+so every pod template gets what the program's own pods have (inference/common/kubernetes.py): non-root, the
+runtime's seccomp profile, no privilege escalation, no capability, a read-only root. Only fields the chart left
+out are filled in; `--resources JSON` gives containers without resources these.
+
 The provider runs it as Helm runs a post-renderer: the rendered manifests on stdin, the result on stdout, in the
 program's directory (`COMMAND`, `SCRIPT`). It needs only the standard library and PyYAML, which the program's
-virtualenv has; every document it does not annotate passes through byte for byte.
+virtualenv has; every document it does not change passes through byte for byte.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import re
 import sys
 
@@ -26,6 +37,19 @@ DEPENDS_ON = "config.kubernetes.io/depends-on"
 TOKEN_TYPE = "kubernetes.io/service-account-token"
 SA_ANNOTATION = "kubernetes.io/service-account.name"
 _SEPARATOR = re.compile(r"(?m)^---[ \t]*\n")
+NONROOT = 65532  # distroless's `nonroot` (inference/common/kubernetes.py NONROOT_UID; this script imports nothing)
+POD_DEFAULTS = {
+    "runAsNonRoot": True,
+    "runAsUser": NONROOT,
+    "runAsGroup": NONROOT,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+CONTAINER_DEFAULTS = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "readOnlyRootFilesystem": True,
+}
+WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
 
 
 def _service_accounts(objs: list[object]) -> set[tuple[str | None, str]]:
@@ -53,8 +77,39 @@ def _annotated(chunk: str, obj: dict, namespace: str, account: str) -> str:
     if reference in listed:
         return chunk
     annotations[DEPENDS_ON] = ",".join([*listed, reference])
+    return _dumped(chunk, obj)
+
+
+def _dumped(chunk: str, obj: dict) -> str:
     comments = "".join(line + "\n" for line in chunk.splitlines() if line.startswith("#") and line.strip())
     return comments + yaml.safe_dump(obj, sort_keys=False)
+
+
+def _harden_pod(pod: dict, resources: dict | None) -> bool:
+    """Fills in what the pod spec leaves out; True when it changed anything."""
+    before = json.dumps(pod, sort_keys=True)
+    context = pod.setdefault("securityContext", {})
+    for key, value in POD_DEFAULTS.items():
+        context.setdefault(key, value)
+    for container in [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]:
+        security = container.setdefault("securityContext", {})
+        for key, value in CONTAINER_DEFAULTS.items():
+            security.setdefault(key, value)
+        if resources and not container.get("resources"):
+            container["resources"] = resources
+    return json.dumps(pod, sort_keys=True) != before
+
+
+def harden_pods(text: str, resources: dict | None = None) -> str:
+    """`text` with every workload's pod template hardened (see the module's docstring)."""
+    out = []
+    for chunk in _SEPARATOR.split(text):
+        obj = yaml.safe_load(chunk)
+        pod = ((obj.get("spec") or {}).get("template") or {}).get("spec") if isinstance(obj, dict) else None
+        if isinstance(pod, dict) and obj.get("kind") in WORKLOADS and _harden_pod(pod, resources):
+            chunk = _dumped(chunk, obj)
+        out.append(chunk)
+    return "---\n".join(out)
 
 
 def order_token_secrets(text: str) -> str:
@@ -72,8 +127,11 @@ def order_token_secrets(text: str) -> str:
     return "---\n".join(out)
 
 
-def main() -> int:
-    sys.stdout.write(order_token_secrets(sys.stdin.read()))
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--resources", type=json.loads, help="requests and limits for containers without any")
+    args = parser.parse_args(argv)
+    sys.stdout.write(harden_pods(order_token_secrets(sys.stdin.read()), args.resources))
     return 0
 
 

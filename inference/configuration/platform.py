@@ -13,6 +13,7 @@ from inference.core.config.compute import Accelerator, SystemPool
 from inference.core.config.model import Model, ModelStore
 from inference.core.config.names import Names, program_labels
 from inference.core.config.network import PrivateNodes, Region
+from inference.core.config.security import ClusterControls
 from inference.guards.config import Guards
 from inference.istio.config import Istio
 from inference.migration.config import Migration
@@ -64,6 +65,7 @@ class PlatformConfig:
     models: tuple[ServedModel, ...] = ()
     model_routing: str | None = None  # "body" | "header" with several models
     capacity: Capacity | None = None  # the TPU capacity ladder (inference/capacity/); None: one TPU pool
+    cluster_controls: ClusterControls = field(default_factory=ClusterControls)  # intranode visibility, binauthz
 
     @property
     def resource_labels(self) -> dict[str, str]:

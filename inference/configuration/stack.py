@@ -209,6 +209,7 @@ def _operations(top: Reader, fields: dict[str, Any]) -> None:
     fields["deletion_protection"], fields["production"] = security.production(top, fields["model_store"])
     fields["private_nodes"] = network.private_nodes(top)
     fields["secrets_encryption_keys"] = security.encryption_keys(top, region_names)
+    fields["cluster_controls"] = security.cluster_controls(top)
     fields["fleet"] = multi_cluster.fleet(top)
     prefix, server, served = fields["prefix"], fields["model_server"], fields["model"]
     fields["guards"] = guards.guards(

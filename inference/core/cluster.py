@@ -50,6 +50,11 @@ class InferenceClusterArgs:
     service_range_name: str | None = None
     private_nodes: bool = False  # nodes without external IPs (egress through Cloud NAT)
     master_authorized_networks: Sequence[str] = ()  # CIDRs allowed to reach the control plane
+    # The control plane's DNS-based endpoint, which IAM guards: the provider and operators reach it from anywhere
+    # with credentials, and the IP endpoint admits only `master_authorized_networks` (none: only the VPC).
+    dns_endpoint: bool = False
+    intranode_visibility: bool = False  # same-node pod traffic goes through the VPC (flow logs see it)
+    binary_authorization: str | None = None  # an evaluation mode; None: off
     secrets_key: str | None = None  # Cloud KMS key for application-layer secrets encryption
     gke_service_agent: pulumi.Input[str] | None = None  # member that must use the key
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -90,20 +95,19 @@ def _image_streaming() -> dict:
     return {"gcfs_config": gcp.container.NodePoolNodeConfigGcfsConfigArgs(enabled=True)}
 
 
-def kubeconfig(context: str, endpoint: str, ca_certificate: str) -> str:
+def kubeconfig(context: str, endpoint: str, ca_certificate: str | None) -> str:
     """A kubeconfig built from stable cluster outputs only; credentials come from the auth plugin at
-    run time, so no short-lived token is stored and the provider is never replaced by a token refresh."""
+    run time, so no short-lived token is stored and the provider is never replaced by a token refresh. The DNS
+    endpoint presents a publicly trusted certificate, not the cluster's CA: no CA for it (`ca_certificate` None)."""
+    server = {"server": f"https://{endpoint}"}
+    if ca_certificate:
+        server["certificate-authority-data"] = ca_certificate
     return json.dumps(
         {
             "apiVersion": "v1",
             "kind": "Config",
             "current-context": context,
-            "clusters": [
-                {
-                    "name": context,
-                    "cluster": {"server": f"https://{endpoint}", "certificate-authority-data": ca_certificate},
-                }
-            ],
+            "clusters": [{"name": context, "cluster": server}],
             "contexts": [{"name": context, "context": {"cluster": context, "user": context}}],
             "users": [
                 {
@@ -193,12 +197,43 @@ def _access_args(args: InferenceClusterArgs) -> dict:
                 for c in args.master_authorized_networks
             ]
         )
-        if args.master_authorized_networks
+        if args.master_authorized_networks or args.dns_endpoint
+        else None,
+        "control_plane_endpoints_config": gcp.container.ClusterControlPlaneEndpointsConfigArgs(
+            dns_endpoint_config=gcp.container.ClusterControlPlaneEndpointsConfigDnsEndpointConfigArgs(
+                allow_external_traffic=True
+            )
+        )
+        if args.dns_endpoint
+        else None,
+        "enable_intranode_visibility": True if args.intranode_visibility else None,
+        "binary_authorization": gcp.container.ClusterBinaryAuthorizationArgs(evaluation_mode=args.binary_authorization)
+        if args.binary_authorization
         else None,
         "database_encryption": gcp.container.ClusterDatabaseEncryptionArgs(state="ENCRYPTED", key_name=args.secrets_key)
         if args.secrets_key
         else None,
     }
+
+
+def control_plane_access(args: InferenceClusterArgs) -> str:
+    """Who can reach the cluster's API server and whether its nodes have external IPs, in words: an open
+    control plane says so in the stack's outputs (docs/security.md, "Control plane and nodes")."""
+    networks = ", ".join(args.master_authorized_networks) or "none"
+    nodes = "private nodes (egress through Cloud NAT)" if args.private_nodes else "nodes with external IPs"
+    if args.dns_endpoint:
+        api = f"DNS endpoint guarded by IAM; IP endpoint for authorized networks only ({networks})"
+    elif args.master_authorized_networks:
+        api = f"IP endpoint for authorized networks only ({networks})"
+    else:
+        api = "OPEN: the IP endpoint accepts any address (no authorized networks, no DNS endpoint)"
+    return f"{api}; {nodes}"
+
+
+def _private_pool(args: InferenceClusterArgs) -> dict:
+    """Each pool's own switch as well as the cluster's default: GKE moves an existing pool's nodes to internal
+    IPs by recreating them, in place (https://cloud.google.com/kubernetes-engine/docs/how-to/change-cluster-isolation)."""
+    return {"enable_private_nodes": True} if args.private_nodes else {}
 
 
 def _tpu_node_config(args: InferenceClusterArgs, tpu: TpuPool) -> gcp.container.NodePoolNodeConfigArgs:
@@ -237,6 +272,7 @@ class InferenceCluster(pulumi.ComponentResource):
         self.location = args.zone
         self.system_pool_name = SYSTEM_POOL
         self.kube_context = args.kube_context
+        self.control_plane_access = control_plane_access(args)
         self.cluster = gcp.container.Cluster(
             f"{name}-gke",
             **_cluster_args(args),
@@ -262,6 +298,9 @@ class InferenceCluster(pulumi.ComponentResource):
                 disk_size_gb=args.system_disk_size_gb,
                 disk_type="pd-balanced",
             ),
+            network_config=gcp.container.NodePoolNetworkConfigArgs(**_private_pool(args))
+            if args.private_nodes
+            else None,
             management=MANAGEMENT,
             opts=pulumi.ResourceOptions(parent=self, custom_timeouts=pulumi.CustomTimeouts(create="30m", update="30m")),
         )
@@ -270,9 +309,7 @@ class InferenceCluster(pulumi.ComponentResource):
         self.workload_pool = self.cluster.workload_identity_config.apply(lambda c: c.workload_pool)
         self.provider = k8s.Provider(
             f"{name}-k8s",
-            kubeconfig=pulumi.Output.all(self.cluster.endpoint, self.cluster.master_auth.cluster_ca_certificate).apply(
-                lambda v: kubeconfig(args.kube_context, v[0], v[1])
-            ),
+            kubeconfig=self._kubeconfig(args),
             # Replace the provider (and everything on it) only if the cluster itself changes.
             cluster_identifier=args.kube_context,
             enable_server_side_apply=True,
@@ -287,6 +324,17 @@ class InferenceCluster(pulumi.ComponentResource):
                 "kube_context": self.kube_context,
                 "id": self.id,
             }
+        )
+
+    def _kubeconfig(self, args: InferenceClusterArgs) -> pulumi.Output[str]:
+        """Through the DNS endpoint when the stack turns it on, else the IP endpoint with the cluster's CA."""
+        if args.dns_endpoint:
+            endpoint = self.cluster.control_plane_endpoints_config.apply(
+                lambda c: c.dns_endpoint_config.endpoint if c and c.dns_endpoint_config else None
+            )
+            return endpoint.apply(lambda e: kubeconfig(args.kube_context, e, None))
+        return pulumi.Output.all(self.cluster.endpoint, self.cluster.master_auth.cluster_ca_certificate).apply(
+            lambda v: kubeconfig(args.kube_context, v[0], v[1])
         )
 
     def _encryption_grant(self, name: str, args: InferenceClusterArgs) -> list[pulumi.Resource]:
@@ -324,7 +372,9 @@ class InferenceCluster(pulumi.ComponentResource):
             # (AI-Hypercomputer/xpk PRs #822 and #825 omit topology and COMPACT for one host). The
             # machine type alone fixes the slice; GKE labels its node with the topology.
             # Managed DRANET: the TPU's high-speed NICs are handed to pods as DRA devices.
-            network_config=gcp.container.NodePoolNetworkConfigArgs(accelerator_network_profile="auto"),
+            network_config=gcp.container.NodePoolNetworkConfigArgs(
+                accelerator_network_profile="auto", **_private_pool(args)
+            ),
             node_config=_tpu_node_config(args, tpu),
             management=MANAGEMENT,
             opts=pulumi.ResourceOptions(

@@ -33,6 +33,7 @@ class ModelStoreArgs:
     retain_on_delete: bool  # production: `pulumi destroy` leaves the weights (and their bucket) in place
     labels: Mapping[str, str] = field(default_factory=dict)
     depends_on: Sequence[pulumi.Resource] = ()  # Storage and IAM APIs
+    audit_logs: bool = False  # Cloud Storage's Data Access audit logs: every read and write of the weights logged
 
 
 def _cache_only(bucket: gcp.storage.Bucket) -> gcp.storage.BucketIAMMemberConditionArgs:
@@ -68,6 +69,7 @@ class ModelStore(pulumi.ComponentResource):
         self.bucket_names = {location: bucket.name for location, bucket in self.buckets.items()}
         self.reader_email = self.reader.email
         self.writer_email = self.writer.email if self.writer else None
+        self.audit_config = self._audit_config(name, args, child) if args.audit_logs else None
         self.register_outputs({"buckets": self.bucket_names, "reader": self.reader_email, "writer": self.writer_email})
 
     def _buckets(self, name: str, args: ModelStoreArgs, child: pulumi.ResourceOptions) -> dict[str, gcp.storage.Bucket]:
@@ -152,3 +154,19 @@ class ModelStore(pulumi.ComponentResource):
                 )
             )
         return writer
+
+    @staticmethod
+    def _audit_config(name: str, args: ModelStoreArgs, child: pulumi.ResourceOptions) -> gcp.projects.IAMAuditConfig:
+        """Data Access audit logs of Cloud Storage (https://cloud.google.com/storage/docs/audit-logging): reads
+        and writes of objects, by whom. An audit config is per service: this resource owns the project's config
+        of storage.googleapis.com only, and leaves every IAM binding and every other service's logs alone
+        (docs/security.md, "Access logs of the weights")."""
+        return gcp.projects.IAMAuditConfig(
+            f"{name}-data-access-logs",
+            project=args.project,
+            service="storage.googleapis.com",
+            audit_log_configs=[
+                gcp.projects.IAMAuditConfigAuditLogConfigArgs(log_type=t) for t in ("DATA_READ", "DATA_WRITE")
+            ],
+            opts=child,
+        )

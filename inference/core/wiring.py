@@ -154,6 +154,9 @@ def _cluster(
             service_range_name="services" if region.service_cidr else None,
             private_nodes=cfg.private_nodes.enabled,
             master_authorized_networks=cfg.private_nodes.master_authorized_networks,
+            dns_endpoint=cfg.private_nodes.dns_endpoint,
+            intranode_visibility=cfg.cluster_controls.intranode_visibility,
+            binary_authorization=cfg.cluster_controls.binary_authorization,
             secrets_key=keys.get(region.name),
             gke_service_agent=apis_.agents["container.googleapis.com"].member if keys else None,
             labels=cfg.resource_labels,
@@ -211,6 +214,7 @@ def _store(cfg: PlatformConfig, platform: Platform) -> ModelStore:
             retain_on_delete=cfg.production,
             labels=cfg.resource_labels,
             depends_on=platform.apis.of("storage.googleapis.com", "iam.googleapis.com"),
+            audit_logs=cfg.model_store.audit_logs,
         ),
     )
 
@@ -270,6 +274,7 @@ def platform_outputs(platform: Platform) -> dict[str, Any]:
         "nodeServiceAccount": platform.nodes.email,
         "clusters": {r: {"name": c.cluster_name, "location": c.location} for r, c in clusters.items()},
         "kubeContexts": {r: c.kube_context for r, c in clusters.items()},
+        "controlPlaneAccess": {r: c.control_plane_access for r, c in clusters.items()},
     }
 
 

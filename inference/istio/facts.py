@@ -71,6 +71,12 @@ PLUGINS_FILE = "default-plugins.yaml"
 # takes (the chart's separate "false" argument would end flag parsing; fixed upstream after v1.1.0, #1777).
 TRACING_OFF = "--tracing=false"
 GATEWAY = "gateway"
+# Istio's automated deployment of a Gateway labels its proxies' pods with the Gateway's name
+# (https://istio.io/latest/docs/tasks/traffic-management/ingress/gateway-api/#automated-deployment): the pods the
+# serving namespace's network policies admit (inference/serving/network_policy.py).
+GATEWAY_POD_LABELS = {"gateway.networking.k8s.io/gateway-name": GATEWAY}
+EPP_METRICS_PORT = 9090
+GMP_NAMESPACE = "gmp-system"  # Managed Prometheus's collectors (inference/serving/facts.py), on GKE
 ROUTE = "httproute-for-inferencepool"
 SERVING_PORT = 8000
 ISTIO_HUB = "docker.io/istio"  # where istio/release-builder points the released charts' `hub`

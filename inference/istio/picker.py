@@ -92,7 +92,7 @@ def _container() -> k8s.core.v1.ContainerArgs:
         resources=k8s.core.v1.ResourceRequirementsArgs(
             requests={"cpu": "250m", "memory": "512Mi"}, limits={"memory": "1Gi"}
         ),
-        security_context=restricted(),
+        security_context=restricted(read_only_root=True),  # it writes no file
         volume_mounts=[k8s.core.v1.VolumeMountArgs(name="plugins-config-volume", mount_path="/config")],
     )
 

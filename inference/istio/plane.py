@@ -26,9 +26,15 @@ from inference.istio.facts import (
     CLUSTER_IP_SERVICE,
     CRD_FILES,
     CRDS,
+    EPP_HEALTH_PORT,
+    EPP_LABELS,
+    EPP_METRICS_PORT,
+    EPP_PORT,
     GATEWAY,
     GATEWAY_CLASS,
     GATEWAY_CLASSES,
+    GATEWAY_POD_LABELS,
+    GMP_NAMESPACE,
     INGRESS_NAMESPACE,
     INTERNAL_LOAD_BALANCER,
     ISTIO_HUB,
@@ -45,6 +51,8 @@ from inference.istio.facts import (
     SERVING_PORT,
 )
 from inference.istio.picker import EndpointPicker
+from inference.serving.network_policy import Peer, ServingNetworkPolicies, ServingNetworkPoliciesArgs
+from inference.serving.pods import probes
 
 
 def chart_path(chart: str, version: str) -> str:
@@ -52,11 +60,22 @@ def chart_path(chart: str, version: str) -> str:
     return vendored.chart(f"{chart}-{version}")
 
 
+# Hardening the guide leaves out (docs/security.md): the runtime's seccomp profile for istiod and the proxies it
+# injects and deploys (the chart's `pilot.seccompProfile` and `global.proxy.seccompProfile`, empty by default), and
+# a memory limit on istiod above the chart's request (values.yaml `pilot.resources`).
+RUNTIME_DEFAULT = {"type": "RuntimeDefault"}
+ISTIOD_RESOURCES = {"requests": {"cpu": "500m", "memory": "2048Mi"}, "limits": {"memory": "4096Mi"}}
+
+
 def istiod_values(version: str) -> dict:
     """The guide's `istioctl install --set profile=minimal --set values.pilot.env...`: `minimal` is the
     default profile without an ingress gateway (manifests/profiles/minimal.yaml), i.e. just the base and
-    istiod charts, which have no `minimal` profile file of their own; `pilot.env` is the chart's env."""
-    return {"global": {"hub": ISTIO_HUB, "tag": version}, "pilot": {"env": dict(PILOT_ENV)}}
+    istiod charts, which have no `minimal` profile file of their own; `pilot.env` is the chart's env; and the
+    hardening above."""
+    return {
+        "global": {"hub": ISTIO_HUB, "tag": version, "proxy": {"seccompProfile": RUNTIME_DEFAULT}},
+        "pilot": {"env": dict(PILOT_ENV), "seccompProfile": RUNTIME_DEFAULT, "resources": ISTIOD_RESOURCES},
+    }
 
 
 def test_request(kube_context: str | None) -> dict:
@@ -121,7 +140,9 @@ def _simulator_pod() -> k8s.core.v1.PodTemplateSpecArgs:
                     resources=k8s.core.v1.ResourceRequirementsArgs(
                         requests={"cpu": "20m", "memory": "128Mi"}, limits={"memory": "512Mi"}
                     ),
-                    security_context=restricted(),
+                    # Not in the guide: the probes the program's own simulator has (inference/serving/pods.py).
+                    **probes(SERVING_PORT, startup_period=5, startup_failures=24),
+                    security_context=restricted(read_only_root=True),
                 )
             ],
         ),
@@ -196,6 +217,21 @@ class IstioInferenceGateway(pulumi.ComponentResource):
             name, self, namespace=serving_ns, istio=istio, crd=self._crd, nodes=nodes, scorers=args.scorers
         )
         self._routing(name, args, ingress_ns, serving_ns, istio)
+        self.network_policies = ServingNetworkPolicies(
+            f"{name}-network-policies",
+            ServingNetworkPoliciesArgs(
+                namespace=NAMESPACE,
+                serving_port=SERVING_PORT,
+                model_server_labels=SERVER_LABELS,
+                picker_labels=EPP_LABELS,
+                picker_ports=(EPP_PORT, EPP_HEALTH_PORT),
+                picker_metrics_port=EPP_METRICS_PORT,
+                gateway_peers=[Peer(GATEWAY_POD_LABELS, INGRESS_NAMESPACE)],
+                scraper_namespaces=[GMP_NAMESPACE],
+                requires=[serving_ns],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.register_outputs({"gateway": GATEWAY, "pool": POOL})
 
     def _crds(

@@ -4,6 +4,7 @@ InferenceModel per model, all from kubernetes-sigs/gateway-api-inference-extensi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -11,7 +12,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from inference.common import vendored
+from inference.common import post_render, vendored
 
 # Vendored like the v1 charts (docs/charts.md): the tag's config/charts/inferencepool, Chart.yaml stamped.
 LEGACY_CHART = vendored.chart("inferencepool-v0.5.1")
@@ -44,6 +45,16 @@ def legacy_chart_values(match_labels: Mapping[str, str], serving_port: int, name
     }
 
 
+def picker_resources(requests: Mapping[str, str] | None, limits: Mapping[str, str] | None) -> dict:
+    """The v0.5.1 chart has no value for the endpoint picker's resources: the post-renderer gives it the stack's
+    (`inferencePool.endpointPicker`, as the v1 pool's), or else the defaults of the v1 chart the migration
+    moves to (its values.yaml `inferenceExtension.resources`)."""
+    if requests:
+        return {"requests": dict(requests), **({"limits": dict(limits)} if limits else {})}
+    values = yaml.safe_load((vendored.VENDORED / "charts" / "inferencepool-v1.5.0" / "values.yaml").read_text())
+    return values["inferenceExtension"]["resources"]
+
+
 @dataclass(frozen=True)
 class LegacyModel:
     name: str
@@ -60,6 +71,8 @@ class LegacyInferencePoolArgs:
     models: Sequence[LegacyModel]
     requires: Sequence[pulumi.Resource] = ()  # the namespace
     nodes: Sequence[pulumi.Resource] = ()  # the pool the endpoint picker runs on
+    picker_requests: Mapping[str, str] | None = None  # None: the v1 chart's defaults (picker_resources)
+    picker_limits: Mapping[str, str] | None = None
 
 
 class LegacyInferencePool(pulumi.ComponentResource):
@@ -87,6 +100,15 @@ class LegacyInferencePool(pulumi.ComponentResource):
             name=args.pool_name,  # the release name is the InferencePool's name
             namespace=args.namespace,
             values=legacy_chart_values(args.match_labels, args.serving_port, args.namespace, args.pool_name),
+            # The picker hardened and given resources (inference/common/post_render.py).
+            post_renderer=k8s.helm.v4.PostRendererArgs(
+                command=post_render.COMMAND,
+                args=[
+                    post_render.SCRIPT,
+                    "--resources",
+                    json.dumps(picker_resources(args.picker_requests, args.picker_limits), sort_keys=True),
+                ],
+            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.crds.values(), *args.requires, *args.nodes]),
         )
         self.metrics_reader = _metrics_reader(name, args.namespace, args.pool_name, self, args.requires)

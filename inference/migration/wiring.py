@@ -67,6 +67,7 @@ class MigrationRouting:
                 models=[LegacyModel(m.name, m.model_name, m.criticality) for m in mig.models],
                 requires=serving.namespace(region),
                 nodes=[cluster.system_pool],
+                **_picker(cfg),
             ),
             opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
         )
@@ -93,3 +94,14 @@ def routing(cfg: PlatformConfig) -> MigrationRouting | None:
     if mig is None:
         return None
     return MigrationRouting(gate(cfg), mig.v1_present, {m.name: m.priority for m in mig.models})
+
+
+def _picker(cfg: PlatformConfig) -> dict:
+    """The legacy endpoint picker's resources: the stack's, as the v1 pool's (inferencePool.endpointPicker)."""
+    epp = cfg.inference_pool.endpoint_picker
+    if not epp:
+        return {}
+    return {
+        "picker_requests": {"cpu": epp.cpu_request, "memory": epp.memory_request},
+        "picker_limits": {"memory": epp.memory_limit},
+    }

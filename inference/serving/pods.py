@@ -17,6 +17,7 @@ from inference.common.kubernetes import (
     field_env,
     nonroot_pod,
     restricted,
+    scratch,
     seccomp_pod,
 )
 from inference.core.weights_download import MARKER, weights_dir
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 FUSE_DRIVER = "gcsfuse.csi.storage.gke.io"
 WEIGHTS_MOUNT = "/data/weights"
 NETDEV_CLAIM = "netdev"
+VLLM_MEMORY_GI = 64  # the model server's host memory request
 # The GCS FUSE sidecar's default CPU, memory and disk limits throttle a 50 GB read; "0" lifts them.
 FUSE_POD_ANNOTATIONS = {
     "gke-gcsfuse/volumes": "true",
@@ -73,6 +75,15 @@ WEIGHTS_WAIT_SCRIPT = (
 )
 
 
+# vLLM runs as the image's root user: the TPU's device files belong to root, and the image documents no other
+# user (docs/security.md). Its root filesystem is read-only all the same; what it writes (libtpu's logs and
+# temporary files, vLLM's and torch's caches under $HOME) goes to these emptyDirs.
+VLLM_SCRATCH = (("tmp", "/tmp"), ("cache", "/root/.cache"))
+# A memory limit well above the request, so a runaway server is stopped before it starves the node's FUSE file
+# cache (also in RAM): loading the weights holds them in host memory up to twice (page cache and tensors).
+VLLM_MEMORY_LIMIT_FACTOR = 3
+
+
 def probes(port: int, startup_period: int, startup_failures: int) -> dict:
     def http(path: str, period: int, failures: int) -> k8s.core.v1.ProbeArgs:
         return k8s.core.v1.ProbeArgs(
@@ -104,6 +115,9 @@ def vllm_pod(args: ModelServerArgs, tpu: TpuServing, labels: dict[str, str]) -> 
                 k8s.core.v1.PodResourceClaimArgs(name=NETDEV_CLAIM, resource_claim_template_name="all-netdev")
             ],
             security_context=seccomp_pod(),
+            # No Kubernetes API call: GCS FUSE gets the pod's token from the kubelet (the CSI driver's
+            # tokenRequests), not from a mounted one.
+            automount_service_account_token=False,
             termination_grace_period_seconds=60,
             init_containers=[weights_wait(args, tpu), *(adapter_wait(args, a, i) for i, a in enumerate(args.adapters))],
             containers=[_vllm(args, tpu)],
@@ -141,20 +155,24 @@ def _vllm(args: ModelServerArgs, tpu: TpuServing) -> k8s.core.v1.ContainerArgs:
             k8s.core.v1.EnvVarArgs(name="HF_HUB_OFFLINE", value="1"),  # weights come from the bucket
             k8s.core.v1.EnvVarArgs(name="VLLM_XLA_CACHE_PATH", value=COMPILATION_CACHE_MOUNT),
             *(k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in (LORA_TPU_ENV if args.adapters else ())),
+            # No usage report to vLLM's servers, nor its file under ~/.config on the read-only root
+            # (https://docs.vllm.ai/en/latest/usage/usage_stats.html, "Opting out").
+            k8s.core.v1.EnvVarArgs(name="VLLM_NO_USAGE_STATS", value="1"),
         ],
         ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=port)],
         resources=k8s.core.v1.ResourceRequirementsArgs(
-            requests={"google.com/tpu": str(tpu.chips), "cpu": "8", "memory": "64Gi"},
-            limits={"google.com/tpu": str(tpu.chips)},
+            requests={"google.com/tpu": str(tpu.chips), "cpu": "8", "memory": f"{VLLM_MEMORY_GI}Gi"},
+            limits={"google.com/tpu": str(tpu.chips), "memory": f"{VLLM_MEMORY_GI * VLLM_MEMORY_LIMIT_FACTOR}Gi"},
             claims=[k8s.core.v1.ResourceClaimArgs(name=NETDEV_CLAIM)],
         ),
         # Loading 27B from the bucket and compiling for TPU takes minutes: 30 min budget.
         **probes(port, startup_period=30, startup_failures=60),
-        security_context=k8s.core.v1.SecurityContextArgs(allow_privilege_escalation=False),
+        security_context=restricted(read_only_root=True),
         volume_mounts=[
             k8s.core.v1.VolumeMountArgs(name="dshm", mount_path="/dev/shm"),
             k8s.core.v1.VolumeMountArgs(name="weights", mount_path=WEIGHTS_MOUNT, read_only=True),
             k8s.core.v1.VolumeMountArgs(name="xla-cache", mount_path=COMPILATION_CACHE_MOUNT),
+            *scratch(*VLLM_SCRATCH)[1],
         ],
     )
 
@@ -180,6 +198,7 @@ def _vllm_volumes(tpu: TpuServing) -> list[k8s.core.v1.VolumeArgs]:
         ),
         # The FUSE file cache lives in RAM: a v6e host has far more memory than the weights need.
         k8s.core.v1.VolumeArgs(name="gke-gcsfuse-cache", empty_dir=memory),
+        *scratch(*VLLM_SCRATCH)[0],
     ]
 
 
@@ -232,7 +251,8 @@ def simulator_pod(args: ModelServerArgs, labels: dict[str, str]) -> k8s.core.v1.
         spec=k8s.core.v1.PodSpecArgs(
             service_account_name=args.service_account,
             node_selector={"cloud.google.com/gke-nodepool": args.system_pool},
-            security_context=nonroot_pod(NONROOT_UID),
+            security_context=nonroot_pod(NONROOT_UID, NONROOT_UID),
+            automount_service_account_token=False,  # the simulator calls no Kubernetes API
             containers=[
                 k8s.core.v1.ContainerArgs(
                     name="vllm-sim",
@@ -244,7 +264,7 @@ def simulator_pod(args: ModelServerArgs, labels: dict[str, str]) -> k8s.core.v1.
                         requests={"cpu": "100m", "memory": "128Mi"}, limits={"memory": "512Mi"}
                     ),
                     **probes(port, startup_period=5, startup_failures=24),
-                    security_context=restricted(),
+                    security_context=restricted(read_only_root=True),  # it writes no file
                 )
             ],
         ),

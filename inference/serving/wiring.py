@@ -11,11 +11,14 @@ import pulumi
 from inference.configuration.platform import PlatformConfig
 from inference.core.cluster import InferenceCluster
 from inference.core.facts import machines
+from inference.core.network import HEALTH_CHECK_RANGES
 from inference.core.weights_download import weights_dir
 from inference.core.wiring import Platform, Weights
 from inference.models.config import ServedModel
+from inference.serving import facts
 from inference.serving.inference_pool import EndpointPickerResources, InferencePool, InferencePoolArgs
 from inference.serving.model_server import LoraAdapter, ModelServer, ModelServerArgs, SharedObjects, TpuServing
+from inference.serving.network_policy import ServingNetworkPolicies, ServingNetworkPoliciesArgs
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class Serving:
     servers: dict[str, ModelServer]  # by region: the first (or only) model's
     pools: dict[str, InferencePool] = field(default_factory=dict)  # by region; empty without pools
     others: tuple[ModelServing, ...] = ()  # the other models', in every region
+    policies: dict[str, ServingNetworkPolicies] = field(default_factory=dict)  # by region
 
     def model_pools(self, region: str) -> list[tuple[ServedModel | None, InferencePool]]:
         """Every pool of a region, the first model's first (None: take the first model from the config)."""
@@ -183,13 +187,38 @@ def _pool(
     )
 
 
+def _policies(cfg: PlatformConfig, region: str, cluster: InferenceCluster, server: ModelServer):
+    """Only the Gateway's proxies (the VPC's proxy-only subnets), Google's health checkers, the pickers and
+    Managed Prometheus reach the serving namespace's pods."""
+    ms = cfg.model_server
+    return ServingNetworkPolicies(
+        f"network-policies-{region}",
+        ServingNetworkPoliciesArgs(
+            namespace=ms.namespace,
+            serving_port=cfg.serving_port,
+            model_server_labels=ms.labels,
+            model_server_apps=[m.app_label for m in cfg.served_models] if len(cfg.served_models) > 1 else [],
+            picker_label_keys=[facts.PICKER_LABEL_KEY],
+            picker_ports=facts.PICKER_PORTS,
+            picker_metrics_port=facts.PICKER_METRICS_PORT,
+            gateway_ranges=[r.proxy_cidr for r in cfg.regions],
+            health_check_ranges=HEALTH_CHECK_RANGES,
+            scraper_namespaces=[facts.GMP_NAMESPACE],
+            requires=[server.namespace_resource] if server.namespace_resource else [],
+        ),
+        opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
+    )
+
+
 def build(cfg: PlatformConfig, platform: Platform, weights: Weights, options: PoolOptions) -> Serving:
-    """Every model's servers in every cluster, and the InferencePool over them (unless `options` says none)."""
-    servers, pools, more = {}, {}, []
+    """Every model's servers in every cluster, their network policies, and the InferencePool over them (unless
+    `options` says none)."""
+    servers, pools, more, policies = {}, {}, [], {}
     for region, cluster in platform.clusters.items():
         first, *others = cfg.served_models
         ladder = platform.ladders.get(region)
         servers[region] = _server(cfg, region, cluster, weights, first, ladder=ladder)
+        policies[region] = _policies(cfg, region, cluster, servers[region])
         requires = [servers[region].namespace_resource] if servers[region].namespace_resource else []
         if options.with_pools:
             pools[region] = _pool(cfg, region, cluster, requires, options, first, None)
@@ -202,7 +231,7 @@ def build(cfg: PlatformConfig, platform: Platform, weights: Weights, options: Po
                     served, region, server, _pool(cfg, region, cluster, requires, options, served, crd)
                 )
             more.append(extra)
-    return Serving(servers, pools, tuple(more))
+    return Serving(servers, pools, tuple(more), policies)
 
 
 def outputs(cfg: PlatformConfig) -> dict[str, Any]:

@@ -51,3 +51,37 @@ def test_the_adapters_grant_is_one_workload_identity_member():
     (grant,) = plan.by_type("gcp:projects/iAMMember:IAMMember")
     assert grant.inputs["role"] == "roles/monitoring.viewer"
     assert grant.inputs["member"] == "serviceAccount:p.svc.id.goog[custom-metrics/custom-metrics-stackdriver-adapter]"
+
+
+def test_the_adapter_runs_non_root_on_a_read_only_root_with_a_liveness_probe():
+    def build():
+        PoolAutoscaling(
+            "a",
+            PoolAutoscalingArgs(
+                cluster_name="c1",
+                namespace="ns",
+                pool_name="pool",
+                deployment="srv",
+                min_replicas=1,
+                max_replicas=2,
+                target_kv_cache=0.5,
+                system_pool="system",
+                adapter_access=None,
+            ),
+        )
+
+    pod = components(build).one("kubernetes:apps/v1:Deployment", "a-adapter").inputs["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    context = pod["securityContext"]
+    assert context["runAsNonRoot"] is True and context["runAsUser"] > 0
+    # Port 443 without NET_BIND_SERVICE: the pod's first unprivileged port is the adapter's.
+    assert {"name": "net.ipv4.ip_unprivileged_port_start", "value": "443"} in context["sysctls"]
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    # Its serving certificate is written to the one writable mount.
+    (mount,) = container["volumeMounts"]
+    cert_dir = next(a.split("=", 1)[1] for a in container["command"] if a.startswith("--cert-dir="))
+    assert cert_dir.startswith(mount["mountPath"] + "/")
+    assert {v["name"] for v in pod["volumes"]} == {mount["name"]}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": 443, "scheme": "HTTPS"}
+    assert container["resources"]["limits"]["memory"]

@@ -52,7 +52,7 @@ def test_prod_config_is_the_walkthrough_system():
     assert cfg.model == Model("google/gemma-3-27b-it", "google/gemma-3-27b-it", 4)
     assert cfg.mtu == 8896 and cfg.serving_port == 8000 and cfg.release_channel == "RAPID"
     assert cfg.system_pool == SystemPool("e2-standard-16", 1, 100)
-    assert cfg.model_store == ModelStore("per-region", "US", False, True)
+    assert cfg.model_store == ModelStore("per-region", "US", False, True, audit_logs=True)
     assert cfg.deletion_protection is True and cfg.fleet.manage_features is True
     assert cfg.names.base == "tpu-gke-dranet-prod"
 
@@ -484,6 +484,24 @@ RANGES = [
         "5",
         "is not an IPv4 CIDR range",
     ),
+    Bad(
+        "DNS endpoint as text",
+        {"privateNodes": {"dnsEndpoint": "on"}},
+        "privateNodes.dnsEndpoint",
+        '"on"',
+        "must be true or false",
+    ),
+    Bad(
+        "intranode visibility as text", {"intranodeVisibility": "yes"}, "intranodeVisibility", '"yes"', "true or false"
+    ),
+    Bad(
+        "Binary Authorization mode misspelt",
+        {"binaryAuthorization": "PROJECT_SINGLETON_POLICY_ENFORCED"},
+        "binaryAuthorization",
+        '"PROJECT_SINGLETON_POLICY_ENFORCED"',
+        "did you mean 'PROJECT_SINGLETON_POLICY_ENFORCE'?",
+    ),
+    Bad("weights audit logs as text", {"modelStore": {"auditLogs": "all"}}, "modelStore.auditLogs", '"all"', "true or"),
     Bad("MTU above GCP's maximum", {"network": {"mtu": 9000}}, "network.mtu", "9000", "1300 to 8896"),
     Bad("MTU below GCP's minimum", {"network": {"mtu": 576}}, "network.mtu", "576", "1300 to 8896"),
 ]
@@ -2173,7 +2191,7 @@ def test_the_table_covers_every_class_of_bad_input():
     assert {name: len(rows) for name, rows in CLASSES.items()} == {
         "places": 15,
         "machine types": 13,
-        "network ranges": 28,
+        "network ranges": 32,
         "names": 31,
         "keys that do nothing": 17,  # - a quantity as a YAML number, which the API takes
         "text that only looks right": 38,  # + a negative downloadAttempt

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import run
+from tests.conftest import plan_of, run
 
 P = "tpu-gke-dranet-prod"
 NODE_SA = f"{P}-node@tpu-inference-prod.iam.gserviceaccount.com"
@@ -72,7 +72,7 @@ def test_tpu_v6e_pool_with_managed_dranet(prod, region):
     assert pool["nodeCount"] == 1
     # a single-host slice: GKE refuses a topology or COMPACT placement for it (xpk PRs #822, #825)
     assert "placementPolicy" not in pool
-    assert pool["networkConfig"] == {"acceleratorNetworkProfile": "auto"}
+    assert pool["networkConfig"] == {"acceleratorNetworkProfile": "auto", "enablePrivateNodes": True}
     nc = pool["nodeConfig"]
     assert nc["machineType"] == "ct6e-standard-4t"
     assert nc["labels"] == {"cloud.google.com/gke-networking-dra-driver": "true"}
@@ -139,16 +139,37 @@ def test_kubernetes_provider_uses_stable_outputs_and_the_auth_plugin(prod, regio
     kubeconfig = json.loads(provider.inputs["kubeconfig"])
     assert kubeconfig["current-context"] == context
     (entry,) = kubeconfig["clusters"]
-    assert entry["cluster"] == {
-        "server": f"https://{cluster.outputs['endpoint']}",
-        "certificate-authority-data": cluster.outputs["masterAuth"]["clusterCaCertificate"],
-    }
+    # prod's control plane is reached through its DNS endpoint, which presents a public certificate: no cluster CA
+    dns = cluster.outputs["controlPlaneEndpointsConfig"]["dnsEndpointConfig"]["endpoint"]
+    assert entry["cluster"] == {"server": f"https://{dns}"}
     (user,) = kubeconfig["users"]
     assert user["user"]["exec"]["command"] == "gke-gcloud-auth-plugin"
     assert "token" not in json.dumps(kubeconfig).lower().replace("gke-gcloud-auth-plugin", "")
     assert set(provider.property_dependencies["kubeconfig"]) == {cluster.urn}
     assert provider.dependencies == [cluster.urn]  # no node pool: the control plane is enough
     assert prod.outputs["kubeContexts"][region] == context
+
+
+def test_without_the_dns_endpoint_the_provider_reaches_the_ip_endpoint_with_the_clusters_ca(dev):
+    provider = dev.one("pulumi:providers:kubernetes", "cluster-us-east5-k8s")
+    cluster = dev.one("gcp:container/cluster:Cluster", "cluster-us-east5-gke")
+    (entry,) = json.loads(provider.inputs["kubeconfig"])["clusters"]
+    assert entry["cluster"] == {
+        "server": f"https://{cluster.outputs['endpoint']}",
+        "certificate-authority-data": cluster.outputs["masterAuth"]["clusterCaCertificate"],
+    }
+
+
+def test_intranode_visibility_and_binary_authorization_are_options():
+    plan = run(
+        "dev", overrides={"intranodeVisibility": True, "binaryAuthorization": "PROJECT_SINGLETON_POLICY_ENFORCE"}
+    )
+    for cluster in plan.by_type("gcp:container/cluster:Cluster"):
+        assert cluster.inputs["enableIntranodeVisibility"] is True
+        assert cluster.inputs["binaryAuthorization"] == {"evaluationMode": "PROJECT_SINGLETON_POLICY_ENFORCE"}
+    for plan in (plan_of("dev"), plan_of("prod")):  # off unless a stack turns them on
+        for cluster in plan.by_type("gcp:container/cluster:Cluster"):
+            assert "enableIntranodeVisibility" not in cluster.inputs and "binaryAuthorization" not in cluster.inputs
 
 
 def test_cluster_outputs(prod):

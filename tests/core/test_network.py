@@ -112,4 +112,6 @@ def test_network_resources_are_children_of_the_network_component(prod):
         + prod.by_type("gcp:compute/address:Address")
         + prod.by_type("gcp:compute/firewall:Firewall")
         + prod.by_type("pulumi-python:dynamic:Resource")
+        + prod.by_type("gcp:compute/router:Router")  # Cloud NAT for prod's private nodes
+        + prod.by_type("gcp:compute/routerNat:RouterNat")
     )

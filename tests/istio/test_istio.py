@@ -90,6 +90,8 @@ ISTIO_RESOURCES = Counter(
         # the token and access reviews of the picker's authenticated /metrics, as the v1.1.0 chart grants them
         "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": 1,
         "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": 1,
+        # not in the guide: the serving namespace's default deny and what its servers and picker admit
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy": 3,
     }
 )
 # What the two Istio charts render (helm template, as the provider expands them).
@@ -181,7 +183,11 @@ def _hardened(pod: dict) -> None:
         "seccompProfile": {"type": "RuntimeDefault"},
     }
     (c,) = pod["containers"]
-    assert c["securityContext"] == {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+    assert c["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "readOnlyRootFilesystem": True,
+    }
     assert c["resources"]["requests"]["memory"] and c["resources"]["limits"]["memory"]
     assert not c["image"].endswith(":latest") and ":" in c["image"]
 
@@ -337,13 +343,16 @@ def test_istio_comes_from_its_vendored_charts_with_the_guides_switches(byo):
     istiod = byo.one("kubernetes:helm.sh/v4:Chart", "istio-istiod")
     assert (base.inputs["chart"], base.inputs["namespace"]) == ("./components/charts/istio-base-1.29.6", "istio-system")
     assert istiod.inputs["chart"] == "./components/charts/istiod-1.29.6"
+    seccomp = {"seccompProfile": {"type": "RuntimeDefault"}}  # the hardening the guide leaves out
     assert istiod.inputs["values"] == {
-        "global": {"hub": "docker.io/istio", "tag": "1.29.6"},
+        "global": {"hub": "docker.io/istio", "tag": "1.29.6", "proxy": seccomp},
         "pilot": {
             "env": {
                 "ENABLE_GATEWAY_API_INFERENCE_EXTENSION": "true",
                 "SUPPORT_GATEWAY_API_INFERENCE_EXTENSION": "true",
-            }
+            },
+            **seccomp,
+            "resources": {"requests": {"cpu": "500m", "memory": "2048Mi"}, "limits": {"memory": "4096Mi"}},
         },
     }
     # Rendered: istiod runs the pinned image with both switches, and the minimal profile has no ingress gateway.
@@ -425,8 +434,9 @@ def test_the_two_charts_with_the_programs_values_are_istioctls_minimal_profile(b
         # The profile's `defaultRevision: ""` keeps this webhook out of the chart; istioctl then creates the same
         # one itself (operator/pkg/webhook WebhooksToDeploy, istioctl/pkg/tag/generate.go "istiod-default-validator").
         "istio-base": [("ValidatingWebhookConfiguration", "istiod-default-validator")],
-        # istiod's record of the values it was installed with (templates/configmap-values.yaml).
-        "istiod": [("ConfigMap", "values")],
+        # istiod's record of the values it was installed with (templates/configmap-values.yaml); the proxies'
+        # template with their seccomp profile, and istiod with its own and a memory limit (the hardening).
+        "istiod": [("ConfigMap", "istio-sidecar-injector"), ("ConfigMap", "values"), ("Deployment", "istiod")],
     }
 
 

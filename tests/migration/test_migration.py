@@ -283,13 +283,14 @@ def test_the_alpha_chart_and_crds_are_the_upstream_v0_5_1_files():
 
 
 @pytest.mark.parametrize("phase", ["split", "cleanup"])
-def test_the_policy_pack_passes_every_phase_with_the_alpha_chart_exempt_only_for_its_missing_resources(phase):
+def test_the_policy_pack_passes_every_phase_and_the_alpha_picker_gets_resources_from_the_post_renderer(phase):
     from tests.stacks.test_policy import MANDATORY, analyze
 
     assert analyze(plan(phase))[MANDATORY] == set()
     (legacy_epp,) = [r for r in plan("split").by_type("kubernetes:apps/v1:Deployment") if r.name.startswith("legacy")]
     (container,) = legacy_epp.inputs["spec"]["template"]["spec"]["containers"]
-    assert "resources" not in container and container["image"].endswith("/epp:v0.5.1")
+    # The v0.5.1 chart has no value for them: the post-renderer gives it the stack's endpoint picker resources.
+    assert container["resources"]["requests"] and container["image"].endswith("/epp:v0.5.1")
 
 
 def test_the_phases_tool_prints_one_step_or_refuses_a_stack_without_migration(capsys):

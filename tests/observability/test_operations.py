@@ -196,7 +196,8 @@ def test_the_adapter_is_upstreams_manifest_as_typed_objects_with_the_guides_imag
         "limits": {"cpu": "250m", "memory": "200Mi"},
     }
     (up,) = [d for d in upstream if d["kind"] == "Deployment"]
-    assert c["command"] == up["spec"]["template"]["spec"]["containers"][0]["command"]
+    # Upstream's command, and where its serving certificate goes on the read-only root (the one writable mount).
+    assert c["command"] == [*up["spec"]["template"]["spec"]["containers"][0]["command"], "--cert-dir=/tmp/certs"]
     assert deployment["spec"]["template"]["spec"]["nodeSelector"] == {"cloud.google.com/gke-nodepool": "system"}
     for d in upstream:
         if d["kind"] in ("APIService", "Service", "ClusterRoleBinding", "RoleBinding"):

@@ -71,9 +71,7 @@ def test_a_tpu_server_waits_for_its_weights_slice_and_grants():
     account = plan.one("kubernetes:core/v1:ServiceAccount", "m-ksa")
     assert plan.one(PLACEHOLDER, "grant").urn in account.dependencies
     (container,) = deployment.inputs["spec"]["template"]["spec"]["containers"]
-    assert "--tensor-parallel-size=4" in container["args"] and container["resources"]["limits"] == {
-        "google.com/tpu": "4"
-    }
+    assert "--tensor-parallel-size=4" in container["args"] and container["resources"]["limits"]["google.com/tpu"] == "4"
 
 
 def _pool_args(**changes) -> InferencePoolArgs:

@@ -8,6 +8,7 @@ import json
 import pytest
 import yaml
 
+from inference.common import quantities
 from inference.configuration import stack as config
 from inference.serving import inference_pool
 from tests import schemas
@@ -120,17 +121,30 @@ def test_vllm_deployment_on_the_tpu_slice(prod, region):
     assert c["ports"] == [{"name": "http", "containerPort": 8000}]
     assert c["resources"]["requests"]["google.com/tpu"] == c["resources"]["limits"]["google.com/tpu"] == "4"
     assert c["resources"]["claims"] == [{"name": "netdev"}]
-    assert c["securityContext"] == {"allowPrivilegeEscalation": False}
+    # Root (the TPU's devices), but nothing else: no capability, no escalation, a read-only root, no token.
+    assert c["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "readOnlyRootFilesystem": True,
+    }
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["securityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}}
+    limits, requests = c["resources"]["limits"], c["resources"]["requests"]
+    assert quantities.memory_bytes(limits["memory"]) > quantities.memory_bytes(requests["memory"])
     volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["tmp"] == {"name": "tmp", "emptyDir": {}} and volumes["cache"] == {"name": "cache", "emptyDir": {}}
     assert volumes["dshm"] == {"name": "dshm", "emptyDir": {"medium": "Memory"}}
     assert volumes["gke-gcsfuse-cache"] == {"name": "gke-gcsfuse-cache", "emptyDir": {"medium": "Memory"}}
     assert {m["name"]: (m["mountPath"], m.get("readOnly")) for m in c["volumeMounts"]} == {
         "dshm": ("/dev/shm", None),
         "weights": ("/data/weights", True),
         "xla-cache": ("/data/xla-cache", None),  # writable: IAM lets it write only under xla-cache/
+        "tmp": ("/tmp", None),  # what the read-only root leaves writable
+        "cache": ("/root/.cache", None),
     }
     # vLLM keeps its XLA compilation cache in the bucket, under the one prefix the serving identity may write.
     assert {"name": "VLLM_XLA_CACHE_PATH", "value": "/data/xla-cache"} in c["env"]
+    assert {"name": "VLLM_NO_USAGE_STATS", "value": "1"} in c["env"]  # nothing written under ~/.config
     assert volumes["xla-cache"]["csi"] == {
         "driver": "gcsfuse.csi.storage.gke.io",
         "volumeAttributes": {
@@ -254,7 +268,12 @@ def test_dev_serves_the_simulator_on_cpu(dev):
         assert "resourceClaims" not in pod and "google.com/tpu" not in json.dumps(c)
         assert "replicas" not in deployment.inputs["spec"]  # dev's HPA keeps 2 to 4 (test_operations.py)
         assert deployment.inputs["metadata"]["labels"] == {"app": "gemma-server"}
-        assert c["securityContext"] == {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+        assert c["securityContext"] == {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "readOnlyRootFilesystem": True,
+        }
+        assert pod["securityContext"]["runAsNonRoot"] is True and pod["automountServiceAccountToken"] is False
     for kind in ("Job", "Secret", "ResourceClaimTemplate"):
         assert k8s(dev, kind) == [], kind
     assert dev.by_type("gcp:container/nodePool:NodePool") and all(

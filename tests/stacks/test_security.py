@@ -3,6 +3,7 @@ for Kubernetes Secrets, production safeguards, pinned images and sane containers
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -17,12 +18,25 @@ KEYS = {
 PINNED = re.compile(r"^[a-z0-9][a-z0-9._/-]*:(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]*(@sha256:[0-9a-f]{64})?$")
 
 
-def test_defaults_have_public_nodes_no_nat_and_google_managed_encryption(prod):
+def test_prod_has_private_nodes_and_an_iam_guarded_control_plane_and_dev_says_it_is_open(prod, dev):
     for cluster in prod.by_type("gcp:container/cluster:Cluster"):
-        for key in ("privateClusterConfig", "masterAuthorizedNetworksConfig", "databaseEncryption"):
+        assert cluster.inputs["privateClusterConfig"]["enablePrivateNodes"] is True
+        # The IP endpoint admits no outside address; the DNS endpoint admits whoever IAM lets connect.
+        assert cluster.inputs["masterAuthorizedNetworksConfig"] == {"cidrBlocks": []}
+        assert cluster.inputs["controlPlaneEndpointsConfig"] == {"dnsEndpointConfig": {"allowExternalTraffic": True}}
+        assert "databaseEncryption" not in cluster.inputs and cluster.inputs["enableLegacyAbac"] is False
+    for pool in prod.by_type("gcp:container/nodePool:NodePool"):
+        assert pool.inputs["networkConfig"]["enablePrivateNodes"] is True  # existing pools move too, in place
+    assert len(prod.by_type("gcp:compute/routerNat:RouterNat")) == 2  # egress for private nodes
+    # The provider reaches each cluster through its DNS endpoint, with no cluster CA (a public certificate).
+    for provider in prod.by_type("pulumi:providers:kubernetes"):
+        (entry,) = json.loads(provider.inputs["kubeconfig"])["clusters"]
+        assert entry["cluster"]["server"].endswith(".gke.goog") and "certificate-authority-data" not in entry["cluster"]
+    assert all(a.startswith("DNS endpoint guarded by IAM") for a in prod.outputs["controlPlaneAccess"].values())
+    for cluster in dev.by_type("gcp:container/cluster:Cluster"):
+        for key in ("privateClusterConfig", "masterAuthorizedNetworksConfig", "controlPlaneEndpointsConfig"):
             assert key not in cluster.inputs
-        assert cluster.inputs["enableLegacyAbac"] is False
-    assert prod.by_type("gcp:compute/router:Router") == prod.by_type("gcp:compute/routerNat:RouterNat") == []
+    assert all(a.startswith("OPEN: ") for a in dev.outputs["controlPlaneAccess"].values())  # dev says so
 
 
 def test_private_nodes_with_authorized_networks_and_nat_per_region():
@@ -108,10 +122,6 @@ def containers(reg: engine.Registration) -> list[dict]:
     return [*pod.get("containers", []), *pod.get("initContainers", [])]
 
 
-# The endpoint picker the InferencePool chart renders: neither chart release has a value for a pod or
-# container securityContext (v1.5.0 epplib/templates/_deployment.yaml, v1.1.0 epp-deployment.yaml), so
-# it runs with the runtime's defaults. Pinned so that a chart or a transform that sets one shows here.
-WITHOUT_SECURITY_CONTEXT = {"epp"}
 WORKLOAD_KINDS = {"Deployment", "DaemonSet", "StatefulSet", "Job", "Pod"}
 
 
@@ -132,12 +142,10 @@ def test_every_container_is_pinned_bounded_and_unprivileged(stack, prod, dev):
     assert len(clusters) == len(plan.outputs["kubeContexts"])
     waits = [c for r, c in found if c["name"] == "wait-for-weights"]
     assert len(waits) == (len(plan.outputs["kubeContexts"]) if stack == "prod" else 0)
-    for reg, c in found:
+    for _reg, c in found:
         assert PINNED.match(c["image"]), c["image"]
         assert c["resources"]["requests"], c["name"]
-        if reg.rendered_by and c["name"] in WITHOUT_SECURITY_CONTEXT:
-            assert "securityContext" not in c
-            continue
+        # the chart's endpoint picker too: the post-renderer hardens it (tests/stacks/test_pod_security.py)
         assert c["securityContext"]["allowPrivilegeEscalation"] is False
         assert not c["securityContext"].get("privileged")
     assert PINNED.match(plan.outputs["testRequests"]["us-east5"].split("--image=")[1].split()[0])
@@ -146,10 +154,8 @@ def test_every_container_is_pinned_bounded_and_unprivileged(stack, prod, dev):
 @pytest.mark.parametrize("stack", ["prod", "dev"])
 def test_pods_use_the_runtime_default_seccomp_profile(stack, prod, dev):
     plan = {"prod": prod, "dev": dev}[stack]
-    gap = [r for r in plan.registrations if r.rendered_by and containers(r)]
-    assert {c["name"] for r in gap for c in containers(r)} == WITHOUT_SECURITY_CONTEXT
-    assert all("securityContext" not in r.inputs["spec"]["template"]["spec"] for r in gap)
-    pods = [r.inputs["spec"]["template"]["spec"] for r in plan.registrations if containers(r) and r not in gap]
+    pods = [r.inputs["spec"]["template"]["spec"] for r in plan.registrations if containers(r)]
+    assert any(r.rendered_by and containers(r) for r in plan.registrations)  # the chart's picker among them
     assert pods and all(p["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"} for p in pods)
 
 

@@ -65,6 +65,13 @@ PROD_RESOURCES = Counter(
         "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": 1,  # gemma-route
         "kubernetes:networking.gke.io/v1:HealthCheckPolicy": 1,  # gemma-health-check
         "kubernetes:networking.gke.io/v1:GCPBackendPolicy": 1,  # gemma-backend-policy
+        # Not in the walkthrough: per cluster, the serving namespace's default deny and what its model servers and
+        # endpoint picker admit (docs/security.md).
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy": 6,
+        # Safe by default: Cloud NAT for the private nodes (a router per region), the weights' Data Access logs.
+        "gcp:compute/router:Router": 2,
+        "gcp:compute/routerNat:RouterNat": 2,
+        "gcp:projects/iAMAuditConfig:IAMAuditConfig": 1,
     }
 ) + Counter(
     {
@@ -129,6 +136,7 @@ def test_components_and_their_type_tokens(prod):
             "inference:fleet:Fleet": 1,
             "inference:serving:ModelServer": 2,
             "inference:serving:InferencePool": 2,
+            "inference:serving:ServingNetworkPolicies": 2,
             "inference:gateway:MultiClusterGateway": 1,
             "inference:observability:Observability": 1,
             "inference:autoscaling:AdapterAccess": 1,
@@ -289,6 +297,7 @@ def test_stack_outputs(prod):
             "nodeServiceAccount",
             "clusters",
             "kubeContexts",
+            "controlPlaneAccess",
             "memberships",
             "configMembership",
             "modelServer",

@@ -4,6 +4,7 @@ way the Kubernetes provider does, with a real Helm, into objects the other tests
 from __future__ import annotations
 
 import functools
+import io
 import subprocess
 import textwrap
 from collections import Counter
@@ -397,3 +398,46 @@ def test_the_post_renderer_runs_with_the_virtualenv_pulumi_gives_the_program():
     runtime = yaml.safe_load((engine.ROOT / "Pulumi.yaml").read_text())["runtime"]
     assert f"{runtime['options']['virtualenv']}/bin/python" == post_render.COMMAND
     assert (engine.ROOT / post_render.SCRIPT).is_file()
+
+
+PICKER = """\
+# Source: pool/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: picker, namespace: apps}
+spec:
+  template:
+    spec:
+      securityContext: {runAsUser: 1000}
+      containers:
+      - name: epp
+        image: epp:v1
+        securityContext: {readOnlyRootFilesystem: false}
+      - name: sidecar
+        image: side:v1
+        resources: {requests: {cpu: 10m}}
+"""
+
+
+def test_the_post_renderer_hardens_what_a_charts_pod_template_leaves_out():
+    stream = "---\n" + TOKEN_CHART["cm.yaml"] + "---\n" + PICKER
+    resources = {"requests": {"cpu": "1"}, "limits": {"memory": "1Gi"}}
+    hardened = post_render.harden_pods(stream, resources)
+    assert hardened.startswith("---\n" + TOKEN_CHART["cm.yaml"] + "---\n# Source: pool/templates/deployment.yaml\n")
+    (_, deployment) = [d for d in yaml.safe_load_all(hardened) if d]
+    pod = deployment["spec"]["template"]["spec"]
+    # What the chart set stays; the rest is the program's own pods' hardening.
+    assert pod["securityContext"] == {**post_render.POD_DEFAULTS, "runAsUser": 1000}
+    epp, sidecar = pod["containers"]
+    assert epp["securityContext"] == {**post_render.CONTAINER_DEFAULTS, "readOnlyRootFilesystem": False}
+    assert sidecar["securityContext"] == post_render.CONTAINER_DEFAULTS
+    assert (epp["resources"], sidecar["resources"]) == (resources, {"requests": {"cpu": "10m"}})
+    assert post_render.harden_pods(hardened, resources) == hardened  # idempotent
+
+
+def test_the_post_renderer_takes_the_resources_on_its_command_line(monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO(PICKER))
+    assert post_render.main(["--resources", '{"limits": {"memory": "2Gi"}}']) == 0
+    (deployment,) = yaml.safe_load_all(capsys.readouterr().out)
+    epp, sidecar = deployment["spec"]["template"]["spec"]["containers"]
+    assert epp["resources"] == {"limits": {"memory": "2Gi"}} and "limits" not in sidecar["resources"]

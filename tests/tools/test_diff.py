@@ -63,9 +63,12 @@ def test_a_third_region_is_added_in_its_own_groups():
     added = {c.resource["urn"] for c in changes if c.action == "add"}
     assert added == {r["urn"] for r in head["resources"] if (r["custom"] or r["remote"]) and r["region"] == "us-east1"}
     updated = {c.resource["name"]: [p for p, _, _ in c.properties] for c in changes if c.action == "update"}
-    assert updated == SHARED and {c.action for c in changes} == {"add", "update"}
+    # Every cluster's network policies admit the new region's proxy-only range too (the Gateway spans it).
+    policies = {f"network-policies-{r}-{kind}" for r in TWO for kind in ("model-servers", "endpoint-pickers")}
+    assert {k: updated[k] for k in SHARED} == SHARED and set(updated) == set(SHARED) | policies
+    assert {c.action for c in changes} == {"add", "update"}
     assert counts(text) == {
-        "add": len(added), "change": len(SHARED), "replace": 0, "delete": 0, "unchanged": total(base) - len(SHARED)
+        "add": len(added), "change": len(updated), "replace": 0, "delete": 0, "unchanged": total(base) - len(updated)
     }  # fmt: skip
     assert "#### cluster-us-east1 (InferenceCluster) · us-east1" in text
     assert "- `+` add `gcp:container/cluster:Cluster` **cluster-us-east1-gke** `tpu-gke-dranet-prod-us-east1`" in text
@@ -74,6 +77,8 @@ def test_a_third_region_is_added_in_its_own_groups():
     assert '  - `spec.addresses[2].value`: `(none)` → `"regions/us-east1/addresses/' in text
     assert "gateway-route" not in text
     assert '  - `sourceRanges[2]`: `(none)` → `"10.1.3.0/24"`' in text
+    # Every cluster's model servers and pickers admit the new region's proxies (network policies).
+    assert '  - `spec.ingress[0].from[2].ipBlock.cidr`: `"130.211.0.0/22"` → `"10.1.3.0/24"`' in text
 
 
 def test_a_removed_region_is_deleted():
@@ -84,9 +89,11 @@ def test_a_removed_region_is_deleted():
     assert deleted == {
         r["urn"] for r in base["resources"] if (r["custom"] or r["remote"]) and r["region"] == "us-east1"
     }
-    assert {c.resource["name"] for c in changes if c.action == "update"} == set(SHARED)
+    policies = {f"network-policies-{r}-{kind}" for r in TWO for kind in ("model-servers", "endpoint-pickers")}
+    updated = {c.resource["name"] for c in changes if c.action == "update"}
+    assert updated == set(SHARED) | policies
     assert counts(text) | {"unchanged": 0} == {
-        "add": 0, "change": len(SHARED), "replace": 0, "delete": len(deleted), "unchanged": 0
+        "add": 0, "change": len(updated), "replace": 0, "delete": len(deleted), "unchanged": 0
     }  # fmt: skip
     # a production stack protects its TPU pools: the diff says `pulumi up` would stop there
     assert (

@@ -45,6 +45,7 @@ class ModelStore:
     force_destroy: bool
     protect: bool
     download_attempt: int = 0  # mixed into the download's execution token: a new value runs it again
+    audit_logs: bool = False  # Cloud Storage's Data Access audit logs in the project: who read the weights
 
 
 def download_regions(top: Reader, regions: list[str], config_region: str, store: ModelStore) -> dict[str, str]:
@@ -207,6 +208,7 @@ def model_store(top: Reader) -> ModelStore:
             high=9999,
             fix="use 0..9999: raise it by one to run the weights download again",
         ),
+        bool(s.boolean("auditLogs", False)),
     )
     s.finish()
     return store

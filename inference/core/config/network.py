@@ -29,6 +29,8 @@ class Region:
 class PrivateNodes:
     enabled: bool
     master_authorized_networks: tuple[str, ...]  # CIDRs that may reach the control plane; () leaves it open
+    # The control plane's DNS-based endpoint, guarded by IAM; the IP endpoint then admits only the networks above.
+    dns_endpoint: bool = False
 
 
 _ADDRESS = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}")
@@ -315,5 +317,6 @@ def private_nodes(top: Reader) -> PrivateNodes:
             r.problem(key, value, "is not an IPv4 CIDR range", "write it like 203.0.113.0/24")
         elif cidr(r, key, value) is not None:
             good.append(value)
+    dns_endpoint = r.boolean("dnsEndpoint", False)
     r.finish()
-    return PrivateNodes(bool(enabled), tuple(good))
+    return PrivateNodes(bool(enabled), tuple(good), bool(dns_endpoint))

@@ -1,10 +1,11 @@
 """`secretsEncryptionKeys`, `deletionProtection` and `production`: protections, and the settings that
-would contradict them."""
+would contradict them; `intranodeVisibility` and `binaryAuthorization`: the clusters' optional controls."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from inference.common.reader import Reader
 from inference.core.config.model import ModelStore
@@ -86,3 +87,22 @@ def production(top: Reader, store: ModelStore) -> tuple[bool | None, bool | None
             "set it to false; to tear the stack down, set production to false first",
         )
     return deletion_protection, is_production
+
+
+# The cluster's Binary Authorization evaluation modes (the provider's `binary_authorization.evaluation_mode`,
+# https://cloud.google.com/binary-authorization/docs/setting-up-binauthz-gke): the project's singleton policy
+# enforced at admission, or off.
+BINARY_AUTHORIZATION_MODES = ("PROJECT_SINGLETON_POLICY_ENFORCE", "DISABLED")
+
+
+@dataclass(frozen=True)
+class ClusterControls:
+    intranode_visibility: bool = False  # same-node pod traffic through the VPC, where flow logs and firewalls see it
+    binary_authorization: str | None = None  # an evaluation mode; None leaves the cluster's setting unset
+
+
+def cluster_controls(top: Reader) -> ClusterControls:
+    return ClusterControls(
+        bool(top.boolean("intranodeVisibility", False)),
+        top.choice("binaryAuthorization", None, BINARY_AUTHORIZATION_MODES),
+    )

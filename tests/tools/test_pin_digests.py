@@ -1,0 +1,86 @@
+"""Images by digest: every image a stack runs is pinned by digest next to its tag, or listed with the reason it is
+not (tools/unpinned_images.txt); the resolver asks the registry as the distribution spec says."""
+
+from __future__ import annotations
+
+import io
+import json
+import urllib.error
+from email.message import Message
+
+import pytest
+
+from inference.common import images
+from tests.conftest import plan_of
+from tools import engine, pin_digests
+
+STACKS = ("prod", "dev", "guarded", "istio", "migration")
+ACCEPTED = engine.ROOT / "tools" / "unpinned_images.txt"
+DIGEST = "sha256:" + "ab" * 32
+
+
+def accepted() -> dict[str, str]:
+    rows = [line.split("\t") for line in ACCEPTED.read_text().splitlines() if line and not line.startswith("#")]
+    return {image: why for image, why in rows}
+
+
+def run_images(plan: engine.Plan) -> set[str]:
+    """Every container image of the plan: Kubernetes workloads (the charts' included) and Cloud Run jobs."""
+    found = set()
+    for reg in plan.registrations:
+        spec = (reg.inputs.get("spec") or {}).get("template", {}).get("spec") if reg.type.startswith("kube") else None
+        if isinstance(spec, dict):
+            found |= {c["image"] for c in [*(spec.get("initContainers") or []), *spec.get("containers", [])]}
+        if reg.type == "gcp:cloudrunv2/job:Job":
+            found |= {c["image"] for c in reg.inputs["template"]["template"]["containers"]}
+    return found
+
+
+def test_every_image_is_pinned_by_digest_or_accepted_with_a_reason():
+    listed = accepted()
+    assert all(why.strip() for why in listed.values())
+    used = set().union(*(run_images(plan_of(s)) for s in STACKS)) | {images.CURL_IMAGE}
+    unpinned = {i for i in used if "@sha256:" not in i}
+    assert unpinned - set(listed) == set(), "pin these by digest (python -m tools.pin_digests --write) or list them"
+    assert set(listed) - unpinned == set(), "these are pinned or gone now: remove them from unpinned_images.txt"
+
+
+def test_a_recorded_digest_goes_next_to_the_tag(monkeypatch):
+    monkeypatch.setitem(images.DIGESTS, "busybox:1.37.0", DIGEST)
+    assert images.pinned("busybox:1.37.0") == f"busybox:1.37.0@{DIGEST}"
+    assert images.pinned("busybox:1.36.1") == "busybox:1.36.1"
+    assert json.loads(images.DIGESTS_FILE.read_text()) == {}  # nothing resolved here yet (see the accepted list)
+
+
+class _Answer(io.BytesIO):
+    def __init__(self, body: bytes = b"", headers: dict | None = None):
+        super().__init__(body)
+        self.headers = headers or {}
+
+
+def test_the_resolver_takes_an_anonymous_token_when_the_registry_asks_for_one():
+    asked = []
+
+    def opener(request):
+        asked.append((request.get_method(), request.full_url, request.headers.get("Authorization")))
+        if "auth.example" in request.full_url:
+            return _Answer(json.dumps({"token": "t0k"}).encode())
+        if request.headers.get("Authorization") != "Bearer t0k":
+            headers = Message()
+            headers["WWW-Authenticate"] = 'Bearer realm="https://auth.example/token",service="reg",scope="repo:pull"'
+            raise urllib.error.HTTPError(request.full_url, 401, "Unauthorized", headers, None)
+        return _Answer(headers={"Docker-Content-Digest": DIGEST})
+
+    assert pin_digests.registry_digest("busybox:1.37.0", opener) == DIGEST
+    manifest = "https://registry-1.docker.io/v2/library/busybox/manifests/1.37.0"  # Docker Hub's official images
+    assert asked == [
+        ("HEAD", manifest, None),
+        ("GET", "https://auth.example/token?service=reg&scope=repo%3Apull", None),
+        ("HEAD", manifest, "Bearer t0k"),
+    ]
+
+
+def test_the_resolver_refuses_an_answer_without_a_digest():
+    with pytest.raises(ValueError, match="no sha256 digest"):
+        pin_digests.registry_digest("ghcr.io/llm-d/llm-d-inference-sim:v0.7.1", lambda r: _Answer(headers={}))
+    assert "vllm/vllm-tpu:v0.12.0" in pin_digests.tagged()
