@@ -120,7 +120,7 @@ COSTS = {
         "the default: no commitment, no preemption, no guarantee of capacity",
     ),
     FLEX_START: RungCost(
-        "queued: minutes to hours until Dynamic Workload Scheduler finds capacity",
+        "queued until Dynamic Workload Scheduler finds capacity, for a time GKE does not publish",
         f"the node ends after its maximum run duration (at most {FLEX_START_MAX_RUN_HOURS} h) and a new one queues",
         "burst capacity that can wait, at a discount, without a reservation",
     ),
