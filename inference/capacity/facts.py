@@ -36,9 +36,10 @@ COMPUTE_CLASS_SCHEMA = "crds/gke-computeclass/computeclass_v1.json"
 # Fallback between priorities: when a priority cannot get nodes (a stockout, a quota), the autoscaler tries the
 # next one with "no waiting period ... except when using TPUs or the Flex Start provisioning model, which support a
 # configurable delay" (https://cloud.google.com/kubernetes-engine/docs/troubleshooting/custom-computeclass,
-# "Analyze autoscaler fallback behavior"). That delay is a priority's capacityCheckWaitTimeSeconds, which the
-# schema allows only beside flexStart or tpu, so not on a `nodepools` priority: no delay is set, and GKE publishes
-# no figure for how long a failed scale-up takes to be noticed.
+# "Analyze autoscaler fallback behavior"; read as Google's own skill quotes it, https://www.skills.sh/google/skills/
+# gke-capacity-triage, as the page was not in the library). That delay is a priority's capacityCheckWaitTimeSeconds,
+# which the schema allows only beside flexStart or tpu, so not on a `nodepools` priority: no delay is set, and GKE
+# publishes no figure for how long a failed scale-up takes to be noticed.
 COMPUTE_CLASS_FALLBACK = "https://cloud.google.com/kubernetes-engine/docs/troubleshooting/custom-computeclass"
 
 # --- Rungs -----------------------------------------------------------------------------------------------
