@@ -3,6 +3,8 @@ and the rungs' sourced notices, not restated here."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from inference.capacity import costs, facts
 from tools import timing
 
@@ -50,3 +52,12 @@ def test_the_description_says_the_bound_and_the_failover_when_there_is_one():
     single = {"kind": facts.SPOT, "pool": "p", "loss": "preempted"} | costs.figures(facts.SPOT, None, None).output()
     assert costs.describe(single).endswith(f"after {_replace_seconds()} s")  # one region: nowhere to fail over
     assert costs.describe({"kind": facts.SPOT, "pool": "p", "loss": "preempted"}) == "spot (p): preempted"
+
+
+def test_the_docs_state_the_figures_the_model_computes(prod):
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "capacity-ladder.md").read_text()
+    node, load = timing.STEPS["tpu-node-pool"].seconds, timing.STEPS["model-load"].seconds
+    assert f"| {node} + {load} = {node + load} | at least {node + load} | {node + load} |" in doc
+    detection = prod.outputs["failoverDetectionSeconds"]
+    assert f"after {node + load} s, the other region answering within {detection} s" in doc
+    assert f"prod: {detection} |" in doc
