@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+from inference.capacity import costs
 from inference.common.images import CURL_IMAGE  # the image of the stack's testRequests
 
 REQUEST_TIMEOUT_SECONDS = 10  # curl --max-time per request
@@ -152,7 +153,7 @@ class Target:
     detection_seconds: float
     config_region: str
     # Region -> its capacity ladder's rungs (the output `capacityLadder`, docs/capacity-ladder.md); {}: one TPU pool.
-    capacity: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    capacity: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def target_from_outputs(stack: str, outputs: dict[str, Any]) -> Target:
@@ -207,7 +208,7 @@ class Report:
     interrupted: bool = False
     problems: list[str] = field(default_factory=list)
     # The downed region's capacity rungs: how a real slice of each would go away, beside the drill's scale-down.
-    capacity: list[dict[str, str]] = field(default_factory=list)
+    capacity: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -233,7 +234,7 @@ class Report:
             f"  restored:  {'yes' if self.restored else 'NO' if self.restore_attempted else '-'}, serving again "
             f"after {sec(self.recovered_after_seconds)}",
         ]
-        lines += [f"  capacity:  {r['kind']} ({r['pool']}): {r['loss']}" for r in self.capacity]
+        lines += [f"  capacity:  {costs.describe(r)}" for r in self.capacity]  # inference/capacity/costs.py
         lines += [f"  problem:   {p}" for p in self.problems]
         lines.append("  result:    " + ("PASSED" if self.ok else "INTERRUPTED" if self.interrupted else "FAILED"))
         return "\n".join(lines)

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from inference.capacity import costs
 from inference.common.reader import OPERATOR_SECRETS, ConfigError
 from inference.configuration import stack as stack_config
 from tools import capacity, charts, diff, engine, graph, stack_file, timing
@@ -112,8 +113,19 @@ def summary(plan: engine.Plan, regions: list[str]) -> str:
     for key, value in engine.to_json(plan.outputs).items():
         lines.append(f"  {key}: {json.dumps(value)}")
     lines += ["", timing.render(timing.critical_path(plan))]
+    lines += ladder_costs(engine.to_json(plan.outputs).get("capacityLadder") or {})
     lines += ["", capacity.render(capacity.analyse(plan))]  # tools/capacity.py
     return "\n".join(lines)
+
+
+def ladder_costs(ladders: dict[str, list[dict]]) -> list[str]:
+    """What a lost slice costs on each rung of each region's capacity ladder (inference/capacity/costs.py)."""
+    if not ladders:
+        return []
+    lines = ["", "Capacity ladder, what a lost slice costs (modelled from the durations above):"]
+    for region, rungs in sorted(ladders.items()):
+        lines += [f"  {region} {i}: {costs.describe(rung)}" for i, rung in enumerate(rungs)]
+    return lines
 
 
 def document(plan: engine.Plan, regions: list[str]) -> dict:

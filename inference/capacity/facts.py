@@ -29,6 +29,18 @@ REFERENCE_LADDER = (
     "GoogleCloudPlatform/accelerated-platforms platforms/gke/base/core/custom_compute_class/templates/manifests/"
     "tpu/v6e/custom-compute-tpu-v6e-2x2.yaml @1e9748e"
 )
+# The ComputeClass schema the tests validate the class against: GKE's CRD as a GKE cluster serves it, in
+# JSON Schema (components/crds/gke-computeclass/, datreeio/CRDs-catalog cloud.google.com/computeclass_v1.json
+# @7b1e26e). Its rule "Nodepool field cannot be set along with other fields" keeps a `nodepools` priority bare.
+COMPUTE_CLASS_SCHEMA = "crds/gke-computeclass/computeclass_v1.json"
+# Fallback between priorities: when a priority cannot get nodes (a stockout, a quota), the autoscaler tries the
+# next one with "no waiting period ... except when using TPUs or the Flex Start provisioning model, which support a
+# configurable delay" (https://cloud.google.com/kubernetes-engine/docs/troubleshooting/custom-computeclass,
+# "Analyze autoscaler fallback behavior"; read as Google's own skill quotes it, https://www.skills.sh/google/skills/
+# gke-capacity-triage, as the page was not in the library). That delay is a priority's capacityCheckWaitTimeSeconds,
+# which the schema allows only beside flexStart or tpu, so not on a `nodepools` priority: no delay is set, and GKE
+# publishes no figure for how long a failed scale-up takes to be noticed.
+COMPUTE_CLASS_FALLBACK = "https://cloud.google.com/kubernetes-engine/docs/troubleshooting/custom-computeclass"
 
 # --- Rungs -----------------------------------------------------------------------------------------------
 RESERVATION = "reservation"
@@ -45,13 +57,23 @@ SPECIFIC = "specific"
 ANY = "any"
 AFFINITIES = {SPECIFIC: "SPECIFIC_RESERVATION", ANY: "ANY_RESERVATION"}
 RESERVATION_NAME_KEY = "compute.googleapis.com/reservation-name"
+# A node pool without reservationAffinity gets Compute Engine's default, ANY_RESERVATION
+# (https://cloud.google.com/compute/docs/reference/rest/v1/ReservationAffinity, consumeReservationType): an
+# on-demand rung would silently take a matching reservation held for another rung or workload. So every rung says
+# which it consumes; on-demand and Spot rungs NO_RESERVATION (Spot VMs cannot consume one anyway:
+# https://cloud.google.com/compute/docs/instances/reservations-consume, "Limitations").
+RESERVATION_AFFINITY_DEFAULT = "https://cloud.google.com/compute/docs/reference/rest/v1/ReservationAffinity"
+NO_RESERVATION = "NO_RESERVATION"
 
 # Flex-start (Dynamic Workload Scheduler): nodes run for at most seven days (maxRunDurationSeconds, default seven
 # days), come from a pool that needs no reservation (the pool's reservation affinity is none), and are created
 # only for pending Pods: the pool autoscales from zero. TPUs need GKE 1.33.0-gke.1712000 or later; TPU v6e
 # flex-start runs in asia-northeast1-b, us-east5-a and us-east5-b (https://cloud.google.com/kubernetes-engine/docs/
-# concepts/dws, "Requirements"; the Cloud TPU page https://cloud.google.com/tpu/docs/request-using-flex-start lists
-# asia-northeast1-b and us-east5-a).
+# concepts/dws, "Requirements", read again 2026-12-07). The Cloud TPU page https://cloud.google.com/tpu/docs/
+# request-using-flex-start lists asia-northeast1-b and us-east5-a only, for the queued resources API, which this
+# program does not use; no second source for us-east5-b was found, so it rests on GKE's page for GKE node pools.
+# How long a flex-start request waits is not published: GKE takes it that "the workload can wait for an
+# indeterminate amount of time" (same page, "How flex-start provisioning mode works").
 FLEX_START_SOURCE = "https://cloud.google.com/kubernetes-engine/docs/concepts/dws"
 # A flex-start pool is created autoscaled from zero nodes, with the ANY location policy, no reservation and no
 # auto-repair: `--flex-start --enable-autoscaling --location-policy=ANY --reservation-affinity=none
@@ -69,6 +91,13 @@ FLEX_START_TPU_MINIMUM = "1.33.0-gke.1712000"
 SPOT_SOURCE = "https://cloud.google.com/kubernetes-engine/docs/concepts/spot-vms"
 SPOT_NOTICE_SECONDS = 30
 SPOT_POD_GRACE_SECONDS = 15
+
+
+# --- What a lost slice costs -------------------------------------------------------------------------------
+# A lost slice comes back as a new TPU node, then vLLM loads the model on it: the time-to-serve model's
+# `tpu-node-pool` and `model-load` steps, which tools/timing.py STEPS takes from here and sources there.
+NEW_SLICE_NODE_SECONDS = 240
+MODEL_LOAD_SECONDS = 450
 
 
 @dataclass(frozen=True)
@@ -92,7 +121,7 @@ COSTS = {
         "the default: no commitment, no preemption, no guarantee of capacity",
     ),
     FLEX_START: RungCost(
-        "queued: minutes to hours until Dynamic Workload Scheduler finds capacity",
+        "queued until Dynamic Workload Scheduler finds capacity, for a time GKE does not publish",
         f"the node ends after its maximum run duration (at most {FLEX_START_MAX_RUN_HOURS} h) and a new one queues",
         "burst capacity that can wait, at a discount, without a reservation",
     ),

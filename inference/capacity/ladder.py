@@ -45,16 +45,16 @@ class CapacityLadderArgs:
     protect: bool = False  # production: a replaced slice may not come back
 
 
-def _reservation_affinity(rung: LadderRung) -> gcp.container.NodePoolNodeConfigReservationAffinityArgs | None:
+def _reservation_affinity(rung: LadderRung) -> gcp.container.NodePoolNodeConfigReservationAffinityArgs:
     if rung.kind == facts.RESERVATION and rung.affinity == facts.AFFINITIES[facts.SPECIFIC]:
         return gcp.container.NodePoolNodeConfigReservationAffinityArgs(
             consume_reservation_type=rung.affinity, key=facts.RESERVATION_NAME_KEY, values=[rung.reservation]
         )
     if rung.kind == facts.RESERVATION:
         return gcp.container.NodePoolNodeConfigReservationAffinityArgs(consume_reservation_type=rung.affinity)
-    if rung.kind == facts.FLEX_START:  # flex-start capacity comes from no reservation (facts.FLEX_START_SOURCE)
-        return gcp.container.NodePoolNodeConfigReservationAffinityArgs(consume_reservation_type="NO_RESERVATION")
-    return None
+    # Flex-start capacity comes from no reservation (facts.FLEX_START_SOURCE); on-demand and Spot rungs say so too,
+    # or they would consume any matching reservation by default (facts.RESERVATION_AFFINITY_DEFAULT).
+    return gcp.container.NodePoolNodeConfigReservationAffinityArgs(consume_reservation_type=facts.NO_RESERVATION)
 
 
 def node_config(args: CapacityLadderArgs, rung: LadderRung) -> gcp.container.NodePoolNodeConfigArgs:

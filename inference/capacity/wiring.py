@@ -8,9 +8,10 @@ from typing import Any
 
 import pulumi
 
-from inference.capacity import facts
+from inference.capacity import costs, facts
 from inference.capacity.config import Rung
 from inference.capacity.ladder import CapacityLadder, CapacityLadderArgs, LadderRung
+from inference.common.modes import MULTI_CLUSTER
 from inference.configuration.platform import PlatformConfig
 from inference.core.wiring import Platform
 
@@ -62,9 +63,13 @@ def wire(cfg: PlatformConfig, platform: Platform) -> Platform:
 
 
 def outputs(cfg: PlatformConfig) -> dict[str, Any]:
-    """Each region's rungs in order, with what a slice of each costs the service (docs/capacity-ladder.md)."""
+    """Each region's rungs in order, with what a slice of each costs the service, in words and in seconds
+    (inference/capacity/costs.py, docs/capacity-ladder.md)."""
     if not cfg.capacity:
         return {}
+    # Only the multi-cluster Gateway moves traffic to another region.
+    multi = cfg.gateway.mode == MULTI_CLUSTER
+    detection = cfg.gateway.balancing.health_check.detection_seconds if multi else None
     return {
         "capacityLadder": {
             region: [
@@ -73,6 +78,7 @@ def outputs(cfg: PlatformConfig) -> dict[str, Any]:
                     "pool": pool_name(i, rung.kind),
                     "provisioning": facts.COSTS[rung.kind].provisioning,
                     "loss": facts.COSTS[rung.kind].loss,
+                    **costs.figures(rung.kind, rung.max_run_hours, detection).output(),
                 }
                 for i, rung in enumerate(ladder)
             ]

@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from inference.capacity import facts
+from inference.capacity import costs, facts
 from tests.conftest import run
-from tools import capacity, engine, timing
+from tools import capacity, engine, plan, timing
 
 LADDER = {
     "capacity": {
@@ -91,6 +91,34 @@ def test_the_outputs_say_what_each_rung_costs(laddered):
     assert [r["kind"] for r in ladder["us-east5"]] == ["reservation", "on-demand", "flex-start", "spot"]
     spot = ladder["us-east5"][-1]
     assert f"{facts.SPOT_NOTICE_SECONDS} s notice" in spot["loss"] and spot["pool"] == "tpu-v6e-3-spot"
+    # In seconds: a new TPU node and a model load (the time-to-serve model's steps), the Gateway's failover.
+    replace = timing.STEPS["tpu-node-pool"].seconds + timing.STEPS["model-load"].seconds
+    for rung in [*ladder["us-east5"], *ladder["europe-west4"]]:
+        assert rung["replaceSeconds"] == replace
+        assert rung["failoverSeconds"] == laddered.outputs["failoverDetectionSeconds"]
+    flex = ladder["us-east5"][2]
+    assert flex["replaceIs"] == costs.LOWER_BOUND and flex["noticeSeconds"] == 24 * 3600
+    assert (spot["noticeSeconds"], spot["podGraceSeconds"]) == (facts.SPOT_NOTICE_SECONDS, facts.SPOT_POD_GRACE_SECONDS)
+
+
+def test_the_plan_prints_what_a_lost_slice_costs_per_rung(laddered):
+    lines = plan.ladder_costs(engine.to_json(laddered.outputs)["capacityLadder"])
+    assert len([line for line in lines if line.startswith("  us-east5 ")]) == 4
+    assert any(line.startswith("  europe-west4 1: spot (tpu-v6e-1-spot)") for line in lines)
+    assert plan.ladder_costs({}) == []
+
+
+def test_every_ladder_pool_states_its_reservation_affinity(laddered):
+    affinity = {
+        p.inputs["name"]: p.inputs["nodeConfig"]["reservationAffinity"]["consumeReservationType"]
+        for p in _pools(laddered, "us-east5")
+    }
+    assert affinity == {
+        "tpu-v6e-0-reservation": "SPECIFIC_RESERVATION",
+        "tpu-v6e-1-on-demand": facts.NO_RESERVATION,
+        "tpu-v6e-2-flex-start": facts.NO_RESERVATION,
+        "tpu-v6e-3-spot": facts.NO_RESERVATION,
+    }
 
 
 def test_time_to_serve_is_prods_the_first_rung_holding_the_slices(laddered, prod):

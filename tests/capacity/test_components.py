@@ -3,41 +3,23 @@ and taint on each, and a ComputeClass that names the pools in the ladder's order
 
 from __future__ import annotations
 
+import json
+
 import jsonschema
 
 from inference.capacity import facts
 from inference.capacity.ladder import CapacityLadder, CapacityLadderArgs, LadderRung
 from tests.conftest import components
+from tools.upstream import VENDORED
 
 NODE_POOL = "gcp:container/nodePool:NodePool"
 COMPUTE_CLASS = "kubernetes:cloud.google.com/v1:ComputeClass"
 
-# GKE installs the ComputeClass CRD itself and publishes no manifest of it (no public copy was found to vendor);
-# this is the part of its documented schema the program writes (facts.COMPUTE_CLASS_CRD: spec.priorities[].nodepools,
-# spec.nodePoolAutoCreation.enabled, spec.whenUnsatisfiable), closed so that a misspelt field fails.
-COMPUTE_CLASS_SPEC = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["priorities"],
-    "properties": {
-        "priorities": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["nodepools"],
-                "properties": {"nodepools": {"type": "array", "minItems": 1, "items": {"type": "string"}}},
-            },
-        },
-        "nodePoolAutoCreation": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {"enabled": {"type": "boolean"}},
-        },
-        "whenUnsatisfiable": {"enum": ["ScaleUpAnyway", "DoNotScaleUp"]},
-    },
-}
+# GKE's ComputeClass CRD as a cluster serves it, vendored in JSON Schema (facts.COMPUTE_CLASS_SCHEMA): closed, so
+# a misspelt field fails.
+SCHEMA = json.loads((VENDORED / facts.COMPUTE_CLASS_SCHEMA).read_text())
+NODEPOOLS_ALONE = "Nodepool field cannot be set along with other fields"
+
 
 RUNGS = (
     LadderRung("p-res", facts.RESERVATION, 1, 3, "projects/shared/reservations/r1", "SPECIFIC_RESERVATION"),
@@ -74,7 +56,11 @@ def test_a_pool_per_rung_with_its_provisioning_model():
         "values": ["projects/shared/reservations/r1"],
     }
     assert config["p-any"]["reservationAffinity"] == {"consumeReservationType": "ANY_RESERVATION"}
-    assert "reservationAffinity" not in config["p-od"] and not config["p-od"].get("spot")
+    # Without an affinity GKE would let on-demand and Spot nodes consume any matching reservation
+    # (facts.RESERVATION_AFFINITY_DEFAULT): both say NO_RESERVATION.
+    for name in ("p-od", "p-spot"):
+        assert config[name]["reservationAffinity"] == {"consumeReservationType": "NO_RESERVATION"}
+    assert not config["p-od"].get("spot")
     assert config["p-flex"]["flexStart"] is True and config["p-flex"]["maxRunDuration"] == "7200s"
     assert config["p-flex"]["reservationAffinity"] == {"consumeReservationType": "NO_RESERVATION"}
     assert pools["p-flex"]["management"] == {"autoRepair": False, "autoUpgrade": True}  # facts.FLEX_START_POOL
@@ -82,7 +68,7 @@ def test_a_pool_per_rung_with_its_provisioning_model():
     others = [inputs for name, inputs in pools.items() if name != "p-flex"]
     assert all(i["management"] == {"autoRepair": True, "autoUpgrade": True} for i in others)
     assert not any("locationPolicy" in i["autoscaling"] for i in others)
-    assert config["p-spot"]["spot"] is True and "reservationAffinity" not in config["p-spot"]
+    assert config["p-spot"]["spot"] is True
     assert not any(c.get("flexStart") for name, c in config.items() if name != "p-flex")
 
 
@@ -110,15 +96,28 @@ def test_the_compute_class_names_the_pools_in_the_ladders_order():
     (cls,) = plan.by_type(COMPUTE_CLASS)
     assert cls.inputs["metadata"]["name"] == "cls"
     spec = cls.inputs["spec"]
-    jsonschema.validate(spec, COMPUTE_CLASS_SPEC)
+    jsonschema.validate({k: cls.inputs[k] for k in ("apiVersion", "kind", "metadata", "spec")}, SCHEMA)
     assert [p["nodepools"] for p in spec["priorities"]] == [["p-res"], ["p-any"], ["p-od"], ["p-flex"], ["p-spot"]]
     assert spec["whenUnsatisfiable"] == "DoNotScaleUp" and spec["nodePoolAutoCreation"] == {"enabled": False}
 
 
+def test_each_priority_names_its_pool_alone_as_the_crds_rule_requires():
+    """jsonschema does not run the CRD's CEL rules; this one, read from the vendored schema, is what the API server
+    would refuse the class for."""
+    priority = SCHEMA["properties"]["spec"]["properties"]["priorities"]["items"]
+    (rule,) = [v["rule"] for v in priority["x-kubernetes-validations"] if v["message"] == NODEPOOLS_ALONE]
+    assert rule == "has(self.nodepools) ? (size(dyn(self)) == 1) : true"
+    (cls,) = _ladder().by_type(COMPUTE_CLASS)
+    assert all(list(p) == ["nodepools"] for p in cls.inputs["spec"]["priorities"])
+
+
 def test_a_misspelt_class_field_fails_the_schema():
-    bad = {"priorities": [{"nodePools": ["p"]}]}
+    (cls,) = _ladder().by_type(COMPUTE_CLASS)
+    bad = {k: cls.inputs[k] for k in ("apiVersion", "kind", "metadata")} | {
+        "spec": {"priorities": [{"nodePools": ["p"]}], "whenUnsatisfiable": "DoNotScaleUp"}
+    }
     try:
-        jsonschema.validate(bad, COMPUTE_CLASS_SPEC)
+        jsonschema.validate(bad, SCHEMA)
     except jsonschema.ValidationError:
         return
     raise AssertionError("the schema accepted nodePools")

@@ -4,8 +4,8 @@ ladder does not change)."""
 
 from __future__ import annotations
 
-from inference.capacity import facts
-from tools import drill
+from inference.capacity import costs, facts
+from tools import drill, timing
 
 EU, US = "europe-west4", "us-east5"
 CTX = {EU: "gke_p_europe-west4-a_c-eu", US: "gke_p_us-east5-b_c-us"}
@@ -17,8 +17,10 @@ OUTPUTS = {
     "failoverDetectionSeconds": 15,
 }
 LADDER = [
-    {"kind": "on-demand", "pool": "tpu-v6e-0-on-demand", "loss": facts.COSTS[facts.ON_DEMAND].loss},
-    {"kind": "spot", "pool": "tpu-v6e-1-spot", "loss": facts.COSTS[facts.SPOT].loss},
+    {"kind": "on-demand", "pool": "tpu-v6e-0-on-demand", "loss": facts.COSTS[facts.ON_DEMAND].loss}
+    | costs.figures(facts.ON_DEMAND, None, OUTPUTS["failoverDetectionSeconds"]).output(),
+    {"kind": "spot", "pool": "tpu-v6e-1-spot", "loss": facts.COSTS[facts.SPOT].loss}
+    | costs.figures(facts.SPOT, None, OUTPUTS["failoverDetectionSeconds"]).output(),
 ]
 
 
@@ -63,6 +65,16 @@ def test_the_report_states_each_rungs_loss_of_the_downed_region():
     text = report.text()
     assert f"capacity:  spot (tpu-v6e-1-spot): preempted at any time with {facts.SPOT_NOTICE_SECONDS} s notice" in text
     assert "capacity:  on-demand (tpu-v6e-0-on-demand): never preempted" in text
+    # What a lost slice costs, as the stack computed it from the time-to-serve model's steps: the drill's own
+    # failover figure is measured beside it.
+    replace = timing.STEPS["tpu-node-pool"].seconds + timing.STEPS["model-load"].seconds
+    assert text.count(f"a lost slice serves again after {replace} s, the other region answering within 15 s") == 2
+
+
+def test_a_ladder_output_without_figures_still_reports_the_loss():
+    older = [{k: r[k] for k in ("kind", "pool", "loss")} for r in LADDER]
+    text = _report(OUTPUTS | {"capacityLadder": {US: older}}).text()
+    assert "capacity:  spot (tpu-v6e-1-spot): preempted" in text and "serves again" not in text
 
 
 def test_without_a_ladder_the_report_has_no_capacity_line():
