@@ -285,6 +285,8 @@ def model_routing(top: Reader, served: tuple[ServedModel, ...], mode: str | None
         return None
     supported = class_name in facts.ROUTING_EXTENSION_CLASSES
     routing = top.choice("modelRouting", facts.BODY if supported else facts.HEADER, facts.MODEL_ROUTINGS)
+    if routing == facts.BODY and class_name is None:  # the class is refused: its problem says enough
+        return None
     if routing == facts.BODY and not supported and mode != ISTIO:
         top.problem(
             "modelRouting",

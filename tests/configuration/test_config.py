@@ -2030,6 +2030,7 @@ SECTIONS = [
 
 GEMMA = {"id": "google/gemma-3-27b-it", "servedName": "gemma-3-27b"}
 LLAMA = {"name": "llama", "id": "meta-llama/Llama-3.1-8B-Instruct", "servedName": "llama-3.1-8b"}
+MODELS_GATEWAY = stack_settings("models")["gateway"]
 
 
 def several(*extra: dict, first: dict | None = None) -> dict:
@@ -2066,6 +2067,8 @@ SEVERAL_MODELS = [
         "does nothing without adapters", "models"),
     Bad("body-based routing on the multi-cluster Gateway", {"model": None, **several(LLAMA), "modelRouting": "body"},
         "modelRouting", '"body"', "use modelRouting: header", "dev"),
+    Bad("body-based routing on a refused Gateway class", {"gateway": {**MODELS_GATEWAY, "className": "gke-l7-rlib"}},
+        "gateway.className", '"gke-l7-rlib"', "did you mean 'gke-l7-rilb'?", "models"),
     Bad("model routing with one model", {"modelRouting": "header"}, "modelRouting", '"header"',
         "does nothing with one model", "dev"),
     Bad("model replicas under the HPA", several({**LLAMA, "replicas": 2}), "models[1].replicas", "2",
@@ -2207,7 +2210,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "secrets": 13,
         "derived names and locations": 7,
         "every section": 11,
-        "several models": 24,
+        "several models": 25,  # + body-based routing on a refused class: the class's one error
         "capacity ladder": 19,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)
