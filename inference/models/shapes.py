@@ -7,6 +7,15 @@ from inference.common.reader import Reader
 from inference.core.config import compute
 from inference.core.config.compute import Accelerator
 
+_FIRST = (
+    "is not a shape of its own: the first model is served on the stack's accelerator (its TPU pool)",
+    "move it to accelerator, or list this model after one served on the stack's shape",
+)
+_SIMULATOR = (
+    "serves nothing from TPU: the simulator runs on the system pool",
+    "remove it, or use backend: vllm-tpu with an accelerator",
+)
+
 
 def own_accelerator(
     r: Reader, index: int, stack: Accelerator | None, simulator: bool
@@ -17,19 +26,10 @@ def own_accelerator(
     if not r.given("accelerator"):
         return None, True
     if index == 0 or simulator or stack is None:
-        r.get("accelerator")
-        why, fix = (
-            (
-                "is not a shape of its own: the first model is served on the stack's accelerator (its TPU pool)",
-                "move it to accelerator, or list this model after one served on the stack's shape",
-            )
-            if index == 0
-            else (
-                "serves nothing from TPU: the simulator runs on the system pool",
-                "remove it, or use backend: vllm-tpu with an accelerator",
-            )
-        )
-        r.problem("accelerator", r.raw["accelerator"], why, fix)
+        value = r.get("accelerator")
+        if index == 0 or simulator:
+            r.problem("accelerator", value, *(_FIRST if index == 0 else _SIMULATOR))
+        # else the stack's accelerator is refused (or missing, which vllm-tpu refuses): its problem says enough
         return None, False
     own = compute.accelerator(r)
     return own, own is not None

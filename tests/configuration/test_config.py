@@ -2094,6 +2094,8 @@ SEVERAL_MODELS = [
     Bad("a model's own machine type misspelt", {"model": None, **several({**SMALL_OWN, "accelerator": {
         "machineType": "ct6e-standard-9t"}}, first=GEMMA_TPU)}, "models[1].accelerator.machineType",
         '"ct6e-standard-9t"', "did you mean 'ct6e-standard-8t'?"),
+    Bad("accelerator as text with several models", {"model": None, "accelerator": "ct6e-standard-4t",
+        **several(SMALL_OWN, first=GEMMA_TPU)}, "accelerator", '"ct6e-standard-4t"', "write accelerator as a YAML"),
     Bad("a model's own pool past the node range", {"model": None, "regions": with_region(nodeCidr="10.0.1.0/28"),
         **several({**SMALL_OWN, "accelerator": {"machineType": "ct6e-standard-1t", "nodesPerPool": 8, "maxNodes": 8}},
                   first=GEMMA_TPU)}, "regions[0].nodeCidr", '"10.0.1.0/28"', "fewer than the 13 nodes"),
@@ -2232,7 +2234,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "secrets": 13,
         "derived names and locations": 7,
         "every section": 11,
-        "several models": 30,  # + a refused class, + own shapes: first, too small, misspelt, node range, slices
+        "several models": 31,  # + a refused class or accelerator, + own shapes: first, too small, misspelt, ranges, slices
         "capacity ladder": 19,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)
