@@ -2234,7 +2234,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "secrets": 13,
         "derived names and locations": 7,
         "every section": 11,
-        "several models": 31,  # + a refused class or accelerator, + own shapes: first, too small, misspelt, ranges, slices
+        "several models": 31,  # + a refused class or accelerator, + own shapes (first, size, typo, ranges, slices)
         "capacity ladder": 19,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)
