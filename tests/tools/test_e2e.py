@@ -289,5 +289,7 @@ def test_with_several_models_each_models_request_is_sent_from_the_gateways_clust
     assert "model llama: " in text and "model sql: " in text
     assert ["bash", "-c", out["modelTestRequests"]["sql"]] in fake.calls
     assert shlex.split(out["modelTestRequests"]["llama"]) in fake.calls
-    deletes = [c for c in fake.calls if "delete" in c]
-    assert sum(c[2] == "ctx-a" for c in deletes) >= 2  # the models' requests run where the Gateway is
+    # Before each model's request, a leftover curl-test pod is deleted in the Gateway's cluster.
+    for command in out["modelTestRequests"].values():
+        sent = fake.calls.index(e2e._command(command))
+        assert fake.calls[sent - 1][:3] == ["kubectl", "--context", "ctx-a"] and "delete" in fake.calls[sent - 1]
