@@ -160,6 +160,21 @@ def get_credentials(outputs: dict[str, Any], project: str, run: Runner = subproc
             raise RuntimeError(f"{' '.join(command)}: {done.stderr.strip()}")
 
 
+def _requests(outputs: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """What to send, each with the context of the cluster its client pod runs in: every region's `testRequests`,
+    and with several models a request per model and adapter (`modelTestRequests`, from the Gateway's cluster)."""
+    pending = {region: (outputs["kubeContexts"][region], c) for region, c in outputs["testRequests"].items()}
+    gateway_context = outputs.get("gateway", {}).get("kubeContext")
+    for name, command in outputs.get("modelTestRequests", {}).items():
+        pending[f"model {name}"] = (gateway_context, command)
+    return pending
+
+
+def _command(text: str) -> list[str]:
+    """A plain `kubectl run` runs as is; a command that reads the Gateway's address first needs a shell."""
+    return shlex.split(text) if text.startswith("kubectl ") else ["bash", "-c", text]
+
+
 def send_test_requests(
     outputs: dict[str, Any],
     run: Runner = subprocess.run,
@@ -167,28 +182,28 @@ def send_test_requests(
     sleep: Callable[[float], None] = time.sleep,
     timeout: float = 1200.0,
 ) -> str:
-    """Runs each region's `testRequests` command (what the README tells an operator to paste) until every one
-    returns a chat completion: the Gateway and the model servers may still be settling after `up`."""
+    """Runs each region's `testRequests` command (what the README tells an operator to paste), and each model's
+    `modelTestRequests` one, until every one returns a completion: the Gateway and the model servers may still be
+    settling after `up`."""
     namespace = outputs["modelServer"]["namespace"]
-    pending = dict(outputs["testRequests"])
+    pending = _requests(outputs)
     started = clock()
     answers = {}
     while pending:
-        for region, command in list(pending.items()):
-            context = outputs["kubeContexts"][region]
+        for label, (context, command) in list(pending.items()):
             # A pod left by an earlier attempt that timed out would make `kubectl run curl-test` fail.
             run(["kubectl", "--context", context, "-n", namespace, "delete", "pod", "curl-test", "--ignore-not-found"])
-            done = run(shlex.split(command), capture_output=True, text=True, timeout=300)
+            done = run(_command(command), capture_output=True, text=True, timeout=300)
             try:
                 # The completion, then `kubectl run --rm`'s own `pod "curl-test" deleted`.
                 completion, _ = json.JSONDecoder().raw_decode(done.stdout, done.stdout.index("{"))
                 if done.returncode == 0 and completion["choices"]:
-                    answers[region] = f"{region}: {done.stdout.strip()[:200]}"
-                    del pending[region]
+                    answers[label] = f"{label}: {done.stdout.strip()[:200]}"
+                    del pending[label]
             except (ValueError, KeyError, TypeError):
                 pass
         if pending and clock() - started > timeout:
-            raise RuntimeError(f"no chat completion from {', '.join(sorted(pending))} within {timeout:g} s")
+            raise RuntimeError(f"no completion from {', '.join(sorted(pending))} within {timeout:g} s")
         if pending:
             sleep(30)
     return "\n".join(answers[r] for r in sorted(answers))

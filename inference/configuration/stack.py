@@ -107,16 +107,25 @@ def _compute(top: Reader, indexed: list[tuple[int, network.Region]], fields: dic
     accelerator = compute.accelerator(top)
     if accelerator:
         network.check_tpu_zones(top, indexed, accelerator)
-    fields["capacity"] = ladder = capacity.capacity(top, indexed, accelerator)
+    fields["capacity"] = capacity.capacity(top, indexed, accelerator)
     system_pool = compute.system_pool(top)
-    if None not in (system_pool.machine_type, system_pool.node_count):
-        rungs = max((len(rs) for rs in ladder.ladders.values()), default=1) if ladder else 1
-        network.check_range_sizes(top, indexed, network.nodes_per_cluster(system_pool, accelerator, rungs - 1))
     release_channel = top.choice("releaseChannel", "RAPID", compute.RELEASE_CHANNELS)
     fields["accelerator"] = accelerator
     fields["system_pool"] = system_pool
     fields["release_channel"] = release_channel
     fields["gke_version"] = compute.gke_version(top, release_channel, needs_dranet=accelerator is not None)
+
+
+def _range_sizes(top: Reader, indexed: list[tuple[int, network.Region]], fields: dict[str, Any]) -> None:
+    """Every node of a cluster fits its ranges: the system pool's, the TPU pool's (or a ladder's) and the pools of
+    models with their own shape."""
+    system_pool, ladder = fields["system_pool"], fields["capacity"]
+    if None in (system_pool.machine_type, system_pool.node_count):
+        return
+    rungs = max((len(rs) for rs in ladder.ladders.values()), default=1) if ladder else 1
+    own = [m.accelerator for m in fields["models"] if m.accelerator]
+    nodes = network.nodes_per_cluster(system_pool, fields["accelerator"], rungs - 1, own)
+    network.check_range_sizes(top, indexed, nodes)
 
 
 def _unused_without_weights(top: Reader, fields: dict[str, Any]) -> None:
@@ -281,6 +290,7 @@ def _parse(
     indexed = _regions(top, fields)
     _compute(top, indexed, fields)
     _serving(top, fields)
+    _range_sizes(top, indexed, fields)
     _modes(top, fields)
     download = _weights(top, fields)
     _operations(top, fields)

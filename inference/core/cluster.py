@@ -16,6 +16,11 @@ SYSTEM_POOL = "system"
 TPU_POOL = "tpu-v6e-pool"
 
 
+def model_pool_name(key: str) -> str:
+    """The TPU pool of a model with a shape of its own (`models[].accelerator`): at most 33 characters."""
+    return f"{TPU_POOL}-{key}"
+
+
 @dataclass(frozen=True)
 class TpuPool:
     machine_type: str
@@ -46,6 +51,7 @@ class InferenceClusterArgs:
     system_node_count: int
     system_disk_size_gb: int
     tpu: TpuPool | None  # None: no accelerator pool (the simulator backend)
+    model_tpu: Mapping[str, TpuPool] = field(default_factory=dict)  # model key -> its own TPU pool
     pod_range_name: str | None = None  # secondary ranges on the node subnet, when configured
     service_range_name: str | None = None
     private_nodes: bool = False  # nodes without external IPs (egress through Cloud NAT)
@@ -304,7 +310,7 @@ class InferenceCluster(pulumi.ComponentResource):
             management=MANAGEMENT,
             opts=pulumi.ResourceOptions(parent=self, custom_timeouts=pulumi.CustomTimeouts(create="30m", update="30m")),
         )
-        self.tpu_pool = self._tpu_pool(name, args, args.tpu) if args.tpu else None
+        self._tpu_pools(name, args)
         self.id = self.cluster.id
         self.workload_pool = self.cluster.workload_identity_config.apply(lambda c: c.workload_pool)
         self.provider = k8s.Provider(
@@ -325,6 +331,14 @@ class InferenceCluster(pulumi.ComponentResource):
                 "id": self.id,
             }
         )
+
+    def _tpu_pools(self, name: str, args: InferenceClusterArgs) -> None:
+        """The stack's TPU pool (none for the simulator or with a capacity ladder), and a pool of its own for each
+        model with its own shape."""
+        self.tpu_pool = self._tpu_pool(f"{name}-tpu", TPU_POOL, args, args.tpu) if args.tpu else None
+        self.model_tpu_pools = {
+            k: self._tpu_pool(f"{name}-tpu-{k}", model_pool_name(k), args, p) for k, p in args.model_tpu.items()
+        }
 
     def _kubeconfig(self, args: InferenceClusterArgs) -> pulumi.Output[str]:
         """Through the DNS endpoint when the stack turns it on, else the IP endpoint with the cluster's CA."""
@@ -351,12 +365,14 @@ class InferenceCluster(pulumi.ComponentResource):
             )
         ]
 
-    def _tpu_pool(self, name: str, args: InferenceClusterArgs, tpu: TpuPool) -> gcp.container.NodePool:
+    def _tpu_pool(
+        self, resource: str, pool_name: str, args: InferenceClusterArgs, tpu: TpuPool
+    ) -> gcp.container.NodePool:
         autoscaled = tpu.max_node_count > tpu.node_count
         return gcp.container.NodePool(
-            f"{name}-tpu",
+            resource,
             project=args.project,
-            name=TPU_POOL,
+            name=pool_name,
             cluster=self.cluster.name,
             location=args.zone,
             # Each node is a whole single-host slice, so the cluster autoscaler adds serving capacity a

@@ -10,6 +10,7 @@ from typing import Any
 from inference.configuration.platform import PlatformConfig
 from inference.core.apis import ProjectApis, ProjectApisArgs
 from inference.core.cluster import InferenceCluster, InferenceClusterArgs, TpuPool
+from inference.core.config.compute import Accelerator
 from inference.core.config.network import Region
 from inference.core.model_store import ModelStore, ModelStoreArgs
 from inference.core.network import Network, NetworkArgs, SubnetRanges
@@ -68,7 +69,8 @@ class Weights:
 
 
 def _image_streaming(cfg: PlatformConfig) -> bool:
-    return bool(cfg.accelerator and cfg.accelerator.image_streaming)
+    shapes = [cfg.accelerator, *(m.accelerator for m in cfg.models)]
+    return any(a and a.image_streaming for a in shapes)
 
 
 def apis(cfg: PlatformConfig) -> tuple[str, ...]:
@@ -114,9 +116,17 @@ def _network(cfg: PlatformConfig, apis_: ProjectApis, proxy_purpose: str, gatewa
 
 
 def _tpu_pool(cfg: PlatformConfig) -> TpuPool | None:
-    accel = cfg.accelerator
-    if not accel or cfg.capacity:  # a capacity ladder brings its own pools
+    if not cfg.accelerator or cfg.capacity:  # a capacity ladder brings its own pools
         return None
+    return _pool_of(cfg.accelerator)
+
+
+def _model_pools(cfg: PlatformConfig) -> dict[str, TpuPool]:
+    """A pool per model with a shape of its own, beside the stack's (or its ladder's): where it alone is served."""
+    return {m.key: _pool_of(m.accelerator) for m in cfg.models if m.accelerator}
+
+
+def _pool_of(accel: Accelerator) -> TpuPool:
     return TpuPool(
         accel.machine_type,
         accel.nodes_per_pool,
@@ -150,6 +160,7 @@ def _cluster(
             system_node_count=cfg.system_pool.node_count,
             system_disk_size_gb=cfg.system_pool.disk_size_gb,
             tpu=_tpu_pool(cfg),
+            model_tpu=_model_pools(cfg),
             pod_range_name="pods" if region.pod_cidr else None,
             service_range_name="services" if region.service_cidr else None,
             private_nodes=cfg.private_nodes.enabled,

@@ -16,7 +16,7 @@ from inference.common.validators import epp_service, git_revision
 from inference.core.config import model as model_config
 from inference.core.config.compute import Accelerator
 from inference.core.config.model import Model
-from inference.models import facts
+from inference.models import facts, shapes
 from inference.serving.config import InferencePool, ModelServer
 
 _NO_WEIGHTS = "remove it, or use backend: vllm-tpu with an accelerator"
@@ -49,6 +49,8 @@ class ServedModel:
     max_replicas: int | None  # None: autoscaling.maxReplicas
     adapters: tuple[Adapter, ...] = ()
     max_lora_rank: int = facts.DEFAULT_LORA_RANK
+    # Its own TPU shape, served from a node pool of its own in every cluster; None: the stack's `accelerator`.
+    accelerator: Accelerator | None = None
 
     @property
     def served_names(self) -> tuple[str, ...]:
@@ -165,23 +167,17 @@ def _entry(r: Reader, index: int, ctx: dict[str, Any]) -> ServedModel | None:
         for name in (n for n in _WEIGHTS_ONLY if r.given(n)):
             why = "nothing is sharded across TPU chips" if name != "revision" else "no weights are downloaded"
             r.problem(name, r.raw[name], f"does nothing with backend simulator: {why}", _NO_WEIGHTS)
-    served = model_config.read_model(r, ctx["accelerator"])
+    own, shape_ok = shapes.own_accelerator(r, index, ctx["accelerator"], ctx["simulator"])
+    shape = own or (ctx["accelerator"] if shape_ok else None)  # a refused shape checks no fit: no cascade
+    served = model_config.read_model(r, shape, r.key("accelerator") if own else "accelerator")
     priority = r.integer("priority", pool.priority if pool.priority is not None else 10, low=-1000, high=1000)
     default_objective = _suffixed(pool.objective_name, key) if pool.objective_name and key is not None else None
     objective = _objective_name(r, default_objective) if default_objective else None
-    slots = ctx["accelerator"].max_nodes if ctx["accelerator"] else 100
+    slots = shape.max_nodes if shape else 100
     replicas = r.integer("replicas", None, low=0, high=slots) if r.given("replicas") else None
     scale_fix = "at least 1: an HPA never scales to zero here"
     low = r.integer("minReplicas", None, low=1, high=1000, fix=scale_fix) if r.given("minReplicas") else None
     high = r.integer("maxReplicas", None, low=1, high=1000) if r.given("maxReplicas") else None
-    if r.given("accelerator"):  # every model shares the cluster's TPU pool (docs/models.md)
-        r.get("accelerator")
-        r.problem(
-            "accelerator",
-            r.raw["accelerator"],
-            "is not supported: every model is served on the stack's accelerator (one TPU pool per cluster)",
-            "remove it, and size accelerator for the largest model (or serve that model from another stack)",
-        )
     adapters = _adapters(r, priority, ctx["simulator"])
     rank = r.integer("maxLoraRank", facts.DEFAULT_LORA_RANK, low=1, high=max(facts.LORA_RANKS))
     ranks = ", ".join(map(str, facts.LORA_RANKS))
@@ -206,6 +202,7 @@ def _entry(r: Reader, index: int, ctx: dict[str, Any]) -> ServedModel | None:
         max_replicas=high,
         adapters=adapters or (),
         max_lora_rank=rank,
+        accelerator=own,
     )
 
 
@@ -285,6 +282,8 @@ def model_routing(top: Reader, served: tuple[ServedModel, ...], mode: str | None
         return None
     supported = class_name in facts.ROUTING_EXTENSION_CLASSES
     routing = top.choice("modelRouting", facts.BODY if supported else facts.HEADER, facts.MODEL_ROUTINGS)
+    if routing == facts.BODY and class_name is None:  # the class is refused: its problem says enough
+        return None
     if routing == facts.BODY and not supported and mode != ISTIO:
         top.problem(
             "modelRouting",
@@ -346,15 +345,30 @@ def _check_replicas(top: Reader, served, scaling, accelerator, server: ModelServ
             )
             return
     if accelerator and server.backend == "vllm-tpu":
-        most = sum(bounds(m, scaling)[1] if scaling else replicas(m, server) for m in served)
-        if most > accelerator.max_nodes:
-            top.problem(
-                "models",
-                [m.model.id for m in served],
-                f"may run {most} model servers together, and each takes a whole TPU slice of the "
-                f"{accelerator.max_nodes} the TPU pool holds (accelerator.maxNodes)",
-                "lower the models' replicas (or maxReplicas), or raise accelerator.maxNodes",
-            )
+        shared = [m for m in served if m.accelerator is None]
+        if not _slices_problem(top, "models", shared, accelerator, "accelerator.maxNodes", scaling, server):
+            for i, m in enumerate(served):
+                if m.accelerator and _slices_problem(
+                    top, f"models[{i}]", [m], m.accelerator, f"models[{i}].accelerator.maxNodes", scaling, server
+                ):
+                    return
+
+
+def _slices_problem(top: Reader, key: str, on_pool, accelerator, max_key: str, scaling, server) -> bool:
+    """The most servers of the models on one TPU pool, a whole slice each, fit the pool's `maxNodes`."""
+    most = sum(bounds(m, scaling)[1] if scaling else replicas(m, server) for m in on_pool)
+    if most <= accelerator.max_nodes:
+        return False
+    top.problem(
+        key,
+        [m.model.id for m in on_pool] if key == "models" else on_pool[0].model.id,
+        f"may run {most} model servers together, and each takes a whole TPU slice of the "
+        f"{accelerator.max_nodes} the TPU pool holds ({max_key})",
+        f"lower the models' replicas (or maxReplicas), or raise {max_key}"
+        if key == "models"
+        else f"lower {key}.maxReplicas (or replicas), or raise {max_key}",
+    )
+    return True
 
 
 def bounds(m: ServedModel, scaling) -> tuple[int, int]:

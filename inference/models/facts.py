@@ -36,3 +36,7 @@ LORA_TPU_ENV = (("MODEL_IMPL_TYPE", "vllm"),)
 # An HTTPRoute holds at most 16 rules (one per model) of at most 64 matches (a model's name and its adapters')
 # (kubernetes-sigs/gateway-api v1.4.0 config/crd/standard/gateway.networking.k8s.io_httproutes.yaml maxItems).
 MOST_MODELS, MOST_NAMES_PER_MODEL = 16, 64
+# A request picks its InferenceObjective (and so its priority) with this header, valued the objective's name; the
+# endpoint picker reads it (gateway-api-inference-extension v1.5.0 pkg/epp/metadata/consts.go `ObjectiveKey`;
+# site-src/api-types/inferenceobjective.md). The test requests send it for each model and adapter.
+OBJECTIVE_HEADER = "x-gateway-inference-objective"

@@ -39,6 +39,16 @@ def body_router(
     )
 
 
+def request_objectives(cfg: PlatformConfig) -> dict[str, str]:
+    """Every name a request may send as its model, and the InferenceObjective its test request names in the
+    objective header (facts.OBJECTIVE_HEADER): the base model's, or the adapter's."""
+    return {
+        name: objective
+        for m in cfg.models
+        for name, objective in ((m.model.served_name, m.objective), *((a.name, a.objective) for a in m.adapters))
+    }
+
+
 def outputs(cfg: PlatformConfig) -> dict[str, Any]:
     """What a request may name as its model, and the pool it reaches (docs/models.md)."""
     if not cfg.models:

@@ -12,7 +12,7 @@ from inference.common.images import CURL_IMAGE
 from inference.configuration.platform import PlatformConfig
 from inference.core.wiring import Platform, Weights
 from inference.models import wiring as models
-from inference.models.facts import MODEL_HEADER
+from inference.models.facts import MODEL_HEADER, OBJECTIVE_HEADER
 from inference.multi_cluster import facts
 from inference.multi_cluster.fleet import Fleet, FleetArgs, FleetMember
 from inference.multi_cluster.gateway import HealthCheckArgs, ModelRoute, MultiClusterGateway, MultiClusterGatewayArgs
@@ -85,11 +85,14 @@ def _model_routes(cfg: PlatformConfig) -> list[ModelRoute]:
     return [ModelRoute(MODEL_HEADER, m.served_names, m.pool_name, m.metric_export_name) for m in cfg.models]
 
 
-def test_request(cfg: PlatformConfig, context: str, gateway_ip: str, model: str | None = None) -> str:
+def test_request(
+    cfg: PlatformConfig, context: str, gateway_ip: str, model: str | None = None, objective: str | None = None
+) -> str:
     """A chat completion from a throwaway pod in the same region as the address: the Gateway's addresses are
     internal, so the client has to be inside the VPC. `model`: one of several models, named in the header too
-    (the route matches it, and nothing on this class reads the body)."""
+    (the route matches it, and nothing on this class reads the body); `objective`: the InferenceObjective it picks."""
     header = f"-H '{MODEL_HEADER}: {model}' " if model else ""
+    header += f"-H '{OBJECTIVE_HEADER}: {objective}' " if objective else ""
     body = json.dumps(
         {
             "model": model or cfg.model.served_name,
@@ -128,16 +131,16 @@ def _outputs(cfg: PlatformConfig, platform: Platform, fleet: Fleet, gateway: Mul
 
 
 def _model_requests(cfg: PlatformConfig, platform: Platform) -> dict[str, Any]:
-    """Several models: a test request per model and adapter, from the config region, with the model header."""
+    """Several models: a test request per model and adapter, from the config region, with the model header and
+    the objective header."""
     if not models.several(cfg):
         return {}
     region, address = cfg.config_region, platform.network.gateway_addresses[cfg.config_region].address
     context = platform.clusters[region].kube_context
     return {
         "modelTestRequests": {
-            name: address.apply(lambda ip, name=name: test_request(cfg, context, ip, name))
-            for m in cfg.models
-            for name in m.served_names
+            name: address.apply(lambda ip, n=name, o=objective: test_request(cfg, context, ip, n, o))
+            for name, objective in models.request_objectives(cfg).items()
         }
     }
 

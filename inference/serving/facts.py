@@ -1,4 +1,5 @@
-"""What the serving namespace's network policies admit, with sources (inference/serving/network_policy.py)."""
+"""What the serving namespace's network policies admit (inference/serving/network_policy.py) and where its pods
+land, with sources."""
 
 from __future__ import annotations
 
@@ -12,3 +13,7 @@ PICKER_METRICS_PORT = 9090
 # Managed Prometheus's managed collection runs its collectors in this namespace
 # (https://cloud.google.com/stackdriver/docs/managed-prometheus/setup-managed, "Managed collection").
 GMP_NAMESPACE = "gmp-system"
+# GKE labels every node with its pool's name (https://cloud.google.com/kubernetes-engine/docs/concepts/node-pools,
+# "Each node in the pool has a Kubernetes node label, cloud.google.com/gke-nodepool"): a model's servers select
+# their own TPU pool by it when two pools have one shape (docs/models.md).
+NODE_POOL_LABEL = "cloud.google.com/gke-nodepool"

@@ -27,6 +27,7 @@ class TpuServing:
     # The bucket roles and Workload Identity member behind the serving identity: pods start after them.
     reader_grants: Sequence[pulumi.Resource] = ()
     compute_class: str | None = None  # a capacity ladder's ComputeClass (inference/capacity/); None: the TPU pool
+    node_pool: str | None = None  # pinned to one TPU pool by name, when another pool has the same shape
 
 
 @dataclass(frozen=True)

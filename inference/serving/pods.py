@@ -22,6 +22,7 @@ from inference.common.kubernetes import (
 )
 from inference.core.weights_download import MARKER, weights_dir
 from inference.models.facts import LORA_TPU_ENV
+from inference.serving.facts import NODE_POOL_LABEL
 
 if TYPE_CHECKING:
     from inference.serving.model_server import LoraAdapter, ModelServerArgs, TpuServing
@@ -109,6 +110,7 @@ def vllm_pod(args: ModelServerArgs, tpu: TpuServing, labels: dict[str, str]) -> 
                 "cloud.google.com/gke-tpu-accelerator": tpu.accelerator_label,
                 "cloud.google.com/gke-tpu-topology": tpu.topology,
                 **({COMPUTE_CLASS_LABEL: tpu.compute_class} if tpu.compute_class else {}),
+                **({NODE_POOL_LABEL: tpu.node_pool} if tpu.node_pool else {}),
             },
             tolerations=_class_toleration(tpu.compute_class),
             resource_claims=[
@@ -250,7 +252,7 @@ def simulator_pod(args: ModelServerArgs, labels: dict[str, str]) -> k8s.core.v1.
         metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
         spec=k8s.core.v1.PodSpecArgs(
             service_account_name=args.service_account,
-            node_selector={"cloud.google.com/gke-nodepool": args.system_pool},
+            node_selector={NODE_POOL_LABEL: args.system_pool},
             security_context=nonroot_pod(NONROOT_UID, NONROOT_UID),
             automount_service_account_token=False,  # the simulator calls no Kubernetes API
             containers=[

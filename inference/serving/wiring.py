@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 
 from inference.configuration.platform import PlatformConfig
-from inference.core.cluster import InferenceCluster
+from inference.core.cluster import TPU_POOL, InferenceCluster, model_pool_name
 from inference.core.facts import machines
 from inference.core.network import HEALTH_CHECK_RANGES
 from inference.core.weights_download import weights_dir
@@ -85,21 +85,33 @@ def _tpu(
     if not weights.download:
         return None
     location = cfg.bucket_locations()[region]
-    store = weights.store
+    store, own = weights.store, served.accelerator
+    shape = own or cfg.accelerator
     return TpuServing(
-        accelerator_label=machines.MACHINE_TYPES[cfg.accelerator.machine_type].tpu_accelerator,
-        topology=cfg.accelerator.topology,
-        chips=cfg.accelerator.chips,
+        accelerator_label=machines.MACHINE_TYPES[shape.machine_type].tpu_accelerator,
+        topology=shape.topology,
+        chips=shape.chips,
         tensor_parallel_size=served.model.tensor_parallel_size,
         bucket=store.buckets[location].name,
         weights_dir=weights_dir(served.model.id, served.model.revision),
         model_revision=served.model.revision,
         reader_gsa=store.reader_email,
         reader_grants=store.reader_grants[location],
-        tpu_pool=ladder or cluster.tpu_pool,  # a capacity ladder: its pools and ComputeClass
-        compute_class=ladder.class_name if ladder else None,
+        # A shape of its own: its own pool, outside a capacity ladder (whose pools and ComputeClass the others take).
+        tpu_pool=cluster.model_tpu_pools[served.key] if own else ladder or cluster.tpu_pool,
+        compute_class=ladder.class_name if ladder and not own else None,
+        node_pool=_node_pool(cfg, served, ladder),
         weights=weights.download.jobs[location],
     )
+
+
+def _node_pool(cfg: PlatformConfig, served: ServedModel, ladder: Any) -> str | None:
+    """The TPU pool a model's servers select by name: its own, or the stack's when a model's own pool has the
+    stack's shape too (the accelerator and topology labels alone would match both). None: those labels suffice."""
+    if served.accelerator:
+        return model_pool_name(served.key)
+    same = any(m.accelerator and m.accelerator.machine_type == cfg.accelerator.machine_type for m in cfg.models)
+    return TPU_POOL if same and not ladder else None  # a ladder's pools are the class's: its selector suffices
 
 
 def _named(kind: str, served: ServedModel, region: str) -> str:

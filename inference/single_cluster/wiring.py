@@ -98,7 +98,8 @@ def _gateway(
 
 
 def _model_requests(cfg: PlatformConfig, cluster: InferenceCluster) -> dict[str, Any]:
-    """Several models: a test request naming each model and adapter (with the header, when the client sets it)."""
+    """Several models: a test request naming each model and adapter, with its objective (and the model header, when
+    the client sets it)."""
     if not models.several(cfg):
         return {}
     gw = cfg.gateway
@@ -111,9 +112,9 @@ def _model_requests(cfg: PlatformConfig, cluster: InferenceCluster) -> dict[str,
             class_name=gw.class_name,
             served_model=name,
             model_header=header,
+            objective=objective,
         )
-        for m in cfg.models
-        for name in m.served_names
+        for name, objective in models.request_objectives(cfg).items()
     }
     return {"modelTestRequests": requests_}
 

@@ -2030,6 +2030,14 @@ SECTIONS = [
 
 GEMMA = {"id": "google/gemma-3-27b-it", "servedName": "gemma-3-27b"}
 LLAMA = {"name": "llama", "id": "meta-llama/Llama-3.1-8B-Instruct", "servedName": "llama-3.1-8b"}
+MODELS_GATEWAY = stack_settings("models")["gateway"]
+GEMMA_TPU = {"id": "google/gemma-3-27b-it"}
+# A second model on a TPU stack (prod) with a one-chip shape of its own, a pool of two slices.
+SMALL_OWN = {
+    "name": "small",
+    "id": "google/gemma-3-4b-it",
+    "accelerator": {"machineType": "ct6e-standard-1t", "maxNodes": 2},
+}
 
 
 def several(*extra: dict, first: dict | None = None) -> dict:
@@ -2066,15 +2074,34 @@ SEVERAL_MODELS = [
         "does nothing without adapters", "models"),
     Bad("body-based routing on the multi-cluster Gateway", {"model": None, **several(LLAMA), "modelRouting": "body"},
         "modelRouting", '"body"', "use modelRouting: header", "dev"),
+    Bad("body-based routing on a refused Gateway class", {"gateway": {**MODELS_GATEWAY, "className": "gke-l7-rlib"}},
+        "gateway.className", '"gke-l7-rlib"', "did you mean 'gke-l7-rilb'?", "models"),
     Bad("model routing with one model", {"modelRouting": "header"}, "modelRouting", '"header"',
         "does nothing with one model", "dev"),
     Bad("model replicas under the HPA", several({**LLAMA, "replicas": 2}), "models[1].replicas", "2",
         "is owned by the HorizontalPodAutoscaler", "models"),
     Bad("model bounds upside down", several({**LLAMA, "minReplicas": 3, "maxReplicas": 2}),
         "models[1].minReplicas", "3", "is above maxReplicas", "models"),
-    Bad("an accelerator of a model's own", several({**LLAMA, "accelerator": {"machineType": "ct6e-standard-1t"}}),
-        "models[1].accelerator", '{"machineType": "ct6e-standard-1t"}', "every model is served on the stack's",
-        "models"),
+    Bad("a model's own accelerator on the simulator", several({**LLAMA, "accelerator": {
+        "machineType": "ct6e-standard-1t"}}), "models[1].accelerator", '{"machineType": "ct6e-standard-1t"}',
+        "the simulator runs on the system pool", "models"),
+    Bad("the first model's own accelerator", {"model": None, **several(SMALL_OWN, first={**GEMMA_TPU,
+        "accelerator": {"machineType": "ct6e-standard-8t"}})}, "models[0].accelerator",
+        '{"machineType": "ct6e-standard-8t"}', "move it to accelerator"),
+    Bad("a model too large for its own shape", {"model": None, **several({**SMALL_OWN,
+        "id": "meta-llama/Llama-3.1-70B-Instruct"}, first=GEMMA_TPU)}, "models[1].id",
+        '"meta-llama/Llama-3.1-70B-Instruct"', "use models[1].accelerator.machineType ct6e-standard-8t"),
+    Bad("a model's own machine type misspelt", {"model": None, **several({**SMALL_OWN, "accelerator": {
+        "machineType": "ct6e-standard-9t"}}, first=GEMMA_TPU)}, "models[1].accelerator.machineType",
+        '"ct6e-standard-9t"', "did you mean 'ct6e-standard-8t'?"),
+    Bad("accelerator as text with several models", {"model": None, "accelerator": "ct6e-standard-4t",
+        **several(SMALL_OWN, first=GEMMA_TPU)}, "accelerator", '"ct6e-standard-4t"', "write accelerator as a YAML"),
+    Bad("a model's own pool past the node range", {"model": None, "regions": with_region(nodeCidr="10.0.1.0/28"),
+        **several({**SMALL_OWN, "accelerator": {"machineType": "ct6e-standard-1t", "nodesPerPool": 8, "maxNodes": 8}},
+                  first=GEMMA_TPU)}, "regions[0].nodeCidr", '"10.0.1.0/28"', "fewer than the 13 nodes"),
+    Bad("a model's own pool past its slices", {"model": None, **several({**SMALL_OWN, "accelerator": {
+        "machineType": "ct6e-standard-1t"}}, first=GEMMA_TPU)}, "models[1]", '"google/gemma-3-4b-it"',
+        "raise models[1].accelerator.maxNodes"),
     Bad("model scaled to zero", several({**LLAMA, "minReplicas": 0}), "models[1].minReplicas", "0",
         "an HPA never scales to zero here", "models"),
     Bad("models past the TPU slices", {"model": None, **several(
@@ -2207,7 +2234,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "secrets": 13,
         "derived names and locations": 7,
         "every section": 11,
-        "several models": 24,
+        "several models": 31,  # + a refused class or accelerator, + own shapes (first, size, typo, ranges, slices)
         "capacity ladder": 19,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)

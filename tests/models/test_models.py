@@ -5,6 +5,7 @@ body router, the download of every repository, the multi-cluster rules), and the
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -250,6 +251,12 @@ def test_body_based_routing_attaches_to_the_gateway_on_a_class_that_supports_it(
     requests = models.outputs["modelTestRequests"]
     assert set(requests) == {"gemma-3-27b", "gemma-sql", "llama-3.1-8b"}
     assert all("X-Gateway-Model-Name" not in r for r in requests.values())  # the body router sets it
+    # Each request picks its own objective, one that exists on the pool the model reaches.
+    pools = {o.inputs["metadata"]["name"]: o.inputs["spec"]["poolRef"]["name"] for o in models.by_type(OBJECTIVE)}
+    for name, request in requests.items():
+        (objective,) = re.findall(rf"-H '{facts.OBJECTIVE_HEADER}: ([^']+)'", request)
+        assert pools[objective] == models.outputs["models"][name]
+    assert re.search(rf"-H '{facts.OBJECTIVE_HEADER}: gemma-sql'", requests["gemma-sql"])
     (extension,) = _k8s(models, "GCPRoutingExtension")
     assert extension.inputs["spec"]["targetRefs"][0]["name"] == "inference-gateway"
     (gateway,) = _k8s(models, "Gateway")
@@ -311,3 +318,4 @@ def test_on_the_multi_cluster_gateway_the_client_header_routes_to_pools_exported
     requests = plan.outputs["modelTestRequests"]
     assert set(requests) == {"gemma", "meta-llama/Llama-3.1-8B"}
     assert "-H 'X-Gateway-Model-Name: gemma'" in requests["gemma"] and '"model": "gemma"' in requests["gemma"]
+    assert f"-H '{facts.OBJECTIVE_HEADER}: gemma-objective-llama'" in requests["meta-llama/Llama-3.1-8B"]

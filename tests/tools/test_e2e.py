@@ -260,7 +260,7 @@ def test_the_test_requests_run_the_stacks_own_commands_until_each_answers():
     assert json.loads(requests[-1][-1])["model"] == served  # the quoted body survives
     # Before each attempt, a curl-test pod an earlier attempt may have left is deleted.
     assert fake.calls[0][-4:] == ["delete", "pod", "curl-test", "--ignore-not-found"]
-    with pytest.raises(RuntimeError, match=f"no chat completion from {first}, {settling} within 60 s"):
+    with pytest.raises(RuntimeError, match=f"no completion from {first}, {settling} within 60 s"):
         ticks = iter(range(0, 1000, 45))
         e2e.send_test_requests(
             out, run=FakeRun(lambda c: (1, "")), clock=lambda: next(ticks), sleep=lambda s: None, timeout=60
@@ -272,3 +272,24 @@ def test_the_summary_lists_every_step():
     text = e2e.summary(steps)
     assert "| failover drill | **failed** |" in text and "| pulumi destroy (dev) | ok |" in text
     assert "<details><summary>failover drill</summary>" in text
+
+
+def test_with_several_models_each_models_request_is_sent_from_the_gateways_cluster():
+    """A models stack's `modelTestRequests` are sent too, each with its objective header, from the cluster of
+    the Gateway; a command that reads the Gateway's address first runs in a shell."""
+    out = outputs() | {
+        "modelTestRequests": {
+            "llama": "kubectl --context ctx-a -n inference run curl-test -- curl -H 'x-gateway-inference-objective: o'",
+            "sql": "IP=$(kubectl get gateway/g) && curl http://${IP}:80/v1/completions",
+        }
+    }
+    out["gateway"]["kubeContext"] = "ctx-a"
+    fake = FakeRun(lambda c: (0, '{"choices": [{"text": "Paris"}]}' if "curl" in " ".join(c) else ""))
+    text = e2e.send_test_requests(out, run=fake, clock=lambda: 0.0, sleep=lambda s: None)
+    assert "model llama: " in text and "model sql: " in text
+    assert ["bash", "-c", out["modelTestRequests"]["sql"]] in fake.calls
+    assert shlex.split(out["modelTestRequests"]["llama"]) in fake.calls
+    # Before each model's request, a leftover curl-test pod is deleted in the Gateway's cluster.
+    for command in out["modelTestRequests"].values():
+        sent = fake.calls.index(e2e._command(command))
+        assert fake.calls[sent - 1][:3] == ["kubectl", "--context", "ctx-a"] and "delete" in fake.calls[sent - 1]

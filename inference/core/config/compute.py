@@ -60,10 +60,12 @@ CPU_MACHINE_TYPES = sorted(
 
 
 def accelerator(top: Reader) -> Accelerator | None:
+    """`accelerator` of `top`: the stack's, or a model's own (`models[i]`); None when absent or refused, so nothing
+    is checked against a shape built from defaults (a text value once cascaded into slice counts)."""
+    before = len(top.problems)
     r = top.mapping("accelerator", optional=True)
     if r is None:
         return None
-    before = len(top.problems)
     machine = r.choice("machineType", "ct6e-standard-4t", tuple(TPU_V6E_SHAPES))
     expected = TPU_V6E_SHAPES[machine][0] if machine else None
     topology = r.string("topology", expected, longest=16)  # unknown machine type: reported once, above

@@ -81,8 +81,9 @@ def model(top: Reader, accelerator: Accelerator | None) -> Model:
     return result
 
 
-def read_model(m: Reader, accelerator: Accelerator | None) -> Model:
-    """One model's keys (`model`, or an entry of `models`); the caller finishes the mapping."""
+def read_model(m: Reader, accelerator: Accelerator | None, shape_key: str = "accelerator") -> Model:
+    """One model's keys (`model`, or an entry of `models`); the caller finishes the mapping. `shape_key`: where
+    `accelerator` was set (a model of `models` may have its own), for the fix a too-large model is offered."""
     model_id = repo_id(m, "id", "google/gemma-3-27b-it")
     served = served_name(m, "servedName", None)
     chips = accelerator.chips if accelerator else 1
@@ -96,7 +97,7 @@ def read_model(m: Reader, accelerator: Accelerator | None) -> Model:
         )
     billions = _billion_parameters(m)
     if accelerator and model_id and tp == chips:
-        _check_fits_hbm(m, model_id, accelerator, tp, billions)
+        _check_fits_hbm(m, model_id, accelerator, tp, billions, shape_key)
     # huggingface_hub's `revision`: a branch, a tag or a commit of the model's git repository.
     revision = git_revision(m, "revision", "main")
     return Model(model_id, served or model_id, tp, revision)
@@ -146,7 +147,9 @@ def _billion_parameters(m: Reader) -> float | None:
     return float(value)
 
 
-def _check_fits_hbm(m: Reader, model_id: str, accelerator: Accelerator, tp: int, given: float | None) -> None:
+def _check_fits_hbm(
+    m: Reader, model_id: str, accelerator: Accelerator, tp: int, given: float | None, shape_key: str
+) -> None:
     """vLLM shards the weights across the slice's `tp` chips, and the weights must fit the HBM it uses, with room
     left for the KV cache: refused, with the arithmetic, when they cannot."""
     known = (given, m.key("billionParameters")) if given is not None else models.billion_parameters(model_id)
@@ -178,7 +181,7 @@ def _check_fits_hbm(m: Reader, model_id: str, accelerator: Accelerator, tp: int,
         f"({machines.TPU_V6E_HBM_SOURCE}) = {hbm / machines.GI:.0f} GiB, of which vLLM uses "
         f"{models.VLLM_MEMORY_UTILIZATION:g} ({models.VLLM_MEMORY_UTILIZATION_SOURCE}): {usable / machines.GI:.1f} "
         "GiB, with nothing left for the KV cache",
-        f"use accelerator.machineType {bigger}, or a smaller model" if bigger else "serve a smaller model",
+        f"use {shape_key}.machineType {bigger}, or a smaller model" if bigger else "serve a smaller model",
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -251,10 +251,14 @@ def check_tpu_zones(top: Reader, found: list[tuple[int, Region]], accelerator: A
         )
 
 
-def nodes_per_cluster(system_pool: SystemPool, accelerator: Accelerator | None, empty_pools: int = 0) -> int:
+def nodes_per_cluster(
+    system_pool: SystemPool, accelerator: Accelerator | None, empty_pools: int = 0, more: Sequence[Accelerator] = ()
+) -> int:
     """Nodes one cluster can have at once: every pool's nodes and a surge node per pool while upgrading
-    (`empty_pools`: a capacity ladder's rungs past the first, which start with no node)."""
+    (`empty_pools`: a capacity ladder's rungs past the first, which start with no node; `more`: the TPU pools of
+    models with a shape of their own)."""
     pools = [system_pool.node_count] + ([accelerator.nodes_per_pool] if accelerator else []) + [0] * empty_pools
+    pools += [a.nodes_per_pool for a in more]
     return sum(pools) + ranges.SURGE_NODES_PER_POOL * len(pools)
 
 
