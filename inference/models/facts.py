@@ -14,6 +14,9 @@ BODY_ROUTER_CHART = vendored.chart(f"body-based-routing-{BODY_ROUTER_CHART_VERSI
 # The chart's `bbr.plugins` default: body-field-to-header writes the body's `model` into this header
 # (gateway-api-inference-extension v1.5.0 config/charts/body-based-routing/values.yaml).
 MODEL_HEADER = "X-Gateway-Model-Name"
+# The router's pod label (values.yaml `bbr.name`, templates/bbr.yaml `app:`), its ext_proc port (`bbr.port`)
+# and gRPC health port (`bbr.healthCheckPort`; cmd/bbr/runner/health.go answers SERVING for any service), v1.5.0.
+BODY_ROUTER_APP, BODY_ROUTER_PORT, BODY_ROUTER_HEALTH_PORT = "body-based-router", 9004, 9005
 # GCPRoutingExtension is supported on gke-l7-rilb and gke-l7-regional-external-managed only; the global and the
 # multi-cluster classes are not in GKE's table of classes that support it ("Google Cloud Service Extension
 # compatibility with GatewayClasses", https://cloud.google.com/kubernetes-engine/docs/how-to/configure-gke-service-extensions).
