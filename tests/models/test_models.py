@@ -361,3 +361,16 @@ def test_the_body_router_keeps_one_replica_through_a_drain_and_admits_only_the_g
     assert rule["from"] == pickers.inputs["spec"]["ingress"][0]["from"]  # the same callers: proxies, health checks
     (service,) = [s for s in _k8s(models, "Service") if "BodyRouter" in s.urn]
     assert {p["targetPort"] for p in service.inputs["spec"]["ports"]} <= {p["port"] for p in rule["ports"]}
+
+
+def test_adapters_on_tpu_wait_for_an_image_whose_worker_loads_them():
+    """The pinned vllm-tpu refuses them (the table in tests/configuration); an image of the stack's own serves them."""
+    one = {"id": "google/gemma-3-27b-it", "servedName": "gemma-3-27b"}
+    stack = {"model": None, "models": [{**one, "adapters": [{"name": "sql", "source": "org/sql-lora"}]}]}
+    image = "us-docker.pkg.dev/p/serving/vllm-tpu:with-server-lora"
+    plan = run("prod", overrides={**stack, "modelServer": {"image": image}})
+    servers = [d for d in plan.by_type(DEPLOYMENT) if d.name.startswith("model-")]
+    assert servers
+    for server in servers:
+        (vllm,) = server.inputs["spec"]["template"]["spec"]["containers"]
+        assert vllm["image"] == image and "--enable-lora" in vllm["args"]
