@@ -326,7 +326,7 @@ def _server_lora_refused(top: Reader, served: tuple[ServedModel, ...], server: M
     """Adapters on vLLM with an image whose TPU worker cannot load one into the server (facts.py, docs/models.md):
     refused here, rather than servers that fail at start. The simulator loads them; another image is the
     stack's to vouch for."""
-    image = server.image.split("@")[0]  # repository:tag, without the recorded digest
+    image = server.image.split("@")[0].removeprefix("docker.io/")  # repository:tag, as Docker Hub names it
     if server.backend != "vllm-tpu" or image not in facts.NO_SERVER_LORA_IMAGES:
         return False
     for i, m in enumerate(served):

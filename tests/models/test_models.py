@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from inference.common.reader import ConfigError
 from inference.core.weights_download import DOWNLOAD_ALL_SCRIPT, DownloadTarget, WeightsDownload, WeightsDownloadArgs
 from inference.models import facts
 from inference.models.body_router import BodyRouter, BodyRouterArgs
@@ -374,3 +375,12 @@ def test_adapters_on_tpu_wait_for_an_image_whose_worker_loads_them():
     for server in servers:
         (vllm,) = server.inputs["spec"]["template"]["spec"]["containers"]
         assert vllm["image"] == image and "--enable-lora" in vllm["args"]
+
+
+@pytest.mark.parametrize("image", ["docker.io/vllm/vllm-tpu:v0.12.0", "vllm/vllm-tpu:v0.12.0@sha256:" + "0" * 64])
+def test_the_pinned_image_is_refused_adapters_however_it_is_written(image):
+    stack = {"model": None, "models": [{"id": "google/gemma-3-27b-it", "adapters": [{"name": "a", "source": "o/a"}]}]}
+    with pytest.raises(ConfigError) as err:
+        run("prod", overrides={**stack, "modelServer": {"image": image}})
+    (problem,) = err.value.problems
+    assert problem.key == "models[0].adapters" and "tpu-inference 0.12.0" in problem.why
