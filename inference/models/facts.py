@@ -30,18 +30,13 @@ MODEL_ROUTINGS = (BODY, HEADER)
 # (vllm-project/vllm vllm/config/lora.py `MaxLoRARanks`; default 16).
 LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
 DEFAULT_LORA_RANK = 16
-# LoRA on the pinned vllm/vllm-tpu:v0.12.0, from vllm-project/tpu-inference at tag v0.12.0 (bcb35b7d), whose
-# docker/Dockerfile builds vLLM at `git checkout v0.12.0`: LoRA layers exist only on the PyTorch (torchax) model
-# path (models/common/model_loader.py: the flax_nnx loader returns no lora_manager; Gemma-3 has no JAX model
-# there and falls back to torchax anyway), which MODEL_IMPL_TYPE=vllm selects (tpu_inference/envs.py) and CI
-# tests offline, one LoRARequest per generate() (.buildkite/features/LoRA_Torch.yml, tests/lora/test_lora.py).
-# The OpenAI server cannot use it: it loads every --lora-modules adapter at start, and each
-# /v1/load_lora_adapter, through engine add_lora (vllm-project/vllm vllm/entrypoints/openai/serving_models.py
-# `init_static_loras` -> `load_lora_adapter` -> `engine_client.add_lora`, read at 075e9ba8; vLLM's tag v0.12.0
-# itself was not readable here), and the TPU worker's add_lora raises "LoRA is not supported by the JAX worker
-# yet." (tpu_inference/worker/tpu_worker.py; tests/worker/tpu_worker_test.py `test_add_lora_not_implemented`).
-# It is still so at v0.13.2; tpu-inference#2707 (bbc32beff, "Implement dynamic LoRA adapter-management",
-# first in tag v0.25.0) makes the worker load adapters. Image (repository:tag) -> its tpu-inference.
+# LoRA on vllm/vllm-tpu:v0.12.0 = vllm-project/tpu-inference tag v0.12.0 (bcb35b7d; its docker/Dockerfile checks
+# out vLLM v0.12.0). LoRA layers exist on the torchax path only (models/common/model_loader.py), which
+# MODEL_IMPL_TYPE=vllm selects (tpu_inference/envs.py), tested offline (.buildkite/features/LoRA_Torch.yml). vLLM's
+# server loads every --lora-modules adapter through engine add_lora (vllm/entrypoints/openai/serving_models.py
+# init_static_loras -> load_lora_adapter, read at 075e9ba8), and the TPU worker's add_lora raises "LoRA is not
+# supported by the JAX worker yet." (tpu_inference/worker/tpu_worker.py; tests/worker/tpu_worker_test.py), also at
+# v0.13.2; tpu-inference#2707 (bbc32beff, first in tag v0.25.0) implements it. Details: docs/models.md.
 NO_SERVER_LORA_IMAGES = {"vllm/vllm-tpu:v0.12.0": "0.12.0"}
 SERVER_LORA_SINCE = "0.25.0"
 LORA_TPU_ENV = (("MODEL_IMPL_TYPE", "vllm"),)
