@@ -50,12 +50,4 @@ CHART_EXEMPTIONS = (
         "the endpoint picker of the InferencePool chart v1.1.0 (the walkthrough's pin): its "
         "templates/epp-deployment.yaml has no value for resources; v1.5.0's has one (and defaults it)",
     ),
-    (
-        "container-resource-requests",
-        re.compile(r"inference:models:BodyRouter\$kubernetes:helm\.sh/v4:Chart\$kubernetes:apps/v1:Deployment::"),
-        "bbr",
-        "registry.k8s.io/gateway-api-inference-extension/bbr:v1.5.0",
-        "the body-based router of the body-based-routing chart v1.5.0 (GKE's body-based routing guide): its "
-        "templates/bbr.yaml has no value for resources",
-    ),
 )

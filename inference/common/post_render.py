@@ -13,7 +13,9 @@ no resources; neither has a value for them. The picker's image is distroless's `
 (gateway-api-inference-extension `Dockerfile`, `BASE_IMAGE=gcr.io/distroless/static:nonroot`) and writes no file,
 so every pod template gets what the program's own pods have (inference/common/kubernetes.py): non-root, the
 runtime's seccomp profile, no privilege escalation, no capability, a read-only root. Only fields the chart left
-out are filled in; `--resources JSON` gives containers without resources these.
+out are filled in; `--resources JSON` gives containers without resources these, `--pod-fields JSON` and
+`--container-fields JSON` fill in other pod-spec and container fields a chart has no value for (the body
+router's spread and probes, inference/models/body_router.py).
 
 The provider runs it as Helm runs a post-renderer: the rendered manifests on stdin, the result on stdout, in the
 program's directory (`COMMAND`, `SCRIPT`). It needs only the standard library and PyYAML, which the program's
@@ -23,6 +25,7 @@ virtualenv has; every document it does not change passes through byte for byte.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import re
 import sys
@@ -85,28 +88,40 @@ def _dumped(chunk: str, obj: dict) -> str:
     return comments + yaml.safe_dump(obj, sort_keys=False)
 
 
-def _harden_pod(pod: dict, resources: dict | None) -> bool:
+def _fill(target: dict, fields: dict | None) -> None:
+    """Sets each of `fields` the chart left out (absent or empty) on `target`; what the chart set stays."""
+    for key, value in (fields or {}).items():
+        if target.get(key) in (None, [], {}):
+            target[key] = copy.deepcopy(value)
+
+
+def _harden_pod(pod: dict, resources: dict | None, pod_fields: dict | None, container_fields: dict | None) -> bool:
     """Fills in what the pod spec leaves out; True when it changed anything."""
     before = json.dumps(pod, sort_keys=True)
     context = pod.setdefault("securityContext", {})
     for key, value in POD_DEFAULTS.items():
         context.setdefault(key, value)
+    _fill(pod, pod_fields)
     for container in [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]:
         security = container.setdefault("securityContext", {})
         for key, value in CONTAINER_DEFAULTS.items():
             security.setdefault(key, value)
-        if resources and not container.get("resources"):
-            container["resources"] = resources
+        _fill(container, {"resources": resources} if resources else None)
+    for container in pod.get("containers") or []:  # probes are for long-running containers, not init ones
+        _fill(container, container_fields)
     return json.dumps(pod, sort_keys=True) != before
 
 
-def harden_pods(text: str, resources: dict | None = None) -> str:
+def harden_pods(
+    text: str, resources: dict | None = None, pod_fields: dict | None = None, container_fields: dict | None = None
+) -> str:
     """`text` with every workload's pod template hardened (see the module's docstring)."""
     out = []
     for chunk in _SEPARATOR.split(text):
         obj = yaml.safe_load(chunk)
         pod = ((obj.get("spec") or {}).get("template") or {}).get("spec") if isinstance(obj, dict) else None
-        if isinstance(pod, dict) and obj.get("kind") in WORKLOADS and _harden_pod(pod, resources):
+        changed = isinstance(pod, dict) and obj.get("kind") in WORKLOADS
+        if changed and _harden_pod(pod, resources, pod_fields, container_fields):
             chunk = _dumped(chunk, obj)
         out.append(chunk)
     return "---\n".join(out)
@@ -130,8 +145,11 @@ def order_token_secrets(text: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resources", type=json.loads, help="requests and limits for containers without any")
+    parser.add_argument("--pod-fields", type=json.loads, help="pod-spec fields for pod templates without them")
+    parser.add_argument("--container-fields", type=json.loads, help="fields for containers without them")
     args = parser.parse_args(argv)
-    sys.stdout.write(harden_pods(order_token_secrets(sys.stdin.read()), args.resources))
+    text = order_token_secrets(sys.stdin.read())
+    sys.stdout.write(harden_pods(text, args.resources, args.pod_fields, args.container_fields))
     return 0
 
 

@@ -317,7 +317,30 @@ def check(top: Reader, served: tuple[ServedModel, ...], fields: Mapping[str, Any
             f"serve one model (model) {fix}",
         )
         return
-    _check_replicas(top, served, fields["autoscaling"], fields["accelerator"], fields["model_server"])
+    if not _server_lora_refused(top, served, fields["model_server"]):
+        _check_replicas(top, served, fields["autoscaling"], fields["accelerator"], fields["model_server"])
+
+
+def _server_lora_refused(top: Reader, served: tuple[ServedModel, ...], server: ModelServer) -> bool:
+    """Adapters on vLLM with an image whose TPU worker cannot load one into the server (facts.py, docs/models.md):
+    refused here, rather than servers that fail at start. The simulator loads them; another image is the
+    stack's to vouch for."""
+    image = server.image.split("@")[0].removeprefix("docker.io/")  # repository:tag, as Docker Hub names it
+    if server.backend != "vllm-tpu" or image not in facts.NO_SERVER_LORA_IMAGES:
+        return False
+    for i, m in enumerate(served):
+        if m.adapters:
+            top.problem(
+                f"models[{i}].adapters",
+                [a.name for a in m.adapters],
+                f"cannot be served by {image}: the TPU worker of its tpu-inference "
+                f"{facts.NO_SERVER_LORA_IMAGES[image]} loads no LoRA adapter into the OpenAI server "
+                "(--lora-modules fails at start)",
+                "remove the adapters, or use backend: simulator, or set modelServer.image to a vllm-tpu image "
+                f"on tpu-inference {facts.SERVER_LORA_SINCE} or later",
+            )
+            return True
+    return False
 
 
 def _check_replicas(top: Reader, served, scaling, accelerator, server: ModelServer) -> None:

@@ -14,6 +14,9 @@ BODY_ROUTER_CHART = vendored.chart(f"body-based-routing-{BODY_ROUTER_CHART_VERSI
 # The chart's `bbr.plugins` default: body-field-to-header writes the body's `model` into this header
 # (gateway-api-inference-extension v1.5.0 config/charts/body-based-routing/values.yaml).
 MODEL_HEADER = "X-Gateway-Model-Name"
+# The router's pod label (values.yaml `bbr.name`, templates/bbr.yaml `app:`), its ext_proc port (`bbr.port`)
+# and gRPC health port (`bbr.healthCheckPort`; cmd/bbr/runner/health.go answers SERVING for any service), v1.5.0.
+BODY_ROUTER_APP, BODY_ROUTER_PORT, BODY_ROUTER_HEALTH_PORT = "body-based-router", 9004, 9005
 # GCPRoutingExtension is supported on gke-l7-rilb and gke-l7-regional-external-managed only; the global and the
 # multi-cluster classes are not in GKE's table of classes that support it ("Google Cloud Service Extension
 # compatibility with GatewayClasses", https://cloud.google.com/kubernetes-engine/docs/how-to/configure-gke-service-extensions).
@@ -27,9 +30,15 @@ MODEL_ROUTINGS = (BODY, HEADER)
 # (vllm-project/vllm vllm/config/lora.py `MaxLoRARanks`; default 16).
 LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
 DEFAULT_LORA_RANK = 16
-# On TPU the pinned vllm-tpu image serves LoRA through its PyTorch (torchax) model path: tpu-inference#711 added
-# multi-LoRA there; its JAX path refuses --enable-lora (tpu-inference#2207, "LoRA is not enabled" on v6e-4).
-# MODEL_IMPL_TYPE=vllm selects it (vllm-project/tpu-inference README, "Run vLLM Pytorch models on the JAX path").
+# LoRA on vllm/vllm-tpu:v0.12.0 = vllm-project/tpu-inference tag v0.12.0 (bcb35b7d; its docker/Dockerfile checks
+# out vLLM v0.12.0). LoRA layers exist on the torchax path only (models/common/model_loader.py), which
+# MODEL_IMPL_TYPE=vllm selects (tpu_inference/envs.py), tested offline (.buildkite/features/LoRA_Torch.yml). vLLM's
+# server loads every --lora-modules adapter through engine add_lora (vllm/entrypoints/openai/serving_models.py
+# init_static_loras -> load_lora_adapter, read at 075e9ba8), and the TPU worker's add_lora raises "LoRA is not
+# supported by the JAX worker yet." (tpu_inference/worker/tpu_worker.py; tests/worker/tpu_worker_test.py), also at
+# v0.13.2; tpu-inference#2707 (bbc32beff, first in tag v0.25.0) implements it. Details: docs/models.md.
+NO_SERVER_LORA_IMAGES = {"vllm/vllm-tpu:v0.12.0": "0.12.0"}
+SERVER_LORA_SINCE = "0.25.0"
 LORA_TPU_ENV = (("MODEL_IMPL_TYPE", "vllm"),)
 # llm-d-inference-sim v0.7.1 (README "Command line parameters"): --lora-modules takes space-separated JSON
 # strings {"name", "path", "base_model_name"}, --max-loras the adapters in one batch.

@@ -11,6 +11,7 @@ import pulumi
 
 from inference.configuration.platform import PlatformConfig
 from inference.core.cluster import InferenceCluster
+from inference.core.network import HEALTH_CHECK_RANGES
 from inference.models.body_router import BodyRouter, BodyRouterArgs
 from inference.models.facts import BODY
 
@@ -34,6 +35,8 @@ def body_router(
             gateway_name=cfg.gateway.name,
             requires=requires,
             nodes=[cluster.system_pool],
+            gateway_ranges=[r.proxy_cidr for r in cfg.regions],
+            health_check_ranges=HEALTH_CHECK_RANGES,
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
     )

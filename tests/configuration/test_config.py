@@ -2112,6 +2112,9 @@ SEVERAL_MODELS = [
     Bad("more adapters than a rule matches", several(LLAMA, first={**GEMMA, "adapters": [
         {"name": f"a{i}", "source": "org/lora"} for i in range(64)]}), "models[0].adapters", '"64 adapters"',
         "list at most 63 adapters per model", "models"),
+    Bad("LoRA adapters on the pinned vllm-tpu image", {"model": None, "models": [{**GEMMA, "adapters": [
+        {"name": "sql", "source": "org/lora"}]}]}, "models[0].adapters", '["sql"]',
+        "or set modelServer.image to a vllm-tpu image on tpu-inference 0.25.0 or later"),
     Bad("models in Istio mode", {**ISTIO_ON_DEV, "model": None, **several(LLAMA)}, "models",
         '["google/gemma-3-27b-it", "meta-llama/Llama-3.1-8B-Instruct"]', "Istio mode brings its own", "dev"),
     Bad("models on an existing cluster", several(LLAMA), "models", '[{"id": "google/gemma-3-27b-it", "servedName": '
@@ -2234,7 +2237,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "secrets": 13,
         "derived names and locations": 7,
         "every section": 11,
-        "several models": 31,  # + a refused class or accelerator, + own shapes (first, size, typo, ranges, slices)
+        "several models": 32,  # + a refused class or accelerator, + own shapes (first, size, typo, ranges, slices), + LoRA on the pinned vllm-tpu
         "capacity ladder": 19,
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from inference.common.reader import ConfigError
 from inference.core.weights_download import DOWNLOAD_ALL_SCRIPT, DownloadTarget, WeightsDownload, WeightsDownloadArgs
 from inference.models import facts
 from inference.models.body_router import BodyRouter, BodyRouterArgs
@@ -130,7 +131,12 @@ def test_the_body_router_is_the_vendored_chart_on_the_gateway():
     )
     (chart,) = plan.by_type("kubernetes:helm.sh/v4:Chart")
     assert chart.inputs["chart"] == "./components/charts/body-based-routing-v1.5.0"
-    assert chart.inputs["values"] == {"provider": {"name": "gke"}, "inferenceGateway": {"name": "gw"}}
+    assert chart.inputs["values"] == {
+        "provider": {"name": "gke"},
+        "inferenceGateway": {"name": "gw"},
+        "bbr": {"replicas": 2},
+    }
+    assert chart.inputs["postRenderer"]["args"][0] == "inference/common/post_render.py"
     assert plan.one(PLACEHOLDER, "nodes").urn in chart.dependencies
 
 
@@ -319,3 +325,70 @@ def test_on_the_multi_cluster_gateway_the_client_header_routes_to_pools_exported
     assert set(requests) == {"gemma", "meta-llama/Llama-3.1-8B"}
     assert "-H 'X-Gateway-Model-Name: gemma'" in requests["gemma"] and '"model": "gemma"' in requests["gemma"]
     assert f"-H '{facts.OBJECTIVE_HEADER}: gemma-objective-llama'" in requests["meta-llama/Llama-3.1-8B"]
+
+
+def _router(plan) -> dict:
+    (router,) = [d for d in plan.by_type(DEPLOYMENT) if "BodyRouter" in d.urn]
+    return router.inputs
+
+
+def test_the_body_router_runs_two_hardened_replicas_spread_over_nodes_and_zones(models):
+    router = _router(models)
+    assert router["spec"]["replicas"] == 2
+    pod = router["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    spread = {c["topologyKey"]: c for c in pod["topologySpreadConstraints"]}
+    assert set(spread) == {"kubernetes.io/hostname", "topology.kubernetes.io/zone"}
+    assert all(c["labelSelector"] == {"matchLabels": {"app": "body-based-router"}} for c in spread.values())
+    assert router["spec"]["selector"]["matchLabels"] == {"app": "body-based-router"}  # what the spread counts
+
+
+def test_the_body_router_container_has_resources_probes_and_a_restricted_context(models):
+    (bbr,) = _router(models)["spec"]["template"]["spec"]["containers"]
+    assert bbr["resources"]["requests"] == {"cpu": "250m", "memory": "256Mi"}
+    assert bbr["resources"]["limits"] == {"memory": "1Gi"}
+    health = {p["containerPort"] for p in bbr["ports"]} - {facts.BODY_ROUTER_PORT}
+    assert {bbr["readinessProbe"]["grpc"]["port"], bbr["livenessProbe"]["grpc"]["port"]} == health
+    assert bbr["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "readOnlyRootFilesystem": True,
+    }
+
+
+def test_the_body_router_keeps_one_replica_through_a_drain_and_admits_only_the_gateway(models):
+    (budget,) = [b for b in models.by_type("kubernetes:policy/v1:PodDisruptionBudget") if "BodyRouter" in b.urn]
+    assert budget.inputs["spec"]["maxUnavailable"] == 1 < _router(models)["spec"]["replicas"]
+    assert budget.inputs["spec"]["selector"] == {"matchLabels": {"app": "body-based-router"}}
+    (policy,) = [p for p in models.by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy") if "BodyRouter" in p.urn]
+    (rule,) = policy.inputs["spec"]["ingress"]
+    assert {p["port"] for p in rule["ports"]} == {facts.BODY_ROUTER_PORT, facts.BODY_ROUTER_HEALTH_PORT}
+    (pickers,) = [
+        p for p in _k8s(models, "NetworkPolicy") if p.inputs["metadata"]["name"] == "endpoint-pickers-ingress"
+    ]
+    assert rule["from"] == pickers.inputs["spec"]["ingress"][0]["from"]  # the same callers: proxies, health checks
+    (service,) = [s for s in _k8s(models, "Service") if "BodyRouter" in s.urn]
+    assert {p["targetPort"] for p in service.inputs["spec"]["ports"]} <= {p["port"] for p in rule["ports"]}
+
+
+def test_adapters_on_tpu_wait_for_an_image_whose_worker_loads_them():
+    """The pinned vllm-tpu refuses them (the table in tests/configuration); an image of the stack's own serves them."""
+    one = {"id": "google/gemma-3-27b-it", "servedName": "gemma-3-27b"}
+    stack = {"model": None, "models": [{**one, "adapters": [{"name": "sql", "source": "org/sql-lora"}]}]}
+    image = "us-docker.pkg.dev/p/serving/vllm-tpu:with-server-lora"
+    plan = run("prod", overrides={**stack, "modelServer": {"image": image}})
+    servers = [d for d in plan.by_type(DEPLOYMENT) if d.name.startswith("model-")]
+    assert servers
+    for server in servers:
+        (vllm,) = server.inputs["spec"]["template"]["spec"]["containers"]
+        assert vllm["image"] == image and "--enable-lora" in vllm["args"]
+
+
+@pytest.mark.parametrize("image", ["docker.io/vllm/vllm-tpu:v0.12.0", "vllm/vllm-tpu:v0.12.0@sha256:" + "0" * 64])
+def test_the_pinned_image_is_refused_adapters_however_it_is_written(image):
+    stack = {"model": None, "models": [{"id": "google/gemma-3-27b-it", "adapters": [{"name": "a", "source": "o/a"}]}]}
+    with pytest.raises(ConfigError) as err:
+        run("prod", overrides={**stack, "modelServer": {"image": image}})
+    (problem,) = err.value.problems
+    assert problem.key == "models[0].adapters" and "tpu-inference 0.12.0" in problem.why

@@ -577,15 +577,10 @@ def test_the_walkthrough_chart_needs_its_exemption_and_only_it(monkeypatch):
     }
 
 
-def test_the_body_router_needs_its_exemption_and_only_it_in_the_models_stack(monkeypatch):
-    """The body-based-routing chart's router has no resources value: exempt, and the only thing exempt there."""
-    plan = plan_of("models")
-    assert analyze(plan)[MANDATORY] == set()
+def test_the_models_stack_passes_with_no_exemption(monkeypatch):
+    """The body router gets its resources from the post-renderer: nothing in the models stack needs exempting."""
     monkeypatch.setattr(policies, "CHART_EXEMPTIONS", ())
-    (router,) = [r for r in plan.by_type("kubernetes:apps/v1:Deployment") if "BodyRouter" in r.urn]
-    assert analyze(plan)[MANDATORY] == {
-        ("container-resource-requests", router.name, "container bbr sets no resources.requests.")
-    }
+    assert analyze(plan_of("models"))[MANDATORY] == set()
 
 
 def test_required_encryption_and_private_nodes_block_the_default_dev_plan(dev, prod):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 import subprocess
 import textwrap
 from collections import Counter
@@ -433,6 +434,18 @@ def test_the_post_renderer_hardens_what_a_charts_pod_template_leaves_out():
     assert sidecar["securityContext"] == post_render.CONTAINER_DEFAULTS
     assert (epp["resources"], sidecar["resources"]) == (resources, {"requests": {"cpu": "10m"}})
     assert post_render.harden_pods(hardened, resources) == hardened  # idempotent
+
+
+def test_the_post_renderer_fills_in_pod_and_container_fields_the_chart_left_out(monkeypatch, capsys):
+    chart_set = PICKER.replace("      securityContext:", "      hostNetwork: false\n      securityContext:", 1)
+    monkeypatch.setattr("sys.stdin", io.StringIO(chart_set))
+    probe = {"grpc": {"port": 9005}}
+    args = ["--pod-fields", '{"hostNetwork": true, "priorityClassName": "high"}']
+    assert post_render.main([*args, "--container-fields", json.dumps({"readinessProbe": probe})]) == 0
+    (deployment,) = [d for d in yaml.safe_load_all(capsys.readouterr().out) if d]
+    pod = deployment["spec"]["template"]["spec"]
+    assert (pod["hostNetwork"], pod["priorityClassName"]) == (False, "high")  # what the chart set stays
+    assert [c["readinessProbe"] for c in pod["containers"]] == [probe, probe]
 
 
 def test_the_post_renderer_takes_the_resources_on_its_command_line(monkeypatch, capsys):
