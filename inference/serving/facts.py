@@ -12,3 +12,9 @@ PICKER_METRICS_PORT = 9090
 # Managed Prometheus's managed collection runs its collectors in this namespace
 # (https://cloud.google.com/stackdriver/docs/managed-prometheus/setup-managed, "Managed collection").
 GMP_NAMESPACE = "gmp-system"
+# Body-based routing's ext-proc server (the vendored body-based-routing v1.5.0 chart): its pods carry
+# `app: <bbr.name>` (templates/bbr.yaml; values.yaml `bbr.name: body-based-router`), the Gateway's GCPRoutingExtension
+# calls its Service on `bbr.port` and the chart's HealthCheckPolicy checks `bbr.healthCheckPort` over gRPC
+# (templates/gke.yaml).
+BODY_ROUTER_LABELS = {"app": "body-based-router"}
+BODY_ROUTER_PORTS = (9004, 9005)

@@ -1,7 +1,8 @@
 """ServingNetworkPolicies: who may open a connection to the pods of a serving namespace. Nothing, by default; the
 model servers accept their Gateway, Google's health checkers, the endpoint pickers and the metrics collectors on
 the serving port; the endpoint pickers accept their Gateway and health checkers on their ext-proc and health
-ports, and the collectors on their metrics port.
+ports, and the collectors on their metrics port; the body-based router, where one runs, accepts the Gateway and
+its health checkers on its ext-proc and health ports.
 
 GKE Dataplane V2 enforces NetworkPolicy (https://cloud.google.com/kubernetes-engine/docs/concepts/dataplane-v2,
 "Network policy enforcement"). Kubernetes always allows traffic from the node a pod runs on, so the kubelet's
@@ -23,6 +24,7 @@ NAMESPACE_LABEL = "kubernetes.io/metadata.name"  # every namespace has it, with 
 DEFAULT_DENY = "default-deny-ingress"
 MODEL_SERVERS = "model-servers-ingress"
 ENDPOINT_PICKERS = "endpoint-pickers-ingress"
+BODY_ROUTER = "body-router-ingress"
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class ServingNetworkPoliciesArgs:
     health_check_ranges: Sequence[str] = ()  # Google's health checkers
     gateway_peers: Sequence[Peer] = ()  # the Gateway's proxies inside the cluster (Istio)
     scraper_namespaces: Sequence[str] = ()  # metrics collectors (Managed Prometheus)
+    # Body-based routing's ext-proc server, which the Gateway calls before it picks a pool; {}: none runs.
+    body_router_labels: Mapping[str, str] = field(default_factory=dict)
+    body_router_ports: Sequence[int] = ()  # ext-proc and health
     requires: Sequence[pulumi.Resource] = ()  # the namespace
 
 
@@ -124,6 +129,14 @@ class ServingNetworkPolicies(pulumi.ComponentResource):
                 )
             )
         self.endpoint_pickers = self._policy(f"{name}-endpoint-pickers", ENDPOINT_PICKERS, pickers, picker_rules)
+        self.body_router = None
+        if args.body_router_labels:
+            self.body_router = self._policy(
+                f"{name}-body-router",
+                BODY_ROUTER,
+                k8s.meta.v1.LabelSelectorArgs(match_labels=dict(args.body_router_labels)),
+                [k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=gateway, ports=_ports(args.body_router_ports))],
+            )
         self.register_outputs({"namespace": args.namespace})
 
     def _policy(

@@ -15,6 +15,7 @@ from inference.core.network import HEALTH_CHECK_RANGES
 from inference.core.weights_download import weights_dir
 from inference.core.wiring import Platform, Weights
 from inference.models.config import ServedModel
+from inference.models.facts import BODY
 from inference.serving import facts
 from inference.serving.inference_pool import EndpointPickerResources, InferencePool, InferencePoolArgs
 from inference.serving.model_server import LoraAdapter, ModelServer, ModelServerArgs, SharedObjects, TpuServing
@@ -204,6 +205,9 @@ def _policies(cfg: PlatformConfig, region: str, cluster: InferenceCluster, serve
             gateway_ranges=[r.proxy_cidr for r in cfg.regions],
             health_check_ranges=HEALTH_CHECK_RANGES,
             scraper_namespaces=[facts.GMP_NAMESPACE],
+            # Body-based routing runs in the serving namespace when requests name their model (inference/models).
+            body_router_labels=facts.BODY_ROUTER_LABELS if cfg.model_routing == BODY else {},
+            body_router_ports=facts.BODY_ROUTER_PORTS,
             requires=[server.namespace_resource] if server.namespace_resource else [],
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),

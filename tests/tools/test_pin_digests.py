@@ -16,7 +16,7 @@ from inference.common import images
 from tests.conftest import plan_of
 from tools import engine, pin_digests
 
-STACKS = ("prod", "dev", "guarded", "istio", "migration")
+STACKS = ("prod", "dev", "guarded", "istio", "migration", "models")
 ACCEPTED = engine.ROOT / "tools" / "unpinned_images.txt"
 DIGEST = "sha256:" + "ab" * 32
 
