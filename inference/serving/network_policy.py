@@ -97,7 +97,8 @@ def picker_selector(args: ServingNetworkPoliciesArgs) -> k8s.meta.v1.LabelSelect
 
 
 class ServingNetworkPolicies(pulumi.ComponentResource):
-    """The serving namespace's ingress policies: a default deny and what the model servers and pickers accept."""
+    """The serving namespace's ingress policies: a default deny and what the model servers, the pickers and the
+    body-based router (where one runs) accept."""
 
     def __init__(self, name: str, args: ServingNetworkPoliciesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inference:serving:ServingNetworkPolicies", name, None, opts)
