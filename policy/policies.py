@@ -160,13 +160,16 @@ def no_project_admin_roles(args, report_violation: ReportViolation) -> None:
 
 
 def bucket_hardening(args, report_violation: ReportViolation) -> None:
-    """Uniform access keeps object ACLs out of the picture; public access prevention blocks allUsers grants."""
+    """Uniform access keeps object ACLs out of the picture; public access prevention blocks allUsers grants;
+    versioning keeps an overwritten or deleted object recoverable."""
     if args.resource_type != BUCKET:
         return
     if args.props.get("uniformBucketLevelAccess") is not True:
         report_violation("uniformBucketLevelAccess must be true.")
     if args.props.get("publicAccessPrevention") != "enforced":
         report_violation('publicAccessPrevention must be "enforced".')
+    if (args.props.get("versioning") or {}).get("enabled") is not True:
+        report_violation("versioning must be enabled.")
 
 
 # -------------------------------------------------------------------------------------- network
@@ -421,7 +424,7 @@ POLICIES = [
     ),
     _policy(
         "bucket-hardening",
-        "Buckets use uniform bucket-level access and enforce public access prevention.",
+        "Buckets use uniform bucket-level access, enforce public access prevention and keep versions.",
         bucket_hardening,
     ),
     _policy(

@@ -2,6 +2,10 @@
 (inference/common/image_digests.json): `python -m tools.pin_digests` prints them, `--write` records them. Run it
 online when an image is bumped; offline (this repository's CI) nothing can be resolved and nothing changes.
 
+Each record names its source and the day it was read. What the registry answers wins: a digest recorded from a
+public record (docs/security.md, "Images by digest") that the registry no longer serves for the tag is replaced,
+with the registry as its source; one the registry confirms keeps its record.
+
 A digest comes from `crane digest` when crane is on the PATH (github.com/google/go-containerregistry), else from
 the registry's own API: a HEAD of the tag's manifest, whose `Docker-Content-Digest` header is the digest, with an
 anonymous pull token when the registry asks for one (the OCI distribution spec's "Pulling manifests", and the
@@ -11,6 +15,7 @@ token flow of https://distribution.github.io/distribution/spec/auth/token/).
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import re
 import shutil
@@ -38,9 +43,9 @@ Opener = Callable[[urllib.request.Request], object]
 
 
 def tagged() -> list[str]:
-    """Every image images.py pins, as repository:tag (a recorded digest left off)."""
+    """Every image images.py pins, the charts' endpoint pickers included, as repository:tag (a digest left off)."""
     refs = [v for k, v in vars(images).items() if k.endswith("_IMAGE") and isinstance(v, str)]
-    return sorted({ref.split("@", 1)[0] for ref in refs})
+    return sorted({ref.split("@", 1)[0] for ref in [*refs, *images.PICKER_IMAGES.values()]})
 
 
 def _request(url: str, token: str | None = None) -> urllib.request.Request:
@@ -57,13 +62,18 @@ def _token(challenge: str, open_: Opener) -> str:
     return body.get("token") or body["access_token"]
 
 
-def registry_digest(image: str, open_: Opener = urllib.request.urlopen) -> str:
-    """The digest the registry serves for `image`'s tag."""
+def manifest_url(image: str) -> str:
+    """Where the registry serves `image`'s manifest (the distribution spec's `/v2/<name>/manifests/<tag>`)."""
     ref = image_reference.parse(image)
     if ref is None or not ref.tag:
         raise ValueError(f"{image} is not a repository:tag reference")
     path = f"library/{ref.path}" if ref.registry == "docker.io" and "/" not in ref.path else ref.path
-    url = f"https://{REGISTRY_HOSTS.get(ref.registry, ref.registry)}/v2/{path}/manifests/{ref.tag}"
+    return f"https://{REGISTRY_HOSTS.get(ref.registry, ref.registry)}/v2/{path}/manifests/{ref.tag}"
+
+
+def registry_digest(image: str, open_: Opener = urllib.request.urlopen) -> str:
+    """The digest the registry serves for `image`'s tag."""
+    url = manifest_url(image)
     try:
         answer = open_(_request(url))
     except urllib.error.HTTPError as refused:
@@ -84,15 +94,23 @@ def digest(image: str) -> str:
     return registry_digest(image)
 
 
+def record(image: str, resolved: str, records: dict[str, dict[str, str]], today: datetime.date) -> dict[str, str]:
+    """The record of `image` once the registry answered `resolved`: the one there when it says the same."""
+    known = records.get(image)
+    if known and known["digest"] == resolved:
+        return known
+    return {"digest": resolved, "source": manifest_url(image), "recorded": today.isoformat()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help=f"record the digests in {images.DIGESTS_FILE.name}")
     args = parser.parse_args(argv)
-    found, failed = dict(images.DIGESTS), []
+    found, failed = dict(images.RECORDS), []
     for image in tagged():
         try:
-            found[image] = digest(image)
-            print(f"{image}@{found[image]}")
+            found[image] = record(image, digest(image), images.RECORDS, datetime.date.today())
+            print(f"{image}@{found[image]['digest']}")
         except (OSError, ValueError, subprocess.CalledProcessError) as error:  # offline, refused, unknown tag
             failed.append(image)
             print(f"{image}: not resolved ({error})", file=sys.stderr)

@@ -16,6 +16,9 @@ WRITER_ROLE = "roles/storage.objectUser"  # the download job creates, renames an
 # https://cloud.google.com/storage/docs/access-control/iam#conditions; object names in conditions are
 # projects/_/buckets/BUCKET/objects/OBJECT, https://cloud.google.com/iam/docs/conditions-resource-attributes).
 COMPILATION_CACHE_PREFIX = "xla-cache/"
+# Versioning keeps an overwritten or deleted object as a noncurrent version; after this many days the lifecycle
+# rule deletes it, so a mistake stays recoverable for a week and the copies cost a week of storage (docs/weights.md).
+NONCURRENT_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,17 @@ def _cache_only(bucket: gcp.storage.Bucket) -> gcp.storage.BucketIAMMemberCondit
         description="vLLM's XLA compilation cache; the weights stay read-only",
         expression=bucket.name.apply(
             lambda b: f'resource.name.startsWith("projects/_/buckets/{b}/objects/{COMPILATION_CACHE_PREFIX}")'
+        ),
+    )
+
+
+def _noncurrent_versions_expire() -> gcp.storage.BucketLifecycleRuleArgs:
+    """Deletes a version NONCURRENT_DAYS after it stopped being the live one; live objects never match (the
+    condition applies to noncurrent versions only, and no `age` is sent)."""
+    return gcp.storage.BucketLifecycleRuleArgs(
+        action=gcp.storage.BucketLifecycleRuleActionArgs(type="Delete"),
+        condition=gcp.storage.BucketLifecycleRuleConditionArgs(
+            days_since_noncurrent_time=NONCURRENT_DAYS, with_state="ARCHIVED"
         ),
     )
 
@@ -85,6 +99,8 @@ class ModelStore(pulumi.ComponentResource):
                 storage_class="STANDARD",
                 uniform_bucket_level_access=True,
                 public_access_prevention="enforced",
+                versioning=gcp.storage.BucketVersioningArgs(enabled=True),
+                lifecycle_rules=[_noncurrent_versions_expire()],
                 force_destroy=args.force_destroy,
                 labels=dict(args.labels),
                 opts=pulumi.ResourceOptions.merge(child, kept),

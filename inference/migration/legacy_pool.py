@@ -12,7 +12,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from inference.common import post_render, vendored
+from inference.common import images, post_render, vendored
 
 # Vendored like the v1 charts (docs/charts.md): the tag's config/charts/inferencepool, Chart.yaml stamped.
 LEGACY_CHART = vendored.chart("inferencepool-v0.5.1")
@@ -37,9 +37,10 @@ def legacy_chart_values(match_labels: Mapping[str, str], serving_port: int, name
     (the migration guide: `inferencePool.modelServers.matchLabels.app`), on the serving port
     (`targetPortNumber`), and the GKE provider renders its HealthCheckPolicy, GCPBackendPolicy and a
     ClusterPodMonitoring of the endpoint picker that authenticates with the token in `gke.monitoringSecret`
-    (templates/gke.yaml)."""
+    (templates/gke.yaml); the picker runs the program's pin of the chart's own image (images.PICKER_IMAGES)."""
     return {
         "inferencePool": {"modelServers": {"matchLabels": dict(match_labels)}, "targetPortNumber": serving_port},
+        "inferenceExtension": {"image": {"tag": images.chart_tag(images.PICKER_IMAGES["v0.5.1"])}},
         "provider": {"name": "gke"},
         "gke": {"monitoringSecret": {"name": metrics_reader_secret(pool_name), "namespace": namespace}},
     }

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from inference.common import post_render, vendored
+from inference.common import images, post_render, vendored
 
 # The vendored `inferencepool` chart of each release (components/charts/, docs/charts.md): what the offline
 # plan renders is what deploys. Relative to the project root, where Pulumi runs the program, so the
@@ -50,9 +50,13 @@ def chart_values(
     provider render the PodMonitoring and the metrics reader's token (v1.5.0 `epplib/templates/_gke.yaml`,
     v1.1.0 `templates/gke.yaml`); `monitoring.gke.enabled` is read by no v1.5.0 template.
     v1.1.0's endpoint picker still reads vLLM's deprecated `vllm:gpu_cache_usage_perc` unless told
-    otherwise; later releases read the KV-cache metric.
+    otherwise; later releases read the KV-cache metric. The picker's image is the program's pin of the chart's
+    own tag, with its digest when one is recorded (inference/common/images.py).
     """
-    extension: dict = {"monitoring": {"prometheus": {"enabled": monitoring}}}
+    extension: dict = {
+        "image": {"tag": images.chart_tag(images.PICKER_IMAGES[chart_version])},
+        "monitoring": {"prometheus": {"enabled": monitoring}},
+    }
     if chart_version == "v1.1.0":
         extension["flags"] = [{"name": "kv-cache-usage-percentage-metric", "value": KV_CACHE_METRIC}]
     if endpoint_picker:

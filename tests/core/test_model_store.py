@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import closure, run
+import pytest
+
+from inference.core import model_store
+from tests.conftest import closure, plan_of, run
 
 P = "tpu-gke-dranet-prod"
 READER = f"serviceAccount:{P}-fuse@tpu-inference-prod.iam.gserviceaccount.com"
@@ -27,6 +30,18 @@ def test_one_bucket_per_region_in_that_region(prod):
         "europe-west4": buckets["EUROPE-WEST4"].inputs["name"],
         "us-east5": buckets["US-EAST5"].inputs["name"],
     }
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+def test_every_weights_bucket_keeps_a_week_of_noncurrent_versions_and_never_expires_a_live_object(stack):
+    """ARCHITECTURE §12.8: versioning on. An overwritten or deleted object stays as a noncurrent version for
+    NONCURRENT_DAYS; the only lifecycle rule matches archived versions alone and sends no `age`, so no live weight
+    ever matches it."""
+    for bucket in plan_of(stack).by_type("gcp:storage/bucket:Bucket"):
+        assert bucket.inputs["versioning"] == {"enabled": True}
+        (rule,) = bucket.inputs["lifecycleRules"]
+        assert rule["action"] == {"type": "Delete"}
+        assert rule["condition"] == {"daysSinceNoncurrentTime": model_store.NONCURRENT_DAYS, "withState": "ARCHIVED"}
 
 
 def test_bucket_names_share_one_stable_random_suffix(prod):

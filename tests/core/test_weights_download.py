@@ -272,7 +272,8 @@ def pod_of(plan: engine.Plan, region: str) -> dict:
 def test_vllm_waits_at_run_time_for_its_revisions_marker(prod, region):
     spec = pod_of(prod, region)["spec"]
     (wait,) = spec["initContainers"]
-    assert wait["image"] == images.WEIGHTS_WAIT_IMAGE == "busybox:1.37.0"  # pinned
+    assert wait["image"] == images.WEIGHTS_WAIT_IMAGE == images.pinned("busybox:1.37.0")  # pinned by tag
+    assert wait["image"].startswith("busybox:1.37.0@sha256:")  # and by the digest Docker's record states
     assert wait["command"] == ["sh", "-c", pods.WEIGHTS_WAIT_SCRIPT]
     assert {e["name"]: e["value"] for e in wait["env"]} == {
         "MARKER": "/data/weights/google/gemma-3-27b-it/main/.download-complete",

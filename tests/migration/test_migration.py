@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from inference.common import images
 from inference.migration import legacy_pool as legacy_inference_pool
 from inference.migration.config import PHASES
 from inference.single_cluster import route_readiness
@@ -290,7 +291,10 @@ def test_the_policy_pack_passes_every_phase_and_the_alpha_picker_gets_resources_
     (legacy_epp,) = [r for r in plan("split").by_type("kubernetes:apps/v1:Deployment") if r.name.startswith("legacy")]
     (container,) = legacy_epp.inputs["spec"]["template"]["spec"]["containers"]
     # The v0.5.1 chart has no value for them: the post-renderer gives it the stack's endpoint picker resources.
-    assert container["resources"]["requests"] and container["image"].endswith("/epp:v0.5.1")
+    assert container["resources"]["requests"]
+    # Its image is the chart's own tag with the digest recorded for it (the registry's promotion manifest).
+    assert container["image"] == images.PICKER_IMAGES["v0.5.1"]
+    assert container["image"].startswith("registry.k8s.io/gateway-api-inference-extension/epp:v0.5.1@sha256:")
 
 
 def test_the_phases_tool_prints_one_step_or_refuses_a_stack_without_migration(capsys):

@@ -9,6 +9,7 @@ import ipaddress
 import pytest
 
 from inference.core.network import HEALTH_CHECK_RANGES
+from inference.models.facts import BODY_ROUTER_APP, BODY_ROUTER_HEALTH_PORT, BODY_ROUTER_PORT
 from inference.serving.network_policy import Peer, ServingNetworkPolicies, ServingNetworkPoliciesArgs
 from tests.conftest import PLACEHOLDER, components, placeholder, plan_of
 from tools import drill
@@ -20,7 +21,14 @@ NS_LABEL = "kubernetes.io/metadata.name"
 def _selects(selector: dict, labels: dict) -> bool:
     if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
         return False
-    return all(e["operator"] == "Exists" and e["key"] in labels for e in selector.get("matchExpressions") or [])
+    return all(_requires(e, labels) for e in selector.get("matchExpressions") or [])
+
+
+def _requires(expression: dict, labels: dict) -> bool:
+    if expression["operator"] == "Exists":
+        return expression["key"] in labels
+    assert expression["operator"] == "In", expression  # the only two operators the program writes
+    return labels.get(expression["key"]) in expression["values"]
 
 
 def _peer_admits(peer: dict, source: dict, own_namespace: str) -> bool:
@@ -88,6 +96,27 @@ def test_only_the_gateway_health_checks_pickers_and_scrapers_reach_the_model_ser
     assert {tuple(p.inputs["spec"]["policyTypes"]) for p in policies} == {("Ingress",)}
 
 
+def test_the_body_router_admits_the_gateway_and_its_health_checks_on_its_ports_alone():
+    """Its policy is the models feature's (inference/models/body_router.py); judged with the namespace's others."""
+    plan = plan_of("models")
+    policies = plan.by_type(POLICY)
+    router = {"app": BODY_ROUTER_APP}
+    (rule,) = [p for p in policies if p.inputs["metadata"]["name"] == "body-based-router-ingress"]
+    namespace = rule.inputs["metadata"]["namespace"]
+    ranges = [b["ipBlock"]["cidr"] for b in rule.inputs["spec"]["ingress"][0]["from"] if "ipBlock" in b]
+    assert ranges and set(HEALTH_CHECK_RANGES) <= set(ranges)
+    for cidr in ranges:
+        source = {"ip": str(next(ipaddress.ip_network(cidr).hosts()))}
+        assert all(
+            admits(policies, namespace, router, port, source) for port in (BODY_ROUTER_PORT, BODY_ROUTER_HEALTH_PORT)
+        )
+        assert not admits(policies, namespace, router, 8000, source)
+    assert not admits(
+        policies, namespace, router, BODY_ROUTER_PORT, {"labels": {"inferencepool": "x"}}
+    )  # not even a picker
+    assert not admits(policies, namespace, router, BODY_ROUTER_PORT, {"namespace": "gmp-system", "labels": {}})
+
+
 def test_an_in_cluster_gateway_is_admitted_by_its_pods_labels_and_namespace():
     def build():
         peers = [Peer({"gw": "g"}, "ingress")]
@@ -100,7 +129,47 @@ def test_an_in_cluster_gateway_is_admitted_by_its_pods_labels_and_namespace():
     assert not admits(policies, "ns", {"app": "srv"}, 8000, {**gateway, "namespace": "other"})
 
 
-GKE_STACKS = ("prod", "dev", "guarded", "migration")
+GKE_STACKS = ("prod", "dev", "guarded", "migration", "models")
+WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:DaemonSet")
+
+
+def _served_ports(workload) -> set[int]:
+    pod = workload.inputs["spec"]["template"]["spec"]
+    return {p["containerPort"] for c in pod["containers"] for p in c.get("ports") or []}
+
+
+@pytest.mark.parametrize("stack", [*GKE_STACKS, "istio"])
+def test_every_port_a_pod_of_a_denied_namespace_serves_is_admitted_from_the_gateway_or_a_collector(stack):
+    """A default deny with a pod whose port no rule admits is a silent outage (the body-based router's once):
+    every port every workload of a serving namespace declares is reached by its Gateway (its proxies, or Istio's
+    pods), Google's health checkers or Managed Prometheus; never by a pod of another namespace or an address
+    outside the VPC's proxy ranges."""
+    plan = plan_of(stack)
+    policies = plan.by_type(POLICY)
+    denied = {
+        p.inputs["metadata"]["namespace"] for p in policies if p.inputs["metadata"]["name"] == "default-deny-ingress"
+    }
+    assert denied
+    proxies = [
+        str(next(ipaddress.ip_network(s.inputs["ipCidrRange"]).hosts()))
+        for s in plan.by_type("gcp:compute/subnetwork:Subnetwork")
+        if s.inputs.get("purpose") in ("GLOBAL_MANAGED_PROXY", "REGIONAL_MANAGED_PROXY")
+    ]
+    istio = {"labels": {"gateway.networking.k8s.io/gateway-name": "gateway"}, "namespace": "istio-ingress"}
+    gateway = [{"ip": ip} for ip in proxies] + ([istio] if stack == "istio" else [])
+    collectors = [{"namespace": "gmp-system", "labels": {}}]
+    for workload in [w for t in WORKLOADS for w in plan.by_type(t) if w.inputs["metadata"]["namespace"] in denied]:
+        namespace, labels = (
+            workload.inputs["metadata"]["namespace"],
+            workload.inputs["spec"]["template"]["metadata"]["labels"],
+        )
+        for port in _served_ports(workload):
+            reached = [s for s in [*gateway, *collectors] if admits(policies, namespace, labels, port, s)]
+            assert reached, f"{stack}: nothing reaches {workload.name}:{port}"
+            assert not admits(policies, namespace, labels, port, {"labels": {}, "namespace": "elsewhere"}), (
+                workload.name
+            )
+            assert not admits(policies, namespace, labels, port, {"ip": "192.168.7.7"}), workload.name
 
 
 @pytest.mark.parametrize("stack", GKE_STACKS)
@@ -130,7 +199,11 @@ def test_every_serving_namespace_admits_only_its_gateways_proxies_and_googles_he
 def test_every_endpoint_picker_the_charts_render_is_covered(stack):
     plan = plan_of(stack)
     policies = plan.by_type(POLICY)
-    pickers = [d for d in plan.by_type("kubernetes:apps/v1:Deployment") if "Chart" in d.urn]
+    pickers = [
+        d
+        for d in plan.by_type("kubernetes:apps/v1:Deployment")
+        if "Chart" in d.urn and "inferencepool" in d.inputs["spec"]["template"]["metadata"]["labels"]
+    ]
     assert pickers
     for picker in pickers:
         namespace = picker.inputs["metadata"]["namespace"]
@@ -155,3 +228,43 @@ def test_istio_mode_admits_its_gateways_pods():
     assert admits(policies, "inference-model-server", {"app": "inference-model-server"}, 8000, gateway)
     assert admits(policies, "inference-model-server", {"app": "inference-epp"}, 9002, gateway)
     assert not admits(policies, "inference-model-server", {"app": "inference-model-server"}, 8000, {"ip": "10.0.0.1"})
+
+
+@pytest.mark.parametrize("stack", [*GKE_STACKS, "istio"])
+def test_every_rule_opens_only_ports_its_selected_pods_serve(stack):
+    """No allow without a need: every rule's pods exist in the namespace and serve every port it opens."""
+    plan = plan_of(stack)
+    workloads = [w for t in WORKLOADS for w in plan.by_type(t)]
+    for policy in plan.by_type(POLICY):
+        namespace, spec = policy.inputs["metadata"]["namespace"], policy.inputs["spec"]
+        selected = [
+            w
+            for w in workloads
+            if w.inputs["metadata"]["namespace"] == namespace
+            and _selects(spec["podSelector"], w.inputs["spec"]["template"]["metadata"]["labels"])
+        ]
+        assert selected, (stack, policy.name)
+        served = set().union(*(_served_ports(w) for w in selected))
+        for rule in spec.get("ingress") or []:
+            assert {p["port"] for p in rule["ports"]} <= served, (stack, policy.name, rule["ports"])
+
+
+def test_the_guarded_stack_serves_from_default_alone_and_its_guards_call_nothing_in_the_cluster():
+    """Apigee's operator needs the Gateway in `default` (docs/guards.md), so `default` is the serving namespace and
+    holds the deny and the allows. The guards are services the load balancer calls (Apigee's extension processor
+    behind the ApigeeBackendService, Model Armor's regional API): no pod of theirs needs an allow, and the
+    operator's `apim` namespace serves no request, so it gets no policy."""
+    plan = plan_of("guarded")
+    assert {(p.inputs["metadata"]["namespace"], p.inputs["metadata"]["name"]) for p in plan.by_type(POLICY)} == {
+        ("default", "default-deny-ingress"),
+        ("default", "model-servers-ingress"),
+        ("default", "endpoint-pickers-ingress"),
+    }
+    assert {w.inputs["metadata"]["namespace"] for t in WORKLOADS for w in plan.by_type(t)} == {"default"}
+    assert {r.inputs["namespace"] for r in plan.by_type("kubernetes:helm.sh/v3:Release")} == {"apim"}
+    (extension,) = plan.by_type("kubernetes:networking.gke.io/v1:GCPTrafficExtension")
+    calls = [e for chain in extension.inputs["spec"]["extensionChains"] for e in chain["extensions"]]
+    assert {(e.get("backendRef") or {}).get("kind") or e.get("googleAPIServiceName") for e in calls} == {
+        "ApigeeBackendService",
+        "modelarmor.us-central1.rep.googleapis.com",
+    }

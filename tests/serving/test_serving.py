@@ -377,6 +377,7 @@ def test_inferencepool_chart_in_every_cluster(prod):
             },
             # the keys chart v1.5.0 reads (epplib/templates/_gke.yaml, values.yaml); `monitoring.gke` is read by none
             "inferenceExtension": {
+                "image": {"tag": "v1.5.0"},  # the program's pin of the chart's own picker (no digest recorded yet)
                 "monitoring": {"prometheus": {"enabled": True}},  # in every cluster: the HPAs read it
                 "resources": {"requests": {"cpu": "4", "memory": "8Gi"}, "limits": {"memory": "16Gi"}},
             },

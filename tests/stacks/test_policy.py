@@ -124,7 +124,13 @@ def test_narrow_project_roles_and_resource_level_admin_pass():
 
 # ---------------------------------------------------------------------------------------- storage
 
-BUCKET = {"name": "b", "location": "US-EAST5", "uniformBucketLevelAccess": True, "publicAccessPrevention": "enforced"}
+BUCKET = {
+    "name": "b",
+    "location": "US-EAST5",
+    "uniformBucketLevelAccess": True,
+    "publicAccessPrevention": "enforced",
+    "versioning": {"enabled": True},
+}
 
 
 def test_hardened_bucket_passes():
@@ -138,9 +144,11 @@ def test_hardened_bucket_passes():
         ({"uniformBucketLevelAccess": None}, "uniformBucketLevelAccess must be true."),
         ({"publicAccessPrevention": "inherited"}, 'publicAccessPrevention must be "enforced".'),
         ({"publicAccessPrevention": None}, 'publicAccessPrevention must be "enforced".'),
+        ({"versioning": {"enabled": False}}, "versioning must be enabled."),
+        ({"versioning": None}, "versioning must be enabled."),
     ],
 )
-def test_bucket_without_uniform_access_or_public_access_prevention(change, expected):
+def test_bucket_without_uniform_access_public_access_prevention_or_versioning(change, expected):
     props = {k: v for k, v in (BUCKET | change).items() if v is not None}
     assert check(policies.bucket_hardening, policies.BUCKET, props) == [expected]
 

@@ -3,8 +3,10 @@ not (tools/unpinned_images.txt); the resolver asks the registry as the distribut
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
+import re
 import urllib.error
 from email.message import Message
 
@@ -14,7 +16,7 @@ from inference.common import images
 from tests.conftest import plan_of
 from tools import engine, pin_digests
 
-STACKS = ("prod", "dev", "guarded", "istio", "migration")
+STACKS = ("prod", "dev", "guarded", "istio", "migration", "models")
 ACCEPTED = engine.ROOT / "tools" / "unpinned_images.txt"
 DIGEST = "sha256:" + "ab" * 32
 
@@ -36,20 +38,53 @@ def run_images(plan: engine.Plan) -> set[str]:
     return found
 
 
+def used_images() -> set[str]:
+    return set().union(*(run_images(plan_of(s)) for s in STACKS)) | {images.CURL_IMAGE}
+
+
 def test_every_image_is_pinned_by_digest_or_accepted_with_a_reason():
     listed = accepted()
     assert all(why.strip() for why in listed.values())
-    used = set().union(*(run_images(plan_of(s)) for s in STACKS)) | {images.CURL_IMAGE}
-    unpinned = {i for i in used if "@sha256:" not in i}
+    unpinned = {i for i in used_images() if "@sha256:" not in i}
     assert unpinned - set(listed) == set(), "pin these by digest (python -m tools.pin_digests --write) or list them"
     assert set(listed) - unpinned == set(), "these are pinned or gone now: remove them from unpinned_images.txt"
 
 
+def test_every_record_is_a_sha256_digest_with_its_source_and_day():
+    assert images.RECORDS, "the digests found in public records (docs/security.md)"
+    for image, record in images.RECORDS.items():
+        assert set(record) == {"digest", "source", "recorded"}, image
+        assert re.fullmatch(r"sha256:[0-9a-f]{64}", record["digest"]), image
+        assert record["source"].startswith("https://"), image
+        datetime.date.fromisoformat(record["recorded"])
+
+
+def test_the_plans_run_every_recorded_image_by_its_digest_and_never_by_its_tag_alone():
+    used = used_images()
+    assert set(images.RECORDS) <= set(pin_digests.tagged())  # an image the program pins
+    for image, digest in images.DIGESTS.items():
+        assert f"{image}@{digest}" in used, f"no stack runs {image} by its recorded digest"
+        assert image not in used, f"a stack still runs {image} by its tag alone"
+
+
 def test_a_recorded_digest_goes_next_to_the_tag(monkeypatch):
-    monkeypatch.setitem(images.DIGESTS, "busybox:1.37.0", DIGEST)
-    assert images.pinned("busybox:1.37.0") == f"busybox:1.37.0@{DIGEST}"
-    assert images.pinned("busybox:1.36.1") == "busybox:1.36.1"
-    assert json.loads(images.DIGESTS_FILE.read_text()) == {}  # nothing resolved here yet (see the accepted list)
+    monkeypatch.setitem(images.DIGESTS, "busybox:1.36.1", DIGEST)
+    assert images.pinned("busybox:1.36.1") == f"busybox:1.36.1@{DIGEST}"
+    assert images.pinned("busybox:1.35.0") == "busybox:1.35.0"
+    assert images.chart_tag(f"registry.k8s.io/x/epp:v1.5.0@{DIGEST}") == f"v1.5.0@{DIGEST}"
+    assert images.chart_tag("localhost:5000/epp:v1.5.0") == "v1.5.0"
+
+
+def test_the_registry_corrects_a_recorded_digest_and_confirms_a_current_one():
+    today = datetime.date(2027, 1, 2)
+    known = {"busybox:1.37.0": {"digest": DIGEST, "source": "https://example.org/record", "recorded": "2026-12-07"}}
+    assert pin_digests.record("busybox:1.37.0", DIGEST, known, today) == known["busybox:1.37.0"]
+    newer = "sha256:" + "cd" * 32
+    assert pin_digests.record("busybox:1.37.0", newer, known, today) == {
+        "digest": newer,
+        "source": "https://registry-1.docker.io/v2/library/busybox/manifests/1.37.0",
+        "recorded": "2027-01-02",
+    }
 
 
 class _Answer(io.BytesIO):
