@@ -1,10 +1,11 @@
 """What keeps a plan fast: the offline engine's lazy SDK packages (tools/sdk.py), with the same names as the SDK's own
 star imports and fewer modules loaded; one run of the program per plan; charts rendered while the program runs, each
-release once; manifests written only where they change."""
+release once; stack files parsed once per content; manifests written only where they change."""
 
 from __future__ import annotations
 
 import importlib
+import json
 import subprocess
 import sys
 import threading
@@ -12,7 +13,9 @@ import time
 from pathlib import Path
 
 from tests.tools.test_charts import tiny_chart_project
-from tools import charts, engine, helm, plan, sdk
+from tools import charts, engine, helm, plan, sdk, stack_file
+
+Loader = stack_file._StackFileLoader
 
 
 def _loaded(prefix: str) -> set[str]:
@@ -138,3 +141,17 @@ def test_helms_version_is_checked_once_however_many_charts_ask_at_once(monkeypat
     for thread in threads:
         thread.join()
     assert checks == [helm.BINARY] and helm.binary() == helm.BINARY
+
+
+def test_a_stack_file_is_parsed_once_per_content_and_each_reader_gets_its_own_copy(tmp_path, monkeypatch):
+    (tmp_path / "Pulumi.yaml").write_text("name: tiny\nruntime: python\n")
+    stack = tmp_path / "Pulumi.test.yaml"
+    stack.write_text("config:\n  tiny:regions: [{name: r1}]\n")
+    loaders = []
+    monkeypatch.setattr(stack_file, "_StackFileLoader", lambda text: loaders.append(text) or Loader(text))
+    first, _, _ = stack_file.stack_config("test", tmp_path, overrides={"extra": "x"})
+    again, _, _ = stack_file.stack_config("test", tmp_path)
+    assert len(loaders) == 1 and first["tiny:extra"] == "x" and "tiny:extra" not in again  # overrides stay apart
+    stack.write_text("config:\n  tiny:regions: [{name: r2}]\n")  # any change to the text is read again
+    assert json.loads(stack_file.stack_config("test", tmp_path)[0]["tiny:regions"]) == [{"name": "r2"}]
+    assert len(loaders) == 2
