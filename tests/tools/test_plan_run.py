@@ -1,6 +1,7 @@
 """What keeps a plan fast: the offline engine's lazy SDK packages (tools/sdk.py), with the same names as the SDK's own
 star imports and fewer modules loaded; one run of the program per plan; charts rendered while the program runs, each
-release once; stack files parsed once per content; manifests written only where they change."""
+release once; stack files and vendored files parsed once per content; no stack trace per registration; manifests
+written only where they change."""
 
 from __future__ import annotations
 
@@ -155,3 +156,23 @@ def test_a_stack_file_is_parsed_once_per_content_and_each_reader_gets_its_own_co
     stack.write_text("config:\n  tiny:regions: [{name: r2}]\n")  # any change to the text is read again
     assert json.loads(stack_file.stack_config("test", tmp_path)[0]["tiny:regions"]) == [{"name": "r2"}]
     assert len(loaders) == 2
+
+
+def test_offline_registrations_carry_no_stack_trace_the_engine_would_only_drop():
+    from pulumi.runtime import resource
+    from pulumi.runtime.proto import source_pb2
+
+    sdk.install()  # again: idempotent
+    assert resource._get_stack_trace() == source_pb2.StackTrace()
+
+
+def test_a_vendored_file_is_parsed_once_per_content_and_each_caller_gets_its_own_copy(tmp_path):
+    from inference.common import vendored
+
+    crd = tmp_path / "crd.yaml"
+    crd.write_text("spec: {names: {kind: Pool}}\n")
+    first = vendored.parsed(crd)
+    first["spec"]["names"]["kind"] = "changed by a caller"
+    assert vendored.parsed(crd) == {"spec": {"names": {"kind": "Pool"}}}
+    crd.write_text("spec: {names: {kind: Objective}}\n")
+    assert vendored.parsed(crd)["spec"]["names"]["kind"] == "Objective"
