@@ -220,10 +220,11 @@ def render(stack: str, **kwargs: Any) -> engine.Plan:
     return plan
 
 
-def config_error(stack: str) -> ConfigError | None:
+def config_error(stack: str, **kwargs: Any) -> ConfigError | None:
     """What the program's validation (inference/configuration/stack.py) says of the stack's config as the CLI
-    hands it over, checked without running the program: None when it takes it."""
-    config, secret_keys, _ = stack_file.stack_config(stack, engine.ROOT)
+    hands it over (tools/stack_file.py `stack_config`, with its `overrides` and `secrets`), checked without
+    running the program: None when it takes it."""
+    config, secret_keys, _ = stack_file.stack_config(stack, engine.ROOT, **kwargs)
     project = stack_file.project_file(engine.ROOT)["name"]
     raw, other, secret = stack_config.split(config, project, set(secret_keys).__contains__)
     try:
