@@ -257,4 +257,3 @@ class Expansion:
 
     def __exit__(self, *exc) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)  # after a failed run, renders not started yet
-
