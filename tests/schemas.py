@@ -9,9 +9,16 @@ from pathlib import Path
 
 import jsonschema
 import kubernetes_validate
+import kubernetes_validate.utils
 import yaml
 
 from tools import engine
+
+# kubernetes-validate reads and parses its schema files, the multi-megabyte `_definitions.json` among them, again
+# for every object it validates (utils.py `validate` calls `schema_contents` twice); nothing changes them, so each
+# is parsed once per process. The validation itself stays the library's.
+kubernetes_validate.utils.schema_contents = functools.cache(kubernetes_validate.utils.schema_contents)
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the same documents, parsed faster
 
 CRDS = engine.ROOT / "components" / "crds"
 KUBERNETES_VERSION = (
@@ -61,7 +68,7 @@ def _closed(schema: dict) -> dict:
 def _crd_index() -> dict[tuple[str, str, str], tuple[Path, dict]]:
     index = {}
     for path in sorted(CRDS.rglob("*.yaml")):
-        crd = yaml.safe_load(path.read_text())
+        crd = yaml.load(path.read_text(), Loader=_Loader)
         if not isinstance(crd, dict) or crd.get("kind") != "CustomResourceDefinition":
             continue
         for version in crd["spec"]["versions"]:
@@ -78,13 +85,18 @@ def crd_schema(folder: str, api_version: str, kind: str) -> dict:
     return schema
 
 
-def validate_custom(obj: dict, folder: str, patch: bool = False) -> None:
-    """Raises jsonschema.ValidationError if `obj` does not fit its CRD (a patch may omit required fields)."""
-    schema = crd_schema(folder, obj["apiVersion"], obj["kind"])
+@functools.cache
+def _custom_validator(folder: str, api_version: str, kind: str, patch: bool) -> jsonschema.Draft7Validator:
+    schema = crd_schema(folder, api_version, kind)
     if patch:
         schema.pop("required", None)
         schema["properties"]["spec"].pop("required", None)
-    jsonschema.Draft7Validator(schema).validate(obj)
+    return jsonschema.Draft7Validator(schema)
+
+
+def validate_custom(obj: dict, folder: str, patch: bool = False) -> None:
+    """Raises jsonschema.ValidationError if `obj` does not fit its CRD (a patch may omit required fields)."""
+    _custom_validator(folder, obj["apiVersion"], obj["kind"], patch).validate(obj)
 
 
 def validate_core(obj: dict) -> None:

@@ -20,7 +20,8 @@ import functools
 import json
 import subprocess
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
@@ -44,6 +45,9 @@ NAMESPACED = {
 }  # fmt: skip
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEPENDS_ON = "config.kubernetes.io/depends-on"
+# Two threads rendering the same release at once (prod's two regions) wait for one Helm run, not two: a lock
+# per stripe of the cache's keys, so different releases still render side by side.
+_RENDERING = tuple(threading.Lock() for _ in range(16))
 
 
 class ChartRenderError(RuntimeError):
@@ -86,8 +90,10 @@ def render(
     root: Path | None = None,
 ) -> list[dict]:
     """The objects of one chart release, each a fresh copy the caller may change."""
-    values_json = json.dumps(values, sort_keys=True)
-    objs = _render(str(chart), release, namespace, values_json, include_crds, post_render, str(root or engine.ROOT))
+    key = (str(chart), release, namespace, json.dumps(values, sort_keys=True), include_crds, post_render)
+    key += (str(root or engine.ROOT),)
+    with _RENDERING[hash(key) % len(_RENDERING)]:
+        objs = _render(*key)
     return copy.deepcopy(list(objs))
 
 
@@ -225,8 +231,29 @@ def _explicit_dependencies(chart: engine.Registration, regs: list[engine.Registr
         reg.dependencies = sorted({*reg.dependencies, *(by_reference[ref] for ref in wanted)})
 
 
-def expand_all(registrations: list[engine.Registration], root: Path) -> list[engine.Registration]:
-    charts = [reg for reg in registrations if reg.type == CHART]
-    # Each chart mostly waits for its Helm and post-renderer processes: render them side by side, in order.
-    with ThreadPoolExecutor(max_workers=max(1, min(4, len(charts)))) as pool:
-        return [child for children in pool.map(lambda chart: expand(chart, root), charts) for child in children]
+class Expansion:
+    """The charts of one run of the program, each expanded from the moment the program registers it: Helm and
+    the post-renderer are processes of their own, so they render on the other core while the program goes on
+    registering (tools/plan.py `render` hands `registered` to the engine)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._pool = ThreadPoolExecutor(max_workers=4)
+        self._charts: dict[str, Future] = {}
+
+    def registered(self, reg: engine.Registration) -> None:
+        if reg.type == CHART:
+            self._charts[reg.urn] = self._pool.submit(expand, reg, self.root)
+
+    def registrations(self, registrations: list[engine.Registration]) -> list[engine.Registration]:
+        """The objects of every chart in `registrations`, chart by chart in their order there."""
+        futures = [
+            self._charts.get(r.urn) or self._pool.submit(expand, r, self.root) for r in registrations if r.type == CHART
+        ]
+        return [child for future in futures for child in future.result()]
+
+    def __enter__(self) -> Expansion:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)  # after a failed run, renders not started yet

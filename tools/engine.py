@@ -133,7 +133,7 @@ def _options(request) -> dict[str, Any]:
     return opts
 
 
-def _recording_monitor(mocks: PlatformMocks, log: list[Registration]):
+def _recording_monitor(mocks: PlatformMocks, log: list[Registration], on_register: Callable[[Registration], None]):
     from pulumi.runtime import mocks as pulumi_mocks
     from pulumi.runtime import rpc
 
@@ -145,25 +145,23 @@ def _recording_monitor(mocks: PlatformMocks, log: list[Registration]):
             inputs = _plain(rpc.deserialize_properties(request.object))
             inputs.pop("__provider", None)  # a dynamic resource's pickled provider code, not an input
             registered = self.resources[response.urn]
-            log.append(
-                Registration(
-                    urn=response.urn,
-                    type=request.type,
-                    name=request.name,
-                    parent=request.parent,
-                    custom=request.custom,
-                    remote=request.remote,
-                    inputs=inputs,
-                    outputs=_plain(registered.state) | {"id": registered.id},
-                    # A remote component (a Helm chart) names its providers per package instead.
-                    provider=request.provider or request.providers.get(request.type.split(":")[0], ""),
-                    dependencies=sorted(set(request.dependencies)),
-                    property_dependencies={
-                        k: sorted(v.urns) for k, v in request.propertyDependencies.items() if v.urns
-                    },
-                    options=_options(request),
-                )
+            reg = Registration(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                custom=request.custom,
+                remote=request.remote,
+                inputs=inputs,
+                outputs=_plain(registered.state) | {"id": registered.id},
+                # A remote component (a Helm chart) names its providers per package instead.
+                provider=request.provider or request.providers.get(request.type.split(":")[0], ""),
+                dependencies=sorted(set(request.dependencies)),
+                property_dependencies={k: sorted(v.urns) for k, v in request.propertyDependencies.items() if v.urns},
+                options=_options(request),
             )
+            log.append(reg)
+            on_register(reg)
             return response
 
     return RecordingMonitor(mocks)
@@ -204,8 +202,10 @@ def run(
     overrides: dict[str, Any] | None = None,
     secrets: dict[str, str] | None = None,
     timeout: float = TIMEOUT_SECONDS,
+    on_register: Callable[[Registration], None] = lambda reg: None,
 ) -> Plan:
-    """Runs `root/__main__.py` for `stack` offline and returns every registration and the outputs."""
+    """Runs `root/__main__.py` for `stack` offline and returns every registration and the outputs; `on_register`
+    sees each registration as it is made."""
     root = root or ROOT
     config, secret_keys, stand_ins = stack_file.stack_config(stack, root, overrides, secrets)
     project_name = stack_file.project_file(root)["name"]
@@ -219,7 +219,7 @@ def run(
             sys.path.remove(str(root))
 
     plan = _in_thread(
-        lambda: _run_in_fresh_runtime(stack, project_name, project_id, config, secret_keys, program),
+        lambda: _run_in_fresh_runtime(stack, project_name, project_id, config, secret_keys, program, on_register),
         timeout,
         f"stack '{stack}'",
     )
@@ -248,6 +248,7 @@ def _run_in_fresh_runtime(
     config: dict[str, str],
     secret_keys: list[str],
     body: Callable[[], Any],
+    on_register: Callable[[Registration], None] = lambda reg: None,
 ) -> Plan:
     import pulumi
     from pulumi.runtime import mocks as pulumi_mocks
@@ -258,7 +259,7 @@ def _run_in_fresh_runtime(
     asyncio.set_event_loop(loop)
     log: list[Registration] = []
     mocks = PlatformMocks(project_id)
-    monitor = _recording_monitor(mocks, log)
+    monitor = _recording_monitor(mocks, log, on_register)
     # The SDK keeps pending outputs in a context property whose fallback is shared by the whole
     # process; a failed run would leave its tasks there for the next one. Give each run its own.
     settings.SETTINGS.outputs = set()

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
 
@@ -78,9 +79,18 @@ def checked(path: Path) -> Path:
 
 
 @functools.cache
-def binary() -> Path:
-    """The path of a Helm VERSION binary, installed on first use; raises HelmUnavailable otherwise."""
+def _binary() -> Path:
     return checked(BINARY if BINARY.exists() else install())
+
+
+_FIRST_USE = threading.Lock()
+
+
+def binary() -> Path:
+    """The path of a Helm VERSION binary, installed on first use; raises HelmUnavailable otherwise. Charts render
+    side by side (tools/charts.py): the first caller checks (or installs) it, the others wait for its answer."""
+    with _FIRST_USE:
+        return _binary()
 
 
 def main() -> int:

@@ -11,6 +11,7 @@ instead the Markdown diff against a plan rendered from another revision into BAS
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections import Counter, defaultdict
@@ -223,16 +224,19 @@ OPERATOR_STAND_INS = {key: stack_file.STAND_IN.format(key=key) for key in OPERAT
 
 def render(stack: str, **kwargs: Any) -> engine.Plan:
     """The program's registrations for `stack` (tools/engine.py `run`, same arguments), and every object
-    each Helm chart renders, expanded as the Kubernetes provider expands it (tools/charts.py)."""
-    plan = engine.run(stack, **kwargs)
-    plan.registrations += charts.expand_all(plan.registrations, kwargs.get("root") or engine.ROOT)
+    each Helm chart renders, expanded as the Kubernetes provider expands it (tools/charts.py), each chart from the
+    moment the program registers it."""
+    with charts.Expansion(kwargs.get("root") or engine.ROOT) as expansion:
+        plan = engine.run(stack, on_register=expansion.registered, **kwargs)
+        plan.registrations += expansion.registrations(plan.registrations)
     return plan
 
 
-def config_error(stack: str) -> ConfigError | None:
+def config_error(stack: str, **kwargs: Any) -> ConfigError | None:
     """What the program's validation (inference/configuration/stack.py) says of the stack's config as the CLI
-    hands it over, checked without running the program: None when it takes it."""
-    config, secret_keys, _ = stack_file.stack_config(stack, engine.ROOT)
+    hands it over (tools/stack_file.py `stack_config`, with its `overrides` and `secrets`), checked without
+    running the program: None when it takes it."""
+    config, secret_keys, _ = stack_file.stack_config(stack, engine.ROOT, **kwargs)
     project = stack_file.project_file(engine.ROOT)["name"]
     raw, other, secret = stack_config.split(config, project, set(secret_keys).__contains__)
     try:
@@ -307,4 +311,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    # What the run built (the SDKs' classes, every registration) dies with the process: frozen, the interpreter's
+    # exit neither collects nor tears it down piece by piece, most of a second (docs/offline-plan.md).
+    gc.freeze()
+    sys.exit(status)

@@ -113,6 +113,12 @@ _FINDER = _LazyPackageFinder()
 
 
 def install() -> None:
-    """From now on, SDK packages not imported yet load lazily; idempotent."""
+    """From now on, SDK packages not imported yet load lazily, and registrations carry no stack trace; idempotent."""
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
+    from pulumi.runtime import resource
+    from pulumi.runtime.proto import source_pb2
+
+    # The SDK walks the Python stack at every registration to tell the engine where in the program it was made,
+    # for the CLI's diagnostics; the offline engine records none of it, and the walk was a tenth of a run.
+    resource._get_stack_trace = source_pb2.StackTrace

@@ -126,14 +126,14 @@ def _config_node(loader: _StackFileLoader, document: yaml.Node, label: str) -> y
     return config
 
 
-def _key(key_node: yaml.Node, label: str, root: Path) -> str:
+def _key(key_node: yaml.Node, label: str, project: str) -> str:
     """A config key as the CLI namespaces it (sdk/go/common/workspace/loaders.go)."""
     line = key_node.start_mark.line + 1
     if not isinstance(key_node, yaml.ScalarNode):
         raise cli_config.CliConfigError(f"{label}: line {line}: a config key must be text")
     key = key_node.value
     if ":" not in key:  # `stackConfigNamespacedWithProject`
-        key = f"{project_file(root)['name']}:{key}"
+        key = f"{project}:{key}"
     parts = key.split(":")
     if len(parts) == 3 and parts[1] == "config":  # the old `<namespace>:config:<name>` form
         return f"{parts[0]}:{parts[2]}"
@@ -145,11 +145,11 @@ def _key(key_node: yaml.Node, label: str, root: Path) -> str:
     return key
 
 
-def _values(loader: _StackFileLoader, config: yaml.Node, label: str, root: Path) -> dict[str, Any]:
+def _values(loader: _StackFileLoader, config: yaml.Node, label: str, project: str) -> dict[str, Any]:
     loader.construct_mapping(config, deep=True)  # duplicate config keys
     values: dict[str, Any] = {}
     for key_node, value_node in config.value:
-        key = _key(key_node, label, root)
+        key = _key(key_node, label, project)
         if isinstance(value_node, yaml.ScalarNode):
             null = value_node.tag == "tag:yaml.org,2002:null"
             values[key] = "" if null else value_node.value
@@ -172,14 +172,19 @@ def _read_stack_file(root: Path, stack: str) -> dict[str, Any]:
     and an object or a list is plain data. A file the CLI could not read, or one whose keys would do
     nothing, is one clear error naming the file (never a traceback)."""
     path = root / f"Pulumi.{stack}.yaml"
-    label = path.name
-    text = _text(path, root)
+    return copy.deepcopy(_parsed_stack_file(_text(path, root), path.name, project_file(root)["name"]))
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed_stack_file(text: str, label: str, project: str) -> dict[str, Any]:
+    """A stack file's config parsed once per content (PyYAML's Python loader, which the CLI's rules need, takes
+    most of a refused run's time): every plan and test of a stack reads the same text again and again."""
     loader = None
     try:
         loader = _StackFileLoader(text)
         document = loader.get_single_node()
         config = _config_node(loader, document, label) if document is not None else None
-        return _values(loader, config, label, root) if config is not None else {}
+        return _values(loader, config, label, project) if config is not None else {}
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -4,7 +4,12 @@ stacks have it: relative to the project root, where Pulumi runs the program, the
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 VENDORED = Path(__file__).resolve().parents[2] / "components"
 CRDS = VENDORED / "crds"
@@ -14,3 +19,14 @@ MANIFESTS = VENDORED / "manifests"
 def chart(folder: str) -> str:
     """A vendored chart by folder name, as the Chart resource's `chart` input: `./components/charts/<folder>`."""
     return f"./components/charts/{folder}"
+
+
+def parsed(path: Path) -> Any:
+    """A vendored YAML file's document, a fresh copy the caller may change. Parsed once per content: a CRD is
+    hundreds of kilobytes that every run of the program (every test's) would parse again."""
+    return copy.deepcopy(_parsed(path.read_text()))
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(text: str) -> Any:
+    return yaml.safe_load(text)

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
-import yaml
 
 from inference.common import images, post_render, vendored
 
@@ -29,7 +28,7 @@ def metrics_reader_secret(pool_name: str) -> str:
 
 def legacy_crd(kind: str) -> dict:
     """`inferencepools` or `inferencemodels`, config/crd/bases of v0.5.1."""
-    return yaml.safe_load((LEGACY_CRDS / f"{ALPHA_GROUP}_{kind}.yaml").read_text())
+    return vendored.parsed(LEGACY_CRDS / f"{ALPHA_GROUP}_{kind}.yaml")
 
 
 def legacy_chart_values(match_labels: Mapping[str, str], serving_port: int, namespace: str, pool_name: str) -> dict:
@@ -52,7 +51,7 @@ def picker_resources(requests: Mapping[str, str] | None, limits: Mapping[str, st
     moves to (its values.yaml `inferenceExtension.resources`)."""
     if requests:
         return {"requests": dict(requests), **({"limits": dict(limits)} if limits else {})}
-    values = yaml.safe_load((vendored.VENDORED / "charts" / "inferencepool-v1.5.0" / "values.yaml").read_text())
+    values = vendored.parsed(vendored.VENDORED / "charts" / "inferencepool-v1.5.0" / "values.yaml")
     return values["inferenceExtension"]["resources"]
 
 

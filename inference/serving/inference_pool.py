@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
-import yaml
 
 from inference.common import images, post_render, vendored
 
@@ -27,7 +26,7 @@ EXPORT_ANNOTATION = "networking.gke.io/export"
 def objective_crd(chart_version: str) -> dict:
     """The InferenceObjective CRD from the same release as the chart."""
     folder = CRDS / f"gateway-api-inference-extension-{chart_version}"
-    return yaml.safe_load((folder / "inference.networking.x-k8s.io_inferenceobjectives.yaml").read_text())
+    return vendored.parsed(folder / "inference.networking.x-k8s.io_inferenceobjectives.yaml")
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,22 @@
 """What keeps a plan fast: the offline engine's lazy SDK packages (tools/sdk.py), with the same names as the SDK's own
-star imports and fewer modules loaded; one run of the program per plan; manifests written only where they change."""
+star imports and fewer modules loaded; one run of the program per plan; charts rendered while the program runs, each
+release once; stack files and vendored files parsed once per content; no stack trace per registration; manifests
+written only where they change."""
 
 from __future__ import annotations
 
 import importlib
+import json
+import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
-from tools import plan, sdk
+from tests.tools.test_charts import tiny_chart_project
+from tools import charts, engine, helm, plan, sdk, stack_file
+
+Loader = stack_file._StackFileLoader
 
 
 def _loaded(prefix: str) -> set[str]:
@@ -74,3 +83,96 @@ def test_the_manifests_are_rewritten_only_where_they_change(prod, tmp_path):
     assert changed.read_text() == original
     assert not gone.parent.exists()
     assert sorted(tmp_path.joinpath("manifests").rglob("*.yaml")) == sorted(written)
+
+
+def test_the_engine_hands_each_registration_over_as_it_is_made(tmp_path):
+    seen: list[engine.Registration] = []
+    (tmp_path / "charts" / "web").mkdir(parents=True)
+    run = engine.run("test", root=tiny_chart_project(tmp_path, "./charts/web"), on_register=seen.append)
+    assert seen == run.registrations and [r.type for r in seen] == [charts.CHART]
+
+
+def test_a_chart_starts_rendering_when_it_is_registered_not_when_the_run_ends(monkeypatch, tmp_path):
+    started = threading.Event()
+    monkeypatch.setattr(charts, "expand", lambda chart, root: started.set() or [chart.name])
+    chart = engine.Registration("urn:chart", charts.CHART, "web", "", False, True, {}, {}, "", [], {}, {})
+    other = engine.Registration(
+        "urn:other", "kubernetes:core/v1:Namespace", "apps", "", True, False, {}, {}, "", [], {}, {}
+    )
+    with charts.Expansion(tmp_path) as expansion:
+        expansion.registered(other)
+        expansion.registered(chart)
+        assert started.wait(10)  # before the plan asks for the chart's objects
+        assert expansion.registrations([other, chart]) == ["web"]
+
+
+def test_one_release_rendered_by_two_threads_at_once_runs_helm_once(monkeypatch, tmp_path):
+    chart = tmp_path / "web"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 1.0.0\n")
+    (chart / "templates" / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n")
+    helm.binary()  # its version is checked once per process, before the count starts
+    renders, real = [], subprocess.run
+
+    def slow_helm(cmd, **kwargs):
+        renders.append(cmd[1])
+        time.sleep(0.2)  # long enough for the other thread to ask for the same release meanwhile
+        return real(cmd, **kwargs)
+
+    monkeypatch.setattr(charts.subprocess, "run", slow_helm)
+    values = {"nonce": str(tmp_path)}  # a release no other test rendered in this process
+    results: list[list[dict]] = []
+    threads = [threading.Thread(target=lambda: results.append(charts.render(chart, "r", "ns", values))) for _ in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert renders == ["template"] and results[0] == results[1] and results[0][0]["metadata"]["name"] == "cm"
+    results[0][0]["metadata"]["name"] = "changed"
+    assert results[1][0]["metadata"]["name"] == "cm"  # each caller has its own copy
+
+
+def test_helms_version_is_checked_once_however_many_charts_ask_at_once(monkeypatch):
+    checks, real = [], helm.version_of
+    monkeypatch.setattr(helm, "version_of", lambda path: checks.append(path) or time.sleep(0.1) or real(path))
+    helm._binary.cache_clear()
+    threads = [threading.Thread(target=helm.binary) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert checks == [helm.BINARY] and helm.binary() == helm.BINARY
+
+
+def test_a_stack_file_is_parsed_once_per_content_and_each_reader_gets_its_own_copy(tmp_path, monkeypatch):
+    (tmp_path / "Pulumi.yaml").write_text("name: tiny\nruntime: python\n")
+    stack = tmp_path / "Pulumi.test.yaml"
+    stack.write_text("config:\n  tiny:regions: [{name: r1}]\n")
+    loaders = []
+    monkeypatch.setattr(stack_file, "_StackFileLoader", lambda text: loaders.append(text) or Loader(text))
+    first, _, _ = stack_file.stack_config("test", tmp_path, overrides={"extra": "x"})
+    again, _, _ = stack_file.stack_config("test", tmp_path)
+    assert len(loaders) == 1 and first["tiny:extra"] == "x" and "tiny:extra" not in again  # overrides stay apart
+    stack.write_text("config:\n  tiny:regions: [{name: r2}]\n")  # any change to the text is read again
+    assert json.loads(stack_file.stack_config("test", tmp_path)[0]["tiny:regions"]) == [{"name": "r2"}]
+    assert len(loaders) == 2
+
+
+def test_offline_registrations_carry_no_stack_trace_the_engine_would_only_drop():
+    from pulumi.runtime import resource
+    from pulumi.runtime.proto import source_pb2
+
+    sdk.install()  # again: idempotent
+    assert resource._get_stack_trace() == source_pb2.StackTrace()
+
+
+def test_a_vendored_file_is_parsed_once_per_content_and_each_caller_gets_its_own_copy(tmp_path):
+    from inference.common import vendored
+
+    crd = tmp_path / "crd.yaml"
+    crd.write_text("spec: {names: {kind: Pool}}\n")
+    first = vendored.parsed(crd)
+    first["spec"]["names"]["kind"] = "changed by a caller"
+    assert vendored.parsed(crd) == {"spec": {"names": {"kind": "Pool"}}}
+    crd.write_text("spec: {names: {kind: Objective}}\n")
+    assert vendored.parsed(crd)["spec"]["names"]["kind"] == "Objective"
