@@ -223,9 +223,8 @@ def node_config_problems(node_config: Any, where: str) -> list[str]:
     return problems
 
 
-def management_problems(management: Any, where: str, flex_start: bool = False) -> list[str]:
-    # GKE creates flex-start pools without auto-repair (--no-enable-autorepair; docs/capacity-ladder.md).
-    flags = ("autoUpgrade",) if flex_start else ("autoRepair", "autoUpgrade")
+def management_problems(management: Any, where: str) -> list[str]:
+    flags = ("autoRepair", "autoUpgrade")  # flex-start pools too: GKE creates them with both (capacity-ladder.md)
     return [f"{where}: management.{flag} must be true." for flag in flags if _get(management, flag) is not True]
 
 
@@ -257,8 +256,7 @@ def gke_node_pool_hardening(args, report_violation: ReportViolation) -> None:
     if args.resource_type != NODE_POOL:
         return
     problems = node_config_problems(args.props.get("nodeConfig"), "nodeConfig")
-    flex_start = _get(args.props, "nodeConfig", "flexStart") is True
-    for problem in problems + management_problems(args.props.get("management"), "nodePool", flex_start):
+    for problem in problems + management_problems(args.props.get("management"), "nodePool"):
         report_violation(problem)
 
 

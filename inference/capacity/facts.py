@@ -75,10 +75,12 @@ NO_RESERVATION = "NO_RESERVATION"
 # How long a flex-start request waits is not published: GKE takes it that "the workload can wait for an
 # indeterminate amount of time" (same page, "How flex-start provisioning mode works").
 FLEX_START_SOURCE = "https://cloud.google.com/kubernetes-engine/docs/concepts/dws"
-# A flex-start pool is created autoscaled from zero nodes, with the ANY location policy, no reservation and no
-# auto-repair: `--flex-start --enable-autoscaling --location-policy=ANY --reservation-affinity=none
-# --no-enable-autorepair`, the flags Google's TPU cluster tool xpk creates a flex-start TPU pool with.
-FLEX_START_POOL = "AI-Hypercomputer/xpk src/xpk/core/capacity.py @446cfe1 (CapacityType.FLEX_START)"
+# A flex-start TPU pool is created autoscaled from zero nodes with no reservation: `--flex-start
+# --reservation-affinity=none --enable-autoscaling --num-nodes=0 --min-nodes=0 --max-nodes=N`, and nothing turns
+# auto-repair or auto-upgrade off (GKE's how-to for TPU flex-start, "Create a node pool", as quoted in the project's
+# review: the page itself is not in the research library, and no GKE page that is says a flex-start pool refuses either). The ANY location policy is xpk's (AI-Hypercomputer/xpk src/xpk/core/capacity.py
+# @446cfe1, CapacityType.FLEX_START): a zonal pool has one zone either way.
+FLEX_START_POOL = "https://cloud.google.com/kubernetes-engine/docs/how-to/dws-flex-start-training-tpu"
 FLEX_START_MAX_RUN_HOURS = 7 * 24
 FLEX_START_V6E_ZONES = ("asia-northeast1-b", "us-east5-a", "us-east5-b")
 FLEX_START_TPU_MINIMUM = "1.33.0-gke.1712000"

@@ -55,6 +55,7 @@ def wire(cfg: PlatformConfig, platform: Platform) -> Platform:
                 labels=cfg.resource_labels,
                 image_cache_disk_image=accel.image_cache_disk_image,
                 image_streaming=accel.image_streaming,
+                private_nodes=cfg.private_nodes.enabled,
                 protect=cfg.production,
             ),
             opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),

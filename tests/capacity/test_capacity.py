@@ -63,6 +63,14 @@ def test_each_region_gets_its_own_ladder_in_order_and_no_single_tpu_pool(laddere
     assert flex["maxRunDuration"] == f"{24 * 3600}s"
 
 
+def test_every_rung_pool_has_the_single_tpu_pools_network_settings(laddered, prod):
+    """Managed DRANET and prod's private nodes on each pool (core/cluster.py: each pool sets its own switch)."""
+    for region in ("europe-west4", "us-east5"):
+        single = prod.one(NODE_POOL, f"cluster-{region}-tpu").inputs["networkConfig"]
+        assert single["enablePrivateNodes"] is True
+        assert all(p.inputs["networkConfig"] == single for p in _pools(laddered, region))
+
+
 def test_the_model_servers_select_the_class_and_wait_for_its_pools(laddered):
     for region in ("europe-west4", "us-east5"):
         server = laddered.one(DEPLOYMENT, f"model-server-{region}-deployment")

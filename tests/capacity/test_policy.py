@@ -56,18 +56,13 @@ def test_the_pack_runs_the_stack_policy_as_mandatory():
     assert policy.enforcement_level == pack.MANDATORY
 
 
-def test_a_flex_start_pool_may_run_without_auto_repair_and_no_other_pool_may():
-    hardening = policies.gke_node_pool_hardening
+def test_a_flex_start_pool_needs_auto_repair_like_every_pool():
+    """GKE creates flex-start TPU pools with auto-repair (facts.FLEX_START_POOL): no exemption."""
     node = {
         "workloadMetadataConfig": {"mode": "GKE_METADATA"},
         "shieldedInstanceConfig": {"enableSecureBoot": True, "enableIntegrityMonitoring": True},
     }
-    no_repair = {"autoRepair": False, "autoUpgrade": True}
-    flex = {"nodeConfig": node | {"flexStart": True}, "management": no_repair}
-    assert pack.check(hardening, policies.NODE_POOL, flex) == []
-    assert pack.check(hardening, policies.NODE_POOL, {"nodeConfig": node, "management": no_repair}) == [
+    flex = {"nodeConfig": node | {"flexStart": True}, "management": {"autoRepair": False, "autoUpgrade": True}}
+    assert pack.check(policies.gke_node_pool_hardening, policies.NODE_POOL, flex) == [
         "nodePool: management.autoRepair must be true."
-    ]
-    assert pack.check(hardening, policies.NODE_POOL, flex | {"management": {"autoRepair": False}}) == [
-        "nodePool: management.autoUpgrade must be true."
     ]
