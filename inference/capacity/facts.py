@@ -77,9 +77,10 @@ NO_RESERVATION = "NO_RESERVATION"
 FLEX_START_SOURCE = "https://cloud.google.com/kubernetes-engine/docs/concepts/dws"
 # A flex-start TPU pool is created autoscaled from zero nodes with no reservation: `--flex-start
 # --reservation-affinity=none --enable-autoscaling --num-nodes=0 --min-nodes=0 --max-nodes=N`, and nothing turns
-# auto-repair or auto-upgrade off (GKE's how-to for TPU flex-start, "Create a node pool", as quoted in the project's
-# review: the page itself is not in the research library, and no GKE page that is says a flex-start pool refuses either). The ANY location policy is xpk's (AI-Hypercomputer/xpk src/xpk/core/capacity.py
-# @446cfe1, CapacityType.FLEX_START): a zonal pool has one zone either way.
+# auto-repair or auto-upgrade off (GKE's how-to for TPU flex-start, "Create a node pool", as the project's review
+# quotes it: the page is not in the research library, and no GKE page that is says a flex-start pool refuses
+# either). The ANY location policy is xpk's (AI-Hypercomputer/xpk src/xpk/core/capacity.py @446cfe1,
+# CapacityType.FLEX_START): a zonal pool has one zone either way.
 FLEX_START_POOL = "https://cloud.google.com/kubernetes-engine/docs/how-to/dws-flex-start-training-tpu"
 FLEX_START_MAX_RUN_HOURS = 7 * 24
 FLEX_START_V6E_ZONES = ("asia-northeast1-b", "us-east5-a", "us-east5-b")
