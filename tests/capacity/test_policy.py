@@ -33,16 +33,25 @@ def spot_alone(plan: engine.Plan, config=None) -> list[str]:
 def test_prod_and_a_ladder_with_other_rungs_pass(prod):
     assert spot_alone(prod) == []
     assert spot_alone(prod_with(LADDER)) == []
+    # On-demand first holds the standing slices; Spot behind it is burst capacity.
+    assert spot_alone(prod_with({"capacity": {"ladder": [{"kind": "on-demand"}, {"kind": "spot"}]}})) == []
 
 
 @pytest.mark.parametrize(
     "change",
-    [{"accelerator": {**FOUR_CHIPS, "spot": True}}, {"capacity": {"ladder": [{"kind": "spot"}]}}],
-    ids=["the single pool on Spot", "a ladder of Spot alone"],
+    [
+        {"accelerator": {**FOUR_CHIPS, "spot": True}},
+        {"capacity": {"ladder": [{"kind": "spot"}]}},
+        # The first rung holds every standing slice; the on-demand rung behind it starts empty.
+        {"capacity": {"ladder": [{"kind": "spot"}, {"kind": "on-demand"}]}},
+        {"capacity": {"ladder": [{"kind": "spot"}, {"kind": "on-demand"}], "regions": {
+            "us-east5": [{"kind": "spot"}, {"kind": "flex-start"}]}}},
+    ],
+    ids=["the single pool on Spot", "a ladder of Spot alone", "Spot first, then on-demand", "Spot, then flex-start"],
 )
 def test_production_on_spot_alone_is_refused(change):
     found = spot_alone(prod_with(change))
-    assert len(found) == 2 and all("is Spot only" in m for m in found)  # one per cluster
+    assert len(found) == 2 and all("is Spot only at steady state" in m for m in found)  # one per cluster
     assert {m.split(" in ")[1].split(" is ")[0] for m in found} == {"europe-west4-a", "us-east5-b"}
 
 
