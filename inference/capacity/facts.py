@@ -96,11 +96,11 @@ SPOT_NOTICE_SECONDS = 30
 SPOT_POD_GRACE_SECONDS = 15
 
 
-# --- What a lost slice costs -------------------------------------------------------------------------------
-# A lost slice comes back as a new TPU node, then vLLM loads the model on it: the time-to-serve model's
-# `tpu-node-pool` and `model-load` steps, which tools/timing.py STEPS takes from here and sources there.
-NEW_SLICE_NODE_SECONDS = 240
-MODEL_LOAD_SECONDS = 450
+# --- What a rung costs -------------------------------------------------------------------------------------
+# Flex-start is billed at Dynamic Workload Scheduler prices, with discounts of up to 53% on vCPUs, GPUs and TPUs
+# (FLEX_START_SOURCE, "Flex-start pricing"); Spot VMs are priced lower than standard VMs and promise no
+# availability (SPOT_SOURCE, "Overview of Spot VMs in GKE"). No page read gives TPU v6e's own Spot discount.
+FLEX_START_DISCOUNT = "up to 53%"
 
 
 @dataclass(frozen=True)
@@ -119,18 +119,30 @@ COSTS = {
         "a steady base load you pay for whether or not it serves",
     ),
     ON_DEMAND: RungCost(
-        "a node when the zone has free v6e; on a stockout the autoscaler tries the next rung",
+        "a node when the zone has free v6e; on a stockout the autoscaler tries the next rung, after a wait GKE does "
+        "not publish for TPU pools",
         "never preempted",
         "the default: no commitment, no preemption, no guarantee of capacity",
     ),
     FLEX_START: RungCost(
         "queued until Dynamic Workload Scheduler finds capacity, for a time GKE does not publish",
         f"the node ends after its maximum run duration (at most {FLEX_START_MAX_RUN_HOURS} h) and a new one queues",
-        "burst capacity that can wait, at a discount, without a reservation",
+        "burst capacity that can wait, without a reservation, at Dynamic Workload Scheduler prices "
+        f"({FLEX_START_DISCOUNT} off)",
     ),
     SPOT: RungCost(
         "a node when Spot capacity is free",
         f"preempted at any time with {SPOT_NOTICE_SECONDS} s notice ({SPOT_POD_GRACE_SECONDS} s for the Pods)",
-        "the cheapest last rung, never the only one in production",
+        "burst capacity priced below on-demand, as the last rung; never the rung that holds production's standing "
+        "slices",
     ),
 }
+# affinity: any is ANY_RESERVATION, "Consume any allocation available", which is also the default of every
+# ordinary VM (RESERVATION_AFFINITY_DEFAULT): with no free matching reservation the node is an on-demand VM like
+# any other, so the rung holds no capacity for the pool.
+ANY_RESERVATION_COST = RungCost(
+    "a node from a matching reservation if one is free, else an on-demand node when the zone has free v6e",
+    "never preempted",
+    "picking up reservations made for the machine type without naming them; an on-demand rung right after it adds "
+    "nothing",
+)

@@ -77,9 +77,11 @@ def outputs(cfg: PlatformConfig) -> dict[str, Any]:
                 {
                     "kind": rung.kind,
                     "pool": pool_name(i, rung.kind),
-                    "provisioning": facts.COSTS[rung.kind].provisioning,
-                    "loss": facts.COSTS[rung.kind].loss,
-                    **costs.figures(rung.kind, rung.max_run_hours, detection).output(),
+                    "provisioning": costs.words(rung.kind, rung.affinity).provisioning,
+                    "loss": costs.words(rung.kind, rung.affinity).loss,
+                    **costs.figures(
+                        rung.kind, rung.max_run_hours, detection, tuple(r.kind for r in ladder[:i])
+                    ).output(),
                 }
                 for i, rung in enumerate(ladder)
             ]

@@ -106,6 +106,14 @@ def test_the_outputs_say_what_each_rung_costs(laddered):
         assert rung["failoverSeconds"] == laddered.outputs["failoverDetectionSeconds"]
     flex = ladder["us-east5"][2]
     assert flex["replaceIs"] == costs.LOWER_BOUND and flex["noticeSeconds"] == 24 * 3600
+    # Only the first rung is modelled; the ones below wait for an unpublished fallback, Spot behind flex-start too.
+    assert [r["replaceIs"] for r in ladder["europe-west4"]] == [costs.MODELLED, costs.AFTER_FALLBACK]
+    assert [r["fallback"] for r in ladder["us-east5"]] == [
+        costs.FIRST_RUNG,
+        costs.NOT_PUBLISHED,
+        costs.NOT_PUBLISHED,
+        costs.NOT_PUBLISHED + costs.BEHIND_FLEX_START,
+    ]
     assert (spot["noticeSeconds"], spot["podGraceSeconds"]) == (facts.SPOT_NOTICE_SECONDS, facts.SPOT_POD_GRACE_SECONDS)
 
 

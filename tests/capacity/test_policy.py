@@ -44,8 +44,12 @@ def test_prod_and_a_ladder_with_other_rungs_pass(prod):
         {"capacity": {"ladder": [{"kind": "spot"}]}},
         # The first rung holds every standing slice; the on-demand rung behind it starts empty.
         {"capacity": {"ladder": [{"kind": "spot"}, {"kind": "on-demand"}]}},
-        {"capacity": {"ladder": [{"kind": "spot"}, {"kind": "on-demand"}], "regions": {
-            "us-east5": [{"kind": "spot"}, {"kind": "flex-start"}]}}},
+        {
+            "capacity": {
+                "ladder": [{"kind": "spot"}, {"kind": "on-demand"}],
+                "regions": {"us-east5": [{"kind": "spot"}, {"kind": "flex-start"}]},
+            }
+        },
     ],
     ids=["the single pool on Spot", "a ladder of Spot alone", "Spot first, then on-demand", "Spot, then flex-start"],
 )
