@@ -37,9 +37,10 @@ COMPUTE_CLASS_SCHEMA = "crds/gke-computeclass/computeclass_v1.json"
 # next one with "no waiting period ... except when using TPUs or the Flex Start provisioning model, which support a
 # configurable delay" (https://cloud.google.com/kubernetes-engine/docs/troubleshooting/custom-computeclass,
 # "Analyze autoscaler fallback behavior"; read as Google's own skill quotes it, https://www.skills.sh/google/skills/
-# gke-capacity-triage, as the page was not in the library). That delay is a priority's capacityCheckWaitTimeSeconds,
-# which the schema allows only beside flexStart or tpu, so not on a `nodepools` priority: no delay is set, and GKE
-# publishes no figure for how long a failed scale-up takes to be noticed.
+# gke-capacity-triage, which adds that the failed pool is retried after the autoscaler's backoff; the page is in the
+# library only as a Hebrew mirror cut short before that section). Every rung is a TPU pool, so there is a wait, of
+# no published length: costs.py makes every rung below the first a lower bound. The delay is a priority's
+# capacityCheckWaitTimeSeconds, which the schema allows only beside flexStart or tpu, not on a `nodepools` priority.
 COMPUTE_CLASS_FALLBACK = "https://cloud.google.com/kubernetes-engine/docs/troubleshooting/custom-computeclass"
 
 # --- Rungs -----------------------------------------------------------------------------------------------

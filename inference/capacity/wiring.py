@@ -19,7 +19,9 @@ CLASS_NAME = "tpu-v6e-ladder"  # one ComputeClass per cluster; the model servers
 
 
 def pool_name(index: int, kind: str) -> str:
-    """`tpu-v6e-<i>-<kind>`: at most 26 characters, within GKE's 40 for a node pool."""
+    """`tpu-v6e-<i>-<kind>`: at most 26 characters, within GKE's 40 for a node pool. By position on purpose: a
+    new name replaces a GKE pool, so names by kind would replace every ladder pool already deployed
+    (docs/capacity-ladder.md, "Pool names follow the rung's position"); appending a rung renames nothing."""
     return f"tpu-v6e-{index}-{kind}"
 
 
