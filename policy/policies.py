@@ -20,7 +20,7 @@ from pulumi_policy import (
     ResourceValidationPolicy,
     StackValidationPolicy,
 )
-from tpu_pools import preemptible, tpu_pools_by_zone
+from tpu_pools import flex_start, preemptible, standing_slices, tpu_pools_by_zone
 
 PRIMITIVE_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
 AUTHORITATIVE_IAM = {
@@ -223,9 +223,8 @@ def node_config_problems(node_config: Any, where: str) -> list[str]:
     return problems
 
 
-def management_problems(management: Any, where: str, flex_start: bool = False) -> list[str]:
-    # GKE creates flex-start pools without auto-repair (--no-enable-autorepair; docs/capacity-ladder.md).
-    flags = ("autoUpgrade",) if flex_start else ("autoRepair", "autoUpgrade")
+def management_problems(management: Any, where: str) -> list[str]:
+    flags = ("autoRepair", "autoUpgrade")  # flex-start pools too: GKE creates them with both (capacity-ladder.md)
     return [f"{where}: management.{flag} must be true." for flag in flags if _get(management, flag) is not True]
 
 
@@ -257,8 +256,7 @@ def gke_node_pool_hardening(args, report_violation: ReportViolation) -> None:
     if args.resource_type != NODE_POOL:
         return
     problems = node_config_problems(args.props.get("nodeConfig"), "nodeConfig")
-    flex_start = _get(args.props, "nodeConfig", "flexStart") is True
-    for problem in problems + management_problems(args.props.get("management"), "nodePool", flex_start):
+    for problem in problems + management_problems(args.props.get("management"), "nodePool"):
         report_violation(problem)
 
 
@@ -381,15 +379,17 @@ def production_safeguards(args, report_violation: ReportViolation) -> None:
 
 
 def production_not_spot_alone(args, report_violation: ReportViolation) -> None:
-    """A production cluster whose every TPU pool is Spot loses all its slices to one preemption wave
-    (docs/capacity-ladder.md): it keeps a reservation, on-demand or flex-start pool beside any Spot one."""
+    """A production cluster must hold standing TPU slices that no preemption takes: at least one pool that is
+    neither Spot nor flex-start keeps a slice at steady state. A ladder of Spot then on-demand does not: its first
+    rung holds every standing slice and the later ones start empty (docs/capacity-ladder.md), so it serves from
+    Spot alone until a preemption wave."""
     for zone, pools in tpu_pools_by_zone(args.resources, NODE_POOL).items():
         if stack_of(pools[0].urn) not in setting(args, PRODUCTION_STACKS):
             continue
-        if all(preemptible(p) for p in pools):
+        if not any(standing_slices(p) >= 1 and not preemptible(p) and not flex_start(p) for p in pools):
             report_violation(
-                f"production TPU capacity in {zone} is Spot only: add a reservation, on-demand or flex-start "
-                "rung (capacity.ladder) beside it.",
+                f"production TPU capacity in {zone} is Spot only at steady state: no reservation or on-demand pool "
+                "holds a slice (minNodeCount >= 1); put a reservation or on-demand rung first (capacity.ladder).",
                 pools[0].urn,
             )
 

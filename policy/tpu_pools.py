@@ -24,3 +24,19 @@ def preemptible(pool: Any) -> bool:
     """Spot, or the older preemptible VMs: either may go at any time."""
     node = _node_config(pool)
     return node.get("spot") is True or node.get("preemptible") is True
+
+
+def standing_slices(pool: Any) -> int:
+    """The nodes the pool keeps at steady state: an autoscaled pool's floor, else its node count. A capacity
+    ladder's later rungs have a floor of 0: they serve only after the first rung is full or stocked out."""
+    autoscaling = pool.props.get("autoscaling")
+    if isinstance(autoscaling, Mapping) and autoscaling:
+        floor = autoscaling.get("minNodeCount", 0)
+    else:
+        floor = pool.props.get("nodeCount", pool.props.get("initialNodeCount", 0))
+    return floor if isinstance(floor, int) and not isinstance(floor, bool) else 0
+
+
+def flex_start(pool: Any) -> bool:
+    """Flex-start nodes end after their maximum run duration, and come from a queue."""
+    return _node_config(pool).get("flexStart") is True

@@ -12,10 +12,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from inference.capacity import facts as capacity_facts  # two durations the capacity ladder's figures share
+from inference.core.facts import durations  # the two durations the capacity ladder's rung costs share
 from tools import engine
 
-WALKTHROUGH = "the walkthrough (docs/time-to-serve.md)"
+WALKTHROUGH = durations.WALKTHROUGH
 
 
 @dataclass(frozen=True)
@@ -40,10 +40,7 @@ STEPS: dict[str, Step] = {
     "iam-propagation-sleep": Step(60, f"{WALKTHROUGH} §4: time_sleep of 60 s (the Sleep's own createDuration wins)"),
     "gke-cluster": Step(480, f"{WALKTHROUGH} §3: clusters and TPU pools in 10–15 min"),
     "node-pool": Step(180, f"{WALKTHROUGH} §3: clusters and TPU pools in 10–15 min"),
-    "tpu-node-pool": Step(
-        capacity_facts.NEW_SLICE_NODE_SECONDS,
-        f"{WALKTHROUGH} §3: clusters and TPU pools in 10–15 min (capacity permitting)",
-    ),
+    "tpu-node-pool": Step(durations.TPU_NODE_POOL_SECONDS, durations.TPU_NODE_POOL_SOURCE),
     "fleet-membership": Step(30, f"{WALKTHROUGH} §4: fleet registration and features in 3–5 min"),
     "fleet-feature": Step(90, f"{WALKTHROUGH} §4: fleet registration and features in 3–5 min"),
     "weights-download": Step(
@@ -55,9 +52,7 @@ STEPS: dict[str, Step] = {
     # Hub; no published figure. Counted into the job's own duration (seconds_of).
     "cloud-run-image-import": Step(180, "pull of the multi-GB downloader image before the first execution, estimate"),
     "secret-write": Step(5, "one Secret Manager API write (a secret, or a version of it)"),
-    "model-load": Step(
-        capacity_facts.MODEL_LOAD_SECONDS, f"{WALKTHROUGH} §6: vLLM rollout in both regions in 5–10 min"
-    ),
+    "model-load": Step(durations.MODEL_LOAD_SECONDS, durations.MODEL_LOAD_SOURCE),
     "workload-rollout": Step(30, "a small CPU Deployment becoming ready (the simulator), estimate"),
     "inference-pool-chart": Step(60, f"{WALKTHROUGH} §7: helm install of the InferencePool and its endpoint picker"),
     "gateway-programming": Step(540, f"{WALKTHROUGH} §8: the Gateway is programmed in 8–10 min"),

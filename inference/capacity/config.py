@@ -31,6 +31,9 @@ class Capacity:
 
 def _reservation_rung(r: Reader) -> Rung | None:
     affinity = r.choice("affinity", facts.SPECIFIC, tuple(facts.AFFINITIES))
+    if affinity is None:  # reported; whether a name is needed depends on the affinity meant
+        r.get("reservation", None)
+        return None
     if affinity == facts.ANY:
         if r.given("reservation"):
             r.get("reservation")
@@ -96,7 +99,7 @@ def _rung(r: Reader, region: Region | None) -> Rung | None:
     return Rung(kind)
 
 
-def _ladder(top: Reader, key: str, raw: Any, region: Region | None) -> tuple[Rung, ...] | None:
+def _ladder(top: Reader, key: str, raw: Any, region: Region | None, project: str | None) -> tuple[Rung, ...] | None:
     """One ordered ladder; `region` is None for the default ladder, whose zones are checked per region later."""
     fix = f"list the rungs in order of preference, e.g. [{{kind: on-demand}}, {{kind: {facts.SPOT}}}]"
     if not isinstance(raw, list) or not 1 <= len(raw) <= MOST_RUNGS:
@@ -113,7 +116,10 @@ def _ladder(top: Reader, key: str, raw: Any, region: Region | None) -> tuple[Run
         r.finish()
         if rung is None:
             continue
-        if rung in rungs or (rung.kind != facts.RESERVATION and any(x.kind == rung.kind for x in rungs)):
+        same = _same_reservation(rung, project)
+        if same in {_same_reservation(x, project) for x in rungs} or (
+            rung.kind != facts.RESERVATION and any(x.kind == rung.kind for x in rungs)
+        ):
             top.problem(f"{key}[{i}].kind", rung.kind, "repeats an earlier rung", "list each way to get capacity once")
             continue
         rungs.append(rung)
@@ -163,16 +169,26 @@ def _replaced_keys(top: Reader) -> None:
             )
 
 
-def capacity(top: Reader, regions: list[tuple[int, Region]], accelerator: Accelerator | None) -> Capacity | None:
+def _same_reservation(rung: Rung, project: str | None) -> Rung:
+    """The rung as the duplicate check compares it: projects/<the stack's project>/reservations/NAME is NAME."""
+    prefix = f"projects/{project}/reservations/"
+    if project and rung.reservation and rung.reservation.startswith(prefix):
+        return Rung(rung.kind, rung.reservation.removeprefix(prefix), rung.affinity, rung.max_run_hours)
+    return rung
+
+
+def capacity(
+    top: Reader, regions: list[tuple[int, Region]], accelerator: Accelerator | None, project: str | None = None
+) -> Capacity | None:
     r = top.mapping("capacity", optional=True)
-    if r is None:
+    if r is None or not isinstance(top.raw["capacity"], Mapping):  # absent, or refused as no mapping
         return None
     if accelerator is None:
         r.get("ladder", None)
         r.get("regions", None)
-        top.problem(
-            "capacity", top.raw["capacity"], "does nothing without accelerator", "add accelerator, or remove capacity"
-        )
+        if not top.given("accelerator"):  # a given accelerator that was refused is reported once, as itself
+            fix = "add accelerator, or remove capacity"
+            top.problem("capacity", top.raw["capacity"], "does nothing without accelerator", fix)
         return None
     before = len(top.problems)
     _replaced_keys(top)
@@ -186,7 +202,7 @@ def capacity(top: Reader, regions: list[tuple[int, Region]], accelerator: Accele
     for name in overrides or {}:
         if name not in named:
             r.problem(f"regions.{name}", overrides[name], "is not one of the regions", f"use one of {', '.join(named)}")
-    default = _ladder(r, "ladder", default_raw, None) if default_raw is not None else None
+    default = _ladder(r, "ladder", default_raw, None, project) if default_raw is not None else None
     bare = [name for name in named if name not in (overrides or {})]
     if default_raw is None and bare:
         fix = f"set capacity.ladder, or capacity.regions.{bare[0]}"
@@ -194,7 +210,7 @@ def capacity(top: Reader, regions: list[tuple[int, Region]], accelerator: Accele
     ladders: dict[str, tuple[Rung, ...]] = {}
     for name, region in named.items():
         if name in (overrides or {}):
-            ladder = _ladder(r, f"regions.{name}", overrides[name], region)
+            ladder = _ladder(r, f"regions.{name}", overrides[name], region, project)
         else:
             ladder = default if default and _zones_offer(r, default, region) else None
         if ladder:

@@ -37,9 +37,10 @@ COMPUTE_CLASS_SCHEMA = "crds/gke-computeclass/computeclass_v1.json"
 # next one with "no waiting period ... except when using TPUs or the Flex Start provisioning model, which support a
 # configurable delay" (https://cloud.google.com/kubernetes-engine/docs/troubleshooting/custom-computeclass,
 # "Analyze autoscaler fallback behavior"; read as Google's own skill quotes it, https://www.skills.sh/google/skills/
-# gke-capacity-triage, as the page was not in the library). That delay is a priority's capacityCheckWaitTimeSeconds,
-# which the schema allows only beside flexStart or tpu, so not on a `nodepools` priority: no delay is set, and GKE
-# publishes no figure for how long a failed scale-up takes to be noticed.
+# gke-capacity-triage, which adds that the failed pool is retried after the autoscaler's backoff; the page is in the
+# library only as a Hebrew mirror cut short before that section). Every rung is a TPU pool, so there is a wait, of
+# no published length: costs.py makes every rung below the first a lower bound. The delay is a priority's
+# capacityCheckWaitTimeSeconds, which the schema allows only beside flexStart or tpu, not on a `nodepools` priority.
 COMPUTE_CLASS_FALLBACK = "https://cloud.google.com/kubernetes-engine/docs/troubleshooting/custom-computeclass"
 
 # --- Rungs -----------------------------------------------------------------------------------------------
@@ -75,10 +76,13 @@ NO_RESERVATION = "NO_RESERVATION"
 # How long a flex-start request waits is not published: GKE takes it that "the workload can wait for an
 # indeterminate amount of time" (same page, "How flex-start provisioning mode works").
 FLEX_START_SOURCE = "https://cloud.google.com/kubernetes-engine/docs/concepts/dws"
-# A flex-start pool is created autoscaled from zero nodes, with the ANY location policy, no reservation and no
-# auto-repair: `--flex-start --enable-autoscaling --location-policy=ANY --reservation-affinity=none
-# --no-enable-autorepair`, the flags Google's TPU cluster tool xpk creates a flex-start TPU pool with.
-FLEX_START_POOL = "AI-Hypercomputer/xpk src/xpk/core/capacity.py @446cfe1 (CapacityType.FLEX_START)"
+# A flex-start TPU pool is created autoscaled from zero nodes with no reservation: `--flex-start
+# --reservation-affinity=none --enable-autoscaling --num-nodes=0 --min-nodes=0 --max-nodes=N`, and nothing turns
+# auto-repair or auto-upgrade off (GKE's how-to for TPU flex-start, "Create a node pool", as the project's review
+# quotes it: the page is not in the research library, and no GKE page that is says a flex-start pool refuses
+# either). The ANY location policy is xpk's (AI-Hypercomputer/xpk src/xpk/core/capacity.py @446cfe1,
+# CapacityType.FLEX_START): a zonal pool has one zone either way.
+FLEX_START_POOL = "https://cloud.google.com/kubernetes-engine/docs/how-to/dws-flex-start-training-tpu"
 FLEX_START_MAX_RUN_HOURS = 7 * 24
 FLEX_START_V6E_ZONES = ("asia-northeast1-b", "us-east5-a", "us-east5-b")
 FLEX_START_TPU_MINIMUM = "1.33.0-gke.1712000"
@@ -93,11 +97,11 @@ SPOT_NOTICE_SECONDS = 30
 SPOT_POD_GRACE_SECONDS = 15
 
 
-# --- What a lost slice costs -------------------------------------------------------------------------------
-# A lost slice comes back as a new TPU node, then vLLM loads the model on it: the time-to-serve model's
-# `tpu-node-pool` and `model-load` steps, which tools/timing.py STEPS takes from here and sources there.
-NEW_SLICE_NODE_SECONDS = 240
-MODEL_LOAD_SECONDS = 450
+# --- What a rung costs -------------------------------------------------------------------------------------
+# Flex-start is billed at Dynamic Workload Scheduler prices, with discounts of up to 53% on vCPUs, GPUs and TPUs
+# (FLEX_START_SOURCE, "Flex-start pricing"); Spot VMs are priced lower than standard VMs and promise no
+# availability (SPOT_SOURCE, "Overview of Spot VMs in GKE"). No page read gives TPU v6e's own Spot discount.
+FLEX_START_DISCOUNT = "up to 53%"
 
 
 @dataclass(frozen=True)
@@ -116,18 +120,30 @@ COSTS = {
         "a steady base load you pay for whether or not it serves",
     ),
     ON_DEMAND: RungCost(
-        "a node when the zone has free v6e; on a stockout the autoscaler tries the next rung",
+        "a node when the zone has free v6e; on a stockout the autoscaler tries the next rung, after a wait GKE does "
+        "not publish for TPU pools",
         "never preempted",
         "the default: no commitment, no preemption, no guarantee of capacity",
     ),
     FLEX_START: RungCost(
         "queued until Dynamic Workload Scheduler finds capacity, for a time GKE does not publish",
         f"the node ends after its maximum run duration (at most {FLEX_START_MAX_RUN_HOURS} h) and a new one queues",
-        "burst capacity that can wait, at a discount, without a reservation",
+        "burst capacity that can wait, without a reservation, at Dynamic Workload Scheduler prices "
+        f"({FLEX_START_DISCOUNT} off)",
     ),
     SPOT: RungCost(
         "a node when Spot capacity is free",
         f"preempted at any time with {SPOT_NOTICE_SECONDS} s notice ({SPOT_POD_GRACE_SECONDS} s for the Pods)",
-        "the cheapest last rung, never the only one in production",
+        "burst capacity priced below on-demand, as the last rung; never the rung that holds production's standing "
+        "slices",
     ),
 }
+# affinity: any is ANY_RESERVATION, "Consume any allocation available", which is also the default of every
+# ordinary VM (RESERVATION_AFFINITY_DEFAULT): with no free matching reservation the node is an on-demand VM like
+# any other, so the rung holds no capacity for the pool.
+ANY_RESERVATION_COST = RungCost(
+    "a node from a matching reservation if one is free, else an on-demand node when the zone has free v6e",
+    "never preempted",
+    "picking up reservations made for the machine type without naming them; an on-demand rung right after it adds "
+    "nothing",
+)

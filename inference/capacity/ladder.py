@@ -11,11 +11,14 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from inference.capacity import facts
-from inference.core.cluster import DRANET_LABEL, MANAGEMENT, _image_cache, _image_streaming, _pool_node_config
-
-# GKE creates flex-start pools without auto-repair, autoscaled from zero with the ANY location policy
-# (facts.FLEX_START_POOL).
-FLEX_START_MANAGEMENT = gcp.container.NodePoolManagementArgs(auto_repair=False, auto_upgrade=True)
+from inference.core.cluster import (
+    DRANET_LABEL,
+    MANAGEMENT,
+    _image_cache,
+    _image_streaming,
+    _pool_node_config,
+    _private_pool,
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class CapacityLadderArgs:
     labels: Mapping[str, str] = field(default_factory=dict)
     image_cache_disk_image: str | None = None
     image_streaming: bool = False
+    private_nodes: bool = False  # each pool sets its own switch, as the single TPU pool does (core/cluster.py)
     protect: bool = False  # production: a replaced slice may not come back
 
 
@@ -120,10 +124,13 @@ class CapacityLadder(pulumi.ComponentResource):
                 max_node_count=rung.max_nodes,
                 location_policy="ANY" if flex else None,  # flex-start takes capacity where it finds it
             ),
-            # Managed DRANET, as on the single TPU pool (inference/core/cluster.py).
-            network_config=gcp.container.NodePoolNetworkConfigArgs(accelerator_network_profile="auto"),
+            # Managed DRANET and private nodes, as on the single TPU pool (inference/core/cluster.py).
+            network_config=gcp.container.NodePoolNetworkConfigArgs(
+                accelerator_network_profile="auto", **_private_pool(args)
+            ),
             node_config=node_config(args, rung),
-            management=FLEX_START_MANAGEMENT if flex else MANAGEMENT,
+            # Auto-repair and auto-upgrade on every rung: GKE's TPU flex-start pools keep both (facts.FLEX_START_POOL).
+            management=MANAGEMENT,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=args.protect,

@@ -19,7 +19,9 @@ CLASS_NAME = "tpu-v6e-ladder"  # one ComputeClass per cluster; the model servers
 
 
 def pool_name(index: int, kind: str) -> str:
-    """`tpu-v6e-<i>-<kind>`: at most 26 characters, within GKE's 40 for a node pool."""
+    """`tpu-v6e-<i>-<kind>`: at most 26 characters, within GKE's 40 for a node pool. By position on purpose: a
+    new name replaces a GKE pool, so names by kind would replace every ladder pool already deployed
+    (docs/capacity-ladder.md, "Pool names follow the rung's position"); appending a rung renames nothing."""
     return f"tpu-v6e-{index}-{kind}"
 
 
@@ -55,6 +57,7 @@ def wire(cfg: PlatformConfig, platform: Platform) -> Platform:
                 labels=cfg.resource_labels,
                 image_cache_disk_image=accel.image_cache_disk_image,
                 image_streaming=accel.image_streaming,
+                private_nodes=cfg.private_nodes.enabled,
                 protect=cfg.production,
             ),
             opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
@@ -76,9 +79,11 @@ def outputs(cfg: PlatformConfig) -> dict[str, Any]:
                 {
                     "kind": rung.kind,
                     "pool": pool_name(i, rung.kind),
-                    "provisioning": facts.COSTS[rung.kind].provisioning,
-                    "loss": facts.COSTS[rung.kind].loss,
-                    **costs.figures(rung.kind, rung.max_run_hours, detection).output(),
+                    "provisioning": costs.words(rung.kind, rung.affinity).provisioning,
+                    "loss": costs.words(rung.kind, rung.affinity).loss,
+                    **costs.figures(
+                        rung.kind, rung.max_run_hours, detection, tuple(r.kind for r in ladder[:i])
+                    ).output(),
                 }
                 for i, rung in enumerate(ladder)
             ]

@@ -51,6 +51,8 @@ def did_you_mean(word: Any, candidates: list[str] | tuple[str, ...]) -> str | No
     if not isinstance(word, str) or len(word) > 200:  # difflib is quadratic: no hint for garbage
         return None
     close = difflib.get_close_matches(word, list(candidates), n=1)
+    if not close:  # difflib tells no case apart from a typo: "ANY" is nothing like "any" to it
+        close = [c for c in candidates if c.lower() == word.lower()]
     return close[0] if close else None
 
 

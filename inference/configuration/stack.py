@@ -107,7 +107,7 @@ def _compute(top: Reader, indexed: list[tuple[int, network.Region]], fields: dic
     accelerator = compute.accelerator(top)
     if accelerator:
         network.check_tpu_zones(top, indexed, accelerator)
-    fields["capacity"] = capacity.capacity(top, indexed, accelerator)
+    fields["capacity"] = capacity.capacity(top, indexed, accelerator, fields.get("project"))
     system_pool = compute.system_pool(top)
     release_channel = top.choice("releaseChannel", "RAPID", compute.RELEASE_CHANNELS)
     fields["accelerator"] = accelerator

@@ -63,6 +63,14 @@ def test_each_region_gets_its_own_ladder_in_order_and_no_single_tpu_pool(laddere
     assert flex["maxRunDuration"] == f"{24 * 3600}s"
 
 
+def test_every_rung_pool_has_the_single_tpu_pools_network_settings(laddered, prod):
+    """Managed DRANET and prod's private nodes on each pool (core/cluster.py: each pool sets its own switch)."""
+    for region in ("europe-west4", "us-east5"):
+        single = prod.one(NODE_POOL, f"cluster-{region}-tpu").inputs["networkConfig"]
+        assert single["enablePrivateNodes"] is True
+        assert all(p.inputs["networkConfig"] == single for p in _pools(laddered, region))
+
+
 def test_the_model_servers_select_the_class_and_wait_for_its_pools(laddered):
     for region in ("europe-west4", "us-east5"):
         server = laddered.one(DEPLOYMENT, f"model-server-{region}-deployment")
@@ -98,6 +106,14 @@ def test_the_outputs_say_what_each_rung_costs(laddered):
         assert rung["failoverSeconds"] == laddered.outputs["failoverDetectionSeconds"]
     flex = ladder["us-east5"][2]
     assert flex["replaceIs"] == costs.LOWER_BOUND and flex["noticeSeconds"] == 24 * 3600
+    # Only the first rung is modelled; the ones below wait for an unpublished fallback, Spot behind flex-start too.
+    assert [r["replaceIs"] for r in ladder["europe-west4"]] == [costs.MODELLED, costs.AFTER_FALLBACK]
+    assert [r["fallback"] for r in ladder["us-east5"]] == [
+        costs.FIRST_RUNG,
+        costs.NOT_PUBLISHED,
+        costs.NOT_PUBLISHED,
+        costs.NOT_PUBLISHED + costs.BEHIND_FLEX_START,
+    ]
     assert (spot["noticeSeconds"], spot["podGraceSeconds"]) == (facts.SPOT_NOTICE_SECONDS, facts.SPOT_POD_GRACE_SECONDS)
 
 

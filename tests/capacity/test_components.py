@@ -63,25 +63,30 @@ def test_a_pool_per_rung_with_its_provisioning_model():
     assert not config["p-od"].get("spot")
     assert config["p-flex"]["flexStart"] is True and config["p-flex"]["maxRunDuration"] == "7200s"
     assert config["p-flex"]["reservationAffinity"] == {"consumeReservationType": "NO_RESERVATION"}
-    assert pools["p-flex"]["management"] == {"autoRepair": False, "autoUpgrade": True}  # facts.FLEX_START_POOL
+    # Flex-start too: GKE creates its TPU pools with auto-repair (facts.FLEX_START_POOL).
+    assert all(i["management"] == {"autoRepair": True, "autoUpgrade": True} for i in pools.values())
     assert pools["p-flex"]["autoscaling"]["locationPolicy"] == "ANY"
     others = [inputs for name, inputs in pools.items() if name != "p-flex"]
-    assert all(i["management"] == {"autoRepair": True, "autoUpgrade": True} for i in others)
     assert not any("locationPolicy" in i["autoscaling"] for i in others)
     assert config["p-spot"]["spot"] is True
     assert not any(c.get("flexStart") for name, c in config.items() if name != "p-flex")
 
 
 def test_every_pool_carries_the_class_label_and_taint_and_the_tpu_pool_settings():
-    for pool in _ladder(image_streaming=True, protect=True).by_type(NODE_POOL):
+    for pool in _ladder(image_streaming=True, private_nodes=True, protect=True).by_type(NODE_POOL):
         node = pool.inputs["nodeConfig"]
         assert node["labels"][facts.COMPUTE_CLASS_LABEL] == "cls"
         assert node["taints"] == [{"key": facts.COMPUTE_CLASS_LABEL, "value": "cls", "effect": "NO_SCHEDULE"}]
         assert node["machineType"] == "ct6e-standard-4t" and node["serviceAccount"] == "nodes@p.iam.gserviceaccount.com"
         assert node["workloadMetadataConfig"] == {"mode": "GKE_METADATA"} and node["gcfsConfig"] == {"enabled": True}
-        assert pool.inputs["networkConfig"] == {"acceleratorNetworkProfile": "auto"}
+        # Each pool's own private-nodes switch, as on the single TPU pool (core/cluster.py _private_pool).
+        assert pool.inputs["networkConfig"] == {"acceleratorNetworkProfile": "auto", "enablePrivateNodes": True}
         assert pool.inputs["cluster"] == "c" and pool.inputs["location"] == "us-east5-b"
         assert pool.options["protect"] is True
+
+
+def test_public_nodes_leave_the_pools_switch_unset():
+    assert all(p.inputs["networkConfig"] == {"acceleratorNetworkProfile": "auto"} for p in _ladder().by_type(NODE_POOL))
 
 
 def test_only_the_first_rung_holds_slices_and_each_autoscales_to_the_most():

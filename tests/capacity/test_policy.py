@@ -33,16 +33,29 @@ def spot_alone(plan: engine.Plan, config=None) -> list[str]:
 def test_prod_and_a_ladder_with_other_rungs_pass(prod):
     assert spot_alone(prod) == []
     assert spot_alone(prod_with(LADDER)) == []
+    # On-demand first holds the standing slices; Spot behind it is burst capacity.
+    assert spot_alone(prod_with({"capacity": {"ladder": [{"kind": "on-demand"}, {"kind": "spot"}]}})) == []
 
 
 @pytest.mark.parametrize(
     "change",
-    [{"accelerator": {**FOUR_CHIPS, "spot": True}}, {"capacity": {"ladder": [{"kind": "spot"}]}}],
-    ids=["the single pool on Spot", "a ladder of Spot alone"],
+    [
+        {"accelerator": {**FOUR_CHIPS, "spot": True}},
+        {"capacity": {"ladder": [{"kind": "spot"}]}},
+        # The first rung holds every standing slice; the on-demand rung behind it starts empty.
+        {"capacity": {"ladder": [{"kind": "spot"}, {"kind": "on-demand"}]}},
+        {
+            "capacity": {
+                "ladder": [{"kind": "spot"}, {"kind": "on-demand"}],
+                "regions": {"us-east5": [{"kind": "spot"}, {"kind": "flex-start"}]},
+            }
+        },
+    ],
+    ids=["the single pool on Spot", "a ladder of Spot alone", "Spot first, then on-demand", "Spot, then flex-start"],
 )
 def test_production_on_spot_alone_is_refused(change):
     found = spot_alone(prod_with(change))
-    assert len(found) == 2 and all("is Spot only" in m for m in found)  # one per cluster
+    assert len(found) == 2 and all("is Spot only at steady state" in m for m in found)  # one per cluster
     assert {m.split(" in ")[1].split(" is ")[0] for m in found} == {"europe-west4-a", "us-east5-b"}
 
 
@@ -56,18 +69,13 @@ def test_the_pack_runs_the_stack_policy_as_mandatory():
     assert policy.enforcement_level == pack.MANDATORY
 
 
-def test_a_flex_start_pool_may_run_without_auto_repair_and_no_other_pool_may():
-    hardening = policies.gke_node_pool_hardening
+def test_a_flex_start_pool_needs_auto_repair_like_every_pool():
+    """GKE creates flex-start TPU pools with auto-repair (facts.FLEX_START_POOL): no exemption."""
     node = {
         "workloadMetadataConfig": {"mode": "GKE_METADATA"},
         "shieldedInstanceConfig": {"enableSecureBoot": True, "enableIntegrityMonitoring": True},
     }
-    no_repair = {"autoRepair": False, "autoUpgrade": True}
-    flex = {"nodeConfig": node | {"flexStart": True}, "management": no_repair}
-    assert pack.check(hardening, policies.NODE_POOL, flex) == []
-    assert pack.check(hardening, policies.NODE_POOL, {"nodeConfig": node, "management": no_repair}) == [
+    flex = {"nodeConfig": node | {"flexStart": True}, "management": {"autoRepair": False, "autoUpgrade": True}}
+    assert pack.check(policies.gke_node_pool_hardening, policies.NODE_POOL, flex) == [
         "nodePool: management.autoRepair must be true."
-    ]
-    assert pack.check(hardening, policies.NODE_POOL, flex | {"management": {"autoRepair": False}}) == [
-        "nodePool: management.autoUpgrade must be true."
     ]

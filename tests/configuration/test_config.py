@@ -1923,6 +1923,17 @@ CAPACITY_LADDER = [
         '{"ladder": [{"kind": "on-demand"}]}', "does nothing without accelerator", stack="dev"),
     Bad("accelerator spot beside a ladder", {"accelerator": {**FOUR_CHIPS, "spot": True}, "capacity": {"ladder": [OD]}},
         "accelerator.spot", "true", "add a spot rung to the ladder"),
+    # One error each, not a second about what the first refusal left unset.
+    Bad("accelerator spot as text beside a ladder", {"accelerator": {**FOUR_CHIPS, "spot": "False"},
+        "capacity": {"ladder": [OD]}}, "accelerator.spot", '"False"', "must be true or false"),
+    Bad("empty accelerator reservation beside a ladder", {"accelerator": {**FOUR_CHIPS, "reservation": ""},
+        "capacity": {"ladder": [OD]}}, "accelerator.reservation", '""', "is empty"),
+    Bad("capacity that is not an object", {"capacity": "on-demand"}, "capacity", '"on-demand"', "must be an object"),
+    Bad("reservation affinity in capitals", {"capacity": {"ladder": [{"kind": "reservation", "affinity": "ANY"}]}},
+        "capacity.ladder[0].affinity", '"ANY"', "did you mean 'any'?"),
+    Bad("reservation rung twice under two spellings", {"capacity": {"ladder": [{"kind": "reservation",
+        "reservation": "r"}, {"kind": "reservation", "reservation": "projects/tpu-inference-prod/reservations/r"}]}},
+        "capacity.ladder[1].kind", '"reservation"', "list each way to get capacity once"),
 ]  # fmt: skip
 
 WEIGHTS_IN_HBM = [
@@ -2254,7 +2265,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "derived names and locations": 7,
         "every section": 11,
         "several models": 32,  # + a refused class or accelerator, + own shapes (first, size, typo, ranges, slices), + LoRA on the pinned vllm-tpu
-        "capacity ladder": 19,
+        "capacity ladder": 24,  # + one error each (refused accelerator, capacity, affinity), + a reservation twice
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)
 
