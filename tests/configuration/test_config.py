@@ -2264,7 +2264,7 @@ def test_the_table_covers_every_class_of_bad_input():
         "secrets": 13,
         "derived names and locations": 7,
         "every section": 11,
-        "several models": 32,  # + a refused class or accelerator, + own shapes (first, size, typo, ranges, slices), + LoRA on the pinned vllm-tpu
+        "several models": 32,  # + refused class or accelerator, own shapes, LoRA on the pinned vllm-tpu
         "capacity ladder": 24,  # + one error each (refused accelerator, capacity, affinity), + a reservation twice
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)
