@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from pathlib import Path
 
 import jsonschema
@@ -95,8 +96,36 @@ def _custom_validator(folder: str, api_version: str, kind: str, patch: bool) -> 
 
 
 def validate_custom(obj: dict, folder: str, patch: bool = False) -> None:
-    """Raises jsonschema.ValidationError if `obj` does not fit its CRD (a patch may omit required fields)."""
+    """Raises jsonschema.ValidationError if `obj` does not fit its CRD (a patch may omit required fields), or, for an
+    HTTPRoute, breaks the CRD's CEL limit on matches across its rules."""
     _custom_validator(folder, obj["apiVersion"], obj["kind"], patch).validate(obj)
+    if obj["kind"] == "HTTPRoute" and "rules" in obj.get("spec", {}):
+        _check_route_matches(obj, folder)
+
+
+_CEL_SIZE = re.compile(r"self\[([0-9]+)\]\.matches\.size\(\)")
+
+
+@functools.cache
+def route_match_limit(folder: str, api_version: str = "gateway.networking.k8s.io/v1") -> tuple[int, int, str]:
+    """(limit, matches a rule without `matches` counts, message) of the HTTPRoute CRD's CEL rule on spec.rules,
+    read from the vendored CRD. jsonschema evaluates no CEL, so this one rule is evaluated here, after checking it
+    is the sum of every rule's `matches.size()` (one term per rule the CRD's maxItems allows) against a bound."""
+    _, schema = _crd_index()[(folder, api_version, "HTTPRoute")]
+    rules = schema["properties"]["spec"]["properties"]["rules"]
+    (cel,) = [v for v in rules["x-kubernetes-validations"] if "matches.size()" in v["rule"]]
+    text = " ".join(cel["rule"].split())
+    bound = re.fullmatch(r".* <= ([0-9]+)", text)
+    assert bound and sorted(map(int, _CEL_SIZE.findall(text))) == list(range(rules["maxItems"])), text
+    default = rules["items"]["properties"]["matches"]["default"]  # defaulted before CEL runs
+    return int(bound[1]), len(default), cel["message"]
+
+
+def _check_route_matches(obj: dict, folder: str) -> None:
+    limit, defaulted, message = route_match_limit(folder, obj["apiVersion"])
+    total = sum(len(r["matches"]) if "matches" in r else defaulted for r in obj["spec"]["rules"])
+    if total > limit:
+        raise jsonschema.ValidationError(f"spec.rules: {message} ({total} matches, the CEL rule allows {limit})")
 
 
 def validate_core(obj: dict) -> None:

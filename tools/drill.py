@@ -37,6 +37,7 @@ from typing import Any, Protocol
 
 from inference.capacity import costs
 from inference.common.images import CURL_IMAGE  # the image of the stack's testRequests
+from inference.models.facts import HEADER, MODEL_HEADER
 
 REQUEST_TIMEOUT_SECONDS = 10  # curl --max-time per request
 POLL_SECONDS = 5.0  # between readiness checks while the region recovers
@@ -64,7 +65,9 @@ class Cluster(Protocol):
     def hpa(self, context: str, namespace: str, name: str) -> dict[str, Any] | None: ...
     def start_client(self, context: str, namespace: str, name: str) -> None: ...
     def delete_client(self, context: str, namespace: str, name: str) -> None: ...
-    def send_request(self, context: str, namespace: str, client: str, address: str, model: str) -> Response: ...
+    def send_request(
+        self, context: str, namespace: str, client: str, address: str, model: str, model_header: str | None = None
+    ) -> Response: ...
 
 
 def _request_body(model: str) -> str:
@@ -118,10 +121,14 @@ class Kubectl:
     def delete_client(self, context: str, namespace: str, name: str) -> None:
         self._ok(context, namespace, "delete", "pod", name, "--ignore-not-found", "--wait=false")
 
-    def send_request(self, context: str, namespace: str, client: str, address: str, model: str) -> Response:
+    def send_request(
+        self, context: str, namespace: str, client: str, address: str, model: str, model_header: str | None = None
+    ) -> Response:
+        named = ["-H", f"{model_header}: {model}"] if model_header else []  # the route matches it (docs/models.md)
         curl = [
             "curl", "-s", "--max-time", str(REQUEST_TIMEOUT_SECONDS), "-w", "\n%{http_code}", "-X", "POST",
-            f"http://{address}/v1/chat/completions", "-H", "Content-Type: application/json", "-d", _request_body(model),
+            f"http://{address}/v1/chat/completions", "-H", "Content-Type: application/json", *named,
+            "-d", _request_body(model),
         ]  # fmt: skip
         try:
             done = self._call(context, namespace, "exec", client, "--", *curl, timeout=REQUEST_TIMEOUT_SECONDS + 20)
@@ -154,6 +161,7 @@ class Target:
     config_region: str
     # Region -> its capacity ladder's rungs (the output `capacityLadder`, docs/capacity-ladder.md); {}: one TPU pool.
     capacity: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    model_header: str | None = None  # the header the client names the model in (output `modelRouting: header`)
 
 
 def target_from_outputs(stack: str, outputs: dict[str, Any]) -> Target:
@@ -177,6 +185,7 @@ def target_from_outputs(stack: str, outputs: dict[str, Any]) -> Target:
         detection_seconds=float(outputs["failoverDetectionSeconds"]),
         config_region=config[0] if config else next(iter(regions)),
         capacity=dict(outputs.get("capacityLadder") or {}),
+        model_header=MODEL_HEADER if outputs.get("modelRouting") == HEADER else None,
     )
 
 
@@ -309,7 +318,7 @@ def run_drill(
     state = {"client": False, "scaled": False}
 
     def send(address: str) -> Response:
-        return cluster.send_request(survivor.context, ns, client, address, target.model)
+        return cluster.send_request(survivor.context, ns, client, address, target.model, target.model_header)
 
     try:
         log(f"starting the client pod {client} in {survivor.name}")

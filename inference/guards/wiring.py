@@ -20,6 +20,7 @@ from inference.guards.guard import (
     ServiceExtensionsAccess,
     ServiceExtensionsAccessArgs,
 )
+from inference.models.facts import HEADER, MODEL_HEADER
 from inference.serving.wiring import Served
 from inference.single_cluster import requests
 
@@ -125,6 +126,7 @@ def apigee_requests(cfg: PlatformConfig, context: str) -> dict[str, str]:
     }
     gw = cfg.gateway
     ask = {"context": context, "namespace": cfg.model_server.namespace, "gateway": gw.name, "class_name": gw.class_name}
+    ask["model_header"] = MODEL_HEADER if cfg.model_routing == HEADER else None  # the route matches it (docs/models.md)
     return {
         "unauthenticated": requests.completion(**ask, body=body, pod="curl-apigee"),
         "withApiKey": requests.completion(**ask, body=body, pod="curl-apigee", api_key=True),

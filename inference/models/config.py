@@ -16,8 +16,8 @@ from inference.common.validators import epp_service, git_revision
 from inference.core.config import model as model_config
 from inference.core.config.compute import Accelerator
 from inference.core.config.model import Model
-from inference.models import facts, shapes
-from inference.serving.config import InferencePool, ModelServer
+from inference.models import checks, facts, shapes
+from inference.serving.config import InferencePool, ModelServer, vllm_memory_limit
 
 _NO_WEIGHTS = "remove it, or use backend: vllm-tpu with an accelerator"
 _WEIGHTS_ONLY = ("revision", "tensorParallelSize", "billionParameters")
@@ -51,6 +51,8 @@ class ServedModel:
     max_lora_rank: int = facts.DEFAULT_LORA_RANK
     # Its own TPU shape, served from a node pool of its own in every cluster; None: the stack's `accelerator`.
     accelerator: Accelerator | None = None
+    # The vLLM container's memory limit on its own shape (or `models[i].memoryLimit`); None: modelServer.memoryLimit.
+    memory_limit: str | None = None
 
     @property
     def served_names(self) -> tuple[str, ...]:
@@ -121,6 +123,22 @@ def _objective_name(r: Reader, default: str) -> str | None:
     return value
 
 
+def _adapter_objective(a: Reader, name: str) -> str | None:
+    """The adapter's InferenceObjective: `objectiveName`, else its name in lowercase, whose problem is the name's."""
+    derived = name.lower()
+    if a.given("objectiveName") or not (why := name_problem(derived, "dns-1123-subdomain")):
+        return _objective_name(a, derived)
+    a.problem(
+        "name",
+        name,
+        f"makes the adapter's InferenceObjective '{derived}', which breaks its rule: {why} "
+        f"({name_rules.NAME_RULES['dns-1123-subdomain'].source})",
+        "use lowercase letters, digits, '-' and '.' in the name, or set the adapter's objectiveName",
+    )
+    a.known.add("objectiveName")
+    return None
+
+
 def _adapters(m: Reader, priority: int | None, simulator: bool) -> tuple[Adapter, ...] | None:
     raw = m.get("adapters", [])
     if not isinstance(raw, list):
@@ -142,7 +160,7 @@ def _adapters(m: Reader, priority: int | None, simulator: bool) -> tuple[Adapter
             continue
         a = Reader(item, m.key(f"adapters[{i}]"), m.problems)
         name = model_config.served_name(a, "name", NOT_SET)
-        source = model_config.repo_id(a, "source", NOT_SET) if a.given("source") else a.get("source")
+        source = model_config.repo_id(a, "source", NOT_SET)
         if simulator and a.given("revision"):
             a.problem(
                 "revision",
@@ -151,7 +169,7 @@ def _adapters(m: Reader, priority: int | None, simulator: bool) -> tuple[Adapter
                 "remove it, or use backend: vllm-tpu with an accelerator",
             )
         revision = git_revision(a, "revision", "main")
-        objective = _objective_name(a, name.lower() if name else None) if name else None
+        objective = _adapter_objective(a, name) if name else None
         adapter_priority = a.integer("priority", priority if priority is not None else 0, low=-1000, high=1000)
         a.finish()
         if None not in (name, source, revision, objective, adapter_priority):
@@ -169,7 +187,7 @@ def _entry(r: Reader, index: int, ctx: dict[str, Any]) -> ServedModel | None:
             r.problem(name, r.raw[name], f"does nothing with backend simulator: {why}", _NO_WEIGHTS)
     own, shape_ok = shapes.own_accelerator(r, index, ctx["accelerator"], ctx["simulator"])
     shape = own or (ctx["accelerator"] if shape_ok else None)  # a refused shape checks no fit: no cascade
-    served = model_config.read_model(r, shape, r.key("accelerator") if own else "accelerator")
+    served = model_config.read_model(r, shape, r.key("accelerator") if own else "accelerator", NOT_SET)
     priority = r.integer("priority", pool.priority if pool.priority is not None else 10, low=-1000, high=1000)
     default_objective = _suffixed(pool.objective_name, key) if pool.objective_name and key is not None else None
     objective = _objective_name(r, default_objective) if default_objective else None
@@ -179,6 +197,7 @@ def _entry(r: Reader, index: int, ctx: dict[str, Any]) -> ServedModel | None:
     low = r.integer("minReplicas", None, low=1, high=1000, fix=scale_fix) if r.given("minReplicas") else None
     high = r.integer("maxReplicas", None, low=1, high=1000) if r.given("maxReplicas") else None
     adapters = _adapters(r, priority, ctx["simulator"])
+    memory_limit = _memory_limit(r, own, shape, ctx["simulator"])
     rank = r.integer("maxLoraRank", facts.DEFAULT_LORA_RANK, low=1, high=max(facts.LORA_RANKS))
     ranks = ", ".join(map(str, facts.LORA_RANKS))
     if rank is not None and rank not in facts.LORA_RANKS:
@@ -203,7 +222,19 @@ def _entry(r: Reader, index: int, ctx: dict[str, Any]) -> ServedModel | None:
         adapters=adapters or (),
         max_lora_rank=rank,
         accelerator=own,
+        memory_limit=memory_limit,
     )
+
+
+def _memory_limit(r: Reader, own: Accelerator | None, shape: Accelerator | None, simulator: bool) -> str | None:
+    """`memoryLimit` fitted to the model's shape; unset, its own shape's default, or None: modelServer.memoryLimit."""
+    if simulator and r.given("memoryLimit"):
+        r.get("memoryLimit")
+        r.problem("memoryLimit", r.raw["memoryLimit"], "does nothing with backend simulator", _NO_WEIGHTS)
+        return None
+    if r.given("memoryLimit") or own:
+        return vllm_memory_limit(r, "memoryLimit", shape)
+    return None
 
 
 def models(
@@ -240,32 +271,9 @@ def models(
         entry = _entry(Reader(item, f"models[{i}]", top.problems), i, ctx)
         if entry is not None:
             found.append(entry)
-    return tuple(found) if len(found) == len(raw) and not _duplicates(top, found) else ()
-
-
-def _duplicates(top: Reader, found: list[ServedModel]) -> bool:
-    """Two models (or adapters) by one name would make one route rule shadow the other."""
-    seen: dict[str, str] = {}
-    for i, m in enumerate(found):
-        named = (
-            (m.key, "name"),
-            *((n, "servedName") for n in m.served_names),
-            *((o, "objectiveName") for o in m.objectives),
-        )
-        for name, what in named:
-            if not name:
-                continue
-            label = f"{what}:{name}"
-            if label in seen:
-                top.problem(
-                    f"models[{i}]",
-                    name,
-                    f"repeats the {what} of {seen[label]}: each model and adapter needs its own",
-                    "give every model and adapter a name of its own",
-                )
-                return True
-            seen[label] = f"models[{i}]"
-    return False
+    if len(found) != len(raw) or checks.duplicates(top, found, raw) or checks.too_many_matches(top, found):
+        return ()
+    return tuple(found)
 
 
 def model_routing(top: Reader, served: tuple[ServedModel, ...], mode: str | None, class_name: str | None) -> str | None:
@@ -317,30 +325,8 @@ def check(top: Reader, served: tuple[ServedModel, ...], fields: Mapping[str, Any
             f"serve one model (model) {fix}",
         )
         return
-    if not _server_lora_refused(top, served, fields["model_server"]):
+    if not checks.server_lora_refused(top, served, fields["model_server"]):
         _check_replicas(top, served, fields["autoscaling"], fields["accelerator"], fields["model_server"])
-
-
-def _server_lora_refused(top: Reader, served: tuple[ServedModel, ...], server: ModelServer) -> bool:
-    """Adapters on vLLM with an image whose TPU worker cannot load one into the server (facts.py, docs/models.md):
-    refused here, rather than servers that fail at start. The simulator loads them; another image is the
-    stack's to vouch for."""
-    image = server.image.split("@")[0].removeprefix("docker.io/")  # repository:tag, as Docker Hub names it
-    if server.backend != "vllm-tpu" or image not in facts.NO_SERVER_LORA_IMAGES:
-        return False
-    for i, m in enumerate(served):
-        if m.adapters:
-            top.problem(
-                f"models[{i}].adapters",
-                [a.name for a in m.adapters],
-                f"cannot be served by {image}: the TPU worker of its tpu-inference "
-                f"{facts.NO_SERVER_LORA_IMAGES[image]} loads no LoRA adapter into the OpenAI server "
-                "(--lora-modules fails at start)",
-                "remove the adapters, or use backend: simulator, or set modelServer.image to a vllm-tpu image "
-                f"on tpu-inference {facts.SERVER_LORA_SINCE} or later",
-            )
-            return True
-    return False
 
 
 def _check_replicas(top: Reader, served, scaling, accelerator, server: ModelServer) -> None:

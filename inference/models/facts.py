@@ -37,14 +37,19 @@ DEFAULT_LORA_RANK = 16
 # init_static_loras -> load_lora_adapter, read at 075e9ba8), and the TPU worker's add_lora raises "LoRA is not
 # supported by the JAX worker yet." (tpu_inference/worker/tpu_worker.py; tests/worker/tpu_worker_test.py), also at
 # v0.13.2; tpu-inference#2707 (bbc32beff, first in tag v0.25.0) implements it. Details: docs/models.md.
-NO_SERVER_LORA_IMAGES = {"vllm/vllm-tpu:v0.12.0": "0.12.0"}
-SERVER_LORA_SINCE = "0.25.0"
+# The image's tag names the release pair (tpu-inference's tag v0.12.0 pairs with vLLM v0.12.0 and is what
+# vllm/vllm-tpu:v0.12.0 carries), so a vllm/vllm-tpu tag below v0.25.0, on whichever Docker Hub host it is written,
+# has the worker without add_lora; a tag that is no version (nightly, latest) is the stack's to vouch for.
+SERVER_LORA_REPOSITORY = ("docker.io", "vllm/vllm-tpu")
+SERVER_LORA_SINCE = (0, 25, 0)
 LORA_TPU_ENV = (("MODEL_IMPL_TYPE", "vllm"),)
 # llm-d-inference-sim v0.7.1 (README "Command line parameters"): --lora-modules takes space-separated JSON
 # strings {"name", "path", "base_model_name"}, --max-loras the adapters in one batch.
-# An HTTPRoute holds at most 16 rules (one per model) of at most 64 matches (a model's name and its adapters')
-# (kubernetes-sigs/gateway-api v1.4.0 config/crd/standard/gateway.networking.k8s.io_httproutes.yaml maxItems).
-MOST_MODELS, MOST_NAMES_PER_MODEL = 16, 64
+# An HTTPRoute holds at most 16 rules (one per model) of at most 64 matches (a model's name and its adapters'),
+# and at most 128 matches across its rules (kubernetes-sigs/gateway-api v1.4.0 config/crd/standard/
+# gateway.networking.k8s.io_httproutes.yaml: maxItems, and the CEL rule on spec.rules; vendored in
+# components/crds/gateway-api-v1.4.0, where tests/schemas.py reads the limit back).
+MOST_MODELS, MOST_NAMES_PER_MODEL, MOST_ROUTE_MATCHES = 16, 64, 128
 # A request picks its InferenceObjective (and so its priority) with this header, valued the objective's name; the
 # endpoint picker reads it (gateway-api-inference-extension v1.5.0 pkg/epp/metadata/consts.go `ObjectiveKey`;
 # site-src/api-types/inferenceobjective.md). The test requests send it for each model and adapter.

@@ -107,6 +107,12 @@ def test_request(
     )
 
 
+def _header_model(cfg: PlatformConfig) -> str | None:
+    """The model a region's test request names in the model header too: with several models the route matches the
+    header (nothing on this class reads the body), so it names the first model's; None with one model."""
+    return cfg.model.served_name if models.several(cfg) else None
+
+
 def _outputs(cfg: PlatformConfig, platform: Platform, fleet: Fleet, gateway: MultiClusterGateway) -> dict[str, Any]:
     network, clusters, config_cluster = platform.network, platform.clusters, platform.config_cluster
     return {
@@ -122,7 +128,7 @@ def _outputs(cfg: PlatformConfig, platform: Platform, fleet: Fleet, gateway: Mul
         "failoverDetectionSeconds": cfg.gateway.balancing.health_check.detection_seconds,
         "testRequests": {
             region: network.gateway_addresses[region].address.apply(
-                lambda ip, region=region: test_request(cfg, clusters[region].kube_context, ip)
+                lambda ip, region=region: test_request(cfg, clusters[region].kube_context, ip, _header_model(cfg))
             )
             for region in clusters
         },

@@ -14,6 +14,7 @@ from inference.common.validators import cpu, helm_release, image, image_problem,
 from inference.core.config import compute
 from inference.core.config.compute import Accelerator, SystemPool
 from inference.core.facts import machines
+from inference.serving import facts as serving_facts
 
 BACKENDS = ("vllm-tpu", "simulator")
 
@@ -39,6 +40,7 @@ class ModelServer:
     downloader_image: str
     download_timeout_minutes: int
     load_timeout_minutes: int
+    memory_limit: str | None = None  # the vLLM container's on the stack's `accelerator`; None with the simulator
 
     @property
     def labels(self) -> dict[str, str]:
@@ -82,7 +84,8 @@ def _backend(top: Reader, r: Reader, accelerator: Accelerator | None) -> str | N
             "would create TPU pools the simulator backend never uses",
             "remove accelerator, or use backend: vllm-tpu",
         )
-    unused = ("image", "downloaderImage", "downloadTimeoutMinutes") if backend == "simulator" else ("simulatorImage",)
+    unused = ("image", "downloaderImage", "downloadTimeoutMinutes", "memoryLimit")
+    unused = unused if backend == "simulator" else ("simulatorImage",)
     other = "vllm-tpu" if backend == "simulator" else "simulator"
     for name in unused:
         if r.raw.get(name) is not None:
@@ -122,6 +125,8 @@ def model_server(top: Reader, accelerator: Accelerator | None) -> ModelServer | 
         f"each replica takes a whole TPU slice: use 0..{slots} (accelerator.maxNodes)" if accelerator else "use 0..100"
     )
     vllm_image = image(r, "image", VLLM_TPU_IMAGE)
+    if backend != "vllm-tpu":
+        r.known.add("memoryLimit")  # refused with the simulator (_backend)
     server = ModelServer(
         namespace=namespace,
         service_account=k8s_name(r, "serviceAccount", "gemma-ksa", "dns-1123-subdomain"),
@@ -137,9 +142,41 @@ def model_server(top: Reader, accelerator: Accelerator | None) -> ModelServer | 
         downloader_image=_downloader_image(r, vllm_image),
         download_timeout_minutes=r.integer("downloadTimeoutMinutes", 90, low=5, high=1440),
         load_timeout_minutes=r.integer("loadTimeoutMinutes", 40, low=5, high=240),
+        memory_limit=vllm_memory_limit(r, "memoryLimit", accelerator) if backend == "vllm-tpu" else None,
     )
     r.finish()
     return server if len(top.problems) == before else None
+
+
+def vllm_memory_limit(r: Reader, name: str, accelerator: Accelerator | None) -> str | None:
+    """The vLLM container's memory limit on a TPU shape: at least its request, at most what one node of the shape
+    leaves it; by default the shape's own (inference/serving/facts.py)."""
+    if accelerator is None or accelerator.machine_type not in machines.MACHINE_TYPES:
+        r.get(name, None)
+        return None  # no shape, or one refused already: nothing to fit
+    machine, fit = accelerator.machine_type, serving_facts.vllm_memory_limit(accelerator.machine_type)
+    room = serving_facts.vllm_memory_room(machine)
+    most = max(m.memory_gib for m in machines.MACHINE_TYPES.values()) * machines.GI
+    value = memory(r, name, fit, least=machines.MI, most=most)
+    if value is None or not r.given(name):
+        return value
+    request = serving_facts.VLLM_MEMORY_REQUEST_GI * machines.GI
+    if memory_bytes(value) < request:
+        why = f"is below the model server's memory request ({serving_facts.VLLM_MEMORY_REQUEST_GI}Gi)"
+        r.problem(name, value, why, f"set {r.key(name)} to {serving_facts.VLLM_MEMORY_REQUEST_GI}Gi or more")
+        return None
+    if memory_bytes(value) > room:
+        r.problem(
+            name,
+            value,
+            f"is more than one {machine} node leaves the model server: {room / machines.GI:.1f} GiB (its "
+            "allocatable memory less GKE's pods on every TPU node and the FUSE sidecar's request, "
+            "inference/serving/facts.py)",
+            f"set {r.key(name)} to at most {room // machines.GI}Gi (or remove it: {fit} on {machine}), or use a "
+            "larger machineType",
+        )
+        return None
+    return value
 
 
 def _downloader_image(r: Reader, vllm_image: str | None) -> str | None:

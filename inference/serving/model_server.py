@@ -24,6 +24,7 @@ class TpuServing:
     reader_gsa: pulumi.Input[str]  # email the serving KSA impersonates
     tpu_pool: pulumi.Resource
     weights: pulumi.Resource  # the download job: ready once its execution has filled the bucket
+    memory_limit: str  # the vLLM container's, within what one node of the shape leaves it (serving/facts.py)
     # The bucket roles and Workload Identity member behind the serving identity: pods start after them.
     reader_grants: Sequence[pulumi.Resource] = ()
     compute_class: str | None = None  # a capacity ladder's ComputeClass (inference/capacity/); None: the TPU pool

@@ -22,7 +22,7 @@ from inference.common.kubernetes import (
 )
 from inference.core.weights_download import MARKER, weights_dir
 from inference.models.facts import LORA_TPU_ENV
-from inference.serving.facts import NODE_POOL_LABEL
+from inference.serving.facts import NODE_POOL_LABEL, VLLM_MEMORY_REQUEST_GI
 
 if TYPE_CHECKING:
     from inference.serving.model_server import LoraAdapter, ModelServerArgs, TpuServing
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 FUSE_DRIVER = "gcsfuse.csi.storage.gke.io"
 WEIGHTS_MOUNT = "/data/weights"
 NETDEV_CLAIM = "netdev"
-VLLM_MEMORY_GI = 64  # the model server's host memory request
 # The GCS FUSE sidecar's default CPU, memory and disk limits throttle a 50 GB read; "0" lifts them.
 FUSE_POD_ANNOTATIONS = {
     "gke-gcsfuse/volumes": "true",
@@ -80,9 +79,6 @@ WEIGHTS_WAIT_SCRIPT = (
 # user (docs/security.md). Its root filesystem is read-only all the same; what it writes (libtpu's logs and
 # temporary files, vLLM's and torch's caches under $HOME) goes to these emptyDirs.
 VLLM_SCRATCH = (("tmp", "/tmp"), ("cache", "/root/.cache"))
-# A memory limit well above the request, so a runaway server is stopped before it starves the node's FUSE file
-# cache (also in RAM): loading the weights holds them in host memory up to twice (page cache and tensors).
-VLLM_MEMORY_LIMIT_FACTOR = 3
 
 
 def probes(port: int, startup_period: int, startup_failures: int) -> dict:
@@ -163,8 +159,8 @@ def _vllm(args: ModelServerArgs, tpu: TpuServing) -> k8s.core.v1.ContainerArgs:
         ],
         ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=port)],
         resources=k8s.core.v1.ResourceRequirementsArgs(
-            requests={"google.com/tpu": str(tpu.chips), "cpu": "8", "memory": f"{VLLM_MEMORY_GI}Gi"},
-            limits={"google.com/tpu": str(tpu.chips), "memory": f"{VLLM_MEMORY_GI * VLLM_MEMORY_LIMIT_FACTOR}Gi"},
+            requests={"google.com/tpu": str(tpu.chips), "cpu": "8", "memory": f"{VLLM_MEMORY_REQUEST_GI}Gi"},
+            limits={"google.com/tpu": str(tpu.chips), "memory": tpu.memory_limit},  # fits the node (serving/facts.py)
             claims=[k8s.core.v1.ResourceClaimArgs(name=NETDEV_CLAIM)],
         ),
         # Loading 27B from the bucket and compiling for TPU takes minutes: 30 min budget.

@@ -102,6 +102,7 @@ def _tpu(
         compute_class=ladder.class_name if ladder and not own else None,
         node_pool=_node_pool(cfg, served, ladder),
         weights=weights.download.jobs[location],
+        memory_limit=served.memory_limit or cfg.model_server.memory_limit,
     )
 
 

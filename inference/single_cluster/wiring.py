@@ -137,6 +137,7 @@ def wire(cfg: PlatformConfig, platform: Platform, weights: Weights, routing: Rou
         gateway=gw.name,
         class_name=gw.class_name,
         served_model=cfg.model.served_name,
+        model_header=MODEL_HEADER if cfg.model_routing == HEADER else None,  # the route matches it (docs/models.md)
     )
     outputs = {
         **serving.outputs(cfg),

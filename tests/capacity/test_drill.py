@@ -48,7 +48,7 @@ class Unready:
     def delete_client(self, context, namespace, name):
         pass
 
-    def send_request(self, context, namespace, client, address, model):
+    def send_request(self, context, namespace, client, address, model, model_header=None):
         return drill.Response(False, "503")
 
 

@@ -1840,6 +1840,13 @@ QUANTITIES = [
         "is 1.000000000e+400 cores"),
     Bad("memory past a float", epp(memoryRequest="1e400"), "inferencePool.endpointPicker.memoryRequest", '"1e400"',
         "no machine type the checks know has more than"),
+    Bad("model server memory over its node", {"modelServer": {"memoryLimit": "800Gi"}}, "modelServer.memoryLimit",
+        '"800Gi"', "is more than one ct6e-standard-4t node leaves the model server"),
+    Bad("model server memory below its request", {"modelServer": {"memoryLimit": "8Gi"}}, "modelServer.memoryLimit",
+        '"8Gi"', "is below the model server's memory request (64Gi)"),
+    Bad("model server memory on the simulator", {"modelServer": {"backend": "simulator", "memoryLimit": "8Gi"}},
+        "modelServer.memoryLimit",
+        '"8Gi"', "does nothing with backend simulator", "dev"),
 ]  # fmt: skip
 
 IMAGES = [
@@ -2068,11 +2075,36 @@ SEVERAL_MODELS = [
         "inferencePool": {"name": "p" * 40}}, "models[1].name", '"llllllllllllllllllll"',
         "the pool's Helm release", "models"),
     Bad("adapter named like another model", several(LLAMA, first={**GEMMA, "adapters": [
-        {"name": "llama-3.1-8b", "source": "org/lora"}]}), "models[1]", '"llama-3.1-8b"',
-        "each model and adapter needs its own", "models"),
+        {"name": "llama-3.1-8b", "source": "org/lora"}]}), "models[1].servedName", '"llama-3.1-8b"',
+        "is the served name models[0].adapters[0].name gives too", "models"),
     Bad("adapter objective named like a model's", several(LLAMA, first={**GEMMA, "adapters": [
-        {"name": "sql", "source": "org/lora", "objectiveName": "gemma-objective-llama"}]}), "models[1]",
-        '"gemma-objective-llama"', "repeats the objectiveName of models[0]", "models"),
+        {"name": "sql", "source": "org/lora", "objectiveName": "gemma-objective-llama"}]}), "models[1].name",
+        '"llama"', "makes the objective 'gemma-objective-llama', which is the objective "
+        "models[0].adapters[0].objectiveName gives too", "models"),
+    Bad("model served like another", several({**LLAMA, "servedName": "gemma-3-27b"}), "models[1].servedName",
+        '"gemma-3-27b"', "is the served name models[0].servedName gives too", "models"),
+    Bad("two models by one name", several(LLAMA, {**LLAMA, "servedName": "llama-2"}), "models[2].name", '"llama"',
+        "is the name models[1].name gives too", "models"),
+    Bad("adapter served like another model's adapter", several({**LLAMA, "adapters": [{"name": "sql", "source":
+        "org/lora"}]}, first={**GEMMA, "adapters": [{"name": "sql", "source": "org/lora"}]}),
+        "models[1].adapters[0].name", '"sql"', "is the served name models[0].adapters[0].name gives too", "models"),
+    Bad("second model without an id", several({"name": "llama", "servedName": "llama"}), "models[1].id",
+        "(not set)", "set models[1].id to the model's Hugging Face id", "models"),
+    Bad("adapter name no objective takes", several(LLAMA, first={**GEMMA, "adapters": [
+        {"name": "Gemma_SQL", "source": "org/lora"}]}), "models[0].adapters[0].name", '"Gemma_SQL"',
+        "or set the adapter's objectiveName", "models"),
+    Bad("more route matches than an HTTPRoute holds", {"models": [
+        {**GEMMA, "adapters": [{"name": f"a{i}", "source": "org/lora"} for i in range(63)]},
+        {**LLAMA, "adapters": [{"name": f"b{i}", "source": "org/lora"} for i in range(63)]},
+        {**LLAMA, "name": "third", "servedName": "third"}]}, "models", '"129 route matches"',
+        "list fewer models or adapters: at most 128 names in all", "models"),
+    Bad("model memory over its own shape's node", {"model": None, **several({**SMALL_OWN, "memoryLimit": "170Gi"},
+        first=GEMMA_TPU)}, "models[1].memoryLimit", '"170Gi"', "set models[1].memoryLimit to at most 161Gi"),
+    Bad("model memory on the simulator", several({**LLAMA, "memoryLimit": "100Gi"}), "models[1].memoryLimit",
+        '"100Gi"', "does nothing with backend simulator", "models"),
+    Bad("LoRA adapters on an older vllm-tpu on another Docker Hub host", {"model": None, "models": [{**GEMMA,
+        "adapters": [{"name": "sql", "source": "org/lora"}]}], "modelServer": {"image":
+        "index.docker.io/vllm/vllm-tpu:v0.13.2"}}, "models[0].adapters", '["sql"]', "tpu-inference 0.13.2"),
     Bad("adapter without a source", several(LLAMA, first={**GEMMA, "adapters": [{"name": "sql"}]}),
         "models[0].adapters[0].source", "(not set)", "is required", "models"),
     Bad("adapter revision on the simulator", several(LLAMA, first={**GEMMA, "adapters": [
@@ -2257,14 +2289,14 @@ def test_the_table_covers_every_class_of_bad_input():
         "guards": 27,
         "gateway modes": 7,
         "migrations": 13,
-        "quantities": 11,
+        "quantities": 14,  # + the model server's memory limit: over its node, below its request, on the simulator
         "image references": 5,
         "revisions and reservations": 6,
         "weights in HBM": 8,
         "secrets": 13,
         "derived names and locations": 7,
         "every section": 11,
-        "several models": 32,  # + refused class or accelerator, own shapes, LoRA on the pinned vllm-tpu
+        "several models": 41,  # + ids, leaf keys of duplicates, route matches, memory limits, older vllm-tpu tags
         "capacity ladder": 24,  # + one error each (refused accelerator, capacity, affinity), + a reservation twice
     }
     assert len({b.desc for b in BAD_INPUTS}) == len(BAD_INPUTS)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import re
+from types import SimpleNamespace
 
 import pytest
 
 from inference.guards import facts as guard_facts
-from inference.guards import guard
+from inference.guards import guard, wiring
 from tests import schemas
 from tests.conftest import closure, plan_of, run
 from tests.stacks.test_permissions import expected, granted
@@ -222,6 +223,19 @@ def test_the_guides_two_apigee_requests_are_output_ready_to_paste(guarded):
     key, pod = requests["withApiKey"].split(" | ")
     assert key.endswith("""printf 'x-api-key: %s\\n' "${API_KEY:?export API_KEY first}\"""")
     assert "API_KEY" not in pod and " -H @- " in pod
+
+
+def test_with_header_routing_the_apigee_requests_name_the_model_in_the_header_the_route_matches():
+    cfg = SimpleNamespace(
+        model=SimpleNamespace(served_name="gemma-3-27b"),
+        model_server=SimpleNamespace(namespace="default"),
+        gateway=SimpleNamespace(name="inference-gateway", class_name="gke-l7-rilb"),
+        model_routing="header",
+    )
+    for command in wiring.apigee_requests(cfg, "ctx").values():
+        assert "-H 'X-Gateway-Model-Name: gemma-3-27b'" in command
+    cfg.model_routing = None  # one model (or body-based routing): nothing to add
+    assert all("X-Gateway-Model-Name" not in c for c in wiring.apigee_requests(cfg, "ctx").values())
 
 
 def test_an_external_class_sends_the_apigee_requests_from_where_you_are():

@@ -39,6 +39,7 @@ def _tpu() -> TpuServing:
         reader_gsa="r@p.iam.gserviceaccount.com",
         tpu_pool=placeholder("slice"),
         weights=placeholder("job"),
+        memory_limit="192Gi",
     )
 
 
@@ -177,11 +178,8 @@ def test_the_download_of_one_model_keeps_its_script_and_variables():
     assert commands[-1] != DOWNLOAD_ALL_SCRIPT and env["MODEL_ID"] == "org/model" and "DOWNLOADS" not in env
 
 
-def test_the_multi_cluster_route_has_a_rule_per_model_and_every_imported_pool_its_policies():
-    routes = [
-        ModelRoute(facts.MODEL_HEADER, ["gemma", "sql"], "pool", "kv"),
-        ModelRoute(facts.MODEL_HEADER, ["llama"], "pool-llama", "kv-llama"),
-    ]
+def multi_cluster_routes(routes: list[ModelRoute]):
+    """The multi-cluster Gateway's components, from small args, with these model routes."""
 
     def build():
         MultiClusterGateway(
@@ -205,7 +203,15 @@ def test_the_multi_cluster_route_has_a_rule_per_model_and_every_imported_pool_it
             ),
         )
 
-    plan = components(build)
+    return components(build)
+
+
+def test_the_multi_cluster_route_has_a_rule_per_model_and_every_imported_pool_its_policies():
+    routes = [
+        ModelRoute(facts.MODEL_HEADER, ["gemma", "sql"], "pool", "kv"),
+        ModelRoute(facts.MODEL_HEADER, ["llama"], "pool-llama", "kv-llama"),
+    ]
+    plan = multi_cluster_routes(routes)
     (route,) = plan.by_type(ROUTE)
     rules = route.inputs["spec"]["rules"]
     assert [[m["headers"][0]["value"] for m in r["matches"]] for r in rules] == [["gemma", "sql"], ["llama"]]
@@ -257,6 +263,7 @@ def test_body_based_routing_attaches_to_the_gateway_on_a_class_that_supports_it(
     requests = models.outputs["modelTestRequests"]
     assert set(requests) == {"gemma-3-27b", "gemma-sql", "llama-3.1-8b"}
     assert all("X-Gateway-Model-Name" not in r for r in requests.values())  # the body router sets it
+    assert all("X-Gateway-Model-Name" not in r for r in models.outputs["testRequests"].values())
     # Each request picks its own objective, one that exists on the pool the model reaches.
     pools = {o.inputs["metadata"]["name"]: o.inputs["spec"]["poolRef"]["name"] for o in models.by_type(OBJECTIVE)}
     for name, request in requests.items():
@@ -325,6 +332,20 @@ def test_on_the_multi_cluster_gateway_the_client_header_routes_to_pools_exported
     assert set(requests) == {"gemma", "meta-llama/Llama-3.1-8B"}
     assert "-H 'X-Gateway-Model-Name: gemma'" in requests["gemma"] and '"model": "gemma"' in requests["gemma"]
     assert f"-H '{facts.OBJECTIVE_HEADER}: gemma-objective-llama'" in requests["meta-llama/Llama-3.1-8B"]
+    # Each region's test request names the first model, in the body and in the header the route matches.
+    assert set(plan.outputs["testRequests"]) == {"europe-west4", "us-east5"}
+    for request in plan.outputs["testRequests"].values():
+        assert "-H 'X-Gateway-Model-Name: gemma'" in request and '"model": "gemma"' in request
+
+
+def test_on_a_single_cluster_gateway_with_header_routing_every_test_request_sends_the_model_header():
+    plan = run("models", overrides={"modelRouting": "header"})
+    assert _k8s(plan, "GCPRoutingExtension") == []
+    ((region, request),) = plan.outputs["testRequests"].items()
+    assert region == "us-central1" and "-H 'X-Gateway-Model-Name: gemma-3-27b'" in request
+    assert '"model": "gemma-3-27b"' in request
+    for name, request in plan.outputs["modelTestRequests"].items():
+        assert f"-H 'X-Gateway-Model-Name: {name}'" in request
 
 
 def _router(plan) -> dict:

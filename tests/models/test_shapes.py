@@ -8,6 +8,10 @@ import functools
 import json
 
 from inference.capacity.facts import COMPUTE_CLASS_LABEL
+from inference.common.quantities import memory_bytes
+from inference.core.config.compute import TPU_V6E_SHAPES
+from inference.core.facts import machines
+from inference.serving import facts as serving_facts
 from inference.serving.facts import NODE_POOL_LABEL
 from tests.capacity.test_capacity import LADDER
 from tests.conftest import closure, plan_of, run
@@ -57,6 +61,10 @@ def test_its_servers_select_their_pool_and_shard_across_its_chips():
     }
     (vllm,) = small["containers"]
     assert vllm["resources"]["limits"]["google.com/tpu"] == "1" and "--tensor-parallel-size=1" in vllm["args"]
+    # Its memory limit fits one node of its shape (176 GiB of memory); the stack's 4-chip shape keeps its 192Gi.
+    assert vllm["resources"]["limits"]["memory"] == "161Gi"
+    (first,) = _pod(plan, "model-server-us-east5")["containers"]
+    assert first["resources"]["limits"]["memory"] == "192Gi"
     deployment = plan.one(DEPLOYMENT, "model-server-small-us-east5-deployment")
     assert plan.one(NODE_POOL, "cluster-us-east5-tpu-small").urn in closure(plan, deployment.urn)
     # Two pools of the stack's shape: the stack's model and the twin each select theirs by name.
@@ -80,3 +88,17 @@ def test_with_a_capacity_ladder_the_own_pool_stays_outside_it():
     assert COMPUTE_CLASS_LABEL not in small["nodeSelector"] and small.get("tolerations") is None
     assert small["nodeSelector"][NODE_POOL_LABEL] == "tpu-v6e-pool-small"
     assert COMPUTE_CLASS_LABEL in first["nodeSelector"] and NODE_POOL_LABEL not in first["nodeSelector"]
+
+
+def test_the_model_servers_memory_limit_fits_one_node_of_each_shape():
+    request = serving_facts.VLLM_MEMORY_REQUEST_GI * machines.GI
+    for machine_type in TPU_V6E_SHAPES:
+        room = machines.node_room(machines.MACHINE_TYPES[machine_type])["memory"] - machines.FUSE_SIDECAR_MEMORY
+        assert request <= memory_bytes(serving_facts.vllm_memory_limit(machine_type)) <= room, machine_type
+    assert [serving_facts.vllm_memory_limit(t) for t in ("ct6e-standard-1t", "ct6e-standard-4t")] == ["161Gi", "192Gi"]
+
+
+def test_a_models_memory_limit_is_its_own_when_set():
+    plan = prod_with({**SMALL, "memoryLimit": "120Gi"})
+    (vllm,) = _pod(plan, "model-server-small-us-east5")["containers"]
+    assert vllm["resources"]["limits"]["memory"] == "120Gi"

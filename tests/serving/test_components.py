@@ -58,6 +58,7 @@ def test_a_tpu_server_waits_for_its_weights_slice_and_grants():
             reader_gsa="r@p.iam.gserviceaccount.com",
             tpu_pool=placeholder("slice"),
             weights=placeholder("job"),
+            memory_limit="192Gi",
             reader_grants=[placeholder("grant")],
         )
         ModelServer("m", _server_args(tpu=tpu, replicas=None, system_nodes=placeholder("nodes")))

@@ -61,6 +61,7 @@ class World:
         self.ctx, self.address = outputs["kubeContexts"], outputs["gatewayAddresses"]
         server = outputs["modelServer"]
         self.ns, self.deployment, self.model = server["namespace"], server["deployment"], server["servedModel"]
+        self.model_header = "X-Gateway-Model-Name" if outputs.get("modelRouting") == "header" else None
         # The drill takes the Gateway's config region down by default; its requests come from another region.
         self.down = next(r for r, c in self.ctx.items() if c == outputs["gateway"]["kubeContext"])
         self.client = next(r for r in sorted(self.ctx) if r != self.down)
@@ -135,8 +136,9 @@ class World:
             return self.partial_sent % 2 == 0
         return True
 
-    def send_request(self, ctx, ns, client, address, model):
+    def send_request(self, ctx, ns, client, address, model, model_header=None):
         assert ("start_client", ctx, client) in self.calls and model == self.model
+        assert model_header == self.model_header
         self.now += 0.2
         self.on_request(self)
         region = self.ctx[next(r for r, a in self.address.items() if a == address)]
@@ -202,6 +204,14 @@ def test_a_good_failover_passes_and_restores_the_region(outputs):
     assert report["recovered_after_seconds"] == pytest.approx(world.load, abs=drill.POLL_SECONDS + 0.2)
     assert report["hpa"] == world.hpas[world.down_ctx]  # left as is, checked before and after
     assert [c for c in world.calls if c[0] == "hpa"] == [("hpa", world.down_ctx, world.hpa_name)] * 2
+
+
+def test_with_several_models_on_header_routing_every_request_names_its_model_in_the_header(outputs):
+    """The route then matches the model header on each model's name (docs/models.md): a request without it is a 404."""
+    outputs["modelRouting"] = "header"  # what a multi-cluster stack of several models outputs
+    world = World(outputs)
+    code, report = run(world, outputs)
+    assert code == 0 and report["ok"] and world.model_header == "X-Gateway-Model-Name"
 
 
 def test_a_failover_that_flaps_back_counts_from_the_last_failure(outputs):
@@ -487,6 +497,13 @@ def test_kubectl_commands(outputs):
         "messages": [{"role": "user", "content": "Say OK."}],
         "max_tokens": 8,
     }
+
+
+def test_kubectl_sends_the_model_header_when_the_client_sets_it():
+    fake = FakeRun({"exec": (0, '{"choices": []}\n200')})
+    drill.Kubectl(run=fake).send_request("c", "inference", "p", "10.0.2.9", "m", "X-Gateway-Model-Name")
+    command = fake.calls[-1][0]
+    assert command[command.index("X-Gateway-Model-Name: m") - 1] == "-H"
 
 
 def test_kubectl_request_failures_are_failed_requests_not_errors():

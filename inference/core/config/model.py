@@ -28,6 +28,7 @@ _BUCKET_LOCATION = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 
 MODEL_STORE_LAYOUTS = ("per-region", "single")
+DEFAULT_ID = "google/gemma-3-27b-it"  # `model.id` when unset
 
 
 @dataclass(frozen=True)
@@ -81,10 +82,15 @@ def model(top: Reader, accelerator: Accelerator | None) -> Model:
     return result
 
 
-def read_model(m: Reader, accelerator: Accelerator | None, shape_key: str = "accelerator") -> Model:
+def read_model(
+    m: Reader, accelerator: Accelerator | None, shape_key: str = "accelerator", default_id: object = DEFAULT_ID
+) -> Model:
     """One model's keys (`model`, or an entry of `models`); the caller finishes the mapping. `shape_key`: where
-    `accelerator` was set (a model of `models` may have its own), for the fix a too-large model is offered."""
-    model_id = repo_id(m, "id", "google/gemma-3-27b-it")
+    `accelerator` was set (a model of `models` may have its own), for the fix a too-large model is offered;
+    `default_id` NOT_SET: `id` is required (an entry of `models` names its model)."""
+    model_id = repo_id(
+        m, "id", default_id, required_fix=f"set {m.key('id')} to the model's Hugging Face id, e.g. {DEFAULT_ID}"
+    )
     served = served_name(m, "servedName", None)
     chips = accelerator.chips if accelerator else 1
     tp = m.integer("tensorParallelSize", chips, low=1, high=256)
@@ -103,9 +109,12 @@ def read_model(m: Reader, accelerator: Accelerator | None, shape_key: str = "acc
     return Model(model_id, served or model_id, tp, revision)
 
 
-def repo_id(m: Reader, name: str, default: object) -> str | None:
-    """A Hugging Face repository id (a model's, or a LoRA adapter's)."""
-    model_id = m.string(name, default, longest=200)
+def repo_id(m: Reader, name: str, default: object, required_fix: str = "") -> str | None:
+    """A Hugging Face repository id (a model's, or a LoRA adapter's); `default` NOT_SET: required."""
+    if default is NOT_SET:
+        model_id = m.string(name, longest=200, required_fix=required_fix)
+    else:
+        model_id = m.string(name, default, longest=200)
     if model_id and (
         not _MODEL_ID.fullmatch(model_id)
         or len(model_id.rsplit("/", 1)[-1]) > name_rules.HF_REPO_NAME_LONGEST
