@@ -11,28 +11,10 @@ import yaml
 
 from inference.common.images import ISTIO_EPP_IMAGE
 from inference.common.kubernetes import NONROOT_UID, nonroot_pod, restricted
-from inference.istio.facts import (
-    EPP,
-    EPP_HEALTH_PORT,
-    EPP_LABELS,
-    EPP_PORT,
-    EPP_SERVICE,
-    NAMESPACE,
-    PLUGINS_CONFIG,
-    PLUGINS_FILE,
-    POOL,
-    SERVER_LABELS,
-    SERVING_PORT,
-    TRACING_OFF,
-)
+from inference.istio.facts import EPP_HEALTH_PORT, EPP_PORT, NAMESPACE, PLUGINS_FILE, SERVING_PORT, TRACING_OFF
+from inference.istio.models import EPP_TLS, METRICS_AUTH_ROLE, READER_BINDING, READER_ROLE, ModelNames
 
 CrdDependency = Callable[[str, str], list[pulumi.Resource]]  # (group, kind) -> the CRD a custom resource waits for
-READER_ROLE = "inference-model-reader"
-# The cluster-wide rights the metrics endpoint's authentication needs, named like the v1.1.0 chart's (templates/
-# rbac.yaml: `<namespace>-<release>-epp`, here the picker's own name): controller-runtime's
-# filters.WithAuthenticationAndAuthorization checks each scrape's bearer token with a TokenReview and its right
-# to GET /metrics with a SubjectAccessReview (cmd/epp/runner/runner.go, `metrics-endpoint-auth`, default true).
-METRICS_AUTH_ROLE = f"{NAMESPACE}-{EPP}-metrics-auth"
 
 
 def plugins_config(scorers: Sequence[tuple[str, int]]) -> str:
@@ -62,14 +44,14 @@ def _grpc_probe() -> k8s.core.v1.ProbeArgs:
     )
 
 
-def _container() -> k8s.core.v1.ContainerArgs:
+def _container(names: ModelNames) -> k8s.core.v1.ContainerArgs:
     return k8s.core.v1.ContainerArgs(
         name="epp",
         image=ISTIO_EPP_IMAGE,
         image_pull_policy="Always",
         args=[
             "--pool-name",
-            POOL,
+            names.pool,
             "--pool-namespace",
             NAMESPACE,
             "--v",
@@ -98,31 +80,34 @@ def _container() -> k8s.core.v1.ContainerArgs:
 
 
 class EndpointPicker:
-    """The picker's objects, children of the plane `parent` (names start with `name`)."""
+    """One model's picker and pool, children of the plane `parent` (resource names start with `name`, objects'
+    are `names`)."""
 
     def __init__(
         self,
         name: str,
         parent: pulumi.Resource,
         *,
+        names: ModelNames,
         namespace: pulumi.Resource,
         istio: Sequence[pulumi.Resource],
         crd: CrdDependency,
         nodes: Sequence[pulumi.Resource],
         scorers: Sequence[tuple[str, int]],
     ):
+        self.names = names
         in_ns = pulumi.ResourceOptions(parent=parent, depends_on=[namespace])
         self.plugins = k8s.core.v1.ConfigMap(
             f"{name}-plugins-config",
-            metadata=_meta(PLUGINS_CONFIG),
+            metadata=_meta(names.plugins_config),
             data={PLUGINS_FILE: plugins_config(scorers)},
             opts=in_ns,
         )
         self.service = k8s.core.v1.Service(
             f"{name}-epp-service",
-            metadata=_meta(EPP_SERVICE),
+            metadata=_meta(names.epp_service),
             spec=k8s.core.v1.ServiceSpecArgs(
-                selector=EPP_LABELS,
+                selector=names.epp_labels,
                 ports=[
                     k8s.core.v1.ServicePortArgs(
                         protocol="TCP", port=EPP_PORT, target_port=EPP_PORT, app_protocol="http2"
@@ -137,8 +122,8 @@ class EndpointPicker:
             f"{name}-epp-tls",
             api_version="networking.istio.io/v1",
             kind="DestinationRule",
-            metadata=_meta("endpoint-picker-tls"),
-            spec={"host": EPP_SERVICE, "trafficPolicy": {"tls": {"mode": "SIMPLE", "insecureSkipVerify": True}}},
+            metadata=_meta(names.of(EPP_TLS)),
+            spec={"host": names.epp_service, "trafficPolicy": {"tls": {"mode": "SIMPLE", "insecureSkipVerify": True}}},
             # Istio's CRDs come with its base chart: a v4 Chart in depends_on is waited for until its objects are
             # installed (pulumi/pulumi-kubernetes#1833, the maintainers' answer of 2024-06-06).
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace, *istio]),
@@ -152,11 +137,11 @@ class EndpointPicker:
             f"{name}-pool",
             api_version="inference.networking.k8s.io/v1",
             kind="InferencePool",
-            metadata=_meta(POOL),
+            metadata=_meta(self.names.pool),
             spec={
-                "selector": {"matchLabels": SERVER_LABELS},
+                "selector": {"matchLabels": self.names.server_labels},
                 "targetPorts": [{"number": SERVING_PORT}],
-                "endpointPickerRef": {"name": EPP_SERVICE, "port": {"number": EPP_PORT}},
+                "endpointPickerRef": {"name": self.names.epp_service, "port": {"number": EPP_PORT}},
             },
             # The pool names the picker's Service, which exists before any picker pod: Pulumi's Service await then
             # finds no endpoint pending and completes (pulumi-kubernetes provider/pkg/await/service.go,
@@ -170,7 +155,7 @@ class EndpointPicker:
     def _rights(self, name: str, parent: pulumi.Resource, namespace: pulumi.Resource, in_ns) -> None:
         self.role = k8s.rbac.v1.Role(
             f"{name}-epp-role",
-            metadata=_meta(READER_ROLE),
+            metadata=_meta(self.names.of(READER_ROLE)),
             rules=[
                 k8s.rbac.v1.PolicyRuleArgs(
                     api_groups=["inference.networking.k8s.io"],
@@ -190,18 +175,20 @@ class EndpointPicker:
         # The picker's own identity, as the v1.1.0 chart gives it (templates/rbac.yaml): the guide binds the Role
         # to `default`, which the simulator's pods would share.
         self.service_account = k8s.core.v1.ServiceAccount(
-            f"{name}-epp-service-account", metadata=_meta(EPP), opts=in_ns
+            f"{name}-epp-service-account", metadata=_meta(self.names.epp), opts=in_ns
         )
         self._metrics_auth(name, parent, namespace)
         self.role_binding = k8s.rbac.v1.RoleBinding(
             f"{name}-epp-role-binding",
-            metadata=_meta("epp-to-inference-model-reader"),
+            metadata=_meta(self.names.of(READER_BINDING)),
             subjects=[
                 k8s.rbac.v1.SubjectArgs(
                     kind="ServiceAccount", name=self.service_account.metadata.name, namespace=NAMESPACE
                 )
             ],
-            role_ref=k8s.rbac.v1.RoleRefArgs(kind="Role", name=READER_ROLE, api_group="rbac.authorization.k8s.io"),
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                kind="Role", name=self.names.of(READER_ROLE), api_group="rbac.authorization.k8s.io"
+            ),
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace, self.role]),
         )
 
@@ -209,7 +196,7 @@ class EndpointPicker:
         """Token and access reviews for the picker's authenticated /metrics, as the v1.1.0 chart grants them."""
         self.metrics_auth_role = k8s.rbac.v1.ClusterRole(
             f"{name}-epp-metrics-auth",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=METRICS_AUTH_ROLE),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=self.names.of(METRICS_AUTH_ROLE)),
             rules=[
                 k8s.rbac.v1.PolicyRuleArgs(
                     api_groups=["authentication.k8s.io"], resources=["tokenreviews"], verbs=["create"]
@@ -222,14 +209,14 @@ class EndpointPicker:
         )
         self.metrics_auth_binding = k8s.rbac.v1.ClusterRoleBinding(
             f"{name}-epp-metrics-auth-binding",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=METRICS_AUTH_ROLE),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=self.names.of(METRICS_AUTH_ROLE)),
             subjects=[
                 k8s.rbac.v1.SubjectArgs(
                     kind="ServiceAccount", name=self.service_account.metadata.name, namespace=NAMESPACE
                 )
             ],
             role_ref=k8s.rbac.v1.RoleRefArgs(
-                kind="ClusterRole", name=METRICS_AUTH_ROLE, api_group="rbac.authorization.k8s.io"
+                kind="ClusterRole", name=self.names.of(METRICS_AUTH_ROLE), api_group="rbac.authorization.k8s.io"
             ),
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace, self.metrics_auth_role]),
         )
@@ -244,16 +231,16 @@ class EndpointPicker:
     ) -> k8s.apps.v1.Deployment:
         return k8s.apps.v1.Deployment(
             f"{name}-epp",
-            metadata=_meta(EPP, EPP_LABELS),
+            metadata=_meta(self.names.epp, self.names.epp_labels),
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=1,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=EPP_LABELS),
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=self.names.epp_labels),
                 template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=EPP_LABELS),
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=self.names.epp_labels),
                     spec=k8s.core.v1.PodSpecArgs(
                         service_account_name=self.service_account.metadata.name,
                         security_context=nonroot_pod(NONROOT_UID, NONROOT_UID),
-                        containers=[_container()],
+                        containers=[_container(self.names)],
                         volumes=[
                             k8s.core.v1.VolumeArgs(
                                 name="plugins-config-volume",

@@ -18,16 +18,12 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from inference.common import vendored
-from inference.common.images import SIMULATOR_IMAGE
-from inference.common.kubernetes import NONROOT_UID, POD_IDENTITY, field_env, nonroot_pod, restricted
 from inference.istio.facts import (
     ADAPTER,
-    BASE_MODEL,
     CLUSTER_IP_SERVICE,
     CRD_FILES,
     CRDS,
     EPP_HEALTH_PORT,
-    EPP_LABELS,
     EPP_METRICS_PORT,
     EPP_PORT,
     GATEWAY,
@@ -46,13 +42,12 @@ from inference.istio.facts import (
     PROGRAMMED,
     PROGRAMMED_TIMEOUT,
     ROUTE,
-    SERVER,
-    SERVER_LABELS,
     SERVING_PORT,
 )
-from inference.istio.picker import EndpointPicker
+from inference.istio.models import GUIDE_MODEL, IstioModel, route_rule
+from inference.istio.serving import ModelServing
+from inference.models.body_router import ISTIO_PROVIDER, BodyRouter, BodyRouterArgs
 from inference.serving.network_policy import Peer, ServingNetworkPolicies, ServingNetworkPoliciesArgs
-from inference.serving.pods import probes
 
 
 def chart_path(chart: str, version: str) -> str:
@@ -78,25 +73,27 @@ def istiod_values(version: str) -> dict:
     }
 
 
-def test_request(kube_context: str | None) -> dict:
-    """The guide's check: a completion for the LoRA adapter through the Gateway, answered by Envoy."""
+def test_request(kube_context: str | None, model: str = ADAPTER, headers: Sequence[tuple[str, str]] = ()) -> dict:
+    """The guide's check: a completion through the Gateway, answered by Envoy; by default for its LoRA adapter.
+    `headers`: what else the request sends (the model header where the client sets it, the objective)."""
     body = json.dumps(
         {
-            "model": ADAPTER,
+            "model": model,
             "prompt": "What do reviewers think about The Comedy of Errors?",
             "max_tokens": 100,
             "temperature": 0,
         }
     )
     kubectl = f"kubectl --context {kube_context}" if kube_context else "kubectl"
+    sent = "".join(f"-H '{name}: {value}' " for name, value in headers)
     return {
-        "model": ADAPTER,
+        "model": model,
         "expectedHeader": "server: istio-envoy",
         "wait": f"{kubectl} wait -n {INGRESS_NAMESPACE} --for=condition=programmed "
         f"gateways.gateway.networking.k8s.io {GATEWAY}",
         "ingressHost": f"export INGRESS_HOST=$({kubectl} get gateways.gateway.networking.k8s.io {GATEWAY} "
         f"-n {INGRESS_NAMESPACE} -ojsonpath='{{.status.addresses[0].value}}')",
-        "command": f"curl -s -i \"http://$INGRESS_HOST/v1/completions\" -d '{body}'",
+        "command": f"curl -s -i \"http://$INGRESS_HOST/v1/completions\" {sent}-d '{body}'",
     }
 
 
@@ -110,42 +107,26 @@ class IstioInferenceGatewayArgs:
     install_objective_crd: bool = False  # without install_crds: the picker's InferenceObjective CRD (GKE lacks it)
     internal_load_balancer: bool = False  # GKE: the Gateway's Service becomes an internal load balancer
     cluster_ip: bool = False  # the Gateway's Service is a ClusterIP one: no load balancer is needed or made
+    models: Sequence[IstioModel] = (GUIDE_MODEL,)  # the first keeps the guide's names (inference/istio/models.py)
+    body_routing: bool = False  # several models: the body-based router sets the model header on the Gateway
 
 
-def _simulator_pod() -> k8s.core.v1.PodTemplateSpecArgs:
-    return k8s.core.v1.PodTemplateSpecArgs(
-        metadata=k8s.meta.v1.ObjectMetaArgs(labels=SERVER_LABELS),
-        spec=k8s.core.v1.PodSpecArgs(
-            # The simulator calls no Kubernetes API: no token in its pods.
-            automount_service_account_token=False,
-            security_context=nonroot_pod(NONROOT_UID, NONROOT_UID),
-            containers=[
-                k8s.core.v1.ContainerArgs(
-                    name="vllm-sim",
-                    image=SIMULATOR_IMAGE,
-                    image_pull_policy="Always",
-                    args=[
-                        "--model",
-                        BASE_MODEL,
-                        "--port",
-                        str(SERVING_PORT),
-                        "--max-loras",
-                        "2",
-                        "--lora-modules",
-                        json.dumps({"name": ADAPTER}),
-                    ],  # fmt: skip
-                    ports=[k8s.core.v1.ContainerPortArgs(container_port=SERVING_PORT, name="http", protocol="TCP")],
-                    env=field_env(*POD_IDENTITY),
-                    # The guide's 20m CPU request; memory as the project's other simulator pods.
-                    resources=k8s.core.v1.ResourceRequirementsArgs(
-                        requests={"cpu": "20m", "memory": "128Mi"}, limits={"memory": "512Mi"}
-                    ),
-                    # Not in the guide: the probes the program's own simulator has (inference/serving/pods.py).
-                    **probes(SERVING_PORT, startup_period=5, startup_failures=24),
-                    security_context=restricted(read_only_root=True),
-                )
-            ],
-        ),
+def _policies(models: Sequence[IstioModel], namespace: pulumi.Resource) -> ServingNetworkPoliciesArgs:
+    """Only the Gateway's proxies reach the servers and pickers, the pickers the servers, and Managed
+    Prometheus the metrics; with several models, every model's servers and pickers by their `app` labels."""
+    several = len(models) > 1
+    return ServingNetworkPoliciesArgs(
+        namespace=NAMESPACE,
+        serving_port=SERVING_PORT,
+        model_server_labels=models[0].names.server_labels,
+        model_server_apps=[m.names.server_labels["app"] for m in models] if several else [],
+        picker_labels={} if several else models[0].names.epp_labels,
+        picker_apps=[m.names.epp_labels["app"] for m in models] if several else [],
+        picker_ports=(EPP_PORT, EPP_HEALTH_PORT),
+        picker_metrics_port=EPP_METRICS_PORT,
+        gateway_peers=[Peer(GATEWAY_POD_LABELS, INGRESS_NAMESPACE)],
+        scraper_namespaces=[GMP_NAMESPACE],
+        requires=[namespace],
     )
 
 
@@ -173,23 +154,10 @@ def _gateway_spec(internal_load_balancer: bool) -> dict:
     }
 
 
-ROUTE_SPEC = {
-    "parentRefs": [
-        {
-            "group": "gateway.networking.k8s.io",
-            "kind": "Gateway",
-            "name": GATEWAY,
-            "namespace": INGRESS_NAMESPACE,
-            "sectionName": "http",
-        }
-    ],
-    "rules": [
-        {
-            "backendRefs": [{"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": POOL}],
-            "matches": [{"path": {"type": "PathPrefix", "value": "/v1/completions"}}],
-        }
-    ],
-}
+def route_spec(models: Sequence[IstioModel]) -> dict:
+    """The guide's route on its Gateway's listener: a rule per model (one, the guide's, without `models`)."""
+    parent = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY, "namespace": INGRESS_NAMESPACE}
+    return {"parentRefs": [{**parent, "sectionName": "http"}], "rules": [route_rule(m) for m in models]}
 
 
 class IstioInferenceGateway(pulumi.ComponentResource):
@@ -203,36 +171,52 @@ class IstioInferenceGateway(pulumi.ComponentResource):
         ingress_ns = self._namespace(name, INGRESS_NAMESPACE)
         # Every pod here runs as non-root with no capabilities: the restricted Pod Security level holds.
         serving_ns = self._namespace(name, NAMESPACE, {"pod-security.kubernetes.io/enforce": "restricted"})
-        self.model_server = k8s.apps.v1.Deployment(
-            f"{name}-model-server",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=SERVER, namespace=NAMESPACE, labels=SERVER_LABELS),
-            spec=k8s.apps.v1.DeploymentSpecArgs(
-                replicas=3,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=SERVER_LABELS),
-                template=_simulator_pod(),
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[serving_ns, *nodes]),
-        )
-        self.picker = EndpointPicker(
-            name, self, namespace=serving_ns, istio=istio, crd=self._crd, nodes=nodes, scorers=args.scorers
-        )
+        self.models = [
+            ModelServing(
+                name,
+                self,
+                m,
+                namespace=serving_ns,
+                istio=istio,
+                crd=self._crd,
+                nodes=nodes,
+                scorers=args.scorers,
+            )
+            for m in args.models
+        ]
+        self.model_server, self.picker = self.models[0].model_server, self.models[0].picker
+        self.body_router = self._body_router(name, args, ingress_ns, istio, nodes)
         self._routing(name, args, ingress_ns, serving_ns, istio)
         self.network_policies = ServingNetworkPolicies(
-            f"{name}-network-policies",
-            ServingNetworkPoliciesArgs(
-                namespace=NAMESPACE,
-                serving_port=SERVING_PORT,
-                model_server_labels=SERVER_LABELS,
-                picker_labels=EPP_LABELS,
-                picker_ports=(EPP_PORT, EPP_HEALTH_PORT),
-                picker_metrics_port=EPP_METRICS_PORT,
-                gateway_peers=[Peer(GATEWAY_POD_LABELS, INGRESS_NAMESPACE)],
-                scraper_namespaces=[GMP_NAMESPACE],
-                requires=[serving_ns],
+            f"{name}-network-policies", _policies(args.models, serving_ns), opts=pulumi.ResourceOptions(parent=self)
+        )
+        self.register_outputs({"gateway": GATEWAY, "pool": POOL})
+
+    def _body_router(
+        self,
+        name: str,
+        args: IstioInferenceGatewayArgs,
+        ingress_ns: pulumi.Resource,
+        istio: list[pulumi.Resource],
+        nodes: list[pulumi.Resource],
+    ) -> BodyRouter | None:
+        """Upstream's router for Istio (the body-based-routing chart, provider istio) in the Gateway's namespace:
+        the chart's EnvoyFilter targets the Gateway by name in the release namespace, and its DestinationRule
+        gives the Gateway TLS to the router's Service there. Only the Gateway's pods call it."""
+        if not args.body_routing:
+            return None
+        return BodyRouter(
+            f"{name}-body-router",
+            BodyRouterArgs(
+                namespace=INGRESS_NAMESPACE,
+                gateway_name=GATEWAY,
+                provider=ISTIO_PROVIDER,
+                requires=[ingress_ns, *istio],  # Istio's CRDs come with its base chart
+                nodes=nodes,
+                gateway_peers=[Peer(GATEWAY_POD_LABELS)],
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.register_outputs({"gateway": GATEWAY, "pool": POOL})
 
     def _crds(
         self, name: str, args: IstioInferenceGatewayArgs
@@ -333,15 +317,16 @@ class IstioInferenceGateway(pulumi.ComponentResource):
             api_version="gateway.networking.k8s.io/v1",
             kind="HTTPRoute",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ROUTE, namespace=NAMESPACE),
-            spec=ROUTE_SPEC,
-            # After the pool it names and its running picker: a request routed earlier finds no pool, or no picker.
+            spec=route_spec(args.models),
+            # After the pools it names, their running pickers and objectives, and the router that sets the model
+            # header: a request routed earlier finds no pool, no picker, or no header.
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[
                     serving_ns,
                     self.gateway,
-                    self.picker.pool,
-                    self.picker.deployment,
+                    *(r for m in self.models for r in m.routable()),
+                    *([self.body_router.chart] if self.body_router else []),
                     *self._crd("gateway.networking.k8s.io", "HTTPRoute"),
                 ],
             ),

@@ -1,7 +1,8 @@
 """BodyRouter: body-based routing in front of several models' pools, as GKE documents it (the vendored
 `body-based-routing` chart with provider gke, inference/models/facts.py): an ext_proc server that copies the
 request body's `model` into the X-Gateway-Model-Name header, attached to the Gateway as a GCPRoutingExtension,
-so the route's per-model rules can match it.
+so the route's per-model rules can match it. In Istio mode the same chart with provider istio attaches it with
+an EnvoyFilter and a DestinationRule instead (upstream's "Serving multiple inference pools", tab Istio).
 
 Every request passes through it, so it is not left a single point of failure: the chart's own `bbr.replicas`
 at two, and what the chart has no value for (templates/bbr.yaml: no resources, probes, spread or disruption
@@ -19,8 +20,11 @@ import pulumi_kubernetes as k8s
 
 from inference.common import post_render
 from inference.models import facts
+from inference.serving.network_policy import Peer, ip_blocks, pod_peers
 
 RELEASE = "body-based-router"  # the release name GKE's guide installs the chart under
+# The chart's `provider.name` values that attach the router to a Gateway (templates/gke.yaml, templates/istio.yaml).
+GKE_PROVIDER, ISTIO_PROVIDER = "gke", "istio"
 REPLICAS = 2  # one can be drained or restarted while the other keeps routing
 # Not sized by upstream (the chart sets none): a Go ext_proc server that reads each request body once.
 RESOURCES = {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}}
@@ -36,13 +40,16 @@ class BodyRouterArgs:
     # namespace denies every other ingress (inference/serving/network_policy.py).
     gateway_ranges: Sequence[str] = ()
     health_check_ranges: Sequence[str] = ()
+    provider: str = GKE_PROVIDER
+    gateway_peers: Sequence[Peer] = ()  # the Gateway's proxies inside the cluster (Istio)
 
 
-def chart_values(gateway_name: str) -> dict:
-    """Only what differs from the chart's defaults: the GKE objects, the Gateway they attach to, two replicas.
-    The image (registry.k8s.io/gateway-api-inference-extension/bbr:v1.5.0) and the plugins stay the chart's."""
+def chart_values(gateway_name: str, provider: str = GKE_PROVIDER) -> dict:
+    """Only what differs from the chart's defaults: the provider's objects, the Gateway they attach to, two
+    replicas. The image (registry.k8s.io/gateway-api-inference-extension/bbr:v1.5.0) and the plugins stay the
+    chart's."""
     return {
-        "provider": {"name": "gke"},
+        "provider": {"name": provider},
         "inferenceGateway": {"name": gateway_name},
         "bbr": {"replicas": REPLICAS},
     }
@@ -98,7 +105,7 @@ class BodyRouter(pulumi.ComponentResource):
             chart=facts.BODY_ROUTER_CHART,
             name=RELEASE,
             namespace=args.namespace,
-            values=chart_values(args.gateway_name),
+            values=chart_values(args.gateway_name, args.provider),
             post_renderer=post_renderer(),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.requires, *args.nodes]),
         )
@@ -130,10 +137,7 @@ def network_policy_spec(args: BodyRouterArgs) -> k8s.networking.v1.NetworkPolicy
         policy_types=["Ingress"],
         ingress=[
             k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                from_=[
-                    k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr=c))
-                    for c in ranges
-                ],
+                from_=[*ip_blocks(ranges), *pod_peers(args.gateway_peers)],
                 ports=[
                     k8s.networking.v1.NetworkPolicyPortArgs(port=p, protocol="TCP")
                     for p in (facts.BODY_ROUTER_PORT, facts.BODY_ROUTER_HEALTH_PORT)

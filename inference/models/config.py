@@ -288,11 +288,12 @@ def model_routing(top: Reader, served: tuple[ServedModel, ...], mode: str | None
                 "modelRouting", top.raw["modelRouting"], "does nothing with one model", "remove it, or list models"
             )
         return None
-    supported = class_name in facts.ROUTING_EXTENSION_CLASSES
+    # Istio runs the router through an EnvoyFilter on its own Gateway (inference/models/body_router.py).
+    supported = class_name in facts.ROUTING_EXTENSION_CLASSES or mode == ISTIO
     routing = top.choice("modelRouting", facts.BODY if supported else facts.HEADER, facts.MODEL_ROUTINGS)
     if routing == facts.BODY and class_name is None:  # the class is refused: its problem says enough
         return None
-    if routing == facts.BODY and not supported and mode != ISTIO:
+    if routing == facts.BODY and not supported:
         top.problem(
             "modelRouting",
             routing,
@@ -309,27 +310,22 @@ def check(top: Reader, served: tuple[ServedModel, ...], fields: Mapping[str, Any
     allow."""
     if not served:
         return
-    gw = fields["gateway"]
-    if gw.mode == ISTIO or fields.get("migration") is not None:
-        if gw.mode == ISTIO:
-            what, fix = (
-                "Istio mode brings its own servers and picker",
-                "or gateway.mode single-cluster or multi-cluster",
-            )
-        else:
-            what, fix = "a migration moves one model", "until the migration is done"
+    if fields.get("migration") is not None:
         top.problem(
             "models",
             [m.model.id for m in served],
-            f"serves several models, and {what}",
-            f"serve one model (model) {fix}",
+            "serves several models, and a migration moves one model",
+            "serve one model (model) until the migration is done",
         )
         return
     if not checks.server_lora_refused(top, served, fields["model_server"]):
-        _check_replicas(top, served, fields["autoscaling"], fields["accelerator"], fields["model_server"])
+        # Istio mode refuses autoscaling (inference/istio/config.py): the fix cannot be to turn it on.
+        unscaled = ": Istio mode has no autoscaling" if fields["gateway"].mode == ISTIO else ", or turn autoscaling on"
+        _check_replicas(top, served, fields, unscaled)
 
 
-def _check_replicas(top: Reader, served, scaling, accelerator, server: ModelServer) -> None:
+def _check_replicas(top: Reader, served, fields: Mapping[str, Any], unscaled: str) -> None:
+    scaling, accelerator, server = fields["autoscaling"], fields["accelerator"], fields["model_server"]
     for i, m in enumerate(served):
         if scaling and m.replicas is not None:
             top.problem(
@@ -344,7 +340,7 @@ def _check_replicas(top: Reader, served, scaling, accelerator, server: ModelServ
                 f"models[{i}].maxReplicas" if m.max_replicas is not None else f"models[{i}].minReplicas",
                 m.max_replicas if m.max_replicas is not None else m.min_replicas,
                 "does nothing unless autoscaling is on",
-                f"set models[{i}].replicas, or turn autoscaling on",
+                f"set models[{i}].replicas{unscaled}",
             )
             return
         low, high = bounds(m, scaling)

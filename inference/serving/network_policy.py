@@ -43,6 +43,7 @@ class ServingNetworkPoliciesArgs:
     # The endpoint pickers: labels, or label keys every picker has (the charts' `inferencepool`).
     picker_labels: Mapping[str, str] = field(default_factory=dict)
     picker_label_keys: Sequence[str] = ()
+    picker_apps: Sequence[str] = ()  # several models in Istio mode: every model's picker, by its `app` label
     picker_ports: Sequence[int] = ()  # ext-proc and health: what the Gateway calls
     picker_metrics_port: int | None = None
     gateway_ranges: Sequence[str] = ()  # the Gateway's proxies outside the cluster (proxy-only subnets)
@@ -52,11 +53,11 @@ class ServingNetworkPoliciesArgs:
     requires: Sequence[pulumi.Resource] = ()  # the namespace
 
 
-def _ip_blocks(ranges: Sequence[str]) -> list[k8s.networking.v1.NetworkPolicyPeerArgs]:
+def ip_blocks(ranges: Sequence[str]) -> list[k8s.networking.v1.NetworkPolicyPeerArgs]:
     return [k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr=c)) for c in ranges]
 
 
-def _peers(peers: Sequence[Peer]) -> list[k8s.networking.v1.NetworkPolicyPeerArgs]:
+def pod_peers(peers: Sequence[Peer]) -> list[k8s.networking.v1.NetworkPolicyPeerArgs]:
     return [
         k8s.networking.v1.NetworkPolicyPeerArgs(
             pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(p.labels)),
@@ -82,6 +83,8 @@ def _ports(ports: Sequence[int]) -> list[k8s.networking.v1.NetworkPolicyPortArgs
 
 
 def picker_selector(args: ServingNetworkPoliciesArgs) -> k8s.meta.v1.LabelSelectorArgs:
+    if args.picker_apps:
+        return _apps(args.picker_apps)
     return k8s.meta.v1.LabelSelectorArgs(
         match_labels=dict(args.picker_labels) or None,
         match_expressions=[
@@ -98,7 +101,11 @@ class ServingNetworkPolicies(pulumi.ComponentResource):
         super().__init__("inference:serving:ServingNetworkPolicies", name, None, opts)
         self._opts = pulumi.ResourceOptions(parent=self, depends_on=list(args.requires))
         self._namespace = args.namespace
-        gateway = [*_ip_blocks(args.gateway_ranges), *_ip_blocks(args.health_check_ranges), *_peers(args.gateway_peers)]
+        gateway = [
+            *ip_blocks(args.gateway_ranges),
+            *ip_blocks(args.health_check_ranges),
+            *pod_peers(args.gateway_peers),
+        ]
         self.default_deny = self._policy(f"{name}-default-deny", DEFAULT_DENY, k8s.meta.v1.LabelSelectorArgs(), [])
         pickers = picker_selector(args)
         self.model_servers = self._policy(
@@ -146,7 +153,10 @@ class ServingNetworkPolicies(pulumi.ComponentResource):
 def _servers_selector(args: ServingNetworkPoliciesArgs) -> k8s.meta.v1.LabelSelectorArgs:
     if not args.model_server_apps:
         return k8s.meta.v1.LabelSelectorArgs(match_labels=dict(args.model_server_labels))
-    requirement = k8s.meta.v1.LabelSelectorRequirementArgs(
-        key="app", operator="In", values=list(args.model_server_apps)
-    )
+    return _apps(args.model_server_apps)
+
+
+def _apps(apps: Sequence[str]) -> k8s.meta.v1.LabelSelectorArgs:
+    """The pods whose `app` label is one of `apps`."""
+    requirement = k8s.meta.v1.LabelSelectorRequirementArgs(key="app", operator="In", values=list(apps))
     return k8s.meta.v1.LabelSelectorArgs(match_expressions=[requirement])

@@ -25,6 +25,8 @@ from inference.models.facts import LORA_TPU_ENV
 from inference.serving.facts import NODE_POOL_LABEL, VLLM_MEMORY_REQUEST_GI
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from inference.serving.model_server import LoraAdapter, ModelServerArgs, TpuServing
 
 FUSE_DRIVER = "gcsfuse.csi.storage.gke.io"
@@ -273,8 +275,11 @@ def simulator_lora_args(args: ModelServerArgs) -> list[str]:
     """The simulator's LoRA flags (inference/models/facts.py): one JSON module per adapter, on its base model."""
     if not args.adapters:
         return []
-    modules = [
-        json.dumps({"name": a.name, "path": a.source, "base_model_name": args.served_name}, sort_keys=True)
-        for a in args.adapters
+    return ["--max-loras", str(len(args.adapters)), "--lora-modules", *lora_modules(args.served_name, args.adapters)]
+
+
+def lora_modules(served_name: str, adapters: Sequence[LoraAdapter]) -> list[str]:
+    """The simulator's `--lora-modules` values: a JSON module per adapter (its name and source) on `served_name`."""
+    return [
+        json.dumps({"name": a.name, "path": a.source, "base_model_name": served_name}, sort_keys=True) for a in adapters
     ]
-    return ["--max-loras", str(len(args.adapters)), "--lora-modules", *modules]

@@ -2159,8 +2159,9 @@ SEVERAL_MODELS = [
     Bad("LoRA adapters on the pinned vllm-tpu image", {"model": None, "models": [{**GEMMA, "adapters": [
         {"name": "sql", "source": "org/lora"}]}]}, "models[0].adapters", '["sql"]',
         "or set modelServer.image to a vllm-tpu image on tpu-inference 0.25.0 or later"),
-    Bad("models in Istio mode", {**ISTIO_ON_DEV, "model": None, **several(LLAMA)}, "models",
-        '["google/gemma-3-27b-it", "meta-llama/Llama-3.1-8B-Instruct"]', "Istio mode brings its own", "dev"),
+    Bad("a model's replica bounds in Istio mode", {**ISTIO_ON_DEV, "model": None, **several({**LLAMA,
+        "maxReplicas": 2})}, "models[1].maxReplicas", "2", "set models[1].replicas: Istio mode has no autoscaling",
+        "dev"),
     Bad("models on an existing cluster", several(LLAMA), "models", '[{"id": "google/gemma-3-27b-it", "servedName": '
         '"gemma-3-27b"}, {"name": "llama", "id": "meta-llama/Llama-3.1-8B-Instruc…',
         "does nothing on an existing cluster", "istio"),
