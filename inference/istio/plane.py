@@ -20,6 +20,7 @@ import yaml
 from inference.common import vendored
 from inference.common.images import SIMULATOR_IMAGE
 from inference.common.kubernetes import NONROOT_UID, POD_IDENTITY, field_env, nonroot_pod, restricted
+from inference.common.network_policy import namespace_ingress
 from inference.istio.facts import (
     ADAPTER,
     BASE_MODEL,
@@ -39,6 +40,7 @@ from inference.istio.facts import (
     INTERNAL_LOAD_BALANCER,
     ISTIO_HUB,
     ISTIO_NAMESPACE,
+    LISTENER_PORT,
     NAMESPACE,
     OBJECTIVE_CRD_FILE,
     PILOT_ENV,
@@ -50,6 +52,7 @@ from inference.istio.facts import (
     SERVER_LABELS,
     SERVING_PORT,
 )
+from inference.istio.network_policy import ingress_namespace_args, istio_namespace_args
 from inference.istio.picker import EndpointPicker
 from inference.serving.network_policy import Peer, ServingNetworkPolicies, ServingNetworkPoliciesArgs
 from inference.serving.pods import probes
@@ -162,7 +165,7 @@ def _gateway_spec(internal_load_balancer: bool) -> dict:
         "listeners": [
             {
                 "name": "http",
-                "port": 80,
+                "port": LISTENER_PORT,
                 "protocol": "HTTP",
                 "allowedRoutes": {
                     "namespaces": {"from": "All"},
@@ -232,7 +235,19 @@ class IstioInferenceGateway(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self._system_network_policies(name, ingress_ns)
         self.register_outputs({"gateway": GATEWAY, "pool": POOL})
+
+    def _system_network_policies(self, name: str, ingress_ns: pulumi.Resource) -> None:
+        """Istio's namespaces deny ingress too (inference/istio/network_policy.py); istio-system only where the
+        program installs Istio, else it is not the program's."""
+        in_self = pulumi.ResourceOptions(parent=self)
+        args = ingress_namespace_args([ingress_ns])
+        self.ingress_network_policies = namespace_ingress(f"{name}-ingress-network-policies", args, in_self)
+        self.istio_network_policies = []
+        if self.istio_namespace:
+            args = istio_namespace_args([self.istio_namespace])
+            self.istio_network_policies = namespace_ingress(f"{name}-istio-network-policies", args, in_self)
 
     def _crds(
         self, name: str, args: IstioInferenceGatewayArgs
@@ -264,7 +279,7 @@ class IstioInferenceGateway(pulumi.ComponentResource):
 
     def _istio(self, name: str, args: IstioInferenceGatewayArgs, nodes: list[pulumi.Resource]) -> list[pulumi.Resource]:
         """The GatewayClasses istiod would make, then Istio's base and istiod charts; [] when Istio is there."""
-        self.istio_base = self.istiod = None
+        self.istio_base = self.istiod = self.istio_namespace = None
         self.gateway_classes: dict[str, k8s.apiextensions.CustomResource] = {}
         if not args.install_istio:
             return []
@@ -279,7 +294,7 @@ class IstioInferenceGateway(pulumi.ComponentResource):
                     parent=self, depends_on=self._crd("gateway.networking.k8s.io", "GatewayClass")
                 ),
             )
-        istio_ns = self._namespace(name, ISTIO_NAMESPACE)
+        istio_ns = self.istio_namespace = self._namespace(name, ISTIO_NAMESPACE)
         self.istio_base = k8s.helm.v4.Chart(
             f"{name}-istio-base",
             chart=chart_path("istio-base", args.istio_version),
