@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from inference.common import vendored
-from inference.common.images import SIMULATOR_IMAGE
+from inference.common.images import ISTIOD_IMAGES, SIMULATOR_IMAGE, has_digest
 from inference.common.kubernetes import NONROOT_UID, POD_IDENTITY, field_env, nonroot_pod, restricted
 from inference.common.network_policy import namespace_ingress
 from inference.istio.facts import (
@@ -74,10 +74,16 @@ def istiod_values(version: str) -> dict:
     """The guide's `istioctl install --set profile=minimal --set values.pilot.env...`: `minimal` is the
     default profile without an ingress gateway (manifests/profiles/minimal.yaml), i.e. just the base and
     istiod charts, which have no `minimal` profile file of their own; `pilot.env` is the chart's env; and the
-    hardening above."""
+    hardening above; once a digest is recorded for istiod's image, `pilot.image` as the whole pinned reference."""
+    image = ISTIOD_IMAGES[version]
     return {
         "global": {"hub": ISTIO_HUB, "tag": version, "proxy": {"seccompProfile": RUNTIME_DEFAULT}},
-        "pilot": {"env": dict(PILOT_ENV), "seccompProfile": RUNTIME_DEFAULT, "resources": ISTIOD_RESOURCES},
+        "pilot": {
+            "env": dict(PILOT_ENV),
+            "seccompProfile": RUNTIME_DEFAULT,
+            "resources": ISTIOD_RESOURCES,
+            **({"image": image} if has_digest(image) else {}),
+        },
     }
 
 

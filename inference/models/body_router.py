@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from inference.common import post_render
+from inference.common import images, post_render
 from inference.models import facts
 
 RELEASE = "body-based-router"  # the release name GKE's guide installs the chart under
@@ -39,12 +39,15 @@ class BodyRouterArgs:
 
 
 def chart_values(gateway_name: str) -> dict:
-    """Only what differs from the chart's defaults: the GKE objects, the Gateway they attach to, two replicas.
-    The image (registry.k8s.io/gateway-api-inference-extension/bbr:v1.5.0) and the plugins stay the chart's."""
+    """Only what differs from the chart's defaults: the GKE objects, the Gateway they attach to, two replicas,
+    and, once a digest is recorded for the chart's own image (images.BODY_ROUTER_IMAGE), its tag with the digest
+    (the chart renders `registry/repository:tag`); the plugins stay the chart's."""
+    image = images.BODY_ROUTER_IMAGE
+    pinned = {"image": {"tag": images.chart_tag(image)}} if images.has_digest(image) else {}
     return {
         "provider": {"name": "gke"},
         "inferenceGateway": {"name": gateway_name},
-        "bbr": {"replicas": REPLICAS},
+        "bbr": {"replicas": REPLICAS, **pinned},
     }
 
 
