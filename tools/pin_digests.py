@@ -43,9 +43,12 @@ Opener = Callable[[urllib.request.Request], object]
 
 
 def tagged() -> list[str]:
-    """Every image images.py pins, the charts' endpoint pickers included, as repository:tag (a digest left off)."""
+    """Every image images.py pins, the charts' included (`*_IMAGES`: one per chart version), as repository:tag
+    (a digest left off)."""
     refs = [v for k, v in vars(images).items() if k.endswith("_IMAGE") and isinstance(v, str)]
-    return sorted({ref.split("@", 1)[0] for ref in [*refs, *images.PICKER_IMAGES.values()]})
+    charts = [m for k, m in vars(images).items() if k.endswith("_IMAGES") and isinstance(m, dict)]
+    per_chart = [v for m in charts for v in m.values()]
+    return sorted({ref.split("@", 1)[0] for ref in [*refs, *per_chart]})
 
 
 def _request(url: str, token: str | None = None) -> urllib.request.Request:

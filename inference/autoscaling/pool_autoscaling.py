@@ -18,12 +18,16 @@ import pulumi_kubernetes as k8s
 
 from inference.common.images import ADAPTER_IMAGE
 from inference.common.kubernetes import NONROOT_UID, nonroot_pod, restricted, scratch
+from inference.common.network_policy import Allow, NamespaceIngressArgs, Rule, namespace_ingress
+from inference.core.facts.api_server import API_SERVER_PEERS
 
 ADAPTER_NAMESPACE = "custom-metrics"
 ADAPTER = "custom-metrics-stackdriver-adapter"
 ADAPTER_RESOURCES = {"cpu": "250m", "memory": "200Mi"}  # the guide's requests = limits
 ADAPTER_LABELS = {"run": ADAPTER, "k8s-app": ADAPTER}
 ADAPTER_PORT = 443  # the adapter's API server (upstream's Service targets it)
+# The namespace admits only the API server's calls to the metrics APIs the adapter answers; nothing scrapes it.
+ADAPTER_INGRESS = "metrics-adapter-ingress"
 # The adapter's image is distroless/static (upstream's Dockerfile): it runs as distroless's non-root user, which
 # may bind 443 because the pod lowers the first unprivileged port, a namespaced sysctl Kubernetes counts as safe
 # (https://kubernetes.io/docs/tasks/administer-cluster/sysctl-cluster/#safe-and-unsafe-sysctls), instead of
@@ -135,6 +139,11 @@ def hpa_spec(args: PoolAutoscalingArgs) -> k8s.autoscaling.v2.HorizontalPodAutos
     )
 
 
+def adapter_ingress() -> Allow:
+    """The adapter's API port, from the API server (inference/core/facts/api_server.py: from every source)."""
+    return Allow(ADAPTER_INGRESS, ADAPTER_LABELS, [Rule([ADAPTER_PORT], API_SERVER_PEERS)])
+
+
 def _health(period: int, failures: int | None = None, delay: int | None = None) -> k8s.core.v1.ProbeArgs:
     return k8s.core.v1.ProbeArgs(
         http_get=k8s.core.v1.HTTPGetActionArgs(path="/healthz", port=ADAPTER_PORT, scheme="HTTPS"),
@@ -211,6 +220,11 @@ class PoolAutoscaling(pulumi.ComponentResource):
             ),
         )
         self.api_services = self._api_services(name, in_namespace)
+        self.network_policies = namespace_ingress(
+            f"{name}-adapter-network-policies",
+            NamespaceIngressArgs(ADAPTER_NAMESPACE, [adapter_ingress()], requires=[namespace]),
+            pulumi.ResourceOptions(parent=self),
+        )
         # Named after the pool, in the pool's namespace, as the guide does; it waits for the metrics API.
         self._hpa_reads_binding = self._hpa_reads(name)
         self.hpa = k8s.autoscaling.v2.HorizontalPodAutoscaler(

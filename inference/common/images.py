@@ -22,6 +22,12 @@ def pinned(image: str) -> str:
     return f"{image}@{DIGESTS[image]}" if image in DIGESTS else image
 
 
+def has_digest(image: str) -> bool:
+    """Whether `image` carries a recorded digest: a chart's image values change only then, so a stack whose
+    images have none renders its charts from unchanged values."""
+    return "@sha256:" in image
+
+
 def chart_tag(image: str) -> str:
     """What a chart's `image.tag` value takes so it renders `image`: the tag, and the digest when there is one."""
     return image.rsplit("/", 1)[-1].split(":", 1)[1]
@@ -39,6 +45,12 @@ PICKER_IMAGES = {
     version: pinned(f"registry.k8s.io/gateway-api-inference-extension/epp:{version}")
     for version in ("v0.5.1", "v1.1.0", "v1.5.0")
 }
+# The body-based router the vendored body-based-routing chart renders from `bbr.image` (registry/repository:tag,
+# templates/bbr.yaml), at the chart's version: the digest goes into its tag value (chart_tag).
+BODY_ROUTER_IMAGE = pinned("registry.k8s.io/gateway-api-inference-extension/bbr:v1.5.0")
+# istiod of each vendored istiod chart, at the chart's version. The chart takes `pilot.image` whole when it
+# contains '/' (templates/deployment.yaml), and builds hub/image:tag from it otherwise.
+ISTIOD_IMAGES = {version: pinned(f"docker.io/istio/pilot:{version}") for version in ("1.29.6",)}
 # Istio mode's endpoint picker: the guide runs a staging build (epp:v20251119-2aaf2a6); the release matching
 # the Inference Extension CRDs the mode installs (v1.1.0) is pinned instead.
 ISTIO_EPP_IMAGE = PICKER_IMAGES["v1.1.0"]

@@ -76,6 +76,18 @@ GATEWAY = "gateway"
 # serving namespace's network policies admit (inference/serving/network_policy.py).
 GATEWAY_POD_LABELS = {"gateway.networking.k8s.io/gateway-name": GATEWAY}
 EPP_METRICS_PORT = 9090
+# The Gateway's one listener (inference/istio/plane.py): istiod's generated Service has no targetPort, so the
+# proxies' pods serve the listener's port itself (istio 1.29.6 manifests/charts/istio-control/istio-discovery/
+# files/kube-gateway.yaml: Service `port: {{ $val.Port }}`, and the pods may bind it through
+# `net.ipv4.ip_unprivileged_port_start: 0`).
+LISTENER_PORT = 80
+# istiod's pods and the two ports something calls (the vendored chart's templates/deployment.yaml and
+# service.yaml): 15017 the API server's webhooks (Service port 443), 15012 xDS and certificates over TLS, the
+# mesh's `discoveryAddress` (templates/configmap.yaml `istiod.<namespace>.svc:15012`) the Gateway's proxies
+# use. Its plaintext xDS (15010), debug (8080) and monitoring (15014) ports have no caller here.
+ISTIOD_LABELS = {"app": "istiod"}
+ISTIOD_WEBHOOK_PORT = 15017
+ISTIOD_XDS_PORT = 15012
 GMP_NAMESPACE = "gmp-system"  # Managed Prometheus's collectors (inference/serving/facts.py), on GKE
 ROUTE = "httproute-for-inferencepool"
 SERVING_PORT = 8000

@@ -18,6 +18,8 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from inference.common import vendored
+from inference.common.images import ISTIOD_IMAGES, has_digest
+from inference.common.network_policy import namespace_ingress
 from inference.istio.facts import (
     ADAPTER,
     CLUSTER_IP_SERVICE,
@@ -35,6 +37,7 @@ from inference.istio.facts import (
     INTERNAL_LOAD_BALANCER,
     ISTIO_HUB,
     ISTIO_NAMESPACE,
+    LISTENER_PORT,
     NAMESPACE,
     OBJECTIVE_CRD_FILE,
     PILOT_ENV,
@@ -45,6 +48,7 @@ from inference.istio.facts import (
     SERVING_PORT,
 )
 from inference.istio.models import GUIDE_MODEL, IstioModel, route_rule
+from inference.istio.network_policy import ingress_namespace_args, istio_namespace_args
 from inference.istio.serving import ModelServing
 from inference.models.body_router import ISTIO_PROVIDER, BodyRouter, BodyRouterArgs
 from inference.serving.network_policy import Peer, ServingNetworkPolicies, ServingNetworkPoliciesArgs
@@ -66,10 +70,16 @@ def istiod_values(version: str) -> dict:
     """The guide's `istioctl install --set profile=minimal --set values.pilot.env...`: `minimal` is the
     default profile without an ingress gateway (manifests/profiles/minimal.yaml), i.e. just the base and
     istiod charts, which have no `minimal` profile file of their own; `pilot.env` is the chart's env; and the
-    hardening above."""
+    hardening above; once a digest is recorded for istiod's image, `pilot.image` as the whole pinned reference."""
+    image = ISTIOD_IMAGES[version]
     return {
         "global": {"hub": ISTIO_HUB, "tag": version, "proxy": {"seccompProfile": RUNTIME_DEFAULT}},
-        "pilot": {"env": dict(PILOT_ENV), "seccompProfile": RUNTIME_DEFAULT, "resources": ISTIOD_RESOURCES},
+        "pilot": {
+            "env": dict(PILOT_ENV),
+            "seccompProfile": RUNTIME_DEFAULT,
+            "resources": ISTIOD_RESOURCES,
+            **({"image": image} if has_digest(image) else {}),
+        },
     }
 
 
@@ -143,7 +153,7 @@ def _gateway_spec(internal_load_balancer: bool) -> dict:
         "listeners": [
             {
                 "name": "http",
-                "port": 80,
+                "port": LISTENER_PORT,
                 "protocol": "HTTP",
                 "allowedRoutes": {
                     "namespaces": {"from": "All"},
@@ -190,6 +200,7 @@ class IstioInferenceGateway(pulumi.ComponentResource):
         self.network_policies = ServingNetworkPolicies(
             f"{name}-network-policies", _policies(args.models, serving_ns), opts=pulumi.ResourceOptions(parent=self)
         )
+        self._system_network_policies(name, ingress_ns)
         self.register_outputs({"gateway": GATEWAY, "pool": POOL})
 
     def _body_router(
@@ -217,6 +228,17 @@ class IstioInferenceGateway(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def _system_network_policies(self, name: str, ingress_ns: pulumi.Resource) -> None:
+        """Istio's namespaces deny ingress too (inference/istio/network_policy.py); istio-system only where the
+        program installs Istio, else it is not the program's."""
+        in_self = pulumi.ResourceOptions(parent=self)
+        args = ingress_namespace_args([ingress_ns])
+        self.ingress_network_policies = namespace_ingress(f"{name}-ingress-network-policies", args, in_self)
+        self.istio_network_policies = []
+        if self.istio_namespace:
+            args = istio_namespace_args([self.istio_namespace])
+            self.istio_network_policies = namespace_ingress(f"{name}-istio-network-policies", args, in_self)
 
     def _crds(
         self, name: str, args: IstioInferenceGatewayArgs
@@ -248,7 +270,7 @@ class IstioInferenceGateway(pulumi.ComponentResource):
 
     def _istio(self, name: str, args: IstioInferenceGatewayArgs, nodes: list[pulumi.Resource]) -> list[pulumi.Resource]:
         """The GatewayClasses istiod would make, then Istio's base and istiod charts; [] when Istio is there."""
-        self.istio_base = self.istiod = None
+        self.istio_base = self.istiod = self.istio_namespace = None
         self.gateway_classes: dict[str, k8s.apiextensions.CustomResource] = {}
         if not args.install_istio:
             return []
@@ -263,7 +285,7 @@ class IstioInferenceGateway(pulumi.ComponentResource):
                     parent=self, depends_on=self._crd("gateway.networking.k8s.io", "GatewayClass")
                 ),
             )
-        istio_ns = self._namespace(name, ISTIO_NAMESPACE)
+        istio_ns = self.istio_namespace = self._namespace(name, ISTIO_NAMESPACE)
         self.istio_base = k8s.helm.v4.Chart(
             f"{name}-istio-base",
             chart=chart_path("istio-base", args.istio_version),

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from inference.common import post_render
+from inference.common import images, post_render
+from inference.common.network_policy import Peer, peers
 from inference.models import facts
-from inference.serving.network_policy import Peer, ip_blocks, pod_peers
+from inference.serving.network_policy import ip_blocks
 
 RELEASE = "body-based-router"  # the release name GKE's guide installs the chart under
 # The chart's `provider.name` values that attach the router to a Gateway (templates/gke.yaml, templates/istio.yaml).
@@ -46,12 +47,14 @@ class BodyRouterArgs:
 
 def chart_values(gateway_name: str, provider: str = GKE_PROVIDER) -> dict:
     """Only what differs from the chart's defaults: the provider's objects, the Gateway they attach to, two
-    replicas. The image (registry.k8s.io/gateway-api-inference-extension/bbr:v1.5.0) and the plugins stay the
-    chart's."""
+    replicas, and, once a digest is recorded for the chart's own image (images.BODY_ROUTER_IMAGE), its tag with the
+    digest (the chart renders `registry/repository:tag`); the plugins stay the chart's."""
+    image = images.BODY_ROUTER_IMAGE
+    pinned = {"image": {"tag": images.chart_tag(image)}} if images.has_digest(image) else {}
     return {
         "provider": {"name": provider},
         "inferenceGateway": {"name": gateway_name},
-        "bbr": {"replicas": REPLICAS},
+        "bbr": {"replicas": REPLICAS, **pinned},
     }
 
 
@@ -137,7 +140,7 @@ def network_policy_spec(args: BodyRouterArgs) -> k8s.networking.v1.NetworkPolicy
         policy_types=["Ingress"],
         ingress=[
             k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                from_=[*ip_blocks(ranges), *pod_peers(args.gateway_peers)],
+                from_=[*ip_blocks(ranges), *peers(args.gateway_peers)],
                 ports=[
                     k8s.networking.v1.NetworkPolicyPortArgs(port=p, protocol="TCP")
                     for p in (facts.BODY_ROUTER_PORT, facts.BODY_ROUTER_HEALTH_PORT)

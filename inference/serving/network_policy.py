@@ -19,18 +19,12 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-NAMESPACE_LABEL = "kubernetes.io/metadata.name"  # every namespace has it, with its own name (Kubernetes >= 1.22)
-DEFAULT_DENY = "default-deny-ingress"
+from inference.common.network_policy import DEFAULT_DENY, NAMESPACE_LABEL, Peer, peers, policy, ports
+
+__all__ = ["Peer", "ServingNetworkPolicies", "ServingNetworkPoliciesArgs"]
+
 MODEL_SERVERS = "model-servers-ingress"
 ENDPOINT_PICKERS = "endpoint-pickers-ingress"
-
-
-@dataclass(frozen=True)
-class Peer:
-    """In-cluster clients: the pods with `labels` in `namespace` (None: the policy's own)."""
-
-    labels: Mapping[str, str]
-    namespace: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,18 +51,6 @@ def ip_blocks(ranges: Sequence[str]) -> list[k8s.networking.v1.NetworkPolicyPeer
     return [k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr=c)) for c in ranges]
 
 
-def pod_peers(peers: Sequence[Peer]) -> list[k8s.networking.v1.NetworkPolicyPeerArgs]:
-    return [
-        k8s.networking.v1.NetworkPolicyPeerArgs(
-            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(p.labels)),
-            namespace_selector=k8s.meta.v1.LabelSelectorArgs(match_labels={NAMESPACE_LABEL: p.namespace})
-            if p.namespace
-            else None,
-        )
-        for p in peers
-    ]
-
-
 def _namespaces(names: Sequence[str]) -> list[k8s.networking.v1.NetworkPolicyPeerArgs]:
     return [
         k8s.networking.v1.NetworkPolicyPeerArgs(
@@ -76,10 +58,6 @@ def _namespaces(names: Sequence[str]) -> list[k8s.networking.v1.NetworkPolicyPee
         )
         for n in names
     ]
-
-
-def _ports(ports: Sequence[int]) -> list[k8s.networking.v1.NetworkPolicyPortArgs]:
-    return [k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=p) for p in ports]
 
 
 def picker_selector(args: ServingNetworkPoliciesArgs) -> k8s.meta.v1.LabelSelectorArgs:
@@ -101,11 +79,7 @@ class ServingNetworkPolicies(pulumi.ComponentResource):
         super().__init__("inference:serving:ServingNetworkPolicies", name, None, opts)
         self._opts = pulumi.ResourceOptions(parent=self, depends_on=list(args.requires))
         self._namespace = args.namespace
-        gateway = [
-            *ip_blocks(args.gateway_ranges),
-            *ip_blocks(args.health_check_ranges),
-            *pod_peers(args.gateway_peers),
-        ]
+        gateway = [*ip_blocks(args.gateway_ranges), *ip_blocks(args.health_check_ranges), *peers(args.gateway_peers)]
         self.default_deny = self._policy(f"{name}-default-deny", DEFAULT_DENY, k8s.meta.v1.LabelSelectorArgs(), [])
         pickers = picker_selector(args)
         self.model_servers = self._policy(
@@ -119,15 +93,15 @@ class ServingNetworkPolicies(pulumi.ComponentResource):
                         k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=pickers),
                         *_namespaces(args.scraper_namespaces),
                     ],
-                    ports=_ports([args.serving_port]),
+                    ports=ports([args.serving_port]),
                 )
             ],
         )
-        picker_rules = [k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=gateway, ports=_ports(args.picker_ports))]
+        picker_rules = [k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=gateway, ports=ports(args.picker_ports))]
         if args.picker_metrics_port and args.scraper_namespaces:
             picker_rules.append(
                 k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                    from_=_namespaces(args.scraper_namespaces), ports=_ports([args.picker_metrics_port])
+                    from_=_namespaces(args.scraper_namespaces), ports=ports([args.picker_metrics_port])
                 )
             )
         self.endpoint_pickers = self._policy(f"{name}-endpoint-pickers", ENDPOINT_PICKERS, pickers, picker_rules)
@@ -136,18 +110,11 @@ class ServingNetworkPolicies(pulumi.ComponentResource):
     def _policy(
         self,
         name: str,
-        policy: str,
+        policy_name: str,
         selector: k8s.meta.v1.LabelSelectorArgs,
         ingress: list[k8s.networking.v1.NetworkPolicyIngressRuleArgs],
     ) -> k8s.networking.v1.NetworkPolicy:
-        return k8s.networking.v1.NetworkPolicy(
-            name,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=policy, namespace=self._namespace),
-            spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=selector, policy_types=["Ingress"], ingress=ingress or None
-            ),
-            opts=self._opts,
-        )
+        return policy(name, policy_name, self._namespace, selector, ingress, self._opts)
 
 
 def _servers_selector(args: ServingNetworkPoliciesArgs) -> k8s.meta.v1.LabelSelectorArgs:

@@ -90,8 +90,9 @@ ISTIO_RESOURCES = Counter(
         # the token and access reviews of the picker's authenticated /metrics, as the v1.1.0 chart grants them
         "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": 1,
         "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": 1,
-        # not in the guide: the serving namespace's default deny and what its servers and picker admit
-        "kubernetes:networking.k8s.io/v1:NetworkPolicy": 3,
+        # not in the guide: the serving namespace's default deny and what its servers and picker admit, and
+        # istio-ingress's and istio-system's default deny and what the Gateway's pods and istiod admit
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy": 7,
     }
 )
 # What the two Istio charts render (helm template, as the provider expands them).

@@ -187,6 +187,8 @@ def test_the_adapter_is_upstreams_manifest_as_typed_objects_with_the_guides_imag
     upstream = [d for d in yaml.safe_load_all(ADAPTER_MANIFEST.read_text()) if d]
     objects = autoscaling_objects(prod, region)
     expected = {f"{d['kind']}/{d['metadata']['name']}" for d in upstream} | {"HorizontalPodAutoscaler/gemma-pool"}
+    # Not upstream's: the namespace's default deny and the API server's way in (tests/serving/).
+    expected |= {"NetworkPolicy/default-deny-ingress", "NetworkPolicy/metrics-adapter-ingress"}
     assert set(objects) == expected
     deployment = objects["Deployment/custom-metrics-stackdriver-adapter"].inputs
     (c,) = deployment["spec"]["template"]["spec"]["containers"]

@@ -10,7 +10,12 @@ import pytest
 
 from inference.core.network import HEALTH_CHECK_RANGES
 from inference.models.facts import BODY_ROUTER_APP, BODY_ROUTER_HEALTH_PORT, BODY_ROUTER_PORT
-from inference.serving.network_policy import Peer, ServingNetworkPolicies, ServingNetworkPoliciesArgs
+from inference.serving.network_policy import (
+    MODEL_SERVERS,
+    Peer,
+    ServingNetworkPolicies,
+    ServingNetworkPoliciesArgs,
+)
 from tests.conftest import PLACEHOLDER, components, placeholder, plan_of
 from tools import drill
 
@@ -46,7 +51,8 @@ def _peer_admits(peer: dict, source: dict, own_namespace: str) -> bool:
 
 
 def admits(policies: list, namespace: str, labels: dict, port: int, source: dict) -> bool:
-    """Whether ingress from `source` ({"ip": ...} or {"labels", "namespace"}) to a pod reaches it on `port`."""
+    """Whether ingress from `source` ({"ip": ...} or {"labels", "namespace"}) to a pod reaches it on `port`.
+    `policies`: the plan's NetworkPolicies; a pod no policy selects admits everything."""
     selecting = [
         p.inputs["spec"]
         for p in policies
@@ -55,10 +61,11 @@ def admits(policies: list, namespace: str, labels: dict, port: int, source: dict
     if not selecting:
         return True
     return any(
-        port in {q["port"] for q in rule["ports"]} and any(_peer_admits(f, source, namespace) for f in rule["from"])
+        port in {q["port"] for q in rule["ports"]}
+        and (rule.get("from") is None or any(_peer_admits(f, source, namespace) for f in rule["from"]))
         for spec in selecting
         for rule in spec.get("ingress") or []
-    )
+    )  # a rule without `from` admits every source
 
 
 def _args(**changes) -> ServingNetworkPoliciesArgs:
@@ -130,12 +137,25 @@ def test_an_in_cluster_gateway_is_admitted_by_its_pods_labels_and_namespace():
 
 
 GKE_STACKS = ("prod", "dev", "guarded", "migration", "models")
+STACKS = (*GKE_STACKS, "istio")
+
+
+def _serving_namespaces(policies: list) -> set[str]:
+    """Where model servers serve: the namespaces of the serving feature's policies (the system namespaces the
+    program also denies are tests/serving/test_system_network_policies.py's)."""
+    return {p.inputs["metadata"]["namespace"] for p in policies if p.inputs["metadata"]["name"] == MODEL_SERVERS}
+
+
 WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:DaemonSet")
 
 
 def _served_ports(workload) -> set[int]:
+    """The ports its containers declare, and those their probes ask (the metrics adapter declares none)."""
     pod = workload.inputs["spec"]["template"]["spec"]
-    return {p["containerPort"] for c in pod["containers"] for p in c.get("ports") or []}
+    declared = {p["containerPort"] for c in pod["containers"] for p in c.get("ports") or []}
+    probes = [c.get(k) or {} for c in pod["containers"] for k in ("readinessProbe", "livenessProbe", "startupProbe")]
+    asked = {(p.get("httpGet") or p.get("grpc") or p.get("tcpSocket") or {}).get("port") for p in probes}
+    return declared | {port for port in asked if isinstance(port, int)}
 
 
 @pytest.mark.parametrize("stack", [*GKE_STACKS, "istio"])
@@ -146,9 +166,7 @@ def test_every_port_a_pod_of_a_denied_namespace_serves_is_admitted_from_the_gate
     outside the VPC's proxy ranges."""
     plan = plan_of(stack)
     policies = plan.by_type(POLICY)
-    denied = {
-        p.inputs["metadata"]["namespace"] for p in policies if p.inputs["metadata"]["name"] == "default-deny-ingress"
-    }
+    denied = _serving_namespaces(policies)
     assert denied
     proxies = [
         str(next(ipaddress.ip_network(s.inputs["ipCidrRange"]).hosts()))
@@ -230,21 +248,34 @@ def test_istio_mode_admits_its_gateways_pods():
     assert not admits(policies, "inference-model-server", {"app": "inference-model-server"}, 8000, {"ip": "10.0.0.1"})
 
 
-@pytest.mark.parametrize("stack", [*GKE_STACKS, "istio"])
+def gateway_pods(plan) -> list[tuple[str, dict, set[int]]]:
+    """The pods istiod deploys for each Istio Gateway, as (namespace, labels, ports): labelled with the Gateway's
+    name, serving its listeners' ports (inference/istio/facts.py); the plan has the Gateway, not its pods."""
+    return [
+        (
+            g.inputs["metadata"]["namespace"],
+            {"gateway.networking.k8s.io/gateway-name": g.inputs["metadata"]["name"]},
+            {listener["port"] for listener in g.inputs["spec"]["listeners"]},
+        )
+        for g in plan.by_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")
+        if g.inputs["spec"]["gatewayClassName"] == "istio"
+    ]
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_every_rule_opens_only_ports_its_selected_pods_serve(stack):
     """No allow without a need: every rule's pods exist in the namespace and serve every port it opens."""
     plan = plan_of(stack)
-    workloads = [w for t in WORKLOADS for w in plan.by_type(t)]
+    workloads = [
+        (w.inputs["metadata"]["namespace"], w.inputs["spec"]["template"]["metadata"]["labels"], _served_ports(w))
+        for t in WORKLOADS
+        for w in plan.by_type(t)
+    ] + gateway_pods(plan)
     for policy in plan.by_type(POLICY):
         namespace, spec = policy.inputs["metadata"]["namespace"], policy.inputs["spec"]
-        selected = [
-            w
-            for w in workloads
-            if w.inputs["metadata"]["namespace"] == namespace
-            and _selects(spec["podSelector"], w.inputs["spec"]["template"]["metadata"]["labels"])
-        ]
+        selected = [w for w in workloads if w[0] == namespace and _selects(spec["podSelector"], w[1])]
         assert selected, (stack, policy.name)
-        served = set().union(*(_served_ports(w) for w in selected))
+        served = set().union(*(w[2] for w in selected))
         for rule in spec.get("ingress") or []:
             assert {p["port"] for p in rule["ports"]} <= served, (stack, policy.name, rule["ports"])
 

@@ -66,8 +66,8 @@ PROD_RESOURCES = Counter(
         "kubernetes:networking.gke.io/v1:HealthCheckPolicy": 1,  # gemma-health-check
         "kubernetes:networking.gke.io/v1:GCPBackendPolicy": 1,  # gemma-backend-policy
         # Not in the walkthrough: per cluster, the serving namespace's default deny and what its model servers and
-        # endpoint picker admit (docs/security.md).
-        "kubernetes:networking.k8s.io/v1:NetworkPolicy": 6,
+        # endpoint picker admit, and the metrics adapter namespace's deny and its API port (docs/security.md).
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy": 10,
         # Safe by default: Cloud NAT for the private nodes (a router per region), the weights' Data Access logs.
         "gcp:compute/router:Router": 2,
         "gcp:compute/routerNat:RouterNat": 2,

@@ -13,8 +13,12 @@ from email.message import Message
 import pytest
 
 from inference.common import images
-from tests.conftest import plan_of
-from tools import engine, pin_digests
+from inference.istio.config import ISTIO_VERSIONS
+from inference.istio.plane import IstioInferenceGateway, IstioInferenceGatewayArgs
+from inference.models import facts as models_facts
+from inference.models.body_router import BodyRouter, BodyRouterArgs
+from tests.conftest import components, plan_of
+from tools import charts, engine, pin_digests
 
 STACKS = ("prod", "dev", "guarded", "istio", "migration", "models")
 ACCEPTED = engine.ROOT / "tools" / "unpinned_images.txt"
@@ -119,3 +123,52 @@ def test_the_resolver_refuses_an_answer_without_a_digest():
     with pytest.raises(ValueError, match="no sha256 digest"):
         pin_digests.registry_digest("ghcr.io/llm-d/llm-d-inference-sim:v0.7.1", lambda r: _Answer(headers={}))
     assert "vllm/vllm-tpu:v0.12.0" in pin_digests.tagged()
+
+
+def _rendered_images(plan: engine.Plan, chart: str) -> set[str]:
+    """The images of the Deployments the chart named `chart` renders (tools/charts.py, as the offline plan does)."""
+    objects = charts.expand(plan.one(charts.CHART, chart), engine.ROOT)
+    return {
+        c["image"]
+        for o in objects
+        if o.type == "kubernetes:apps/v1:Deployment"
+        for c in o.inputs["spec"]["template"]["spec"]["containers"]
+    }
+
+
+def test_the_chart_rendered_images_are_resolved_and_each_matches_its_vendored_chart():
+    tagged = pin_digests.tagged()
+    assert "registry.k8s.io/gateway-api-inference-extension/bbr:v1.5.0" in tagged
+    assert "docker.io/istio/pilot:1.29.6" in tagged
+    assert images.BODY_ROUTER_IMAGE.split("@")[0].endswith(f":{models_facts.BODY_ROUTER_CHART_VERSION}")
+    assert set(images.ISTIOD_IMAGES) == set(ISTIO_VERSIONS)  # one per vendored istiod chart
+
+
+def test_a_recorded_digest_reaches_the_body_routers_chart(monkeypatch):
+    """The chart builds `registry/repository:tag`: the digest rides in the tag value; without one the chart's
+    values stay as they were (no change to a deployed stack's chart)."""
+    tag_only = images.BODY_ROUTER_IMAGE
+
+    def build():
+        BodyRouter("r", BodyRouterArgs(namespace="ns", gateway_name="gw"))
+
+    plain = components(build)
+    assert "image" not in plain.one(charts.CHART, "r-chart").inputs["values"]["bbr"]
+    assert _rendered_images(plain, "r-chart") == {tag_only}
+    monkeypatch.setattr(images, "BODY_ROUTER_IMAGE", f"{tag_only}@{DIGEST}")
+    assert _rendered_images(components(build), "r-chart") == {f"{tag_only}@{DIGEST}"}
+
+
+def test_a_recorded_digest_reaches_istiod_whole(monkeypatch):
+    """The istiod chart takes `pilot.image` as it is when it contains '/', else builds hub/pilot:tag."""
+    version = ISTIO_VERSIONS[0]
+    args = IstioInferenceGatewayArgs(version, install_istio=True, install_crds=False, scorers=[("queue-scorer", 1)])
+
+    def build():
+        IstioInferenceGateway("i", args)
+
+    plain = components(build)
+    assert "image" not in plain.one(charts.CHART, "i-istiod").inputs["values"]["pilot"]
+    assert _rendered_images(plain, "i-istiod") == {f"docker.io/istio/pilot:{version}"}
+    monkeypatch.setitem(images.ISTIOD_IMAGES, version, f"docker.io/istio/pilot:{version}@{DIGEST}")
+    assert _rendered_images(components(build), "i-istiod") == {f"docker.io/istio/pilot:{version}@{DIGEST}"}
