@@ -152,10 +152,13 @@ class AutomationStack:
 
 
 def get_credentials(outputs: dict[str, Any], project: str, run: Runner = subprocess.run) -> None:
-    """Writes the kubectl contexts the outputs name (`gke_<project>_<zone>_<cluster>`)."""
+    """Writes the kubectl contexts the outputs name (`gke_<project>_<zone>_<cluster>`), through the DNS endpoint
+    where the cluster has one (its IP endpoint admits only authorized networks then)."""
     for cluster in outputs["clusters"].values():
         command = ["gcloud", "container", "clusters", "get-credentials", cluster["name"]]
-        done = run([*command, f"--zone={cluster['location']}", f"--project={project}"], capture_output=True, text=True)
+        where = [f"--zone={cluster['location']}", f"--project={project}"]
+        dns = ["--dns-endpoint"] if cluster.get("dnsEndpoint") else []
+        done = run([*command, *where, *dns], capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(command)}: {done.stderr.strip()}")
 

@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if not (engine.ROOT / f"Pulumi.{args.stack}.yaml").is_file():
-        stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in engine.ROOT.glob("Pulumi.*.yaml"))
+        stacks = stack_file.stack_names(engine.ROOT)
         print(
             f"error: no stack file Pulumi.{args.stack}.yaml in {engine.ROOT}; "
             f"the stacks here are: {', '.join(stacks) or 'none'}",

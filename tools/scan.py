@@ -19,9 +19,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools import engine
+from tools import engine, stack_file
 
-STACKS = ("prod", "dev", "guarded", "istio", "migration")
+STACKS = tuple(stack_file.stack_names(engine.ROOT))  # every stack file's, so a new stack is scanned too
 OUT = engine.ROOT / "build" / "plan"
 ACCEPTED = engine.ROOT / "tools" / "scan_accepted.txt"
 CHECKOV = engine.ROOT / "venv-scan" / "bin" / "checkov"

@@ -21,6 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 STAND_IN = "offline-stand-in-for-{key}"  # for `secure:` values, which need the stack's key
 
 
+def stack_names(root: Path | None = None) -> list[str]:
+    """Every stack the repository has a `Pulumi.<stack>.yaml` for, sorted."""
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in (root or ROOT).glob("Pulumi.*.yaml"))
+
+
 def project_file(root: Path | None = None) -> dict[str, Any]:
     return copy.deepcopy(_parsed_project(((root or ROOT) / "Pulumi.yaml").read_text()))
 
@@ -85,7 +90,7 @@ _StackFileLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|fa
 def _text(path: Path, root: Path) -> str:
     label = path.name
     if not path.is_file():
-        stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+        stacks = stack_names(root)
         raise cli_config.CliConfigError(
             f"no stack file {label} in {root}; the stacks here are: {', '.join(stacks) or 'none'}"
         )

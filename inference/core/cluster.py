@@ -59,7 +59,7 @@ class InferenceClusterArgs:
     # The control plane's DNS-based endpoint, which IAM guards: the provider and operators reach it from anywhere
     # with credentials, and the IP endpoint admits only `master_authorized_networks` (none: only the VPC).
     dns_endpoint: bool = False
-    intranode_visibility: bool = False  # same-node pod traffic goes through the VPC (flow logs see it)
+    intranode_visibility: bool | None = None  # same-node pod traffic through the VPC (flow logs see it); None: unset
     binary_authorization: str | None = None  # an evaluation mode; None: off
     secrets_key: str | None = None  # Cloud KMS key for application-layer secrets encryption
     gke_service_agent: pulumi.Input[str] | None = None  # member that must use the key
@@ -212,7 +212,7 @@ def _access_args(args: InferenceClusterArgs) -> dict:
         )
         if args.dns_endpoint
         else None,
-        "enable_intranode_visibility": True if args.intranode_visibility else None,
+        "enable_intranode_visibility": args.intranode_visibility,
         "binary_authorization": gcp.container.ClusterBinaryAuthorizationArgs(evaluation_mode=args.binary_authorization)
         if args.binary_authorization
         else None,
@@ -277,7 +277,7 @@ class InferenceCluster(pulumi.ComponentResource):
         self.cluster_name = args.cluster_name
         self.location = args.zone
         self.system_pool_name = SYSTEM_POOL
-        self.kube_context = args.kube_context
+        self.kube_context, self.dns_endpoint = args.kube_context, args.dns_endpoint
         self.control_plane_access = control_plane_access(args)
         self.cluster = gcp.container.Cluster(
             f"{name}-gke",
@@ -313,6 +313,7 @@ class InferenceCluster(pulumi.ComponentResource):
         self._tpu_pools(name, args)
         self.id = self.cluster.id
         self.workload_pool = self.cluster.workload_identity_config.apply(lambda c: c.workload_pool)
+        self.api_endpoint, self.api_ca_certificate = self._api_server(args)
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self._kubeconfig(args),
@@ -340,14 +341,19 @@ class InferenceCluster(pulumi.ComponentResource):
             k: self._tpu_pool(f"{name}-tpu-{k}", model_pool_name(k), args, p) for k, p in args.model_tpu.items()
         }
 
-    def _kubeconfig(self, args: InferenceClusterArgs) -> pulumi.Output[str]:
-        """Through the DNS endpoint when the stack turns it on, else the IP endpoint with the cluster's CA."""
+    def _api_server(self, args: InferenceClusterArgs) -> tuple[pulumi.Output[str], pulumi.Output[str] | None]:
+        """Where the program reaches the API server, and the CA it verifies: the DNS endpoint with the system's CAs
+        when the stack turns it on (its certificate is publicly trusted), else the IP endpoint with the cluster's CA."""
         if args.dns_endpoint:
             endpoint = self.cluster.control_plane_endpoints_config.apply(
                 lambda c: c.dns_endpoint_config.endpoint if c and c.dns_endpoint_config else None
             )
-            return endpoint.apply(lambda e: kubeconfig(args.kube_context, e, None))
-        return pulumi.Output.all(self.cluster.endpoint, self.cluster.master_auth.cluster_ca_certificate).apply(
+            return endpoint, None
+        return self.cluster.endpoint, self.cluster.master_auth.cluster_ca_certificate
+
+    def _kubeconfig(self, args: InferenceClusterArgs) -> pulumi.Output[str]:
+        """The kubeconfig of what `_api_server` gives: every client of the API server goes the same way."""
+        return pulumi.Output.all(self.api_endpoint, self.api_ca_certificate).apply(
             lambda v: kubeconfig(args.kube_context, v[0], v[1])
         )
 

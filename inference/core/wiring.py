@@ -34,6 +34,9 @@ DOWNLOAD_APIS = ("run.googleapis.com", "secretmanager.googleapis.com")
 # Image streaming (on the TPU pools by default, and required by a secondary boot disk's image cache) runs on
 # the Container File System API (https://cloud.google.com/kubernetes-engine/docs/how-to/image-streaming#requirements).
 IMAGE_STREAMING_APIS = ("containerfilesystem.googleapis.com",)
+# A cluster enforcing Binary Authorization needs its API on first (https://cloud.google.com/binary-authorization/docs/
+# enable-cluster, "Before you begin").
+BINARY_AUTHORIZATION_APIS = ("binaryauthorization.googleapis.com",)
 CLUSTER_APIS = (
     "container.googleapis.com",
     "compute.googleapis.com",
@@ -73,10 +76,23 @@ def _image_streaming(cfg: PlatformConfig) -> bool:
     return any(a and a.image_streaming for a in shapes)
 
 
+def _enforces_binary_authorization(cfg: PlatformConfig) -> bool:
+    return cfg.cluster_controls.binary_authorization == "PROJECT_SINGLETON_POLICY_ENFORCE"
+
+
+def _cluster_apis(cfg: PlatformConfig) -> tuple[str, ...]:
+    return (
+        CLUSTER_APIS
+        + (IMAGE_STREAMING_APIS if _image_streaming(cfg) else ())
+        + (BINARY_AUTHORIZATION_APIS if _enforces_binary_authorization(cfg) else ())
+    )
+
+
 def apis(cfg: PlatformConfig) -> tuple[str, ...]:
     """The core's APIs for this stack; the modes and add-ons add theirs."""
     return (
         APIS
+        + (BINARY_AUTHORIZATION_APIS if _enforces_binary_authorization(cfg) else ())
         + (KMS_APIS if cfg.secrets_encryption_keys else ())
         + (DOWNLOAD_APIS if cfg.download_regions else ())
         + (IMAGE_STREAMING_APIS if _image_streaming(cfg) else ())
@@ -172,7 +188,7 @@ def _cluster(
             gke_service_agent=apis_.agents["container.googleapis.com"].member if keys else None,
             labels=cfg.resource_labels,
             depends_on=[
-                *apis_.of(*CLUSTER_APIS, *(IMAGE_STREAMING_APIS if _image_streaming(cfg) else ())),
+                *apis_.of(*_cluster_apis(cfg)),
                 network.leftover_sweeper,  # so destroy sweeps after the clusters are gone
             ],
         ),
@@ -283,7 +299,11 @@ def platform_outputs(platform: Platform) -> dict[str, Any]:
     return {
         "network": platform.network.vpc.name,
         "nodeServiceAccount": platform.nodes.email,
-        "clusters": {r: {"name": c.cluster_name, "location": c.location} for r, c in clusters.items()},
+        # `dnsEndpoint`: get credentials with `--dns-endpoint`, the IP endpoint admitting no outside address.
+        "clusters": {
+            r: {"name": c.cluster_name, "location": c.location, **({"dnsEndpoint": True} if c.dns_endpoint else {})}
+            for r, c in clusters.items()
+        },
         "kubeContexts": {r: c.kube_context for r, c in clusters.items()},
         "controlPlaneAccess": {r: c.control_plane_access for r, c in clusters.items()},
     }

@@ -52,7 +52,7 @@ class SingleClusterGatewayArgs:
     programmed_timeout_minutes: int  # the Gateway's Programmed wait and the route's readiness wait
     # The cluster's API server and CA certificate: the route's readiness wait reads the route there.
     endpoint: pulumi.Input[str]
-    ca_certificate: pulumi.Input[str]
+    ca_certificate: pulumi.Input[str] | None  # None: the endpoint's certificate is publicly trusted (DNS endpoint)
     # The namespace; the route also waits for every pool it names (`pools`), so it never sends
     # requests to a pool that does not exist yet, and on destroy it goes before them.
     requires: Sequence[pulumi.Resource] = ()
@@ -113,7 +113,7 @@ class SingleClusterGateway(pulumi.ComponentResource):
             f"{name}-route-ready",
             {
                 "endpoint": args.endpoint,
-                "caCertificate": args.ca_certificate,
+                "caCertificate": args.ca_certificate or "",
                 "namespace": args.namespace,
                 "route": args.route_name,
                 "gateways": [args.gateway_name],

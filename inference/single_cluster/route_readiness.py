@@ -105,7 +105,7 @@ def wait_for_route(
 class RestRouteApi:
     """The cluster's Kubernetes API with the operator's application default credentials."""
 
-    def __init__(self, endpoint: str, ca_file: str) -> None:
+    def __init__(self, endpoint: str, ca_file: str | bool) -> None:
         import google.auth
         import google.auth.transport.requests
         import requests
@@ -136,6 +136,10 @@ class RestRouteApi:
 
 
 def _wait(props: dict[str, Any]) -> None:
+    if not props.get("caCertificate"):  # the DNS endpoint: a publicly trusted certificate, the system's CAs
+        api = RestRouteApi(props["endpoint"], True)
+        wait_for_route(api, props["namespace"], props["route"], props["gateways"], int(props["timeoutSeconds"]))
+        return
     # GKE's masterAuth gives the CA certificate as base64 PEM; requests reads it from a file.
     with tempfile.NamedTemporaryFile("wb", suffix=".pem") as ca:
         ca.write(base64.b64decode(props["caCertificate"]))

@@ -16,7 +16,7 @@ from inference.core.facts import models
 from tests.configuration.test_config import FOUR_CHIPS, ONE_CHIP, SMALL_EPP, stack_settings
 from tests.configuration.test_project import known_keys
 from tests.conftest import run
-from tools import engine, kube_api, pods
+from tools import engine, kube_api, pods, stack_file
 
 # --- Kubernetes quantities -----------------------------------------------------------------------------------
 
@@ -351,7 +351,7 @@ def test_a_component_with_a_name_the_api_refuses_fails_the_offline_run():
 
 # --- credentials ---------------------------------------------------------------------------------------------
 
-STACKS = ["prod", "dev", "guarded", "migration", "istio"]
+STACKS = stack_file.stack_names()
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -167,15 +167,27 @@ def test_intranode_visibility_and_binary_authorization_are_options():
     for cluster in plan.by_type("gcp:container/cluster:Cluster"):
         assert cluster.inputs["enableIntranodeVisibility"] is True
         assert cluster.inputs["binaryAuthorization"] == {"evaluationMode": "PROJECT_SINGLETON_POLICY_ENFORCE"}
+        # Enforcement needs the Binary Authorization API on before the cluster.
+        api = plan.one("gcp:projects/service:Service", "apis-binaryauthorization")
+        assert api.urn in cluster.dependencies
     for plan in (plan_of("dev"), plan_of("prod")):  # off unless a stack turns them on
         for cluster in plan.by_type("gcp:container/cluster:Cluster"):
             assert "enableIntranodeVisibility" not in cluster.inputs and "binaryAuthorization" not in cluster.inputs
+        assert not [s for s in plan.by_type("gcp:projects/service:Service") if "binaryauthorization" in s.name]
+
+
+def test_intranode_visibility_turned_off_is_sent_as_false_so_a_cluster_that_had_it_loses_it():
+    # The field is optional and computed: left out, it would leave a cluster that had it on as it was.
+    plan = run("dev", overrides={"intranodeVisibility": False, "binaryAuthorization": "DISABLED"})
+    for cluster in plan.by_type("gcp:container/cluster:Cluster"):
+        assert cluster.inputs["enableIntranodeVisibility"] is False
+    assert not [s for s in plan.by_type("gcp:projects/service:Service") if "binaryauthorization" in s.name]
 
 
 def test_cluster_outputs(prod):
     assert prod.outputs["clusters"] == {
-        "europe-west4": {"name": f"{P}-europe-west4", "location": "europe-west4-a"},
-        "us-east5": {"name": f"{P}-us-east5", "location": "us-east5-b"},
+        "europe-west4": {"name": f"{P}-europe-west4", "location": "europe-west4-a", "dnsEndpoint": True},
+        "us-east5": {"name": f"{P}-us-east5", "location": "us-east5-b", "dnsEndpoint": True},
     }
 
 

@@ -3,10 +3,12 @@ InferencePool, the regional proxy-only subnet, and none of the multi-cluster pie
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
 
+from inference.single_cluster import route_readiness
 from tests import schemas
 from tests.conftest import closure, run
 from tools.plan import manifest
@@ -113,3 +115,24 @@ def test_multi_cluster_mode_keeps_its_class_and_global_proxy_subnets(dev):
     for subnet in dev.by_type("gcp:compute/subnetwork:Subnetwork"):
         if subnet.name.startswith("network-proxy-"):
             assert subnet.inputs["purpose"] == "GLOBAL_MANAGED_PROXY"
+
+
+@pytest.mark.parametrize("dns_endpoint", [False, True])
+def test_the_route_readiness_wait_reaches_the_api_server_the_way_the_provider_does(dns_endpoint):
+    """With the DNS endpoint on, the IP endpoint admits no outside address: a wait calling it would time out."""
+    private = {"enabled": True, "dnsEndpoint": True} if dns_endpoint else {"enabled": False}
+    plan = run("guarded", overrides={"privateNodes": private})
+    (provider,) = plan.by_type("pulumi:providers:kubernetes")
+    (entry,) = json.loads(provider.inputs["kubeconfig"])["clusters"]
+    (ready,) = plan.by_type("pulumi-python:dynamic/gateway:RouteReadiness")
+    assert f"https://{ready.inputs['endpoint']}" == entry["cluster"]["server"]
+    assert ready.inputs["caCertificate"] == entry["cluster"].get("certificate-authority-data", "")
+
+
+def test_without_a_cluster_ca_the_wait_verifies_with_the_systems_cas(monkeypatch):
+    seen = {}
+    monkeypatch.setattr(route_readiness, "RestRouteApi", lambda endpoint, ca: seen.setdefault("api", (endpoint, ca)))
+    monkeypatch.setattr(route_readiness, "wait_for_route", lambda api, *args: seen.setdefault("args", args))
+    props = {"endpoint": "gke-1.us.gke.goog", "caCertificate": "", "namespace": "ns", "route": "rt"}
+    route_readiness._wait({**props, "gateways": ["gw"], "timeoutSeconds": 60})
+    assert seen == {"api": ("gke-1.us.gke.goog", True), "args": ("ns", "rt", ["gw"], 60)}

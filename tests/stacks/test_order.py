@@ -11,9 +11,9 @@ import pytest
 
 from inference.migration.phases import PHASES
 from tests.conftest import plan_of, run
-from tools import engine, phases
+from tools import engine, phases, stack_file
 
-STACKS = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in engine.ROOT.glob("Pulumi.*.yaml"))
+STACKS = stack_file.stack_names(engine.ROOT)
 VARIANTS = {
     "prod-chart-v1.1.0": ("prod", {"inferencePool": {"chartVersion": "v1.1.0"}}),
     "istio-on-gke": ("dev", {"gateway": {"mode": "istio"}, "autoscaling": None, "inferencePool": None,

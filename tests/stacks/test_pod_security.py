@@ -8,13 +8,15 @@ import pytest
 
 from inference.common import quantities
 from tests.conftest import plan_of
+from tools import stack_file
 
-STACKS = ("prod", "dev", "guarded", "istio", "migration")
+STACKS = stack_file.stack_names()
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
 # Containers that run as their image's root user, and why (docs/security.md, "Containers").
 ROOT = {"vllm-tpu": "the TPU's device files belong to root; the image documents no other user"}
-# Pods whose containers call the Kubernetes API, so keep a token: controllers, pickers, the metrics adapter.
-API_CLIENTS = ("epp", "discovery", "pod-custom-metrics-stackdriver-adapter")
+# Pods whose containers call the Kubernetes API, so keep a token: controllers, pickers, the metrics adapter, and the
+# body-based router (it watches ConfigMaps: the body-based-routing chart's templates/rbac.yaml).
+API_CLIENTS = ("epp", "discovery", "pod-custom-metrics-stackdriver-adapter", "bbr")
 
 
 def pods(stack: str):

@@ -11,6 +11,7 @@ import subprocess
 
 import pytest
 
+from tests.conftest import plan_of
 from tests.conftest import run as plan_run
 from tools import drill, e2e, engine
 
@@ -235,6 +236,16 @@ def test_credentials_are_fetched_for_every_cluster():
     # The contexts gcloud writes are the ones the stack outputs name: gke_<project>_<zone>_<cluster>.
     for region, c in clusters.items():
         assert outputs()["kubeContexts"][region] == f"gke_{PROJECT}_{c['location']}_{c['name']}"
+
+
+def test_credentials_go_through_the_dns_endpoint_where_the_cluster_has_one():
+    """prod's IP endpoints admit no outside address: gcloud must write the DNS endpoint into the kubeconfig."""
+    prod = plan_of("prod").outputs
+    assert all(c["dnsEndpoint"] is True for c in prod["clusters"].values())
+    assert all("dnsEndpoint" not in c for c in outputs()["clusters"].values())  # dev: the IP endpoint
+    fake = FakeRun()
+    e2e.get_credentials(prod, PROJECT, run=fake)
+    assert fake.calls and all(call[-1] == "--dns-endpoint" for call in fake.calls)
 
 
 def test_the_test_requests_run_the_stacks_own_commands_until_each_answers():

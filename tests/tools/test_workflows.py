@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools import engine
+from tools import engine, stack_file
 
 WORKFLOWS = engine.ROOT / ".github" / "workflows"
 FILES = sorted([*WORKFLOWS.glob("*.yml"), *WORKFLOWS.glob("*.yaml")])
-STACKS = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in engine.ROOT.glob("Pulumi.*.yaml"))
+STACKS = stack_file.stack_names(engine.ROOT)
 # Stacks in the cloud; one on an existing cluster (`existingCluster`, e.g. a developer's kind) no runner reaches.
 CLOUD_STACKS = [
     s for s in STACKS if "inference-platform:existingCluster:" not in (engine.ROOT / f"Pulumi.{s}.yaml").read_text()
@@ -151,20 +151,23 @@ def test_python_is_3_11_everywhere():
     assert setups and all(s["with"]["python-version"] == "3.11" for s in setups)
 
 
-def test_tests_run_make_test_on_pull_requests_and_before_deploying():
-    (test_job,) = load("tests.yml")["jobs"].values()
+def test_tests_and_the_scan_run_on_pull_requests_and_before_deploying():
+    jobs = load("tests.yml")["jobs"]
+    assert set(jobs) == {"test", "scan"}
     assert "workflow_call" in triggers(load("tests.yml"))
-    assert [s["run"] for s in steps(test_job) if s.get("run") == "make test"]
+    assert [s["run"] for s in steps(jobs["test"]) if s.get("run") == "make test"]
+    assert [s["run"] for s in steps(jobs["scan"]) if "run" in s] == ["make scan"]
     for name in ("pull-request.yml", "deploy.yml"):
         assert load(name)["jobs"]["test"]["uses"] == "./.github/workflows/tests.yml"
 
 
 def test_the_tests_need_nothing_beside_the_checkout():
     """tests.yml checks out, installs Python and runs `make test`: no download of what the tests read."""
-    (job,) = load("tests.yml")["jobs"].values()
-    runs = [s["run"] for s in steps(job) if "run" in s]
-    assert runs == ["make test"]
-    assert [s["uses"].split("@")[0] for s in steps(job) if "uses" in s] == ["actions/checkout", "actions/setup-python"]
+    jobs = load("tests.yml")["jobs"]
+    assert [s["run"] for s in steps(jobs["test"]) if "run" in s] == ["make test"]
+    for job in jobs.values():
+        actions = [s["uses"].split("@")[0] for s in steps(job) if "uses" in s]
+        assert actions == ["actions/checkout", "actions/setup-python"]
 
 
 def test_the_stack_list_is_every_stack_file(tmp_path):

@@ -97,12 +97,14 @@ BINARY_AUTHORIZATION_MODES = ("PROJECT_SINGLETON_POLICY_ENFORCE", "DISABLED")
 
 @dataclass(frozen=True)
 class ClusterControls:
-    intranode_visibility: bool = False  # same-node pod traffic through the VPC, where flow logs and firewalls see it
+    # Same-node pod traffic through the VPC, where flow logs and firewalls see it; None (unset) leaves the cluster's
+    # setting as it is, and false is sent as false, so turning it off turns it off (the field is optional+computed).
+    intranode_visibility: bool | None = None
     binary_authorization: str | None = None  # an evaluation mode; None leaves the cluster's setting unset
 
 
 def cluster_controls(top: Reader) -> ClusterControls:
     return ClusterControls(
-        bool(top.boolean("intranodeVisibility", False)),
+        top.boolean("intranodeVisibility", None),
         top.choice("binaryAuthorization", None, BINARY_AUTHORIZATION_MODES),
     )
