@@ -23,10 +23,11 @@ DEFAULT_DENY = "default-deny-ingress"
 
 @dataclass(frozen=True)
 class Peer:
-    """In-cluster clients: the pods with `labels` in `namespace` (None: the policy's own)."""
+    """In-cluster clients: the pods with `labels` in `namespace` (None: the policy's own), or in every namespace."""
 
     labels: Mapping[str, str]
     namespace: str | None = None
+    any_namespace: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,9 @@ def peers(of: Sequence[Peer]) -> list[k8s.networking.v1.NetworkPolicyPeerArgs]:
     return [
         k8s.networking.v1.NetworkPolicyPeerArgs(
             pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(p.labels)),
-            namespace_selector=k8s.meta.v1.LabelSelectorArgs(match_labels={NAMESPACE_LABEL: p.namespace})
+            namespace_selector=k8s.meta.v1.LabelSelectorArgs()
+            if p.any_namespace
+            else k8s.meta.v1.LabelSelectorArgs(match_labels={NAMESPACE_LABEL: p.namespace})
             if p.namespace
             else None,
         )
@@ -100,19 +103,19 @@ def namespace_ingress(
     """A namespace's default deny of ingress, then what each of its workloads admits: one policy each, children
     of `opts.parent` (the feature's component, whose cluster they belong to)."""
     inside = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(args.requires)))
-    every_pod = k8s.meta.v1.LabelSelectorArgs()
-    default_deny = policy(f"{name}-default-deny", DEFAULT_DENY, args.namespace, every_pod, [], inside)
-    return [
-        default_deny,
-        *(
-            policy(
-                f"{name}-{allow.policy}",
-                allow.policy,
-                args.namespace,
-                k8s.meta.v1.LabelSelectorArgs(match_labels=dict(allow.labels)),
-                [ingress_rule(r) for r in allow.rules],
-                inside,
-            )
-            for allow in args.allows
-        ),
+    allows = [
+        policy(
+            f"{name}-{allow.policy}",
+            allow.policy,
+            args.namespace,
+            k8s.meta.v1.LabelSelectorArgs(match_labels=dict(allow.labels)),
+            [ingress_rule(r) for r in allow.rules],
+            inside,
+        )
+        for allow in args.allows
     ]
+    # After the allows, so a namespace that had none never denies what they admit, not even for a moment (and
+    # `pulumi destroy` deletes the deny first).
+    after = pulumi.ResourceOptions.merge(inside, pulumi.ResourceOptions(depends_on=allows))
+    every_pod = k8s.meta.v1.LabelSelectorArgs()
+    return [policy(f"{name}-default-deny", DEFAULT_DENY, args.namespace, every_pod, [], after), *allows]

@@ -342,8 +342,9 @@ class InferenceCluster(pulumi.ComponentResource):
         }
 
     def _api_server(self, args: InferenceClusterArgs) -> tuple[pulumi.Output[str], pulumi.Output[str] | None]:
-        """Where the program reaches the API server, and the CA it verifies: the DNS endpoint with the system's CAs
-        when the stack turns it on (its certificate is publicly trusted), else the IP endpoint with the cluster's CA."""
+        """Where the program reaches the API server, and the CA it verifies: the DNS endpoint with the client's public
+        CAs when the stack turns it on (its certificate is publicly trusted), else the IP endpoint with the cluster's
+        CA."""
         if args.dns_endpoint:
             endpoint = self.cluster.control_plane_endpoints_config.apply(
                 lambda c: c.dns_endpoint_config.endpoint if c and c.dns_endpoint_config else None

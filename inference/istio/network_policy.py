@@ -1,7 +1,7 @@
 """Istio mode's own namespaces, each with a default deny of ingress and what its pods need
 (inference/common/network_policy.py): `istio-ingress`, where istiod deploys the Gateway's proxies, admits the
 listener from every source, as the Gateway's load balancer (or the port-forward of a ClusterIP one) delivers it;
-`istio-system` admits the API server's webhook calls to istiod and the Gateway's proxies' xDS. The serving
+`istio-system` admits the API server's webhook calls to istiod and the cluster's proxies' xDS. The serving
 namespace's policies are the serving feature's (inference/serving/network_policy.py)."""
 
 from __future__ import annotations
@@ -32,5 +32,8 @@ def ingress_namespace_args(requires: list) -> NamespaceIngressArgs:
 
 def istio_namespace_args(requires: list) -> NamespaceIngressArgs:
     webhook = Rule([ISTIOD_WEBHOOK_PORT], API_SERVER_PEERS)
-    xds = Rule([ISTIOD_XDS_PORT], [Peer(GATEWAY_POD_LABELS, INGRESS_NAMESPACE)])
+    # Every pod of the cluster, not only the Gateway's: on a cluster the program installs Istio on, a workload the
+    # operator adds to the mesh gets its sidecar's configuration and certificate here too (Istio's own chart
+    # admits 15012 from every source: templates/networkpolicy.yaml).
+    xds = Rule([ISTIOD_XDS_PORT], [Peer({}, any_namespace=True)])
     return NamespaceIngressArgs(ISTIO_NAMESPACE, [Allow(ISTIOD_INGRESS, ISTIOD_LABELS, [webhook, xds])], requires)

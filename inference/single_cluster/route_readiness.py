@@ -113,8 +113,9 @@ class RestRouteApi:
         credentials, _ = google.auth.default(scopes=list(SCOPES))
         self.credentials, self.refresh = credentials, google.auth.transport.requests.Request()
         self.endpoint, self.session, self.requests = endpoint, requests.Session(), requests
-        # Passed on every request, not set on the session: requests lets REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE
-        # override a session's `verify`, but not a request's (requests `Session.merge_environment_settings`).
+        # Passed on every request: a cluster CA's file is then used as given, whatever REQUESTS_CA_BUNDLE says;
+        # `True` (the DNS endpoint) takes requests' bundle, certifi's or REQUESTS_CA_BUNDLE's
+        # (requests `Session.merge_environment_settings`).
         self.ca_file = ca_file
 
     def get_route(self, namespace: str, name: str) -> dict[str, Any]:
@@ -136,7 +137,7 @@ class RestRouteApi:
 
 
 def _wait(props: dict[str, Any]) -> None:
-    if not props.get("caCertificate"):  # the DNS endpoint: a publicly trusted certificate, the system's CAs
+    if not props.get("caCertificate"):  # the DNS endpoint: a publicly trusted certificate, requests' CA bundle
         api = RestRouteApi(props["endpoint"], True)
         wait_for_route(api, props["namespace"], props["route"], props["gateways"], int(props["timeoutSeconds"]))
         return

@@ -39,6 +39,8 @@ def test_a_namespace_denies_what_no_allow_admits_and_a_rule_without_peers_admits
     policies = plan.by_type(POLICY)
     assert {p.inputs["metadata"]["name"] for p in policies} == {"default-deny-ingress", "web-ingress"}
     assert all(plan.one(PLACEHOLDER, "namespace").urn in p.dependencies for p in policies)
+    (deny,) = [p for p in policies if p.inputs["metadata"]["name"] == "default-deny-ingress"]
+    assert {p.urn for p in policies if p is not deny} <= set(deny.dependencies)  # never a moment of deny alone
     assert {tuple(p.inputs["spec"]["policyTypes"]) for p in policies} == {("Ingress",)}
     web, gateway = {"app": "web"}, {"labels": {"app": "gw"}, "namespace": "ingress"}
     assert all(admits(policies, "ns", web, 443, s) for s in [*API_SERVER_SOURCES, A_NEIGHBOUR, gateway])
@@ -100,7 +102,7 @@ def _istio_plan(install_istio: bool = True):
     return components(build)
 
 
-def test_istiod_admits_the_api_servers_webhooks_and_its_gateways_xds_alone():
+def test_istiod_admits_the_api_servers_webhooks_and_the_clusters_proxies_xds_alone():
     plan = plan_of("istio")
     policies = plan.by_type(POLICY)
     labels = _pod_labels(plan, istio.ISTIO_NAMESPACE, "istiod")
@@ -112,9 +114,11 @@ def test_istiod_admits_the_api_servers_webhooks_and_its_gateways_xds_alone():
     xds = int(yaml.safe_load(mesh.inputs["data"]["mesh"])["defaultConfig"]["discoveryAddress"].rsplit(":", 1)[1])
     assert (webhook, xds) == (istio.ISTIOD_WEBHOOK_PORT, istio.ISTIOD_XDS_PORT)
     assert all(admits(policies, istio.ISTIO_NAMESPACE, labels, webhook, s) for s in API_SERVER_SOURCES)
-    assert admits(policies, istio.ISTIO_NAMESPACE, labels, xds, gateway)
-    picker = {"labels": istio.EPP_LABELS, "namespace": istio.NAMESPACE}
-    assert not any(admits(policies, istio.ISTIO_NAMESPACE, labels, xds, s) for s in [picker, *API_SERVER_SOURCES])
+    # The Gateway's proxies and any sidecar an operator adds to the mesh; nothing outside the cluster.
+    sidecar = {"labels": {"app": "shop"}, "namespace": "shop"}
+    assert all(admits(policies, istio.ISTIO_NAMESPACE, labels, xds, s) for s in [gateway, sidecar])
+    outside = [s for s in API_SERVER_SOURCES if "ip" in s]
+    assert not any(admits(policies, istio.ISTIO_NAMESPACE, labels, xds, s) for s in outside)
     callers = [gateway, *API_SERVER_SOURCES]
     for unused in (15010, 8080, 15014):  # plaintext xDS, debug, monitoring: no caller here
         assert not any(admits(policies, istio.ISTIO_NAMESPACE, labels, unused, s) for s in callers)

@@ -129,7 +129,7 @@ def test_the_route_readiness_wait_reaches_the_api_server_the_way_the_provider_do
     assert ready.inputs["caCertificate"] == entry["cluster"].get("certificate-authority-data", "")
 
 
-def test_without_a_cluster_ca_the_wait_verifies_with_the_systems_cas(monkeypatch):
+def test_without_a_cluster_ca_the_wait_verifies_with_the_public_cas(monkeypatch):
     seen = {}
     monkeypatch.setattr(route_readiness, "RestRouteApi", lambda endpoint, ca: seen.setdefault("api", (endpoint, ca)))
     monkeypatch.setattr(route_readiness, "wait_for_route", lambda api, *args: seen.setdefault("args", args))
