@@ -226,7 +226,11 @@ def _operations(top: Reader, fields: dict[str, Any]) -> None:
         project=fields["project"],
         base=f"{prefix}-{fields['stack']}" if prefix else "",
         gateway_class=fields["gateway"].class_name,
-        served_model=served.served_name if served else None,
+        served_names=[n for m in fields["models"] for n in m.served_names]
+        if fields["models"]
+        else [served.served_name]
+        if served
+        else [],
         production=bool(fields["production"]),
         regions=fields["regions"],
         namespace=server.namespace if server else None,

@@ -64,11 +64,15 @@ def template_path(project: str, armor: ModelArmor) -> str:
     return f"projects/{project}/locations/{armor.location}/templates/{armor.template_id}"
 
 
-def model_armor_settings(project: str, armor: ModelArmor, served_model: str) -> str:
-    """The guide's `model_armor_settings` metadata: the served model, screened with the template both ways."""
+def model_armor_settings(project: str, armor: ModelArmor, served_names: Sequence[str]) -> str:
+    """The guide's `model_armor_settings` metadata: every name a request may send (each model's and adapter's: an
+    entry is per model name), screened with the template both ways."""
     template = template_path(project, armor)
     return json.dumps(
-        [{"model": served_model, "model_response_template_id": template, "user_prompt_template_id": template}],
+        [
+            {"model": name, "model_response_template_id": template, "user_prompt_template_id": template}
+            for name in served_names
+        ],
         separators=(",", ":"),
     )
 
@@ -155,14 +159,15 @@ def guards(
     project: str | None,
     base: str,
     gateway_class: str | None,
-    served_model: str | None,
+    served_names: Sequence[str] = (),
     production: bool = False,
     regions: Sequence[Region] = (),
     namespace: str | None = None,
     gateway_name: str | None = None,
 ) -> Guards | None:
     """The guards of the stack's Gateway, or None when both are off. `gateway_class` is the Gateway's class,
-    `base` the `<prefix>-<stack>` every name derives from, `namespace` the Gateway's (modelServer.namespace)."""
+    `base` the `<prefix>-<stack>` every name derives from, `namespace` the Gateway's (modelServer.namespace),
+    `served_names` every model name requests may send."""
     g = top.mapping("guards")
     armor = _model_armor(g, base)
     apigee = _apigee(g, project=project, production=production, regions=regions)
@@ -176,8 +181,8 @@ def guards(
         )
     g.finish()
     _check_attachment(g, armor, apigee, gateway_class)
-    if armor and project and served_model:
-        _check_metadata(g, armor, project, served_model)
+    if armor and project and served_names:
+        _check_metadata(g, armor, project, served_names)
     if apigee and base:
         why = name_problem(f"{base}-{OPERATOR_ACCOUNT}", "service-account")
         if why:
@@ -208,15 +213,17 @@ def _check_attachment(g: Reader, armor: ModelArmor | None, apigee: Apigee | None
             )
 
 
-def _check_metadata(g: Reader, armor: ModelArmor, project: str, served_model: str) -> None:
-    settings = model_armor_settings(project, armor, served_model)
+def _check_metadata(g: Reader, armor: ModelArmor, project: str, served_names: Sequence[str]) -> None:
+    settings = model_armor_settings(project, armor, served_names)
     if len(settings) > METADATA_LONGEST or not _METADATA_VALUE.fullmatch(settings):
         g.problem(
             "modelArmor.templateId",
             armor.template_id,
             f"makes the extension's model_armor_settings metadata {len(settings)} characters (the "
             f"GCPTrafficExtension CRD allows {METADATA_LONGEST} of [A-Za-z0-9/-._~%!$&'()*+,;=:\"] and spaces)",
-            "shorten the template id, or model.servedName",
+            "shorten the template id, or model.servedName"
+            if len(served_names) == 1
+            else "shorten the template id, or serve fewer or shorter model and adapter names",
         )
 
 

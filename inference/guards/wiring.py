@@ -84,10 +84,11 @@ def _model_armor(cfg: PlatformConfig, platform: Platform) -> ModelArmorArgs | No
     armor = cfg.guards.model_armor
     if not armor:
         return None
+    names = [n for m in cfg.served_models for n in m.served_names]  # every model's and adapter's: one entry each
     return ModelArmorArgs(
         location=armor.location,
         template_id=armor.template_id,
-        settings=config.model_armor_settings(cfg.project, armor, cfg.model.served_name),
+        settings=config.model_armor_settings(cfg.project, armor, names),
         access=_access(cfg, platform),
         depends_on=platform.apis.of("modelarmor.googleapis.com"),
     )

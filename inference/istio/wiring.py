@@ -106,10 +106,19 @@ def wire(cfg: PlatformConfig, platform: Platform) -> dict[str, Any]:
         served=served,
         body_routing=cfg.model_routing == BODY,
     )
-    first = cfg.models[0].model.served_name if cfg.models else None
     return {
         **platform_outputs(platform),
         "kubeContext": cluster.kube_context,
-        "testRequest": test_request(cluster.kube_context, *([first] if first else [])),
+        "testRequest": first_test_request(cfg, cluster.kube_context),
         **model_outputs(cfg, cluster.kube_context),
     }
+
+
+def first_test_request(cfg: PlatformConfig, kube_context: str | None) -> dict:
+    """The guide's request, for the first model when there is a list; with several models routed on a header the
+    client sets, it sends that header, which every rule of the route then matches."""
+    if not cfg.models:
+        return test_request(kube_context)
+    first = cfg.models[0].model.served_name
+    header = models.several(cfg) and cfg.model_routing == HEADER
+    return test_request(kube_context, first, [(MODEL_HEADER, first)] if header else [])

@@ -336,3 +336,13 @@ def test_guards_are_off_by_default(stack, request):
         if s.inputs["service"].startswith(("modelarmor", "apigee"))
     ]
     assert "guards" not in plan.outputs
+
+
+def test_model_armor_screens_every_model_and_adapter_a_request_may_name():
+    """An entry of model_armor_settings is per model name: a name it lacks would go unscreened."""
+    plan = run("models", overrides={"guards": {"modelArmor": {"enabled": True, "location": "us-central1"}}})
+    (chain,) = extension_of(plan).inputs["spec"]["extensionChains"]
+    (armor,) = chain["extensions"]
+    settings = json.loads(armor["metadata"]["model_armor_settings"])
+    assert [s["model"] for s in settings] == ["gemma-3-27b", "gemma-sql", "llama-3.1-8b"]
+    assert len({(s["model_response_template_id"], s["user_prompt_template_id"]) for s in settings}) == 1

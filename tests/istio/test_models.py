@@ -202,6 +202,10 @@ def test_header_routing_has_the_rules_and_no_router_and_the_client_sends_the_hea
     assert len(obj(plan, "HTTPRoute", istio_facts.ROUTE).inputs["spec"]["rules"]) == 2
     request = istio_wiring.model_outputs(cfg, None)["modelTestRequests"]["gemma-sql"]["command"]
     assert f"-H '{facts.MODEL_HEADER}: gemma-sql'" in request and f"-H '{facts.OBJECTIVE_HEADER}: gemma-sql'" in request
+    first = istio_wiring.first_test_request(cfg, None)["command"]  # the request the docs say to paste
+    assert f"-H '{facts.MODEL_HEADER}: {cfg.models[0].model.served_name}'" in first
+    body = istio_wiring.first_test_request(parsed(TWO_MODELS), None)["command"]  # the router sets it
+    assert facts.MODEL_HEADER not in body
 
 
 def test_one_model_in_the_list_keeps_the_guides_names_and_one_rule_and_adds_only_its_objectives():
