@@ -63,13 +63,15 @@ print(f"{wanted} downloaded to {target}")
 """
 
 # Several models, or LoRA adapters (inference/models/config.py): the same steps for each repository in turn, each
-# into its own `<repository>/<revision>` with its own marker, so every server waits for exactly what it reads.
+# into its own `<repository>/<revision>` with its own marker, so every server waits for exactly what it reads. A
+# repository that fails does not stop the others (each model's servers wait only for theirs); the job then fails.
 DOWNLOAD_ALL_SCRIPT = """\
-import json, os, pathlib
+import json, os, pathlib, sys, traceback
 from huggingface_hub import snapshot_download
 
 root = pathlib.Path(os.environ["WEIGHTS_ROOT"])
 token = pathlib.Path(os.environ["HF_TOKEN_FILE"]).read_text().strip()
+failed = []
 for model, revision in json.loads(os.environ["DOWNLOADS"]):
     target = root / model / revision
     marker = target / ".download-complete"
@@ -77,10 +79,17 @@ for model, revision in json.loads(os.environ["DOWNLOADS"]):
     if marker.exists() and marker.read_text().strip() == wanted:
         print(f"{wanted} is already in the bucket; nothing to do")
         continue
-    snapshot_download(repo_id=model, revision=revision, local_dir=target, token=token,
-                      max_workers=int(os.environ["PARALLEL_FILES"]), ignore_patterns=["original/*"])
+    try:
+        snapshot_download(repo_id=model, revision=revision, local_dir=target, token=token,
+                          max_workers=int(os.environ["PARALLEL_FILES"]), ignore_patterns=["original/*"])
+    except Exception:
+        traceback.print_exc()
+        failed.append(wanted)
+        continue
     marker.write_text(wanted)
     print(f"{wanted} downloaded to {target}")
+if failed:
+    sys.exit("not downloaded: " + ", ".join(failed))
 """
 
 

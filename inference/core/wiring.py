@@ -280,11 +280,15 @@ def _download(cfg: PlatformConfig, store: ModelStore, platform: Platform) -> Wei
 
 
 def _more_downloads(cfg: PlatformConfig) -> list[tuple[str, str]]:
-    """The other models' weights and every LoRA adapter, after the first model's weights."""
-    served = cfg.served_models
+    """After the first model's weights, model by model: its adapters, then the next model and its adapters, so a
+    model's servers wait for no other model's weights."""
     return [
-        *((m.model.id, m.model.revision) for m in served[1:]),
-        *((a.source, a.revision) for m in served for a in m.adapters),
+        download
+        for i, m in enumerate(cfg.served_models)
+        for download in [
+            *([(m.model.id, m.model.revision)] if i else []),
+            *((a.source, a.revision) for a in m.adapters),
+        ]
     ]
 
 

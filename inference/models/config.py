@@ -346,7 +346,10 @@ def _check_replicas(top: Reader, served, fields: Mapping[str, Any], unscaled: st
         low, high = bounds(m, scaling)
         if scaling and low > high:
             top.problem(
-                f"models[{i}].minReplicas", low, f"is above maxReplicas ({high})", "set minReplicas <= maxReplicas"
+                f"models[{i}].minReplicas",
+                low,
+                f"is above maxReplicas ({high})",
+                f"set models[{i}].minReplicas <= models[{i}].maxReplicas",
             )
             return
     if accelerator and server.backend == "vllm-tpu":

@@ -142,7 +142,9 @@ class InferencePool(pulumi.ComponentResource):
             ),
             # The metrics reader's token Secret after its ServiceAccount (inference/common/post_render.py).
             post_renderer=k8s.helm.v4.PostRendererArgs(command=post_render.COMMAND, args=[post_render.SCRIPT]),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.requires, *args.nodes]),
+            # The picker looks for the InferenceObjective CRD once, at start: without it, it never watches
+            # objectives (v1.5.0 pkg/epp/server/controller_config.go).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.requires, *args.nodes, self.objective_crd]),
         )
         # The chart has no value for the pool's annotations: a server-side-apply patch owns just this
         # one field, declaratively, so there is no drift and no perpetual diff.
@@ -162,7 +164,7 @@ class InferencePool(pulumi.ComponentResource):
 
     def routable(self) -> list[pulumi.Resource]:
         """What a route naming this pool waits for: the pool (its chart) and every objective of it, so no request
-        reaches the pool before the priorities its endpoint picker schedules by."""
+        reaches the pool before its objectives exist."""
         return [self.chart, *self.objectives]
 
     @staticmethod

@@ -5,11 +5,16 @@ body router, the download of every repository, the multi-cluster rules), and the
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+from types import SimpleNamespace
 
 import pytest
 
 from inference.common.reader import ConfigError
+from inference.core import wiring as core_wiring
 from inference.core.weights_download import DOWNLOAD_ALL_SCRIPT, DownloadTarget, WeightsDownload, WeightsDownloadArgs
 from inference.models import facts
 from inference.models.body_router import BodyRouter, BodyRouterArgs
@@ -171,6 +176,34 @@ def test_the_download_fetches_every_model_and_adapter_each_into_its_revision():
     assert env["WEIGHTS_ROOT"] == "/mnt/weights" and "MODEL_ID" not in env
     # the same marker, in each repository's own revision directory, as the servers wait for
     assert "target = root / model / revision" in DOWNLOAD_ALL_SCRIPT and ".download-complete" in DOWNLOAD_ALL_SCRIPT
+
+
+def test_a_failed_repository_does_not_stop_the_others_and_fails_the_job(tmp_path):
+    """The list's script itself, against a stand-in huggingface_hub: the gated repository fails, the others land."""
+    (tmp_path / "huggingface_hub.py").write_text(
+        "import pathlib\n"
+        "def snapshot_download(repo_id, revision, local_dir, **kw):\n"
+        "    if repo_id == 'org/gated': raise PermissionError('403')\n"
+        "    pathlib.Path(local_dir).mkdir(parents=True, exist_ok=True)\n"
+    )
+    (tmp_path / "token").write_text("t")
+    downloads = [["org/model", "main"], ["org/gated", "main"], ["org/sql-lora", "v2"]]
+    env = {"WEIGHTS_ROOT": str(tmp_path / "w"), "HF_TOKEN_FILE": str(tmp_path / "token"), "PARALLEL_FILES": "4"}
+    env |= {"DOWNLOADS": json.dumps(downloads), "PYTHONPATH": str(tmp_path), "PATH": os.environ["PATH"]}
+    done = subprocess.run([sys.executable, "-c", DOWNLOAD_ALL_SCRIPT], env=env, capture_output=True, text=True)
+    assert done.returncode == 1 and "not downloaded: org/gated@main" in done.stderr
+    marked = sorted(str(m.relative_to(tmp_path / "w")) for m in (tmp_path / "w").rglob(".download-complete"))
+    assert marked == ["org/model/main/.download-complete", "org/sql-lora/v2/.download-complete"]
+
+
+def _served(model: str, revision: str, adapter: str, adapter_revision: str) -> SimpleNamespace:
+    lora = SimpleNamespace(source=adapter, revision=adapter_revision)
+    return SimpleNamespace(model=SimpleNamespace(id=model, revision=revision), adapters=[lora])
+
+
+def test_the_list_goes_model_by_model_each_with_its_adapters():
+    cfg = SimpleNamespace(served_models=[_served("a", "1", "a-lora", "2"), _served("b", "3", "b-lora", "4")])
+    assert core_wiring._more_downloads(cfg) == [("a-lora", "2"), ("b", "3"), ("b-lora", "4")]
 
 
 def test_the_download_of_one_model_keeps_its_script_and_variables():

@@ -105,6 +105,9 @@ def test_a_pool_for_the_multi_cluster_gateway_is_exported_after_the_fleet_featur
     assert chart.inputs["name"] == "pool" and chart.inputs["chart"] == "./components/charts/inferencepool-v1.5.0"
     resources = chart.inputs["values"]["inferenceExtension"]["resources"]
     assert resources == {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "4Gi"}}
+    # The picker checks for the InferenceObjective CRD once, at start: its chart waits for the CRD.
+    (crd,) = plan.by_type("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition")
+    assert crd.urn in chart.dependencies
 
 
 def test_a_pool_behind_a_single_cluster_gateway_has_no_export_nor_metric_and_one_objective_per_model():
