@@ -42,23 +42,8 @@ STACK_FILE_NESTING = 64  # levels of lists and mappings; the program's deepest k
 _BOOL = "tag:yaml.org,2002:bool"
 
 
-class _StackFileLoader(yaml.SafeLoader):
-    """YAML as the Pulumi CLI reads a stack file (gopkg.in/yaml.v3): YAML 1.2 booleans (yes, no, on and off
-    stay text), no timestamps (a date stays text), and a key written twice is an error. Nesting is capped
-    well below Python's recursion limit, so no document can make the reader itself fail."""
-
-    depth = 0
-
-    def compose_node(self, parent, index):
-        self.depth += 1
-        try:
-            if self.depth > STACK_FILE_NESTING:
-                raise yaml.composer.ComposerError(
-                    None, None, f"nests deeper than {STACK_FILE_NESTING} levels", self.peek_event().start_mark
-                )
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
+class _CliRules:
+    """A key written twice is an error, as for the CLI (gopkg.in/yaml.v3)."""
 
     def construct_mapping(self, node, deep=False):
         lines: dict = {}
@@ -80,11 +65,60 @@ class _StackFileLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
+class _StackFileLoader(_CliRules, yaml.SafeLoader):
+    """YAML as the Pulumi CLI reads a stack file (gopkg.in/yaml.v3): YAML 1.2 booleans (yes, no, on and off
+    stay text), no timestamps (a date stays text), and a key written twice is an error. Nesting is capped
+    well below Python's recursion limit, so no document can make the reader itself fail."""
+
+    depth = 0
+
+    def compose_node(self, parent, index):
+        self.depth += 1
+        try:
+            if self.depth > STACK_FILE_NESTING:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nests deeper than {STACK_FILE_NESTING} levels", self.peek_event().start_mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
 _StackFileLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL, "tag:yaml.org,2002:timestamp")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _StackFileLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+class _FastStackFileLoader(_CliRules, yaml.CSafeLoader):
+    """The same rules on libyaml's parser, for documents that read cleanly: `_parsed_stack_file` tries it first
+    and leaves every document it refuses, or that nests too deeply for it, to `_StackFileLoader`, whose error is the
+    one reported (libyaml's composer recurses in C, with no cap: the nesting is counted first, from its events)."""
+
+    yaml_implicit_resolvers = _StackFileLoader.yaml_implicit_resolvers
+
+
+def _shallow(text: str) -> bool:
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > STACK_FILE_NESTING:
+                return False
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return True
+
+
+def _read_with(loader_class: type, text: str, label: str, project: str) -> dict[str, Any]:
+    loader = loader_class(text)
+    try:
+        document = loader.get_single_node()
+        config = _config_node(loader, document, label) if document is not None else None
+        return _values(loader, config, label, project) if config is not None else {}
+    finally:
+        loader.dispose()
 
 
 def _text(path: Path, root: Path) -> str:
@@ -182,14 +216,15 @@ def _read_stack_file(root: Path, stack: str) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=32)
 def _parsed_stack_file(text: str, label: str, project: str) -> dict[str, Any]:
-    """A stack file's config parsed once per content (PyYAML's Python loader, which the CLI's rules need, takes
-    most of a refused run's time): every plan and test of a stack reads the same text again and again."""
-    loader = None
+    """A stack file's config parsed once per content: every plan and test of a stack reads the same text again and
+    again. libyaml reads it when it can (PyYAML's Python reader took most of a refused run's time)."""
     try:
-        loader = _StackFileLoader(text)
-        document = loader.get_single_node()
-        config = _config_node(loader, document, label) if document is not None else None
-        return _values(loader, config, label, project) if config is not None else {}
+        if _shallow(text):
+            return _read_with(_FastStackFileLoader, text, label, project)
+    except (yaml.YAMLError, cli_config.CliConfigError, RecursionError):
+        pass  # what it refuses, the Python reader refuses in the CLI's words
+    try:
+        return _read_with(_StackFileLoader, text, label, project)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -202,9 +237,6 @@ def _parsed_stack_file(text: str, label: str, project: str) -> dict[str, Any]:
         raise cli_config.CliConfigError(f"{label}: is not valid YAML: {str(e).splitlines()[0]}") from None
     except RecursionError:
         raise cli_config.CliConfigError(f"{label}: nests too deeply to read") from None
-    finally:
-        if loader is not None:
-            loader.dispose()
 
 
 def stack_config(

@@ -13,8 +13,10 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.tools.test_charts import tiny_chart_project
-from tools import charts, engine, helm, plan, sdk, stack_file
+from tools import charts, cli_config, engine, helm, plan, sdk, stack_file
 
 Loader = stack_file._StackFileLoader
 
@@ -149,13 +151,34 @@ def test_a_stack_file_is_parsed_once_per_content_and_each_reader_gets_its_own_co
     stack = tmp_path / "Pulumi.test.yaml"
     stack.write_text("config:\n  tiny:regions: [{name: r1}]\n")
     loaders = []
-    monkeypatch.setattr(stack_file, "_StackFileLoader", lambda text: loaders.append(text) or Loader(text))
+    monkeypatch.setattr(stack_file, "_FastStackFileLoader", lambda text: loaders.append(text) or Loader(text))
     first, _, _ = stack_file.stack_config("test", tmp_path, overrides={"extra": "x"})
     again, _, _ = stack_file.stack_config("test", tmp_path)
     assert len(loaders) == 1 and first["tiny:extra"] == "x" and "tiny:extra" not in again  # overrides stay apart
     stack.write_text("config:\n  tiny:regions: [{name: r2}]\n")  # any change to the text is read again
     assert json.loads(stack_file.stack_config("test", tmp_path)[0]["tiny:regions"]) == [{"name": "r2"}]
     assert len(loaders) == 2
+
+
+@pytest.mark.parametrize("stack", stack_file.stack_names())
+def test_libyaml_reads_every_stack_file_as_the_python_reader_does(stack):
+    """The CLI's rules on libyaml's parser (a clean document) and on PyYAML's (which words every refusal)."""
+    text = (stack_file.ROOT / f"Pulumi.{stack}.yaml").read_text()
+    python, fast = (
+        stack_file._read_with(c, text, "x", "inference-platform")
+        for c in (stack_file._StackFileLoader, stack_file._FastStackFileLoader)
+    )
+    assert repr(fast) == repr(python)
+
+
+def test_a_document_libyaml_cannot_take_is_read_and_refused_by_the_python_reader():
+    deep = "config:\n  tiny:x: " + "[" * 80 + "]" * 80 + "\n"
+    assert not stack_file._shallow(deep)
+    with pytest.raises(cli_config.CliConfigError, match="nests deeper than 64 levels"):
+        stack_file._parsed_stack_file(deep, "Pulumi.test.yaml", "tiny")
+    twice = "config:\n  tiny:x: 1\n  tiny:x: 2\n"
+    with pytest.raises(cli_config.CliConfigError, match="already defined at line 2"):
+        stack_file._parsed_stack_file(twice, "Pulumi.test.yaml", "tiny")
 
 
 def test_offline_registrations_carry_no_stack_trace_the_engine_would_only_drop():
