@@ -178,8 +178,8 @@ def test_a_program_that_never_finishes_times_out(tmp_path):
         """,
         "config: {}\n",
     )
-    with pytest.raises(engine.EngineTimeout, match="did not finish in 2s"):
-        engine.run("test", root=root, timeout=2)
+    with pytest.raises(engine.EngineTimeout, match="did not finish in 1s"):
+        engine.run("test", root=root, timeout=1)
 
 
 def test_unknown_resource_types_are_refused_rather_than_given_made_up_outputs(tmp_path):
